@@ -1,0 +1,40 @@
+# Kitshare: `make run` serves the app with demo data on SQLite; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+INSTALLED := $(VENV)/.installed
+export KITSHARE_ENV ?= development
+
+.PHONY: run test install serve bench bench-quick clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: $(INSTALLED)
+	$(FLASK) init-db
+	$(FLASK) seed-demo --credentials-file instance/demo-sign-ins.txt
+	@cat instance/demo-sign-ins.txt
+	@echo "Kitshare is at http://127.0.0.1:5000 (Ctrl-C stops it)."
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# In CI (CI set) a missing PostgreSQL is a failure, not a skip.
+test: $(INSTALLED)
+	KITSHARE_TEST_DB=sqlite $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "=== The same suite on PostgreSQL ($$TEST_DATABASE_URL) ==="; \
+		KITSHARE_TEST_DB=postgresql $(BIN)/python -m pytest; \
+	elif [ -n "$$CI" ]; then \
+		echo "CI is set but TEST_DATABASE_URL is not: the PostgreSQL pass cannot run." >&2; exit 1; \
+	else \
+		echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was not run."; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from web import CheckboxListField
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Email("Enter a valid email address.")],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me signed in on this device for two weeks")
+    submit = SubmitField("Sign in")
+
+
+class SignOutForm(FlaskForm):
+    submit = SubmitField("Sign out")
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        "Token name",
+        validators=[DataRequired("Give the token a name, such as the script that will use it."), Length(max=100)],
+    )
+    submit = SubmitField("Create token")
+
+
+class UserForm(FlaskForm):
+    """An admin's view of a person: details and roles."""
+
+    email = EmailField("Email address", validators=[DataRequired("Enter an email address."), Email("Enter a valid email address."), Length(max=254)])
+    name = StringField("Full name", validators=[DataRequired("Enter the person's name."), Length(max=200)])
+    home_school = SelectField("Home School", coerce=int)
+    managed_schools = CheckboxListField("Manager of", coerce=int)
+    is_finance = BooleanField("Finance: reads utilisation reports for all Schools")
+    is_admin = BooleanField("Admin: manages Schools, people and roles")
+    active = BooleanField("Account is active (can sign in)", default=True)
+    password = PasswordField(
+        "Password",
+        validators=[Optional(), Length(min=10, message="Use at least 10 characters.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Save")
+
+    def set_school_choices(self, schools) -> None:
+        self.home_school.choices = [(0, "No home School")] + [(s.id, s.name) for s in schools]
+        self.managed_schools.choices = [(s.id, f"{s.name} ({s.code})") for s in schools]
+
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Set a first password."), Length(min=10, message="Use at least 10 characters.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Add person")

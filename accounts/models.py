@@ -1,0 +1,124 @@
+"""People, their roles and their API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, Index, String, Table, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import Base, utcnow
+
+if TYPE_CHECKING:
+    from inventory.models import School
+
+
+class Role(enum.StrEnum):
+    """What a person may do. Everyone who can sign in is a technician (they can book)."""
+
+    TECHNICIAN = "technician"
+    MANAGER = "manager"
+    FINANCE = "finance"
+    ADMIN = "admin"
+
+
+#: Managers of a School: one row per (person, School). The primary key keeps each pair unique.
+school_managers = Table(
+    "school_managers",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("school_id", ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    # None for people who only ever sign in through the university's single sign-on.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    home_school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schools.id", ondelete="RESTRICT")
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    is_finance: Mapped[bool] = mapped_column(default=False)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    # What the login session stores instead of the id: rotating it (new password, deactivation)
+    # signs the person out everywhere, remember-me cookies included.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None]
+
+    home_school: Mapped[School | None] = relationship(foreign_keys=[home_school_id])
+    managed_schools: Mapped[list[School]] = relationship(
+        secondary=school_managers, order_by="School.name"
+    )
+
+    __table_args__ = (
+        # Email addresses are unique whatever their case, guaranteed by the database.
+        Index("uq_users_email_lower", func.lower(email), unique=True),
+    )
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def managed_school_ids(self) -> set[int]:
+        return {school.id for school in self.managed_schools}
+
+    @property
+    def roles(self) -> list[Role]:
+        roles = [Role.TECHNICIAN]
+        if self.managed_schools:
+            roles.append(Role.MANAGER)
+        if self.is_finance:
+            roles.append(Role.FINANCE)
+        if self.is_admin:
+            roles.append(Role.ADMIN)
+        return roles
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    def manages(self, school_id: int | None) -> bool:
+        """True for an admin, or a manager of that School."""
+        return self.is_admin or (school_id is not None and school_id in self.managed_school_ids)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class ApiToken(Base):
+    """A personal API token. Only its SHA-256 hash is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,0 +1,249 @@
+"""Rules about people: creating them, their roles, signing in, and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.models import ApiToken, Role, User, new_session_token
+from accounts.permissions import require_role
+from errors import InvalidInput, NotAllowed, NotFound
+from inventory.models import School
+from db import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+#: The one message for every failed sign-in, so nobody can learn which addresses have accounts.
+SIGN_IN_FAILED = "That email address and password do not match an active account."
+
+
+@dataclass(frozen=True)
+class HashCost:
+    time_cost: int = 3
+    memory_kib: int = 65536
+
+
+def _hasher(cost: HashCost) -> PasswordHasher:
+    # Argon2id, OWASP's first choice for password storage.
+    return PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=1)
+
+
+_password_hasher = _hasher(HashCost())
+
+
+def configure_password_hashing(cost: HashCost) -> None:
+    """Set the Argon2id cost for this process (the application factory does, from settings)."""
+    global _password_hasher
+    _password_hasher = _hasher(cost)
+
+
+def hash_password(password: str) -> str:
+    return _password_hasher.hash(password)
+
+
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash with the current cost: verifying against it when the email is unknown takes as
+    long as a real check, so response times do not reveal which addresses have accounts."""
+    key = id(_password_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes.clear()
+        _dummy_hashes[key] = _password_hasher.hash(secrets.token_hex(16))
+    return _dummy_hashes[key]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Upgrades outdated hashes."""
+    user = find_user_by_email(session, email)
+    hasher = _password_hasher
+    if user is None or not user.password_hash:
+        try:
+            hasher.verify(_dummy_hash(), password)
+        except VerificationError:
+            pass
+        return None
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if not user.active:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_sign_in_at = utcnow()
+    return user
+
+
+def check_password_rules(password: str) -> list[str]:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    return problems
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    home_school: School | None,
+    roles: list[Role] | tuple[Role, ...] = (),
+    managed_schools: list[School] | tuple[School, ...] = (),
+) -> User:
+    """Create a person. A manager must manage at least one School."""
+    errors: dict[str, list[str]] = {}
+    email = email.strip()
+    if "@" not in email or len(email) > 254:
+        errors.setdefault("email", []).append("Enter a valid email address.")
+    elif find_user_by_email(session, email) is not None:
+        errors.setdefault("email", []).append("Someone already has an account with that email address.")
+    if not name.strip():
+        errors.setdefault("name", []).append("Enter the person's name.")
+    if password is not None:
+        for problem in check_password_rules(password):
+            errors.setdefault("password", []).append(problem)
+    if Role.MANAGER in roles and not managed_schools:
+        errors.setdefault("school", []).append("A manager needs a School to manage.")
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password) if password else None,
+        home_school=home_school,
+        is_finance=Role.FINANCE in roles,
+        is_admin=Role.ADMIN in roles,
+        managed_schools=list(managed_schools) if Role.MANAGER in roles else [],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; every other signed-in session of the person ends."""
+    problems = check_password_rules(password)
+    if problems:
+        raise InvalidInput(field_errors={"password": problems})
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+
+
+def user_for_session_token(session: Session, token: str) -> User | None:
+    user = session.scalar(select(User).where(User.session_token == token))
+    return user if user is not None and user.active else None
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "ks_"
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session, user: User, name: str = "Personal token", expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the token itself, which is never stored."""
+    if not user.active:
+        raise NotAllowed("That account is deactivated.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip() or "Personal token",
+        token_hash=_token_hash(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_api_token(session: Session, secret: str) -> User | None:
+    """The active user a presented token belongs to, or None when it is unknown, revoked or expired."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    now = utcnow()
+    if token is None or not token.is_usable(now) or not token.user.active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def revoke_api_token(session: Session, actor: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and not actor.is_admin):
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+# --- Administration ---------------------------------------------------------------------------
+
+
+def list_users(session: Session, actor: User) -> list[User]:
+    require_role(actor, Role.ADMIN)
+    return list(session.scalars(select(User).order_by(func.lower(User.name))))
+
+
+def update_user(
+    session: Session,
+    actor: User,
+    user: User,
+    *,
+    email: str,
+    name: str,
+    home_school: School | None,
+    is_finance: bool,
+    is_admin: bool,
+    managed_schools: list[School],
+    active: bool,
+) -> User:
+    """An admin changes a person's details and roles. Admins cannot lock themselves out."""
+    require_role(actor, Role.ADMIN)
+    errors: dict[str, list[str]] = {}
+    email = email.strip()
+    other = find_user_by_email(session, email)
+    if "@" not in email or len(email) > 254:
+        errors["email"] = ["Enter a valid email address."]
+    elif other is not None and other.id != user.id:
+        errors["email"] = ["Someone else already has an account with that email address."]
+    if not name.strip():
+        errors["name"] = ["Enter the person's name."]
+    if user.id == actor.id and not is_admin:
+        errors["is_admin"] = ["You cannot remove your own admin role; ask another admin."]
+    if user.id == actor.id and not active:
+        errors["active"] = ["You cannot deactivate your own account."]
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    user.email = email
+    user.name = name.strip()
+    user.home_school = home_school
+    user.is_finance = is_finance
+    user.is_admin = is_admin
+    user.managed_schools = list(managed_schools)
+    if user.active and not active:
+        user.session_token = new_session_token()  # signs them out everywhere
+    user.active = active
+    return user

@@ -1,0 +1,155 @@
+"""Signing in and out, and the person's own profile (roles, API tokens)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from accounts import service
+from accounts.forms import ApiTokenForm, NewUserForm, SignInForm, UserForm
+from accounts.models import ApiToken, Role, User
+from accounts.permissions import roles_required
+from db import atomic, db
+from errors import InvalidInput
+from inventory.service import list_schools
+from web import show_errors
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow a ?next= that stays on this site (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        with atomic(db.session):
+            user = service.authenticate(db.session, form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(service.SIGN_IN_FAILED)
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/sign_in.html", form=form), status
+
+
+@bp.post("/sign-out")
+def sign_out():
+    # A POST, so CSRFProtect checks its token: a link elsewhere cannot sign anyone out.
+    logout_user()
+    flash("You have signed out.", "info")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        with atomic(db.session, current_user):
+            _token, new_token = service.create_api_token(db.session, current_user, form.name.data)
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template("accounts/profile.html", form=form, tokens=tokens, new_token=new_token)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    with atomic(db.session, current_user):
+        service.revoke_api_token(db.session, current_user, token_id)
+    flash("The token is revoked: it no longer works.", "success")
+    return redirect(url_for("accounts.profile"))
+
+
+# --- Administration: people and their roles (admins only) ----------------------------------
+
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@admin_bp.get("/users")
+@roles_required(Role.ADMIN)
+def users():
+    people = service.list_users(db.session, current_user)
+    return render_template("accounts/users.html", people=people)
+
+
+def _user_form_values(form: UserForm) -> dict:
+    schools = {school.id: school for school in list_schools(db.session)}
+    return {
+        "email": form.email.data,
+        "name": form.name.data,
+        "home_school": schools.get(form.home_school.data),
+        "managed_schools": [schools[i] for i in form.managed_schools.data or [] if i in schools],
+    }
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_user():
+    form = NewUserForm()
+    form.set_school_choices(list_schools(db.session))
+    if form.validate_on_submit():
+        values = _user_form_values(form)
+        roles = [Role.MANAGER] if values["managed_schools"] else []
+        roles += [Role.FINANCE] if form.is_finance.data else []
+        roles += [Role.ADMIN] if form.is_admin.data else []
+        try:
+            with atomic(db.session, current_user):
+                user = service.create_user(db.session, password=form.password.data, roles=roles, **values)
+                user.active = form.active.data
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            flash(f"{user.name} can now sign in as {user.email}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("accounts/user_form.html", form=form, person=None), 400 if form.errors else 200
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_user(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    form = UserForm(obj=person)
+    form.set_school_choices(list_schools(db.session))
+    if request.method == "GET":
+        form.home_school.data = person.home_school_id or 0
+        form.managed_schools.data = sorted(person.managed_school_ids)
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                service.update_user(
+                    db.session,
+                    current_user,
+                    person,
+                    is_finance=form.is_finance.data,
+                    is_admin=form.is_admin.data,
+                    active=form.active.data,
+                    **_user_form_values(form),
+                )
+                if form.password.data:
+                    service.set_password(person, form.password.data)
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            flash(f"Saved the changes to {person.name}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("accounts/user_form.html", form=form, person=person), 400 if form.errors else 200

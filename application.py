@@ -1,0 +1,258 @@
+"""The application factory: settings, extensions, blueprints, error pages, CLI."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Mapping
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from config import INSTANCE_DIR, PROJECT_ROOT, Config
+from db import db
+from errors import DomainError, NotAllowed, NotFound
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+
+MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
+
+
+def _import_models() -> None:
+    """Import every model module so the metadata (and Alembic) sees every table."""
+    import accounts.models  # noqa: F401
+    import audit  # noqa: F401
+    import bookings.models  # noqa: F401
+    import inventory.models  # noqa: F401
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build a Kitshare application.
+
+    ``config`` is a ``Config``, or a mapping of settings laid over the environment's (tests pass
+    ``{"KITSHARE_ENV": "testing", "DATABASE_URL": ...}``), or None for the environment alone.
+    """
+    if config is None:
+        settings_source = Config.from_env()
+    elif isinstance(config, Config):
+        settings_source = config
+    else:
+        settings_source = Config.from_env()
+        known = {name for name in vars(settings_source) if name != "extra"}
+        for key, value in config.items():
+            if key in known:
+                setattr(settings_source, key, value)
+            else:
+                settings_source.extra[key] = value
+    settings = settings_source.flask_settings()  # raises ConfigError for unsafe settings
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+    _configure_logging(app)
+
+    from accounts.service import HashCost, configure_password_hashing
+    from timeutil import set_local_zone
+
+    set_local_zone(app.config["KITSHARE_TIMEZONE"])
+    configure_password_hashing(
+        HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
+    )
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    _configure_login(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+
+    from cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    # Logs go to stdout (twelve-factor); the process manager keeps them.
+    if not app.logger.handlers or app.config["KITSHARE_ENV"] == "production":
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        app.logger.handlers = [handler]
+        app.logger.setLevel(logging.INFO)
+
+
+def _configure_login(app: Flask) -> None:
+    from accounts.service import user_for_session_token
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    # "basic": a session seen from a new address or browser is marked not fresh. "strong" would
+    # sign people out whenever a phone changes network, which they would not thank us for.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_token: str):
+        return user_for_session_token(db.session, session_token)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from accounts.views import admin_bp
+    from accounts.views import bp as accounts_bp
+    from dashboard.views import bp as dashboard_bp
+    from inventory.views import bp as inventory_bp
+
+    for blueprint in (accounts_bp, admin_bp, dashboard_bp, inventory_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def page(status: int, title: str, message: str):
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return page(
+            400,
+            "The form has expired",
+            "This form was missing its security token or the token had expired. "
+            "Go back, reload the page and submit it again.",
+        )
+
+    @app.errorhandler(NotAllowed)
+    @app.errorhandler(403)
+    def forbidden(error: Exception):
+        message = error.message if isinstance(error, DomainError) else (
+            "Your account does not have permission to see this page."
+        )
+        return page(403, "Not allowed", message)
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def not_found(error: Exception):
+        message = error.message if isinstance(error, DomainError) else (
+            "There is no page at this address. Check the address, or start again from the home page."
+        )
+        return page(404, "Page not found", message)
+
+    @app.errorhandler(405)
+    def method_not_allowed(error: Exception):
+        return page(405, "Not possible here", "That action is not possible at this address.")
+
+    @app.errorhandler(413)
+    def too_large(error: Exception):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return page(413, "File too large", f"Uploads are limited to {limit_mb} MB.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # A rule refused what a form asked for: say why, back on the page the person came from.
+        flash(error.message, "error")
+        return redirect(request.referrer or url_for("dashboard.home"))
+
+    @app.errorhandler(500)
+    def server_error(error: Exception):
+        db.session.rollback()
+        return page(
+            500,
+            "Something went wrong",
+            "Kitshare could not finish that request and nothing was changed. Please try again; "
+            "if it keeps happening, tell your facility manager.",
+        )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from accounts.forms import SignOutForm
+    from accounts.models import Role
+    from timeutil import format_local, local_zone
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["pounds"] = format_pounds
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "Role": Role,
+            "nav_items": _nav_items(app),
+            "sign_out_form": SignOutForm() if current_user.is_authenticated else None,
+            "university_name": app.config["KITSHARE_UNIVERSITY_NAME"],
+            "zone_name": local_zone().key,
+        }
+
+
+# (label, endpoint, who sees it). An entry appears once its blueprint is registered.
+NAV = [
+    ("Find equipment", "inventory.catalogue", None),
+    ("My bookings", "bookings.mine", None),
+    ("Approvals", "bookings.approvals", "manager"),
+    ("Register", "inventory.register", "manager"),
+    ("Reports", "reports.utilisation", "finance"),
+    ("Schools", "inventory.schools", None),
+    ("People", "admin.users", "admin"),
+]
+
+
+def _nav_items(app: Flask) -> list[dict[str, Any]]:
+    from accounts.models import Role
+
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for label, endpoint, role in NAV:
+        if endpoint not in app.view_functions:
+            continue
+        visible = role is None or current_user.is_admin or current_user.has_role(Role(role))
+        items.append(
+            {"label": label, "url": url_for(endpoint), "endpoint": endpoint, "visible": visible}
+        )
+    return items
+
+
+def format_pounds(pence: int | None) -> str:
+    """Integer pence as pounds sterling, e.g. 123456 -> '£1,234.56'."""
+    if pence is None:
+        return ""
+    sign = "-" if pence < 0 else ""
+    pounds, remainder = divmod(abs(pence), 100)
+    return f"{sign}£{pounds:,}.{remainder:02d}"
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["KITSHARE_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

@@ -1,0 +1,123 @@
+"""Command-line tasks: ``flask --app wsgi <command>``. Each calls the same services as the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from accounts import service as accounts_service
+from accounts.models import Role
+from db import atomic, db
+from errors import DomainError
+from inventory.models import School
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db, seed_demo, create_user, create_token, run_scheduler):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the database schema, or upgrade it to the newest version."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("The database schema is up to date.")
+
+
+@click.command("seed-demo")
+@click.option("--password", default=None, help="One password for every demo account (default: a random one each).")
+@click.option("--yes", is_flag=True, help="Do not ask before seeding a production database.")
+@click.option(
+    "--credentials-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the demo sign-ins to this file (kept private to you), for later runs to show.",
+)
+def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) -> None:
+    """Fill the database with a demo university. Running it again adds nothing twice."""
+    from demo.seed import seed
+
+    if current_app.config["KITSHARE_ENV"] == "production" and not yes:
+        click.confirm("KITSHARE_ENV is production. Add demo Schools, people and bookings?", abort=True)
+    result = seed(db.session, password=password)
+    summary = result.summary()
+    if credentials_file is None:
+        click.echo(summary)
+        return
+    if result.created or not credentials_file.exists():
+        credentials_file.parent.mkdir(parents=True, exist_ok=True)
+        credentials_file.write_text(summary + "\n")
+        credentials_file.chmod(0o600)
+    else:
+        click.echo("The demo data is already there; nothing was added.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([role.value for role in Role]),
+    default=[Role.TECHNICIAN.value],
+    show_default=True,
+    help="Repeat for several roles. A manager manages the --school.",
+)
+@click.option("--school", "school_code", default=None, help="Home School's code (and the School a manager manages).")
+def create_user(email: str, name: str, password: str, roles: tuple[str, ...], school_code: str | None) -> None:
+    """Create a person with the given roles."""
+    session = db.session
+    school = None
+    if school_code:
+        school = session.scalar(select(School).where(func.lower(School.code) == school_code.lower()))
+        if school is None:
+            codes = ", ".join(session.scalars(select(School.code).order_by(School.code))) or "none yet"
+            raise click.BadParameter(f"No School with code {school_code!r} (known: {codes}).", param_hint="--school")
+    role_set = [Role(role) for role in roles]
+    try:
+        with atomic(session):
+            user = accounts_service.create_user(
+                session,
+                email=email,
+                name=name,
+                password=password,
+                home_school=school,
+                roles=role_set,
+                managed_schools=[school] if school else [],
+            )
+    except DomainError as error:
+        details = [f"{field}: {message}" for field, messages in getattr(error, "field_errors", {}).items() for message in messages]
+        raise click.ClickException("; ".join(details) or error.message) from error
+    click.echo(f"Created {user.email} ({', '.join(role.value for role in user.roles)}).")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="Command-line token", show_default=True)
+def create_token(email: str, name: str) -> None:
+    """Print a new personal API token for EMAIL. Only its hash is stored: copy it now."""
+    session = db.session
+    user = accounts_service.find_user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"No account with the email address {email}.")
+    try:
+        with atomic(session):
+            _token, secret = accounts_service.create_api_token(session, user, name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(secret)
+
+
+@click.command("scheduler")
+def run_scheduler() -> None:
+    """Run the background jobs in this process (one scheduler per deployment)."""
+    from scheduler import run
+
+    run(current_app._get_current_object())  # type: ignore[attr-defined]

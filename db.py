@@ -1,0 +1,172 @@
+"""The database layer every package shares: the declarative Base, UTC times, units of work.
+
+Times are aware UTC datetimes everywhere inside Kitshare. ``UTCDateTime`` keeps them so on
+SQLite, which has no time zone type, and refuses naive datetimes rather than guessing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.types import TypeDecorator
+
+UTC = dt.timezone.utc
+
+# Stable constraint names, so Alembic migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime on every database; naive values are a programming error."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: convert to UTC at the edge")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC. Tests move the clock with time-machine."""
+    return dt.datetime.now(UTC)
+
+
+# --- SQLite: real transactions --------------------------------------------------------------
+# Python's sqlite3 begins transactions lazily, so a read followed by a write can race with another
+# writer. Following SQLAlchemy's SQLite dialect documentation we take over BEGIN ourselves; a unit
+# of work that must check-then-write asks for BEGIN IMMEDIATE (see ``serialised``), which takes
+# SQLite's write lock before the check so concurrent writers queue instead of interleaving.
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(connection: Any) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    if connection.get_execution_options().get("kitshare_serialised"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def atomic(session: Session, actor: Any = None) -> Iterator[Session]:
+    """One unit of work: everything inside commits together or not at all.
+
+    ``actor`` (a user, or None for the system) is who the audit log records for the changes.
+    """
+    previous_actor = session.info.get("actor_id")
+    session.info["actor_id"] = getattr(actor, "id", None)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info["actor_id"] = previous_actor
+
+
+@contextmanager
+def serialised(session: Session, actor: Any = None) -> Iterator[Session]:
+    """A unit of work whose reads and writes no concurrent writer can interleave.
+
+    On SQLite this starts a fresh ``BEGIN IMMEDIATE`` transaction; on PostgreSQL the database's
+    own constraints (the bookings exclusion constraint) carry the guarantee, so an ordinary
+    transaction is enough.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()  # end the request's read transaction; the next one begins IMMEDIATE
+        session.connection(execution_options={"kitshare_serialised": True})
+    with atomic(session, actor) as s:
+        yield s
+
+
+def str_enum(enum_class: type, name: str) -> Any:
+    """A column type storing an enum's values as text, with a CHECK constraint on every database."""
+    from sqlalchemy import Enum
+
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+# --- Portable SQL ---------------------------------------------------------------------------
+from sqlalchemy.ext.compiler import compiles  # noqa: E402
+from sqlalchemy.sql.expression import FunctionElement  # noqa: E402
+from sqlalchemy.types import Float  # noqa: E402
+
+
+class hours_between(FunctionElement[float]):
+    """SQL: the hours from the first timestamp to the second, on PostgreSQL and SQLite alike."""
+
+    type = Float()
+    inherit_cache = True
+    name = "hours_between"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_between_pg(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 3600.0)"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_between_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return f"((julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)})) * 24.0)"

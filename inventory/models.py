@@ -1,0 +1,181 @@
+"""Schools, their locations, equipment categories, and the asset register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audit import Audited
+from db import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class School(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    locations: Mapped[list[Location]] = relationship(back_populates="school", order_by="Location.building, Location.room")
+
+    def __repr__(self) -> str:
+        return f"<School {self.code}>"
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"), index=True)
+    site: Mapped[str] = mapped_column(String(100), default="Main campus")  # Uniquip "Site Location"
+    building: Mapped[str] = mapped_column(String(200))
+    room: Mapped[str] = mapped_column(String(100))
+
+    school: Mapped[School] = relationship(back_populates="locations")
+
+    __table_args__ = (UniqueConstraint("school_id", "building", "room", name="uq_locations_place"),)
+
+    @property
+    def label(self) -> str:
+        return f"{self.building}, {self.room}"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssetStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    MAINTENANCE = "maintenance"
+    OUT_OF_SERVICE = "out_of_service"
+    RETIRED = "retired"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Asset(Audited, Base):
+    """A piece of equipment on a School's register, with the rules for booking it."""
+
+    __tablename__ = "assets"
+    __audit_type__ = "asset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"), index=True)
+    tag: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="RESTRICT"))
+    manufacturer: Mapped[str] = mapped_column(String(200), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    serial_number: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    purchase_date: Mapped[dt.date | None] = mapped_column(Date)
+    purchase_cost_pence: Mapped[int | None]
+    funding_source: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[AssetStatus] = mapped_column(
+        str_enum(AssetStatus, "asset_status"), default=AssetStatus.AVAILABLE
+    )
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hourly_rate_pence: Mapped[int] = mapped_column(default=0)
+    # Booking rules (enforced by the bookings service).
+    bookable: Mapped[bool] = mapped_column(default=True)
+    shareable: Mapped[bool] = mapped_column(default=True)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    training_required: Mapped[bool] = mapped_column(default=False)
+    min_notice_minutes: Mapped[int] = mapped_column(default=0)
+    max_booking_minutes: Mapped[int | None]
+    turnaround_minutes: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    school: Mapped[School] = relationship()
+    category: Mapped[Category | None] = relationship()
+    location: Mapped[Location | None] = relationship()
+    contact: Mapped[User | None] = relationship()
+    bookable_hours: Mapped[list[BookableHours]] = relationship(
+        back_populates="asset",
+        cascade="all, delete-orphan",
+        order_by="BookableHours.weekday, BookableHours.opens",
+    )
+
+    __table_args__ = (
+        CheckConstraint("purchase_cost_pence IS NULL OR purchase_cost_pence >= 0", name="cost_not_negative"),
+        CheckConstraint("hourly_rate_pence >= 0", name="rate_not_negative"),
+        CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
+        CheckConstraint("max_booking_minutes IS NULL OR max_booking_minutes > 0", name="max_length_positive"),
+        CheckConstraint("turnaround_minutes >= 0", name="turnaround_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Asset {self.tag}>"
+
+
+class BookableHours(Audited, Base):
+    """One opening interval of an asset on a weekday, in the university's local time."""
+
+    __tablename__ = "bookable_hours"
+    __audit_type__ = "asset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]  # 0 = Monday ... 6 = Sunday
+    opens: Mapped[dt.time] = mapped_column(Time)
+    closes: Mapped[dt.time] = mapped_column(Time)
+
+    asset: Mapped[Asset] = relationship(back_populates="bookable_hours")
+
+    __table_args__ = (
+        UniqueConstraint("asset_id", "weekday", "opens", name="uq_bookable_hours_slot"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("opens < closes", name="opens_before_closes"),
+    )
+
+    def audit_target(self) -> tuple[str, int]:
+        return "asset", self.asset_id
+
+    def audit_label(self) -> str:
+        return f"hours[{self.weekday}]"
+
+
+#: Monday to Friday, 09:00-17:00 local time: the default for a new asset.
+DEFAULT_WEEKLY_HOURS = [(day, dt.time(9), dt.time(17)) for day in range(5)]
+
+
+class MaintenanceWindow(Audited, Base):
+    """Planned time an asset is out for maintenance; it blocks bookings."""
+
+    __tablename__ = "maintenance_windows"
+    __audit_type__ = "maintenance_window"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+
+    __table_args__ = (CheckConstraint("start_at < end_at", name="starts_before_end"),)
+
+    def audit_target(self) -> tuple[str, int]:
+        return "asset", self.asset_id
+
+    def audit_label(self) -> str:
+        return f"maintenance[{self.id}]"

@@ -1,0 +1,67 @@
+"""Schools and their locations. The inventory issue adds the catalogue and register here."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from accounts.models import Role
+from accounts.permissions import require_school_manager, roles_required
+from db import atomic, db
+from errors import InvalidInput
+from inventory import service
+from inventory.forms import LocationForm, SchoolForm
+from web import show_errors
+
+bp = Blueprint("inventory", __name__)
+
+
+@bp.get("/schools")
+@login_required
+def schools():
+    form = SchoolForm() if current_user.is_admin else None
+    return render_template("inventory/schools.html", schools=service.list_schools(db.session), form=form)
+
+
+@bp.post("/schools")
+@roles_required(Role.ADMIN)
+def create_school():
+    form = SchoolForm()
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                school = service.create_school(db.session, current_user, form.code.data, form.name.data)
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            flash(f"Added {school.name} ({school.code}).", "success")
+            return redirect(url_for("inventory.school", school_id=school.id))
+    return render_template("inventory/schools.html", schools=service.list_schools(db.session), form=form), 400
+
+
+@bp.get("/schools/<int:school_id>")
+@login_required
+def school(school_id: int):
+    school = service.get_school(db.session, school_id)
+    form = LocationForm() if current_user.manages(school.id) else None
+    return render_template("inventory/school.html", school=school, form=form)
+
+
+@bp.post("/schools/<int:school_id>/locations")
+@login_required
+def add_location(school_id: int):
+    school = service.get_school(db.session, school_id)
+    require_school_manager(current_user, school.id)  # before reading the form: 403, not 400
+    form = LocationForm()
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                location = service.add_location(
+                    db.session, current_user, school, form.site.data, form.building.data, form.room.data
+                )
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            flash(f"Added {location.label} to {school.name}.", "success")
+            return redirect(url_for("inventory.school", school_id=school.id))
+    return render_template("inventory/school.html", school=school, form=form), 400

@@ -1,0 +1,60 @@
+"""Local time at the edges: the university's zone for what people type and read, UTC inside.
+
+The zone is set once per process by the application factory from ``KITSHARE_TIMEZONE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+UTC = dt.timezone.utc
+_zone = ZoneInfo("Europe/London")
+
+
+def set_local_zone(name: str) -> None:
+    global _zone
+    _zone = ZoneInfo(name)
+
+
+def local_zone() -> ZoneInfo:
+    return _zone
+
+
+def to_local(moment: dt.datetime) -> dt.datetime:
+    """An aware datetime shown in the university's zone."""
+    return moment.astimezone(_zone)
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time that the clocks skip over (the spring change)."""
+
+
+def local_to_utc(wall: dt.datetime) -> dt.datetime:
+    """Read a naive wall-clock time in the university's zone and return it in UTC.
+
+    A time in the hour the clocks skip in spring does not exist and is refused; a time in the
+    hour repeated in autumn is read as its first occurrence (``fold=0``), as people mean it.
+    """
+    if wall.tzinfo is not None:
+        return wall.astimezone(UTC)
+    aware = wall.replace(tzinfo=_zone, fold=0)
+    round_trip = aware.astimezone(UTC).astimezone(_zone).replace(tzinfo=None)
+    if round_trip != wall:
+        raise NonexistentLocalTime(
+            f"{wall:%d %b %Y %H:%M} does not exist in {_zone.key}: the clocks go forward then."
+        )
+    return aware.astimezone(UTC)
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC instants at which a local date begins and ends (23 or 25 hours on change days)."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=_zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=_zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def format_local(moment: dt.datetime | None, pattern: str = "%a %d %b %Y, %H:%M") -> str:
+    if moment is None:
+        return ""
+    return to_local(moment).strftime(pattern)
