@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from accounts import service as accounts_service
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the database schema, or upgrade it to the newest version."""
     from flask_migrate import upgrade
@@ -30,6 +32,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", default=None, help="One password for every demo account (default: a random one each).")
 @click.option("--yes", is_flag=True, help="Do not ask before seeding a production database.")
 @click.option(
@@ -58,6 +61,7 @@ def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) ->
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--password", required=True, help="At least 10 characters.")
@@ -99,6 +103,7 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...], sc
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="Command-line token", show_default=True)
 def create_token(email: str, name: str) -> None:
@@ -116,6 +121,7 @@ def create_token(email: str, name: str) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def run_scheduler() -> None:
     """Run the background jobs in this process (one scheduler per deployment)."""
     from scheduler import run

@@ -132,3 +132,10 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, remember:
     if remember:
         data["remember"] = "y"
     return client.post("/sign-in", data=data)
+
+
+def see_committed(session: Session) -> None:
+    """Forget what the test's session has cached and end its transaction, so the next read sees
+    what requests have committed since (SQLite keeps a reader on its snapshot until then)."""
+    session.rollback()
+    session.expire_all()

@@ -21,7 +21,7 @@ def make_school(session: Session, code: str | None = None, name: str | None = No
     code = code or f"S{n}"
     school = School(code=code, name=name or f"School of Testing {code}")
     session.add(school)
-    session.flush()
+    session.commit()
     return school
 
 

@@ -10,7 +10,7 @@ from accounts.models import User
 from bookings.models import BookingStatus
 from errors import InvalidInput
 from inventory.models import Asset, School
-from tests.conftest import TEST_DB
+from tests.conftest import TEST_DB, see_committed
 from tests.factories import make_asset, make_booking, make_school, make_user
 
 MONDAY_10 = dt.datetime(2030, 1, 7, 10, tzinfo=dt.timezone.utc)
@@ -75,7 +75,7 @@ def test_times_come_back_aware_in_utc(session):
     asset, user = make_asset(session, school), make_user(session, school)
     london = dt.timezone(dt.timedelta(hours=1))
     booking = make_booking(session, asset, user, dt.datetime(2030, 6, 3, 11, tzinfo=london))
-    session.expire_all()
+    see_committed(session)
     assert booking.start_at == dt.datetime(2030, 6, 3, 10, tzinfo=dt.timezone.utc)
     assert booking.start_at.utcoffset() == dt.timedelta(0)
 

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from accounts.models import Role, User
-from tests.conftest import sign_in
+from tests.conftest import see_committed, sign_in
 from tests.factories import make_school, make_user
 
 
@@ -62,7 +62,7 @@ def test_an_admin_changes_roles_and_deactivates_a_person(client, session):
         data={"name": person.name, "email": person.email, "home_school": school.id, "is_finance": "y"},
     )
     assert response.status_code == 302
-    session.expire_all()
+    see_committed(session)
     person = session.get(User, person.id)
     assert person.roles == [Role.TECHNICIAN, Role.FINANCE]
     assert person.active is False
@@ -76,7 +76,7 @@ def test_an_admin_cannot_remove_their_own_admin_role_or_deactivate_themselves(cl
     assert response.status_code == 400
     assert "cannot remove your own admin role" in response.text
     assert "cannot deactivate your own account" in response.text
-    session.expire_all()
+    see_committed(session)
     assert session.get(User, admin.id).is_admin
 
 

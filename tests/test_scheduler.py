@@ -1,0 +1,48 @@
+"""The scheduler's jobs live in the database and call service functions."""
+
+import datetime as dt
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bookings.models import Booking, BookingStatus
+from bookings.service import complete_finished
+from scheduler import JOBS, build_scheduler
+from tests.conftest import see_committed
+from tests.factories import make_asset, make_booking, make_school, make_user
+
+UTC = dt.timezone.utc
+
+
+def test_jobs_are_stored_in_the_application_database(app, session):
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start(paused=True)
+    try:
+        stored = {job.id for job in scheduler.get_jobs()}
+        assert stored == {spec.id for spec in JOBS}
+        for job in scheduler.get_jobs():
+            assert job.coalesce is True and job.max_instances == 1
+    finally:
+        scheduler.shutdown(wait=False)
+    # A second scheduler start replaces the jobs rather than duplicating them.
+    again = build_scheduler(app, BackgroundScheduler)
+    again.start(paused=True)
+    try:
+        assert len(again.get_jobs()) == len(JOBS)
+    finally:
+        again.shutdown(wait=False)
+
+
+def test_finished_confirmed_bookings_become_completed_and_nothing_else_changes(session):
+    school = make_school(session)
+    asset, user = make_asset(session, school), make_user(session, school)
+    now = dt.datetime(2030, 1, 7, 12, tzinfo=UTC)
+    finished = make_booking(session, asset, user, now - dt.timedelta(hours=2))
+    running = make_booking(session, asset, user, now - dt.timedelta(minutes=30))
+    loan = make_booking(session, asset, user, now - dt.timedelta(hours=5), status=BookingStatus.CHECKED_OUT)
+    assert complete_finished(session, now) == 1
+    session.commit()
+    see_committed(session)
+    assert session.get(Booking, finished.id).status == BookingStatus.COMPLETED
+    assert session.get(Booking, finished.id).history[-1].reason == "Booking time ended."
+    assert session.get(Booking, running.id).status == BookingStatus.CONFIRMED
+    assert session.get(Booking, loan.id).status == BookingStatus.CHECKED_OUT
