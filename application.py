@@ -28,6 +28,7 @@ def _import_models() -> None:
     import audit  # noqa: F401
     import bookings.models  # noqa: F401
     import inventory.models  # noqa: F401
+    import notifications.models  # noqa: F401
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:

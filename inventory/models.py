@@ -100,6 +100,11 @@ class Asset(Audited, Base):
     min_notice_minutes: Mapped[int] = mapped_column(default=0)
     max_booking_minutes: Mapped[int | None]
     turnaround_minutes: Mapped[int] = mapped_column(default=0)
+    # When an inspection (calibration, PAT, LOLER ...) is overdue, refuse bookings until it is done.
+    block_when_inspection_overdue: Mapped[bool] = mapped_column(default=False)
+    photo_filename: Mapped[str | None] = mapped_column(String(200))
+    status_changed_at: Mapped[dt.datetime | None]
+    retired_at: Mapped[dt.datetime | None]  # the end of its service life, for reports
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -107,6 +112,9 @@ class Asset(Audited, Base):
     category: Mapped[Category | None] = relationship()
     location: Mapped[Location | None] = relationship()
     contact: Mapped[User | None] = relationship()
+    inspections: Mapped[list[InspectionSchedule]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="InspectionSchedule.next_due_on"
+    )
     bookable_hours: Mapped[list[BookableHours]] = relationship(
         back_populates="asset",
         cascade="all, delete-orphan",
@@ -179,3 +187,139 @@ class MaintenanceWindow(Audited, Base):
 
     def audit_label(self) -> str:
         return f"maintenance[{self.id}]"
+
+
+class InspectionKind(enum.StrEnum):
+    CALIBRATION = "calibration"
+    PAT_TEST = "pat_test"
+    LOLER = "loler"
+    FUME_CUPBOARD = "fume_cupboard"
+    SERVICE = "service"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "calibration": "Calibration",
+            "pat_test": "PAT test",
+            "loler": "LOLER examination",
+            "fume_cupboard": "Fume-cupboard examination",
+            "service": "Service",
+            "other": "Other inspection",
+        }[self.value]
+
+
+class InspectionOutcome(enum.StrEnum):
+    PASS = "pass"
+    ADVISORY = "advisory"  # passed, with remarks to act on
+    FAIL = "fail"
+
+    @property
+    def label(self) -> str:
+        return {"pass": "Pass", "advisory": "Pass with advisories", "fail": "Fail"}[self.value]
+
+
+class InspectionSchedule(Audited, Base):
+    """A recurring inspection an asset needs, every ``interval_days``.
+
+    ``next_due_on`` is kept by the inventory service: the last inspection's date plus the
+    interval, or the date given when the schedule was set up if it was never done.
+    """
+
+    __tablename__ = "inspection_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[InspectionKind] = mapped_column(str_enum(InspectionKind, "inspection_kind"))
+    interval_days: Mapped[int]
+    last_done_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    # The due date a reminder was last sent for, so each due date is reminded of once.
+    reminded_for: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship(back_populates="inspections")
+    records: Mapped[list[InspectionRecord]] = relationship(
+        back_populates="schedule", order_by="InspectionRecord.done_on.desc(), InspectionRecord.id.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("asset_id", "kind", name="uq_inspection_schedules_asset_kind"),
+        CheckConstraint("interval_days > 0", name="interval_positive"),
+    )
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.next_due_on < today
+
+    def audit_target(self) -> tuple[str, int]:
+        return "asset", self.asset_id
+
+    def audit_label(self) -> str:
+        return f"inspection[{self.kind.value}]"
+
+
+class InspectionRecord(Audited, Base):
+    """An inspection done: when, by whom, the outcome, and a note."""
+
+    __tablename__ = "inspection_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("inspection_schedules.id", ondelete="CASCADE"), index=True)
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    performed_by: Mapped[str] = mapped_column(String(200))  # a person or a contractor
+    outcome: Mapped[InspectionOutcome] = mapped_column(str_enum(InspectionOutcome, "inspection_outcome"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    cost_pence: Mapped[int | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    schedule: Mapped[InspectionSchedule] = relationship(back_populates="records")
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("cost_pence IS NULL OR cost_pence >= 0", name="cost_not_negative"),)
+
+    def audit_target(self) -> tuple[str, int]:
+        return "asset", self.schedule.asset_id
+
+    def audit_label(self) -> str:
+        return f"inspection_record[{self.id}]"
+
+
+class TrainingAuthorisation(Audited, Base):
+    """A person may use an asset, or every asset of a category within a School, that needs training.
+
+    Current while not revoked and not past ``expires_on``.
+    """
+
+    __tablename__ = "training_authorisations"
+    __audit_type__ = "training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    school: Mapped[School] = relationship()
+    asset: Mapped[Asset | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    __table_args__ = (
+        # Exactly one scope: one asset, or one category within the School.
+        CheckConstraint("(asset_id IS NULL) <> (category_id IS NULL)", name="one_scope"),
+        CheckConstraint("expires_on IS NULL OR expires_on >= granted_on", name="expires_after_granted"),
+    )
+
+    def is_current(self, today: dt.date) -> bool:
+        return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)

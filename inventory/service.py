@@ -1,14 +1,27 @@
-"""Rules of the register: Schools and their locations. The inventory issue adds assets here."""
+"""Rules of the register: Schools, locations, categories and assets."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from dataclasses import dataclass, field, fields
+
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import Role, User
 from accounts.permissions import require_role, require_school_manager
-from errors import InvalidInput, NotFound
-from inventory.models import Location, School
+from db import utcnow
+from errors import InvalidInput, NotAllowed, NotFound
+from inventory.models import (
+    DEFAULT_WEEKLY_HOURS,
+    Asset,
+    AssetStatus,
+    BookableHours,
+    Category,
+    Location,
+    School,
+)
 
 
 def list_schools(session: Session) -> list[School]:
@@ -68,3 +81,239 @@ def add_location(session: Session, actor: User, school: School, site: str, build
     session.add(location)
     session.flush()
     return location
+
+
+# --- Assets -----------------------------------------------------------------------------------
+
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,49}$")
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class AssetInput:
+    """Everything a manager sets on an asset, other than its status. Forms and imports fill it."""
+
+    tag: str
+    name: str
+    category_id: int | None = None
+    location_id: int | None = None
+    manufacturer: str = ""
+    model: str = ""
+    serial_number: str = ""
+    description: str = ""
+    purchase_date: dt.date | None = None
+    purchase_cost_pence: int | None = None
+    funding_source: str = ""
+    contact_id: int | None = None
+    hourly_rate_pence: int = 0
+    bookable: bool = True
+    shareable: bool = True
+    requires_approval: bool = False
+    training_required: bool = False
+    block_when_inspection_overdue: bool = False
+    min_notice_minutes: int = 0
+    max_booking_minutes: int | None = None
+    turnaround_minutes: int = 0
+    weekly_hours: list[tuple[int, dt.time, dt.time]] = field(default_factory=lambda: list(DEFAULT_WEEKLY_HOURS))
+
+    @classmethod
+    def from_asset(cls, asset: Asset) -> "AssetInput":
+        values = {f.name: getattr(asset, f.name) for f in fields(cls) if f.name != "weekly_hours"}
+        return cls(**values, weekly_hours=[(h.weekday, h.opens, h.closes) for h in asset.bookable_hours])
+
+
+def validate_asset_input(
+    session: Session, school: School, data: AssetInput, asset: Asset | None = None
+) -> dict[str, list[str]]:
+    """Every problem with ``data`` for an asset of ``school``, by field name (empty when fine)."""
+    errors: dict[str, list[str]] = {}
+
+    def problem(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if not data.tag.strip():
+        problem("tag", "Enter the asset tag.")
+    elif not TAG_PATTERN.match(data.tag.strip()):
+        problem("tag", "Use up to 50 letters, digits, dots, hyphens, slashes or underscores, starting with a letter or digit.")
+    else:
+        clash = session.scalar(select(Asset).where(func.lower(Asset.tag) == data.tag.strip().lower()))
+        if clash is not None and (asset is None or clash.id != asset.id):
+            problem("tag", f"The tag {data.tag.strip()} is already used by {clash.name} ({clash.school.code}).")
+    if not data.name.strip():
+        problem("name", "Enter the asset's name.")
+    elif len(data.name.strip()) > 200:
+        problem("name", "Use at most 200 characters.")
+    if data.category_id is not None and session.get(Category, data.category_id) is None:
+        problem("category_id", "Choose a category from the list.")
+    if data.location_id is not None:
+        location = session.get(Location, data.location_id)
+        if location is None or location.school_id != school.id:
+            problem("location_id", f"Choose one of {school.name}'s locations.")
+    if data.contact_id is not None:
+        contact = session.get(User, data.contact_id)
+        if contact is None or not contact.active:
+            problem("contact_id", "Choose an active person as the contact.")
+    for name, limit in (("manufacturer", 200), ("model", 200), ("serial_number", 200), ("funding_source", 200)):
+        if len(getattr(data, name) or "") > limit:
+            problem(name, f"Use at most {limit} characters.")
+    if data.purchase_cost_pence is not None and data.purchase_cost_pence < 0:
+        problem("purchase_cost_pence", "A cost cannot be negative.")
+    if data.hourly_rate_pence < 0:
+        problem("hourly_rate_pence", "An hourly rate cannot be negative.")
+    if data.min_notice_minutes < 0:
+        problem("min_notice_minutes", "Minimum notice cannot be negative.")
+    if data.turnaround_minutes < 0:
+        problem("turnaround_minutes", "Turnaround cannot be negative.")
+    if data.max_booking_minutes is not None and data.max_booking_minutes <= 0:
+        problem("max_booking_minutes", "The longest booking must be more than zero, or left empty for no limit.")
+    if data.purchase_date is not None and data.purchase_date > dt.date.today() + dt.timedelta(days=366):
+        problem("purchase_date", "The purchase date is more than a year in the future.")
+    for message in weekly_hours_problems(data.weekly_hours):
+        problem("weekly_hours", message)
+    return errors
+
+
+def weekly_hours_problems(weekly_hours: list[tuple[int, dt.time, dt.time]]) -> list[str]:
+    problems = []
+    by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for weekday, opens, closes in weekly_hours:
+        if not 0 <= weekday <= 6:
+            problems.append(f"Weekday {weekday} is not Monday (0) to Sunday (6).")
+            continue
+        if opens >= closes:
+            problems.append(f"On {WEEKDAY_NAMES[weekday]} the asset must open before it closes.")
+        by_day.setdefault(weekday, []).append((opens, closes))
+    for weekday, spans in by_day.items():
+        spans.sort()
+        for (_, first_closes), (second_opens, _) in zip(spans, spans[1:]):
+            if second_opens < first_closes:
+                problems.append(f"On {WEEKDAY_NAMES[weekday]} the bookable hours overlap.")
+    return problems
+
+
+def format_weekly_hours(weekly_hours: list[tuple[int, dt.time, dt.time]]) -> str:
+    """'Mon 09:00-17:00; Tue 09:00-17:00', the form exports and imports use."""
+    return "; ".join(
+        f"{WEEKDAY_NAMES[day]} {opens:%H:%M}-{closes:%H:%M}" for day, opens, closes in sorted(weekly_hours)
+    )
+
+
+def parse_weekly_hours(text: str) -> list[tuple[int, dt.time, dt.time]]:
+    """Read 'Mon 09:00-17:00; Sat 10:00-14:00' (empty: never bookable). Raises ValueError."""
+    hours = []
+    for part in filter(None, (p.strip() for p in re.split(r"[;\n]", text or ""))):
+        match = re.fullmatch(r"([A-Za-z]{3})[a-z]*\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})", part)
+        if not match or match.group(1).title() not in WEEKDAY_NAMES:
+            raise ValueError(f"'{part}' is not like 'Mon 09:00-17:00'.")
+        day = WEEKDAY_NAMES.index(match.group(1).title())
+        try:
+            opens = dt.time.fromisoformat(match.group(2).zfill(5))
+            closes = dt.time.fromisoformat(match.group(3).zfill(5))
+        except ValueError:
+            raise ValueError(f"'{part}' has a time that does not exist.") from None
+        hours.append((day, opens, closes))
+    return hours
+
+
+def _apply(asset: Asset, data: AssetInput) -> None:
+    for f in fields(AssetInput):
+        if f.name == "weekly_hours":
+            continue
+        value = getattr(data, f.name)
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(asset, f.name) != value:
+            setattr(asset, f.name, value)
+    wanted = sorted(data.weekly_hours)
+    if sorted((h.weekday, h.opens, h.closes) for h in asset.bookable_hours) != wanted:
+        asset.bookable_hours.clear()
+        asset.bookable_hours.extend(BookableHours(weekday=d, opens=o, closes=c) for d, o, c in wanted)
+
+
+def create_asset(session: Session, actor: User, school: School, data: AssetInput) -> Asset:
+    """A manager of the School (or an admin) adds an asset to its register."""
+    require_school_manager(actor, school.id)
+    errors = validate_asset_input(session, school, data)
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    asset = Asset(school=school, status=AssetStatus.AVAILABLE, status_changed_at=utcnow())
+    _apply(asset, data)
+    session.add(asset)
+    session.flush()
+    return asset
+
+
+def update_asset(session: Session, actor: User, asset: Asset, data: AssetInput) -> Asset:
+    """Change an asset's details and booking rules; only its School's managers (or admins)."""
+    require_school_manager(actor, asset.school_id)
+    errors = validate_asset_input(session, asset.school, data, asset)
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    _apply(asset, data)
+    session.flush()
+    return asset
+
+
+def change_asset_status(session: Session, actor: User, asset: Asset, status: AssetStatus, reason: str) -> Asset:
+    """Put an asset in or out of service. A reason is required for anything but 'available'.
+
+    Retiring keeps the asset and all its history; it simply can no longer be booked.
+    """
+    require_school_manager(actor, asset.school_id)
+    reason = reason.strip()
+    if status != AssetStatus.AVAILABLE and not reason:
+        raise InvalidInput(field_errors={"reason": [f"Say why the asset is {status.label.lower()}."]})
+    if status == asset.status and reason == asset.status_reason:
+        return asset
+    now = utcnow()
+    asset.status = status
+    asset.status_reason = reason
+    asset.status_changed_at = now
+    asset.retired_at = now if status == AssetStatus.RETIRED else None
+    session.flush()
+    return asset
+
+
+def delete_asset(session: Session, actor: User, asset: Asset) -> None:
+    """Remove an asset entered by mistake. One that has ever been booked is retired instead,
+    so its history stays (the database's foreign keys refuse the delete as well)."""
+    from bookings.models import Booking
+
+    require_school_manager(actor, asset.school_id)
+    if session.scalar(select(Booking.id).where(Booking.asset_id == asset.id).limit(1)) is not None:
+        raise InvalidInput("This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept.")
+    session.delete(asset)
+    session.flush()
+
+
+def get_asset(session: Session, asset_id: int) -> Asset:
+    asset = session.scalar(
+        select(Asset)
+        .options(
+            joinedload(Asset.school), joinedload(Asset.category), joinedload(Asset.location),
+            joinedload(Asset.contact), selectinload(Asset.bookable_hours),
+        )
+        .where(Asset.id == asset_id)
+    )
+    if asset is None:
+        raise NotFound("There is no such asset.")
+    return asset
+
+
+def list_categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.name)))
+
+
+def create_category(session: Session, actor: User, name: str, description: str = "") -> Category:
+    """Managers and admins add categories; names are unique whatever their case."""
+    if not (actor.is_admin or actor.managed_schools):
+        raise NotAllowed("Only managers and admins can add categories.")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(field_errors={"name": ["Enter a category name of at most 100 characters."]})
+    if session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())):
+        raise InvalidInput(field_errors={"name": [f"There is already a category called {name}."]})
+    category = Category(name=name, description=description.strip())
+    session.add(category)
+    session.flush()
+    return category

@@ -1,8 +1,8 @@
-"""Schools and their locations. The inventory issue adds the catalogue and register here."""
+"""Schools and their locations."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from accounts.models import Role
@@ -13,7 +13,7 @@ from inventory import service
 from inventory.forms import LocationForm, SchoolForm
 from web import show_errors
 
-bp = Blueprint("inventory", __name__)
+from inventory.views import bp
 
 
 @bp.get("/schools")

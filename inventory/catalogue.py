@@ -1,0 +1,212 @@
+"""The cross-School catalogue: which assets match a search, filters and sort order.
+
+One query builder serves the catalogue page, the register, the exports and the API, so a filter
+means the same thing everywhere. Everything is done in SQL; pages are LIMIT/OFFSET slices with a
+COUNT, which stays fast at 10,000 assets thanks to the indexes on the filtered columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from accounts.models import User
+from bookings.models import ACTIVE_STATUSES, Booking
+from inventory.models import Asset, AssetStatus, Category, Location, MaintenanceWindow, School
+from timeutil import NonexistentLocalTime, local_to_utc
+
+SORTS = {
+    "name": (Asset.name, Asset.id),
+    "tag": (Asset.tag,),
+    "school": (School.name, Asset.name, Asset.id),
+    "category": (Category.name, Asset.name, Asset.id),
+    "newest": (Asset.created_at.desc(), Asset.id.desc()),
+}
+SORT_LABELS = {
+    "name": "Name",
+    "tag": "Asset tag",
+    "school": "School",
+    "category": "Category",
+    "newest": "Newest first",
+}
+PER_PAGE_CHOICES = (20, 50, 100)
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class CatalogueFilters:
+    q: str = ""
+    school_id: int | None = None
+    category_id: int | None = None
+    location_id: int | None = None
+    status: AssetStatus | None = None
+    shareable_with_me: bool = False
+    free_from: dt.datetime | None = None  # aware UTC
+    free_to: dt.datetime | None = None
+    sort: str = "name"
+    page: int = 1
+    per_page: int = 20
+    # The register and exports include what the catalogue hides: retired and unbookable assets.
+    include_unbookable: bool = False
+
+    def with_page(self, page: int) -> "CatalogueFilters":
+        return replace(self, page=page)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _local_datetime(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return local_to_utc(dt.datetime.fromisoformat(value))
+
+
+def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> tuple[CatalogueFilters, list[str]]:
+    """Read filters from query-string arguments; returns them and the problems found (bad
+    values are dropped, with a message, rather than failing the whole page)."""
+    problems: list[str] = []
+    status = None
+    if args.get("status"):
+        try:
+            status = AssetStatus(args["status"])
+        except ValueError:
+            problems.append(f"'{args['status']}' is not a status; showing every status.")
+    free_from = free_to = None
+    try:
+        free_from = _local_datetime(args.get("free_from"))
+        free_to = _local_datetime(args.get("free_to"))
+    except NonexistentLocalTime as error:
+        problems.append(str(error))
+    except ValueError:
+        problems.append("Enter the free-from and free-to times as dates and times, such as 2026-12-01T09:00.")
+    if (free_from is None) != (free_to is None):
+        problems.append("To find free equipment, give both a start and an end time.")
+        free_from = free_to = None
+    elif free_from is not None and free_to is not None and free_from >= free_to:
+        problems.append("The end of the free period must be after its start.")
+        free_from = free_to = None
+    sort = args.get("sort") or "name"
+    if sort not in SORTS:
+        problems.append(f"Unknown sort order '{sort}'; sorted by name.")
+        sort = "name"
+    per_page = _int(args.get("per_page")) or PER_PAGE_CHOICES[0]
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, _int(args.get("page")) or 1)
+    filters = CatalogueFilters(
+        q=(args.get("q") or "").strip()[:200],
+        school_id=_int(args.get("school")),
+        category_id=_int(args.get("category")),
+        location_id=_int(args.get("location")),
+        status=status,
+        shareable_with_me=args.get("shareable") in ("1", "on", "true", "y"),
+        free_from=free_from,
+        free_to=free_to,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        include_unbookable=include_unbookable,
+    )
+    return filters, problems
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def catalogue_select(actor: User, filters: CatalogueFilters) -> Select[tuple[Asset]]:
+    """The assets matching ``filters``, sorted, without pagination."""
+    query = (
+        select(Asset)
+        .join(Asset.school)
+        .outerjoin(Asset.category)
+        .outerjoin(Asset.location)
+        .options(joinedload(Asset.school), joinedload(Asset.category), joinedload(Asset.location))
+    )
+    if not filters.include_unbookable:
+        query = query.where(Asset.bookable.is_(True), Asset.status != AssetStatus.RETIRED)
+    for word in filters.q.split():
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+                Asset.name, Asset.tag, Asset.manufacturer, Asset.model, Asset.description,
+            )))
+        )
+    if filters.school_id is not None:
+        query = query.where(Asset.school_id == filters.school_id)
+    if filters.category_id is not None:
+        query = query.where(Asset.category_id == filters.category_id)
+    if filters.location_id is not None:
+        query = query.where(Asset.location_id == filters.location_id)
+    if filters.status is not None:
+        query = query.where(Asset.status == filters.status)
+    if filters.shareable_with_me:
+        query = query.where(or_(Asset.shareable.is_(True), Asset.school_id == actor.home_school_id))
+    if filters.free_from is not None and filters.free_to is not None:
+        query = query.where(
+            Asset.status == AssetStatus.AVAILABLE,
+            ~exists().where(
+                Booking.asset_id == Asset.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.start_at < filters.free_to,
+                Booking.blocked_until > filters.free_from,
+            ),
+            ~exists().where(
+                MaintenanceWindow.asset_id == Asset.id,
+                MaintenanceWindow.start_at < filters.free_to,
+                MaintenanceWindow.end_at > filters.free_from,
+            ),
+        )
+    return query.order_by(*SORTS[filters.sort])
+
+
+@dataclass
+class Page:
+    items: list[Asset]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def search(session: Session, actor: User, filters: CatalogueFilters) -> Page:
+    query = catalogue_select(actor, filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(
+        session.scalars(query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique()
+    )
+    return Page(items=items, total=total, page=filters.page, per_page=filters.per_page)
+
+
+def needs_approval(actor: User, asset: Asset) -> bool:
+    """Would this person's booking of the asset wait for a manager's approval?"""
+    return asset.requires_approval or asset.school_id != actor.home_school_id
+
+
+def filter_choices(session: Session) -> dict[str, list[Any]]:
+    return {
+        "schools": list(session.scalars(select(School).order_by(School.name))),
+        "categories": list(session.scalars(select(Category).order_by(Category.name))),
+        "locations": list(
+            session.scalars(select(Location).join(Location.school).order_by(School.code, Location.building, Location.room))
+        ),
+    }
