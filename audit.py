@@ -41,7 +41,8 @@ class Audited:
     """
 
     __audit_type__: str = ""
-    __audit_exclude__: frozenset[str] = frozenset({"updated_at"})
+    # The row's own id is the entry's object_id already.
+    __audit_exclude__: frozenset[str] = frozenset({"id", "updated_at"})
 
     def audit_target(self) -> tuple[str, int]:
         return self.__audit_type__, self.id  # type: ignore[attr-defined]
@@ -66,9 +67,10 @@ def _plain(value: Any) -> Any:
 def _column_changes(obj: Any, action: str) -> dict[str, Any]:
     state = inspect(obj)
     changes: dict[str, Any] = {}
+    label = obj.audit_label()
     for column_attr in state.mapper.column_attrs:
         key = column_attr.key
-        if key in obj.__audit_exclude__:
+        if key in obj.__audit_exclude__ or (label and key == "asset_id"):  # a dependent names its parent
             continue
         history = state.attrs[key].history
         if action == "created":
@@ -85,7 +87,6 @@ def _column_changes(obj: Any, action: str) -> dict[str, Any]:
             new = history.added[0] if history.added else None
             if old != new:
                 changes[key] = [_plain(old), _plain(new)]
-    label = obj.audit_label()
     if label:
         changes = {f"{label}.{k}": v for k, v in changes.items()}
     return changes
@@ -96,6 +97,9 @@ def _write_audit_rows(session: Session, _flush_context: Any) -> None:
     rows: list[dict[str, Any]] = []
     now = utcnow()
     actor_id = session.info.get("actor_id")
+    # A parent created in this flush is logged as created; its new dependent rows (an asset's
+    # opening hours) are part of that, not separate changes.
+    created_here = {obj.audit_target() for obj in session.new if isinstance(obj, Audited) and not obj.audit_label()}
     for action, objects in (
         ("created", session.new),
         ("updated", session.dirty),
@@ -106,10 +110,12 @@ def _write_audit_rows(session: Session, _flush_context: Any) -> None:
                 continue
             if action == "updated" and not session.is_modified(obj, include_collections=False):
                 continue
+            object_type, object_id = obj.audit_target()
+            if action == "created" and obj.audit_label() and (object_type, object_id) in created_here:
+                continue
             changes = _column_changes(obj, action)
             if action == "updated" and not changes:
                 continue
-            object_type, object_id = obj.audit_target()
             if obj.audit_label() and action != "updated":
                 action_name = "updated"  # adding a dependent row changes its parent
             else:

@@ -59,6 +59,13 @@ class Config:
     # Argon2id cost; tests lower it so hashing does not dominate the suite.
     PASSWORD_HASH_TIME_COST: int = 3
     PASSWORD_HASH_MEMORY_KIB: int = 65536
+    KITSHARE_PHOTO_MAX_BYTES: int = 5 * 1024 * 1024
+    # equipment.data.ac.uk: the Wikipedia URL of the nearest town (Uniquip "Location"), who takes
+    # questions and corrections about the published data, and the university's URI in the
+    # Organisation Profile Document.
+    KITSHARE_UNIQUIP_LOCATION_URL: str = ""
+    KITSHARE_DATA_CONTACT: str = ""
+    KITSHARE_ORGANISATION_URI: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -132,6 +139,10 @@ class Config:
             "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
             "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "KITSHARE_PHOTO_MAX_BYTES": self.KITSHARE_PHOTO_MAX_BYTES,
+            "KITSHARE_UNIQUIP_LOCATION_URL": self.KITSHARE_UNIQUIP_LOCATION_URL,
+            "KITSHARE_DATA_CONTACT": self.KITSHARE_DATA_CONTACT,
+            "KITSHARE_ORGANISATION_URI": self.KITSHARE_ORGANISATION_URI,
         }
         settings.update(self.extra)
         return settings

@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from wtforms.fields.choices import SelectChoice
+
 from web import CheckboxListField
 
 
@@ -52,8 +54,8 @@ class UserForm(FlaskForm):
     submit = SubmitField("Save")
 
     def set_school_choices(self, schools) -> None:
-        self.home_school.choices = [(0, "No home School")] + [(s.id, s.name) for s in schools]
-        self.managed_schools.choices = [(s.id, f"{s.name} ({s.code})") for s in schools]
+        self.home_school.choices = [SelectChoice(0, "No home School")] + [SelectChoice(s.id, s.name) for s in schools]
+        self.managed_schools.choices = [SelectChoice(s.id, f"{s.name} ({s.code})") for s in schools]
 
 
 

@@ -52,6 +52,8 @@ class CatalogueFilters:
     per_page: int = 20
     # The register and exports include what the catalogue hides: retired and unbookable assets.
     include_unbookable: bool = False
+    # The register limits a manager to the Schools they manage; None means every School.
+    school_ids: frozenset[int] | None = None
 
     def with_page(self, page: int) -> "CatalogueFilters":
         return replace(self, page=page)
@@ -142,6 +144,8 @@ def catalogue_select(actor: User, filters: CatalogueFilters) -> Select[tuple[Ass
         )
     if filters.school_id is not None:
         query = query.where(Asset.school_id == filters.school_id)
+    if filters.school_ids is not None:
+        query = query.where(Asset.school_id.in_(filters.school_ids))
     if filters.category_id is not None:
         query = query.where(Asset.category_id == filters.category_id)
     if filters.location_id is not None:

@@ -1,8 +1,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from inventory.models import AssetStatus
+from money import parse_pounds
 
 
 class SchoolForm(FlaskForm):
@@ -16,3 +31,70 @@ class LocationForm(FlaskForm):
     building = StringField("Building", validators=[DataRequired("Enter the building."), Length(max=200)])
     room = StringField("Room", validators=[DataRequired("Enter the room."), Length(max=100)])
     submit = SubmitField("Add location")
+
+
+class Pounds:
+    """Validator: an amount in pounds that money.parse_pounds accepts."""
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        try:
+            parse_pounds(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class DayHoursForm(FlaskForm):
+    """One weekday's bookable hours; both empty means not bookable that day."""
+
+    class Meta:
+        csrf = False  # part of AssetForm, which carries the token
+
+    opens = TimeField("Opens", validators=[Optional()])
+    closes = TimeField("Closes", validators=[Optional()])
+
+    # Each runs only when its own field is filled in (Optional stops the chain otherwise).
+    def validate_opens(self, field: TimeField) -> None:
+        if not self.closes.data:
+            raise ValidationError("Give both the opening and closing time, or neither.")
+
+    def validate_closes(self, field: TimeField) -> None:
+        if not self.opens.data and not self.opens.errors:
+            raise ValidationError("Give both the opening and closing time, or neither.")
+
+
+class AssetForm(FlaskForm):
+    tag = StringField("Asset tag", validators=[DataRequired("Enter the asset tag."), Length(max=50)])
+    name = StringField("Name", validators=[DataRequired("Enter the asset's name."), Length(max=200)])
+    category_id = SelectField("Category", coerce=int)
+    location_id = SelectField("Location", coerce=int)
+    manufacturer = StringField("Manufacturer", validators=[Length(max=200)])
+    model = StringField("Model", validators=[Length(max=200)])
+    serial_number = StringField("Serial number", validators=[Length(max=200)])
+    description = TextAreaField("Description")
+    purchase_date = DateField("Purchase date", validators=[Optional()])
+    purchase_cost = StringField("Purchase cost (£)", validators=[Length(max=20), Pounds()])
+    funding_source = StringField("Funding source", validators=[Length(max=200)])
+    contact_id = SelectField("Contact person", coerce=int)
+    hourly_rate = StringField("Hourly rate for cost recovery (£)", validators=[Length(max=20), Pounds()])
+    bookable = BooleanField("Bookable: people can book it in Kitshare")
+    shareable = BooleanField("Shareable: people from other Schools can request it")
+    requires_approval = BooleanField("Every booking needs a manager's approval")
+    training_required = BooleanField("Only people with current training may book it")
+    block_when_inspection_overdue = BooleanField("Refuse bookings while an inspection is overdue")
+    min_notice_minutes = IntegerField("Minimum notice (minutes)", default=0, validators=[InputRequired("Enter 0 for no notice."), NumberRange(min=0, message="Use 0 or more minutes.")])
+    max_booking_minutes = IntegerField("Longest booking (minutes)", validators=[Optional(), NumberRange(min=1, message="Use at least 1 minute, or leave empty for no limit.")])
+    turnaround_minutes = IntegerField("Turnaround after each booking (minutes)", default=0, validators=[InputRequired("Enter 0 for no turnaround."), NumberRange(min=0, message="Use 0 or more minutes.")])
+    hours = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    submit = SubmitField("Save asset")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", choices=[SelectChoice(s.value, s.label) for s in AssetStatus])
+    reason = TextAreaField("Reason", validators=[Length(max=2000)])
+    submit = SubmitField("Change status")
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Category name", validators=[DataRequired("Enter a name."), Length(max=100)])
+    description = StringField("Description", validators=[Length(max=500)])
+    submit = SubmitField("Add category")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time, UniqueConstraint
@@ -14,6 +15,10 @@ from db import Base, str_enum, utcnow
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class School(Base):
@@ -103,6 +108,14 @@ class Asset(Audited, Base):
     # When an inspection (calibration, PAT, LOLER ...) is overdue, refuse bookings until it is done.
     block_when_inspection_overdue: Mapped[bool] = mapped_column(default=False)
     photo_filename: Mapped[str | None] = mapped_column(String(200))
+    # Loans and check-in.
+    portable: Mapped[bool] = mapped_column(default=False)  # lent out: hand-over and return
+    checkin_required: Mapped[bool] = mapped_column(default=False)  # bench kit: check in at the start
+    # Release a booking not checked in this many minutes after its start (None: never).
+    no_show_release_minutes: Mapped[int | None]
+    damage_reported_at: Mapped[dt.datetime | None]  # set by a damaged return until a manager clears it
+    damage_note: Mapped[str] = mapped_column(Text, default="")
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=_new_token)
     status_changed_at: Mapped[dt.datetime | None]
     retired_at: Mapped[dt.datetime | None]  # the end of its service life, for reports
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -127,6 +140,7 @@ class Asset(Audited, Base):
         CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
         CheckConstraint("max_booking_minutes IS NULL OR max_booking_minutes > 0", name="max_length_positive"),
         CheckConstraint("turnaround_minutes >= 0", name="turnaround_not_negative"),
+        CheckConstraint("no_show_release_minutes IS NULL OR no_show_release_minutes > 0", name="release_positive"),
     )
 
     def __repr__(self) -> str:
@@ -157,7 +171,7 @@ class BookableHours(Audited, Base):
         return "asset", self.asset_id
 
     def audit_label(self) -> str:
-        return f"hours[{self.weekday}]"
+        return f"hours[{('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')[self.weekday]}]"
 
 
 #: Monday to Friday, 09:00-17:00 local time: the default for a new asset.

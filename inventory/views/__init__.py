@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("inventory", __name__)
 
-from inventory.views import schools  # noqa: E402,F401  (modules register their routes on bp)
+# Each module registers its routes on bp.
+from inventory.views import catalogue, media, register, schools, transfer, upkeep  # noqa: E402,F401

@@ -1,0 +1,86 @@
+"""The catalogue every signed-in person searches, and each asset's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from accounts.models import User
+from audit import AuditEntry
+from bookings.calendar import asset_days, local_today
+from db import db, utcnow
+from inventory import catalogue, service
+from inventory.forms import StatusForm
+from inventory.views import bp
+
+
+@bp.get("/catalogue")
+@login_required
+def catalogue_page():
+    filters, problems = catalogue.parse_filters(request.args)
+    page = catalogue.search(db.session, current_user, filters)
+    return render_template(
+        "inventory/catalogue.html",
+        page=page,
+        filters=filters,
+        problems=problems,
+        choices=catalogue.filter_choices(db.session),
+        sort_labels=catalogue.SORT_LABELS,
+        per_page_choices=catalogue.PER_PAGE_CHOICES,
+        needs_approval=lambda asset: catalogue.needs_approval(current_user, asset),
+        args=request.args,
+    )
+
+
+@bp.get("/assets/<int:asset_id>")
+@login_required
+def asset(asset_id: int):
+    asset = service.get_asset(db.session, asset_id)
+    now = utcnow()
+    today = local_today(now)
+    manages = current_user.manages(asset.school_id)
+    history, actor_names = _history(asset.id) if manages else ([], {})
+    context = {
+        "asset": asset,
+        "days": asset_days(db.session, current_user, asset, today, days=14),
+        "today": today,
+        "manages": manages,
+        "needs_approval": catalogue.needs_approval(current_user, asset),
+        "may_book": asset.bookable and (asset.shareable or asset.school_id == current_user.home_school_id),
+        "status_form": StatusForm(status=asset.status.value) if manages else None,
+        "history": history,
+        "actor_names": actor_names,
+    }
+    context.update(_upkeep(asset, today, manages))
+    return render_template("inventory/asset.html", **context)
+
+
+def _history(asset_id: int) -> tuple[list[AuditEntry], dict[int, str]]:
+    """The asset's last 50 audit entries, newest first, and the names of who made them."""
+    entries = list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "asset", AuditEntry.object_id == asset_id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(50)
+        )
+    )
+    actor_ids = {entry.actor_id for entry in entries if entry.actor_id}
+    names = {user_id: name for user_id, name in db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids)))}
+    return entries, names
+
+
+def _upkeep(asset, today: dt.date, manages: bool) -> dict:
+    """Maintenance, inspections and training shown on the asset page."""
+    from inventory import upkeep
+
+    return {
+        "maintenance": upkeep.maintenance_windows(
+            db.session, asset, utcnow() - dt.timedelta(days=365), utcnow() + dt.timedelta(days=365)
+        ),
+        "inspections": asset.inspections,
+        "authorised": upkeep.authorised_people(db.session, asset, today) if asset.training_required or manages else [],
+    }

@@ -1,0 +1,231 @@
+"""The register: managers add, edit, retire and delete their Schools' assets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from accounts.models import Role, User
+from accounts.permissions import require_school_manager, roles_required
+from db import atomic, db
+from errors import InvalidInput
+from inventory import catalogue, media, service
+from inventory.forms import AssetForm, CategoryForm, StatusForm
+from inventory.models import Asset, AssetStatus, Location, School
+from inventory.views import bp
+from money import format_pounds, parse_pounds
+from web import show_errors
+from wtforms.fields.choices import SelectChoice
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@bp.get("/register")
+@roles_required(Role.MANAGER)
+def register():
+    """Every asset of the Schools the person manages (all Schools for admins), retired ones too."""
+    filters, problems = catalogue.parse_filters(request.args, include_unbookable=True)
+    schools = _manageable_schools()
+    if filters.school_id is not None and not current_user.manages(filters.school_id):
+        abort(403)
+    if not current_user.is_admin:
+        filters = replace(filters, school_ids=frozenset(s.id for s in schools))
+    page = catalogue.search(db.session, current_user, filters)
+    return render_template(
+        "inventory/register.html",
+        page=page,
+        filters=filters,
+        problems=problems,
+        schools=schools,
+        choices=catalogue.filter_choices(db.session),
+        category_form=CategoryForm(),
+        sort_labels=catalogue.SORT_LABELS,
+    )
+
+
+def _manageable_schools() -> list[School]:
+    if current_user.is_admin:
+        return service.list_schools(db.session)
+    return list(current_user.managed_schools)
+
+
+@bp.post("/categories")
+@roles_required(Role.MANAGER)
+def create_category():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                category = service.create_category(db.session, current_user, form.name.data, form.description.data or "")
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            flash(f"Added the category {category.name}.", "success")
+            return redirect(url_for("inventory.register"))
+    for messages in [*form.form_errors, *form.name.errors]:
+        flash(messages, "error")
+    return redirect(url_for("inventory.register"))
+
+
+def _set_choices(form: AssetForm, school: School) -> None:
+    form.category_id.choices = [SelectChoice(0, "No category")] + [
+        SelectChoice(c.id, c.name) for c in service.list_categories(db.session)
+    ]
+    locations = db.session.scalars(
+        select(Location).where(Location.school_id == school.id).order_by(Location.building, Location.room)
+    ).all()
+    form.location_id.choices = [SelectChoice(0, "Not recorded")] + [
+        SelectChoice(loc.id, f"{loc.label} ({loc.site})") for loc in locations
+    ]
+    people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    form.contact_id.choices = [SelectChoice(0, "Nobody named")] + [
+        SelectChoice(p.id, f"{p.name} ({p.home_school.code})" if p.home_school else p.name) for p in people
+    ]
+
+
+def _fill_form(form: AssetForm, data: service.AssetInput) -> None:
+    for name in (
+        "tag", "name", "manufacturer", "model", "serial_number", "description", "purchase_date", "funding_source",
+        "bookable", "shareable", "requires_approval", "training_required", "block_when_inspection_overdue",
+        "min_notice_minutes", "max_booking_minutes", "turnaround_minutes",
+    ):
+        getattr(form, name).data = getattr(data, name)
+    form.category_id.data = data.category_id or 0
+    form.location_id.data = data.location_id or 0
+    form.contact_id.data = data.contact_id or 0
+    form.purchase_cost.data = format_pounds(data.purchase_cost_pence, symbol=False)
+    form.hourly_rate.data = format_pounds(data.hourly_rate_pence, symbol=False)
+    by_day = {day: (opens, closes) for day, opens, closes in data.weekly_hours}
+    for day, entry in enumerate(form.hours.entries):
+        entry.opens.data, entry.closes.data = by_day.get(day, (None, None))
+
+
+def _input_from_form(form: AssetForm) -> service.AssetInput:
+    """The values of a form that has passed its own validation, as an AssetInput."""
+    weekly_hours = [
+        (day, entry.opens.data, entry.closes.data)
+        for day, entry in enumerate(form.hours.entries)
+        if entry.opens.data and entry.closes.data
+    ]
+    return service.AssetInput(
+        tag=form.tag.data or "",
+        name=form.name.data or "",
+        category_id=form.category_id.data or None,
+        location_id=form.location_id.data or None,
+        manufacturer=form.manufacturer.data or "",
+        model=form.model.data or "",
+        serial_number=form.serial_number.data or "",
+        description=form.description.data or "",
+        purchase_date=form.purchase_date.data,
+        purchase_cost_pence=parse_pounds(form.purchase_cost.data),
+        funding_source=form.funding_source.data or "",
+        contact_id=form.contact_id.data or None,
+        hourly_rate_pence=parse_pounds(form.hourly_rate.data) or 0,
+        bookable=form.bookable.data,
+        shareable=form.shareable.data,
+        requires_approval=form.requires_approval.data,
+        training_required=form.training_required.data,
+        block_when_inspection_overdue=form.block_when_inspection_overdue.data,
+        min_notice_minutes=form.min_notice_minutes.data or 0,
+        max_booking_minutes=form.max_booking_minutes.data,
+        turnaround_minutes=form.turnaround_minutes.data or 0,
+        weekly_hours=weekly_hours,
+    )
+
+
+_FIELD_FOR = {"purchase_cost_pence": "purchase_cost", "hourly_rate_pence": "hourly_rate", "weekly_hours": "hours"}
+
+
+def _show(form: AssetForm, error: InvalidInput) -> None:
+    error.field_errors = {_FIELD_FOR.get(name, name): messages for name, messages in error.field_errors.items()}
+    show_errors(form, error)
+
+
+@bp.route("/schools/<int:school_id>/assets/new", methods=["GET", "POST"])
+@login_required
+def new_asset(school_id: int):
+    school = service.get_school(db.session, school_id)
+    require_school_manager(current_user, school.id)
+    form = AssetForm()
+    _set_choices(form, school)
+    if request.method == "GET":
+        _fill_form(form, service.AssetInput(tag="", name="", contact_id=current_user.id))
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                asset = service.create_asset(db.session, current_user, school, _input_from_form(form))
+        except InvalidInput as error:
+            _show(form, error)
+        else:
+            flash(f"Added {asset.name} ({asset.tag}) to {school.name}'s register.", "success")
+            return redirect(url_for("inventory.asset", asset_id=asset.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("inventory/asset_form.html", form=form, school=school, asset=None, weekdays=WEEKDAYS), status
+
+
+@bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_asset(asset_id: int):
+    asset = service.get_asset(db.session, asset_id)
+    require_school_manager(current_user, asset.school_id)
+    form = AssetForm()
+    _set_choices(form, asset.school)
+    if request.method == "GET":
+        _fill_form(form, service.AssetInput.from_asset(asset))
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                service.update_asset(db.session, current_user, asset, _input_from_form(form))
+        except InvalidInput as error:
+            _show(form, error)
+        else:
+            flash(f"Saved {asset.name}.", "success")
+            return redirect(url_for("inventory.asset", asset_id=asset.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "inventory/asset_form.html", form=form, school=asset.school, asset=asset, weekdays=WEEKDAYS
+    ), status
+
+
+@bp.post("/assets/<int:asset_id>/status")
+@login_required
+def change_status(asset_id: int):
+    asset = service.get_asset(db.session, asset_id)
+    require_school_manager(current_user, asset.school_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                service.change_asset_status(
+                    db.session, current_user, asset, AssetStatus(form.status.data), form.reason.data or ""
+                )
+        except InvalidInput as error:
+            for messages in error.field_errors.values():
+                for message in messages:
+                    flash(message, "error")
+        else:
+            flash(f"{asset.name} is now {asset.status.label.lower()}.", "success")
+    else:
+        flash("Choose one of the statuses.", "error")
+    return redirect(url_for("inventory.asset", asset_id=asset.id))
+
+
+@bp.post("/assets/<int:asset_id>/delete")
+@login_required
+def delete_asset(asset_id: int):
+    asset = service.get_asset(db.session, asset_id)
+    require_school_manager(current_user, asset.school_id)
+    name, school_id = asset.name, asset.school_id
+    try:
+        with atomic(db.session, current_user):
+            media.remove_photo(db.session, current_user, asset, current_app.instance_path)
+            service.delete_asset(db.session, current_user, asset)
+    except InvalidInput as error:
+        flash(error.message, "error")
+        return redirect(url_for("inventory.asset", asset_id=asset_id))
+    flash(f"Deleted {name}.", "success")
+    return redirect(url_for("inventory.register", school=school_id))

@@ -1,0 +1,189 @@
+"""The outbox: e-mails are written in the same transaction as the change they report, then sent
+by a scheduler job that retries with backoff.
+
+A mail server being down loses nothing (the message waits in the table) and the job never sends
+a message twice on purpose: each message's new state is committed straight after its own send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db import atomic, utcnow
+from notifications.mail import PermanentSendError, Transport, transport_from_config
+from notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger("kitshare.outbox")
+
+#: Waits after the 1st, 2nd, ... failed attempt; the last one repeats. Eight attempts in all span
+#: about two and a half days, long enough to outlast a mail server's weekend outage.
+BACKOFF = tuple(dt.timedelta(minutes=m) for m in (1, 5, 15, 60, 240, 720, 1440))
+MAX_ATTEMPTS = 8
+#: How many messages one run of the job sends at most, so a run stays short.
+BATCH_LIMIT = 200
+
+
+def enqueue(
+    session: Session,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    dedupe_key: str | None = None,
+    send_after: dt.datetime | None = None,
+) -> OutboxMessage | None:
+    """Put an e-mail in the outbox, in the caller's transaction (it is sent only if that commits).
+
+    With a ``dedupe_key`` that is already in the outbox nothing is inserted and None is returned:
+    the database's unique constraint decides, so two concurrent callers cannot both insert it.
+    """
+    to_address = (to_address or "").strip()
+    if not to_address or "@" not in to_address or any(c in to_address for c in "\r\n,;"):
+        raise ValueError(f"{to_address!r} is not one e-mail address")
+    now = utcnow()
+    values: dict[str, Any] = {
+        "to_address": to_address,
+        # Header lines cannot carry line breaks; the column holds 250 characters.
+        "subject": " ".join((subject or "").split())[:250],
+        "body_text": body_text,
+        "dedupe_key": dedupe_key,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": send_after or now,
+        "last_error": "",
+        "created_at": now,
+    }
+    if dedupe_key is None:
+        message = OutboxMessage(**values)
+        session.add(message)
+        session.flush()
+        return message
+
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = (
+            insert(OutboxMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+            .returning(OutboxMessage.id)
+        )
+        new_id = session.execute(statement).scalar()
+        return None if new_id is None else session.get(OutboxMessage, new_id)
+
+    # Any other database: try the insert inside a savepoint and treat a clash as "already there".
+    message = OutboxMessage(**values)
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+@dataclass
+class SendReport:
+    """What one run of ``send_due`` did."""
+
+    sent: int = 0
+    retrying: int = 0  # failed this time, will be tried again
+    failed: int = 0  # gave up: permanent refusal or the last attempt failed
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def backoff_after(attempts: int) -> dt.timedelta:
+    """How long to wait after the ``attempts``-th failed attempt (1-based)."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+def send_due(session: Session, now: dt.datetime, transport: Transport, limit: int = BATCH_LIMIT) -> SendReport:
+    """Send the pending messages whose time has come (``next_attempt_at <= now``), oldest first.
+
+    Each message is claimed, sent and its new state committed in a transaction of its own:
+
+    * sent: SENT, with ``sent_at``;
+    * refused for good (``PermanentSendError``): FAILED at once;
+    * any other error: ``attempts`` + 1, ``last_error`` kept, and it waits ``backoff_after``
+      (1, 5, 15, 60, 240 minutes ...) before the next try; the 8th failure makes it FAILED.
+
+    Claiming: each message's unit of work is an ``atomic`` transaction. On PostgreSQL the row is
+    locked ``FOR UPDATE SKIP LOCKED`` for the length of its send, so a second sender running at
+    the same time takes other messages, never this one. On SQLite the unit begins IMMEDIATE,
+    which serialises senders (and holds SQLite's write lock for one send; ``SmtpTransport``
+    gives up after 20 s, inside SQLite's 30 s busy timeout).
+
+    Delivery is at least once, not exactly once: if the process dies, or the database cannot
+    commit, between the mail server accepting a message and our commit of SENT, the message is
+    still PENDING and will be sent again. The window is one commit long; the Message-ID stays
+    the same, so mail systems can recognise the copy.
+
+    Call it outside any unit of work: it commits once per message, which an enclosing
+    ``atomic`` would defer to its own end.
+    """
+    if session.info.get("atomic_depth"):
+        raise RuntimeError("send_due commits once per message; do not call it inside atomic().")
+    report = SendReport()
+    for _ in range(limit):
+        with atomic(session):
+            message = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if message is None:
+                break
+            _attempt(message, now, transport, report)
+    return report
+
+
+def _attempt(message: OutboxMessage, now: dt.datetime, transport: Transport, report: SendReport) -> None:
+    """Send one message and record what happened on it (the caller commits)."""
+    message.attempts += 1
+    try:
+        transport.send(message)
+    except PermanentSendError as error:
+        message.status = OutboxStatus.FAILED
+        message.last_error = str(error)[:2000]
+        report.failed += 1
+        log.error("outbox message %s to %s refused for good: %s", message.id, message.to_address, error)
+    except Exception as error:  # noqa: BLE001 - any failure of the transport is retried
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+            report.failed += 1
+            log.error("outbox message %s to %s failed %d times; giving up: %s",
+                      message.id, message.to_address, message.attempts, message.last_error)
+        else:
+            message.next_attempt_at = now + backoff_after(message.attempts)
+            report.retrying += 1
+            log.warning("outbox message %s to %s failed (attempt %d), retrying at %s: %s",
+                        message.id, message.to_address, message.attempts,
+                        message.next_attempt_at.isoformat(), message.last_error)
+    else:
+        message.status = OutboxStatus.SENT
+        message.sent_at = now
+        message.last_error = ""
+        report.sent += 1
+
+
+def run_outbox(session: Session, config: Mapping[str, Any], now: dt.datetime | None = None) -> SendReport:
+    """The scheduler's job: send what is due with the transport the configuration names."""
+    transport = transport_from_config(config)
+    report = send_due(session, now or utcnow(), transport)
+    if report.attempted:
+        log.info("outbox: %d sent, %d to retry, %d failed (%r)", report.sent, report.retrying, report.failed, transport)
+    return report
