@@ -29,6 +29,7 @@ def _import_models() -> None:
     import bookings.models  # noqa: F401
     import inventory.models  # noqa: F401
     import notifications.models  # noqa: F401
+    import reports.models  # noqa: F401
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -114,10 +115,11 @@ def _configure_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from accounts.views import admin_bp
     from accounts.views import bp as accounts_bp
+    from bookings.views import bp as bookings_bp
     from dashboard.views import bp as dashboard_bp
     from inventory.views import bp as inventory_bp
 
-    for blueprint in (accounts_bp, admin_bp, dashboard_bp, inventory_bp):
+    for blueprint in (accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp):
         app.register_blueprint(blueprint)
 
 
@@ -156,8 +158,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error: Exception):
-        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return page(413, "File too large", f"Uploads are limited to {limit_mb} MB.")
+        from inventory.media import format_size
+
+        return page(413, "File too large", f"Uploads are limited to {format_size(app.config['MAX_CONTENT_LENGTH'])}.")
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -179,18 +182,21 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from accounts.forms import SignOutForm
     from accounts.models import Role
+    from money import format_pounds
     from timeutil import format_local, local_zone
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["pounds"] = format_pounds
+    app.jinja_env.filters["duration"] = format_minutes
 
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {
             "Role": Role,
             "nav_items": _nav_items(app),
-            "sign_out_form": SignOutForm() if current_user.is_authenticated else None,
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+            "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
             "university_name": app.config["KITSHARE_UNIVERSITY_NAME"],
             "zone_name": local_zone().key,
         }
@@ -198,7 +204,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 # (label, endpoint, who sees it). An entry appears once its blueprint is registered.
 NAV = [
-    ("Find equipment", "inventory.catalogue", None),
+    ("Find equipment", "inventory.catalogue_page", None),
     ("My bookings", "bookings.mine", None),
     ("Approvals", "bookings.approvals", "manager"),
     ("Register", "inventory.register", "manager"),
@@ -224,13 +230,14 @@ def _nav_items(app: Flask) -> list[dict[str, Any]]:
     return items
 
 
-def format_pounds(pence: int | None) -> str:
-    """Integer pence as pounds sterling, e.g. 123456 -> '£1,234.56'."""
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    pounds, remainder = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{remainder:02d}"
+def format_minutes(minutes: int | None) -> str:
+    """90 -> '1 hour 30 minutes'; 0 -> 'None'."""
+    if not minutes:
+        return "None"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (mins, "minute")) if n]
+    return " ".join(parts)
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -71,8 +71,8 @@ def utcnow() -> dt.datetime:
 # --- SQLite: real transactions --------------------------------------------------------------
 # Python's sqlite3 begins transactions lazily, so a read followed by a write can race with another
 # writer. Following SQLAlchemy's SQLite dialect documentation we take over BEGIN ourselves; a unit
-# of work that must check-then-write asks for BEGIN IMMEDIATE (see ``serialised``), which takes
-# SQLite's write lock before the check so concurrent writers queue instead of interleaving.
+# of work (``atomic``) asks for BEGIN IMMEDIATE, which takes SQLite's write lock before its first
+# read, so concurrent writers queue (busy_timeout) instead of interleaving.
 
 
 @event.listens_for(Engine, "connect")
@@ -103,9 +103,25 @@ def atomic(session: Session, actor: Any = None) -> Iterator[Session]:
     """One unit of work: everything inside commits together or not at all.
 
     ``actor`` (a user, or None for the system) is who the audit log records for the changes.
+    On SQLite the unit starts a fresh ``BEGIN IMMEDIATE`` transaction, taking the write lock
+    before its first read: a check followed by a write cannot interleave with another writer,
+    and a writer never fails on a stale read snapshot. A unit inside a unit joins the outer one.
     """
+    if session.info.get("atomic_depth"):
+        session.info["atomic_depth"] += 1
+        try:
+            yield session
+        finally:
+            session.info["atomic_depth"] -= 1
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+            raise RuntimeError("Changes were made outside a unit of work; make them inside atomic().")
+        session.rollback()  # end the request's read transaction; the unit begins IMMEDIATE
+        session.connection(execution_options={"kitshare_serialised": True})
     previous_actor = session.info.get("actor_id")
     session.info["actor_id"] = getattr(actor, "id", None)
+    session.info["atomic_depth"] = 1
     try:
         yield session
         session.commit()
@@ -114,21 +130,7 @@ def atomic(session: Session, actor: Any = None) -> Iterator[Session]:
         raise
     finally:
         session.info["actor_id"] = previous_actor
-
-
-@contextmanager
-def serialised(session: Session, actor: Any = None) -> Iterator[Session]:
-    """A unit of work whose reads and writes no concurrent writer can interleave.
-
-    On SQLite this starts a fresh ``BEGIN IMMEDIATE`` transaction; on PostgreSQL the database's
-    own constraints (the bookings exclusion constraint) carry the guarantee, so an ordinary
-    transaction is enough.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.commit()  # end the request's read transaction; the next one begins IMMEDIATE
-        session.connection(execution_options={"kitshare_serialised": True})
-    with atomic(session, actor) as s:
-        yield s
+        session.info["atomic_depth"] = 0
 
 
 def str_enum(enum_class: type, name: str) -> Any:

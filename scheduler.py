@@ -38,8 +38,30 @@ def complete_finished_bookings() -> None:
         log.info("completed %d finished bookings", count)
 
 
+def send_outbox() -> None:
+    from flask import current_app
+
+    from notifications.service import run_outbox
+
+    run_outbox(db.session, current_app.config, utcnow())
+
+
+def queue_inspection_reminders() -> None:
+    from inventory.upkeep import queue_inspection_reminders as queue
+    from timeutil import to_local
+
+    with atomic(db.session):
+        count = queue(db.session, to_local(utcnow()).date())
+    if count:
+        log.info("queued %d inspection reminders", count)
+
+
 JOBS = [
     JobSpec("complete-finished-bookings", complete_finished_bookings, "interval", {"minutes": 5}, 300),
+    # Mail leaves the outbox within a minute; failures are retried with backoff by the outbox.
+    JobSpec("send-outbox", send_outbox, "interval", {"minutes": 1}, 60),
+    # Reminders once a day, early, before managers start work; a missed day runs once on restart.
+    JobSpec("inspection-reminders", queue_inspection_reminders, "cron", {"hour": 7, "minute": 0}, 12 * 3600),
 ]
 
 

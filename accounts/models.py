@@ -8,7 +8,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, utcnow
@@ -58,6 +58,10 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None]
+    # The secret in the person's calendar-feed URL; resetting it stops the old URL working.
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # Which notification e-mails the person wants, by event name; a missing event means yes.
+    email_preferences: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
 
     home_school: Mapped[School | None] = relationship(foreign_keys=[home_school_id])
     managed_schools: Mapped[list[School]] = relationship(

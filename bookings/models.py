@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,10 +66,24 @@ class Booking(Audited, Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime | None]
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id", ondelete="SET NULL"), index=True)
+    # Check-in (bench kit) and custody (loans): what "actual use" means in the reports.
+    checked_in_at: Mapped[dt.datetime | None]
+    handed_over_at: Mapped[dt.datetime | None]
+    handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    handover_condition: Mapped[str] = mapped_column(Text, default="")
+    returned_at: Mapped[dt.datetime | None]
+    returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    return_condition: Mapped[str] = mapped_column(Text, default="")
+    returned_damaged: Mapped[bool] = mapped_column(default=False)
+    # Once-only markers for the scheduler's messages.
+    reminder_sent_at: Mapped[dt.datetime | None]
+    overdue_notified_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     asset: Mapped[Asset] = relationship()
+    series: Mapped[BookingSeries | None] = relationship(back_populates="bookings")
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     requester_school: Mapped[School | None] = relationship(foreign_keys=[requester_school_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
@@ -116,3 +130,128 @@ class BookingStatusChange(Base):
 
     booking: Mapped[Booking] = relationship(back_populates="history")
     by: Mapped[User | None] = relationship()
+
+
+class BookingSeries(Base):
+    """Bookings made together by one recurring request (daily or weekly)."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="RESTRICT"))
+    description: Mapped[str] = mapped_column(String(200))  # "Weekly, 10 times", for people
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    bookings: Mapped[list[Booking]] = relationship(back_populates="series", order_by="Booking.start_at")
+
+
+class DemandSource(enum.StrEnum):
+    REFUSED = "refused"  # a request that broke a rule and was never made
+    REJECTED = "rejected"  # a request a manager turned down
+
+
+class UnmetDemand(Base):
+    """Time someone wanted an asset and did not get it: the evidence for investment."""
+
+    __tablename__ = "unmet_demand"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requester_school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    minutes: Mapped[int]
+    source: Mapped[DemandSource] = mapped_column(str_enum(DemandSource, "demand_source"))
+    reasons: Mapped[list[str]] = mapped_column(JSON)  # rule codes, e.g. ["overlap", "min_notice"]
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_unmet_demand_asset_start", "asset_id", "start_at"),
+        CheckConstraint("minutes >= 0", name="minutes_not_negative"),
+    )
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # the slot is held for this person until offer_expires_at
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"  # the offer ran out; the next person is offered it
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class WaitlistEntry(Base):
+    """Someone waiting for a taken slot; offered it, first come first served, when it frees."""
+
+    __tablename__ = "waitlist_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[WaitlistStatus] = mapped_column(str_enum(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING)
+    offered_at: Mapped[dt.datetime | None]
+    offer_expires_at: Mapped[dt.datetime | None]
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        Index("ix_waitlist_asset_status", "asset_id", "status", "created_at"),
+        CheckConstraint("start_at < end_at", name="starts_before_end"),
+    )
+
+
+class QuotaPeriod(enum.StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Quota(Base):
+    """A cap on booked hours per person per week or month, for one asset or a category within a
+    School, set separately for the owning School's people and for other Schools' people."""
+
+    __tablename__ = "quotas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    period: Mapped[QuotaPeriod] = mapped_column(str_enum(QuotaPeriod, "quota_period"))
+    own_school_minutes: Mapped[int | None]  # None: no cap
+    other_school_minutes: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("(asset_id IS NULL) <> (category_id IS NULL)", name="one_scope"),
+        CheckConstraint("own_school_minutes IS NULL OR own_school_minutes >= 0", name="own_not_negative"),
+        CheckConstraint("other_school_minutes IS NULL OR other_school_minutes >= 0", name="other_not_negative"),
+    )
+
+
+class Notification(Base):
+    """An in-app notice: the same events as the e-mails, listed in the app."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(250))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)

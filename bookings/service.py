@@ -1,15 +1,49 @@
-"""Rules of a booking's life. The booking issue adds requests, conflicts and approvals here."""
+"""A booking's life: request, approval or rejection, cancellation, completion.
+
+The functions that create or confirm bookings own their transaction (``db.atomic``), because
+the check and the write must happen together and a refusal must still be recorded as unmet
+demand after the refused write is rolled back. The others work inside the caller's ``atomic``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus, BookingStatusChange
-from db import utcnow
+from accounts.permissions import require_school_manager
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    BookingStatusChange,
+    DemandSource,
+    UnmetDemand,
+)
+from bookings.rules import (
+    BookingRefused,
+    Occurrence,
+    SeriesRefused,
+    Violation,
+    check_booking,
+    conflicts_for,
+    next_free_slots,
+    worth_suggesting,
+)
+from db import atomic, utcnow
+from errors import InvalidInput, NotFound
+from inventory.models import Asset
+from timeutil import NonexistentLocalTime, local_to_utc, to_local
+
+#: Statuses a requester or manager may still cancel.
+CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+MAX_OCCURRENCES = 100
 
 
 def change_status(
@@ -23,6 +57,425 @@ def change_status(
     booking.status = to_status
 
 
+def _load_asset(session: Session, asset_id: int) -> Asset:
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound("There is no such asset.")
+    return asset
+
+
+def needs_approval(requester: User, asset: Asset) -> bool:
+    """Another School's asset is a loan request; some assets need approval for everyone."""
+    return asset.requires_approval or asset.school_id != requester.home_school_id
+
+
+def _is_overlap_violation(error: IntegrityError) -> bool:
+    return "ex_bookings_no_overlap" in str(error.orig)
+
+
+def _refusal(
+    session: Session,
+    requester: User,
+    asset: Asset,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    now: dt.datetime,
+    violations: list[Violation],
+    conflicts,
+    ignore_booking_id: int | None = None,
+) -> BookingRefused:
+    suggestions = (
+        next_free_slots(session, asset, end_at - start_at, start_at, now, ignore_booking_id=ignore_booking_id)
+        if worth_suggesting(violations)
+        else []
+    )
+    return BookingRefused(violations, conflicts, suggestions)
+
+
+def record_unmet_demand(
+    session: Session,
+    requester: User | None,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    source: DemandSource,
+    reasons: list[str],
+    booking_id: int | None = None,
+) -> UnmetDemand | None:
+    """Keep a request that was refused or rejected, for the reports. Nonsense intervals (ending
+    before they start) are not demand and are not kept."""
+    if end_at <= start_at:
+        return None
+    demand = UnmetDemand(
+        asset_id=asset_id,
+        requester_id=requester.id if requester else None,
+        requester_school_id=requester.home_school_id if requester else None,
+        start_at=start_at,
+        end_at=end_at,
+        minutes=int((end_at - start_at).total_seconds() // 60),
+        source=source,
+        reasons=reasons,
+        booking_id=booking_id,
+    )
+    session.add(demand)
+    return demand
+
+
+def request_booking(
+    session: Session,
+    requester: User,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    purpose: str,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book an asset over [start_at, end_at), or raise BookingRefused listing every rule broken.
+
+    Confirmed at once for the requester's own School's asset without an approval flag; otherwise
+    pending until a manager of the owning School decides. Checks and insert are one serialised
+    transaction, and on PostgreSQL the exclusion constraint settles any race: the loser gets the
+    same refusal. Every refusal is recorded as unmet demand.
+    """
+    now = now or utcnow()
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise InvalidInput(field_errors={"purpose": ["Say what the booking is for."]})
+    try:
+        with atomic(session, requester):
+            asset = _load_asset(session, asset_id)
+            violations, conflicts = check_booking(session, requester, asset, start_at, end_at, now)
+            if violations:
+                raise _refusal(session, requester, asset, start_at, end_at, now, violations, conflicts)
+            booking = _new_booking(requester, asset, start_at, end_at, purpose, now)
+            session.add(booking)
+            session.flush()
+        return booking
+    except BookingRefused as refusal:
+        _keep_refusal(session, requester, asset_id, start_at, end_at, refusal.codes)
+        raise
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        refusal = _lost_race(session, requester, asset_id, start_at, end_at, now)
+        _keep_refusal(session, requester, asset_id, start_at, end_at, refusal.codes)
+        raise refusal from None
+
+
+def _new_booking(
+    requester: User, asset: Asset, start_at: dt.datetime, end_at: dt.datetime, purpose: str, now: dt.datetime
+) -> Booking:
+    status = BookingStatus.PENDING if needs_approval(requester, asset) else BookingStatus.CONFIRMED
+    booking = Booking(
+        asset=asset,
+        requester=requester,
+        requester_school_id=requester.home_school_id,
+        start_at=start_at,
+        end_at=end_at,
+        blocked_until=end_at + dt.timedelta(minutes=asset.turnaround_minutes),
+        purpose=purpose,
+        status=status,
+    )
+    booking.history.append(BookingStatusChange(from_status=None, to_status=status, by=requester, at=now))
+    return booking
+
+
+def _lost_race(
+    session: Session, requester: User, asset_id: int, start_at: dt.datetime, end_at: dt.datetime, now: dt.datetime
+) -> BookingRefused:
+    """The database refused an overlap our check could not see yet: say so the usual way."""
+    asset = _load_asset(session, asset_id)
+    conflicts = conflicts_for(session, requester, asset, start_at, end_at)
+    violations = [Violation("overlap", "It overlaps another booking made a moment ago.")]
+    refusal = _refusal(session, requester, asset, start_at, end_at, now, violations, conflicts)
+    session.rollback()
+    return refusal
+
+
+def _keep_refusal(
+    session: Session, requester: User, asset_id: int, start_at: dt.datetime, end_at: dt.datetime, codes: list[str]
+) -> None:
+    with atomic(session, requester):
+        record_unmet_demand(session, requester, asset_id, start_at, end_at, DemandSource.REFUSED, codes)
+
+
+# --- Recurring bookings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    frequency: str  # "daily" or "weekly"
+    count: int | None = None
+    until: dt.date | None = None  # inclusive, a local date
+
+    def describe(self) -> str:
+        limit = f"{self.count} times" if self.count else f"until {self.until:%d %b %Y}"
+        return f"{self.frequency.capitalize()}, {limit}"
+
+
+def occurrences(start_at: dt.datetime, end_at: dt.datetime, recurrence: Recurrence) -> list[tuple[dt.datetime, dt.datetime] | None]:
+    """The series' intervals: the same local wall-clock times each day or week, so a weekly
+    10:00 booking stays at 10:00 across a clock change. None marks a time that does not exist."""
+    if recurrence.frequency not in ("daily", "weekly"):
+        raise InvalidInput(field_errors={"frequency": ["Choose daily or weekly."]})
+    if (recurrence.count is None) == (recurrence.until is None):
+        raise InvalidInput(field_errors={"count": ["Give either a number of times or an end date."]})
+    if recurrence.count is not None and not 1 <= recurrence.count <= MAX_OCCURRENCES:
+        raise InvalidInput(field_errors={"count": [f"Repeat between 1 and {MAX_OCCURRENCES} times."]})
+    step = dt.timedelta(days=1 if recurrence.frequency == "daily" else 7)
+    local_start = to_local(start_at).replace(tzinfo=None)
+    local_end = to_local(end_at).replace(tzinfo=None)
+    result: list[tuple[dt.datetime, dt.datetime] | None] = []
+    n = 0
+    while True:
+        wall_start, wall_end = local_start + n * step, local_end + n * step
+        if recurrence.count is not None and n >= recurrence.count:
+            break
+        if recurrence.until is not None and wall_start.date() > recurrence.until:
+            break
+        if n >= MAX_OCCURRENCES:
+            raise InvalidInput(field_errors={"until": [f"A series can have at most {MAX_OCCURRENCES} bookings."]})
+        try:
+            result.append((local_to_utc(wall_start), local_to_utc(wall_end)))
+        except NonexistentLocalTime:
+            result.append(None)
+        n += 1
+    return result
+
+
+def request_series(
+    session: Session,
+    requester: User,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    purpose: str,
+    recurrence: Recurrence,
+    now: dt.datetime | None = None,
+) -> list[Booking]:
+    """Book every occurrence of a recurring request, or none: SeriesRefused reports, occurrence
+    by occurrence, what each one breaks. Refused occurrences are recorded as unmet demand."""
+    now = now or utcnow()
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise InvalidInput(field_errors={"purpose": ["Say what the booking is for."]})
+    intervals = occurrences(start_at, end_at, recurrence)
+    report: list[Occurrence] = []
+    try:
+        with atomic(session, requester):
+            asset = _load_asset(session, asset_id)
+            series = BookingSeries(requester_id=requester.id, asset_id=asset.id, description=recurrence.describe())
+            session.add(series)
+            for n, interval in enumerate(intervals):
+                if interval is None:
+                    wall = to_local(start_at) + n * dt.timedelta(days=1 if recurrence.frequency == "daily" else 7)
+                    report.append(Occurrence(wall, wall, [Violation("nonexistent_time", "That local time does not exist: the clocks go forward.")]))
+                    continue
+                occurrence = Occurrence(*interval)
+                occurrence.violations, occurrence.conflicts = check_booking(session, requester, asset, *interval, now)
+                report.append(occurrence)
+                if not occurrence.violations:
+                    booking = _new_booking(requester, asset, *interval, purpose, now)
+                    booking.series = series
+                    session.add(booking)
+                    session.flush()  # later occurrences are checked against this one
+            if any(o.violations for o in report):
+                raise SeriesRefused(report)
+        return series.bookings
+    except SeriesRefused as refusal:
+        with atomic(session, requester):
+            for occurrence in refusal.occurrences:
+                if occurrence.violations:
+                    record_unmet_demand(
+                        session, requester, asset_id, occurrence.start_at, occurrence.end_at,
+                        DemandSource.REFUSED, [v.code for v in occurrence.violations],
+                    )
+        raise
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        session.rollback()
+        raise SeriesRefused(
+            [Occurrence(start_at, end_at, [Violation("overlap", "Another booking was made at the same moment; try again.")])]
+        ) from None
+
+
+# --- Decisions --------------------------------------------------------------------------------
+
+
+def get_booking(session: Session, viewer: User, booking_id: int) -> Booking:
+    """A booking the viewer may see: their own, or one of an asset their School owns (managers),
+    or any (admins). Others get NotFound, so ids do not reveal other people's bookings."""
+    booking = session.scalar(
+        select(Booking)
+        .options(joinedload(Booking.asset).joinedload(Asset.school), joinedload(Booking.requester))
+        .where(Booking.id == booking_id)
+    )
+    if booking is None or not (booking.requester_id == viewer.id or viewer.manages(booking.asset.school_id)):
+        raise NotFound("There is no such booking, or it is not yours to see.")
+    return booking
+
+
+def load_for_decision(session: Session, manager: User, booking_id: int) -> Booking:
+    """The booking a manager decides on: 404 if it does not exist, 403 unless they manage the
+    School that owns the asset."""
+    booking = session.scalar(
+        select(Booking)
+        .options(joinedload(Booking.asset).joinedload(Asset.school), joinedload(Booking.requester))
+        .where(Booking.id == booking_id)
+    )
+    if booking is None:
+        raise NotFound("There is no such booking.")
+    require_school_manager(manager, booking.asset.school_id)
+    return booking
+
+
+def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
+    """Other pending requests for the same asset that would clash with this one if confirmed."""
+    blocked_until = booking.end_at + dt.timedelta(minutes=booking.asset.turnaround_minutes)
+    return list(
+        session.scalars(
+            select(Booking)
+            .options(joinedload(Booking.requester), joinedload(Booking.requester_school))
+            .where(
+                Booking.asset_id == booking.asset_id,
+                Booking.id != booking.id,
+                Booking.status == BookingStatus.PENDING,
+                Booking.start_at < blocked_until,
+                Booking.blocked_until > booking.start_at,
+            )
+            .order_by(Booking.created_at)
+        )
+    )
+
+
+def approval_queue(session: Session, manager: User, now: dt.datetime) -> list[Booking]:
+    """Pending requests for the assets of the Schools the person manages, oldest request first."""
+    query = (
+        select(Booking)
+        .join(Booking.asset)
+        .options(
+            joinedload(Booking.asset).joinedload(Asset.school),
+            joinedload(Booking.requester),
+            joinedload(Booking.requester_school),
+        )
+        .where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+        .order_by(Booking.created_at, Booking.id)
+    )
+    if not manager.is_admin:
+        query = query.where(Asset.school_id.in_(manager.managed_school_ids))
+    return list(session.scalars(query))
+
+
+def _decide(booking: Booking, manager: User, to_status: BookingStatus, reason: str, now: dt.datetime) -> None:
+    change_status(booking, to_status, manager, reason, now)
+    booking.decided_by = manager
+    booking.decided_at = now
+    booking.decision_reason = reason
+
+
+def approve(
+    session: Session,
+    manager: User,
+    booking_id: int,
+    reject_overlapping: Iterable[int] = (),
+    rejection_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Booking:
+    """A manager of the owning School confirms a pending request, after every rule is checked
+    again (except the minimum notice, which was met when it was asked for). In the same step
+    they may reject the pending requests that would now overlap it, with a reason each requester
+    sees; those become unmet demand."""
+    now = now or utcnow()
+    reject_ids = {int(i) for i in reject_overlapping}
+    rejection_reason = rejection_reason.strip()
+    if reject_ids and not rejection_reason:
+        raise InvalidInput(field_errors={"rejection_reason": ["Tell the other requesters why their requests are rejected."]})
+    try:
+        with atomic(session, manager):
+            booking = load_for_decision(session, manager, booking_id)
+            if booking.status != BookingStatus.PENDING:
+                raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
+            violations, conflicts = check_booking(
+                session, booking.requester, booking.asset, booking.start_at, booking.end_at, now,
+                ignore_booking_id=booking.id, check_notice=False,
+            )
+            if violations:
+                raise _refusal(
+                    session, booking.requester, booking.asset, booking.start_at, booking.end_at, now,
+                    violations, conflicts, ignore_booking_id=booking.id,
+                )
+            clashing = {b.id: b for b in overlapping_pending(session, booking)}
+            unknown = reject_ids - clashing.keys()
+            if unknown:
+                raise InvalidInput("Only requests that overlap this one can be rejected with it.")
+            booking.blocked_until = booking.end_at + dt.timedelta(minutes=booking.asset.turnaround_minutes)
+            _decide(booking, manager, BookingStatus.CONFIRMED, "", now)
+            for other_id in sorted(reject_ids):
+                _reject(session, manager, clashing[other_id], rejection_reason, now)
+            session.flush()
+        return booking
+    except IntegrityError as error:
+        if not _is_overlap_violation(error):
+            raise
+        session.rollback()
+        raise BookingRefused([Violation("overlap", "Another booking of this time was confirmed a moment ago.")]) from None
+
+
+def _reject(session: Session, manager: User, booking: Booking, reason: str, now: dt.datetime) -> None:
+    _decide(booking, manager, BookingStatus.REJECTED, reason, now)
+    record_unmet_demand(
+        session, booking.requester, booking.asset_id, booking.start_at, booking.end_at,
+        DemandSource.REJECTED, ["rejected"], booking_id=booking.id,
+    )
+
+
+def reject(session: Session, manager: User, booking_id: int, reason: str, now: dt.datetime | None = None) -> Booking:
+    """A manager of the owning School turns a pending request down, saying why."""
+    now = now or utcnow()
+    booking = load_for_decision(session, manager, booking_id)
+    if booking.status != BookingStatus.PENDING:
+        raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
+    if not reason.strip():
+        raise InvalidInput(field_errors={"reason": ["Tell the requester why."]})
+    _reject(session, manager, booking, reason.strip(), now)
+    return booking
+
+
+def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
+    """The requester cancels their own pending or confirmed booking before it ends; a manager of
+    the owning School can cancel anyone's, giving a reason the requester sees."""
+    now = now or utcnow()
+    booking = get_booking(session, actor, booking_id)
+    own = booking.requester_id == actor.id
+    if not own:
+        require_school_manager(actor, booking.asset.school_id)
+        if not reason.strip():
+            raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
+    if booking.status not in CANCELLABLE:
+        raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be cancelled.")
+    if booking.end_at <= now:
+        raise InvalidInput("This booking has already ended.")
+    change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
+    return booking
+
+
+def my_bookings(session: Session, user: User, now: dt.datetime) -> dict[str, list[Booking]]:
+    """The person's bookings: upcoming (held), pending (waiting), and past (the last 50)."""
+    base = select(Booking).options(joinedload(Booking.asset).joinedload(Asset.school)).where(Booking.requester_id == user.id)
+    return {
+        "upcoming": list(session.scalars(base.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now).order_by(Booking.start_at))),
+        "pending": list(session.scalars(base.where(Booking.status == BookingStatus.PENDING, Booking.end_at > now).order_by(Booking.start_at))),
+        "past": list(
+            session.scalars(
+                base.where(
+                    (Booking.end_at <= now) | Booking.status.in_((BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW))
+                ).order_by(Booking.start_at.desc()).limit(50)
+            )
+        ),
+    }
+
+
 def complete_finished(session: Session, now: dt.datetime) -> int:
     """Confirmed bookings whose time is over become completed. Loans stay checked out until
     they are returned. Returns how many bookings were completed."""
@@ -32,3 +485,16 @@ def complete_finished(session: Session, now: dt.datetime) -> int:
     for booking in finished:
         change_status(booking, BookingStatus.COMPLETED, by=None, reason="Booking time ended.", at=now)
     return len(finished)
+
+
+def bookings_today(session: Session, school_ids: set[int] | None, day_start: dt.datetime, day_end: dt.datetime) -> list[Booking]:
+    query = (
+        select(Booking)
+        .join(Booking.asset)
+        .options(joinedload(Booking.asset).joinedload(Asset.school), joinedload(Booking.requester))
+        .where(Booking.status.in_(ACTIVE_STATUSES), Booking.start_at < day_end, Booking.end_at > day_start)
+        .order_by(Booking.start_at)
+    )
+    if school_ids is not None:
+        query = query.where(Asset.school_id.in_(school_ids))
+    return list(session.scalars(query))

@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
+from bookings.service import bookings_today
 from db import hours_between
+from inventory.upkeep import overdue_inspections
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from inventory.models import Asset, AssetStatus, School
+from inventory.models import Asset, AssetStatus, InspectionSchedule, School
 from timeutil import local_day_bounds, to_local
 
 
@@ -30,6 +32,7 @@ class Home:
     approvals: list[Booking] = field(default_factory=list)
     approvals_total: int = 0
     today: list[Booking] = field(default_factory=list)
+    overdue_inspections: list[InspectionSchedule] = field(default_factory=list)
     unavailable_assets: list[Asset] = field(default_factory=list)
     activity: list[SchoolActivity] = field(default_factory=list)
     activity_period: tuple[dt.date, dt.date] | None = None
@@ -79,21 +82,8 @@ def home_for(session: Session, user: User, now: dt.datetime) -> Home:
                 .limit(5)
             )
         )
-        day_start, day_end = local_day_bounds(to_local(now).date())
-        home.today = list(
-            session.scalars(
-                select(Booking)
-                .join(Booking.asset)
-                .options(_with_asset(), joinedload(Booking.requester))
-                .where(
-                    Asset.school_id.in_(school_ids),
-                    Booking.status.in_(ACTIVE_STATUSES),
-                    Booking.start_at < day_end,
-                    Booking.end_at > day_start,
-                )
-                .order_by(Booking.start_at)
-            )
-        )
+        home.today = bookings_today(session, school_ids, *local_day_bounds(to_local(now).date()))
+        home.overdue_inspections = overdue_inspections(session, school_ids, to_local(now).date())
         home.unavailable_assets = list(
             session.scalars(
                 select(Asset)

@@ -114,6 +114,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # Batch migrations rebuild SQLite tables (create, copy, drop, rename). With foreign keys
+            # on, dropping the old table would cascade into the rows that refer to it.
+            # On the driver connection: through SQLAlchemy it would begin a transaction first, and
+            # SQLite ignores this pragma inside a transaction.
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys = OFF')
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -122,8 +129,12 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute('PRAGMA foreign_keys = ON')
 
 
 if context.is_offline_mode():

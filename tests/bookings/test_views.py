@@ -1,0 +1,148 @@
+"""The booking pages, as the people using them see them."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bookings import service
+from bookings.models import Booking, BookingStatus
+from tests.bookings.conftest import MONDAY, NOW, at
+from tests.conftest import see_committed, sign_in
+
+FORM = {"start": "2030-01-07T10:00", "end": "2030-01-07T12:00", "purpose": "Imaging zebrafish", "repeat": "none"}
+
+
+def test_booking_form_shows_the_rules_and_free_slots(client, session, world):
+    sign_in(client, world["chemist"].email)
+    page = client.get(f"/assets/{world['scope'].id}/book").text
+    assert "Rules for this asset" in page and "Mon 09:00–17:00" in page
+    assert "30 minutes kept free after each booking" in page
+    assert "Next free hours" in page and 'href="/assets/' in page
+    assert "Your booking is confirmed as soon as you submit it." in page
+
+
+def test_booking_through_the_form_confirms_and_shows_the_booking(client, session, world):
+    sign_in(client, world["chemist"].email)
+    response = client.post(f"/assets/{world['scope'].id}/book", data=FORM, follow_redirects=True)
+    assert "Your booking of Confocal microscope is confirmed." in response.text
+    assert "Mon 07 Jan 2030, 10:00 to Mon 07 Jan 2030, 12:00" in response.text
+    mine = client.get("/bookings").text
+    assert "Confocal microscope" in mine and "Mon 07 Jan 2030, 10:00 to 12:00" in mine
+
+
+def test_a_loan_request_through_the_form_is_pending(client, session, world):
+    sign_in(client, world["chemist"].email)
+    page = client.get(f"/assets/{world['printer'].id}/book").text
+    assert "This will be a request" in page
+    response = client.post(f"/assets/{world['printer'].id}/book", data=FORM, follow_redirects=True)
+    assert "a manager of PHYS will approve or reject it" in response.text
+
+
+def test_a_clash_shows_the_conflict_and_links_to_free_slots(client, session, world):
+    service.request_booking(session, world["chemist2"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    response = client.post(f"/assets/{world['scope'].id}/book", data=FORM)
+    assert response.status_code == 409
+    assert "This booking cannot be made" in response.text
+    assert "It overlaps another booking (with 30 minutes turnaround)." in response.text
+    assert "Booked, Mon 07 Jan 2030, 10:00 to 12:30" in response.text
+    assert "start=2030-01-07T12:30:00&amp;end=2030-01-07T14:30:00" in response.text
+    prefilled = client.get(f"/assets/{world['scope'].id}/book?start=2030-01-07T12:30:00&end=2030-01-07T14:30:00").text
+    assert 'value="2030-01-07T12:30"' in prefilled
+
+
+def test_form_errors_are_shown_beside_their_fields(client, session, world):
+    sign_in(client, world["chemist"].email)
+    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "end": "2030-01-07T09:00", "purpose": ""})
+    assert response.status_code == 400
+    assert "The booking must end after it starts." in response.text
+    assert "Say what the booking is for." in response.text
+
+
+def test_a_time_that_does_not_exist_is_refused_clearly(client, session, world):
+    sign_in(client, world["chemist"].email)
+    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "start": "2030-03-31T01:30", "end": "2030-03-31T03:00"})
+    assert response.status_code == 400
+    assert "the clocks go forward" in response.text
+
+
+def test_a_recurring_series_with_a_clash_reports_each_occurrence(client, session, world):
+    service.request_booking(session, world["chemist2"], world["scope"].id, at(MONDAY + dt.timedelta(weeks=1), 10),
+                            at(MONDAY + dt.timedelta(weeks=1), 11), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "repeat": "weekly", "count": "3"})
+    assert response.status_code == 409
+    assert "1 of the 3 bookings in this series cannot be made" in response.text
+    assert response.text.count("Free</td>") == 2
+    see_committed(session)
+    assert len(session.scalars(select(Booking)).all()) == 1
+
+
+def test_approval_by_the_owning_schools_manager_through_the_pages(client, session, world):
+    chosen = service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Print A", NOW)
+    clash = service.request_booking(session, world["chemist2"], world["printer"].id, at(MONDAY, 11), at(MONDAY, 13), "Print B", NOW)
+    sign_in(client, world["phys_manager"].email)
+    queue = client.get("/approvals").text
+    assert "Print A" in queue and "Print B" in queue and "1 overlapping" in queue and "(loan)" in queue
+    confirm = client.get(f"/bookings/{chosen.id}/approve").text
+    assert "These requests overlap it" in confirm and "Charlie Chemist" in confirm
+    response = client.post(f"/bookings/{chosen.id}/approve", data={"reject": [str(clash.id)], "rejection_reason": "Teaching"})
+    assert response.status_code == 302
+    see_committed(session)
+    assert session.get(Booking, chosen.id).status == BookingStatus.CONFIRMED
+    assert session.get(Booking, clash.id).status == BookingStatus.REJECTED
+    client.post("/sign-out")
+    sign_in(client, world["chemist2"].email)
+    assert "Teaching" in client.get(f"/bookings/{clash.id}").text
+
+
+def test_a_manager_of_another_school_gets_403_on_approval_and_rejection(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chem_manager"].email)
+    assert client.get(f"/bookings/{booking.id}/approve").status_code == 403
+    assert client.post(f"/bookings/{booking.id}/approve", data={}).status_code == 403
+    assert client.post(f"/bookings/{booking.id}/reject", data={"reason": "no"}).status_code == 403
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.PENDING
+
+
+def test_technicians_cannot_open_the_approval_queue(client, session, world):
+    sign_in(client, world["chemist"].email)
+    assert client.get("/approvals").status_code == 403
+
+
+def test_someone_elses_booking_is_not_found(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["physicist"].email)
+    assert client.get(f"/bookings/{booking.id}").status_code == 404
+    assert client.post(f"/bookings/{booking.id}/cancel").status_code == 404
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+
+
+def test_cancel_from_my_bookings(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    assert f'action="/bookings/{booking.id}/cancel"' in client.get("/bookings").text
+    response = client.post(f"/bookings/{booking.id}/cancel", follow_redirects=True)
+    assert "is cancelled" in response.text
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+
+
+def test_the_week_calendar_shows_free_and_busy_time(client, session, world):
+    service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["physicist"].email)
+    page = client.get(f"/assets/{world['scope'].id}/week?start=2030-01-09").text
+    assert "week of 07 Jan 2030" in page
+    assert "Busy 10:00–12:00: Booked" in page
+    assert "Chloe Chemist" not in page
+    assert page.count("Free all day") == 4 and page.count("Not bookable") == 2
+
+
+def test_the_managers_home_page_lists_waiting_requests_and_todays_bookings(client, session, world):
+    service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Print A", NOW)
+    sign_in(client, world["phys_manager"].email)
+    page = client.get("/").text
+    assert "1 request</a> for PHYS equipment" in page
+    assert "Overdue inspections" in page
