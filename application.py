@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import sys
+import time
 from typing import Any, Mapping
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -59,6 +62,11 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(settings)
+    if app.config["KITSHARE_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["KITSHARE_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
     _configure_logging(app)
@@ -77,6 +85,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     _configure_login(app)
     _register_blueprints(app)
+    _register_health_check(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_security_headers(app)
@@ -87,13 +96,61 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors (and people with jq)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
 def _configure_logging(app: Flask) -> None:
     # Logs go to stdout (twelve-factor); the process manager keeps them.
-    if not app.logger.handlers or app.config["KITSHARE_ENV"] == "production":
-        handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(sys.stdout)
+    if app.config["KITSHARE_LOG_FORMAT"] == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        app.logger.handlers = [handler]
-        app.logger.setLevel(logging.INFO)
+    for name in ("kitshare", app.logger.name):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+    request_log = logging.getLogger("kitshare.requests")
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        started = g.pop("request_started", None)
+        if started is not None and not request.path.startswith("/static/"):
+            request_log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "fields": {
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "user_id": getattr(current_user, "id", None) if current_user else None,
+                    }
+                },
+            )
+        return response
 
 
 def _configure_login(app: Flask) -> None:
@@ -111,6 +168,24 @@ def _configure_login(app: Flask) -> None:
     def load_user(session_token: str):
         return user_for_session_token(db.session, session_token)
 
+    @login_manager.request_loader
+    def load_user_from_single_sign_on(req):
+        """Trust the SSO header only when enabled, and only from the configured proxies."""
+        header = app.config["KITSHARE_SSO_HEADER"]
+        if not header:
+            return None
+        peer = req.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", req.environ.get("REMOTE_ADDR", ""))
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return None
+        if not any(address in network for network in app.config["KITSHARE_SSO_TRUSTED_PROXIES"]):
+            return None
+        value = req.environ.get(header) if header == "REMOTE_USER" else req.headers.get(header)
+        from accounts.service import user_for_single_sign_on
+
+        return user_for_single_sign_on(db.session, value or "")
+
 
 def _register_blueprints(app: Flask) -> None:
     from accounts.views import admin_bp
@@ -121,6 +196,20 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp):
         app.register_blueprint(blueprint)
+
+
+def _register_health_check(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        """For load balancers and monitoring: 200 when the database answers, 503 when not."""
+        try:
+            db.session.execute(db.select(1))
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - any failure means "not healthy", said plainly
+            db.session.rollback()
+            app.logger.exception("health check: the database does not answer")
+            return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -6,6 +6,7 @@ process environment once, when the application is created, so tests can pass the
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -31,6 +32,13 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"KITSHARE_SSO_TRUSTED_PROXIES: {exc}") from exc
 
 
 def _bool(value: str) -> bool:
@@ -63,6 +71,14 @@ class Config:
     # equipment.data.ac.uk: the Wikipedia URL of the nearest town (Uniquip "Location"), who takes
     # questions and corrections about the published data, and the university's URI in the
     # Organisation Profile Document.
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0: not behind one).
+    KITSHARE_PROXY_COUNT: int = 0
+    # Single sign-on: trust this header (e.g. REMOTE_USER, as mod_shib sets it) from these proxy
+    # addresses only (comma-separated IPs or networks). Empty: off.
+    KITSHARE_SSO_HEADER: str = ""
+    KITSHARE_SSO_TRUSTED_PROXIES: str = ""
+    # Logs: one JSON object per line (production default) or plain text.
+    KITSHARE_LOG_FORMAT: str = ""
     KITSHARE_UNIQUIP_LOCATION_URL: str = ""
     KITSHARE_DATA_CONTACT: str = ""
     KITSHARE_ORGANISATION_URI: str = ""
@@ -102,6 +118,11 @@ class Config:
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"KITSHARE_TIMEZONE {self.KITSHARE_TIMEZONE!r} is not a known zone") from exc
 
+        if self.KITSHARE_SSO_HEADER and not self.KITSHARE_SSO_TRUSTED_PROXIES:
+            raise ConfigError(
+                "KITSHARE_SSO_HEADER is set but KITSHARE_SSO_TRUSTED_PROXIES is empty: anyone could "
+                "send the header. Name the addresses of the single sign-on proxy."
+            )
         database_url = self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'kitshare.db'}"
         mail_outbox = self.MAIL_OUTBOX_DIR or (
             "" if production else str(INSTANCE_DIR / "mail")
@@ -140,6 +161,10 @@ class Config:
             "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
             "KITSHARE_PHOTO_MAX_BYTES": self.KITSHARE_PHOTO_MAX_BYTES,
+            "KITSHARE_PROXY_COUNT": self.KITSHARE_PROXY_COUNT,
+            "KITSHARE_SSO_HEADER": self.KITSHARE_SSO_HEADER,
+            "KITSHARE_SSO_TRUSTED_PROXIES": _networks(self.KITSHARE_SSO_TRUSTED_PROXIES),
+            "KITSHARE_LOG_FORMAT": self.KITSHARE_LOG_FORMAT or ("json" if production else "text"),
             "KITSHARE_UNIQUIP_LOCATION_URL": self.KITSHARE_UNIQUIP_LOCATION_URL,
             "KITSHARE_DATA_CONTACT": self.KITSHARE_DATA_CONTACT,
             "KITSHARE_ORGANISATION_URI": self.KITSHARE_ORGANISATION_URI,

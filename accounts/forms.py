@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from wtforms.fields.choices import SelectChoice
 
@@ -66,3 +66,26 @@ class NewUserForm(UserForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Add person")
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Email("Enter a valid email address.")],
+        render_kw={"autocomplete": "username"},
+    )
+    submit = SubmitField("Send me a reset link")
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a new password."), Length(min=10, message="Use at least 10 characters.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Set new password")

@@ -126,3 +126,23 @@ class ApiToken(Base):
 
     def is_usable(self, now: dt.datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for a short while to slow down password guessing.
+
+    The email is stored as typed (lower-cased) whether or not an account has it, so the lockout
+    behaves the same for addresses that exist and those that do not.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip_address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_sign_in_failures_email_at", "email", "at"),
+        Index("ix_sign_in_failures_ip_at", "ip_address", "at"),
+    )

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from accounts.models import ApiToken, Role, User, new_session_token
+from accounts.models import ApiToken, Role, SignInFailure, User, new_session_token
 from accounts.permissions import require_role
 from errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
@@ -247,3 +248,100 @@ def update_user(
         user.session_token = new_session_token()  # signs them out everywhere
     user.active = active
     return user
+
+
+# --- Slowing down password guessing -----------------------------------------------------------
+
+#: Failed sign-ins for one email address within the window before it is locked for the window.
+MAX_FAILURES_PER_EMAIL = 5
+#: Failed sign-ins from one address within the window (shared networks make this generous).
+MAX_FAILURES_PER_IP = 50
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+
+
+def sign_in_locked_for(session: Session, email: str, ip_address: str, now: dt.datetime) -> dt.timedelta | None:
+    """How long sign-in stays locked for this email address or client address, or None.
+
+    Counted by the address typed, whether or not an account has it, so the lockout reveals
+    nothing about which addresses exist.
+    """
+    since = now - LOCKOUT_WINDOW
+    email = normalise_email(email)
+    for column, value, limit in (
+        (SignInFailure.email, email, MAX_FAILURES_PER_EMAIL),
+        (SignInFailure.ip_address, ip_address, MAX_FAILURES_PER_IP),
+    ):
+        times = session.scalars(
+            select(SignInFailure.at).where(column == value, SignInFailure.at > since).order_by(SignInFailure.at.desc()).limit(limit)
+        ).all()
+        if len(times) >= limit:
+            return times[-1] + LOCKOUT_WINDOW - now
+    return None
+
+
+def record_sign_in_failure(session: Session, email: str, ip_address: str, now: dt.datetime) -> None:
+    session.add(SignInFailure(email=normalise_email(email)[:254], ip_address=ip_address[:64], at=now))
+    # Old rows are no use: keep the table small.
+    session.execute(delete(SignInFailure).where(SignInFailure.at < now - LOCKOUT_WINDOW * 4))
+
+
+def clear_sign_in_failures(session: Session, email: str) -> None:
+    session.execute(delete(SignInFailure).where(SignInFailure.email == normalise_email(email)))
+
+
+# --- Password reset by e-mail -----------------------------------------------------------------
+
+PASSWORD_RESET_MAX_AGE = dt.timedelta(hours=1)
+_RESET_SALT = "kitshare-password-reset"
+
+
+def password_reset_token(secret_key: str, user: User) -> str:
+    """A signed link token for ``user``. It names the person's current session token, which any
+    password change rotates: so a token works once, and only until it expires."""
+    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).dumps({"u": user.id, "s": user.session_token})
+
+
+def user_for_reset_token(session: Session, secret_key: str, token: str) -> User | None:
+    """The active user a reset token is for, or None if it is forged, used or expired."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).loads(
+            token, max_age=int(PASSWORD_RESET_MAX_AGE.total_seconds())
+        )
+    except BadData:
+        return None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.session_token != data.get("s"):
+        return None
+    return user
+
+
+def request_password_reset(session: Session, email: str, secret_key: str, base_url: str) -> None:
+    """E-mail a reset link if an active account has this address; otherwise do nothing. The
+    caller says the same either way, so the form reveals nothing about who has an account."""
+    from notifications.service import enqueue
+
+    user = find_user_by_email(session, email)
+    if user is None or not user.active:
+        return
+    link = f"{base_url}/password-reset/{password_reset_token(secret_key, user)}"
+    enqueue(
+        session,
+        user.email,
+        "Kitshare: reset your password",
+        f"Hello {user.name},\n\nSomeone (we hope you) asked to reset your Kitshare password. "
+        f"Choose a new one here within the next hour:\n\n{link}\n\n"
+        "The link works once. If you did not ask, ignore this e-mail: your password is unchanged.",
+    )
+
+
+# --- Single sign-on ---------------------------------------------------------------------------
+
+
+def user_for_single_sign_on(session: Session, remote_user: str) -> User | None:
+    """The active account whose email is the identity the university's SSO asserts (such as an
+    eduPersonPrincipalName like jo.bloggs@example.ac.uk). No account is created: admins add people."""
+    remote_user = (remote_user or "").strip()
+    if not remote_user or "@" not in remote_user:
+        return None
+    user = find_user_by_email(session, remote_user)
+    return user if user is not None and user.active else None

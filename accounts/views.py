@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from accounts import service
-from accounts.forms import ApiTokenForm, NewUserForm, SignInForm, UserForm
+from accounts.forms import (
+    ApiTokenForm,
+    NewUserForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    SignInForm,
+    UserForm,
+)
 from accounts.models import ApiToken, Role, User
 from accounts.permissions import roles_required
-from db import atomic, db
+from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import list_schools
 from web import show_errors
@@ -35,16 +42,71 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = SignInForm()
+    status = 200
     if form.validate_on_submit():
+        now, address = utcnow(), request.remote_addr or "unknown"
         with atomic(db.session):
-            user = service.authenticate(db.session, form.email.data, form.password.data)
-        if user is None:
+            locked_for = service.sign_in_locked_for(db.session, form.email.data, address, now)
+            user = None if locked_for else service.authenticate(db.session, form.email.data, form.password.data)
+            if user is None and not locked_for:
+                service.record_sign_in_failure(db.session, form.email.data, address, now)
+            elif user is not None:
+                service.clear_sign_in_failures(db.session, form.email.data)
+        if locked_for:
+            minutes = max(1, -(-int(locked_for.total_seconds()) // 60))
+            form.form_errors.append(
+                f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again, "
+                "or reset your password."
+            )
+            status = 429
+        elif user is None:
             form.form_errors.append(service.SIGN_IN_FAILED)
+            status = 400
         else:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
-    status = 400 if form.is_submitted() else 200
+    elif form.is_submitted():
+        status = 400
     return render_template("accounts/sign_in.html", form=form), status
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def password_reset_request():
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        with atomic(db.session):
+            service.request_password_reset(
+                db.session, form.email.data, current_app.config["SECRET_KEY"], current_app.config["KITSHARE_BASE_URL"]
+            )
+        flash(
+            "If an account has that address, we have e-mailed it a link to choose a new password. "
+            "The link works once, for an hour.",
+            "info",
+        )
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/password_reset_request.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str):
+    user = service.user_for_reset_token(db.session, current_app.config["SECRET_KEY"], token)
+    if user is None:
+        flash("That reset link has expired or has been used. Ask for a new one.", "error")
+        return redirect(url_for("accounts.password_reset_request"))
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        with atomic(db.session, user):
+            user = service.user_for_reset_token(db.session, current_app.config["SECRET_KEY"], token)
+            if user is not None:
+                service.set_password(user, form.password.data)
+                service.clear_sign_in_failures(db.session, user.email)
+        if user is None:
+            flash("That reset link has just been used. Ask for a new one.", "error")
+            return redirect(url_for("accounts.password_reset_request"))
+        logout_user()
+        flash("Your password is changed. Sign in with it now.", "success")
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/password_reset.html", form=form), 400 if form.is_submitted() else 200
 
 
 @bp.post("/sign-out")

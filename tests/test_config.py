@@ -76,3 +76,10 @@ def test_an_unknown_environment_name_is_refused():
 )
 def test_database_urls_are_normalised_to_psycopg_3(given, expected):
     assert normalise_database_url(given) == expected
+
+
+def test_single_sign_on_without_trusted_proxies_is_refused():
+    with pytest.raises(ConfigError, match="KITSHARE_SSO_TRUSTED_PROXIES"):
+        Config(KITSHARE_ENV="development", KITSHARE_SSO_HEADER="REMOTE_USER").flask_settings()
+    with pytest.raises(ConfigError, match="KITSHARE_SSO_TRUSTED_PROXIES"):
+        Config(KITSHARE_ENV="development", KITSHARE_SSO_HEADER="REMOTE_USER", KITSHARE_SSO_TRUSTED_PROXIES="not-an-ip").flask_settings()
