@@ -11,10 +11,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from werkzeug.serving import make_server
 
 from bookings.models import ACTIVE_STATUSES, Booking, UnmetDemand
 from tests.conftest import PASSWORD
@@ -26,16 +24,6 @@ CLIENTS = 20
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
 
 
 def _client(base: str, email: str):
@@ -55,11 +43,11 @@ def _client(base: str, email: str):
     return post
 
 
-def test_twenty_simultaneous_overlapping_requests_make_exactly_one_booking(server, session):
+def test_twenty_simultaneous_overlapping_requests_make_exactly_one_booking(live_server, session):
     school = make_school(session)
     asset = make_asset(session, school, name="Shared confocal", turnaround_minutes=15)
     people = [make_user(session, school) for _ in range(CLIENTS)]
-    clients = [_client(server, person.email) for person in people]
+    clients = [_client(live_server, person.email) for person in people]
     barrier = threading.Barrier(CLIENTS)
     results: list[tuple[int, str]] = [(0, "")] * CLIENTS
 
