@@ -1,0 +1,2022 @@
+"""A demo university for Kitshare: six Schools, their people, their kit and months of bookings.
+
+``seed()`` fills a database so that every page and report has something to show:
+
+* six Schools with their rooms, seventeen equipment categories and 157 assets with real
+  manufacturers and models, spread over the Schools by discipline;
+* people of every role, created through ``accounts.service.create_user``, whose demo passwords
+  are returned once for the CLI to print;
+* for every bookable asset, bookings from four months ago to six weeks ahead in office hours,
+  busy kit and idle kit alike, with the status history a real booking would have had; a few
+  weekly series (teaching laboratories); and a few maintenance windows that no booking overlaps;
+* the upkeep a register has: recurring inspections (calibration, PAT, LOLER, fume cupboards,
+  services) with their history, a handful overdue or due soon, some of them blocking bookings;
+  training authorisations for kit that needs training (everyone who booked such kit holds one),
+  with some expired and a couple revoked;
+* unmet demand, the reports' evidence for investment: every rejected booking, and requests the
+  rules refused, mostly of the busiest kit.
+
+Every choice comes from one ``random.Random`` with a fixed seed, and every time is reckoned from
+``now``, so two databases seeded with the same ``now`` hold the same data (passwords excepted).
+Running it again adds nothing: Schools, categories, rooms, people and assets are looked up by
+their natural keys before being created, and an asset's inspections, bookings, series, training,
+unmet demand and maintenance windows are made only in the run that creates the asset. It all
+happens in one transaction.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+import random
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from accounts.models import Role, User
+from accounts.service import create_user, find_user_by_email
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    BookingStatusChange,
+    DemandSource,
+    UnmetDemand,
+)
+from bookings.rules import within_bookable_hours
+from bookings.service import change_status
+from db import atomic, utcnow
+from inventory.models import (
+    DEFAULT_WEEKLY_HOURS,
+    Asset,
+    AssetStatus,
+    BookableHours,
+    Category,
+    InspectionKind,
+    InspectionOutcome,
+    InspectionRecord,
+    InspectionSchedule,
+    Location,
+    MaintenanceWindow,
+    School,
+    TrainingAuthorisation,
+)
+from timeutil import local_to_utc, to_local
+
+RANDOM_SEED = 20261201
+EMAIL_DOMAIN = "kitshare.example.ac.uk"
+UNCHANGED_PASSWORD = "(unchanged)"
+
+# --- Schools, rooms and categories --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolSpec:
+    code: str
+    name: str
+    site: str
+    rooms: tuple[tuple[str, str], ...]  # (building, room)
+    grants: tuple[str, ...]  # what paid for its bigger kit
+
+
+SCHOOLS = (
+    SchoolSpec(
+        "CHEM",
+        "School of Chemistry",
+        "Main campus",
+        rooms=(
+            ("Dalton Building", "G.14 NMR suite"),
+            ("Dalton Building", "1.22 Analytical laboratory"),
+            ("Franklin Laboratory", "2.05 Instrument room"),
+        ),
+        grants=(
+            "EPSRC grant EP/T019476/1",
+            "EPSRC Strategic Equipment EP/V034715/1",
+            "Royal Society of Chemistry award",
+        ),
+    ),
+    SchoolSpec(
+        "PHYS",
+        "School of Physics and Astronomy",
+        "Main campus",
+        rooms=(
+            ("Maxwell Building", "B.07 Electronics teaching laboratory"),
+            ("Maxwell Building", "1.12 Nanoscale laboratory"),
+            ("Rutherford Building", "G.03 Photonics laboratory"),
+        ),
+        grants=(
+            "EPSRC grant EP/W003252/1",
+            "STFC grant ST/X001075/1",
+            "Royal Society Research Grant RGS/R2/222168",
+        ),
+    ),
+    SchoolSpec(
+        "BIOS",
+        "School of Biosciences",
+        "Main campus",
+        rooms=(
+            ("Darwin Building", "2.14 Imaging suite"),
+            ("Darwin Building", "2.20 Molecular biology laboratory"),
+            ("Darwin Building", "3.01 Cell culture suite"),
+            ("Hodgkin Centre", "G.10 Genomics facility"),
+        ),
+        grants=(
+            "BBSRC ALERT 2022 BB/X019306/1",
+            "BBSRC grant BB/V015508/1",
+            "Wellcome Trust Multi-User Equipment 226791/Z/22/Z",
+        ),
+    ),
+    SchoolSpec(
+        "ENG",
+        "School of Engineering",
+        "Main campus",
+        rooms=(
+            ("Brunel Building", "G.02 Makerspace"),
+            ("Brunel Building", "G.05 Mechanical workshop"),
+            ("Faraday Annexe", "1.18 Electronics laboratory"),
+            ("Faraday Annexe", "1.30 Materials testing laboratory"),
+        ),
+        grants=(
+            "EPSRC grant EP/T024690/1",
+            "Innovate UK grant 10047362",
+            "UKRI Core Equipment 2022",
+        ),
+    ),
+    SchoolSpec(
+        "MED",
+        "School of Medicine",
+        "Medical campus",
+        rooms=(
+            ("Fleming Research Institute", "3.12 Flow cytometry core"),
+            ("Fleming Research Institute", "3.20 Genomics laboratory"),
+            ("Fleming Research Institute", "2.08 Tissue culture suite"),
+            ("Harvey Building", "1.04 Teaching laboratory"),
+        ),
+        grants=(
+            "MRC grant MR/W002116/1",
+            "Wellcome Trust Multi-User Equipment 224522/Z/21/Z",
+            "NIHR Biomedical Research Centre",
+        ),
+    ),
+    SchoolSpec(
+        "PSYC",
+        "School of Psychology",
+        "Main campus",
+        rooms=(
+            ("Bowlby Building", "0.11 Eye-tracking laboratory"),
+            ("Bowlby Building", "0.15 EEG suite"),
+            ("Bowlby Building", "1.02 Observation suite"),
+        ),
+        grants=(
+            "ESRC grant ES/V004077/1",
+            "Wellcome Trust Discovery Award 227554/Z/23/Z",
+            "Leverhulme Trust RPG-2021-112",
+        ),
+    ),
+)
+
+#: Where cheaper kit's money comes from.
+SMALL_FUNDING = ("School capital", "Teaching equipment budget", "UKRI Core Equipment 2022", "Start-up funds")
+
+CATEGORIES = {
+    "Microscopes": "Light, confocal, electron and probe microscopes for imaging samples.",
+    "Centrifuges": "Benchtop, floor-standing and ultracentrifuges with their rotors.",
+    "3D printers": "FDM, resin and composite printers for prototypes, jigs and laboratory parts.",
+    "Oscilloscopes": "Digital and mixed-signal oscilloscopes for electronics work.",
+    "Signal generators and analysers": "Arbitrary waveform and RF generators, spectrum and signal analysers.",
+    "Cameras and imaging": "Cameras for photography, video, thermal and high-speed imaging; gel imagers.",
+    "PCR and qPCR": "Thermal cyclers, real-time and digital PCR systems.",
+    "Laser cutters": "CO2 laser cutters and engravers for sheet materials.",
+    "Spectrometers": "NMR, optical, vibrational and light-scattering instruments.",
+    "Balances": "Analytical, semi-micro and micro balances.",
+    "Freezers and incubators": "Incubators, shakers, freeze dryers and cold storage.",
+    "Chromatography": "HPLC, GC, FPLC and flash chromatography, and hyphenated mass spectrometry.",
+    "Eye tracking and EEG": "Eye trackers, EEG and physiological recording for behavioural research.",
+    "Workshop tools": "Machine tools, rework stations and testing machines in the workshops.",
+    "Lifting equipment": "Cranes and hoists in the workshops, thoroughly examined under LOLER.",
+    "Sequencers": "Short- and long-read DNA and RNA sequencing platforms.",
+    "Plate readers and cytometers": "Microplate readers and flow cytometers.",
+}
+
+# --- The equipment catalogue --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kit:
+    """A make and model of equipment, as a School might own one or several of them."""
+
+    category: str
+    manufacturer: str
+    model: str
+    kind: str  # what it is, for the asset's name: "confocal microscope"
+    price: int  # typical purchase price, pounds
+    description: str
+    loanable: bool = False  # carried away, so it may be booked for up to two days
+    needs_training: bool = False  # an induction first, whatever it cost
+    room: str | None = None  # fixed in this room (by its name), rather than in any of the School's
+
+
+CATALOGUE = (
+    # Microscopes
+    Kit("Microscopes", "Zeiss", "LSM 980", "confocal microscope", 420_000,
+        "Laser scanning confocal with an Airyscan 2 detector for super-resolution imaging of fixed and live "
+        "samples. Four laser lines: 405, 488, 561 and 639 nm."),
+    Kit("Microscopes", "Leica", "Stellaris 5", "confocal microscope", 350_000,
+        "White-light-laser confocal with HyD detectors and TauSense lifetime imaging. Incubation chamber for "
+        "live-cell work."),
+    Kit("Microscopes", "Nikon", "Eclipse Ti2-E", "inverted widefield microscope", 85_000,
+        "Motorised inverted microscope with Perfect Focus and an environmental enclosure for time-lapse "
+        "imaging."),
+    Kit("Microscopes", "Zeiss", "Axio Imager.Z2", "upright fluorescence microscope", 60_000,
+        "Motorised upright microscope for brightfield, DIC and multichannel fluorescence of slides."),
+    Kit("Microscopes", "Olympus", "CX43", "teaching microscope", 2_500,
+        "Upright brightfield microscope with LED illumination, used in undergraduate practicals."),
+    Kit("Microscopes", "Leica", "M205 C", "stereo microscope", 18_000,
+        "High-resolution stereo microscope with a camera, for dissection and inspection."),
+    Kit("Microscopes", "JEOL", "JSM-IT500", "scanning electron microscope", 280_000,
+        "SEM with a low-vacuum mode and an EDS detector for imaging and elemental analysis."),
+    Kit("Microscopes", "Keyence", "VHX-7000", "digital microscope", 65_000,
+        "4K digital microscope with depth composition and 3D surface profiling."),
+    Kit("Microscopes", "Bruker", "Dimension Icon", "atomic force microscope", 400_000,
+        "AFM with PeakForce Tapping for nanoscale topography and mechanical property mapping."),
+    Kit("Microscopes", "Olympus", "BX53-P", "polarising microscope", 25_000,
+        "Polarised-light microscope for crystals, minerals and polymer films."),
+    # Centrifuges
+    Kit("Centrifuges", "Eppendorf", "5810 R", "refrigerated centrifuge", 9_500,
+        "Benchtop refrigerated centrifuge with swing-bucket and fixed-angle rotors for tubes and plates."),
+    Kit("Centrifuges", "Eppendorf", "5424 R", "refrigerated microcentrifuge", 3_800,
+        "24-place refrigerated microcentrifuge for 1.5 and 2 mL tubes, up to 21,130 × g."),
+    Kit("Centrifuges", "Beckman Coulter", "Optima XPN-100", "ultracentrifuge", 95_000,
+        "Floor-standing ultracentrifuge to 100,000 rpm with SW 41 Ti and Type 70 Ti rotors."),
+    Kit("Centrifuges", "Thermo Fisher Scientific", "Sorvall Lynx 6000", "superspeed centrifuge", 55_000,
+        "Floor-standing superspeed centrifuge for large-volume harvests, up to 6 × 1 L."),
+    # 3D printers
+    Kit("3D printers", "Ultimaker", "S5", "3D printer", 6_000,
+        "Dual-extrusion FDM printer (330 × 240 × 300 mm) for PLA, Tough PLA and PETG with PVA supports."),
+    Kit("3D printers", "Formlabs", "Form 3+", "resin 3D printer", 4_000,
+        "Stereolithography printer for fine-detail parts in standard, tough and biocompatible resins."),
+    Kit("3D printers", "Prusa Research", "MK4", "3D printer", 1_000,
+        "Reliable single-nozzle FDM printer for quick prototypes in PLA and PETG."),
+    Kit("3D printers", "Stratasys", "F370", "industrial 3D printer", 45_000,
+        "Industrial FDM printer for ABS, ASA and PC-ABS parts with soluble supports."),
+    Kit("3D printers", "Markforged", "Mark Two", "composite 3D printer", 15_000,
+        "Prints nylon reinforced with continuous carbon fibre or Kevlar, for strong fixtures and brackets."),
+    # Oscilloscopes
+    Kit("Oscilloscopes", "Keysight", "DSOX1204G", "oscilloscope", 1_500,
+        "4-channel 70 MHz oscilloscope with a built-in waveform generator: the teaching laboratory's "
+        "standard."),
+    Kit("Oscilloscopes", "Tektronix", "MDO34", "mixed-domain oscilloscope", 12_000,
+        "4-channel 500 MHz oscilloscope with an integrated spectrum analyser and 16 logic inputs."),
+    Kit("Oscilloscopes", "Rohde & Schwarz", "RTB2004", "oscilloscope", 4_500,
+        "4-channel 300 MHz oscilloscope with a 10-bit ADC and a touchscreen."),
+    Kit("Oscilloscopes", "Keysight", "MSOX4154A", "mixed-signal oscilloscope", 35_000,
+        "1.5 GHz mixed-signal oscilloscope with 16 digital channels and serial protocol decoding."),
+    Kit("Oscilloscopes", "Pico Technology", "PicoScope 5444D", "USB oscilloscope", 2_500,
+        "Flexible-resolution (8 to 16 bit) 200 MHz USB oscilloscope, handy for field work.", loanable=True),
+    # Signal generators and analysers
+    Kit("Signal generators and analysers", "Keysight", "33622A", "arbitrary waveform generator", 7_000,
+        "2-channel 120 MHz Trueform arbitrary waveform generator."),
+    Kit("Signal generators and analysers", "Tektronix", "AFG31052", "function generator", 5_000,
+        "2-channel 50 MHz arbitrary function generator with a touchscreen."),
+    Kit("Signal generators and analysers", "Rohde & Schwarz", "SMB100B", "RF signal generator", 25_000,
+        "Analogue RF signal generator, 8 kHz to 6 GHz, with very low phase noise."),
+    Kit("Signal generators and analysers", "Keysight", "N9020B MXA", "signal analyser", 60_000,
+        "Signal analyser to 26.5 GHz for spectrum, EMC pre-compliance and modulation measurements."),
+    # Cameras and imaging
+    Kit("Cameras and imaging", "Canon", "EOS R5", "mirrorless camera", 4_000,
+        "45-megapixel full-frame camera kit with 24-105 mm and 100 mm macro lenses.", loanable=True),
+    Kit("Cameras and imaging", "Sony", "FX6", "cinema camera", 6_000,
+        "Full-frame 4K cinema camera kit with tripod and audio, for recording studies and outreach films.",
+        loanable=True),
+    Kit("Cameras and imaging", "Teledyne FLIR", "T865", "thermal imaging camera", 25_000,
+        "640 × 480 thermal camera for heat-loss surveys, electronics and animal studies.", loanable=True),
+    Kit("Cameras and imaging", "Photron", "FASTCAM Mini AX200", "high-speed camera", 70_000,
+        "Compact high-speed camera: 6,400 fps at one megapixel, up to 900,000 fps at reduced resolution.",
+        loanable=True),
+    Kit("Cameras and imaging", "Bio-Rad", "ChemiDoc MP", "gel imaging system", 35_000,
+        "Gel and blot imager for chemiluminescence, fluorescence and colorimetric detection."),
+    # PCR and qPCR
+    Kit("PCR and qPCR", "Bio-Rad", "CFX96 Touch", "real-time PCR system", 28_000,
+        "96-well qPCR with five colour channels and a thermal gradient for assay optimisation."),
+    Kit("PCR and qPCR", "Thermo Fisher Scientific", "QuantStudio 5", "real-time PCR system", 30_000,
+        "96-well qPCR system for gene expression and genotyping."),
+    Kit("PCR and qPCR", "Bio-Rad", "T100", "thermal cycler", 4_000,
+        "96-well gradient thermal cycler for routine PCR."),
+    Kit("PCR and qPCR", "Eppendorf", "Mastercycler X50s", "thermal cycler", 7_000,
+        "Fast 96-well thermal cycler with a two-dimensional gradient."),
+    Kit("PCR and qPCR", "Bio-Rad", "QX200", "droplet digital PCR system", 80_000,
+        "Droplet generator and reader for absolute quantification of rare targets and copy number."),
+    Kit("PCR and qPCR", "Roche", "LightCycler 480 II", "real-time PCR system", 45_000,
+        "384-well qPCR for high-throughput expression studies and melt-curve genotyping."),
+    # Laser cutters
+    Kit("Laser cutters", "Epilog", "Fusion Pro 48", "laser cutter", 55_000,
+        "120 W CO2 laser cutter and engraver with a 1219 × 914 mm bed for acrylic, wood and card."),
+    Kit("Laser cutters", "Trotec", "Speedy 400", "laser cutter", 30_000,
+        "80 W CO2 laser engraver for fast, precise cutting and marking."),
+    Kit("Laser cutters", "Trotec", "Speedy 100", "laser engraver", 15_000,
+        "Compact 60 W CO2 laser for small parts, labels and prototypes."),
+    Kit("Laser cutters", "Universal Laser Systems", "VLS6.60", "laser cutter", 25_000,
+        "60 W laser platform with air assist and fume extraction."),
+    # Spectrometers
+    Kit("Spectrometers", "Bruker", "Avance NEO 400", "NMR spectrometer", 450_000,
+        "400 MHz NMR with a BBFO probe and a 60-sample autosampler for routine 1D and 2D spectra."),
+    Kit("Spectrometers", "Bruker", "Fourier 80", "benchtop NMR spectrometer", 90_000,
+        "80 MHz benchtop NMR for reaction monitoring and teaching; needs no cryogens."),
+    Kit("Spectrometers", "Agilent", "Cary 60", "UV-Vis spectrophotometer", 8_000,
+        "Xenon-flash UV-Vis spectrophotometer (190-1100 nm) with cuvette and fibre-optic accessories."),
+    Kit("Spectrometers", "Thermo Fisher Scientific", "Nicolet iS50", "FTIR spectrometer", 45_000,
+        "Research FTIR with built-in ATR, covering the mid and far infrared."),
+    Kit("Spectrometers", "PerkinElmer", "Spectrum Two", "FTIR spectrometer", 20_000,
+        "Compact FTIR with a diamond ATR for quick identification of solids and liquids."),
+    Kit("Spectrometers", "Horiba", "LabRAM HR Evolution", "Raman microscope", 250_000,
+        "Confocal Raman microscope with 532 and 785 nm lasers and a mapping stage."),
+    Kit("Spectrometers", "Edinburgh Instruments", "FS5", "spectrofluorometer", 60_000,
+        "Steady-state and lifetime fluorescence spectrometer with an integrating sphere."),
+    Kit("Spectrometers", "Malvern Panalytical", "Zetasizer Ultra", "particle size analyser", 70_000,
+        "Dynamic and electrophoretic light scattering for particle size, zeta potential and molecular "
+        "weight."),
+    Kit("Spectrometers", "Ocean Insight", "Flame-S", "miniature spectrometer", 3_000,
+        "USB fibre-coupled spectrometer (350-1000 nm) for optics laboratories and field measurements.",
+        loanable=True),
+    # Balances
+    Kit("Balances", "Mettler Toledo", "XPR205", "semi-micro balance", 9_000,
+        "Semi-micro balance, 220 g × 0.01 mg, with a draft shield and an ioniser."),
+    Kit("Balances", "Sartorius", "Cubis II MCA2.7S", "microbalance", 15_000,
+        "Microbalance, 2.1 g × 0.1 µg, for filters and very small samples."),
+    Kit("Balances", "Ohaus", "Adventurer AX224", "analytical balance", 1_800,
+        "Analytical balance, 220 g × 0.1 mg, for everyday weighing."),
+    # Freezers and incubators
+    Kit("Freezers and incubators", "Eppendorf", "Innova 44", "shaking incubator", 14_000,
+        "Stackable incubator shaker for flasks up to 2.8 L, 4-60 °C."),
+    Kit("Freezers and incubators", "Binder", "CB 170", "CO2 incubator", 9_000,
+        "170 L CO2 incubator with hot-air sterilisation for mammalian cell culture."),
+    Kit("Freezers and incubators", "Thermo Fisher Scientific", "Heracell VIOS 160i", "CO2 incubator", 10_000,
+        "165 L CO2 incubator with a copper interior and O2 control."),
+    Kit("Freezers and incubators", "PHCbi", "MIR-154", "cooled incubator", 5_000,
+        "Cooled incubator (-10 to 60 °C) for plates, insects and stability studies."),
+    Kit("Freezers and incubators", "Labconco", "FreeZone 4.5", "freeze dryer", 12_000,
+        "Benchtop freeze dryer with a 4.5 L capacity and a -84 °C collector."),
+    # Chromatography
+    Kit("Chromatography", "Agilent", "1260 Infinity II", "HPLC system", 45_000,
+        "Quaternary HPLC with a diode-array detector and an autosampler for analytical separations."),
+    Kit("Chromatography", "Shimadzu", "GC-2030 Nexis", "gas chromatograph", 35_000,
+        "Capillary GC with FID and an autosampler for volatile and semi-volatile analysis."),
+    Kit("Chromatography", "Agilent", "8890/5977B", "GC-MS", 110_000,
+        "Gas chromatograph with a single-quadrupole mass selective detector and a headspace sampler."),
+    Kit("Chromatography", "Waters", "Xevo TQ-S micro", "LC-MS/MS system", 250_000,
+        "UPLC coupled to a triple-quadrupole mass spectrometer for targeted quantification."),
+    Kit("Chromatography", "Cytiva", "ÄKTA pure 25", "protein purification system", 55_000,
+        "FPLC for affinity, ion-exchange and size-exclusion purification of proteins."),
+    Kit("Chromatography", "Biotage", "Selekt", "flash chromatography system", 20_000,
+        "Automated flash purification with UV-Vis detection, up to 200 mL/min."),
+    # Eye tracking and EEG
+    Kit("Eye tracking and EEG", "Tobii", "Pro Spectrum", "eye tracker", 45_000,
+        "Screen-based eye tracker sampling at up to 1200 Hz, with a chin rest."),
+    Kit("Eye tracking and EEG", "Tobii", "Pro Glasses 3", "wearable eye tracker", 25_000,
+        "Wearable eye tracker with a scene camera, for studies outside the laboratory.", loanable=True),
+    Kit("Eye tracking and EEG", "SR Research", "EyeLink 1000 Plus", "eye tracker", 40_000,
+        "Desktop-mounted eye tracker at 2000 Hz for reading and saccade research."),
+    Kit("Eye tracking and EEG", "Brain Products", "actiCHamp Plus 64", "EEG system", 60_000,
+        "64-channel active-electrode EEG amplifier with caps in three sizes."),
+    Kit("Eye tracking and EEG", "BioSemi", "ActiveTwo", "EEG system", 55_000,
+        "128-channel active-electrode EEG for high-density recordings."),
+    Kit("Eye tracking and EEG", "Biopac", "MP160", "physiology recording system", 12_000,
+        "Records ECG, EDA, respiration and EMG alongside behavioural experiments.", loanable=True),
+    # Workshop tools
+    Kit("Workshop tools", "Haas", "Mini Mill", "CNC milling machine", 45_000,
+        "Compact vertical machining centre for aluminium and plastic parts."),
+    Kit("Workshop tools", "Roland DG", "MDX-50", "benchtop CNC mill", 7_000,
+        "Benchtop milling machine for PCBs, wax and modelling board."),
+    Kit("Workshop tools", "Instron", "5967", "universal testing machine", 90_000,
+        "30 kN twin-column testing machine for tensile, compression and flexural tests."),
+    Kit("Workshop tools", "Weller", "WXR 3", "soldering and rework station", 2_000,
+        "Three-channel soldering and hot-air rework station with fume extraction."),
+    Kit("Workshop tools", "Hakko", "FR-811", "hot-air rework station", 1_500,
+        "Hot-air rework station for surface-mount components."),
+    # Lifting equipment
+    Kit("Lifting equipment", "Demag", "KBK 2 t", "gantry crane", 18_000,
+        "2 t light crane over the machine bay with a DC-Pro chain hoist and pendant control, for lifting "
+        "rigs, moulds and test sections.", needs_training=True, room="G.05 Mechanical workshop"),
+    Kit("Lifting equipment", "Yale", "CPV 1 t", "electric chain hoist", 3_500,
+        "1 t electric chain hoist on a mobile A-frame gantry, for lifting fixtures and specimens onto the "
+        "testing machine.", needs_training=True, room="1.30 Materials testing laboratory"),
+    # Sequencers
+    Kit("Sequencers", "Illumina", "MiSeq", "DNA sequencer", 90_000,
+        "Benchtop short-read sequencer for amplicons, small genomes and 16S surveys."),
+    Kit("Sequencers", "Illumina", "NextSeq 2000", "DNA sequencer", 300_000,
+        "High-output benchtop sequencer for transcriptomes, exomes and single-cell libraries."),
+    Kit("Sequencers", "Oxford Nanopore Technologies", "MinION Mk1C", "nanopore sequencer", 4_000,
+        "Portable long-read sequencer with built-in compute, for field and teaching work.", loanable=True),
+    Kit("Sequencers", "Oxford Nanopore Technologies", "GridION", "nanopore sequencer", 45_000,
+        "Five-flow-cell long-read sequencer for genome assembly and structural variants."),
+    # Plate readers and cytometers
+    Kit("Plate readers and cytometers", "BMG Labtech", "CLARIOstar Plus", "microplate reader", 55_000,
+        "Monochromator plate reader for absorbance, fluorescence, luminescence and TR-FRET."),
+    Kit("Plate readers and cytometers", "Tecan", "Spark", "microplate reader", 45_000,
+        "Multimode plate reader with cell imaging and gas control."),
+    Kit("Plate readers and cytometers", "BD Biosciences", "FACSCanto II", "flow cytometer", 100_000,
+        "Three-laser, eight-colour analyser for immunophenotyping."),
+    Kit("Plate readers and cytometers", "Beckman Coulter", "CytoFLEX S", "flow cytometer", 120_000,
+        "Compact four-laser, 13-colour analyser with a plate loader."),
+)
+KIT = {kit.model: kit for kit in CATALOGUE}
+
+#: What each School owns: (model, how many), in the order the tags are numbered.
+SCHOOL_KIT: dict[str, tuple[tuple[str, int], ...]] = {
+    "CHEM": (
+        ("Avance NEO 400", 1), ("Fourier 80", 1), ("Cary 60", 2), ("Nicolet iS50", 1),
+        ("Spectrum Two", 1), ("LabRAM HR Evolution", 1), ("FS5", 1), ("Zetasizer Ultra", 1),
+        ("1260 Infinity II", 3), ("GC-2030 Nexis", 1), ("8890/5977B", 1), ("Xevo TQ-S micro", 1),
+        ("Selekt", 2), ("XPR205", 3), ("Cubis II MCA2.7S", 1), ("Adventurer AX224", 2),
+        ("5810 R", 1), ("BX53-P", 1), ("FreeZone 4.5", 1), ("S5", 1),
+    ),
+    "PHYS": (
+        ("Dimension Icon", 1), ("JSM-IT500", 1), ("DSOX1204G", 6), ("MDO34", 2),
+        ("MSOX4154A", 1), ("RTB2004", 2), ("PicoScope 5444D", 2), ("33622A", 2),
+        ("AFG31052", 2), ("SMB100B", 1), ("N9020B MXA", 1), ("FASTCAM Mini AX200", 1),
+        ("Flame-S", 2), ("S5", 1), ("Form 3+", 1), ("Speedy 100", 1),
+    ),
+    "BIOS": (
+        ("LSM 980", 1), ("Eclipse Ti2-E", 1), ("M205 C", 2), ("CX43", 3),
+        ("5810 R", 2), ("5424 R", 3), ("Optima XPN-100", 1), ("Sorvall Lynx 6000", 1),
+        ("CFX96 Touch", 2), ("QuantStudio 5", 1), ("T100", 3), ("Mastercycler X50s", 1),
+        ("ChemiDoc MP", 1), ("ÄKTA pure 25", 1), ("Innova 44", 2), ("CB 170", 1),
+        ("MiSeq", 1), ("MinION Mk1C", 2), ("GridION", 1), ("CLARIOstar Plus", 1),
+        ("EOS R5", 1),
+    ),
+    "ENG": (
+        ("S5", 3), ("Form 3+", 2), ("MK4", 4), ("F370", 1),
+        ("Mark Two", 1), ("Fusion Pro 48", 1), ("Speedy 400", 1), ("VLS6.60", 1),
+        ("Mini Mill", 1), ("MDX-50", 1), ("5967", 1), ("WXR 3", 2),
+        ("FR-811", 2), ("DSOX1204G", 2), ("MDO34", 1), ("T865", 1),
+        ("VHX-7000", 1), ("RTB2004", 1), ("KBK 2 t", 1), ("CPV 1 t", 1),
+    ),
+    "MED": (
+        ("Stellaris 5", 1), ("Axio Imager.Z2", 1), ("FACSCanto II", 1), ("CytoFLEX S", 1),
+        ("CLARIOstar Plus", 1), ("Spark", 1), ("QuantStudio 5", 2), ("LightCycler 480 II", 1),
+        ("QX200", 1), ("T100", 2), ("5810 R", 2), ("5424 R", 2),
+        ("Heracell VIOS 160i", 3), ("NextSeq 2000", 1), ("MiSeq", 1), ("CX43", 2),
+        ("Sorvall Lynx 6000", 1), ("ChemiDoc MP", 1), ("MIR-154", 1), ("Adventurer AX224", 1),
+    ),
+    "PSYC": (
+        ("Pro Spectrum", 2), ("Pro Glasses 3", 3), ("EyeLink 1000 Plus", 2), ("actiCHamp Plus 64", 2),
+        ("ActiveTwo", 1), ("MP160", 2), ("EOS R5", 2), ("FX6", 1),
+    ),
+}
+
+# --- Asset rules ----------------------------------------------------------------------------------
+
+MIN_COST_POUNDS, MAX_COST_POUNDS = 800, 450_000
+GRANT_FUNDED_FROM_POUNDS = 20_000  # kit this dear was bought on a grant
+CHARGED_FROM_POUNDS = 5_000  # cheaper kit is free to use
+MIN_RATE_POUNDS, MAX_RATE_POUNDS = 5, 120
+POUNDS_PER_HOURLY_POUND = 3_500  # hourly rate: about 1/3500 of the purchase price
+APPROVAL_FROM_POUNDS = 50_000  # dearer kit needs a manager's approval...
+APPROVAL_CHANCE = 0.1  # ...and so does some cheaper kit
+TRAINING_FROM_POUNDS = 40_000  # likewise for training
+TRAINING_CHANCE = 0.08
+BOOKABLE_SHARE, SHAREABLE_SHARE = 0.95, 0.75
+NOTICE_CHOICES = (0, 0, 60, 1440)  # minutes; kit needing approval always asks for a day
+LOAN_MAX_MINUTES = 2_880
+MAX_LENGTH_CHOICES = (None, None, 240, 480)  # minutes, for kit that stays in its room
+TURNAROUND_CHOICES = (0, 0, 15, 30, 60)
+
+EXTENDED_WEEKLY_HOURS = [(day, dt.time(8), dt.time(20)) for day in range(5)]
+ALL_WEEK_HOURS = [(day, dt.time(8), dt.time(20)) for day in range(7)]
+#: Opening hours kit may have, and how often it has each.
+HOURS_PROFILES = (DEFAULT_WEEKLY_HOURS, EXTENDED_WEEKLY_HOURS, ALL_WEEK_HOURS)
+HOURS_PROFILE_WEIGHTS = (70, 22, 8)
+
+#: How many assets are in each unusual state, with the reasons they might give.
+UNUSUAL_STATUSES: tuple[tuple[AssetStatus, int, tuple[str, ...]], ...] = (
+    (AssetStatus.RETIRED, 3, (
+        "Replaced by a newer model; awaiting disposal through the university's WEEE contractor.",
+        "Beyond economic repair; kept for spare parts.",
+        "Obsolete: the control PC can no longer be updated.",
+    )),
+    (AssetStatus.MAINTENANCE, 4, (
+        "Annual service by the manufacturer's engineer.",
+        "Recalibration after moving rooms.",
+        "Awaiting a replacement lamp; fitted on delivery.",
+        "Firmware and software upgrade in progress.",
+    )),
+    (AssetStatus.OUT_OF_SERVICE, 3, (
+        "Power supply failed; a repair has been quoted and is awaiting a purchase order.",
+        "Rotor imbalance fault; do not use until the engineer has inspected it.",
+        "Vacuum pump fault. The supplier has been called.",
+    )),
+)
+
+#: How many days before today each unusual status began (from, to).
+STATUS_CHANGED_DAYS_AGO = {
+    AssetStatus.RETIRED: (2, 14),
+    AssetStatus.MAINTENANCE: (1, 6),
+    AssetStatus.OUT_OF_SERVICE: (2, 21),
+}
+
+# --- People ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    email_name: str  # before the @
+    name: str
+    school: str | None = None  # home School code
+    manages: tuple[str, ...] = ()
+    finance: bool = False
+    admin: bool = False
+
+    @property
+    def email(self) -> str:
+        return f"{self.email_name}@{EMAIL_DOMAIN}"
+
+    @property
+    def roles(self) -> list[Role]:
+        roles = [Role.TECHNICIAN]
+        if self.manages:
+            roles.append(Role.MANAGER)
+        if self.finance:
+            roles.append(Role.FINANCE)
+        if self.admin:
+            roles.append(Role.ADMIN)
+        return roles
+
+    @property
+    def description(self) -> str:
+        if self.admin:
+            return "Administrator"
+        if self.finance:
+            return "Finance"
+        if self.manages:
+            return f"Manager of {' and '.join(self.manages)}"
+        return f"Technician, {self.school}"
+
+
+PEOPLE = (
+    Person("admin", "Joanna Reid", admin=True),
+    Person("finance", "Martin Cole", finance=True),
+    Person("bukola.adebayo", "Bukola Adebayo", finance=True),
+    Person("facilities.manager", "Gareth Pryce", "ENG", manages=("ENG", "PHYS")),
+    Person("manager.chem", "Dr Helen Marsh", "CHEM", manages=("CHEM",)),
+    Person("priya.natarajan", "Dr Priya Natarajan", "CHEM"),
+    Person("tom.whitfield", "Tom Whitfield", "CHEM"),
+    Person("aisha.bello", "Aisha Bello", "CHEM"),
+    Person("marek.kowalski", "Marek Kowalski", "CHEM"),
+    Person("manager.phys", "Dr Alan Whitaker", "PHYS", manages=("PHYS",)),
+    Person("sophie.lambert", "Sophie Lambert", "PHYS"),
+    Person("kwame.mensah", "Dr Kwame Mensah", "PHYS"),
+    Person("yuki.tanaka", "Yuki Tanaka", "PHYS"),
+    Person("callum.fraser", "Callum Fraser", "PHYS"),
+    Person("elena.petrova", "Dr Elena Petrova", "PHYS"),
+    Person("manager.bios", "Dr Ruth Campbell", "BIOS", manages=("BIOS",)),
+    Person("ngozi.eze", "Ngozi Eze", "BIOS", manages=("BIOS",)),
+    Person("fiona.macleod", "Fiona MacLeod", "BIOS"),
+    Person("rahul.desai", "Dr Rahul Desai", "BIOS"),
+    Person("grace.adeyemi", "Grace Adeyemi", "BIOS"),
+    Person("lukas.becker", "Lukas Becker", "BIOS"),
+    Person("manager.eng", "Steve Barnes", "ENG", manages=("ENG",)),
+    Person("owen.hughes", "Owen Hughes", "ENG"),
+    Person("meilin.chen", "Dr Mei Lin Chen", "ENG"),
+    Person("daniel.oconnor", "Daniel O'Connor", "ENG"),
+    Person("fatima.rahman", "Fatima Rahman", "ENG"),
+    Person("jack.thornton", "Jack Thornton", "ENG"),
+    Person("manager.med", "Dr Catherine Ellis", "MED", manages=("MED",)),
+    Person("imran.qureshi", "Dr Imran Qureshi", "MED", manages=("MED",)),
+    Person("hannah.goldberg", "Hannah Goldberg", "MED"),
+    Person("samuel.osei", "Dr Samuel Osei", "MED"),
+    Person("chloe.dubois", "Chloé Dubois", "MED"),
+    Person("arjun.mehta", "Arjun Mehta", "MED"),
+    Person("manager.psyc", "Dr Laura Bennett", "PSYC", manages=("PSYC",)),
+    Person("isla.robertson", "Isla Robertson", "PSYC"),
+    Person("nikos.papadopoulos", "Dr Nikos Papadopoulos", "PSYC"),
+    Person("zainab.hussain", "Zainab Hussain", "PSYC"),
+)
+
+# --- Bookings -------------------------------------------------------------------------------------
+
+PAST_DAYS, FUTURE_DAYS = 120, 45
+LIVE_BEFORE_FIRST_BOOKING_DAYS = 30  # Schools, people and assets were registered this long before
+OFFICE_OPENS, OFFICE_CLOSES = dt.time(9), dt.time(17)
+BOOKING_MINUTES = range(60, 6 * 60 + 1, 30)
+START_DELAYS_MINUTES = (0, 0, 30, 60, 90)  # from when the asset is free to when the next booking starts
+MAX_BOOKINGS_PER_DAY = 3
+#: Chance per weekday that an asset is in use: from idle kit to kit booked almost every day.
+DAILY_USE_CHANCES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8)
+CROSS_SCHOOL_SHARE = 0.25
+STILL_PENDING_SHARE = 0.5  # of future bookings awaiting approval
+REJECTED_SHARE = 0.12  # of bookings needing approval
+CANCELLED_SHARE = 0.06
+NO_SHOW_SHARE = 0.04  # of past bookings
+NO_SHOW_AFTER = dt.timedelta(minutes=30)
+MAX_LEAD_DAYS = 28  # how long before its start a booking was made
+ASKED_BEFORE_IT_CLOSED = dt.timedelta(hours=1)  # the latest a booking was asked for before its asset closed
+#: Bookings a new request must not clash with (pending ones too: a manager would not approve a clash).
+LIVE_STATUSES = (BookingStatus.PENDING, *ACTIVE_STATUSES)
+#: Bookings that held the asset for their time (a no-show held it until it was released).
+HELD_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+PURPOSES = {
+    "Microscopes": (
+        "Confocal imaging of zebrafish embryos", "Live-cell imaging of HeLa cells after siRNA knockdown",
+        "Fracture surface inspection of tensile specimens", "Imaging of Arabidopsis root hairs",
+        "Practical class preparation: checking slides", "Immunofluorescence of mouse brain sections",
+    ),
+    "Centrifuges": (
+        "Pelleting E. coli cultures after overnight growth", "Sucrose gradient fractionation of ribosomes",
+        "Plasma separation from blood samples", "Harvesting yeast for protein extraction",
+        "Spinning down nanoparticle suspensions",
+    ),
+    "3D printers": (
+        "Printing a housing for a final-year project sensor", "Prototype microfluidic chip moulds",
+        "Replacement brackets for the wind tunnel rig", "Custom holders for cuvettes and slides",
+        "Outreach models for the open day",
+    ),
+    "Oscilloscopes": (
+        "PCB rework for final-year project", "Debugging the SPI bus on a sensor board",
+        "Characterising a DC-DC converter's ripple", "Second-year electronics laboratory session",
+        "Timing measurements on a laser driver",
+    ),
+    "Signal generators and analysers": (
+        "Driving an acousto-optic modulator", "EMC pre-compliance scan of a prototype",
+        "Calibrating a lock-in amplifier setup", "Antenna measurements for a PhD project",
+    ),
+    "Cameras and imaging": (
+        "Fieldwork photography at the coastal site", "Recording parent-child interaction sessions",
+        "Western blot imaging", "High-speed video of droplet impacts", "Thermal survey of the server room",
+        "Filming an outreach video",
+    ),
+    "PCR and qPCR": (
+        "qPCR of inflammatory markers in macrophages", "Genotyping of mouse ear clips",
+        "16S amplicon preparation", "Validating CRISPR knockouts", "RT-qPCR of drought-stressed wheat",
+    ),
+    "Laser cutters": (
+        "Cutting acrylic parts for a robot chassis", "Engraving labels for the teaching laboratory",
+        "Architectural model for a design module", "Jigs for composite layup",
+    ),
+    "Spectrometers": (
+        "1H and 13C NMR of new ligands", "Kinetics of a dye degradation reaction",
+        "Characterising polymer films by ATR-FTIR", "Raman mapping of graphene flakes",
+        "Particle sizing of lipid nanoparticles", "Fluorescence quantum yield measurements",
+    ),
+    "Balances": (
+        "Weighing catalyst for a series of reactions", "Gravimetric analysis for a practical class",
+        "Weighing filters before and after air sampling", "Preparing standards for calibration",
+    ),
+    "Freezers and incubators": (
+        "Overnight bacterial cultures", "Organoid culture for a drug screen",
+        "Freeze-drying protein samples", "Stability study of a formulation",
+        "Growing yeast for a teaching practical",
+    ),
+    "Chromatography": (
+        "HPLC purity checks of synthetic intermediates", "GC-MS analysis of essential oils",
+        "Purifying a His-tagged protein", "Quantifying metabolites in plasma",
+        "Flash purification of a reaction mixture",
+    ),
+    "Eye tracking and EEG": (
+        "Reading study with dyslexic participants", "EEG recording for an attention experiment",
+        "Visual search experiment, pilot participants", "Infant looking-time study",
+        "Mobile eye tracking in a supermarket", "Stress responses during a public-speaking task",
+    ),
+    "Workshop tools": (
+        "Machining aluminium mounts for an optical bench", "Tensile testing of 3D-printed specimens",
+        "Soldering surface-mount parts for a prototype", "PCB milling for a student project",
+    ),
+    "Lifting equipment": (
+        "Lifting the wind tunnel test section onto its stand", "Moving a 300 kg motor onto the dynamometer",
+        "Unloading steel stock from a delivery pallet", "Fitting the mould tool to the press",
+    ),
+    "Sequencers": (
+        "16S sequencing of soil microbiomes", "Whole-genome sequencing of bacterial isolates",
+        "RNA-seq of treated cell lines", "Long-read assembly of a plant genome",
+    ),
+    "Plate readers and cytometers": (
+        "Cell viability assay after drug treatment", "Immunophenotyping of PBMCs",
+        "ELISA for cytokine levels", "Luciferase reporter assay", "Cell cycle analysis",
+    ),
+}
+REJECTION_REASONS = (
+    "Instrument reserved for a teaching laboratory that week.",
+    "Please complete the induction training before booking.",
+    "This slot is held for a service contract visit.",
+    "Too long for a first booking: please book a shorter session and we can extend it.",
+    "The consumables for this method are out of stock until next month.",
+)
+CANCELLATION_REASONS = (
+    "Samples were not ready.",
+    "Experiment postponed.",
+    "Booked the wrong day by mistake.",
+    "Participant cancelled.",
+    "Off sick.",
+)
+NO_SHOW_REASON = "Nobody arrived; the slot was released after 30 minutes."
+COMPLETED_REASON = "Booking time ended."
+
+# --- Maintenance windows --------------------------------------------------------------------------
+
+SERVICE_VISIT_CHANCE = 0.1  # of available assets
+SERVICE_VISIT_DAYS = range(5, 101)  # how far before or after today
+SERVICE_VISIT_HOURS = (dt.time(8), dt.time(18))
+SERVICE_REASONS = (
+    "Annual preventive maintenance visit.",
+    "Planned recalibration.",
+    "Electrical safety (PAT) testing.",
+    "Software upgrade by the supplier.",
+    "Replacing worn consumable parts.",
+)
+
+# --- Weekly series --------------------------------------------------------------------------------
+
+#: Kit a teaching laboratory books for the same two hours every week, and what for.
+SERIES_KIT = {
+    "DSOX1204G": "Second-year electronics laboratory: op-amp circuits practical",
+    "CX43": "First-year cell biology practical: mitosis in onion root tips",
+    "Cary 60": "Physical chemistry practical: kinetics of crystal violet fading",
+    "T100": "Molecular biology practical: PCR of a plasmid insert",
+    "MK4": "Design and manufacture module: printing student prototypes",
+    "Adventurer AX224": "Analytical chemistry practical: gravimetric analysis",
+}
+SERIES_COUNT = 4
+SERIES_WEEKS = 6
+SERIES_LENGTH = dt.timedelta(hours=2)
+SERIES_STARTS = (dt.time(9), dt.time(10), dt.time(11), dt.time(13), dt.time(14), dt.time(15))
+SERIES_MADE_DAYS_AGO = (1, 10)
+
+# --- Inspections ----------------------------------------------------------------------------------
+
+CALIBRATION, PAT_TEST, LOLER = InspectionKind.CALIBRATION, InspectionKind.PAT_TEST, InspectionKind.LOLER
+FUME_CUPBOARD, SERVICE = InspectionKind.FUME_CUPBOARD, InspectionKind.SERVICE
+PASS, ADVISORY, FAIL = InspectionOutcome.PASS, InspectionOutcome.ADVISORY, InspectionOutcome.FAIL
+
+#: What each category is inspected for: (kind, intervals in days to choose from, chance an asset has it).
+INSPECTIONS: dict[str, tuple[tuple[InspectionKind, tuple[int, ...], float], ...]] = {
+    "Microscopes": ((SERVICE, (365,), 0.5), (PAT_TEST, (730,), 0.15)),
+    "Centrifuges": ((SERVICE, (365,), 0.8),),
+    "3D printers": ((PAT_TEST, (365, 730), 0.4),),
+    "Oscilloscopes": ((CALIBRATION, (365,), 0.5), (PAT_TEST, (730,), 0.2)),
+    "Signal generators and analysers": ((CALIBRATION, (365,), 0.5),),
+    "Cameras and imaging": ((PAT_TEST, (730,), 0.3),),
+    "PCR and qPCR": ((SERVICE, (365,), 0.5),),
+    "Laser cutters": ((FUME_CUPBOARD, (365,), 0.9), (PAT_TEST, (365,), 0.5)),  # their fume extraction
+    "Spectrometers": ((CALIBRATION, (365,), 0.6),),
+    "Balances": ((CALIBRATION, (365,), 0.95),),
+    "Freezers and incubators": ((SERVICE, (365,), 0.3), (PAT_TEST, (730,), 0.2)),
+    "Chromatography": ((SERVICE, (365,), 0.5),),
+    "Eye tracking and EEG": ((PAT_TEST, (365,), 0.4),),
+    "Workshop tools": ((PAT_TEST, (365, 730), 0.5),),
+    "Lifting equipment": ((LOLER, (180,), 1.0), (PAT_TEST, (365,), 1.0)),
+    "Sequencers": ((SERVICE, (365,), 0.5),),
+    "Plate readers and cytometers": ((SERVICE, (365,), 0.5),),
+}
+#: Makes and models inspected otherwise than their category.
+MODEL_INSPECTIONS: dict[str, tuple[tuple[InspectionKind, tuple[int, ...], float], ...]] = {
+    "Selekt": ((SERVICE, (365,), 0.5), (FUME_CUPBOARD, (365,), 1.0)),  # it runs in a fume cupboard
+}
+#: Kinds whose lapse may make a manager refuse bookings, and the share of such kit where it does.
+BLOCKING_KINDS = (CALIBRATION, LOLER, FUME_CUPBOARD)
+BLOCKING_SHARE = 1 / 3
+OVERDUE_COUNT, DUE_SOON_COUNT = 5, 10
+OVERDUE_DAYS, DUE_SOON_DAYS = (1, 40), (0, 14)  # due that many days before today; from today
+LATER_FROM_DAYS = 15  # every other schedule is due at least this far ahead
+RECORDS_PER_SCHEDULE = (1, 1, 2, 2, 3)  # inspections on record, the latest one included
+FAILED_COUNT = 2  # schedules whose latest pass is the re-test after a failed inspection
+RETEST_AFTER_DAYS = (5, 21)
+ADVISORY_SHARE = 0.15
+INSPECTION_RECORDED_AT = dt.time(16)  # local time an inspection is recorded, on the day it was done
+TECHNICIAN = "a technician of the School"  # stands for one of them in INSPECTORS
+IN_HOUSE = "In-house"
+#: Who inspects each kind; "{manufacturer}" is the asset's maker.
+INSPECTORS = {
+    CALIBRATION: ("Trescal UK", "Eurofins", "{manufacturer} service engineer", TECHNICIAN),
+    PAT_TEST: ("Socotec UK", IN_HOUSE, TECHNICIAN),
+    LOLER: ("Socotec UK", "Allianz Engineering Inspection"),
+    FUME_CUPBOARD: ("Socotec UK", "Eurofins"),
+    SERVICE: ("{manufacturer} service engineer", "{manufacturer} service engineer", IN_HOUSE),
+}
+CONTRACTOR_COST_PENCE = (8_500, 60_000)  # a contractor's visit, £85 to £600, in steps of £5
+INSPECTION_NOTES = {
+    CALIBRATION: {
+        PASS: (
+            "Within tolerance at every test point; certificate filed in the instrument log.",
+            "Calibrated against traceable standards; no adjustment needed.",
+            "Adjusted and recalibrated; as-left readings within specification.",
+        ),
+        ADVISORY: (
+            "Within tolerance, but drifting towards the limit: check again in six months.",
+            "Passed; the reference standard is due for replacement before the next calibration.",
+        ),
+    },
+    PAT_TEST: {
+        PASS: (
+            "Earth continuity and insulation resistance passed; label fitted.",
+            "Visual inspection and electrical tests passed.",
+        ),
+        ADVISORY: (
+            "Passed; the mains lead is worn near the strain relief and should be replaced.",
+            "Passed; a cracked plug top was replaced on the spot.",
+        ),
+    },
+    LOLER: {
+        PASS: (
+            "Thorough examination: no defects found; safe working load confirmed.",
+            "Thorough examination passed; brakes and limit switches working correctly.",
+        ),
+        ADVISORY: ("No dangerous defects; light wear on the load chain, to check at the next examination.",),
+    },
+    FUME_CUPBOARD: {
+        PASS: (
+            "Average face velocity 0.5 m/s; extraction working correctly.",
+            "Airflow within specification at every sash height tested.",
+        ),
+        ADVISORY: ("Extraction adequate; the airflow alarm needs recalibrating.",),
+    },
+    SERVICE: {
+        PASS: (
+            "Annual preventive maintenance done; every check passed.",
+            "Serviced: filters and seals replaced, performance verified.",
+        ),
+        ADVISORY: (
+            "Serviced; some seals are wearing and a replacement kit has been quoted for the next visit.",
+            "Serviced; the control PC's operating system is near the end of its support.",
+        ),
+    },
+}
+#: (the failed inspection's note, the passing re-test's note), for each kind.
+FAILED_NOTES = {
+    CALIBRATION: (
+        "Out of tolerance at the upper test points; taken out of use for repair.",
+        "Recalibrated after the repair; within tolerance.",
+    ),
+    PAT_TEST: ("Failed the earth continuity test; taken out of use.", "Mains lead replaced; re-test passed."),
+    LOLER: (
+        "Hoist brake slipping under the test load; taken out of use.",
+        "Brake replaced; re-examination passed.",
+    ),
+    FUME_CUPBOARD: (
+        "Face velocity below 0.3 m/s: the fan belt had broken.",
+        "Fan belt replaced; airflow within specification.",
+    ),
+    SERVICE: (
+        "Drive fault found during the service; parts ordered.",
+        "Parts fitted; service completed and verified.",
+    ),
+}
+
+# --- Training -------------------------------------------------------------------------------------
+
+TRAINED_MEMBERS_SHARE = (0.3, 0.6)  # of the owning School's people
+TRAINED_OUTSIDERS = (1, 2)  # people of other Schools trained on a shared asset
+TRAINED_BEFORE_FIRST_BOOKING_DAYS = (3, 60)
+TRAINED_LONG_AGO_DAYS = (30, 700)  # for people who have not booked it, or trained for a category
+TWO_YEARS = dt.timedelta(days=730)
+EXPIRING_SHARE = 0.35  # of authorisations, which last two years
+CATEGORY_GRANTS = 5  # (School, category) pairs whose people are trained for the whole category
+CATEGORY_TRAINED_PEOPLE = (1, 2)  # for each pair
+EXPIRED_COUNT = 5
+EXPIRED_DAYS_AGO = (3, 120)
+REVOKED_DAYS_AGO = (3, 60)
+TRAINING_NOTES = (
+    "Induction by the instrument's contact.",
+    "Completed the School's induction and a supervised session.",
+    "Manufacturer's training course.",
+    "Refresher after the software upgrade.",
+    "",
+)
+CATEGORY_TRAINING_NOTE = "Trained for every instrument of the School in the category {category}."
+REVOKE_REASONS = (  # one authorisation revoked for each
+    "Left the research group; no longer uses this instrument.",
+    "Unsafe use reported: left the instrument running unattended. Retraining needed before further use.",
+)
+
+# --- Unmet demand ---------------------------------------------------------------------------------
+
+REFUSED_COUNT = 60
+BUSIEST_ASSETS = 8
+BUSIEST_SHARE = 0.8  # of refused requests, aimed at the busiest kit
+#: Why requests were refused, as often as each happens (rule codes of bookings.rules).
+REFUSAL_REASONS = ("overlap", "overlap", "overlap", "min_notice", "training", "outside_hours")
+OUTSIDE_HOURS_STARTS = (dt.time(18), dt.time(19), dt.time(20))  # no demo kit is open after 20:00
+REFUSAL_TRIES = 50  # assets tried for each reason, before giving that refusal up
+MIN_NOTICE_REFUSABLE_MINUTES = 30  # a shorter notice is rarely what refuses a request
+OFFSETS_FROM_BOOKING_MINUTES = (-60, -30, 0, 30, 60)  # a clashing request's start, from the booking's
+
+
+# --- The result -----------------------------------------------------------------------------------
+
+
+COUNTS_PER_LINE = 4
+
+
+@dataclass
+class SeedResult:
+    created: bool  # False when the demo data was already there
+    sign_ins: list[tuple[str, str, str]]  # (role description, email, password or "(unchanged)")
+    counts: dict[str, int]  # rows of the main tables in the database after seeding, by what they hold
+
+    def summary(self) -> str:
+        """Counts, then a table of the demo sign-ins: meant to be printed once."""
+        counts = [f"{name.capitalize()}: {count}" for name, count in self.counts.items()]
+        lines = [
+            "Demo data created." if self.created else "The demo data was already there: nothing was added.",
+            *("  ".join(counts[i : i + COUNTS_PER_LINE]) for i in range(0, len(counts), COUNTS_PER_LINE)),
+            "",
+            "Demo sign-ins" + (" (passwords are shown only now):" if self._shows_passwords else ":"),
+        ]
+        header = ("Role", "Email", "Password")
+        widths = [max(len(row[i]) for row in (header, *self.sign_ins)) for i in range(3)]
+        for row in (header, *self.sign_ins):
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            lines.append(("  " + "  ".join(cells)).rstrip())
+        return "\n".join(lines)
+
+    @property
+    def _shows_passwords(self) -> bool:
+        return any(password != UNCHANGED_PASSWORD for _, _, password in self.sign_ins)
+
+
+# --- Seeding --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """One seeding: where it writes, its random choices, its moment, and how many rows it added."""
+
+    session: Session
+    rng: random.Random
+    now: dt.datetime
+    created: int = 0
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+        self.created += 1
+
+    @property
+    def launched_at(self) -> dt.datetime:
+        """When the demo university started using Kitshare: shortly before its first bookings."""
+        return self.now - dt.timedelta(days=PAST_DAYS + LIVE_BEFORE_FIRST_BOOKING_DAYS)
+
+
+@dataclass
+class _People:
+    """The demo people of each School, by School id."""
+
+    members: dict[int, list[User]] = field(default_factory=dict)  # home School: who books its kit
+    managers: dict[int, list[User]] = field(default_factory=dict)  # who manages it
+
+    def contacts(self, school_id: int) -> list[User]:
+        return list(dict.fromkeys(self.managers[school_id] + self.members[school_id]))
+
+    def outsiders(self, school_id: int) -> list[User]:
+        return [user for other, users in self.members.items() if other != school_id for user in users]
+
+
+def seed(session: Session, password: str | None = None, now: dt.datetime | None = None) -> SeedResult:
+    """Fill the database with the demo university, in one transaction; see the module docstring."""
+    run = _Run(session, random.Random(RANDOM_SEED), now or utcnow())
+    with atomic(session):
+        schools = _ensure_schools(run)
+        locations = _ensure_locations(run, schools)
+        categories = _ensure_categories(run)
+        people, sign_ins = _ensure_people(run, schools, password)
+        register, new_tags = _ensure_assets(run, schools, locations, categories, people)
+        _ensure_activity(run, register, new_tags, people)
+        counts = _counts(session)
+    return SeedResult(created=run.created > 0, sign_ins=sign_ins, counts=counts)
+
+
+def _ensure_schools(run: _Run) -> dict[str, School]:
+    schools = {}
+    for spec in SCHOOLS:
+        school = run.session.scalar(select(School).where(School.code == spec.code))
+        if school is None:
+            school = School(code=spec.code, name=spec.name, created_at=run.launched_at)
+            run.add(school)
+        schools[spec.code] = school
+    run.session.flush()
+    return schools
+
+
+def _ensure_locations(run: _Run, schools: dict[str, School]) -> dict[str, list[Location]]:
+    locations: dict[str, list[Location]] = {}
+    for spec in SCHOOLS:
+        school = schools[spec.code]
+        rooms = locations[spec.code] = []
+        for building, room in spec.rooms:
+            location = run.session.scalar(
+                select(Location).where(
+                    Location.school_id == school.id, Location.building == building, Location.room == room
+                )
+            )
+            if location is None:
+                location = Location(school=school, site=spec.site, building=building, room=room)
+                run.add(location)
+            rooms.append(location)
+    return locations
+
+
+def _ensure_categories(run: _Run) -> dict[str, Category]:
+    categories = {}
+    for name, description in CATEGORIES.items():
+        category = run.session.scalar(select(Category).where(Category.name == name))
+        if category is None:
+            category = Category(name=name, description=description)
+            run.add(category)
+        categories[name] = category
+    return categories
+
+
+def _ensure_people(
+    run: _Run, schools: dict[str, School], password: str | None
+) -> tuple[_People, list[tuple[str, str, str]]]:
+    """Create the demo people who are missing. Returns them by School, and their sign-ins."""
+    people = _People(
+        members={school.id: [] for school in schools.values()},
+        managers={school.id: [] for school in schools.values()},
+    )
+    sign_ins = []
+    for person in PEOPLE:
+        user = find_user_by_email(run.session, person.email)
+        shown_password = UNCHANGED_PASSWORD
+        if user is None:
+            shown_password = password or secrets.token_urlsafe(9)
+            user = create_user(
+                run.session,
+                email=person.email,
+                name=person.name,
+                password=shown_password,
+                home_school=schools[person.school] if person.school else None,
+                roles=person.roles,
+                managed_schools=[schools[code] for code in person.manages],
+            )
+            user.created_at = run.launched_at
+            run.created += 1
+        sign_ins.append((person.description, person.email, shown_password))
+        if person.school:
+            people.members[schools[person.school].id].append(user)
+        for code in person.manages:
+            people.managers[schools[code].id].append(user)
+    return people, sign_ins
+
+
+def _ensure_assets(
+    run: _Run,
+    schools: dict[str, School],
+    locations: dict[str, list[Location]],
+    categories: dict[str, Category],
+    people: _People,
+) -> tuple[list[tuple[Kit, Asset]], set[str]]:
+    """The demo register as drawn, each asset with its make and model, and the tags of the assets
+    this run added to the database.
+
+    The register is always drawn in full, so the same random choices describe the same asset
+    whichever of them already exist; an existing asset (looked up by tag) is left as it is.
+    """
+    today = to_local(run.now).date()
+    serials: set[str] = set()
+    drawn = []
+    for spec in SCHOOLS:
+        school = schools[spec.code]
+        numbers = itertools.count(1)
+        for model, units in SCHOOL_KIT[spec.code]:
+            kit = KIT[model]
+            for unit in range(1, units + 1):
+                asset = _draw_asset(
+                    run.rng,
+                    kit,
+                    school=school,
+                    spec=spec,
+                    category=categories[kit.category],
+                    rooms=locations[spec.code],
+                    contacts=people.contacts(school.id),
+                    serials=serials,
+                    today=today,
+                )
+                asset.tag = f"{spec.code}-{next(numbers):04d}"
+                asset.name = f"{kit.manufacturer} {kit.model} {kit.kind}" + (f" #{unit}" if units > 1 else "")
+                asset.created_at = asset.updated_at = asset.status_changed_at = run.launched_at
+                drawn.append((kit, asset))
+    assets = [asset for _, asset in drawn]
+    _draw_unusual_statuses(run.rng, assets, run.now)
+    _draw_inspections(run.rng, drawn, people, today, run.launched_at)
+
+    tags = [asset.tag for asset in assets]
+    existing = set(run.session.scalars(select(Asset.tag).where(Asset.tag.in_(tags))))
+    for asset in assets:
+        if asset.tag not in existing:
+            run.add(asset)
+    run.session.flush()
+    return drawn, set(tags) - existing
+
+
+def _draw_asset(
+    rng: random.Random,
+    kit: Kit,
+    *,
+    school: School,
+    spec: SchoolSpec,
+    category: Category,
+    rooms: list[Location],
+    contacts: list[User],
+    serials: set[str],
+    today: dt.date,
+) -> Asset:
+    """An asset of this make and model, with its price, funding, place, contact and booking rules."""
+    cost_pounds = _clamp(round(kit.price * rng.uniform(0.85, 1.15), -1), MIN_COST_POUNDS, MAX_COST_POUNDS)
+    requires_approval = kit.price >= APPROVAL_FROM_POUNDS or rng.random() < APPROVAL_CHANCE
+    hours = rng.choices(HOURS_PROFILES, HOURS_PROFILE_WEIGHTS)[0]
+    location = rng.choice(rooms)
+    if kit.room is not None:
+        location = next(room for room in rooms if room.room == kit.room)
+    return Asset(
+        school_id=school.id,
+        category=category,
+        location=location,
+        contact=rng.choice(contacts),
+        manufacturer=kit.manufacturer,
+        model=kit.model,
+        serial_number=_draw_serial(rng, kit, serials),
+        description=kit.description,
+        purchase_date=today - dt.timedelta(days=rng.randint(365, 12 * 365)),
+        purchase_cost_pence=cost_pounds * 100,
+        funding_source=rng.choice(spec.grants if kit.price >= GRANT_FUNDED_FROM_POUNDS else SMALL_FUNDING),
+        hourly_rate_pence=_hourly_rate_pence(cost_pounds),
+        bookable=rng.random() < BOOKABLE_SHARE,
+        shareable=rng.random() < SHAREABLE_SHARE,
+        requires_approval=requires_approval,
+        training_required=(
+            kit.needs_training or kit.price >= TRAINING_FROM_POUNDS or rng.random() < TRAINING_CHANCE
+        ),
+        min_notice_minutes=max(NOTICE_CHOICES) if requires_approval else rng.choice(NOTICE_CHOICES),
+        max_booking_minutes=LOAN_MAX_MINUTES if kit.loanable else rng.choice(MAX_LENGTH_CHOICES),
+        turnaround_minutes=rng.choice(TURNAROUND_CHOICES),
+        bookable_hours=[BookableHours(weekday=d, opens=opens, closes=closes) for d, opens, closes in hours],
+    )
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return int(min(max(value, low), high))
+
+
+def _hourly_rate_pence(cost_pounds: int) -> int:
+    if cost_pounds < CHARGED_FROM_POUNDS:
+        return 0
+    return _clamp(round(cost_pounds / POUNDS_PER_HOURLY_POUND), MIN_RATE_POUNDS, MAX_RATE_POUNDS) * 100
+
+
+def _draw_serial(rng: random.Random, kit: Kit, taken: set[str]) -> str:
+    """A serial number no other demo asset has: the maker's initials and seven digits."""
+    initials = "".join(word[0] for word in kit.manufacturer.split() if word[0].isalpha()).upper()
+    while (serial := f"{initials}{rng.randrange(1_000_000, 10_000_000)}") in taken:
+        pass
+    taken.add(serial)
+    return serial
+
+
+def _draw_unusual_statuses(rng: random.Random, assets: list[Asset], now: dt.datetime) -> None:
+    """Retire a few assets and take a few more out for maintenance or repair, a few days ago.
+
+    Kit under maintenance went out when its maintenance window opened, at the start of a
+    working day; kit out of service broke during one, and its bookings stop the day before.
+    """
+    today = to_local(now).date()
+    chosen = iter(rng.sample(assets, sum(count for _, count, _ in UNUSUAL_STATUSES)))
+    for status, count, reasons in UNUSUAL_STATUSES:
+        for asset in (next(chosen) for _ in range(count)):
+            asset.status = status
+            asset.status_reason = rng.choice(reasons)
+            day = today - dt.timedelta(days=rng.randint(*STATUS_CHANGED_DAYS_AGO[status]))
+            if status == AssetStatus.MAINTENANCE:
+                changed_at = local_to_utc(dt.datetime.combine(day, SERVICE_VISIT_HOURS[0]))
+            else:
+                changed_at = local_to_utc(dt.datetime.combine(day, OFFICE_OPENS)) + dt.timedelta(
+                    minutes=rng.randrange(0, 8 * 60, 5)
+                )
+            asset.status_changed_at = asset.updated_at = changed_at
+            if status == AssetStatus.RETIRED:
+                asset.bookable = False
+                asset.retired_at = changed_at
+
+
+def _draw_inspections(
+    rng: random.Random,
+    register: list[tuple[Kit, Asset]],
+    people: _People,
+    today: dt.date,
+    launched_at: dt.datetime,
+) -> None:
+    """Recurring inspections of the kit as its category needs them, each with its history.
+
+    The schedules hang on their asset (``asset.inspections``), so they are inserted with it and
+    never added to an asset that already existed. A few are overdue and about twice as many are
+    due within two weeks (one of the overdue ones on kit that refuses bookings meanwhile); every
+    other one is due later. The managers of about a third of the kit with a calibration, LOLER or
+    fume-cupboard examination have chosen to refuse bookings while one is overdue. Retired kit
+    needs no inspections.
+    """
+    schedules: list[InspectionSchedule] = []
+    for kit, asset in register:
+        if asset.status == AssetStatus.RETIRED:
+            continue
+        kinds = [
+            (kind, rng.choice(intervals))
+            for kind, intervals, chance in MODEL_INSPECTIONS.get(kit.model, INSPECTIONS[kit.category])
+            if rng.random() < chance
+        ]
+        asset.inspections = [
+            InspectionSchedule(kind=kind, interval_days=interval, created_at=launched_at)
+            for kind, interval in kinds
+        ]
+        asset.block_when_inspection_overdue = (
+            any(kind in BLOCKING_KINDS for kind, _ in kinds) and rng.random() < BLOCKING_SHARE
+        )
+        schedules += asset.inspections
+
+    # Overdue and due soon: only schedules whose last inspection was within about a year.
+    yearly = [schedule for schedule in schedules if schedule.interval_days <= 365]
+    blocking = [schedule for schedule in yearly if schedule.asset.block_when_inspection_overdue]
+    overdue = rng.sample(blocking, 1) if blocking else []
+    overdue += rng.sample([s for s in yearly if s not in overdue], OVERDUE_COUNT - len(overdue))
+    due_soon = rng.sample([s for s in yearly if s not in overdue], DUE_SOON_COUNT)
+    for schedule in schedules:
+        interval = dt.timedelta(days=schedule.interval_days)
+        if schedule in overdue:
+            schedule.next_due_on = today - dt.timedelta(days=rng.randint(*OVERDUE_DAYS))
+        elif schedule in due_soon:
+            schedule.next_due_on = today + dt.timedelta(days=rng.randint(*DUE_SOON_DAYS))
+        else:
+            days_since = rng.randint(1, min(365, schedule.interval_days - LATER_FROM_DAYS))
+            schedule.next_due_on = today - dt.timedelta(days=days_since) + interval
+        schedule.last_done_on = schedule.next_due_on - interval
+
+    failed = rng.sample(schedules, FAILED_COUNT)
+    for schedule in schedules:
+        schedule.records = _draw_inspection_records(rng, schedule, schedule in failed, people, launched_at)
+
+
+def _draw_inspection_records(
+    rng: random.Random, schedule: InspectionSchedule, failed: bool, people: _People, launched_at: dt.datetime
+) -> list[InspectionRecord]:
+    """One to three inspections about an interval apart, the latest on ``last_done_on`` and passed
+    (with advisories, sometimes), so that the schedule's dates are what recording them would have
+    made them. A schedule that ``failed`` had a failed inspection a few weeks before its latest one:
+    the pass is the re-test after the repair. Inspections before the demo went live were entered
+    on that day, as history."""
+    asset = schedule.asset
+    interval = schedule.interval_days
+    done: list[tuple[dt.date, InspectionOutcome, str]] = []
+    day = schedule.last_done_on
+    for _ in range(rng.choice(RECORDS_PER_SCHEDULE)):
+        outcome = ADVISORY if rng.random() < ADVISORY_SHARE else PASS
+        done.append((day, outcome, rng.choice(INSPECTION_NOTES[schedule.kind][outcome])))
+        day -= dt.timedelta(days=interval + rng.randint(-10, 10))
+    if failed:  # the latest inspection is the re-test after a failed one
+        failed_note, retest_note = FAILED_NOTES[schedule.kind]
+        failed_on = schedule.last_done_on - dt.timedelta(days=rng.randint(*RETEST_AFTER_DAYS))
+        done = [(schedule.last_done_on, PASS, retest_note), (failed_on, FAIL, failed_note), *done[1:]]
+        done = done[: max(RECORDS_PER_SCHEDULE)]
+
+    records = []
+    for done_on, outcome, note in done:
+        inspector = rng.choice(INSPECTORS[schedule.kind])
+        contractor = inspector not in (IN_HOUSE, TECHNICIAN)
+        if inspector == TECHNICIAN:
+            inspector = rng.choice(people.members[asset.school_id]).name
+        cost_pence = (
+            rng.randrange(CONTRACTOR_COST_PENCE[0], CONTRACTOR_COST_PENCE[1] + 1, 500) if contractor else None
+        )
+        recorded_at = local_to_utc(dt.datetime.combine(done_on, INSPECTION_RECORDED_AT))
+        records.append(
+            InspectionRecord(
+                done_on=done_on,
+                performed_by=inspector.format(manufacturer=asset.manufacturer),
+                outcome=outcome,
+                note=note,
+                cost_pence=cost_pence,
+                recorded_by_id=rng.choice(people.managers[asset.school_id]).id,
+                created_at=max(recorded_at, launched_at),
+            )
+        )
+    return records
+
+
+def _ensure_activity(
+    run: _Run, register: list[tuple[Kit, Asset]], new_tags: set[str], people: _People
+) -> None:
+    """Maintenance windows, bookings, weekly series, training and unmet demand for the assets this
+    run added. (An asset and its activity are created in one transaction, so an asset that already
+    existed has had its share.) Every asset's activity is drawn, so that none depends on which
+    others already existed."""
+    if not new_tags:
+        return
+    windows_of: dict[str, list[MaintenanceWindow]] = {}
+    bookings_of: dict[str, list[Booking]] = {}
+    trained_of: dict[str, list[User]] = {}  # who may book the kit that needs training
+    category_grants = _draw_category_training(run.rng, register, people, run.launched_at)
+    for kit, asset in register:
+        if _needs_training(asset):
+            trained_of[asset.tag] = _draw_trained_people(run.rng, asset, people, category_grants)
+        windows_of[asset.tag] = _draw_maintenance(run.rng, asset, people, run.now)
+        trained = trained_of.get(asset.tag)
+        bookings_of[asset.tag] = _draw_bookings(
+            run.rng, asset, windows_of[asset.tag], PURPOSES[kit.category], people, trained, run.now
+        )
+    weekly = _draw_series(run.rng, register, bookings_of, windows_of, trained_of, people, run.now)
+    for asset, series in weekly:
+        bookings_of[asset.tag] += series.bookings
+    grants = _draw_training(run.rng, register, trained_of, bookings_of, category_grants, people, run.now)
+    refusals = _draw_refusals(run.rng, register, bookings_of, windows_of, grants, people, run.now)
+
+    new_assets = [asset for _, asset in register if asset.tag in new_tags]
+    for asset in new_assets:
+        for window in windows_of[asset.tag]:
+            run.add(window)
+    _add_bookings(run, [booking for asset in new_assets for booking in bookings_of[asset.tag]])
+    for asset, series in weekly:
+        if asset.tag in new_tags:
+            run.add(series)  # written with its bookings already; counted here
+    # A category's authorisations belong to no one asset: they are looked up by person and scope.
+    scopes = select(
+        TrainingAuthorisation.user_id, TrainingAuthorisation.school_id, TrainingAuthorisation.category_id
+    )
+    held = {tuple(row) for row in run.session.execute(scopes)}
+    for asset, grant in grants:
+        if asset is not None and asset.tag in new_tags:
+            run.add(grant)
+        elif asset is None and (grant.user_id, grant.school_id, grant.category_id) not in held:
+            run.add(grant)
+    for asset in new_assets:
+        for booking in bookings_of[asset.tag]:
+            if booking.status == BookingStatus.REJECTED:
+                run.add(_rejection(asset, booking))
+    for asset, refusal in refusals:
+        if asset.tag in new_tags:
+            run.add(refusal)
+
+
+def _add_bookings(run: _Run, bookings: list[Booking]) -> None:
+    """Add the bookings, then their history with one bulk INSERT.
+
+    The history is imported, not lived: written past the unit of work, it does not wake the
+    session hooks that tell people about status changes as they happen (notifications.hooks),
+    which would otherwise e-mail the demo people about months of bookings.
+    """
+    steps = []
+    for booking in bookings:
+        steps.append((booking, list(booking.history)))
+        booking.history = []
+        run.add(booking)
+    run.session.flush()  # the bookings get their ids
+    rows = [
+        {
+            "booking_id": booking.id,
+            "from_status": step.from_status,
+            "to_status": step.to_status,
+            "by_id": step.by.id if step.by is not None else None,
+            "at": step.at,
+            "reason": step.reason,
+        }
+        for booking, history in steps
+        for step in history
+    ]
+    if rows:
+        run.session.execute(insert(BookingStatusChange), rows)
+        run.created += len(rows)
+
+
+def _draw_maintenance(
+    rng: random.Random, asset: Asset, people: _People, now: dt.datetime
+) -> list[MaintenanceWindow]:
+    """A window around today for kit under maintenance; a past or future service visit for some
+    available kit."""
+    today = to_local(now).date()
+    opens, closes = SERVICE_VISIT_HOURS
+    if asset.status == AssetStatus.MAINTENANCE:
+        first = to_local(asset.status_changed_at).date()
+        last = today + dt.timedelta(days=rng.randint(7, 20))
+        reason = asset.status_reason
+    elif asset.status == AssetStatus.AVAILABLE and rng.random() < SERVICE_VISIT_CHANCE:
+        first = today + dt.timedelta(days=rng.choice(SERVICE_VISIT_DAYS) * rng.choice((-1, 1)))
+        last = first + dt.timedelta(days=rng.randint(0, 1))
+        reason = rng.choice(SERVICE_REASONS)
+    else:
+        return []
+    start_at = local_to_utc(dt.datetime.combine(first, opens))
+    return [
+        MaintenanceWindow(
+            asset_id=asset.id,
+            start_at=start_at,
+            end_at=local_to_utc(dt.datetime.combine(last, closes)),
+            reason=reason,
+            created_by_id=rng.choice(people.managers[asset.school_id]).id,
+            created_at=min(start_at - dt.timedelta(days=14), now),
+        )
+    ]
+
+
+def _draw_bookings(
+    rng: random.Random,
+    asset: Asset,
+    windows: Sequence[MaintenanceWindow],
+    purposes: Sequence[str],
+    people: _People,
+    trained: Sequence[User] | None,
+    now: dt.datetime,
+) -> list[Booking]:
+    """The asset's bookings, by the people trained on it if it needs training (``trained``)."""
+    if not asset.bookable or asset.status == AssetStatus.RETIRED:
+        return []
+    today = to_local(now).date()
+    first = today - dt.timedelta(days=PAST_DAYS)
+    last = today + dt.timedelta(days=FUTURE_DAYS)
+    if asset.status == AssetStatus.OUT_OF_SERVICE:  # it broke a few days ago
+        last = to_local(asset.status_changed_at).date() - dt.timedelta(days=1)
+    return [
+        _draw_booking(rng, asset, (start, end), purposes, people, trained, now)
+        for start, end in _draw_slots(rng, asset, windows, first, last)
+    ]
+
+
+def _draw_slots(
+    rng: random.Random, asset: Asset, windows: Sequence[MaintenanceWindow], first: dt.date, last: dt.date
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Booked (start, end) times in UTC, on weekdays in office hours, from ``first`` to ``last``.
+
+    Each booking starts once the one before it and its turnaround are over, so that no two
+    overlap on [start, end + turnaround); none touches a maintenance window.
+    """
+    use_chance = rng.choice(DAILY_USE_CHANCES)
+    turnaround = dt.timedelta(minutes=asset.turnaround_minutes)
+    longest = min(BOOKING_MINUTES[-1], asset.max_booking_minutes or BOOKING_MINUTES[-1])
+    lengths = [minutes for minutes in BOOKING_MINUTES if minutes <= longest]
+    for day in _days(first, last):
+        if day.weekday() >= calendar.SATURDAY or rng.random() >= use_chance:
+            continue
+        free_from = dt.datetime.combine(day, OFFICE_OPENS)
+        closes = dt.datetime.combine(day, OFFICE_CLOSES)
+        for _ in range(rng.randint(1, MAX_BOOKINGS_PER_DAY)):
+            start = free_from + dt.timedelta(minutes=rng.choice(START_DELAYS_MINUTES))
+            end = start + dt.timedelta(minutes=rng.choice(lengths))
+            if end > closes:
+                break
+            free_from = _next_half_hour(end + turnaround)
+            start_at, end_at = local_to_utc(start), local_to_utc(end)
+            if not any(_overlaps(window, start_at, end_at + turnaround) for window in windows):
+                yield start_at, end_at
+
+
+def _overlaps(window: MaintenanceWindow, start_at: dt.datetime, end_at: dt.datetime) -> bool:
+    return window.start_at < end_at and start_at < window.end_at
+
+
+def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    for offset in range((last - first).days + 1):
+        yield first + dt.timedelta(days=offset)
+
+
+def _next_half_hour(moment: dt.datetime) -> dt.datetime:
+    past = dt.timedelta(minutes=moment.minute % 30, seconds=moment.second, microseconds=moment.microsecond)
+    return moment if not past else moment - past + dt.timedelta(minutes=30)
+
+
+def _draw_booking(
+    rng: random.Random,
+    asset: Asset,
+    slot: tuple[dt.datetime, dt.datetime],
+    purposes: Sequence[str],
+    people: _People,
+    trained: Sequence[User] | None,
+    now: dt.datetime,
+) -> Booking:
+    """A booking of the slot by someone, with the life it has had up to ``now``."""
+    start_at, end_at = slot
+    requester = _draw_requester(rng, asset, people, trained)
+    manager = rng.choice(people.managers[asset.school_id])
+    made_at = min(
+        start_at - dt.timedelta(days=rng.randint(1, MAX_LEAD_DAYS), minutes=rng.randrange(0, 600, 5)),
+        now - dt.timedelta(minutes=rng.randrange(30, 3 * 24 * 60, 5)),
+        _bookable_until(asset, now) - ASKED_BEFORE_IT_CLOSED,
+    )
+    needs_approval = asset.requires_approval or requester.home_school_id != asset.school_id
+    first_status = BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED
+    booking = _new_booking(asset, requester, slot, rng.choice(purposes), first_status, made_at)
+    if needs_approval:
+        _decide(rng, booking, manager, now)
+    if booking.status == BookingStatus.CONFIRMED:
+        _play_out(rng, booking, requester, manager, now)
+    booking.updated_at = booking.history[-1].at
+    return booking
+
+
+def _new_booking(
+    asset: Asset,
+    requester: User,
+    slot: tuple[dt.datetime, dt.datetime],
+    purpose: str,
+    status: BookingStatus,
+    made_at: dt.datetime,
+) -> Booking:
+    """A booking of the slot as it was asked for at ``made_at``, pending or confirmed at once."""
+    start_at, end_at = slot
+    return Booking(
+        asset_id=asset.id,
+        requester_id=requester.id,
+        requester_school_id=requester.home_school_id,
+        start_at=start_at,
+        end_at=end_at,
+        blocked_until=end_at + dt.timedelta(minutes=asset.turnaround_minutes),
+        purpose=purpose,
+        status=status,
+        created_at=made_at,
+        updated_at=made_at,
+        # Rows that name the same columns can be inserted in one batch: name them all, always.
+        decided_by_id=None,
+        decided_at=None,
+        decision_reason="",
+        series_id=None,
+        history=[
+            BookingStatusChange(from_status=None, to_status=status, by=requester, at=made_at, reason="")
+        ],
+    )
+
+
+def _bookable_until(asset: Asset, now: dt.datetime) -> dt.datetime:
+    """Until when the rules let people ask for the asset: until its status changed, if it is not
+    available; until its inspection became overdue, if that refuses bookings; else until now."""
+    until = now
+    if asset.status != AssetStatus.AVAILABLE:
+        until = min(until, asset.status_changed_at)
+    if asset.block_when_inspection_overdue:
+        overdue_from = [schedule.next_due_on + dt.timedelta(days=1) for schedule in asset.inspections]
+        until = min(until, *(local_to_utc(dt.datetime.combine(day, dt.time())) for day in overdue_from))
+    return until
+
+
+def _draw_requester(
+    rng: random.Random, asset: Asset, people: _People, trained: Sequence[User] | None
+) -> User:
+    """Anyone of the School or, for shared kit, now and then someone of another; only the people
+    trained on it (``trained``), for kit that needs training."""
+    members, outsiders = people.members[asset.school_id], people.outsiders(asset.school_id)
+    if trained is not None:
+        members = [user for user in trained if user.home_school_id == asset.school_id]
+        outsiders = [user for user in trained if user.home_school_id != asset.school_id]
+    if asset.shareable and outsiders and rng.random() < CROSS_SCHOOL_SHARE:
+        return rng.choice(outsiders)
+    return rng.choice(members)
+
+
+def _decide(rng: random.Random, booking: Booking, manager: User, now: dt.datetime) -> None:
+    """A manager approves or rejects a pending booking, unless it is still in the future and waiting."""
+    if booking.start_at > now and rng.random() < STILL_PENDING_SHARE:
+        return
+    decided_at = _between(rng, booking.created_at, min(booking.start_at, now))
+    booking.decided_by_id, booking.decided_at = manager.id, decided_at
+    if rng.random() < REJECTED_SHARE:
+        booking.decision_reason = rng.choice(REJECTION_REASONS)
+        change_status(booking, BookingStatus.REJECTED, manager, booking.decision_reason, at=decided_at)
+    else:
+        change_status(booking, BookingStatus.CONFIRMED, manager, at=decided_at)
+
+
+def _play_out(rng: random.Random, booking: Booking, requester: User, manager: User, now: dt.datetime) -> None:
+    """What became of a confirmed booking by ``now``: cancelled, missed, completed or still ahead."""
+    confirmed_at = booking.history[-1].at
+    outcome = rng.random()
+    if outcome < CANCELLED_SHARE:
+        reason = rng.choice(CANCELLATION_REASONS)
+        at = _between(rng, confirmed_at, min(booking.start_at, now))
+        change_status(booking, BookingStatus.CANCELLED, requester, reason, at=at)
+    elif booking.end_at <= now:
+        if outcome < CANCELLED_SHARE + NO_SHOW_SHARE:
+            missed_at = booking.start_at + NO_SHOW_AFTER
+            change_status(booking, BookingStatus.NO_SHOW, manager, NO_SHOW_REASON, at=missed_at)
+        else:
+            change_status(booking, BookingStatus.COMPLETED, None, COMPLETED_REASON, at=booking.end_at)
+
+
+def _between(rng: random.Random, earliest: dt.datetime, latest: dt.datetime) -> dt.datetime:
+    """A moment somewhere between two others, a whole number of minutes after the first."""
+    minutes = (latest - earliest).total_seconds() / 60
+    return earliest + dt.timedelta(minutes=round(minutes * rng.uniform(0.1, 0.9)))
+
+
+def _is_free(
+    asset: Asset,
+    slot: tuple[dt.datetime, dt.datetime],
+    bookings: Sequence[Booking],
+    windows: Sequence[MaintenanceWindow],
+) -> bool:
+    """Whether the slot is open and clear, with its turnaround, of the asset's other live bookings
+    (pending ones too: a manager would not approve a clash) and of its maintenance windows."""
+    return within_bookable_hours(asset, *slot) and _is_clear(asset, slot, bookings, windows)
+
+
+def _is_clear(
+    asset: Asset,
+    slot: tuple[dt.datetime, dt.datetime],
+    bookings: Sequence[Booking],
+    windows: Sequence[MaintenanceWindow],
+) -> bool:
+    start_at, end_at = slot
+    blocked_until = end_at + dt.timedelta(minutes=asset.turnaround_minutes)
+    return not any(
+        booking.status in LIVE_STATUSES
+        and booking.start_at < blocked_until
+        and start_at < booking.blocked_until
+        for booking in bookings
+    ) and not any(_overlaps(window, start_at, blocked_until) for window in windows)
+
+
+def _draw_series(
+    rng: random.Random,
+    register: list[tuple[Kit, Asset]],
+    bookings_of: dict[str, list[Booking]],
+    windows_of: dict[str, list[MaintenanceWindow]],
+    trained_of: dict[str, list[User]],
+    people: _People,
+    now: dt.datetime,
+) -> list[tuple[Asset, BookingSeries]]:
+    """Teaching laboratories' weekly practicals on teaching kit, one per School: the same two hours
+    every week for six weeks from the coming week, booked in one go a few days ago by one of the
+    School's own people (so confirmed at once). A practical takes a weekday and time at which all
+    six sessions are within the asset's hours and clear of its bookings and maintenance."""
+    today = to_local(now).date()
+    candidates = [
+        (kit, asset)
+        for kit, asset in register
+        if kit.model in SERIES_KIT
+        and asset.bookable
+        and not asset.requires_approval
+        and _bookable_until(asset, now) == now
+    ]
+    rng.shuffle(candidates)
+    made: list[tuple[Asset, BookingSeries]] = []
+    schools: set[int] = set()
+    for kit, asset in candidates:
+        if len(made) == SERIES_COUNT:
+            break
+        if asset.school_id in schools:
+            continue
+        times = [(weekday, time) for weekday in range(calendar.SATURDAY) for time in SERIES_STARTS]
+        rng.shuffle(times)
+        for weekday, time in times:
+            first_day = today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+            days = [first_day + dt.timedelta(weeks=week) for week in range(SERIES_WEEKS)]
+            starts = [dt.datetime.combine(day, time) for day in days]
+            slots = [(local_to_utc(start), local_to_utc(start + SERIES_LENGTH)) for start in starts]
+            if all(_is_free(asset, slot, bookings_of[asset.tag], windows_of[asset.tag]) for slot in slots):
+                break
+        else:
+            continue
+        trained = trained_of.get(asset.tag, people.members[asset.school_id])
+        requester = rng.choice([user for user in trained if user.home_school_id == asset.school_id])
+        ago = dt.timedelta(days=rng.randint(*SERIES_MADE_DAYS_AGO), minutes=rng.randrange(0, 600, 5))
+        made_at = now - ago
+        series = BookingSeries(
+            requester_id=requester.id,
+            asset_id=asset.id,
+            description=f"Weekly, {SERIES_WEEKS} times",
+            created_at=made_at,
+            bookings=[
+                _new_booking(asset, requester, slot, SERIES_KIT[kit.model], BookingStatus.CONFIRMED, made_at)
+                for slot in slots
+            ],
+        )
+        made.append((asset, series))
+        schools.add(asset.school_id)
+    return made
+
+
+def _draw_category_training(
+    rng: random.Random, register: list[tuple[Kit, Asset]], people: _People, launched_at: dt.datetime
+) -> list[TrainingAuthorisation]:
+    """A few (School, category) pairs of kit that needs training, whose people (one or two each)
+    were trained for every such instrument of the School long before the demo went live."""
+    launched_on = to_local(launched_at).date()
+    scopes = sorted(
+        {
+            (asset.school_id, asset.category.id): asset.category.name
+            for _, asset in register
+            if _needs_training(asset)
+        }.items()
+    )
+    grants = []
+    for (school_id, category_id), category in rng.sample(scopes, min(CATEGORY_GRANTS, len(scopes))):
+        for user in rng.sample(people.members[school_id], rng.randint(*CATEGORY_TRAINED_PEOPLE)):
+            grants.append(
+                TrainingAuthorisation(
+                    user_id=user.id,
+                    school_id=school_id,
+                    asset_id=None,
+                    category_id=category_id,
+                    granted_on=launched_on - dt.timedelta(days=rng.randint(*TRAINED_LONG_AGO_DAYS)),
+                    expires_on=None,
+                    granted_by_id=rng.choice(people.managers[school_id]).id,
+                    note=CATEGORY_TRAINING_NOTE.format(category=category),
+                )
+            )
+    return grants
+
+
+def _needs_training(asset: Asset) -> bool:
+    return asset.training_required and asset.status != AssetStatus.RETIRED
+
+
+def _draw_trained_people(
+    rng: random.Random, asset: Asset, people: _People, category_grants: Sequence[TrainingAuthorisation]
+) -> list[User]:
+    """The people trained on an asset that needs training, the only ones who book it: 30-60% of
+    the owning School's people and, for shared kit, a person or two from other Schools; and those
+    trained for its whole category in the School."""
+    members = people.members[asset.school_id]
+    trained = rng.sample(members, max(1, round(len(members) * rng.uniform(*TRAINED_MEMBERS_SHARE))))
+    if asset.shareable:
+        trained += rng.sample(people.outsiders(asset.school_id), rng.randint(*TRAINED_OUTSIDERS))
+    by_category = {
+        grant.user_id
+        for grant in category_grants
+        if (grant.school_id, grant.category_id) == (asset.school_id, asset.category.id)
+    }
+    trained += [user for user in members if user.id in by_category]
+    return list(dict.fromkeys(trained))
+
+
+@dataclass(frozen=True)
+class _Use:
+    """Someone's use of an asset that needs training: their first request, and the last day they
+    have it booked."""
+
+    first_asked_on: dt.date
+    last_booked_on: dt.date
+
+
+def _draw_training(
+    rng: random.Random,
+    register: list[tuple[Kit, Asset]],
+    trained_of: dict[str, list[User]],
+    bookings_of: dict[str, list[Booking]],
+    category_grants: Sequence[TrainingAuthorisation],
+    people: _People,
+    now: dt.datetime,
+) -> list[tuple[Asset | None, TrainingAuthorisation]]:
+    """Every training authorisation, with its asset (None for a category's), granted by a manager
+    of the asset's School: the category ones, then one for each person trained on an asset who is
+    not trained for its whole category.
+
+    Whoever asked to book such an asset was trained before their first request and is still
+    authorised on the last day they have it booked, as the booking rules require. Of the people
+    trained who never booked it, a few authorisations have expired and a couple were revoked.
+    """
+    today = to_local(now).date()
+    grants: list[tuple[Asset | None, TrainingAuthorisation]] = [(None, grant) for grant in category_grants]
+    never_booked: list[tuple[Asset, TrainingAuthorisation]] = []
+    for _, asset in register:
+        if not _needs_training(asset):
+            continue
+        uses: dict[int, _Use] = {}
+        for booking in sorted(bookings_of[asset.tag], key=lambda booking: booking.created_at):
+            use = uses.get(booking.requester_id)
+            asked_on, booked_on = to_local(booking.created_at).date(), to_local(booking.start_at).date()
+            uses[booking.requester_id] = _Use(
+                use.first_asked_on if use else asked_on,
+                max(use.last_booked_on, booked_on) if use else booked_on,
+            )
+        for user in trained_of[asset.tag]:
+            if any(_covers(grant, None, asset, user, today) for grant in category_grants):
+                continue
+            use = uses.get(user.id)
+            if use is not None:
+                granted_on = use.first_asked_on - dt.timedelta(
+                    days=rng.randint(*TRAINED_BEFORE_FIRST_BOOKING_DAYS)
+                )
+                expires_on = granted_on + TWO_YEARS if rng.random() < EXPIRING_SHARE else None
+                if expires_on is not None and expires_on < use.last_booked_on:
+                    expires_on = None
+            else:
+                granted_on = today - dt.timedelta(days=rng.randint(*TRAINED_LONG_AGO_DAYS))
+                expires_on = granted_on + TWO_YEARS if rng.random() < EXPIRING_SHARE else None
+            grant = TrainingAuthorisation(
+                user_id=user.id,
+                school_id=asset.school_id,
+                asset_id=asset.id,
+                category_id=None,
+                granted_on=granted_on,
+                expires_on=expires_on,
+                granted_by_id=rng.choice(people.managers[asset.school_id]).id,
+                note=rng.choice(TRAINING_NOTES),
+                # Rows that name the same columns can be inserted in one batch: name them all, always.
+                revoked_at=None,
+                revoked_by_id=None,
+                revoke_reason="",
+            )
+            grants.append((asset, grant))
+            if use is None:
+                never_booked.append((asset, grant))
+
+    lapsed = rng.sample(never_booked, min(EXPIRED_COUNT + len(REVOKE_REASONS), len(never_booked)))
+    expired, revoked = lapsed[:EXPIRED_COUNT], lapsed[EXPIRED_COUNT:]
+    for _, grant in expired:
+        grant.expires_on = today - dt.timedelta(days=rng.randint(*EXPIRED_DAYS_AGO))
+        grant.granted_on = grant.expires_on - TWO_YEARS
+    for (asset, grant), reason in zip(revoked, REVOKE_REASONS[: len(revoked)], strict=True):
+        revoked_at = now - dt.timedelta(days=rng.randint(*REVOKED_DAYS_AGO), minutes=rng.randrange(0, 600, 5))
+        grant.granted_on = min(
+            grant.granted_on, to_local(revoked_at).date() - dt.timedelta(days=TRAINED_LONG_AGO_DAYS[0])
+        )
+        grant.expires_on = None
+        grant.revoked_at = revoked_at
+        grant.revoked_by_id = rng.choice(people.managers[asset.school_id]).id
+        grant.revoke_reason = reason
+    return grants
+
+
+def _covers(
+    grant: TrainingAuthorisation, scope: Asset | None, asset: Asset, user: User, day: dt.date
+) -> bool:
+    """Whether ``grant`` (for the asset ``scope``, or its category when None) lets ``user`` use
+    ``asset`` on ``day``."""
+    if grant.user_id != user.id or grant.granted_on > day:
+        return False
+    if grant.revoked_at is not None and to_local(grant.revoked_at).date() <= day:
+        return False
+    if grant.expires_on is not None and grant.expires_on < day:
+        return False
+    if scope is not None:
+        return scope is asset
+    return grant.category_id == asset.category.id and grant.school_id == asset.school_id
+
+
+def _is_trained(
+    grants: Sequence[tuple[Asset | None, TrainingAuthorisation]], asset: Asset, user: User, day: dt.date
+) -> bool:
+    return not asset.training_required or any(
+        _covers(grant, scope, asset, user, day) for scope, grant in grants
+    )
+
+
+def _draw_refusals(
+    rng: random.Random,
+    register: list[tuple[Kit, Asset]],
+    bookings_of: dict[str, list[Booking]],
+    windows_of: dict[str, list[MaintenanceWindow]],
+    grants: Sequence[tuple[Asset | None, TrainingAuthorisation]],
+    people: _People,
+    now: dt.datetime,
+) -> list[tuple[Asset, UnmetDemand]]:
+    """Requests the booking rules refused over the past four months, mostly for the busiest kit:
+    the reports' evidence, with the rejected bookings, of kit that is saturated. Each breaks
+    exactly the rule it is recorded for."""
+    since = now - dt.timedelta(days=PAST_DAYS)
+    used_hours = {
+        asset.tag: sum(
+            booking.hours
+            for booking in bookings_of[asset.tag]
+            if booking.status in HELD_STATUSES and since <= booking.start_at < now
+        )
+        for _, asset in register
+    }
+    used = sorted((asset for _, asset in register if used_hours[asset.tag]), key=lambda a: -used_hours[a.tag])
+    busiest, others = used[:BUSIEST_ASSETS], used[BUSIEST_ASSETS:]
+    refusals = []
+    for _ in range(REFUSED_COUNT):
+        reason = rng.choice(REFUSAL_REASONS)
+        for _ in range(REFUSAL_TRIES):  # not every asset can be refused for every reason at any time
+            if rng.random() < BUSIEST_SHARE:
+                asset = rng.choices(busiest, weights=[used_hours[asset.tag] for asset in busiest])[0]
+            else:
+                asset = rng.choice(others)
+            request = _draw_refusal(
+                rng, asset, reason, bookings_of[asset.tag], windows_of[asset.tag], grants, people, now
+            )
+            if request is not None:
+                refusals.append((asset, _refusal(asset, reason, *request)))
+                break
+    return refusals
+
+
+def _rejection(asset: Asset, booking: Booking) -> UnmetDemand:
+    """A rejected booking as the bookings service records it: when the manager decided."""
+    return UnmetDemand(
+        asset_id=asset.id,
+        requester_id=booking.requester_id,
+        requester_school_id=booking.requester_school_id,
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+        minutes=_whole_minutes(booking.start_at, booking.end_at),
+        source=DemandSource.REJECTED,
+        reasons=["rejected"],
+        booking_id=booking.id,
+        created_at=booking.decided_at,
+    )
+
+
+def _refusal(
+    asset: Asset, reason: str, requester: User, slot: tuple[dt.datetime, dt.datetime], asked_at: dt.datetime
+) -> UnmetDemand:
+    start_at, end_at = slot
+    return UnmetDemand(
+        asset_id=asset.id,
+        requester_id=requester.id,
+        requester_school_id=requester.home_school_id,
+        start_at=start_at,
+        end_at=end_at,
+        minutes=_whole_minutes(start_at, end_at),
+        source=DemandSource.REFUSED,
+        reasons=[reason],
+        booking_id=None,
+        created_at=asked_at,
+    )
+
+
+def _whole_minutes(start_at: dt.datetime, end_at: dt.datetime) -> int:
+    return int((end_at - start_at).total_seconds() // 60)
+
+
+def _draw_refusal(
+    rng: random.Random,
+    asset: Asset,
+    reason: str,
+    bookings: Sequence[Booking],
+    windows: Sequence[MaintenanceWindow],
+    grants: Sequence[tuple[Asset | None, TrainingAuthorisation]],
+    people: _People,
+    now: dt.datetime,
+) -> tuple[User, tuple[dt.datetime, dt.datetime], dt.datetime] | None:
+    """A request for ``asset`` that the booking rules refused for ``reason`` and no other rule: who
+    asked, for which slot, and when. None when the draw cannot have been refused so."""
+    longest = min(BOOKING_MINUTES[-1], asset.max_booking_minutes or BOOKING_MINUTES[-1])
+    length = dt.timedelta(minutes=rng.choice([minutes for minutes in BOOKING_MINUTES if minutes <= longest]))
+    notice = dt.timedelta(minutes=asset.min_notice_minutes)
+    ahead = dt.timedelta(days=rng.randint(1, MAX_LEAD_DAYS), minutes=rng.randrange(0, 600, 5))
+    day = to_local(now).date() - dt.timedelta(days=rng.randint(1, PAST_DAYS))
+    not_asked_by = None
+    if reason == "overlap":  # someone else had it then
+        held = [booking for booking in bookings if booking.status in HELD_STATUSES and booking.start_at < now]
+        if not held:
+            return None
+        taken = rng.choice(held)
+        start_at = taken.start_at + dt.timedelta(minutes=rng.choice(OFFSETS_FROM_BOOKING_MINUTES))
+        slot = (start_at, start_at + length)
+        confirmed_at = next(step.at for step in taken.history if step.to_status == BookingStatus.CONFIRMED)
+        if not within_bookable_hours(asset, *slot) or not _is_clear(asset, slot, [], windows):
+            return None
+        if start_at - notice <= confirmed_at:
+            return None
+        asked_at = _between(rng, confirmed_at, start_at - notice)
+        not_asked_by = taken.requester_id
+    elif reason == "outside_hours":  # in the evening, when the room is locked
+        times = list(OUTSIDE_HOURS_STARTS)
+        rng.shuffle(times)
+        starts = [local_to_utc(dt.datetime.combine(day, time)) for time in times]
+        slots = [(start, start + length) for start in starts]
+        closed = [slot for slot in slots if not within_bookable_hours(asset, *slot)]
+        if not closed or not _is_clear(asset, closed[0], bookings, windows):
+            return None
+        slot = closed[0]
+        asked_at = slot[0] - notice - ahead
+    else:  # a free slot in office hours, asked for too late, or by someone untrained
+        start_at = local_to_utc(dt.datetime.combine(day, OFFICE_OPENS))
+        start_at += dt.timedelta(minutes=rng.choice(START_DELAYS_MINUTES))
+        slot = (start_at, start_at + length)
+        if not _is_free(asset, slot, bookings, windows):
+            return None
+        if reason == "min_notice":
+            if asset.min_notice_minutes < MIN_NOTICE_REFUSABLE_MINUTES:
+                return None
+            asked_at = start_at - dt.timedelta(minutes=rng.randint(5, asset.min_notice_minutes - 5))
+        elif asset.training_required:
+            asked_at = start_at - notice - ahead
+        else:
+            return None
+    if asked_at >= _bookable_until(asset, now):
+        return None  # it would have been refused as unavailable, or for an overdue inspection, too
+    asked_on = to_local(asked_at).date()
+    askers = people.members[asset.school_id] + (people.outsiders(asset.school_id) if asset.shareable else [])
+    askers = [
+        user
+        for user in askers
+        if user.id != not_asked_by and _is_trained(grants, asset, user, asked_on) == (reason != "training")
+    ]
+    if not askers:
+        return None
+    return rng.choice(askers), slot, asked_at
+
+
+def _counts(session: Session) -> dict[str, int]:
+    session.flush()
+    return {
+        name: session.scalar(select(func.count()).select_from(model)) or 0
+        for name, model in (
+            ("schools", School),
+            ("users", User),
+            ("assets", Asset),
+            ("bookings", Booking),
+            ("inspection schedules", InspectionSchedule),
+            ("training authorisations", TrainingAuthorisation),
+            ("unmet requests", UnmetDemand),
+        )
+    }
