@@ -240,6 +240,8 @@ def occurrences(start_at: dt.datetime, end_at: dt.datetime, recurrence: Recurren
         except NonexistentLocalTime:
             result.append(None)
         n += 1
+    if not result:
+        raise InvalidInput(field_errors={"until": ["The series ends before its first booking."]})
     return result
 
 
@@ -439,6 +441,7 @@ def reject(session: Session, manager: User, booking_id: int, reason: str, now: d
     if not reason.strip():
         raise InvalidInput(field_errors={"reason": ["Tell the requester why."]})
     _reject(session, manager, booking, reason.strip(), now)
+    _offer_to_waitlist(session, booking, now)  # waitlist hook
     return booking
 
 
@@ -457,7 +460,16 @@ def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now
     if booking.end_at <= now:
         raise InvalidInput("This booking has already ended.")
     change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
+    _offer_to_waitlist(session, booking, now)  # waitlist hook
     return booking
+
+
+def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> None:
+    """Waitlist hook: time freed by a cancellation or rejection (or a no-show release, in
+    bookings/loans.py) is offered to the first person waiting for it (bookings/waitlist.py)."""
+    from bookings.waitlist import offer_freed_slot
+
+    offer_freed_slot(session, booking.asset_id, booking.start_at, booking.blocked_until, now)
 
 
 def my_bookings(session: Session, user: User, now: dt.datetime) -> dict[str, list[Booking]]:

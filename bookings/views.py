@@ -204,3 +204,7 @@ def asset_week(asset_id: int):
         previous_week=first - dt.timedelta(days=7),
         next_week=first + dt.timedelta(days=7),
     )
+
+
+import bookings.feed_views  # noqa: E402,F401  (calendar feed routes on this blueprint)
+import bookings.around_views  # noqa: E402,F401  (check-in, loans, waitlists, quotas: routes on this blueprint)

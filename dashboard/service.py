@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
+from bookings.loans import my_overdue_loans, overdue_loans
 from bookings.service import bookings_today
 from db import hours_between
 from inventory.upkeep import overdue_inspections
@@ -34,6 +35,10 @@ class Home:
     today: list[Booking] = field(default_factory=list)
     overdue_inspections: list[InspectionSchedule] = field(default_factory=list)
     unavailable_assets: list[Asset] = field(default_factory=list)
+    # Loans: overdue ones of the managed Schools' kit or people, kit flagged damaged, one's own.
+    overdue_loans: list[Booking] = field(default_factory=list)
+    damaged_assets: list[Asset] = field(default_factory=list)
+    my_overdue_loans: list[Booking] = field(default_factory=list)
     activity: list[SchoolActivity] = field(default_factory=list)
     activity_period: tuple[dt.date, dt.date] | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -95,6 +100,16 @@ def home_for(session: Session, user: User, now: dt.datetime) -> Home:
                 .order_by(Asset.name)
             )
         )
+        # Loans (bookings/loans.py): both the owning School and the borrower's School see an overdue loan.
+        home.overdue_loans = overdue_loans(session, school_ids, now)
+        home.damaged_assets = list(
+            session.scalars(
+                select(Asset)
+                .where(Asset.school_id.in_(school_ids), Asset.damage_reported_at.is_not(None))
+                .order_by(Asset.damage_reported_at)
+            )
+        )
+    home.my_overdue_loans = my_overdue_loans(session, user, now)
 
     if user.is_finance or user.is_admin:
         home.activity_period, home.activity = school_activity_this_month(session, now)

@@ -443,9 +443,7 @@ def reminder_body(schedule: InspectionSchedule, manager: User, today: dt.date, b
         ]
     lines += [
         "",
-        "Record the inspection once it is done:",
-        f"{base_url.rstrip('/')}/assets/{asset.id}",
-        "",
+        "Record the inspection on the asset's page once it is done.",
         "You receive this because you manage this School in Kitshare.",
     ]
     return "\n".join(lines)
@@ -454,9 +452,10 @@ def reminder_body(schedule: InspectionSchedule, manager: User, today: dt.date, b
 def queue_inspection_reminders(
     session: Session, today: dt.date, lead_days: int = REMINDER_LEAD_DAYS, base_url: str | None = None
 ) -> int:
-    """E-mail the School's managers about inspections due within ``lead_days`` or overdue.
+    """Tell the School's managers about inspections due within ``lead_days`` or overdue, in the
+    app and by e-mail (unless they turned "inspection_due" e-mails off).
 
-    One message per manager per due date, put in the outbox in the caller's transaction; the
+    One notice per manager per due date, written in the caller's transaction; the
     schedule's ``reminded_for`` then records the due date, so a second run the same day enqueues
     nothing (and the outbox's unique ``dedupe_key`` guarantees it against concurrent runs). A
     School with no active managers gets nothing and stays unreminded, so a manager appointed
@@ -464,7 +463,7 @@ def queue_inspection_reminders(
 
     ``base_url`` is the site's address for the link (default: the app's KITSHARE_BASE_URL).
     """
-    from notifications.service import enqueue
+    from notifications.events import notify
 
     if base_url is None:
         from flask import current_app
@@ -493,15 +492,16 @@ def queue_inspection_reminders(
             continue
         subject = reminder_subject(schedule, today)
         for manager in managers:
-            message = enqueue(
+            notify(
                 session,
-                manager.email,
+                manager,
+                "inspection_due",
                 subject,
                 reminder_body(schedule, manager, today, base_url),
+                link=f"{base_url.rstrip('/')}/assets/{schedule.asset_id}",
                 dedupe_key=f"inspection-reminder:{schedule.id}:{schedule.next_due_on.isoformat()}:{manager.id}",
             )
-            if message is not None:
-                queued += 1
+            queued += 1
         schedule.reminded_for = schedule.next_due_on
     session.flush()
     return queued
