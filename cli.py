@@ -17,7 +17,7 @@ from inventory.models import School
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, create_token, run_scheduler):
+    for command in (init_db, seed_demo, create_user, create_token, run_scheduler, report):
         app.cli.add_command(command)
 
 
@@ -127,3 +127,53 @@ def run_scheduler() -> None:
     from scheduler import run
 
     run(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("report")
+@with_appcontext
+@click.option("--from", "period_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, e.g. 2026-09-01.")
+@click.option("--to", "period_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (included), e.g. 2026-09-30.")
+@click.option("--school", "school_codes", multiple=True, help="A School's code; repeat for several. Default: every School.")
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write. Default: CSV to standard output; XLSX to utilisation-FROM-to-TO-SCHOOLS.xlsx in this folder.",
+)
+def report(period_from, period_to, school_codes: tuple[str, ...], file_format: str, output: Path | None) -> None:
+    """Write the utilisation report for a period (local dates, both included) as CSV or XLSX.
+
+    The same figures as the report page, for every School or those given with --school.
+    """
+    from reports.figures import ReportSettings, report_to_json, utilisation_report
+    from reports.render import file_name, render_csv, render_xlsx
+
+    session = db.session
+    school_ids = None
+    if school_codes:
+        school_ids = set()
+        for code in school_codes:
+            school = session.scalar(select(School).where(func.lower(School.code) == code.strip().lower()))
+            if school is None:
+                codes = ", ".join(session.scalars(select(School.code).order_by(School.code))) or "none yet"
+                raise click.BadParameter(f"No School with code {code!r} (known: {codes}).", param_hint="--school")
+            school_ids.add(school.id)
+    try:
+        result = utilisation_report(
+            session, period_from.date(), period_to.date(), school_ids, ReportSettings.from_config(current_app.config)
+        )
+    except DomainError as error:
+        details = [message for messages in getattr(error, "field_errors", {}).values() for message in messages]
+        raise click.ClickException(" ".join(details) or error.message) from error
+    figures = report_to_json(result)
+    if file_format == "csv":
+        text = render_csv(figures)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8", newline="")
+    else:
+        output = output or Path(file_name(figures, "xlsx"))
+        output.write_bytes(render_xlsx(figures))
+    click.echo(f"Wrote {output}.", err=True)

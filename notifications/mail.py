@@ -54,6 +54,9 @@ def build_email(message: OutboxMessage, from_address: str) -> EmailMessage:
     # RFC 3834: an automatic message, so out-of-office robots should not answer it.
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body_text)
+    if message.attachment is not None:
+        maintype, _, subtype = (message.attachment_type or "application/octet-stream").partition("/")
+        email.add_attachment(message.attachment, maintype=maintype, subtype=subtype, filename=message.attachment_name or "attachment")
     return email
 
 

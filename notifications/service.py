@@ -37,8 +37,11 @@ def enqueue(
     body_text: str,
     dedupe_key: str | None = None,
     send_after: dt.datetime | None = None,
+    attachment: tuple[str, str, bytes] | None = None,
 ) -> OutboxMessage | None:
     """Put an e-mail in the outbox, in the caller's transaction (it is sent only if that commits).
+
+    ``attachment`` is one optional file: (file name, content type, bytes).
 
     With a ``dedupe_key`` that is already in the outbox nothing is inserted and None is returned:
     the database's unique constraint decides, so two concurrent callers cannot both insert it.
@@ -59,6 +62,8 @@ def enqueue(
         "last_error": "",
         "created_at": now,
     }
+    if attachment is not None:
+        values["attachment_name"], values["attachment_type"], values["attachment"] = attachment
     if dedupe_key is None:
         message = OutboxMessage(**values)
         session.add(message)

@@ -1,0 +1,118 @@
+"""Charts drawn on the server as SVG: readable without JavaScript, by screen readers through their
+title and description, and never the only place a number is (the page's tables have them all).
+
+Colours are presentation attributes, not inline styles, so the Content-Security-Policy holds.
+Each bar is labelled with its value in text: colour never carries the meaning alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from reports.render import NO_VALUE, percent
+
+BAR = "#0b5cad"  # the site's brand blue: 7:1 on white
+INK = "#1b1f24"
+MUTED = "#4f5863"
+LINE = "#c9d0d7"
+IDLE = "#8a4b00"
+SATURATED = "#b3261e"
+
+
+def _text(x: float, y: float, content: str, anchor: str = "start", fill: str = INK, size: int = 14, weight: str = "") -> str:
+    bold = ' font-weight="bold"' if weight else ""
+    # A white halo keeps a label readable where it crosses a threshold line.
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}"{bold} '
+        f'stroke="#ffffff" stroke-width="4" paint-order="stroke" stroke-linejoin="round" '
+        f'font-family="system-ui, sans-serif">{escape(content)}</text>'
+    )
+
+
+def _svg(chart_id: str, title: str, description: str, width: int, height: int, body: list[str]) -> Markup:
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
+        + "".join(body)
+        + "</svg>"
+    )
+
+
+def _threshold_lines(x0: float, width: float, top: float, bottom: float, settings: dict[str, Any], scale: float) -> list[str]:
+    body = []
+    for value, label, colour in (
+        (settings["idle_threshold"], "idle", IDLE),
+        (settings["saturated_threshold"], "saturated", SATURATED),
+    ):
+        x = x0 + min(value, scale) / scale * width
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{colour}" stroke-width="2" '
+            f'stroke-dasharray="6 4"/>'
+        )
+        body.append(_text(x, top - 8, f"{label} {percent(value)}", "middle", colour, 13))
+    return body
+
+
+def utilisation_by_school(figures: dict[str, Any], chart_id: str = "chart-schools") -> Markup:
+    """Horizontal bars: each School's utilisation, and all of them together, against the idle
+    and saturated thresholds."""
+    rows = [(s["code"], s["utilisation"]) for s in figures["schools"]] + [("All", figures["totals"]["utilisation"])]
+    label_width, bar_width, value_width = 100, 520, 80
+    row_height, top = 34, 36
+    width = label_width + bar_width + value_width
+    height = top + row_height * len(rows) + 26
+    x0 = label_width
+    body = [
+        f'<line x1="{x0}" y1="{top - 2}" x2="{x0}" y2="{height - 24}" stroke="{MUTED}"/>',
+        *_threshold_lines(x0, bar_width, top, height - 24, figures["settings"], 1.0),
+    ]
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        x = x0 + tick * bar_width
+        body.append(f'<line x1="{x:.1f}" y1="{height - 24}" x2="{x:.1f}" y2="{height - 19}" stroke="{MUTED}"/>')
+        body.append(_text(x, height - 4, percent(tick).replace(".0", ""), "middle", MUTED, 12))
+    for index, (label, value) in enumerate(rows):
+        y = top + index * row_height
+        body.append(_text(x0 - 8, y + 22, label, "end", INK, 14, "bold" if label == "All" else ""))
+        if value is None:
+            body.append(_text(x0 + 6, y + 22, "no hours available", "start", MUTED, 13))
+            continue
+        length = max(min(value, 1.0) * bar_width, 1.0)
+        body.append(f'<rect x="{x0}" y="{y + 6}" width="{length:.1f}" height="{row_height - 12}" fill="{BAR}"/>')
+        body.append(_text(x0 + length + 6, y + 22, percent(value), "start", INK))
+    description = "; ".join(f"{label}: {percent(value) if value is not None else 'no value'}" for label, value in rows)
+    return _svg(chart_id, "Utilisation by School", description + ". The table of Schools has the same figures.", width, height, body)
+
+
+def monthly_trend(figures: dict[str, Any], chart_id: str = "chart-trend") -> Markup:
+    """Vertical bars: utilisation of all the report's assets, month by month."""
+    months = figures["totals"]["months"]
+    left, bottom_margin, top = 48, 40, 28
+    column = max(36, min(90, 560 // max(len(months), 1)))
+    plot_height = 200
+    width = max(left + column * len(months) + 10, 320)
+    height = top + plot_height + bottom_margin
+    base = top + plot_height
+    body = [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{MUTED}"/>']
+    for tick in (0, 0.5, 1.0):
+        y = base - tick * plot_height
+        body.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{LINE}"/>')
+        body.append(_text(left - 8, y + 4, percent(tick).replace(".0", ""), "end", MUTED, 11))
+    for index, month in enumerate(months):
+        x = left + index * column
+        value = month["utilisation"]
+        body.append(_text(x + column / 2, base + 16, month["label"].split()[0], "middle", INK, 12))
+        body.append(_text(x + column / 2, base + 31, month["label"].split()[1], "middle", MUTED, 10))
+        if value is None:
+            body.append(_text(x + column / 2, base - 6, NO_VALUE, "middle", MUTED, 12))
+            continue
+        bar = max(min(value, 1.0) * plot_height, 1.0)
+        body.append(f'<rect x="{x + column * 0.2:.1f}" y="{base - bar:.1f}" width="{column * 0.6:.1f}" height="{bar:.1f}" fill="{BAR}"/>')
+        body.append(_text(x + column / 2, base - bar - 5, percent(value), "middle", INK, 11))
+    description = "; ".join(
+        f"{m['label']}: {percent(m['utilisation']) if m['utilisation'] is not None else 'no value'}" for m in months
+    )
+    return _svg(chart_id, "Utilisation month by month", description + ". The month-by-month table has the same figures.", width, height, body)

@@ -1,0 +1,658 @@
+"""Utilisation figures for capital planning: what was available, what was booked and used.
+
+``utilisation_report`` builds every figure of one report; ``report_to_json`` turns it into the
+figures every renderer (page, CSV, XLSX, API, stored snapshot) reads, so they cannot disagree.
+
+The rules, as the report page states them (``reports.render.definitions``):
+
+* **Available hours**: the asset's weekly bookable hours on each local date of the period on
+  which it was in service (from its purchase date, or the date it was added when that is
+  unknown, to the day before the date it was retired), less its maintenance windows. Hours are
+  wall-clock hours, so 09:00-17:00 is 8 hours on either side of a clock change.
+* **Booked hours**: confirmed, checked-out and completed bookings, each clipped to the period
+  and to the in-service days, less any overlap with maintenance; per asset and month never more
+  than the available hours. Pending, rejected, cancelled and no-show bookings do not count.
+* **Utilisation** = booked / available; none where nothing was available. Rollups (School,
+  category, all) sum the hours first and then divide: hour-weighted, never a mean of ratios.
+* **Actual use**: from check-in (or the booked start, if checked in early) to the booked end,
+  and for loans from hand-over to return (or now, while still out), clipped the same way.
+* **No-show rate** = no-show bookings / bookings due (held bookings whose start has passed).
+* **Late-cancellation rate** = bookings cancelled less than the notice before their start /
+  bookings starting in the period that were held or cancelled.
+* **Unmet demand**: hours of refused and rejected requests, clipped to the period, by reason.
+* **Idle**: utilisation under a threshold. **Saturated**: utilisation over a threshold, or demand
+  turned away for want of free time (``CAPACITY_REASONS``).
+* **Cost recovery** = booked hours x the asset's hourly rate, in whole pence.
+
+Bookings are aggregated by SQL (``reports.aggregate``: GROUP BY asset, borrowing School and
+month, with each booking clipped in SQL); only the small tables (assets, weekly hours, maintenance windows) and the rare
+bookings that cross a month boundary, overlap maintenance, or were cancelled within a few days
+of their start are read into Python, one row each. A person's distinct count comes from one
+GROUP BY (asset, person) row per pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from accounts.models import User
+from bookings.rules import opening_intervals
+from db import utcnow
+from errors import InvalidInput, NotAllowed
+from inventory.models import Asset, AssetStatus, MaintenanceWindow, School
+from reports.aggregate import (
+    CAPACITY_REASONS,
+    AssetPlan,
+    Clipper,
+    count_actual,
+    count_booked,
+    count_bookings,
+    count_unmet,
+    unmet_rows_for,
+)
+from reports.intervals import Interval, merge, split_by_spans, subtract
+from reports.periods import MAX_PERIOD_DAYS, Span, describe_period, month_spans, utc_bounds
+from timeutil import to_local
+
+UTC = dt.timezone.utc
+
+FIGURES_VERSION = 1
+
+#: What the rule codes of refused and rejected requests mean, for people.
+REASON_LABELS = {
+    "overlap": "Already booked",
+    "maintenance": "Maintenance",
+    "outside_hours": "Outside bookable hours",
+    "min_notice": "Too little notice",
+    "in_past": "Start in the past",
+    "max_length": "Longer than allowed",
+    "training": "Training needed",
+    "not_shared": "Not shared with other Schools",
+    "inspection_overdue": "Inspection overdue",
+    "asset_unavailable": "Out of service",
+    "not_bookable": "Not bookable",
+    "quota": "Over quota",
+    "rejected": "Rejected by a manager",
+}
+
+
+def reason_label(code: str) -> str:
+    return REASON_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+# --- Settings ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The thresholds finance set (config: KITSHARE_IDLE_THRESHOLD, KITSHARE_SATURATED_THRESHOLD,
+    KITSHARE_LATE_CANCEL_HOURS)."""
+
+    idle_threshold: float = 0.10  # utilisation under this: idle
+    saturated_threshold: float = 0.80  # over this (or any unmet demand): saturated
+    late_cancel_hours: int = 24  # working hours (Monday to Friday) of notice a cancellation needs
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "ReportSettings":
+        return cls(
+            idle_threshold=float(config.get("KITSHARE_IDLE_THRESHOLD", cls.idle_threshold)),
+            saturated_threshold=float(config.get("KITSHARE_SATURATED_THRESHOLD", cls.saturated_threshold)),
+            late_cancel_hours=int(config.get("KITSHARE_LATE_CANCEL_HOURS", cls.late_cancel_hours)),
+        )
+
+
+# --- Permissions ---------------------------------------------------------------------------------
+
+
+def report_scope_for(actor: User, requested_school_ids: Iterable[int] | None) -> set[int] | None:
+    """The Schools whose assets ``actor`` may see a report of: None means every School.
+
+    Finance and administrators may see any School (all of them when none is asked for);
+    managers only the Schools they manage (those, when none is asked for); nobody else any.
+    """
+    requested = set(requested_school_ids or ())
+    if actor.is_admin or actor.is_finance:
+        return requested or None
+    managed = actor.managed_school_ids
+    if not managed:
+        raise NotAllowed("Utilisation reports are for finance staff, administrators and School managers.")
+    if not requested:
+        return managed
+    if requested - managed:
+        raise NotAllowed("You can see reports only for the Schools you manage.")
+    return requested
+
+
+# --- The figures ---------------------------------------------------------------------------------
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def pence_for(seconds: int, hourly_rate_pence: int) -> int:
+    """Seconds of use at an hourly rate, in whole pence (half a penny rounds up)."""
+    return int((Decimal(seconds) * Decimal(hourly_rate_pence) / Decimal(3600)).to_integral_value(ROUND_HALF_UP))
+
+
+@dataclass(kw_only=True)
+class Usage:
+    """The figures an asset has, and a group of assets has as their sums. Durations in seconds."""
+
+    available_seconds: int = 0
+    booked_seconds: int = 0
+    actual_seconds: int = 0
+    actual_available_seconds: int = 0  # available time of the assets that record actual use
+    bookings: int = 0
+    users: int = 0  # distinct people: for a group, the union of its assets' users, never a sum
+    due: int = 0
+    no_shows: int = 0
+    cancellation_base: int = 0
+    late_cancellations: int = 0
+    unmet_seconds: int = 0
+    unmet_requests: int = 0
+    cost_recovery_pence: int = 0
+
+    SUMMED = (
+        "available_seconds", "booked_seconds", "actual_seconds", "actual_available_seconds", "bookings",
+        "due", "no_shows", "cancellation_base", "late_cancellations", "unmet_seconds", "unmet_requests",
+        "cost_recovery_pence",
+    )
+
+    def add(self, other: "Usage") -> None:
+        for name in self.SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def utilisation(self) -> float | None:
+        return _ratio(self.booked_seconds, self.available_seconds)
+
+    @property
+    def actual_utilisation(self) -> float | None:
+        return _ratio(self.actual_seconds, self.actual_available_seconds)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return _ratio(self.no_shows, self.due)
+
+    @property
+    def late_cancellation_rate(self) -> float | None:
+        return _ratio(self.late_cancellations, self.cancellation_base)
+
+
+@dataclass(kw_only=True)
+class MonthUsage:
+    span: Span
+    available_seconds: int = 0
+    booked_seconds: int = 0
+
+    @property
+    def utilisation(self) -> float | None:
+        return _ratio(self.booked_seconds, self.available_seconds)
+
+
+@dataclass(kw_only=True)
+class AssetFigures(Usage):
+    asset_id: int
+    tag: str
+    name: str
+    school_id: int
+    category_id: int | None
+    category_name: str
+    hourly_rate_pence: int
+    in_service_from: dt.date
+    in_service_to: dt.date | None  # the last day in service, for a retired asset
+    service_days: int  # days of the period it was in service
+    tracks_actual_use: bool  # needs check-in, is lent out, or has check-ins in the period
+    by_borrower: dict[int | None, int] = field(default_factory=dict)  # borrowing School -> booked seconds
+    unmet_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> seconds
+    capacity_unmet_seconds: int = 0  # unmet demand for want of free time (CAPACITY_REASONS)
+    months: list[MonthUsage] = field(default_factory=list)
+    idle: bool = False
+    saturated: bool = False
+
+
+@dataclass(kw_only=True)
+class GroupFigures(Usage):
+    key: int | None  # School or category id; None for "no category" or the whole report
+    label: str
+    code: str = ""
+    assets: int = 0
+    months: list[MonthUsage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReasonFigures:
+    reason: str
+    requests: int
+    seconds: int
+
+    @property
+    def label(self) -> str:
+        return reason_label(self.reason)
+
+
+@dataclass
+class Report:
+    period_from: dt.date
+    period_to: dt.date
+    school_ids: list[int] | None  # the scope: None for every School
+    generated_at: dt.datetime
+    settings: ReportSettings
+    schools_by_id: dict[int, School]
+    assets: list[AssetFigures]
+    schools: list[GroupFigures]
+    categories: list[GroupFigures]
+    total: GroupFigures
+    sharing: dict[tuple[int, int | None], int]  # (owner School, borrower School) -> booked seconds
+    unmet_by_reason: list[ReasonFigures]
+
+    @property
+    def idle(self) -> list[AssetFigures]:
+        return sorted((a for a in self.assets if a.idle), key=lambda a: (a.utilisation or 0, a.tag))
+
+    @property
+    def saturated(self) -> list[AssetFigures]:
+        return sorted((a for a in self.assets if a.saturated), key=lambda a: (-(a.utilisation or 0), -a.unmet_seconds, a.tag))
+
+    @property
+    def title(self) -> str:
+        return f"Utilisation, {describe_period(self.period_from, self.period_to)}"
+
+
+# --- In service ----------------------------------------------------------------------------------
+
+
+def in_service_days(asset: Asset) -> tuple[dt.date, dt.date | None]:
+    """The first and last local dates an asset was in service (last None: still in service).
+
+    From its purchase date (or the date it was added to Kitshare, when that is unknown) to the
+    day before the date it was retired.
+    """
+    first = asset.purchase_date or to_local(asset.created_at).date()
+    retired_at = asset.retired_at
+    if retired_at is None and asset.status == AssetStatus.RETIRED:
+        retired_at = asset.status_changed_at
+    last = to_local(retired_at).date() - dt.timedelta(days=1) if retired_at is not None else None
+    return first, last
+
+
+# --- The report ----------------------------------------------------------------------------------
+
+
+def validate_period(period_from: dt.date | None, period_to: dt.date | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if period_from is None:
+        errors["period_from"] = ["Enter the first day of the period, such as 2026-09-01."]
+    if period_to is None:
+        errors["period_to"] = ["Enter the last day of the period, such as 2026-09-30."]
+    if period_from and period_to:
+        if period_to < period_from:
+            errors["period_to"] = ["The last day must be on or after the first day."]
+        elif (period_to - period_from).days >= MAX_PERIOD_DAYS:
+            errors["period_to"] = ["A report can cover at most ten years."]
+    if errors:
+        raise InvalidInput(field_errors=errors)
+
+
+def utilisation_report(
+    session: Session,
+    period_from: dt.date,
+    period_to: dt.date,
+    school_ids: set[int] | None,
+    settings: ReportSettings | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    """Every figure of the utilisation report for the bookable assets owned by ``school_ids``
+    (None: every School) over the local dates ``period_from`` to ``period_to``, both included.
+
+    Check who may see it with ``report_scope_for`` first. ``now`` ends loans still out and
+    bookings not yet due; it defaults to the current time. Raises InvalidInput for a bad period
+    or an unknown School. Reads only; never writes.
+    """
+    validate_period(period_from, period_to)
+    settings = settings or ReportSettings()
+    now = now or utcnow()
+    schools_by_id = {school.id: school for school in session.scalars(select(School).order_by(School.code))}
+    if school_ids is not None:
+        unknown = set(school_ids) - schools_by_id.keys()
+        if unknown:
+            raise InvalidInput(field_errors={"schools": ["There is no such School."]})
+    period = utc_bounds(period_from, period_to)
+    spans = month_spans(period_from, period_to)
+    spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
+
+    plans = _plan_assets(session, school_ids, period_from, period_to, spans_utc)
+    figures = {
+        asset_id: _new_asset_figures(plan, spans)
+        for asset_id, plan in plans.items()
+    }
+    users_by_asset: dict[int, set[int]] = {}
+    unmet_rows: list[tuple[int, str, list[str], int, int]] = []
+    if plans:
+        clipper = Clipper(session, plans, spans_utc, period)
+        asset_ids = list(plans)
+        count_booked(clipper, asset_ids, figures)
+        count_actual(clipper, asset_ids, figures, now)
+        users_by_asset = count_bookings(clipper, asset_ids, figures, now, settings)
+        unmet_rows = unmet_rows_for(session, asset_ids, period)
+        count_unmet(unmet_rows, figures)
+    for asset in figures.values():
+        asset.cost_recovery_pence = pence_for(asset.booked_seconds, asset.hourly_rate_pence)
+        utilisation = asset.utilisation
+        asset.idle = utilisation is not None and utilisation < settings.idle_threshold
+        asset.saturated = (utilisation is not None and utilisation > settings.saturated_threshold) or asset.capacity_unmet_seconds > 0
+
+    assets = sorted(figures.values(), key=lambda a: (schools_by_id[a.school_id].code, a.tag))
+    schools, categories, total = _roll_up(users_by_asset, assets, schools_by_id, spans)
+    sharing: dict[tuple[int, int | None], int] = defaultdict(int)
+    for asset in assets:
+        for borrower, seconds in asset.by_borrower.items():
+            sharing[(asset.school_id, borrower)] += seconds
+    # A request refused for several reasons counts under each.
+    reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for _asset_id, _source, codes, requests, seconds in unmet_rows:
+        for reason in codes:
+            reasons[reason][0] += requests
+            reasons[reason][1] += seconds
+    unmet = sorted(
+        (ReasonFigures(reason, requests, seconds) for reason, (requests, seconds) in reasons.items()),
+        key=lambda r: (-r.seconds, r.reason),
+    )
+    return Report(
+        period_from=period_from,
+        period_to=period_to,
+        school_ids=sorted(school_ids) if school_ids is not None else None,
+        generated_at=now,
+        settings=settings,
+        schools_by_id=schools_by_id,
+        assets=assets,
+        schools=schools,
+        categories=categories,
+        total=total,
+        sharing=dict(sharing),
+        unmet_by_reason=unmet,
+    )
+
+
+def _plan_assets(
+    session: Session, school_ids: set[int] | None, period_from: dt.date, period_to: dt.date, spans_utc: list[Interval]
+) -> dict[int, AssetPlan]:
+    """The bookable assets in scope that were in service in the period, with their available
+    time: weekly hours on in-service days, less maintenance (merged, so overlapping windows
+    count once)."""
+    query = select(Asset).options(selectinload(Asset.bookable_hours), selectinload(Asset.category)).where(Asset.bookable.is_(True))
+    if school_ids is not None:
+        query = query.where(Asset.school_id.in_(school_ids))
+    plans: dict[int, AssetPlan] = {}
+    for asset in session.scalars(query):
+        first, last = in_service_days(asset)
+        first, last = max(first, period_from), min(last or period_to, period_to)
+        if first > last:
+            continue
+        service_start, service_end = utc_bounds(first, last)
+        plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [], [])
+    if not plans:
+        return plans
+    p0, p1 = spans_utc[0][0], spans_utc[-1][1]
+    windows: dict[int, list[Interval]] = defaultdict(list)
+    for asset_id, start, end in session.execute(
+        select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
+            MaintenanceWindow.start_at < p1, MaintenanceWindow.end_at > p0,
+            MaintenanceWindow.asset_id.in_(list(plans)),
+        )
+    ):
+        windows[asset_id].append((start, end))
+    for asset_id, plan in plans.items():
+        plan.maintenance = merge(windows.get(asset_id, []))
+        opening = opening_intervals(plan.asset, plan.first_day, plan.last_day)
+        plan.available = subtract(merge(opening), plan.maintenance)
+        plan.month_available = [int(round(seconds)) for seconds in split_by_spans(plan.available, spans_utc)]
+    return plans
+
+
+def _new_asset_figures(plan: AssetPlan, spans: list[Span]) -> AssetFigures:
+    asset = plan.asset
+    first, last = in_service_days(asset)
+    figures = AssetFigures(
+        asset_id=asset.id,
+        tag=asset.tag,
+        name=asset.name,
+        school_id=asset.school_id,
+        category_id=asset.category_id,
+        category_name=asset.category.name if asset.category else "",
+        hourly_rate_pence=asset.hourly_rate_pence or 0,
+        in_service_from=first,
+        in_service_to=last,
+        service_days=(plan.last_day - plan.first_day).days + 1,
+        tracks_actual_use=bool(asset.checkin_required or asset.portable),
+        months=[MonthUsage(span=span, available_seconds=seconds) for span, seconds in zip(spans, plan.month_available)],
+    )
+    figures.available_seconds = sum(plan.month_available)
+    return figures
+
+
+def _roll_up(
+    users_by_asset: dict[int, set[int]],
+    assets: list[AssetFigures],
+    schools_by_id: dict[int, School],
+    spans: list[Span],
+) -> tuple[list[GroupFigures], list[GroupFigures], GroupFigures]:
+    """Sum the assets' hours and counts by School, by category and overall; ratios come from the
+    sums (hour-weighted). Distinct users are counted again by SQL for each group."""
+
+    def group(key: int | None, label: str, code: str = "") -> GroupFigures:
+        return GroupFigures(key=key, label=label, code=code, months=[MonthUsage(span=span) for span in spans])
+
+    def include(target: GroupFigures, asset: AssetFigures) -> None:
+        target.add(asset)
+        target.assets += 1
+        for month, asset_month in zip(target.months, asset.months):
+            month.available_seconds += asset_month.available_seconds
+            month.booked_seconds += asset_month.booked_seconds
+
+    schools: dict[int, GroupFigures] = {}
+    categories: dict[int | None, GroupFigures] = {}
+    total = group(None, "All Schools in the report")
+    for asset in assets:
+        school = schools_by_id[asset.school_id]
+        if asset.school_id not in schools:
+            schools[asset.school_id] = group(school.id, school.name, school.code)
+        if asset.category_id not in categories:
+            categories[asset.category_id] = group(asset.category_id, asset.category_name or "No category")
+        include(schools[asset.school_id], asset)
+        include(categories[asset.category_id], asset)
+        include(total, asset)
+    people: dict[int | None, set[int]] = defaultdict(set)
+    by_school: dict[int, set[int]] = defaultdict(set)
+    by_category: dict[int | None, set[int]] = defaultdict(set)
+    for asset in assets:
+        users = users_by_asset.get(asset.asset_id, set())
+        by_school[asset.school_id] |= users
+        by_category[asset.category_id] |= users
+        people[None] |= users
+    for key, group_figures in schools.items():
+        group_figures.users = len(by_school[key])
+    for key, group_figures in categories.items():
+        group_figures.users = len(by_category[key])
+    total.users = len(people[None])
+    return (
+        sorted(schools.values(), key=lambda g: g.code),
+        sorted(categories.values(), key=lambda g: (g.key is None, g.label.lower())),
+        total,
+    )
+
+
+# --- The figures every renderer reads ------------------------------------------------------------
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, 2)
+
+
+def percent(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%"
+
+
+def _usage_json(usage: Usage) -> dict[str, Any]:
+    return {
+        "available_hours": _hours(usage.available_seconds),
+        "booked_hours": _hours(usage.booked_seconds),
+        "utilisation": usage.utilisation,
+        "actual_hours": _hours(usage.actual_seconds),
+        "actual_available_hours": _hours(usage.actual_available_seconds),
+        "actual_utilisation": usage.actual_utilisation,
+        "bookings": usage.bookings,
+        "users": usage.users,
+        "bookings_due": usage.due,
+        "no_shows": usage.no_shows,
+        "no_show_rate": usage.no_show_rate,
+        "cancellation_base": usage.cancellation_base,
+        "late_cancellations": usage.late_cancellations,
+        "late_cancellation_rate": usage.late_cancellation_rate,
+        "unmet_hours": _hours(usage.unmet_seconds),
+        "unmet_requests": usage.unmet_requests,
+        "cost_recovery_pence": usage.cost_recovery_pence,
+    }
+
+
+def _months_json(months: list[MonthUsage]) -> list[dict[str, Any]]:
+    return [
+        {
+            "month": m.span.key,
+            "label": m.span.label,
+            "from": m.span.first_day.isoformat(),
+            "to": m.span.last_day.isoformat(),
+            "available_hours": _hours(m.available_seconds),
+            "booked_hours": _hours(m.booked_seconds),
+            "utilisation": m.utilisation,
+        }
+        for m in months
+    ]
+
+
+def _school_ref(schools_by_id: dict[int, School], school_id: int | None) -> dict[str, Any]:
+    school = schools_by_id.get(school_id) if school_id is not None else None
+    if school is None:
+        return {"id": None, "code": "", "name": "No School"}
+    return {"id": school.id, "code": school.code, "name": school.name}
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    """The report's figures as plain JSON data: what the page, the CSV, the XLSX, the API and
+    a stored snapshot all show. Hours are rounded to 2 places; ratios (0.25 = 25 %) are exact
+    and null where the denominator is 0; money is integer pence."""
+    schools_by_id = report.schools_by_id
+    owners = sorted({owner for owner, _ in report.sharing}, key=lambda s: schools_by_id[s].code)
+    borrowers = sorted(
+        {borrower for _, borrower in report.sharing},
+        key=lambda s: (s is None, schools_by_id[s].code if s is not None else ""),
+    )
+    assets = []
+    for asset in report.assets:
+        school = schools_by_id[asset.school_id]
+        assets.append({
+            "id": asset.asset_id,
+            "tag": asset.tag,
+            "name": asset.name,
+            "school_id": asset.school_id,
+            "school_code": school.code,
+            "category_id": asset.category_id,
+            "category": asset.category_name,
+            "hourly_rate_pence": asset.hourly_rate_pence,
+            "in_service_from": asset.in_service_from.isoformat(),
+            "in_service_to": asset.in_service_to.isoformat() if asset.in_service_to else None,
+            "service_days": asset.service_days,
+            "tracks_actual_use": asset.tracks_actual_use,
+            **_usage_json(asset),
+            "idle": asset.idle,
+            "saturated": asset.saturated,
+            "by_borrower": [
+                {**_school_ref(schools_by_id, borrower), "hours": _hours(seconds)}
+                for borrower, seconds in sorted(
+                    asset.by_borrower.items(), key=lambda item: (item[0] is None, _school_ref(schools_by_id, item[0])["code"])
+                )
+            ],
+            "unmet_by_reason": [
+                {"reason": reason, "label": reason_label(reason), "hours": _hours(seconds)}
+                for reason, seconds in sorted(asset.unmet_by_reason.items(), key=lambda item: (-item[1], item[0]))
+            ],
+            "months": _months_json(asset.months),
+        })
+
+    settings = report.settings
+
+    def why(asset: AssetFigures, flag: str) -> str:
+        if flag == "idle":
+            return f"Under {percent(settings.idle_threshold)}"
+        reasons = []
+        if asset.utilisation is not None and asset.utilisation > settings.saturated_threshold:
+            reasons.append(f"Over {percent(settings.saturated_threshold)}")
+        if asset.capacity_unmet_seconds:
+            turned_away = ", ".join(reason_label(r).lower() for r in CAPACITY_REASONS if asset.unmet_by_reason.get(r))
+            reasons.append(f"{_hours(asset.capacity_unmet_seconds):,.2f} h of demand turned away ({turned_away})")
+        return "; ".join(reasons)
+
+    def flagged(asset: AssetFigures, flag: str) -> dict[str, Any]:
+        return {
+            "why": why(asset, flag),
+            "id": asset.asset_id,
+            "tag": asset.tag,
+            "name": asset.name,
+            "school_code": schools_by_id[asset.school_id].code,
+            "utilisation": asset.utilisation,
+            "booked_hours": _hours(asset.booked_seconds),
+            "available_hours": _hours(asset.available_seconds),
+            "unmet_hours": _hours(asset.unmet_seconds),
+        }
+
+    scope = [schools_by_id[s] for s in report.school_ids] if report.school_ids is not None else None
+    return {
+        "version": FIGURES_VERSION,
+        "title": report.title,
+        "period": {"from": report.period_from.isoformat(), "to": report.period_to.isoformat()},
+        "scope": {
+            "school_ids": report.school_ids,
+            "label": ", ".join(s.code for s in scope) if scope is not None else "All Schools",
+            "schools": [{"id": s.id, "code": s.code, "name": s.name} for s in scope] if scope is not None else None,
+        },
+        "generated_at": report.generated_at.astimezone(UTC).isoformat(),
+        "settings": {
+            "idle_threshold": report.settings.idle_threshold,
+            "saturated_threshold": report.settings.saturated_threshold,
+            "late_cancel_hours": report.settings.late_cancel_hours,
+        },
+        "totals": {"assets": report.total.assets, **_usage_json(report.total), "months": _months_json(report.total.months)},
+        "schools": [
+            {"id": g.key, "code": g.code, "name": g.label, "assets": g.assets, **_usage_json(g), "months": _months_json(g.months)}
+            for g in report.schools
+        ],
+        "categories": [
+            {"id": g.key, "name": g.label, "assets": g.assets, **_usage_json(g)} for g in report.categories
+        ],
+        "assets": assets,
+        "sharing": {
+            "owners": [_school_ref(schools_by_id, s) for s in owners],
+            "borrowers": [_school_ref(schools_by_id, s) for s in borrowers],
+            "cells": [
+                {"owner_id": owner, "borrower_id": borrower, "hours": _hours(seconds)}
+                for (owner, borrower), seconds in sorted(
+                    report.sharing.items(),
+                    key=lambda item: (schools_by_id[item[0][0]].code, item[0][1] is None, _school_ref(schools_by_id, item[0][1])["code"]),
+                )
+            ],
+        },
+        "unmet_demand": [
+            {"reason": r.reason, "label": r.label, "requests": r.requests, "hours": _hours(r.seconds)}
+            for r in report.unmet_by_reason
+        ],
+        "idle": [flagged(a, "idle") for a in report.idle],
+        "saturated": [flagged(a, "saturated") for a in report.saturated],
+    }

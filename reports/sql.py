@@ -1,0 +1,56 @@
+"""Portable SQL for the reports: the same expressions on PostgreSQL and SQLite.
+
+Clipping an interval to a period needs the larger of two start times and the smaller of two end
+times for each row. PostgreSQL spells these GREATEST and LEAST; SQLite's scalar max() and min()
+with two or more arguments do the same. (Neither is an aggregate here.) Every argument must be
+non-NULL: SQLite's max() returns NULL if any argument is NULL, PostgreSQL's GREATEST ignores it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from db import UTCDateTime
+
+
+class greatest(FunctionElement[Any]):
+    """SQL: the latest of two or more (non-NULL) times."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "greatest"
+
+
+class least(FunctionElement[Any]):
+    """SQL: the earliest of two or more (non-NULL) times."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "least"
+
+
+def _arguments(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+    return ", ".join(compiler.process(argument, **kw) for argument in element.clauses)
+
+
+@compiles(greatest, "postgresql")
+def _greatest_pg(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"GREATEST({_arguments(element, compiler, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"max({_arguments(element, compiler, **kw)})"
+
+
+@compiles(least, "postgresql")
+def _least_pg(element: least, compiler: Any, **kw: Any) -> str:
+    return f"LEAST({_arguments(element, compiler, **kw)})"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
+    return f"min({_arguments(element, compiler, **kw)})"

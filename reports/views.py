@@ -1,0 +1,290 @@
+"""Report pages: the utilisation report and its downloads, stored snapshots, subscriptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from db import atomic, db, utcnow
+from errors import InvalidInput
+from inventory.models import School
+from reports import service
+from reports.charts import monthly_trend, utilisation_by_school
+from reports.figures import Report, ReportSettings, report_scope_for, report_to_json, utilisation_report
+from reports.forms import ActionForm, PeriodForm, SnapshotForm, SubscriptionForm
+from reports.periods import academic_year_to_date, describe_period, last_month, last_quarter
+from reports.render import XLSX_CONTENT_TYPE, definitions, file_name, format_cell, render_csv, render_xlsx, report_tables
+from timeutil import to_local
+from web import show_errors
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def _today() -> dt.date:
+    return to_local(utcnow()).date()
+
+
+def _period_form() -> tuple[PeriodForm, bool]:
+    """The picker, filled from the query string (last month when there is none). Returns the
+    form and whether it is valid."""
+    service.require_reports(current_user)
+    picker = service.schools_for_picker(db.session, current_user)
+    form = PeriodForm(formdata=request.args if request.args else None)
+    form.schools.choices = [(school.id, f"{school.code} – {school.name}") for school in picker]
+    if not request.args:
+        form.period_from.data, form.period_to.data = last_month(_today())
+        return form, True
+    valid = form.validate()
+    if valid and form.period_from.data is None:
+        form.period_from.errors = ["Enter the first day of the period, such as 2026-09-01."]
+        valid = False
+    if valid and form.period_to.data is None:
+        form.period_to.errors = ["Enter the last day of the period, such as 2026-09-30."]
+        valid = False
+    return form, valid
+
+
+def _report(form: PeriodForm) -> Report:
+    """The report the picker asks for, for what the person may see: NotAllowed (403) for a
+    School they may not see; InvalidInput for a bad period."""
+    scope = report_scope_for(current_user, form.schools.data or None)
+    return utilisation_report(
+        db.session,
+        form.period_from.data,
+        form.period_to.data,
+        scope,
+        ReportSettings.from_config(current_app.config),
+    )
+
+
+def _query(period_from: dt.date, period_to: dt.date, school_ids: list[int]) -> str:
+    pairs: list[tuple[str, Any]] = [("from", period_from.isoformat()), ("to", period_to.isoformat())]
+    pairs += [("school", school_id) for school_id in school_ids]
+    return urlencode(pairs)
+
+
+def _quick_links(form: PeriodForm) -> list[tuple[str, str]]:
+    today = _today()
+    schools = form.schools.data or []
+    return [
+        (label, f"{url_for('reports.utilisation')}?{_query(first, last, schools)}")
+        for label, (first, last) in (
+            ("Last month", last_month(today)),
+            ("Last quarter", last_quarter(today)),
+            ("This academic year so far", academic_year_to_date(today)),
+        )
+    ]
+
+
+def _page_context(figures: dict[str, Any]) -> dict[str, Any]:
+    tables = {table.key: table for table in report_tables(figures)}
+    return {
+        "figures": figures,
+        "tables": tables,
+        "cell": format_cell,
+        "definitions": definitions(figures),
+        "school_chart": utilisation_by_school(figures),
+        "trend_chart": monthly_trend(figures),
+        "period_label": describe_period(dt.date.fromisoformat(figures["period"]["from"]), dt.date.fromisoformat(figures["period"]["to"])),
+    }
+
+
+@bp.get("/utilisation")
+@login_required
+def utilisation():
+    form, valid = _period_form()
+    context: dict[str, Any] = {"form": form, "quick_links": _quick_links(form), "figures": None}
+    status = 200
+    if valid:
+        try:
+            report = _report(form)
+        except InvalidInput as error:
+            show_errors(form, error)
+            status = 400
+        else:
+            figures = report_to_json(report)
+            context.update(_page_context(figures))
+            query = _query(report.period_from, report.period_to, form.schools.data or [])
+            context["downloads"] = {
+                "csv": f"{url_for('reports.utilisation_csv')}?{query}",
+                "xlsx": f"{url_for('reports.utilisation_xlsx')}?{query}",
+                "json": f"{url_for('reports.utilisation_json')}?{query}",
+            }
+            context["snapshot_form"] = SnapshotForm()
+            context["snapshot_action"] = f"{url_for('reports.keep_snapshot')}?{query}"
+    else:
+        status = 400
+    return render_template("reports/utilisation.html", **context), status
+
+
+def _figures_or_error() -> tuple[dict[str, Any] | None, Response | None]:
+    form, valid = _period_form()
+    if valid:
+        try:
+            return report_to_json(_report(form)), None
+        except InvalidInput as error:
+            show_errors(form, error)
+    messages = [message for f in form for message in f.errors] + list(form.form_errors)
+    response = Response("\n".join(messages or ["Check the period and Schools."]) + "\n", status=400, mimetype="text/plain")
+    return None, response
+
+
+def _download(body: bytes | str, content_type: str, name: str) -> Response:
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/utilisation.csv")
+@login_required
+def utilisation_csv():
+    figures, error = _figures_or_error()
+    if figures is None:
+        return error
+    return _download(render_csv(figures), CSV_CONTENT_TYPE, file_name(figures, "csv"))
+
+
+@bp.get("/utilisation.xlsx")
+@login_required
+def utilisation_xlsx():
+    figures, error = _figures_or_error()
+    if figures is None:
+        return error
+    return _download(render_xlsx(figures), XLSX_CONTENT_TYPE, file_name(figures, "xlsx"))
+
+
+@bp.get("/utilisation.json")
+@login_required
+def utilisation_json():
+    figures, error = _figures_or_error()
+    if figures is None:
+        return jsonify({"errors": error.get_data(as_text=True).strip().splitlines()}), 400
+    return jsonify(figures)
+
+
+@bp.post("/utilisation/snapshot")
+@login_required
+def keep_snapshot():
+    """Store the report on screen (its period and Schools are in the query string)."""
+    if not SnapshotForm().validate_on_submit():
+        flash("The form has expired. Please try again.", "error")
+        return redirect(url_for("reports.utilisation"))
+    form, valid = _period_form()
+    if not valid:
+        flash("Check the period before keeping a copy.", "error")
+        return redirect(url_for("reports.utilisation"))
+    with atomic(db.session, current_user):
+        snapshot = service.store_snapshot(db.session, _report(form), current_user)
+    flash("A copy of this report is kept: its figures will not change.", "success")
+    return redirect(url_for("reports.snapshot", snapshot_id=snapshot.id))
+
+
+# --- Snapshots -----------------------------------------------------------------------------------
+
+
+@bp.get("/snapshots/<int:snapshot_id>")
+@login_required
+def snapshot(snapshot_id: int):
+    stored = service.get_snapshot(db.session, current_user, snapshot_id)
+    context = _page_context(stored.figures)
+    context["downloads"] = {
+        "csv": url_for("reports.snapshot_csv", snapshot_id=stored.id),
+        "xlsx": url_for("reports.snapshot_xlsx", snapshot_id=stored.id),
+    }
+    return render_template("reports/snapshot.html", snapshot=stored, **context)
+
+
+@bp.get("/snapshots/<int:snapshot_id>.xlsx")
+@login_required
+def snapshot_xlsx(snapshot_id: int):
+    stored = service.get_snapshot(db.session, current_user, snapshot_id)
+    body = stored.xlsx if stored.xlsx is not None else render_xlsx(stored.figures)
+    return _download(body, XLSX_CONTENT_TYPE, file_name(stored.figures, "xlsx"))
+
+
+@bp.get("/snapshots/<int:snapshot_id>.csv")
+@login_required
+def snapshot_csv(snapshot_id: int):
+    stored = service.get_snapshot(db.session, current_user, snapshot_id)
+    return _download(render_csv(stored.figures), CSV_CONTENT_TYPE, file_name(stored.figures, "csv"))
+
+
+# --- Subscriptions -------------------------------------------------------------------------------
+
+
+def _subscription_form() -> SubscriptionForm:
+    form = SubscriptionForm()
+    picker = service.schools_for_picker(db.session, current_user)
+    form.schools.choices = [(school.id, f"{school.code} – {school.name}") for school in picker]
+    return form
+
+
+def _subscriptions_page(form: SubscriptionForm, status: int = 200):
+    subscriptions = service.list_subscriptions(db.session, current_user)
+    schools_by_id = {school.id: school for school in db.session.scalars(select(School))}
+    return render_template(
+        "reports/subscriptions.html",
+        form=form,
+        action_form=ActionForm(),
+        subscriptions=subscriptions,
+        deliveries=service.recent_deliveries(db.session, [s.id for s in subscriptions]),
+        describe=lambda subscription: service.describe_subscription(subscription, schools_by_id),
+        describe_period=describe_period,
+    ), status
+
+
+@bp.get("/subscriptions")
+@login_required
+def subscriptions():
+    return _subscriptions_page(_subscription_form())
+
+
+@bp.post("/subscriptions")
+@login_required
+def create_subscription():
+    form = _subscription_form()
+    if form.validate_on_submit():
+        try:
+            with atomic(db.session, current_user):
+                subscription = service.create_subscription(db.session, current_user, form.frequency.data, form.schools.data)
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            flash(f"Subscribed: the {subscription.frequency.value} report will come by e-mail.", "success")
+            return redirect(url_for("reports.subscriptions"))
+    return _subscriptions_page(form, 400)
+
+
+def _change(subscription_id: int, change, message: str):
+    if not ActionForm().validate_on_submit():
+        flash("The form has expired. Please try again.", "error")
+        return redirect(url_for("reports.subscriptions"))
+    with atomic(db.session, current_user):
+        change(db.session, current_user, subscription_id)
+    flash(message, "success")
+    return redirect(url_for("reports.subscriptions"))
+
+
+@bp.post("/subscriptions/<int:subscription_id>/pause")
+@login_required
+def pause_subscription(subscription_id: int):
+    return _change(subscription_id, lambda s, a, i: service.set_active(s, a, i, False), "Paused: no reports will be sent until you resume it.")
+
+
+@bp.post("/subscriptions/<int:subscription_id>/resume")
+@login_required
+def resume_subscription(subscription_id: int):
+    return _change(subscription_id, lambda s, a, i: service.set_active(s, a, i, True), "Resumed: the next report goes out when the current period ends.")
+
+
+@bp.post("/subscriptions/<int:subscription_id>/delete")
+@login_required
+def delete_subscription(subscription_id: int):
+    return _change(subscription_id, service.delete_subscription, "Subscription deleted. Reports already sent are kept.")
