@@ -1,0 +1,88 @@
+"""Who is calling: a personal token in ``Authorization: Bearer <token>``, and nothing else.
+
+The API never reads or sets cookies: a browser's signed-in session does not authenticate an API
+call, and no API response starts one. The token acts with its user's roles and School scopes,
+exactly as the user would on the pages, because the same service functions check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+from werkzeug.exceptions import Unauthorized
+
+from accounts.models import User
+from accounts.service import user_for_api_token
+from api.limits import presented_token
+from api.params import MAX_INT, Malformed
+from db import atomic, db
+from errors import NotFound
+
+F = TypeVar("F", bound=Callable[..., Any])
+REALM = 'Bearer realm="Kitshare API"'
+
+
+class Unauthenticated(Unauthorized):
+    """No token, or one that does not work: 401 with a WWW-Authenticate challenge."""
+
+    def __init__(self, description: str, invalid_token: bool) -> None:
+        super().__init__(description)
+        self.challenge = REALM + (', error="invalid_token"' if invalid_token else "")
+
+
+def public(view: F) -> F:
+    """Mark a view that needs no token (the OpenAPI document and the reference page)."""
+    view.api_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def act_as(user: User | None) -> None:
+    """Make ``current_user`` the token's user (None: anonymous) for the rest of this request
+    without reading the session, which is what Flask-Login does for the pages. Whatever else
+    looks at ``current_user`` (the request log) then sees the token's user, and a browser's
+    sign-in cookie sent along is neither believed nor rewritten."""
+    current_app.login_manager._update_request_context_with_user(user)  # type: ignore[attr-defined]
+
+
+def authenticate() -> None:
+    """Before every API view: find the token's user (recording when the token was last used),
+    then read the ids in the path."""
+    act_as(None)
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "api_public", False):
+        return
+    token = presented_token()
+    if token is None:
+        raise Unauthenticated(
+            "Send a personal API token: Authorization: Bearer <token>.", invalid_token=False
+        )
+    with atomic(db.session):
+        user = user_for_api_token(db.session, token)
+    if user is None:
+        raise Unauthenticated(
+            "The token is unknown, revoked or expired, or its account is deactivated.", invalid_token=True
+        )
+    g.api_user = user
+    act_as(user)
+    _read_path_ids()
+
+
+def _read_path_ids() -> None:
+    """Ids in the path are whole numbers: anything else is malformed (400); one too large to
+    exist is simply not found."""
+    for name, value in list((request.view_args or {}).items()):
+        if not name.endswith("_id") or isinstance(value, int):
+            continue
+        if not (value.isascii() and value.isdigit()) or len(value) > 12:
+            raise Malformed(errors={name: ["Give the id as a positive whole number."]})
+        number = int(value)
+        if number > MAX_INT:
+            raise NotFound("There is no such object.")
+        request.view_args[name] = number  # type: ignore[index]
+
+
+def api_user() -> User:
+    """The user the request's token belongs to."""
+    return g.api_user

@@ -1,0 +1,548 @@
+"""The shapes of the API's responses (OpenAPI 3.1 / JSON Schema 2020-12), in one place.
+
+Request bodies are described by the ``Param`` lists next to their endpoints; these are the
+objects the API answers with. ``inventory.api`` and ``bookings.api`` build them, and the test
+suite checks every response against them (schemathesis, and the replayed examples).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.params import MAX_INT, TIME_PATTERN
+from bookings.models import BookingStatus
+from inventory.models import AssetStatus
+
+REF = "#/components/schemas/"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": REF + name}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def obj(
+    properties: dict[str, Any], required: list[str] | None = None, description: str = ""
+) -> dict[str, Any]:
+    """An object whose listed properties are all present unless ``required`` says otherwise."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+TEXT = {"type": "string"}
+COUNT = {"type": "integer", "minimum": 0}
+FLAG = {"type": "boolean"}
+UTC_TIME = {"type": "string", "format": "date-time", "description": "UTC, with Z."}
+LOCAL_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "description": "The same instant in the university's zone.",
+}
+
+
+def moment(name: str, what: str, is_nullable: bool = False) -> dict[str, Any]:
+    """A time as two properties: ``name`` in UTC and ``name_local`` in the university's zone."""
+    utc = {**UTC_TIME, "description": f"{what} (UTC)."}
+    local = {**LOCAL_TIME, "description": f"{what}, in the university's local time."}
+    if is_nullable:
+        utc, local = nullable(utc), nullable(local)
+    return {name: utc, f"{name}_local": local}
+
+
+def page(item: str) -> dict[str, Any]:
+    return obj(
+        {
+            "items": {"type": "array", "items": ref(item)},
+            "total": {**COUNT, "description": "How many items match, over every page."},
+            "page": {**ID, "description": "This page's number, from 1."},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+        description=f"One page of {item} objects.",
+    )
+
+
+INTERVAL = obj(
+    {**moment("start", "Start"), **moment("end", "End")}, description="A half-open interval [start, end)."
+)
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "School": obj(
+        {"id": ID, "code": TEXT, "name": TEXT}, description="A School: it owns assets and has managers."
+    ),
+    "Category": obj({"id": ID, "name": TEXT, "description": TEXT}, description="A kind of equipment."),
+    "Location": obj(
+        {"id": ID, "site": TEXT, "building": TEXT, "room": TEXT},
+        description="A room of the School that owns the asset.",
+    ),
+    "Person": obj({"id": ID, "name": TEXT}, description="A person, by name."),
+    "Contact": obj(
+        {"id": ID, "name": TEXT, "email": TEXT}, description="Who answers questions about an asset."
+    ),
+    "WeeklyHours": obj(
+        {
+            "weekday": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 6,
+                "description": "0 is Monday, 6 is Sunday.",
+            },
+            "opens": {"type": "string", "pattern": TIME_PATTERN, "description": "Local time, HH:MM."},
+            "closes": {
+                "type": "string",
+                "pattern": TIME_PATTERN,
+                "description": "Local time, HH:MM; 23:59 means open until midnight.",
+            },
+        },
+        description="One interval of an asset's bookable hours, in the university's local time.",
+    ),
+    "Asset": obj(
+        {
+            "id": ID,
+            "tag": TEXT,
+            "name": TEXT,
+            "school": ref("School"),
+            "category": nullable(ref("Category")),
+            "location": nullable(ref("Location")),
+            "manufacturer": TEXT,
+            "model": TEXT,
+            "serial_number": TEXT,
+            "description": TEXT,
+            "status": {"type": "string", "enum": [s.value for s in AssetStatus]},
+            "status_reason": TEXT,
+            "contact": nullable(ref("Contact")),
+            "hourly_rate_pence": {**COUNT, "description": "Charge per hour in pence (0: no charge)."},
+            "bookable": FLAG,
+            "shareable": {**FLAG, "description": "Other Schools' people may book it."},
+            "requires_approval": FLAG,
+            "training_required": FLAG,
+            "block_when_inspection_overdue": FLAG,
+            "min_notice_minutes": COUNT,
+            "max_booking_minutes": nullable({"type": "integer", "minimum": 1}),
+            "turnaround_minutes": COUNT,
+            "portable": {**FLAG, "description": "Lent out: handed over and returned."},
+            "checkin_required": FLAG,
+            "no_show_release_minutes": nullable({"type": "integer", "minimum": 1}),
+            "weekly_hours": {"type": "array", "items": ref("WeeklyHours")},
+            "needs_approval": {
+                **FLAG,
+                "description": "Would a booking by the token's user wait for a manager's approval?",
+            },
+            "managed": {**FLAG, "description": "Does the token's user manage this asset's School?"},
+            "purchase_date": {
+                **nullable({"type": "string", "format": "date"}),
+                "description": "Managers only.",
+            },
+            "purchase_cost_pence": {
+                **nullable({"type": "integer", "minimum": 0}),
+                "description": "Managers only.",
+            },
+            "funding_source": {**TEXT, "description": "Managers only."},
+            "created_at": UTC_TIME,
+            "updated_at": UTC_TIME,
+            "links": obj({"self": TEXT, "availability": TEXT, "page": TEXT}),
+        },
+        required=[
+            "id",
+            "tag",
+            "name",
+            "school",
+            "category",
+            "location",
+            "manufacturer",
+            "model",
+            "serial_number",
+            "description",
+            "status",
+            "status_reason",
+            "contact",
+            "hourly_rate_pence",
+            "bookable",
+            "shareable",
+            "requires_approval",
+            "training_required",
+            "block_when_inspection_overdue",
+            "min_notice_minutes",
+            "max_booking_minutes",
+            "turnaround_minutes",
+            "portable",
+            "checkin_required",
+            "no_show_release_minutes",
+            "weekly_hours",
+            "needs_approval",
+            "managed",
+            "created_at",
+            "updated_at",
+            "links",
+        ],
+        description="An asset on the register, with the rules for booking it. The purchase fields are "
+        "given only to managers of its School.",
+    ),
+    "Interval": INTERVAL,
+    "Busy": obj(
+        {
+            **moment("start", "Start"),
+            **moment("end", "End of the booking's turnaround"),
+            "booking_id": ID,
+            "holder": {
+                **nullable(TEXT),
+                "description": "Who holds it: only for your own bookings, or for managers.",
+            },
+        },
+        description="Time an active booking holds the asset, its turnaround included.",
+    ),
+    "Availability": obj(
+        {
+            "asset_id": ID,
+            **moment("from", "Start of the window"),
+            **moment("to", "End of the window"),
+            "bookable": {
+                **FLAG,
+                "description": "False when the asset is not available or not bookable: no free time.",
+            },
+            "busy": {"type": "array", "items": ref("Busy")},
+            "maintenance": {"type": "array", "items": ref("Interval")},
+            "free": {
+                "type": "array",
+                "items": ref("Interval"),
+                "description": "Times within bookable hours, from the later of `from` and now plus the asset's "
+                "minimum notice, clear of bookings (with turnaround) and maintenance: a booking that starts and "
+                "ends inside one of them meets the time rules.",
+            },
+        },
+        description="An asset's busy, maintenance and free time in a window.",
+    ),
+    "BookingAsset": obj({"id": ID, "tag": TEXT, "name": TEXT, "school": ref("School")}),
+    "Booking": obj(
+        {
+            "id": ID,
+            "asset": ref("BookingAsset"),
+            "requester": ref("Person"),
+            "requester_school": nullable(ref("School")),
+            **moment("start", "Start"),
+            **moment("end", "End"),
+            **moment("blocked_until", "End of the turnaround after it"),
+            "purpose": TEXT,
+            "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
+            "series_id": nullable(ID),
+            "decided_by": nullable(ref("Person")),
+            **moment("decided_at", "When a manager approved or rejected it", is_nullable=True),
+            "decision_reason": TEXT,
+            **moment("checked_in_at", "When its holder checked in", is_nullable=True),
+            **moment("handed_over_at", "When a loan was handed over", is_nullable=True),
+            **moment("returned_at", "When a loan came back", is_nullable=True),
+            "returned_damaged": FLAG,
+            "created_at": UTC_TIME,
+            "links": obj({"self": TEXT, "page": TEXT}),
+        },
+        description="A booking of an asset over [start, end). Statuses: pending (waiting for a manager), "
+        "confirmed, checked_out (a loan handed over or a bench booking checked in), completed, rejected, "
+        "cancelled, no_show.",
+    ),
+    "BookingSeries": obj(
+        {
+            "series": obj({"id": ID, "description": TEXT}),
+            "bookings": {"type": "array", "items": ref("Booking")},
+        },
+        description="The bookings a recurring request made, all with the same status.",
+    ),
+    "Recurrence": obj(
+        {
+            "frequency": {"type": "string", "enum": ["daily", "weekly"]},
+            "count": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100,
+                "description": "How many times (or until).",
+            },
+            "until": {"type": "string", "format": "date", "description": "Last local date (or count)."},
+        },
+        required=["frequency"],
+        description="Repeat at the same local wall-clock time each day or week, `count` times or `until` a date. "
+        "Every occurrence is checked; if one breaks a rule, none is booked.",
+    ),
+    "SchoolPage": page("School"),
+    "CategoryPage": page("Category"),
+    "AssetPage": page("Asset"),
+    "BookingPage": page("Booking"),
+    # --- Problems (RFC 9457) ---
+    "Problem": obj(
+        {
+            "type": {
+                **TEXT,
+                "description": "A URI reference naming the problem type; it resolves to its description.",
+            },
+            "title": {**TEXT, "description": "The problem type, for people."},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {**TEXT, "description": "What went wrong this time, for people."},
+            "instance": {**TEXT, "description": "The path of the request."},
+        },
+        required=["type", "title", "status", "detail"],
+        description="application/problem+json (RFC 9457).",
+    ),
+    "InvalidProblem": {
+        "allOf": [
+            ref("Problem"),
+            obj(
+                {
+                    "errors": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": TEXT},
+                        "description": "Messages by parameter or field name.",
+                    }
+                },
+                required=["errors"],
+            ),
+        ],
+        "description": "A malformed request (400) or input that breaks a rule (422).",
+    },
+    "Violation": obj(
+        {
+            "code": {
+                **TEXT,
+                "description": "Stable: asset_unavailable, not_bookable, inspection_overdue, not_shared, training, "
+                "ends_before_start, in_past, min_notice, max_length, outside_hours, overlap, maintenance, "
+                "nonexistent_time.",
+            },
+            "message": TEXT,
+        },
+        description="One rule a booking breaks.",
+    ),
+    "Conflict": obj(
+        {
+            "kind": {"type": "string", "enum": ["booking", "maintenance"]},
+            **moment("start", "Start"),
+            **moment("end", "End (a booking's turnaround included)"),
+            "booking_id": nullable(ID),
+            "holder": nullable(TEXT),
+        },
+        description="A booking or maintenance window in the way.",
+    ),
+    "BookingProblem": {
+        "allOf": [
+            ref("Problem"),
+            obj(
+                {
+                    "violations": {"type": "array", "items": ref("Violation")},
+                    "conflicts": {"type": "array", "items": ref("Conflict")},
+                    "suggestions": {
+                        "type": "array",
+                        "items": ref("Interval"),
+                        "description": "The next free times of the same length.",
+                    },
+                }
+            ),
+        ],
+        "description": "A booking refused: 409 when only other bookings are in the way, 422 when a rule is broken.",
+    },
+    "Occurrence": obj(
+        {
+            **moment("start", "Start"),
+            **moment("end", "End"),
+            "violations": {"type": "array", "items": ref("Violation")},
+            "conflicts": {"type": "array", "items": ref("Conflict")},
+        },
+        description="One occurrence of a recurring request; no violations means it could be booked.",
+    ),
+    "SeriesProblem": {
+        "allOf": [
+            ref("Problem"),
+            obj({"occurrences": {"type": "array", "items": ref("Occurrence")}}),
+        ],
+        "description": "A recurring booking refused: nothing was booked.",
+    },
+}
+
+
+# --- Reports (the figures of reports.figures.report_to_json) ---------------------------------
+
+HOURS = {"type": "number", "minimum": 0}
+RATIO = {
+    "type": ["number", "null"],
+    "minimum": 0,
+    "description": "0.25 is 25%; null where nothing was available.",
+}
+REPORT_SCHOOL = obj(
+    {"id": nullable(ID), "code": TEXT, "name": TEXT},
+    description="A School; id null for people with no home School.",
+)
+USAGE = obj(
+    {
+        "available_hours": HOURS,
+        "booked_hours": HOURS,
+        "utilisation": RATIO,
+        "actual_hours": HOURS,
+        "actual_available_hours": HOURS,
+        "actual_utilisation": RATIO,
+        "bookings": COUNT,
+        "users": COUNT,
+        "bookings_due": COUNT,
+        "no_shows": COUNT,
+        "no_show_rate": RATIO,
+        "cancellation_base": COUNT,
+        "late_cancellations": COUNT,
+        "late_cancellation_rate": RATIO,
+        "unmet_hours": HOURS,
+        "unmet_requests": COUNT,
+        "cost_recovery_pence": COUNT,
+    },
+    description="The figures every row has; see definitions in the report for what each means.",
+)
+MONTH = obj(
+    {
+        "month": {"type": "string", "description": "YYYY-MM."},
+        "label": TEXT,
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "available_hours": HOURS,
+        "booked_hours": HOURS,
+        "utilisation": RATIO,
+    }
+)
+PERIOD_AND_SCOPE = {
+    "title": TEXT,
+    "period": obj({"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}}),
+    "scope": obj(
+        {
+            "school_ids": nullable({"type": "array", "items": ID}),
+            "label": TEXT,
+            "schools": nullable({"type": "array", "items": ref("School")}),
+        },
+        description="The Schools whose assets the report covers; null ids: every School.",
+    ),
+    **moment("generated_at", "When the figures were made"),
+    "definitions": {
+        "type": "array",
+        "items": obj({"term": TEXT, "meaning": TEXT}),
+        "description": "What each figure means: the report page's definitions.",
+    },
+}
+
+SCHEMAS.update(
+    {
+        "ReportSchool": REPORT_SCHOOL,
+        "Usage": USAGE,
+        "MonthUsage": MONTH,
+        "AssetUtilisation": {
+            "allOf": [
+                ref("Usage"),
+                obj(
+                    {
+                        "id": ID,
+                        "tag": TEXT,
+                        "name": TEXT,
+                        "school_id": ID,
+                        "school_code": TEXT,
+                        "category_id": nullable(ID),
+                        "category": TEXT,
+                        "hourly_rate_pence": COUNT,
+                        "in_service_from": {"type": "string", "format": "date"},
+                        "in_service_to": nullable({"type": "string", "format": "date"}),
+                        "service_days": COUNT,
+                        "tracks_actual_use": FLAG,
+                        "idle": FLAG,
+                        "saturated": FLAG,
+                        "by_borrower": {
+                            "type": "array",
+                            "items": {"allOf": [ref("ReportSchool"), obj({"hours": HOURS})]},
+                        },
+                        "unmet_by_reason": {
+                            "type": "array",
+                            "items": obj({"reason": TEXT, "label": TEXT, "hours": HOURS}),
+                        },
+                        "months": {"type": "array", "items": ref("MonthUsage")},
+                    }
+                ),
+            ],
+            "description": "One asset's figures (group_by=asset).",
+        },
+        "SchoolUtilisation": {
+            "allOf": [
+                ref("Usage"),
+                obj(
+                    {
+                        "id": ID,
+                        "code": TEXT,
+                        "name": TEXT,
+                        "assets": COUNT,
+                        "months": {"type": "array", "items": ref("MonthUsage")},
+                    }
+                ),
+            ],
+            "description": "One School's figures, summed over its assets (group_by=school).",
+        },
+        "CategoryUtilisation": {
+            "allOf": [ref("Usage"), obj({"id": nullable(ID), "name": TEXT, "assets": COUNT})],
+            "description": "One category's figures (group_by=category); id null for assets with no category.",
+        },
+        "UtilisationReport": obj(
+            {
+                **PERIOD_AND_SCOPE,
+                "settings": obj(
+                    {
+                        "idle_threshold": {"type": "number"},
+                        "saturated_threshold": {"type": "number"},
+                        "late_cancel_hours": COUNT,
+                    }
+                ),
+                "group_by": {"type": "string", "enum": ["asset", "school", "category"]},
+                "totals": {
+                    "allOf": [
+                        ref("Usage"),
+                        obj({"assets": COUNT, "months": {"type": "array", "items": ref("MonthUsage")}}),
+                    ]
+                },
+                "rows": {
+                    "type": "array",
+                    "items": {
+                        "anyOf": [
+                            ref("AssetUtilisation"),
+                            ref("SchoolUtilisation"),
+                            ref("CategoryUtilisation"),
+                        ]
+                    },
+                    "description": "One row per asset, School or category, as group_by asks.",
+                },
+            },
+            description="Utilisation of the assets in scope over a period of local dates, both included.",
+        ),
+        "SharingReport": obj(
+            {
+                **PERIOD_AND_SCOPE,
+                "owners": {"type": "array", "items": ref("ReportSchool")},
+                "borrowers": {"type": "array", "items": ref("ReportSchool")},
+                "cells": {
+                    "type": "array",
+                    "items": obj({"owner_id": ID, "borrower_id": nullable(ID), "hours": HOURS}),
+                    "description": "Booked hours of the owner's assets by people of the borrower School.",
+                },
+            },
+            description="The sharing matrix: booked hours of each owning School's assets by borrowing School.",
+        ),
+    }
+)
+
+
+def object_schema(params: Any, description: str = "") -> dict[str, Any]:
+    """A request body's schema from its ``Param`` list."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {p.name: {**p.schema(), "description": p.description} for p in params},
+    }
+    required = [p.name for p in params if p.required]
+    if required:
+        schema["required"] = required
+    if description:
+        schema["description"] = description
+    return schema

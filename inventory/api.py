@@ -1,0 +1,450 @@
+"""The register in the JSON API: Schools, categories, and assets (search, read, add, change).
+
+Thin, like the pages: read the request, call ``inventory.service`` / ``inventory.catalogue``,
+answer with JSON. The services check who may do what; their errors become problems in
+``api.problems``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from flask import url_for
+
+from accounts.models import User
+from accounts.permissions import require_school_manager
+from api import api_v1
+from api import examples as ex
+from api.auth import api_user
+from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
+from api.schemas import ref
+from api.spec import Example, documented
+from db import atomic, db
+from errors import InvalidInput
+from inventory import catalogue, service
+from inventory.models import Asset, AssetStatus, Category, Location, School
+
+# --- Representations --------------------------------------------------------------------------
+
+
+def school_json(school: School) -> dict[str, Any]:
+    return {"id": school.id, "code": school.code, "name": school.name}
+
+
+def category_json(category: Category) -> dict[str, Any]:
+    return {"id": category.id, "name": category.name, "description": category.description}
+
+
+def location_json(location: Location) -> dict[str, Any]:
+    return {"id": location.id, "site": location.site, "building": location.building, "room": location.room}
+
+
+def asset_json(asset: Asset, viewer: User) -> dict[str, Any]:
+    """An asset as the viewer may see it: the purchase fields only for its School's managers."""
+    manages = viewer.manages(asset.school_id)
+    result: dict[str, Any] = {
+        "id": asset.id,
+        "tag": asset.tag,
+        "name": asset.name,
+        "school": school_json(asset.school),
+        "category": category_json(asset.category) if asset.category else None,
+        "location": location_json(asset.location) if asset.location else None,
+        "manufacturer": asset.manufacturer,
+        "model": asset.model,
+        "serial_number": asset.serial_number,
+        "description": asset.description,
+        "status": asset.status.value,
+        "status_reason": asset.status_reason,
+        "contact": (
+            {"id": asset.contact.id, "name": asset.contact.name, "email": asset.contact.email}
+            if asset.contact
+            else None
+        ),
+        "hourly_rate_pence": asset.hourly_rate_pence,
+        "bookable": asset.bookable,
+        "shareable": asset.shareable,
+        "requires_approval": asset.requires_approval,
+        "training_required": asset.training_required,
+        "block_when_inspection_overdue": asset.block_when_inspection_overdue,
+        "min_notice_minutes": asset.min_notice_minutes,
+        "max_booking_minutes": asset.max_booking_minutes,
+        "turnaround_minutes": asset.turnaround_minutes,
+        "portable": asset.portable,
+        "checkin_required": asset.checkin_required,
+        "no_show_release_minutes": asset.no_show_release_minutes,
+        "weekly_hours": [
+            {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")}
+            for h in sorted(asset.bookable_hours, key=lambda h: (h.weekday, h.opens))
+        ],
+        "needs_approval": catalogue.needs_approval(viewer, asset),
+        "managed": manages,
+        "created_at": utc_text(asset.created_at),
+        "updated_at": utc_text(asset.updated_at),
+        "links": {
+            "self": url_for("api_v1.get_asset", asset_id=asset.id),
+            "availability": url_for("api_v1.asset_availability", asset_id=asset.id),
+            "page": url_for("inventory.asset", asset_id=asset.id),
+        },
+    }
+    if manages:
+        result["purchase_date"] = asset.purchase_date.isoformat() if asset.purchase_date else None
+        result["purchase_cost_pence"] = asset.purchase_cost_pence
+        result["funding_source"] = asset.funding_source
+    return result
+
+
+def _slice(items: list[Any], page: int, per_page: int) -> list[Any]:
+    return items[(page - 1) * per_page : page * per_page]
+
+
+# --- Schools and categories -------------------------------------------------------------------
+
+
+@api_v1.get("/schools")
+@documented(
+    operation_id="listSchools",
+    summary="List the Schools",
+    description="Every School, by name.",
+    tag="Register",
+    query=PAGING,
+    response=ref("SchoolPage"),
+    examples=(
+        Example(
+            "all",
+            "Every School",
+            200,
+            response={"items": [ex.CHEM, ex.PHYS], "total": 2, "page": 1, "per_page": 20},
+        ),
+    ),
+)
+def list_schools():
+    args = read_query(PAGING)
+    schools = service.list_schools(db.session)
+    items = [school_json(s) for s in _slice(schools, args["page"], args["per_page"])]
+    return page_of(items, len(schools), args["page"], args["per_page"])
+
+
+@api_v1.get("/categories")
+@documented(
+    operation_id="listCategories",
+    summary="List the categories",
+    description="Every equipment category, by name.",
+    tag="Register",
+    query=PAGING,
+    response=ref("CategoryPage"),
+    examples=(
+        Example(
+            "all",
+            "Every category",
+            200,
+            response={"items": [ex.MICROSCOPY, ex.SPECTROSCOPY], "total": 2, "page": 1, "per_page": 20},
+        ),
+    ),
+)
+def list_categories():
+    args = read_query(PAGING)
+    categories = service.list_categories(db.session)
+    items = [category_json(c) for c in _slice(categories, args["page"], args["per_page"])]
+    return page_of(items, len(categories), args["page"], args["per_page"])
+
+
+# --- Assets -----------------------------------------------------------------------------------
+
+ASSET_FILTERS = (
+    Param(
+        "q",
+        "string",
+        "Words that must all appear in the name, tag, manufacturer, model or description.",
+        example="microscope",
+    ),
+    Param("school", "integer", "Only this School's assets (its id).", minimum=1),
+    Param("category", "integer", "Only this category (its id).", minimum=1),
+    Param("location", "integer", "Only this location (its id).", minimum=1),
+    Param("status", "enum", "Only assets in this status.", choices=tuple(s.value for s in AssetStatus)),
+    Param(
+        "shareable", "boolean", "true: only assets the token's user may book (shared, or their own School's)."
+    ),
+    Param("free_from", "datetime", "With free_to: only assets available and free over the whole period."),
+    Param("free_to", "datetime", "With free_from: the end of the period."),
+    Param("sort", "enum", "Sort order.", choices=tuple(catalogue.SORTS), default="name"),
+    Param(
+        "include_unbookable",
+        "boolean",
+        "true: the whole register, retired and unbookable assets too (default: what can be booked).",
+        default=False,
+    ),
+)
+
+
+@api_v1.get("/assets")
+@documented(
+    operation_id="listAssets",
+    summary="Search the register",
+    description="Assets matching every filter given, across all Schools, as in the catalogue. Retired and "
+    "unbookable assets are left out unless include_unbookable=true.",
+    tag="Assets",
+    query=ASSET_FILTERS + PAGING,
+    response=ref("AssetPage"),
+    errors=(422,),
+    examples=(
+        Example(
+            "search",
+            "Search for microscopes",
+            200,
+            query={"q": "microscope"},
+            response={"items": [ex.MICROSCOPE], "total": 1, "page": 1, "per_page": 20},
+        ),
+        Example(
+            "too-many",
+            "Ask for more than 200 a page",
+            400,
+            query={"per_page": 500},
+            response=ex.problem(
+                "malformed-request",
+                "Malformed request",
+                400,
+                "The request is malformed; see errors for each parameter.",
+                "/api/v1/assets",
+                errors={"per_page": ["Give a whole number from 1 to 200."]},
+            ),
+        ),
+    ),
+)
+def list_assets():
+    args = read_query(ASSET_FILTERS + PAGING)
+    # The catalogue reads the same filters from a query string, with its rules (a free period
+    # needs both ends, in order); what it would drop with a message is refused here instead.
+    filters, problems = catalogue.parse_filters(
+        {name: _filter_text(args[name]) for name in FILTER_NAMES if name in args}
+        | {"per_page": str(args["per_page"]), "page": str(args["page"])},
+        include_unbookable=args["include_unbookable"],
+    )
+    if problems:
+        raise InvalidInput(" ".join(problems), field_errors={"free_from": problems})
+    user = api_user()
+    result = catalogue.search(db.session, user, filters)
+    return page_of([asset_json(a, user) for a in result.items], result.total, result.page, result.per_page)
+
+
+FILTER_NAMES = ("q", "school", "category", "location", "status", "shareable", "free_from", "free_to", "sort")
+
+
+def _filter_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()  # aware UTC: the catalogue keeps it as it is
+    return str(value)
+
+
+@api_v1.get("/assets/<asset_id>")
+@documented(
+    operation_id="getAsset",
+    summary="Read an asset",
+    description="One asset with its booking rules and bookable hours.",
+    tag="Assets",
+    path_params={"asset_id": "The asset's id."},
+    response=ref("Asset"),
+    examples=(
+        Example(
+            "microscope",
+            "The confocal microscope, as a manager of CHEM sees it",
+            200,
+            path={"asset_id": 1},
+            response=ex.MICROSCOPE,
+        ),
+        Example(
+            "unknown",
+            "An asset that does not exist",
+            404,
+            path={"asset_id": 999},
+            response=ex.problem(
+                "not-found", "Not found", 404, "There is no such asset.", "/api/v1/assets/999"
+            ),
+        ),
+    ),
+)
+def get_asset(asset_id: int):
+    return asset_json(service.get_asset(db.session, asset_id), api_user())
+
+
+ASSET_FIELDS = (
+    Param(
+        "tag",
+        "string",
+        "The asset tag, unique: letters, digits, dots, hyphens, slashes, underscores (up to 50).",
+    ),
+    Param("name", "string", "Its name (up to 200 characters)."),
+    Param("category_id", "integer", "A category's id.", nullable=True, minimum=1),
+    Param("location_id", "integer", "One of the School's locations.", nullable=True, minimum=1),
+    Param("manufacturer", "string", "Up to 200 characters."),
+    Param("model", "string", "Up to 200 characters."),
+    Param("serial_number", "string", "Up to 200 characters."),
+    Param("description", "string", "What it is and does."),
+    Param("purchase_date", "date", "When it was bought.", nullable=True),
+    Param("purchase_cost_pence", "integer", "What it cost, in pence; not negative.", nullable=True),
+    Param("funding_source", "string", "Who paid for it (up to 200 characters)."),
+    Param(
+        "contact_id", "integer", "An active person who answers questions about it.", nullable=True, minimum=1
+    ),
+    Param("hourly_rate_pence", "integer", "Charge per hour in pence; not negative."),
+    Param("bookable", "boolean", "Can it be booked in Kitshare at all?"),
+    Param("shareable", "boolean", "May other Schools' people book it?"),
+    Param("requires_approval", "boolean", "Do all bookings wait for a manager's approval?"),
+    Param("training_required", "boolean", "Only people with a current training authorisation may book it."),
+    Param("block_when_inspection_overdue", "boolean", "Refuse bookings while an inspection is overdue."),
+    Param("min_notice_minutes", "integer", "How far ahead it must be booked; not negative."),
+    Param(
+        "max_booking_minutes",
+        "integer",
+        "The longest booking (more than 0), or null for no limit.",
+        nullable=True,
+    ),
+    Param("turnaround_minutes", "integer", "Time it stays blocked after each booking; not negative."),
+    Param("portable", "boolean", "Lent out: its staff hand it over and take it back."),
+    Param("checkin_required", "boolean", "Bench kit whose holder checks in at the start."),
+    Param(
+        "no_show_release_minutes",
+        "integer",
+        "Release a booking not checked in this many minutes after its start, or null: never.",
+        nullable=True,
+        minimum=1,  # the service does not check it yet; the database refuses 0 and less
+    ),
+    Param(
+        "weekly_hours",
+        "weekly_hours",
+        "Its bookable hours in local time (default Monday to Friday, 09:00-17:00; an empty list: never).",
+    ),
+)
+_CREATE_FIELDS = (
+    Param("school_id", "integer", "The School that owns it (you must manage it).", required=True, minimum=1),
+) + tuple(dataclasses.replace(p, required=p.name in ("tag", "name")) for p in ASSET_FIELDS)
+_PATCH_FIELDS = ASSET_FIELDS + (
+    Param("status", "enum", "Put it in or out of service.", choices=tuple(s.value for s in AssetStatus)),
+    Param("status_reason", "string", "Why: required for any status but available."),
+)
+
+
+def _asset_input(values: dict[str, Any], base: service.AssetInput | None = None) -> service.AssetInput:
+    given = {f.name: values[f.name] for f in dataclasses.fields(service.AssetInput) if f.name in values}
+    if base is None:
+        return service.AssetInput(**given)
+    return dataclasses.replace(base, **given)
+
+
+@api_v1.post("/assets")
+@documented(
+    operation_id="createAsset",
+    summary="Add an asset",
+    description="A manager of the School adds an asset to its register (admins: any School). It starts available.",
+    tag="Assets",
+    body=_CREATE_FIELDS,
+    body_name="AssetCreate",
+    status=201,
+    response=ref("Asset"),
+    response_description="The asset was added.",
+    response_headers={"Location": "The new asset's address."},
+    errors=(403, 422),
+    examples=(
+        Example("centrifuge", "Add a centrifuge to CHEM", 201, body=ex.NEW_ASSET_BODY, response=ex.NEW_ASSET),
+        Example(
+            "tag-taken",
+            "A tag another asset has",
+            422,
+            body={"school_id": 1, "tag": "CHEM-0001", "name": "Second microscope"},
+            response=ex.problem(
+                "invalid-input",
+                "Invalid input",
+                422,
+                "tag: The tag CHEM-0001 is already used by Confocal microscope (CHEM).",
+                "/api/v1/assets",
+                errors={"tag": ["The tag CHEM-0001 is already used by Confocal microscope (CHEM)."]},
+            ),
+        ),
+        Example(
+            "other-school",
+            "An asset for a School you do not manage",
+            403,
+            body={"school_id": 2, "tag": "PHYS-0100", "name": "Oscilloscope"},
+            response=ex.problem(
+                "forbidden",
+                "Not allowed",
+                403,
+                "Only a manager of the School that owns this can do that.",
+                "/api/v1/assets",
+            ),
+        ),
+    ),
+)
+def create_asset():
+    values = read_body(_CREATE_FIELDS)
+    user = api_user()
+    with atomic(db.session, user):
+        school = db.session.get(School, values["school_id"])
+        if school is None:
+            require_school_manager(user, None)  # only admins learn that the School does not exist
+            raise InvalidInput(field_errors={"school_id": ["There is no such School."]})
+        asset = service.create_asset(db.session, user, school, _asset_input(values))
+    asset = service.get_asset(db.session, asset.id)
+    return asset_json(asset, user), 201, {"Location": url_for("api_v1.get_asset", asset_id=asset.id)}
+
+
+@api_v1.patch("/assets/<asset_id>")
+@documented(
+    operation_id="updateAsset",
+    summary="Change an asset",
+    description="A manager of the asset's School changes the fields given (the others stay as they are), and "
+    "may put it in or out of service with status and status_reason.",
+    tag="Assets",
+    path_params={"asset_id": "The asset's id."},
+    body=_PATCH_FIELDS,
+    body_name="AssetPatch",
+    response=ref("Asset"),
+    errors=(403, 422),
+    examples=(
+        Example(
+            "maintenance",
+            "Take the microscope out for maintenance",
+            200,
+            path={"asset_id": 1},
+            body={"status": "maintenance", "status_reason": "Laser realignment by the manufacturer."},
+            response=ex.MICROSCOPE_IN_MAINTENANCE,
+        ),
+        Example(
+            "no-reason",
+            "Retire it without saying why",
+            422,
+            path={"asset_id": 1},
+            body={"status": "retired"},
+            response=ex.problem(
+                "invalid-input",
+                "Invalid input",
+                422,
+                "status_reason: Say why the asset is retired.",
+                "/api/v1/assets/1",
+                errors={"status_reason": ["Say why the asset is retired."]},
+            ),
+        ),
+    ),
+)
+def update_asset(asset_id: int):
+    values = read_body(_PATCH_FIELDS)
+    user = api_user()
+    with atomic(db.session, user):
+        asset = service.get_asset(db.session, asset_id)
+        require_school_manager(user, asset.school_id)
+        if any(f.name in values for f in dataclasses.fields(service.AssetInput)):
+            service.update_asset(
+                db.session, user, asset, _asset_input(values, service.AssetInput.from_asset(asset))
+            )
+        if "status" in values or "status_reason" in values:
+            status = AssetStatus(values.get("status", asset.status.value))
+            try:
+                service.change_asset_status(db.session, user, asset, status, values.get("status_reason", ""))
+            except InvalidInput as error:  # the service names the page's field; this is status_reason
+                raise InvalidInput(
+                    error.message, {"status_reason": error.field_errors.get("reason", [])}
+                ) from None
+    return asset_json(service.get_asset(db.session, asset_id), user)
