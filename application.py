@@ -31,7 +31,9 @@ def _import_models() -> None:
     import audit  # noqa: F401
     import bookings.models  # noqa: F401
     import inventory.models  # noqa: F401
+    import notifications.hooks  # noqa: F401  (booking notifications: a session hook)
     import notifications.models  # noqa: F401
+    import planning.models  # noqa: F401
     import reports.models  # noqa: F401
 
 
@@ -75,6 +77,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from timeutil import set_local_zone
 
     set_local_zone(app.config["KITSHARE_TIMEZONE"])
+    from notifications.events import configure_base_url
+
+    configure_base_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
     configure_password_hashing(
         HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
     )
@@ -193,9 +198,20 @@ def _register_blueprints(app: Flask) -> None:
     from bookings.views import bp as bookings_bp
     from dashboard.views import bp as dashboard_bp
     from inventory.views import bp as inventory_bp
+    from notifications.views import bp as notifications_bp
+    from planning.views import bp as planning_bp
+    from reports.views import bp as reports_bp
 
-    for blueprint in (accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp):
+    for blueprint in (
+        accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp, notifications_bp, reports_bp, planning_bp
+    ):
         app.register_blueprint(blueprint)
+
+    from api import api_v1, init_api
+
+    csrf.exempt(api_v1)  # token-authenticated, never cookies: there is no session to forge requests in
+    app.register_blueprint(api_v1)
+    init_api(app)
 
 
 def _register_health_check(app: Flask) -> None:
@@ -233,9 +249,13 @@ def _register_error_handlers(app: Flask) -> None:
         )
         return page(403, "Not allowed", message)
 
+    from api.problems import error_problem, is_api_request
+
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def not_found(error: Exception):
+        if is_api_request():  # an unknown /api/ address: answer as the API does, never with a page
+            return error_problem(error)
         message = error.message if isinstance(error, DomainError) else (
             "There is no page at this address. Check the address, or start again from the home page."
         )
@@ -243,6 +263,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(error: Exception):
+        if is_api_request():
+            return error_problem(error)
         return page(405, "Not possible here", "That action is not possible at this address.")
 
     @app.errorhandler(413)
@@ -291,13 +313,16 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
-# (label, endpoint, who sees it). An entry appears once its blueprint is registered.
+# (label, endpoint, who sees it: a role, several, or None for everyone). An entry appears once its
+# blueprint is registered.
 NAV = [
     ("Find equipment", "inventory.catalogue_page", None),
     ("My bookings", "bookings.mine", None),
     ("Approvals", "bookings.approvals", "manager"),
+    ("Loans", "bookings.loan_list", "manager"),
     ("Register", "inventory.register", "manager"),
-    ("Reports", "reports.utilisation", "finance"),
+    ("Reports", "reports.utilisation", ("finance", "manager")),
+    ("Capital planning", "planning.index", ("finance", "manager")),
     ("Schools", "inventory.schools", None),
     ("People", "admin.users", "admin"),
 ]
@@ -312,7 +337,8 @@ def _nav_items(app: Flask) -> list[dict[str, Any]]:
     for label, endpoint, role in NAV:
         if endpoint not in app.view_functions:
             continue
-        visible = role is None or current_user.is_admin or current_user.has_role(Role(role))
+        wanted = (role,) if isinstance(role, str) else (role or ())
+        visible = role is None or current_user.is_admin or any(current_user.has_role(Role(r)) for r in wanted)
         items.append(
             {"label": label, "url": url_for(endpoint), "endpoint": endpoint, "visible": visible}
         )

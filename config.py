@@ -6,6 +6,7 @@ process environment once, when the application is created, so tests can pass the
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 from dataclasses import dataclass, field, fields
@@ -41,6 +42,38 @@ def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         raise ConfigError(f"KITSHARE_SSO_TRUSTED_PROXIES: {exc}") from exc
 
 
+def _check_planning(config: "Config") -> None:
+    """Refuse capital-planning settings the planning rules cannot use (planning/lifecycle.py)."""
+    from decimal import Decimal, InvalidOperation
+
+    start = config.KITSHARE_FINANCIAL_YEAR_START.strip()
+    try:
+        month, day = (int(part) for part in start.split("-"))
+        datetime.date(2001, month, day)  # 2001: not a leap year, so 02-29 is refused
+    except ValueError:
+        raise ConfigError(
+            f"KITSHARE_FINANCIAL_YEAR_START must be a month and day as MM-DD, such as 08-01 (not 02-29), not {start!r}."
+        ) from None
+    try:
+        rate = Decimal(str(config.KITSHARE_INFLATION_RATE).strip())
+    except InvalidOperation:
+        rate = Decimal("NaN")
+    if not rate.is_finite() or not Decimal(0) <= rate < Decimal(1):
+        raise ConfigError(
+            "KITSHARE_INFLATION_RATE is a yearly fraction written as a decimal, such as 0.03 for 3 %: at least 0, under 1."
+        )
+    if not 1 <= config.KITSHARE_DEFAULT_USEFUL_LIFE_YEARS <= 100:
+        raise ConfigError("KITSHARE_DEFAULT_USEFUL_LIFE_YEARS must be a whole number of years from 1 to 100.")
+    if not 0 <= config.KITSHARE_PLANNING_NEAR_END_MONTHS <= 120:
+        raise ConfigError("KITSHARE_PLANNING_NEAR_END_MONTHS must be a whole number of months from 0 to 120.")
+    if not 0 <= config.KITSHARE_PLANNING_WELL_USED <= 1:
+        raise ConfigError("KITSHARE_PLANNING_WELL_USED is a fraction of the available hours (0.50 is 50 %).")
+    if config.KITSHARE_PLANNING_INVEST_SCHOOLS < 1:
+        raise ConfigError("KITSHARE_PLANNING_INVEST_SCHOOLS must be 1 or more Schools.")
+    if config.KITSHARE_PLANNING_FAILED_INSPECTIONS < 1:
+        raise ConfigError("KITSHARE_PLANNING_FAILED_INSPECTIONS must be 1 or more failed inspections.")
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -64,6 +97,10 @@ class Config:
     MAIL_USE_SSL: bool = False
     MAIL_FROM: str = "Kitshare <kitshare@localhost>"
     MAIL_OUTBOX_DIR: str = ""
+    # How many hours before a confirmed booking starts its reminder is sent.
+    KITSHARE_REMINDER_HOURS: int = 24
+    # How long a freed slot is held for the person at the head of its waitlist, in minutes.
+    KITSHARE_WAITLIST_OFFER_MINUTES: int = 120
     # Argon2id cost; tests lower it so hashing does not dominate the suite.
     PASSWORD_HASH_TIME_COST: int = 3
     PASSWORD_HASH_MEMORY_KIB: int = 65536
@@ -82,6 +119,30 @@ class Config:
     KITSHARE_UNIQUIP_LOCATION_URL: str = ""
     KITSHARE_DATA_CONTACT: str = ""
     KITSHARE_ORGANISATION_URI: str = ""
+    # The JSON API's rate limit per personal token ("120/minute", "5000/hour"; empty: no limit), and
+    # where the counters live: memory:// counts per process; use redis://host:6379 with several workers.
+    KITSHARE_API_RATE_LIMIT: str = "120/minute"
+    KITSHARE_RATELIMIT_STORAGE_URI: str = "memory://"
+    # Utilisation reports: under the idle threshold an asset is a candidate for sharing or
+    # disposal, over the saturated one (or with unmet demand) for investment (fractions: 0.10 is
+    # 10 %). A cancellation is late when made less than this many working hours (Monday to
+    # Friday) before the booking starts: 24 is one working day.
+    KITSHARE_IDLE_THRESHOLD: float = 0.10
+    KITSHARE_SATURATED_THRESHOLD: float = 0.80
+    KITSHARE_LATE_CANCEL_HOURS: int = 24
+    # Capital planning (planning/): the financial year starts on this day (MM-DD; UK: 1 August);
+    # replacement costs rise by this fraction a year, compounding (a decimal string: "0.03" is
+    # 3 %); assets whose category gives no useful life are expected to last this many years.
+    # Recommendations: "near end of life" is within this many months; "well used" is utilisation
+    # of at least this fraction; "invest" needs unmet demand from at least this many Schools;
+    # "failing inspections" is a latest inspection that failed, or this many failures in a year.
+    KITSHARE_FINANCIAL_YEAR_START: str = "08-01"
+    KITSHARE_INFLATION_RATE: str = "0.03"
+    KITSHARE_DEFAULT_USEFUL_LIFE_YEARS: int = 10
+    KITSHARE_PLANNING_NEAR_END_MONTHS: int = 12
+    KITSHARE_PLANNING_WELL_USED: float = 0.50
+    KITSHARE_PLANNING_INVEST_SCHOOLS: int = 2
+    KITSHARE_PLANNING_FAILED_INSPECTIONS: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -96,6 +157,8 @@ class Config:
                 values[f.name] = int(raw)
             elif f.type in ("bool", bool):
                 values[f.name] = _bool(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
             else:
                 values[f.name] = raw
         return cls(**values)
@@ -123,6 +186,20 @@ class Config:
                 "KITSHARE_SSO_HEADER is set but KITSHARE_SSO_TRUSTED_PROXIES is empty: anyone could "
                 "send the header. Name the addresses of the single sign-on proxy."
             )
+        if self.KITSHARE_REMINDER_HOURS < 1:
+            raise ConfigError("KITSHARE_REMINDER_HOURS must be a whole number of hours, at least 1.")
+        if self.KITSHARE_WAITLIST_OFFER_MINUTES < 1:
+            raise ConfigError("KITSHARE_WAITLIST_OFFER_MINUTES must be a whole number of minutes, at least 1.")
+
+        if not 0 <= self.KITSHARE_IDLE_THRESHOLD <= self.KITSHARE_SATURATED_THRESHOLD <= 1:
+            raise ConfigError(
+                "KITSHARE_IDLE_THRESHOLD and KITSHARE_SATURATED_THRESHOLD are fractions (0.10 is 10 %), "
+                "the idle one no higher than the saturated one."
+            )
+        if self.KITSHARE_LATE_CANCEL_HOURS < 0:
+            raise ConfigError("KITSHARE_LATE_CANCEL_HOURS must be 0 or more working hours.")
+        _check_planning(self)
+
         database_url = self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'kitshare.db'}"
         mail_outbox = self.MAIL_OUTBOX_DIR or (
             "" if production else str(INSTANCE_DIR / "mail")
@@ -144,6 +221,8 @@ class Config:
             "MAIL_USE_SSL": self.MAIL_USE_SSL,
             "MAIL_FROM": self.MAIL_FROM,
             "MAIL_OUTBOX_DIR": mail_outbox,
+            "KITSHARE_REMINDER_HOURS": self.KITSHARE_REMINDER_HOURS,
+            "KITSHARE_WAITLIST_OFFER_MINUTES": self.KITSHARE_WAITLIST_OFFER_MINUTES,
             "PASSWORD_HASH_TIME_COST": self.PASSWORD_HASH_TIME_COST,
             "PASSWORD_HASH_MEMORY_KIB": self.PASSWORD_HASH_MEMORY_KIB,
             # Cookies: HttpOnly and SameSite always; Secure wherever the site is served over HTTPS,
@@ -168,6 +247,18 @@ class Config:
             "KITSHARE_UNIQUIP_LOCATION_URL": self.KITSHARE_UNIQUIP_LOCATION_URL,
             "KITSHARE_DATA_CONTACT": self.KITSHARE_DATA_CONTACT,
             "KITSHARE_ORGANISATION_URI": self.KITSHARE_ORGANISATION_URI,
+            "KITSHARE_API_RATE_LIMIT": self.KITSHARE_API_RATE_LIMIT,
+            "KITSHARE_RATELIMIT_STORAGE_URI": self.KITSHARE_RATELIMIT_STORAGE_URI,
+            "KITSHARE_IDLE_THRESHOLD": self.KITSHARE_IDLE_THRESHOLD,
+            "KITSHARE_SATURATED_THRESHOLD": self.KITSHARE_SATURATED_THRESHOLD,
+            "KITSHARE_LATE_CANCEL_HOURS": self.KITSHARE_LATE_CANCEL_HOURS,
+            "KITSHARE_FINANCIAL_YEAR_START": self.KITSHARE_FINANCIAL_YEAR_START,
+            "KITSHARE_INFLATION_RATE": self.KITSHARE_INFLATION_RATE,
+            "KITSHARE_DEFAULT_USEFUL_LIFE_YEARS": self.KITSHARE_DEFAULT_USEFUL_LIFE_YEARS,
+            "KITSHARE_PLANNING_NEAR_END_MONTHS": self.KITSHARE_PLANNING_NEAR_END_MONTHS,
+            "KITSHARE_PLANNING_WELL_USED": self.KITSHARE_PLANNING_WELL_USED,
+            "KITSHARE_PLANNING_INVEST_SCHOOLS": self.KITSHARE_PLANNING_INVEST_SCHOOLS,
+            "KITSHARE_PLANNING_FAILED_INSPECTIONS": self.KITSHARE_PLANNING_FAILED_INSPECTIONS,
         }
         settings.update(self.extra)
         return settings

@@ -30,12 +30,45 @@ class JobSpec:
 
 
 def complete_finished_bookings() -> None:
+    from bookings.loans import complete_checked_in
     from bookings.service import complete_finished
 
+    now = utcnow()
     with atomic(db.session):
-        count = complete_finished(db.session, utcnow())
+        count = complete_finished(db.session, now) + complete_checked_in(db.session, now)
     if count:
         log.info("completed %d finished bookings", count)
+
+
+def _session_job(function: Callable[[Any, Any], Any], what: str) -> Callable[[], None]:
+    """A job that runs ``function(session, now)`` in one unit of work and logs what it did."""
+
+    def job() -> None:
+        with atomic(db.session):
+            result = function(db.session, utcnow())
+        if result:
+            log.info("%s: %s", what, result)
+
+    job.__name__ = function.__name__
+    return job
+
+
+def release_no_shows() -> None:
+    from bookings.loans import release_no_shows as release
+
+    _session_job(release, "released no-shows")()
+
+
+def expire_waitlist_offers() -> None:
+    from bookings.waitlist import expire_offers
+
+    _session_job(expire_offers, "expired waitlist offers")()
+
+
+def notify_overdue_loans() -> None:
+    from bookings.loans import notify_overdue_loans as notify
+
+    _session_job(notify, "overdue loans notified")()
 
 
 def send_outbox() -> None:
@@ -56,12 +89,38 @@ def queue_inspection_reminders() -> None:
         log.info("queued %d inspection reminders", count)
 
 
+def deliver_reports() -> None:
+    from flask import current_app
+
+    from reports.delivery import deliver_due
+
+    deliver_due(db.session, utcnow(), current_app.config)
+
+
+def send_booking_reminders() -> None:
+    from flask import current_app
+
+    from notifications.events import send_booking_reminders as send
+
+    with atomic(db.session):
+        count = send(db.session, utcnow(), current_app.config["KITSHARE_REMINDER_HOURS"], current_app.config["KITSHARE_BASE_URL"])
+    if count:
+        log.info("sent %d booking reminders", count)
+
+
 JOBS = [
     JobSpec("complete-finished-bookings", complete_finished_bookings, "interval", {"minutes": 5}, 300),
     # Mail leaves the outbox within a minute; failures are retried with backoff by the outbox.
     JobSpec("send-outbox", send_outbox, "interval", {"minutes": 1}, 60),
     # Reminders once a day, early, before managers start work; a missed day runs once on restart.
+    JobSpec("booking-reminders", send_booking_reminders, "interval", {"minutes": 5}, 300),
+    JobSpec("release-no-shows", release_no_shows, "interval", {"minutes": 1}, 60),
+    JobSpec("expire-waitlist-offers", expire_waitlist_offers, "interval", {"minutes": 1}, 60),
+    JobSpec("notify-overdue-loans", notify_overdue_loans, "interval", {"minutes": 15}, 900),
     JobSpec("inspection-reminders", queue_inspection_reminders, "cron", {"hour": 7, "minute": 0}, 12 * 3600),
+    # Subscribed reports: each finished week, month or quarter, exactly once (see reports.delivery);
+    # hourly, so a failed delivery is retried within the hour and a new period goes out early.
+    JobSpec("deliver-reports", deliver_reports, "cron", {"minute": 20}, 3600),
 ]
 
 

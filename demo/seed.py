@@ -15,6 +15,10 @@
   with some expired and a couple revoked;
 * unmet demand, the reports' evidence for investment: every rejected booking, and requests the
   rules refused, mostly of the busiest kit.
+* for capital planning: each category's useful life; assets aged across their lives (a few
+  past the end), some with a useful life of their own or a recent quote for a replacement; and
+  what past service visits cost. These come from random streams of their own (one per asset),
+  so they change none of the other choices.
 
 Every choice comes from one ``random.Random`` with a fixed seed, and every time is reckoned from
 ``now``, so two databases seeded with the same ``now`` hold the same data (passwords excepted).
@@ -468,6 +472,44 @@ SCHOOL_KIT: dict[str, tuple[tuple[str, int], ...]] = {
         ("ActiveTwo", 1), ("MP160", 2), ("EOS R5", 2), ("FX6", 1),
     ),
 }
+
+# --- Capital planning -----------------------------------------------------------------------------
+
+#: How many years equipment of each category is expected to last (planning/lifecycle.py).
+USEFUL_LIVES = {
+    "Microscopes": 10,
+    "Centrifuges": 8,
+    "3D printers": 5,
+    "Oscilloscopes": 8,
+    "Signal generators and analysers": 8,
+    "Cameras and imaging": 5,
+    "PCR and qPCR": 7,
+    "Laser cutters": 8,
+    "Spectrometers": 12,
+    "Balances": 10,
+    "Freezers and incubators": 10,
+    "Chromatography": 10,
+    "Eye tracking and EEG": 6,
+    "Workshop tools": 15,
+    "Lifting equipment": 20,
+    "Sequencers": 7,
+    "Plate readers and cytometers": 8,
+}
+#: Capital planning draws from random streams of its own, one per asset, so that adding it
+#: changed none of the other choices (the same bookings, training and inspections as before).
+PLANNING_SEED = f"{RANDOM_SEED}:planning"
+#: An asset's age, as a share of its useful life (a few past the end: the backlog), and at least
+#: this many years (kit bought within the last two years is rarely on a capital plan).
+AGE_SHARE_OF_LIFE = (0.3, 1.15)
+MIN_AGE_YEARS = 2
+LIFE_OVERRIDE_SHARE = 0.1  # of assets: a life of their own, shorter or longer than the category's
+LIFE_OVERRIDE_YEARS = (-3, -2, 2, 3)
+MIN_LIFE_YEARS = 3
+REPLACEMENT_QUOTE_SHARE = 0.35  # of assets: a recent quote for a replacement, in today's prices
+REPLACEMENT_QUOTE_FACTOR = (1.05, 1.45)  # times the purchase price
+#: A past service visit or repair cost this share of the purchase price (at least £80).
+MAINTENANCE_COST_SHARE = (0.004, 0.03)
+MIN_MAINTENANCE_COST_PENCE = 8_000
 
 # --- Asset rules ----------------------------------------------------------------------------------
 
@@ -924,7 +966,7 @@ class SeedResult:
             "Demo data created." if self.created else "The demo data was already there: nothing was added.",
             *("  ".join(counts[i : i + COUNTS_PER_LINE]) for i in range(0, len(counts), COUNTS_PER_LINE)),
             "",
-            "Demo sign-ins" + (" (passwords are shown only now):" if self._shows_passwords else ":"),
+            "Demo sign-ins" + (" (the database keeps only password hashes: note these now):" if self._shows_passwords else ":"),
         ]
         header = ("Role", "Email", "Password")
         widths = [max(len(row[i]) for row in (header, *self.sign_ins)) for i in range(3)]
@@ -1023,8 +1065,10 @@ def _ensure_categories(run: _Run) -> dict[str, Category]:
     for name, description in CATEGORIES.items():
         category = run.session.scalar(select(Category).where(Category.name == name))
         if category is None:
-            category = Category(name=name, description=description)
+            category = Category(name=name, description=description, default_useful_life_years=USEFUL_LIVES.get(name))
             run.add(category)
+        elif category.default_useful_life_years is None:  # seeded before capital planning
+            category.default_useful_life_years = USEFUL_LIVES.get(name)
         categories[name] = category
     return categories
 
@@ -1097,6 +1141,7 @@ def _ensure_assets(
                 )
                 asset.tag = f"{spec.code}-{next(numbers):04d}"
                 asset.name = f"{kit.manufacturer} {kit.model} {kit.kind}" + (f" #{unit}" if units > 1 else "")
+                _draw_lifecycle(asset, kit, today)
                 asset.created_at = asset.updated_at = asset.status_changed_at = run.launched_at
                 drawn.append((kit, asset))
     assets = [asset for _, asset in drawn]
@@ -1155,6 +1200,37 @@ def _draw_asset(
         turnaround_minutes=rng.choice(TURNAROUND_CHOICES),
         bookable_hours=[BookableHours(weekday=d, opens=opens, closes=closes) for d, opens, closes in hours],
     )
+
+
+def _planning_rng(tag: str, topic: str) -> random.Random:
+    """The random stream of one asset's capital-planning figures (a string seed is stable)."""
+    return random.Random(f"{PLANNING_SEED}:{tag}:{topic}")
+
+
+def _draw_lifecycle(asset: Asset, kit: Kit, today: dt.date) -> None:
+    """An age spread over its useful life (so the forecast has assets reaching the end of their
+    life in every coming year, and a small backlog past it); for some assets a useful life of
+    their own and a recent quote for a replacement."""
+    rng = _planning_rng(asset.tag, "lifecycle")
+    life = USEFUL_LIVES[kit.category]
+    if rng.random() < LIFE_OVERRIDE_SHARE:
+        life = max(life + rng.choice(LIFE_OVERRIDE_YEARS), MIN_LIFE_YEARS)
+        asset.useful_life_years = life
+    age_years = rng.uniform(max(MIN_AGE_YEARS, life * AGE_SHARE_OF_LIFE[0]), life * AGE_SHARE_OF_LIFE[1])
+    asset.purchase_date = today - dt.timedelta(days=round(age_years * 365.25))
+    if rng.random() < REPLACEMENT_QUOTE_SHARE:
+        quote_pounds = round(asset.purchase_cost_pence / 100 * rng.uniform(*REPLACEMENT_QUOTE_FACTOR), -1)
+        asset.replacement_cost_pence = int(quote_pounds) * 100
+
+
+def _draw_maintenance_costs(asset: Asset, windows: Sequence[MaintenanceWindow], now: dt.datetime) -> None:
+    """What finished service visits and repairs cost; work still under way has no bill yet."""
+    rng = _planning_rng(asset.tag, "maintenance")
+    for window in windows:
+        if window.end_at <= now:
+            share = rng.uniform(*MAINTENANCE_COST_SHARE)
+            pounds = round((asset.purchase_cost_pence or 0) / 100 * share, -1)
+            window.cost_pence = max(int(pounds) * 100, MIN_MAINTENANCE_COST_PENCE)
 
 
 def _clamp(value: float, low: int, high: int) -> int:
@@ -1320,6 +1396,7 @@ def _ensure_activity(
         if _needs_training(asset):
             trained_of[asset.tag] = _draw_trained_people(run.rng, asset, people, category_grants)
         windows_of[asset.tag] = _draw_maintenance(run.rng, asset, people, run.now)
+        _draw_maintenance_costs(asset, windows_of[asset.tag], run.now)
         trained = trained_of.get(asset.tag)
         bookings_of[asset.tag] = _draw_bookings(
             run.rng, asset, windows_of[asset.tag], PURPOSES[kit.category], people, trained, run.now

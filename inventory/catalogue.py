@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User

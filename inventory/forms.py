@@ -84,8 +84,21 @@ class AssetForm(FlaskForm):
     min_notice_minutes = IntegerField("Minimum notice (minutes)", default=0, validators=[InputRequired("Enter 0 for no notice."), NumberRange(min=0, message="Use 0 or more minutes.")])
     max_booking_minutes = IntegerField("Longest booking (minutes)", validators=[Optional(), NumberRange(min=1, message="Use at least 1 minute, or leave empty for no limit.")])
     turnaround_minutes = IntegerField("Turnaround after each booking (minutes)", default=0, validators=[InputRequired("Enter 0 for no turnaround."), NumberRange(min=0, message="Use 0 or more minutes.")])
+    # Loans and check-in (bookings/loans.py).
+    portable = BooleanField("Portable: it is lent out, with a recorded hand-over and return")
+    checkin_required = BooleanField("People check in at the start of a booking (bench kit)")
+    no_show_release_minutes = IntegerField("Release a booking not checked in after (minutes)", validators=[Optional(), NumberRange(min=1, message="Use at least 1 minute, or leave empty never to release.")])
+    # Capital planning (planning/lifecycle.py).
+    useful_life_years = IntegerField("Useful life (years)", validators=[Optional(), NumberRange(min=1, max=100, message="Enter 1 to 100 years, or leave it empty for the category's.")])
+    replacement_cost = StringField("Replacement cost (£)", validators=[Length(max=20), Pounds()])
     hours = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
     submit = SubmitField("Save asset")
+
+    def validate_no_show_release_minutes(self, field: IntegerField) -> None:
+        if field.data is not None and not self.checkin_required.data:
+            raise ValidationError("Releasing no-shows needs check-in: tick “People check in at the start of a booking”.")
+        if field.data is not None and self.portable.data:
+            raise ValidationError("Portable kit is handed over, not checked in: leave this empty.")
 
 
 class StatusForm(FlaskForm):

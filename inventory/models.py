@@ -59,6 +59,12 @@ class Category(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Expected useful life of equipment of this kind, for capital planning (assets may override).
+    default_useful_life_years: Mapped[int | None]
+
+    __table_args__ = (
+        CheckConstraint("default_useful_life_years IS NULL OR default_useful_life_years > 0", name="life_positive"),
+    )
 
 
 class AssetStatus(enum.StrEnum):
@@ -77,6 +83,8 @@ class Asset(Audited, Base):
 
     __tablename__ = "assets"
     __audit_type__ = "asset"
+    # The calendar-feed secret must not be copied into the change history people read.
+    __audit_exclude__ = Audited.__audit_exclude__ | {"calendar_token"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"), index=True)
@@ -97,6 +105,10 @@ class Asset(Audited, Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     hourly_rate_pence: Mapped[int] = mapped_column(default=0)
+    # Capital planning: overrides of the category's useful life and of the purchase cost as the
+    # replacement estimate (both optional).
+    useful_life_years: Mapped[int | None]
+    replacement_cost_pence: Mapped[int | None]
     # Booking rules (enforced by the bookings service).
     bookable: Mapped[bool] = mapped_column(default=True)
     shareable: Mapped[bool] = mapped_column(default=True)
@@ -141,6 +153,8 @@ class Asset(Audited, Base):
         CheckConstraint("max_booking_minutes IS NULL OR max_booking_minutes > 0", name="max_length_positive"),
         CheckConstraint("turnaround_minutes >= 0", name="turnaround_not_negative"),
         CheckConstraint("no_show_release_minutes IS NULL OR no_show_release_minutes > 0", name="release_positive"),
+        CheckConstraint("useful_life_years IS NULL OR useful_life_years > 0", name="life_positive"),
+        CheckConstraint("replacement_cost_pence IS NULL OR replacement_cost_pence >= 0", name="replacement_not_negative"),
     )
 
     def __repr__(self) -> str:
@@ -189,12 +203,17 @@ class MaintenanceWindow(Audited, Base):
     start_at: Mapped[dt.datetime]
     end_at: Mapped[dt.datetime]
     reason: Mapped[str] = mapped_column(Text, default="")
+    # What the maintenance or repair cost, once known: capital planning counts it.
+    cost_pence: Mapped[int | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship()
 
-    __table_args__ = (CheckConstraint("start_at < end_at", name="starts_before_end"),)
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="starts_before_end"),
+        CheckConstraint("cost_pence IS NULL OR cost_pence >= 0", name="cost_not_negative"),
+    )
 
     def audit_target(self) -> tuple[str, int]:
         return "asset", self.asset_id

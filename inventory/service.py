@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, fields
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from accounts.models import Role, User
 from accounts.permissions import require_role, require_school_manager
@@ -114,6 +114,14 @@ class AssetInput:
     min_notice_minutes: int = 0
     max_booking_minutes: int | None = None
     turnaround_minutes: int = 0
+    # Loans and check-in (bookings/loans.py).
+    portable: bool = False
+    checkin_required: bool = False
+    no_show_release_minutes: int | None = None
+    # Capital planning (planning/lifecycle.py): overrides of the category's useful life and of
+    # the purchase cost as the replacement estimate.
+    useful_life_years: int | None = None
+    replacement_cost_pence: int | None = None
     weekly_hours: list[tuple[int, dt.time, dt.time]] = field(default_factory=lambda: list(DEFAULT_WEEKLY_HOURS))
 
     @classmethod
@@ -158,6 +166,10 @@ def validate_asset_input(
             problem(name, f"Use at most {limit} characters.")
     if data.purchase_cost_pence is not None and data.purchase_cost_pence < 0:
         problem("purchase_cost_pence", "A cost cannot be negative.")
+    if data.useful_life_years is not None and not 1 <= data.useful_life_years <= 100:
+        problem("useful_life_years", "Enter a useful life of 1 to 100 years, or leave it empty for the category's.")
+    if data.replacement_cost_pence is not None and data.replacement_cost_pence < 0:
+        problem("replacement_cost_pence", "A cost cannot be negative.")
     if data.hourly_rate_pence < 0:
         problem("hourly_rate_pence", "An hourly rate cannot be negative.")
     if data.min_notice_minutes < 0:
@@ -166,6 +178,8 @@ def validate_asset_input(
         problem("turnaround_minutes", "Turnaround cannot be negative.")
     if data.max_booking_minutes is not None and data.max_booking_minutes <= 0:
         problem("max_booking_minutes", "The longest booking must be more than zero, or left empty for no limit.")
+    if data.no_show_release_minutes is not None and data.no_show_release_minutes <= 0:
+        problem("no_show_release_minutes", "Release after at least one minute, or leave it empty never to release.")
     if data.purchase_date is not None and data.purchase_date > dt.date.today() + dt.timedelta(days=366):
         problem("purchase_date", "The purchase date is more than a year in the future.")
     for message in weekly_hours_problems(data.weekly_hours):
@@ -227,6 +241,9 @@ def _apply(asset: Asset, data: AssetInput) -> None:
     wanted = sorted(data.weekly_hours)
     if sorted((h.weekday, h.opens, h.closes) for h in asset.bookable_hours) != wanted:
         asset.bookable_hours.clear()
+        session = object_session(asset)
+        if session is not None:
+            session.flush()  # delete the old hours first: a kept opening time would clash otherwise
         asset.bookable_hours.extend(BookableHours(weekday=d, opens=o, closes=c) for d, o, c in wanted)
 
 

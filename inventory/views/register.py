@@ -92,6 +92,8 @@ def _fill_form(form: AssetForm, data: service.AssetInput) -> None:
         "tag", "name", "manufacturer", "model", "serial_number", "description", "purchase_date", "funding_source",
         "bookable", "shareable", "requires_approval", "training_required", "block_when_inspection_overdue",
         "min_notice_minutes", "max_booking_minutes", "turnaround_minutes",
+        "portable", "checkin_required", "no_show_release_minutes",  # loans and check-in
+        "useful_life_years",  # capital planning
     ):
         getattr(form, name).data = getattr(data, name)
     form.category_id.data = data.category_id or 0
@@ -99,6 +101,7 @@ def _fill_form(form: AssetForm, data: service.AssetInput) -> None:
     form.contact_id.data = data.contact_id or 0
     form.purchase_cost.data = format_pounds(data.purchase_cost_pence, symbol=False)
     form.hourly_rate.data = format_pounds(data.hourly_rate_pence, symbol=False)
+    form.replacement_cost.data = format_pounds(data.replacement_cost_pence, symbol=False)
     by_day = {day: (opens, closes) for day, opens, closes in data.weekly_hours}
     for day, entry in enumerate(form.hours.entries):
         entry.opens.data, entry.closes.data = by_day.get(day, (None, None))
@@ -133,11 +136,19 @@ def _input_from_form(form: AssetForm) -> service.AssetInput:
         min_notice_minutes=form.min_notice_minutes.data or 0,
         max_booking_minutes=form.max_booking_minutes.data,
         turnaround_minutes=form.turnaround_minutes.data or 0,
+        portable=form.portable.data,  # loans and check-in
+        checkin_required=form.checkin_required.data,
+        no_show_release_minutes=form.no_show_release_minutes.data,
+        useful_life_years=form.useful_life_years.data,  # capital planning
+        replacement_cost_pence=parse_pounds(form.replacement_cost.data),
         weekly_hours=weekly_hours,
     )
 
 
-_FIELD_FOR = {"purchase_cost_pence": "purchase_cost", "hourly_rate_pence": "hourly_rate", "weekly_hours": "hours"}
+_FIELD_FOR = {
+    "purchase_cost_pence": "purchase_cost", "hourly_rate_pence": "hourly_rate", "weekly_hours": "hours",
+    "replacement_cost_pence": "replacement_cost",
+}
 
 
 def _show(form: AssetForm, error: InvalidInput) -> None:

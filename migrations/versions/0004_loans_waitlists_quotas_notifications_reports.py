@@ -206,7 +206,7 @@ def downgrade():
 
     with op.batch_alter_table('assets', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_assets_calendar_token'), type_='unique')
-        batch_op.drop_constraint('ck_assets_release_positive', type_='check')
+        batch_op.drop_constraint(op.f('ck_assets_release_positive'), type_='check')
         batch_op.drop_column('calendar_token')
         batch_op.drop_column('damage_note')
         batch_op.drop_column('damage_reported_at')

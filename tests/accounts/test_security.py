@@ -2,7 +2,6 @@
 
 import datetime as dt
 import json
-import logging
 import re
 
 import pytest
@@ -97,7 +96,7 @@ def sso_client(database_url, app):
 
 
 def test_single_sign_on_trusts_the_header_only_from_the_configured_proxy(sso_client, session):
-    user = make_user(session, make_school(session), email="jo.bloggs@test.ac.uk", name="Jo Bloggs")
+    make_user(session, make_school(session), email="jo.bloggs@test.ac.uk", name="Jo Bloggs")
     trusted = sso_client.get("/", headers={"X-Remote-User": "jo.bloggs@test.ac.uk"}, environ_base={"REMOTE_ADDR": "10.0.0.5"})
     assert trusted.status_code == 200 and "Hello, Jo Bloggs" in trusted.text
     spoofed = sso_client.get("/", headers={"X-Remote-User": "jo.bloggs@test.ac.uk"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})

@@ -19,7 +19,7 @@ def test_sign_in_with_the_right_password_opens_the_home_page(client, session):
 
 
 def test_sign_in_ignores_the_case_of_the_email(client, session):
-    user = make_user(session, make_school(session), email="Mixed.Case@test.ac.uk")
+    make_user(session, make_school(session), email="Mixed.Case@test.ac.uk")
     assert sign_in(client, "mixed.case@TEST.ac.uk").status_code == 302
 
 

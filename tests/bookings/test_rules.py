@@ -10,7 +10,6 @@ from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import BookingRefused
 from inventory.models import AssetStatus, InspectionKind, InspectionSchedule, MaintenanceWindow, TrainingAuthorisation
 from tests.bookings.conftest import MONDAY, NOW, at
-from tests.factories import make_asset, make_booking
 
 
 def book(session, user, asset, start, end, now=NOW):

@@ -13,7 +13,7 @@ from errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import MaintenanceWindow
 from tests.bookings.conftest import MONDAY, NOW, UTC, at
 from tests.conftest import see_committed
-from tests.factories import make_asset, make_school, make_user
+from tests.factories import make_asset
 
 
 def request(session, user, asset, start, end):
@@ -233,7 +233,6 @@ def test_a_booking_across_the_march_clock_change_has_the_right_length(session, w
 
 
 def test_office_hours_hold_in_local_time_after_the_clock_change(session, world):
-    summer_monday = dt.date(2030, 4, 1)
     booking = service.request_booking(
         session, world["chemist"], world["scope"].id,
         dt.datetime(2030, 4, 1, 8, tzinfo=UTC), dt.datetime(2030, 4, 1, 16, tzinfo=UTC), "09:00-17:00 BST", NOW,

@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 
-from accounts.models import Role
 from bookings.models import BookingStatus
 from inventory.catalogue import CatalogueFilters, parse_filters, search
 from inventory.models import AssetStatus, Category, Location, MaintenanceWindow
