@@ -59,9 +59,16 @@ def _require_aware(moment: dt.datetime) -> None:
 
 
 def schedule_maintenance(
-    session: Session, actor: User, asset: Asset, start_at: dt.datetime, end_at: dt.datetime, reason: str
+    session: Session,
+    actor: User,
+    asset: Asset,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    reason: str,
+    cost_pence: int | None = None,
 ) -> MaintenanceWindow:
-    """Plan time when ``asset`` is out for maintenance; the window blocks bookings.
+    """Plan time when ``asset`` is out for maintenance; the window blocks bookings. Its cost,
+    where known, counts in capital planning as maintenance spending on the asset.
 
     Managers of the owning School (or admins) only. The window must end after it starts and say
     why. A window in the past is accepted, so that maintenance already done can be recorded.
@@ -83,10 +90,13 @@ def schedule_maintenance(
         errors["reason"] = ["Say what the maintenance is for, such as 'Annual service by the manufacturer'."]
     elif len(reason) > 2000:
         errors["reason"] = ["Use at most 2000 characters."]
+    if cost_pence is not None and cost_pence < 0:
+        errors["cost"] = ["A cost cannot be negative."]
     if errors:
         raise InvalidInput(field_errors=errors)
     window = MaintenanceWindow(
-        asset_id=asset.id, start_at=start_at, end_at=end_at, reason=reason, created_by_id=actor.id
+        asset_id=asset.id, start_at=start_at, end_at=end_at, reason=reason, cost_pence=cost_pence,
+        created_by_id=actor.id,
     )
     session.add(window)
     session.flush()

@@ -94,6 +94,7 @@ class MaintenanceForm(FlaskForm):
         "What is the maintenance for?",
         validators=[InputRequired("Say what the maintenance is for."), Length(max=2000)],
     )
+    cost = PoundsField("Cost (£)", validators=[Optional()])
     submit = SubmitField("Schedule maintenance")
 
 

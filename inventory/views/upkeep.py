@@ -79,7 +79,8 @@ def asset_maintenance(asset_id: int):
         try:
             with atomic(db.session, current_user):
                 window = upkeep.schedule_maintenance(
-                    db.session, current_user, asset, form.start_at.data, form.end_at.data, form.reason.data
+                    db.session, current_user, asset, form.start_at.data, form.end_at.data, form.reason.data,
+                    form.cost.data,
                 )
                 start_at, end_at = window.start_at, window.end_at
                 clashes = upkeep.bookings_clashing_with(db.session, asset, start_at, end_at)

@@ -730,3 +730,13 @@ def test_a_manager_who_turned_reminder_emails_off_still_sees_the_notice_in_the_a
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     notice = session.scalars(select(Notification).where(Notification.user_id == world["manager_a"].id)).one()
     assert notice.event == "inspection_due" and notice.link == f"https://kit.example.ac.uk/assets/{world['asset'].id}"
+
+
+def test_a_repair_cost_is_recorded_with_the_maintenance_and_bad_amounts_are_refused(client, session, world):
+    sign_in(client, world["manager_a"].email)
+    form = {"start_at": "2030-07-01T09:00", "end_at": "2030-07-01T17:00", "reason": "Replace the laser"}
+    bad = client.post(f"/assets/{world['asset'].id}/maintenance", data={**form, "cost": "lots"})
+    assert bad.status_code == 400 and "is not an amount in pounds" in bad.text
+    assert client.post(f"/assets/{world['asset'].id}/maintenance", data={**form, "cost": "1,250.50"}).status_code == 302
+    see_committed(session)
+    assert session.scalars(select(MaintenanceWindow.cost_pence)).one() == 125050
