@@ -36,5 +36,14 @@ test: $(INSTALLED)
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was not run."; \
 	fi
 
+# The benchmark (bench/README.md): a synthetic university on PostgreSQL (BENCH_DATABASE_URL,
+# default postgresql://postgres@127.0.0.1:5432/kitshare_bench) and SQLite, measured against the
+# database's own floor. Results go to bench/results/. bench-quick is a small run of about a minute.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+bench-quick: $(INSTALLED)
+	$(BIN)/python -m bench --quick
+
 clean:
 	rm -rf $(VENV) .pytest_cache
