@@ -97,14 +97,28 @@ class SeriesRefused(DomainError):
         self.status_code = 409 if all({v.code for v in o.violations} <= {"overlap"} for o in refused) else 422
 
 
+#: An asset's weekly bookable hours: (weekday, opens, closes) local times, Monday = 0.
+WeeklyHours = tuple[tuple[int, dt.time, dt.time], ...]
+
+
+def weekly_hours(asset: Asset) -> WeeklyHours:
+    """The asset's weekly bookable hours, sorted: assets with the same hours compare equal."""
+    return tuple(sorted((hours.weekday, hours.opens, hours.closes) for hours in asset.bookable_hours))
+
+
 def opening_intervals(asset: Asset, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
     """The asset's bookable hours from ``first_day`` to ``last_day`` (local dates), as merged UTC
     intervals. Local wall-clock hours hold across clock changes: 09:00-17:00 is 8 hours of
     bookable time on either side of a change, at a different UTC offset."""
+    return weekly_intervals(weekly_hours(asset), first_day, last_day)
+
+
+def weekly_intervals(hours: WeeklyHours, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """``opening_intervals`` for weekly hours rather than an asset."""
     zone = local_zone()
     by_weekday: dict[int, list[tuple[dt.time, dt.time]]] = {}
-    for hours in asset.bookable_hours:
-        by_weekday.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    for weekday, opens, closes in hours:
+        by_weekday.setdefault(weekday, []).append((opens, closes))
     intervals = []
     day = first_day
     while day <= last_day:

@@ -11,16 +11,16 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDemand
 from db import UTCDateTime, hours_between
 from inventory.models import Asset, MaintenanceWindow
-from reports.intervals import Interval, is_late_cancellation, overlap_seconds, split_by_spans
-from reports.sql import greatest, least
+from reports.intervals import Interval, is_late_cancellation, overlap_seconds
+from reports.sql import greatest, least, service_table
 
 if TYPE_CHECKING:
     from reports.figures import AssetFigures, ReportSettings
@@ -47,7 +47,6 @@ class AssetPlan:
     service_start: dt.datetime
     service_end: dt.datetime
     maintenance: list[Interval]
-    available: list[Interval]
     month_available: list[int]  # seconds, one per span
 
 
@@ -62,6 +61,46 @@ def _to_seconds(hours: float | None) -> int:
     return int(round((hours or 0.0) * 3600))
 
 
+@dataclass(frozen=True)
+class Part:
+    """The bookings of some of a report's assets, with SQL for each booking's in-service bounds.
+
+    A report reads its bookings in two parts, so that each is one plain query the databases
+    plan well: the assets in service for the whole period (clipped by the period alone, read by
+    the bookings' indexes), and the few others (bought or retired during the period, or not in
+    service at all), whose bounds are in a small inline table (``service``) that drives an index
+    lookup of each one's bookings. (One query with a LEFT JOIN on that table makes SQLite scan
+    the table for every booking; a CASE over the asset ids grows with the register.)
+    """
+
+    start: Any  # SQL: the first instant of the booking's asset's in-service days in the period
+    end: Any  # SQL: the instant after the last
+    service: Subquery | None = None  # this part's assets and their bounds; None: every other asset
+    others: Subquery | None = None  # for the whole-period part: the assets it leaves to the other
+
+    def select(self, *columns: Any) -> Select[Any]:
+        """``select(*columns)`` from this part's bookings."""
+        if self.service is not None:
+            return (
+                select(*columns)
+                .select_from(self.service)
+                .join(Booking, Booking.asset_id == self.service.c.asset_id)
+                .where(self.service.c.lo < self.service.c.hi)
+            )
+        query = select(*columns).select_from(Booking)
+        if self.others is not None:
+            query = query.where(Booking.asset_id.not_in(select(self.others.c.asset_id)))
+        return query
+
+    def bounds(self, start: Any, end: Any) -> tuple[Any, Any]:
+        """SQL: the interval clipped to its asset's in-service days in the period."""
+        return greatest(start, self.start), least(end, self.end)
+
+    def in_service(self, start: Any, end: Any) -> Any:
+        """SQL: the interval overlaps its asset's in-service days in the period."""
+        return and_(start < self.end, end > self.start)
+
+
 class Clipper:
     """Clip an interval expression per row to the period and to its asset's in-service days, and
     sum it by month, in SQL.
@@ -70,49 +109,47 @@ class Clipper:
     boundaries), so the database reads each booking once and the months cost no join. The rows
     that run over a month boundary are then read and their time moved across in Python: there
     are few, because one asset's held bookings never overlap, so at most one of them crosses
-    each boundary.
+    each boundary. Every query runs once for each ``Part``.
     """
 
-    def __init__(self, session: Session, plans: dict[int, AssetPlan], spans_utc: list[Interval], period: Interval):
+    def __init__(
+        self,
+        session: Session,
+        plans: dict[int, AssetPlan],
+        not_in_service: list[int],
+        assets_in_scope: Select[Any],
+        spans_utc: list[Interval],
+        period: Interval,
+    ):
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self.plans = plans
         self.spans_utc = spans_utc
         self.period = period
-        # Assets in service for only part of the period get their own bounds (a CASE); the rest
-        # are clipped by the period alone.
-        self.partial = {
-            asset_id: plan for asset_id, plan in plans.items()
+        self.assets_in_scope = assets_in_scope
+        #: SQL: the booking's asset is one the report covers.
+        self.in_scope = Booking.asset_id.in_(assets_in_scope)
+        p0, p1 = period
+        bounds = [
+            (asset_id, plan.service_start, plan.service_end) for asset_id, plan in plans.items()
             if (plan.service_start, plan.service_end) != period
-        }
+        ]
+        bounds += [(asset_id, p0, p0) for asset_id in not_in_service]  # an empty interval: nothing counts
+        whole = (time_value(p0, self.dialect), time_value(p1, self.dialect))
+        if not bounds:
+            self.parts = [Part(*whole)]
+        else:
+            service = service_table(bounds, self.dialect)
+            self.parts = [Part(*whole, others=service), Part(service.c.lo, service.c.hi, service=service)]
 
-    def service_bounds(self) -> tuple[Any, Any]:
-        """SQL for each booking's asset: the first and last instants of its in-service days in
-        the period (the period's own bounds for most assets)."""
-        p0, p1 = self.period
-        if not self.partial:
-            return time_value(p0, self.dialect), time_value(p1, self.dialect)
-        low = case(
-            {aid: time_value(p.service_start, self.dialect) for aid, p in self.partial.items()},
-            value=Booking.asset_id, else_=time_value(p0, self.dialect),
-        )
-        high = case(
-            {aid: time_value(p.service_end, self.dialect) for aid, p in self.partial.items()},
-            value=Booking.asset_id, else_=time_value(p1, self.dialect),
-        )
-        return low, high
-
-    def bounds(self, start: Any, end: Any) -> tuple[Any, Any]:
-        service_start, service_end = self.service_bounds()
-        return greatest(start, service_start), least(end, service_end)
-
-    def in_service(self, start: Any, end: Any) -> Any:
-        """SQL: the interval overlaps its asset's in-service days in the period."""
-        service_start, service_end = self.service_bounds()
-        return and_(start < service_end, end > service_start)
+    def rows(self, build: Callable[[Part], Select[Any]]) -> Iterator[Any]:
+        """The rows of the query ``build`` makes for each part, one part after the other."""
+        for part in self.parts:
+            yield from self.session.execute(build(part))
 
     def month_of(self, moment: Any) -> Any:
-        """SQL: the index of the month of the period an instant falls in (0 before the period)."""
+        """SQL: the index of the month of the period an instant falls in (0 before the period,
+        the last month after it)."""
         boundaries = [hi for _, hi in self.spans_utc[:-1]]
         if not boundaries:
             return literal(0)
@@ -121,52 +158,71 @@ class Clipper:
             else_=len(boundaries),
         )
 
-    def month_index(self, moment: dt.datetime) -> int:
-        """``month_of`` in Python."""
-        return next((index for index, (_, hi) in enumerate(self.spans_utc[:-1]) if moment < hi), len(self.spans_utc) - 1)
+    def month_end(self, moment: Any) -> Any:
+        """SQL: the end of the month of the period an instant falls in."""
+        ends = [time_value(hi, self.dialect) for _, hi in self.spans_utc]
+        if len(ends) == 1:
+            return ends[0]
+        return case(*[(moment < end, end) for end in ends[:-1]], else_=ends[-1])
 
-    def sum_by(self, start: Any, end: Any, conditions: list[Any], group: list[Any]) -> dict[tuple[Any, ...], list[float]]:
-        """Seconds of the clipped intervals per month, by ``group``: {group values: [seconds by month]}.
+    def sum_by(
+        self, start: Any, end: Any, conditions: list[Any], group: list[Any]
+    ) -> tuple[dict[tuple[Any, ...], list[float]], dict[tuple[Any, ...], int]]:
+        """Seconds of the clipped intervals per month, by ``group`` ({group values: [seconds by
+        month]}), and the number of rows with any time in the period, by ``group``.
 
-        SQL sums each row's clipped time into the month its (unclipped) start falls in; the rows
-        whose interval crosses a month boundary are then read and their time moved across."""
-        low, high = self.bounds(start, end)
-        month = self.month_of(start)
-        where = [*conditions, start < self.period[1], end > self.period[0], low < high]
-        result: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0.0] * len(self.spans_utc))
-        for *key, index, hours in self.session.execute(
-            select(*group, month, func.sum(hours_between(low, high))).where(*where).group_by(*group, month)
-        ):
-            result[tuple(key)][index] += (hours or 0.0) * 3600
-        boundaries = [hi for _, hi in self.spans_utc[:-1]]
-        if not boundaries:
-            return result
-        crossing = or_(*[and_(start < time_value(b, self.dialect), end > time_value(b, self.dialect)) for b in boundaries])
-        for *key, row_start, row_low, row_high in self.session.execute(select(*group, start, low, high).where(*where, crossing)):
-            per_month = split_by_spans([(row_low, row_high)], self.spans_utc)
-            counted_in = self.month_index(row_start)
-            for index, seconds in enumerate(per_month):
-                if index != counted_in:
-                    result[tuple(key)][index] += seconds
-                    result[tuple(key)][counted_in] -= seconds
-        return result
+        One read of the rows: SQL groups them by the months their clipped start and end fall in,
+        summing their whole time and their time up to the end of the first month. A row within one
+        month (nearly all) needs nothing more; one that crosses into a later month gives it the
+        rest, and every month in between whole."""
+        first_month_end = self.month_end
+        where = [*conditions, start < self.period[1], end > self.period[0]]
+        seconds: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0.0] * len(self.spans_utc))
+        counts: dict[tuple[Any, ...], int] = defaultdict(int)
+
+        def summed(part: Part) -> Select[Any]:
+            low, high = part.bounds(start, end)
+            first, last = self.month_of(low), self.month_of(high)
+            return (
+                part.select(
+                    *group, first, last, func.sum(hours_between(low, high)),
+                    func.sum(hours_between(low, least(high, first_month_end(low)))), func.count(),
+                )
+                .where(*where, low < high)
+                .group_by(*group, first, last)
+            )
+
+        span_seconds = [(hi - lo).total_seconds() for lo, hi in self.spans_utc]
+        for *key, first, last, hours, first_hours, rows in self.rows(summed):
+            months = seconds[tuple(key)]
+            counts[tuple(key)] += rows
+            total, in_first = (hours or 0.0) * 3600, (first_hours or 0.0) * 3600
+            months[first] += in_first
+            if last != first:
+                for index in range(first + 1, last):
+                    months[index] += span_seconds[index] * rows
+                months[last] += total - in_first - sum(span_seconds[first + 1:last]) * rows
+        return seconds, counts
 
     def maintenance_overlaps(self, start: Any, end: Any, conditions: list[Any], columns: list[Any]) -> list[Any]:
         """The rows (with their interval) that overlap a maintenance window in the period: few,
-        since bookings cannot be made over maintenance; only maintenance added later overlaps."""
+        since bookings cannot be made over maintenance; only maintenance added later overlaps.
+        (Read from the windows, each looking up its asset's rows, rather than asking of every row.)"""
         p0, p1 = self.period
-        window = (
-            select(MaintenanceWindow.id)
-            .where(
-                MaintenanceWindow.asset_id == Booking.asset_id,
-                MaintenanceWindow.start_at < end,
-                MaintenanceWindow.end_at > start,
-                MaintenanceWindow.start_at < p1,
-                MaintenanceWindow.end_at > p0,
-            )
+        overlapping = and_(
+            MaintenanceWindow.asset_id == Booking.asset_id,
+            MaintenanceWindow.start_at < end,
+            MaintenanceWindow.end_at > start,
+            MaintenanceWindow.start_at < p1,
+            MaintenanceWindow.end_at > p0,
         )
-        query = select(*columns, start, end).where(*conditions, start < p1, end > p0, exists(window))
-        return list(self.session.execute(query))
+        rows = self.rows(
+            lambda part: part.select(Booking.id, *columns, start, end)
+            .join(MaintenanceWindow, overlapping)
+            .where(*conditions, start < p1, end > p0, part.in_service(start, end))
+            .distinct()
+        )
+        return [row[1:] for row in rows]
 
     def maintenance_seconds(self, asset_id: int, start: dt.datetime, end: dt.datetime) -> list[float]:
         """Per month: seconds of [start, end), clipped like the SQL, that fall in maintenance."""
@@ -178,19 +234,27 @@ class Clipper:
         return result
 
 
-def count_booked(clipper: Clipper, asset_ids: list[int], figures: dict[int, AssetFigures]) -> None:
+def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int, set[int]]:
     """Booked seconds per asset, borrowing School and month; less maintenance; capped at the
-    month's available time (the borrowers' shares scaled down alike)."""
+    month's available time (the borrowers' shares scaled down alike). And the bookings and
+    distinct people of each asset: returns the people with booked time on each asset, so that
+    Schools and categories count each person once (one row per asset and person, from SQL)."""
     p0, p1 = clipper.period
     # The plain column bounds let the database use its index on the booking times.
-    conditions = [Booking.status.in_(BOOKED), Booking.asset_id.in_(asset_ids), Booking.start_at < p1, Booking.end_at > p0]
+    conditions = [Booking.status.in_(BOOKED), clipper.in_scope, Booking.start_at < p1, Booking.end_at > p0]
     cells: dict[tuple[int, int | None, int], float] = defaultdict(float)
-    for (asset_id, borrower), months in clipper.sum_by(
-        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id]
-    ).items():
+    users_by_asset: dict[int, set[int]] = defaultdict(set)
+    by_person, bookings = clipper.sum_by(
+        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
+    )
+    for (asset_id, borrower, person), months in by_person.items():
         for month, seconds in enumerate(months):
             if seconds:
                 cells[(asset_id, borrower, month)] += seconds
+        figures[asset_id].bookings += bookings[(asset_id, borrower, person)]
+        users_by_asset[asset_id].add(person)
+    for asset_id, users in users_by_asset.items():
+        figures[asset_id].users = len(users)
     for asset_id, borrower, start, end in clipper.maintenance_overlaps(
         Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id]
     ):
@@ -213,20 +277,21 @@ def count_booked(clipper: Clipper, asset_ids: list[int], figures: dict[int, Asse
                 month_total += share
         asset.months[month].booked_seconds += month_total
         asset.booked_seconds += month_total
+    return users_by_asset
 
 
-def count_actual(clipper: Clipper, asset_ids: list[int], figures: dict[int, AssetFigures], now: dt.datetime) -> None:
+def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> None:
     """Seconds of actual use per asset and month: check-in to end, hand-over to return."""
     loan = Booking.handed_over_at.is_not(None)
     now_value = time_value(now, clipper.dialect)
     start = case((loan, Booking.handed_over_at), else_=greatest(Booking.checked_in_at, Booking.start_at))
     end = least(case((loan, func.coalesce(Booking.returned_at, now_value)), else_=Booking.end_at), now_value)
     conditions = [
-        Booking.asset_id.in_(asset_ids),
+        clipper.in_scope,
         or_(Booking.checked_in_at.is_not(None), Booking.handed_over_at.is_not(None)),
     ]
     cells: dict[tuple[int, int], float] = defaultdict(float)
-    for (asset_id,), months in clipper.sum_by(start, end, conditions, [Booking.asset_id]).items():
+    for (asset_id,), months in clipper.sum_by(start, end, conditions, [Booking.asset_id])[0].items():
         figures[asset_id].tracks_actual_use = True
         for month, seconds in enumerate(months):
             cells[(asset_id, month)] += seconds
@@ -241,49 +306,26 @@ def count_actual(clipper: Clipper, asset_ids: list[int], figures: dict[int, Asse
             asset.actual_available_seconds = asset.available_seconds
 
 
-def _counted_bookings(clipper: Clipper, asset_ids: list[int]) -> list[Any]:
-    """SQL conditions: a booking whose hours count, in the period and its asset's service."""
+def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime, settings: ReportSettings) -> None:
+    """Per asset: bookings due and no-shows; late cancellations. A booking counts where it
+    starts, in the asset's in-service days in the period."""
     p0, p1 = clipper.period
-    return [
-        Booking.asset_id.in_(asset_ids), Booking.status.in_(BOOKED), Booking.start_at < p1, Booking.end_at > p0,
-        clipper.in_service(Booking.start_at, Booking.end_at),
-    ]
 
+    def starting(part: Part) -> list[Any]:
+        return [
+            clipper.in_scope, Booking.start_at >= p0, Booking.start_at < p1,
+            Booking.start_at >= part.start, Booking.start_at < part.end,
+        ]
 
-def count_bookings(
-    clipper: Clipper, asset_ids: list[int], figures: dict[int, AssetFigures], now: dt.datetime, settings: ReportSettings
-) -> dict[int, set[int]]:
-    """Per asset: bookings and distinct users; bookings due and no-shows; late cancellations.
-    A booking counts where it starts (due, cancelled) or overlaps (booked) the asset's
-    in-service days in the period. Returns the people with booked time on each asset, so that
-    Schools and categories count each person once (one row per asset and person, from SQL)."""
-    session = clipper.session
-    p0, p1 = clipper.period
-    service_start, service_end = clipper.service_bounds()
-    users_by_asset: dict[int, set[int]] = defaultdict(set)
-    for asset_id, requester_id, bookings in session.execute(
-        select(Booking.asset_id, Booking.requester_id, func.count())
-        .where(*_counted_bookings(clipper, asset_ids))
-        .group_by(Booking.asset_id, Booking.requester_id)
-    ):
-        figures[asset_id].bookings += bookings
-        users_by_asset[asset_id].add(requester_id)
-    for asset_id, users in users_by_asset.items():
-        figures[asset_id].users = len(users)
-
-    starting = [
-        Booking.asset_id.in_(asset_ids), Booking.start_at >= p0, Booking.start_at < p1,
-        Booking.start_at >= service_start, Booking.start_at < service_end,
-    ]
     is_due = and_(Booking.status.in_(DUE), Booking.start_at < min(p1, now))
-    for asset_id, due, no_shows, base in session.execute(
-        select(
+    for asset_id, due, no_shows, base in clipper.rows(
+        lambda part: part.select(
             Booking.asset_id,
             func.sum(case((is_due, 1), else_=0)),
             func.sum(case((and_(is_due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
             func.sum(case((Booking.status.in_(CANCELLATION_BASE), 1), else_=0)),
         )
-        .where(*starting, Booking.status.in_(CANCELLATION_BASE))
+        .where(*starting(part), Booking.status.in_(CANCELLATION_BASE))
         .group_by(Booking.asset_id)
     ):
         figures[asset_id].due = int(due or 0)
@@ -295,31 +337,31 @@ def count_bookings(
     # not read at all. (The notice skips weekends: at most 48 extra hours per 120 working hours.)
     horizon_hours = settings.late_cancel_hours + 48 * (settings.late_cancel_hours // 120 + 1) + 24
     cancelled_at = func.coalesce(func.max(BookingStatusChange.at), Booking.updated_at)
-    for asset_id, start_at, when in session.execute(
-        select(Booking.asset_id, Booking.start_at, cancelled_at)
+    for asset_id, start_at, when in clipper.rows(
+        lambda part: part.select(Booking.asset_id, Booking.start_at, cancelled_at)
         .outerjoin(
             BookingStatusChange,
             and_(BookingStatusChange.booking_id == Booking.id, BookingStatusChange.to_status == BookingStatus.CANCELLED),
         )
-        .where(*starting, Booking.status == BookingStatus.CANCELLED)
+        .where(*starting(part), Booking.status == BookingStatus.CANCELLED)
         .group_by(Booking.id, Booking.asset_id, Booking.start_at, Booking.updated_at)
         .having(hours_between(cancelled_at, Booking.start_at) < horizon_hours)
     ):
         if is_late_cancellation(when, start_at, settings.late_cancel_hours):
             figures[asset_id].late_cancellations += 1
-    return users_by_asset
 
 
-def unmet_rows_for(session: Session, asset_ids: list[int], period: Interval) -> list[tuple[int, str, list[str], int, int]]:
-    """(asset, source, reasons, requests, seconds clipped to the period), grouped in SQL."""
-    p0, p1 = period
-    dialect = session.get_bind().dialect.name
+def unmet_rows_for(clipper: Clipper) -> list[tuple[int, str, list[str], int, int]]:
+    """(asset, source, reasons, requests, seconds clipped to the period), grouped in SQL, for
+    every asset in the report's scope."""
+    session, dialect = clipper.session, clipper.dialect
+    p0, p1 = clipper.period
     low = greatest(UnmetDemand.start_at, time_value(p0, dialect))
     high = least(UnmetDemand.end_at, time_value(p1, dialect))
     reasons_text = cast(UnmetDemand.reasons, String)
     rows = session.execute(
         select(UnmetDemand.asset_id, UnmetDemand.source, reasons_text, func.count(), func.sum(hours_between(low, high)))
-        .where(UnmetDemand.asset_id.in_(asset_ids), UnmetDemand.start_at < p1, UnmetDemand.end_at > p0)
+        .where(UnmetDemand.asset_id.in_(clipper.assets_in_scope), UnmetDemand.start_at < p1, UnmetDemand.end_at > p0)
         .group_by(UnmetDemand.asset_id, UnmetDemand.source, reasons_text)
     )
     result = []

@@ -34,19 +34,21 @@ GROUP BY (asset, person) row per pair.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from accounts.models import User
-from bookings.rules import opening_intervals
+from bookings.rules import WeeklyHours, weekly_intervals
 from db import utcnow
 from errors import InvalidInput, NotAllowed
-from inventory.models import Asset, AssetStatus, MaintenanceWindow, School
+from inventory.models import Asset, AssetStatus, BookableHours, MaintenanceWindow, School
 from reports.aggregate import (
     CAPACITY_REASONS,
     AssetPlan,
@@ -329,7 +331,7 @@ def utilisation_report(
     spans = month_spans(period_from, period_to)
     spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
 
-    plans = _plan_assets(session, school_ids, period_from, period_to, spans_utc)
+    plans, not_in_service = _plan_assets(session, school_ids, period_from, period_to, spans, spans_utc)
     figures = {
         asset_id: _new_asset_figures(plan, spans)
         for asset_id, plan in plans.items()
@@ -337,12 +339,11 @@ def utilisation_report(
     users_by_asset: dict[int, set[int]] = {}
     unmet_rows: list[tuple[int, str, list[str], int, int]] = []
     if plans:
-        clipper = Clipper(session, plans, spans_utc, period)
-        asset_ids = list(plans)
-        count_booked(clipper, asset_ids, figures)
-        count_actual(clipper, asset_ids, figures, now)
-        users_by_asset = count_bookings(clipper, asset_ids, figures, now, settings)
-        unmet_rows = unmet_rows_for(session, asset_ids, period)
+        clipper = Clipper(session, plans, not_in_service, _assets_in_scope(school_ids), spans_utc, period)
+        users_by_asset = count_booked(clipper, figures)
+        count_actual(clipper, figures, now)
+        count_bookings(clipper, figures, now, settings)
+        unmet_rows = [row for row in unmet_rows_for(clipper) if row[0] in figures]
         count_unmet(unmet_rows, figures)
     for asset in figures.values():
         asset.cost_recovery_pence = pence_for(asset.booked_seconds, asset.hourly_rate_pence)
@@ -382,40 +383,112 @@ def utilisation_report(
     )
 
 
+def _assets_in_scope(school_ids: set[int] | None) -> Select[Any]:
+    """SQL: the ids of the assets a report covers (bookable, owned by the Schools in scope)."""
+    query = select(Asset.id).where(Asset.bookable.is_(True))
+    return query.where(Asset.school_id.in_(school_ids)) if school_ids is not None else query
+
+
 def _plan_assets(
-    session: Session, school_ids: set[int] | None, period_from: dt.date, period_to: dt.date, spans_utc: list[Interval]
-) -> dict[int, AssetPlan]:
+    session: Session, school_ids: set[int] | None, period_from: dt.date, period_to: dt.date, spans: list[Span],
+    spans_utc: list[Interval],
+) -> tuple[dict[int, AssetPlan], list[int]]:
     """The bookable assets in scope that were in service in the period, with their available
     time: weekly hours on in-service days, less maintenance (merged, so overlapping windows
-    count once)."""
-    query = select(Asset).options(selectinload(Asset.bookable_hours), selectinload(Asset.category)).where(Asset.bookable.is_(True))
-    if school_ids is not None:
-        query = query.where(Asset.school_id.in_(school_ids))
+    count once); and the ids of the assets in scope that were not in service at all.
+
+    Available time is worked out once per distinct set of weekly hours (a register has a few
+    dozen, however many assets share them) as seconds per local day, and each asset sums its
+    in-service days of each month; only the days of an asset's maintenance windows are worked
+    out for the asset itself."""
+    query = (
+        select(Asset)
+        .options(
+            load_only(
+                Asset.tag, Asset.name, Asset.school_id, Asset.category_id, Asset.hourly_rate_pence, Asset.checkin_required,
+                Asset.portable, Asset.purchase_date, Asset.created_at, Asset.retired_at, Asset.status, Asset.status_changed_at,
+            ),
+            selectinload(Asset.category),
+        )
+        .where(Asset.id.in_(_assets_in_scope(school_ids)))
+    )
     plans: dict[int, AssetPlan] = {}
+    idle_all_period: list[int] = []
     for asset in session.scalars(query):
         first, last = in_service_days(asset)
         first, last = max(first, period_from), min(last or period_to, period_to)
         if first > last:
+            idle_all_period.append(asset.id)
             continue
         service_start, service_end = utc_bounds(first, last)
-        plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [], [])
+        plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [])
     if not plans:
-        return plans
+        return plans, idle_all_period
     p0, p1 = spans_utc[0][0], spans_utc[-1][1]
     windows: dict[int, list[Interval]] = defaultdict(list)
     for asset_id, start, end in session.execute(
         select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
             MaintenanceWindow.start_at < p1, MaintenanceWindow.end_at > p0,
-            MaintenanceWindow.asset_id.in_(list(plans)),
+            MaintenanceWindow.asset_id.in_(_assets_in_scope(school_ids)),
         )
     ):
         windows[asset_id].append((start, end))
+    weekly: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
+    for asset_id, weekday, opens, closes in session.execute(
+        select(BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes).where(
+            BookableHours.asset_id.in_(_assets_in_scope(school_ids))
+        )
+    ):
+        weekly[asset_id].append((weekday, opens, closes))
+    opening = DailyOpening(period_from, period_to)
     for asset_id, plan in plans.items():
+        hours: WeeklyHours = tuple(sorted(weekly.get(asset_id, ())))
+        month_seconds = [
+            opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
+            for span in spans
+        ]
         plan.maintenance = merge(windows.get(asset_id, []))
-        opening = opening_intervals(plan.asset, plan.first_day, plan.last_day)
-        plan.available = subtract(merge(opening), plan.maintenance)
-        plan.month_available = [int(round(seconds)) for seconds in split_by_spans(plan.available, spans_utc)]
-    return plans
+        if plan.maintenance:
+            for month, lost in enumerate(_opening_lost(hours, plan, spans_utc)):
+                month_seconds[month] -= lost
+        plan.month_available = [int(round(seconds)) for seconds in month_seconds]
+    return plans, idle_all_period
+
+
+class DailyOpening:
+    """Seconds of bookable time on each local day of a period, for any weekly hours: worked out
+    once per distinct weekly hours and kept as running totals, so any run of days sums in O(1)."""
+
+    def __init__(self, period_from: dt.date, period_to: dt.date) -> None:
+        self.period_from, self.period_to = period_from, period_to
+        days = (period_to - period_from).days + 1
+        self.day_bounds = [utc_bounds(day, day) for day in (period_from + dt.timedelta(days=n) for n in range(days))]
+        self.running: dict[WeeklyHours, list[float]] = {}
+
+    def seconds(self, hours: WeeklyHours, first_day: dt.date, last_day: dt.date) -> float:
+        """Bookable seconds from ``first_day`` to ``last_day`` (local, inside the period); 0 if
+        ``last_day`` is before ``first_day``."""
+        if last_day < first_day:
+            return 0.0
+        running = self.running.get(hours)
+        if running is None:
+            per_day = split_by_spans(weekly_intervals(hours, self.period_from, self.period_to), self.day_bounds)
+            running = self.running[hours] = [0.0, *itertools.accumulate(per_day)]
+        return running[(last_day - self.period_from).days + 1] - running[(first_day - self.period_from).days]
+
+
+def _opening_lost(hours: WeeklyHours, plan: AssetPlan, spans_utc: list[Interval]) -> list[float]:
+    """Per month: the asset's bookable seconds on its in-service days that its maintenance
+    windows take away."""
+    near: list[Interval] = []
+    for start, end in plan.maintenance:
+        first = max(plan.first_day, to_local(start).date())
+        last = min(plan.last_day, to_local(end).date())
+        if first <= last:
+            near.extend(weekly_intervals(hours, first, last))
+    near = merge(near)
+    taken = subtract(near, subtract(near, plan.maintenance))
+    return split_by_spans(taken, spans_utc)
 
 
 def _new_asset_figures(plan: AssetPlan, spans: list[Span]) -> AssetFigures:
@@ -526,16 +599,19 @@ def _usage_json(usage: Usage) -> dict[str, Any]:
 def _months_json(months: list[MonthUsage]) -> list[dict[str, Any]]:
     return [
         {
-            "month": m.span.key,
-            "label": m.span.label,
-            "from": m.span.first_day.isoformat(),
-            "to": m.span.last_day.isoformat(),
+            **_span_json(m.span),
             "available_hours": _hours(m.available_seconds),
             "booked_hours": _hours(m.booked_seconds),
             "utilisation": m.utilisation,
         }
         for m in months
     ]
+
+
+@functools.lru_cache(maxsize=256)
+def _span_json(span: Span) -> dict[str, str]:
+    """A month's names and dates (the same for every asset of a report: worked out once)."""
+    return {"month": span.key, "label": span.label, "from": span.first_day.isoformat(), "to": span.last_day.isoformat()}
 
 
 def _school_ref(schools_by_id: dict[int, School], school_id: int | None) -> dict[str, Any]:

@@ -8,8 +8,10 @@ non-NULL: SQLite's max() returns NULL if any argument is NULL, PostgreSQL's GREA
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from sqlalchemy import Integer, Subquery, column, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -54,3 +56,23 @@ def _least_pg(element: least, compiler: Any, **kw: Any) -> str:
 @compiles(least, "sqlite")
 def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
     return f"min({_arguments(element, compiler, **kw)})"
+
+
+def utc_sql(value: dt.datetime, dialect: str) -> str:
+    """An aware datetime as an SQL literal, the way ``UTCDateTime`` stores it."""
+    value = value.astimezone(dt.timezone.utc)
+    if dialect == "postgresql":
+        return f"CAST('{value.isoformat()}' AS TIMESTAMP WITH TIME ZONE)"
+    return f"'{value:%Y-%m-%d %H:%M:%S.%f}'"
+
+
+def service_table(rows: list[tuple[int, dt.datetime, dt.datetime]], dialect: str) -> Subquery:
+    """An inline table ``service (asset_id, lo, hi)`` of the given rows, written as literals (ints
+    and datetimes formatted here, never text from outside), so a report covering tens of thousands
+    of assets stays within the databases' limits on bound parameters."""
+    body = ", ".join(f"({int(asset_id)}, {utc_sql(lo, dialect)}, {utc_sql(hi, dialect)})" for asset_id, lo, hi in rows)
+    return (
+        text(f"SELECT column1 AS asset_id, column2 AS lo, column3 AS hi FROM (VALUES {body}) AS service_rows")
+        .columns(column("asset_id", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()))
+        .subquery("service")
+    )
