@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, Role, SignInFailure, User, new_session_token
 from accounts.permissions import require_role
@@ -148,7 +148,10 @@ def set_password(user: User, password: str) -> None:
 
 
 def user_for_session_token(session: Session, token: str) -> User | None:
-    user = session.scalar(select(User).where(User.session_token == token))
+    # With the Schools they manage, which every page's menu and most permission checks read.
+    user = session.scalars(
+        select(User).options(joinedload(User.managed_schools)).where(User.session_token == token)
+    ).unique().one_or_none()
     return user if user is not None and user.active else None
 
 
@@ -181,13 +184,40 @@ def create_api_token(
     return token, secret
 
 
-def user_for_api_token(session: Session, secret: str) -> User | None:
-    """The active user a presented token belongs to, or None when it is unknown, revoked or expired."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
-    now = utcnow()
+#: How finely a token's last use is recorded. Writing it on every call would turn every API read
+#: into a write transaction (a commit, and on SQLite the database's one write lock).
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def find_api_token(session: Session, secret: str, now: dt.datetime) -> ApiToken | None:
+    """The usable token a presented secret belongs to: None when it is unknown, revoked or
+    expired, or its account is deactivated. Reads only."""
+    token = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _token_hash(secret))
+    )
     if token is None or not token.is_usable(now) or not token.user.active:
         return None
-    token.last_used_at = now
+    return token
+
+
+def token_use_due(token: ApiToken, now: dt.datetime) -> bool:
+    """Whether this use should be recorded: the first, or a minute or more after the last recorded."""
+    return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
+
+
+def record_token_use(session: Session, token: ApiToken, now: dt.datetime) -> None:
+    if token_use_due(token, now):
+        token.last_used_at = now
+
+
+def user_for_api_token(session: Session, secret: str) -> User | None:
+    """The active user a presented token belongs to (recording its use, to the minute), or None
+    when it is unknown, revoked or expired."""
+    now = utcnow()
+    token = find_api_token(session, secret, now)
+    if token is None:
+        return None
+    record_token_use(session, token, now)
     return token.user
 
 

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
-from accounts.models import User
-from accounts.service import user_for_api_token
+from accounts.models import ApiToken, User
+from accounts.service import find_api_token, record_token_use, token_use_due
 from api.limits import presented_token
 from api.params import MAX_INT, Malformed
-from db import atomic, db
+from db import atomic, db, utcnow
 from errors import NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,12 +58,16 @@ def authenticate() -> None:
         raise Unauthenticated(
             "Send a personal API token: Authorization: Bearer <token>.", invalid_token=False
         )
-    with atomic(db.session):
-        user = user_for_api_token(db.session, token)
-    if user is None:
+    now = utcnow()
+    found = find_api_token(db.session, token, now)
+    if found is None:
         raise Unauthenticated(
             "The token is unknown, revoked or expired, or its account is deactivated.", invalid_token=True
         )
+    if token_use_due(found, now):  # once a minute, not a write on every call
+        with atomic(db.session):
+            record_token_use(db.session, db.session.get(ApiToken, found.id), now)
+    user = found.user
     g.api_user = user
     act_as(user)
     _read_path_ids()

@@ -636,6 +636,9 @@ def measure_concurrency(big: InProcess, dbs: Databases, plan: Plan, now: dt.date
 
 # --- The table ----------------------------------------------------------------------------------
 
+#: What ``--only`` can pick: booking creation, catalogue and week, the report, the load (PostgreSQL).
+PHASES = ("create", "reads", "report", "load")
+
 
 def _format(value: float | None, unit: str) -> str:
     if value is None:
@@ -709,7 +712,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="postgresql,sqlite", help="postgresql, sqlite or both (comma-separated)")
     parser.add_argument("--reuse", action="store_true", help="reuse databases built earlier today at this size")
     parser.add_argument("--build-only", action="store_true", help="build the databases, measure nothing")
+    parser.add_argument(
+        "--only", default=",".join(PHASES),
+        help=f"measure only these phases (comma-separated, of {', '.join(PHASES)}); the table then has only their rows",
+    )
     args = parser.parse_args(argv)
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+    if only - set(PHASES):
+        parser.error(f"--only takes {', '.join(PHASES)}")
     size, plan = (QUICK, QUICK_PLAN) if args.quick else (FULL, FULL_PLAN)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -740,10 +750,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             log(f"[{kind}] measuring")
             big, small = InProcess(dbs.big, log_stream), InProcess(dbs.small, log_stream)
-            kind_rows = phase("booking creation", lambda: measure_creation(big, small, dbs, plan, now, rng))
-            kind_rows += phase("catalogue and week", lambda: measure_reads(big, dbs, plan, now, rng))
-            kind_rows += phase("utilisation report and its memory", lambda: measure_report(big, small, dbs, plan, now))
-            if kind == "postgresql":
+            kind_rows: list[Row] = []
+            if "create" in only:
+                kind_rows += phase("booking creation", lambda: measure_creation(big, small, dbs, plan, now, rng))
+            if "reads" in only:
+                kind_rows += phase("catalogue and week", lambda: measure_reads(big, dbs, plan, now, rng))
+            if "report" in only:
+                kind_rows += phase("utilisation report and its memory", lambda: measure_report(big, small, dbs, plan, now))
+            if kind == "postgresql" and "load" in only:
                 kind_rows += phase("bookings under load (gunicorn)", lambda: measure_concurrency(big, dbs, plan, now, log_path))
             for app in (big, small):
                 from db import db

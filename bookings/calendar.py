@@ -52,7 +52,7 @@ def asset_days(session: Session, viewer: User, asset: Asset, first_day: dt.date,
     _, end = local_day_bounds(first_day + dt.timedelta(days=days - 1))
     bookings = session.scalars(
         select(Booking)
-        .options(joinedload(Booking.requester), joinedload(Booking.asset))
+        .options(joinedload(Booking.requester))  # (their asset is ``asset``, already in the session)
         .where(
             Booking.asset_id == asset.id,
             Booking.status.in_((*ACTIVE_STATUSES, BookingStatus.PENDING)),

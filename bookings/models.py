@@ -96,6 +96,8 @@ class Booking(Audited, Base):
         CheckConstraint("start_at < end_at", name="starts_before_end"),
         CheckConstraint("end_at <= blocked_until", name="blocked_after_end"),
         Index("ix_bookings_asset_time", "asset_id", "start_at", "blocked_until"),
+        # "Free from ... to ...": only the bookings still blocking at the window's start (0007).
+        Index("ix_bookings_asset_blocked", "asset_id", "blocked_until"),
         Index("ix_bookings_status_start", "status", "start_at"),
         ExcludeConstraint(
             ("asset_id", "="),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -97,14 +97,11 @@ def minutes_used(
 
 def applicable_quotas(session: Session, asset: Asset) -> list[Quota]:
     """The asset's own quotas first, then its category's within the asset's School."""
-    quotas = list(session.scalars(select(Quota).where(Quota.asset_id == asset.id).order_by(Quota.id)))
+    scope = Quota.asset_id == asset.id
     if asset.category_id is not None:
-        quotas += session.scalars(
-            select(Quota)
-            .where(Quota.category_id == asset.category_id, Quota.school_id == asset.school_id)
-            .order_by(Quota.id)
-        )
-    return quotas
+        scope = or_(scope, and_(Quota.category_id == asset.category_id, Quota.school_id == asset.school_id))
+    # One query: the asset's own (asset_id set) before its category's, each in the order made.
+    return list(session.scalars(select(Quota).where(scope).order_by(Quota.asset_id.is_(None), Quota.id)))
 
 
 def quota_violation(

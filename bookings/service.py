@@ -39,6 +39,7 @@ from bookings.rules import (
 from db import atomic, utcnow
 from errors import InvalidInput, NotFound
 from inventory.models import Asset
+from inventory.service import get_asset
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 #: Statuses a requester or manager may still cancel.
@@ -58,10 +59,7 @@ def change_status(
 
 
 def _load_asset(session: Session, asset_id: int) -> Asset:
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("There is no such asset.")
-    return asset
+    return get_asset(session, asset_id, details=False)  # with the weekly hours every check reads
 
 
 def needs_approval(requester: User, asset: Asset) -> bool:

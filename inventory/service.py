@@ -303,15 +303,20 @@ def delete_asset(session: Session, actor: User, asset: Asset) -> None:
     session.flush()
 
 
-def get_asset(session: Session, asset_id: int) -> Asset:
-    asset = session.scalar(
-        select(Asset)
-        .options(
-            joinedload(Asset.school), joinedload(Asset.category), joinedload(Asset.location),
-            joinedload(Asset.contact), selectinload(Asset.bookable_hours),
+def get_asset(session: Session, asset_id: int, *, details: bool = True) -> Asset:
+    """The asset with its weekly hours; ``details`` (its School, category, location and contact)
+    for the pages that show them, not for a booking check or a calendar that shows only its name."""
+    if details:
+        asset = session.scalar(
+            select(Asset)
+            .options(
+                joinedload(Asset.school), joinedload(Asset.category), joinedload(Asset.location),
+                joinedload(Asset.contact), selectinload(Asset.bookable_hours),
+            )
+            .where(Asset.id == asset_id)
         )
-        .where(Asset.id == asset_id)
-    )
+    else:  # one statement
+        asset = session.get(Asset, asset_id, options=[joinedload(Asset.bookable_hours)])
     if asset is None:
         raise NotFound("There is no such asset.")
     return asset

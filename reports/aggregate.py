@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDemand
 from db import UTCDateTime, hours_between
-from inventory.models import Asset, MaintenanceWindow
+from inventory.models import MaintenanceWindow
 from reports.intervals import Interval, is_late_cancellation, overlap_seconds
 from reports.sql import greatest, least, service_table
 
 if TYPE_CHECKING:
-    from reports.figures import AssetFigures, ReportSettings
+    from reports.figures import AssetFacts, AssetFigures, ReportSettings
 
 #: Bookings whose hours count as booked.
 BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)
@@ -41,7 +41,7 @@ CAPACITY_REASONS = ("overlap", "maintenance", "rejected")
 class AssetPlan:
     """What Python knows about one asset before the bookings are counted."""
 
-    asset: Asset
+    asset: AssetFacts
     first_day: dt.date  # in-service days inside the period
     last_day: dt.date
     service_start: dt.datetime

@@ -75,6 +75,21 @@ def test_using_a_token_records_when_it_was_last_used(carla, world, session):
     assert token.last_used_at == NOW
 
 
+def test_a_tokens_last_use_is_recorded_to_the_minute_not_on_every_call(carla, world, session, clock):
+    def last_used():
+        see_committed(session)
+        return session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == world["carla"].id))
+
+    assert carla.get("/schools").status_code == 200
+    assert last_used() == NOW
+    clock.shift(dt.timedelta(seconds=59))
+    assert carla.get("/schools").status_code == 200
+    assert last_used() == NOW  # a read within the minute writes nothing
+    clock.shift(dt.timedelta(seconds=1))
+    assert carla.get("/schools").status_code == 200
+    assert last_used() == NOW + dt.timedelta(minutes=1)
+
+
 def test_a_signed_in_browser_session_does_not_authenticate_api_calls(client, world):
     sign_in(client, world["carla"].email)
     assert client.get("/").status_code == 200  # signed in on the site
