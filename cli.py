@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from accounts import service as accounts_service
 from accounts.models import Role
-from db import atomic, db
+from db import atomic, db, refresh_planner_statistics
 from errors import DomainError
 from inventory.models import School
 
@@ -28,6 +28,7 @@ def init_db() -> None:
     from flask_migrate import upgrade
 
     upgrade()
+    refresh_planner_statistics(db.engine)
     click.echo("The database schema is up to date.")
 
 
@@ -48,6 +49,7 @@ def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) ->
     if current_app.config["KITSHARE_ENV"] == "production" and not yes:
         click.confirm("KITSHARE_ENV is production. Add demo Schools, people and bookings?", abort=True)
     result = seed(db.session, password=password)
+    refresh_planner_statistics(db.engine)
     summary = result.summary()
     if credentials_file is None:
         click.echo(summary)

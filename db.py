@@ -136,6 +136,27 @@ def atomic(session: Session, actor: Any = None) -> Iterator[Session]:
         session.info["atomic_depth"] = 0
 
 
+#: How many entries of each index SQLite's ANALYZE samples (0 would read them all): enough for the
+#: planner to tell a selective index from a poor one, and milliseconds at a million bookings.
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+def refresh_planner_statistics(engine: Any) -> bool:
+    """Gather the statistics SQLite's query planner picks indexes by (``ANALYZE``, sampled).
+
+    Without them SQLite guesses from the shape of each query alone: at a million bookings it read
+    the yearly report's cancellations through the status index once per asset instead of the
+    asset's own index (23 s for a query that takes 0.2 s with them). PostgreSQL's autovacuum keeps
+    its statistics itself: there this does nothing. Returns whether statistics were gathered."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    return True
+
+
 def str_enum(enum_class: type, name: str) -> Any:
     """A column type storing an enum's values as text, with a CHECK constraint on every database."""
     from sqlalchemy import Enum

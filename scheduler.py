@@ -108,6 +108,13 @@ def send_booking_reminders() -> None:
         log.info("sent %d booking reminders", count)
 
 
+def refresh_planner_statistics() -> None:
+    from db import refresh_planner_statistics as refresh
+
+    if refresh(db.engine):
+        log.info("refreshed the database's planner statistics")
+
+
 JOBS = [
     JobSpec("complete-finished-bookings", complete_finished_bookings, "interval", {"minutes": 5}, 300),
     # Mail leaves the outbox within a minute; failures are retried with backoff by the outbox.
@@ -121,6 +128,8 @@ JOBS = [
     # Subscribed reports: each finished week, month or quarter, exactly once (see reports.delivery);
     # hourly, so a failed delivery is retried within the hour and a new period goes out early.
     JobSpec("deliver-reports", deliver_reports, "cron", {"minute": 20}, 3600),
+    # SQLite only: the statistics its planner needs as the tables grow (PostgreSQL: autovacuum).
+    JobSpec("planner-statistics", refresh_planner_statistics, "cron", {"hour": 3, "minute": 30}, 12 * 3600),
 ]
 
 

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User, school_managers
 from accounts.service import hash_password
 from bookings.models import Booking, BookingStatus, BookingStatusChange, DemandSource, Quota, QuotaPeriod, UnmetDemand
-from db import UTC, atomic
+from db import UTC, atomic, refresh_planner_statistics
 from inventory.models import (
     Asset,
     AssetStatus,
@@ -777,6 +777,7 @@ def build_database(url: str, size: Size, bookings: int, now: dt.datetime, seed: 
     else:
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        refresh_planner_statistics(engine)  # what the scheduler's nightly job would have done
     with engine.connect() as conn:
         overlaps = overlapping_active_bookings(conn)
     engine.dispose()

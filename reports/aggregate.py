@@ -20,7 +20,7 @@ from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDe
 from db import UTCDateTime, hours_between
 from inventory.models import MaintenanceWindow
 from reports.intervals import Interval, is_late_cancellation, overlap_seconds
-from reports.sql import greatest, least, service_table
+from reports.sql import greatest, least, ordered_join, service_table
 
 if TYPE_CHECKING:
     from reports.figures import AssetFacts, AssetFigures, ReportSettings
@@ -78,16 +78,18 @@ class Part:
     service: Subquery | None = None  # this part's assets and their bounds; None: every other asset
     others: Subquery | None = None  # for the whole-period part: the assets it leaves to the other
 
-    def select(self, *columns: Any) -> Select[Any]:
-        """``select(*columns)`` from this part's bookings."""
+    def select(self, *columns: Any, driven_by: Any = None, on: Any = None) -> Select[Any]:
+        """``select(*columns)`` from this part's bookings; ``driven_by`` a small table joined
+        ``on`` a condition, that the bookings are looked up from rather than it for each."""
         if self.service is not None:
-            return (
+            query = (
                 select(*columns)
-                .select_from(self.service)
-                .join(Booking, Booking.asset_id == self.service.c.asset_id)
+                .select_from(ordered_join(self.service, Booking.__table__, self.service.c.asset_id == Booking.asset_id))
                 .where(self.service.c.lo < self.service.c.hi)
             )
-        query = select(*columns).select_from(Booking)
+            return query.join(driven_by, on) if driven_by is not None else query
+        source = ordered_join(driven_by, Booking.__table__, on) if driven_by is not None else Booking
+        query = select(*columns).select_from(source)
         if self.others is not None:
             query = query.where(Booking.asset_id.not_in(select(self.others.c.asset_id)))
         return query
@@ -217,8 +219,7 @@ class Clipper:
             MaintenanceWindow.end_at > p0,
         )
         rows = self.rows(
-            lambda part: part.select(Booking.id, *columns, start, end)
-            .join(MaintenanceWindow, overlapping)
+            lambda part: part.select(Booking.id, *columns, start, end, driven_by=MaintenanceWindow.__table__, on=overlapping)
             .where(*conditions, start < p1, end > p0, part.in_service(start, end))
             .distinct()
         )
@@ -336,16 +337,17 @@ def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.d
     # Only cancellations within this many calendar hours of the start can be late; the rest are
     # not read at all. (The notice skips weekends: at most 48 extra hours per 120 working hours.)
     horizon_hours = settings.late_cancel_hours + 48 * (settings.late_cancel_hours // 120 + 1) + 24
-    cancelled_at = func.coalesce(func.max(BookingStatusChange.at), Booking.updated_at)
+    # (A scalar subquery, not a join and GROUP BY: each part's query then reads its bookings the
+    # same way as the others, and looks each one's history up by its index.)
+    cancelled_at = func.coalesce(
+        select(func.max(BookingStatusChange.at))
+        .where(BookingStatusChange.booking_id == Booking.id, BookingStatusChange.to_status == BookingStatus.CANCELLED)
+        .scalar_subquery(),
+        Booking.updated_at,
+    )
     for asset_id, start_at, when in clipper.rows(
         lambda part: part.select(Booking.asset_id, Booking.start_at, cancelled_at)
-        .outerjoin(
-            BookingStatusChange,
-            and_(BookingStatusChange.booking_id == Booking.id, BookingStatusChange.to_status == BookingStatus.CANCELLED),
-        )
-        .where(*starting(part), Booking.status == BookingStatus.CANCELLED)
-        .group_by(Booking.id, Booking.asset_id, Booking.start_at, Booking.updated_at)
-        .having(hours_between(cancelled_at, Booking.start_at) < horizon_hours)
+        .where(*starting(part), Booking.status == BookingStatus.CANCELLED, hours_between(cancelled_at, Booking.start_at) < horizon_hours)
     ):
         if is_late_cancellation(when, start_at, settings.late_cancel_hours):
             figures[asset_id].late_cancellations += 1

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Integer, Subquery, column, text
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.expression import FunctionElement, Join
 
 from db import UTCDateTime
 
@@ -75,4 +75,26 @@ def service_table(rows: list[tuple[int, dt.datetime, dt.datetime]], dialect: str
         text(f"SELECT column1 AS asset_id, column2 AS lo, column3 AS hi FROM (VALUES {body}) AS service_rows")
         .columns(column("asset_id", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()))
         .subquery("service")
+    )
+
+
+class ordered_join(Join):
+    """An inner join whose left side the database reads first, looking the right side up for
+    each of its rows: SQLite's ``CROSS JOIN ... ON`` (its documented way to fix a join order);
+    a plain ``JOIN`` elsewhere, where the planner's statistics choose well. For a small driving
+    table (a report's maintenance windows, its assets' in-service bounds) and the bookings'
+    indexes, SQLite otherwise scans the bookings and the small table for each of them."""
+
+    inherit_cache = True
+
+    def __init__(self, left: Any, right: Any, onclause: Any) -> None:
+        super().__init__(left, right, onclause)
+
+
+@compiles(ordered_join, "sqlite")
+def _ordered_join_sqlite(join: ordered_join, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    return (
+        f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)} "
+        f"ON {compiler.process(join.onclause, **kw)}"
     )

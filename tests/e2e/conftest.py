@@ -7,9 +7,11 @@ Screenshots of each main page, on a desktop and a 390 px phone, go to test-outpu
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -49,7 +51,10 @@ def new_page(browser, live_server):
 
     def open_page(viewport: str = "desktop"):
         # bypass_csp lets axe-core be injected; the app's own pages run under the real policy.
-        context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=live_server, bypass_csp=True)
+        # A UK browser: dates and times show as people at the university see them.
+        context = browser.new_context(
+            viewport=VIEWPORTS[viewport], base_url=live_server, bypass_csp=True, locale="en-GB", timezone_id="Europe/London"
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
@@ -78,8 +83,33 @@ def serious_accessibility_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
+    _record_axe(page, results.response["violations"])
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def _record_axe(page, violations: list[dict]) -> None:
+    """Keep every page's axe findings, of any impact, in test-output/axe-results.jsonl: the
+    record behind the per-page accessibility results (the assertion only stops on serious ones)."""
+    impacts: dict[str, int] = {}
+    for violation in violations:
+        impacts[violation["impact"]] = impacts.get(violation["impact"], 0) + len(violation["nodes"])
+    entry = {
+        "page": urlsplit(page.url).path,
+        "width": page.viewport_size["width"],
+        "violations": impacts,
+        "rules": sorted({violation["id"] for violation in violations}),
+    }
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    with (SCREENSHOTS.parent / "axe-results.jsonl").open("a") as out:
+        out.write(json.dumps(entry) + "\n")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_axe_record() -> Iterator[None]:
+    """Each run's axe record starts empty."""
+    (SCREENSHOTS.parent / "axe-results.jsonl").unlink(missing_ok=True)
+    yield
