@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 from typing import Any
 
-from inventory.transfer import neutralise_cell
 from planning.forecast import Group
 from planning.lifecycle import PlanningSettings
 from planning.recommendations import evidence_lines
@@ -25,14 +23,13 @@ from reports.render import (
     PENCE,
     RATIO,
     TEXT,
-    XLSX_FORMATS,
     Column,
     Table,
     file_cell,
     percent,
+    xlsx_workbook,
 )
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
@@ -244,59 +241,10 @@ def render_csv(plan: Plan) -> str:
 # --- XLSX ----------------------------------------------------------------------------------------
 
 
-def _xlsx_value(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
-    if kind == PENCE:
-        return Decimal(value) / 100
-    if kind == TEXT:
-        return neutralise_cell(str(value))
-    return value
-
-
 def render_xlsx(plan: Plan) -> bytes:
     """A summary sheet with the definitions, then one sheet per table: numbers as numbers, money
     formatted in pounds, ratios as percentages."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    bold = Font(bold=True)
-    workbook = Workbook()
-    summary = workbook.active
-    summary.title = "Summary"
-    for label, value, kind in summary_rows(plan):
-        summary.append([label, _xlsx_value(value, kind)])
-        summary.cell(summary.max_row, 1).font = bold
-        if kind in XLSX_FORMATS:
-            summary.cell(summary.max_row, 2).number_format = XLSX_FORMATS[kind]
-    summary.append([])
-    summary.append(["Definitions"])
-    summary.cell(summary.max_row, 1).font = bold
-    for term, text in definitions(plan):
-        summary.append([term, text])
-        summary.cell(summary.max_row, 1).font = bold
-        summary.cell(summary.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
-    summary.column_dimensions["A"].width = 30
-    summary.column_dimensions["B"].width = 100
-    for table in plan_tables(plan):
-        sheet = workbook.create_sheet(table.title[:31])
-        sheet.append([c.header for c in table.columns])
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in [*table.rows, *([table.total] if table.total else [])]:
-            sheet.append([_xlsx_value(value, column.kind) for value, column in zip(row, table.columns)])
-            for index, column in enumerate(table.columns, start=1):
-                if column.kind in XLSX_FORMATS:
-                    sheet.cell(sheet.max_row, index).number_format = XLSX_FORMATS[column.kind]
-        if table.total:
-            for cell in sheet[sheet.max_row]:
-                cell.font = bold
-        sheet.freeze_panes = "A2"
-        for index, column in enumerate(table.columns, start=1):
-            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, min(40, len(column.header) + 4))
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_workbook(summary_rows(plan), definitions(plan), plan_tables(plan), lambda title: title[:31], label_width=30)
 
 
 def file_name(plan: Plan, extension: str) -> str:

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from db import atomic, db
 from errors import InvalidInput, NotAllowed
 from planning import render, service
+from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
 from planning.forms import CategoryLifeForm, DecisionForm, PlanFilterForm
 from planning.recommendations import RecommendationItem, evidence_lines
@@ -154,7 +155,7 @@ def download_xlsx():
     plan, error = _plan_or_error()
     if plan is None:
         return error
-    return _download(render.render_xlsx(plan), render.XLSX_CONTENT_TYPE, render.file_name(plan, "xlsx"))
+    return _download(render.render_xlsx(plan), XLSX_CONTENT_TYPE, render.file_name(plan, "xlsx"))
 
 
 def _back(query: str | None) -> str:

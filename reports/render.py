@@ -23,7 +23,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from inventory.transfer import neutralise_cell
 from money import format_pounds
@@ -335,30 +335,43 @@ def _xlsx_value(value: Any, kind: str) -> Any:
 def render_xlsx(figures: dict[str, Any]) -> bytes:
     """The report as an XLSX workbook: a summary sheet with the definitions, then one sheet per
     table. Numbers are numbers, with hours, percentage and money formats on the cells."""
+    return xlsx_workbook(summary_rows(figures), definitions(figures), report_tables(figures), _sheet_title, label_width=38)
+
+
+def xlsx_workbook(
+    summary: Iterable[tuple[str, Any, str]],
+    terms: Iterable[tuple[str, str]],
+    tables: Iterable[Table],
+    sheet_title: Callable[[str], str],
+    label_width: int,
+) -> bytes:
+    """A workbook of a "Summary" sheet (label, value and its kind; then the definitions of the
+    terms) and one sheet per table, with a bold header row (frozen) and total row: what the
+    utilisation report and the capital plan both download."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     bold = Font(bold=True)
     workbook = Workbook()
-    summary = workbook.active
-    summary.title = "Summary"
-    for label, value, kind in summary_rows(figures):
-        summary.append([label, _xlsx_value(value, kind)])
+    sheet = workbook.active
+    sheet.title = "Summary"
+    for label, value, kind in summary:
+        sheet.append([label, _xlsx_value(value, kind)])
         if kind in XLSX_FORMATS:
-            summary.cell(summary.max_row, 2).number_format = XLSX_FORMATS[kind]
-        summary.cell(summary.max_row, 1).font = bold
-    summary.append([])
-    summary.append(["Definitions"])
-    summary.cell(summary.max_row, 1).font = bold
-    for term, text in definitions(figures):
-        summary.append([term, text])
-        summary.cell(summary.max_row, 1).font = bold
-        summary.cell(summary.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
-    summary.column_dimensions["A"].width = 38
-    summary.column_dimensions["B"].width = 100
+            sheet.cell(sheet.max_row, 2).number_format = XLSX_FORMATS[kind]
+        sheet.cell(sheet.max_row, 1).font = bold
+    sheet.append([])
+    sheet.append(["Definitions"])
+    sheet.cell(sheet.max_row, 1).font = bold
+    for term, text in terms:
+        sheet.append([term, text])
+        sheet.cell(sheet.max_row, 1).font = bold
+        sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = label_width
+    sheet.column_dimensions["B"].width = 100
 
-    for table in report_tables(figures):
-        sheet = workbook.create_sheet(_sheet_title(table.title))
+    for table in tables:
+        sheet = workbook.create_sheet(sheet_title(table.title))
         sheet.append([c.header for c in table.columns])
         for cell in sheet[1]:
             cell.font = bold

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from db import atomic, db
 from errors import InvalidInput
 from inventory import catalogue, media, service
 from inventory.forms import AssetForm, CategoryForm, StatusForm
-from inventory.models import Asset, AssetStatus, Location, School
+from inventory.models import AssetStatus, Location, School
 from inventory.views import bp
 from money import format_pounds, parse_pounds
 from web import show_errors
