@@ -301,21 +301,29 @@ def revoke_asset_training(asset_id: int, authorisation_id: int):
     grant = upkeep.get_training_authorisation(db.session, authorisation_id)
     if grant.asset_id != asset.id:
         abort(404)
+    return _revoke(
+        grant, asset.name, url_for("inventory.asset_training", asset_id=asset.id),
+        lambda forms: _training_page(asset, revoke_forms=forms, status=400),
+    )
+
+
+def _revoke(grant, what: str, back: str, page):
+    """Revoke a training authorisation from its revoke form; ``page(forms)`` shows the form's
+    errors on the page it came from."""
     form = RevokeForm(prefix=f"revoke-{grant.id}")
     if form.validate_on_submit():
         try:
             with atomic(db.session, current_user):
                 upkeep.revoke_training(db.session, current_user, grant, form.reason.data)
-                message = f"{grant.user.name}'s authorisation for {asset.name} revoked."
         except InvalidInput as error:
             if not error.field_errors:  # already revoked: nothing to correct on the form
                 flash(error.message, "error")
-                return redirect(url_for("inventory.asset_training", asset_id=asset.id))
+                return redirect(back)
             show_errors(form, error)
         else:
-            flash(message, "success")
-            return redirect(url_for("inventory.asset_training", asset_id=asset.id))
-    return _training_page(asset, revoke_forms={grant.id: form}, status=400)
+            flash(f"{grant.user.name}'s authorisation for {what} revoked.", "success")
+            return redirect(back)
+    return page({grant.id: form})
 
 
 def _school_training_page(school: School, form: CategoryTrainingForm | None = None,
@@ -382,18 +390,7 @@ def revoke_school_training(school_id: int, authorisation_id: int):
     grant = upkeep.get_training_authorisation(db.session, authorisation_id)
     if grant.school_id != school.id or grant.category_id is None:
         abort(404)
-    form = RevokeForm(prefix=f"revoke-{grant.id}")
-    if form.validate_on_submit():
-        try:
-            with atomic(db.session, current_user):
-                upkeep.revoke_training(db.session, current_user, grant, form.reason.data)
-                message = f"{grant.user.name}'s authorisation for {grant.category.name} revoked."
-        except InvalidInput as error:
-            if not error.field_errors:  # already revoked: nothing to correct on the form
-                flash(error.message, "error")
-                return redirect(url_for("inventory.school_training", school_id=school.id))
-            show_errors(form, error)
-        else:
-            flash(message, "success")
-            return redirect(url_for("inventory.school_training", school_id=school.id))
-    return _school_training_page(school, revoke_forms={grant.id: form}, status=400)
+    return _revoke(
+        grant, grant.category.name, url_for("inventory.school_training", school_id=school.id),
+        lambda forms: _school_training_page(school, revoke_forms=forms, status=400),
+    )
