@@ -647,6 +647,21 @@ def test_revoking_without_a_reason_shows_the_form_again(client, session, world):
     assert "Say why the authorisation is revoked" in response.text
 
 
+def test_a_manager_revokes_a_category_grant_on_the_schools_training_page(client, session, world):
+    grant = _grant(session, world, world["technician"], category=world["asset"].category, school=world["a"])
+    sign_in(client, world["manager_a"].email)
+    url = f"/schools/{world['a'].id}/training/{grant.id}/revoke"
+    response = client.post(url, data={f"revoke-{grant.id}-reason": ""})
+    assert response.status_code == 400
+    assert "Say why the authorisation is revoked" in response.text
+    response = client.post(url, data={f"revoke-{grant.id}-reason": "Moved School"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/schools/{world['a'].id}/training")
+    see_committed(session)
+    assert session.get(TrainingAuthorisation, grant.id).revoke_reason == "Moved School"
+    assert f"authorisation for {world['asset'].category.name} revoked" in client.get(response.headers["Location"]).text
+
+
 def test_training_pages_refuse_another_schools_manager_before_the_form(client, session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     category_grant = _grant(session, world, world["technician"], category=world["asset"].category, school=world["a"])
