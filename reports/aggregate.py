@@ -25,6 +25,9 @@ from reports.sql import greatest, least, ordered_join, service_table
 if TYPE_CHECKING:
     from reports.figures import AssetFacts, AssetFigures, ReportSettings
 
+#: How many rows of a report's query are read at a time.
+ROW_BATCH = 5000
+
 #: Bookings whose hours count as booked.
 BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)
 #: Bookings that were due to be used: held, or released as a no-show.
@@ -145,9 +148,11 @@ class Clipper:
             self.parts = [Part(*whole, others=service), Part(service.c.lo, service.c.hi, service=service)]
 
     def rows(self, build: Callable[[Part], Select[Any]]) -> Iterator[Any]:
-        """The rows of the query ``build`` makes for each part, one part after the other."""
+        """The rows of the query ``build`` makes for each part, one part after the other, read
+        a batch at a time (a server-side cursor on PostgreSQL): the report never holds a query's
+        whole result, so its memory does not grow with the bookings."""
         for part in self.parts:
-            yield from self.session.execute(build(part))
+            yield from self.session.execute(build(part), execution_options={"yield_per": ROW_BATCH})
 
     def month_of(self, moment: Any) -> Any:
         """SQL: the index of the month of the period an instant falls in (0 before the period,
@@ -169,18 +174,16 @@ class Clipper:
 
     def sum_by(
         self, start: Any, end: Any, conditions: list[Any], group: list[Any]
-    ) -> tuple[dict[tuple[Any, ...], list[float]], dict[tuple[Any, ...], int]]:
-        """Seconds of the clipped intervals per month, by ``group`` ({group values: [seconds by
-        month]}), and the number of rows with any time in the period, by ``group``.
+    ) -> Iterator[tuple[tuple[Any, ...], list[tuple[int, float]], int]]:
+        """Seconds of the clipped intervals by ``group`` and month: for each row SQL returns,
+        (group values, [(month index, seconds), ...], how many of the rows it sums have time in
+        the period). A group may come in several rows; the caller adds them up.
 
         One read of the rows: SQL groups them by the months their clipped start and end fall in,
         summing their whole time and their time up to the end of the first month. A row within one
         month (nearly all) needs nothing more; one that crosses into a later month gives it the
         rest, and every month in between whole."""
-        first_month_end = self.month_end
         where = [*conditions, start < self.period[1], end > self.period[0]]
-        seconds: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0.0] * len(self.spans_utc))
-        counts: dict[tuple[Any, ...], int] = defaultdict(int)
 
         def summed(part: Part) -> Select[Any]:
             low, high = part.bounds(start, end)
@@ -188,23 +191,22 @@ class Clipper:
             return (
                 part.select(
                     *group, first, last, func.sum(hours_between(low, high)),
-                    func.sum(hours_between(low, least(high, first_month_end(low)))), func.count(),
+                    func.sum(hours_between(low, least(high, self.month_end(low)))), func.count(),
                 )
                 .where(*where, low < high)
                 .group_by(*group, first, last)
             )
 
         span_seconds = [(hi - lo).total_seconds() for lo, hi in self.spans_utc]
-        for *key, first, last, hours, first_hours, rows in self.rows(summed):
-            months = seconds[tuple(key)]
-            counts[tuple(key)] += rows
+        width = len(group)
+        for row in self.rows(summed):
+            first, last, hours, first_hours, rows = row[width:]
             total, in_first = (hours or 0.0) * 3600, (first_hours or 0.0) * 3600
-            months[first] += in_first
+            months = [(first, in_first)]
             if last != first:
-                for index in range(first + 1, last):
-                    months[index] += span_seconds[index] * rows
-                months[last] += total - in_first - sum(span_seconds[first + 1:last]) * rows
-        return seconds, counts
+                months += [(index, span_seconds[index] * rows) for index in range(first + 1, last)]
+                months.append((last, total - in_first - sum(span_seconds[first + 1:last]) * rows))
+            yield tuple(row[:width]), months, rows
 
     def maintenance_overlaps(self, start: Any, end: Any, conditions: list[Any], columns: list[Any]) -> list[Any]:
         """The rows (with their interval) that overlap a maintenance window in the period: few,
@@ -245,14 +247,13 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int
     conditions = [Booking.status.in_(BOOKED), clipper.in_scope, Booking.start_at < p1, Booking.end_at > p0]
     cells: dict[tuple[int, int | None, int], float] = defaultdict(float)
     users_by_asset: dict[int, set[int]] = defaultdict(set)
-    by_person, bookings = clipper.sum_by(
+    for (asset_id, borrower, person), months, bookings in clipper.sum_by(
         Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
-    )
-    for (asset_id, borrower, person), months in by_person.items():
-        for month, seconds in enumerate(months):
+    ):
+        for month, seconds in months:
             if seconds:
                 cells[(asset_id, borrower, month)] += seconds
-        figures[asset_id].bookings += bookings[(asset_id, borrower, person)]
+        figures[asset_id].bookings += bookings
         users_by_asset[asset_id].add(person)
     for asset_id, users in users_by_asset.items():
         figures[asset_id].users = len(users)
@@ -292,9 +293,9 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
         or_(Booking.checked_in_at.is_not(None), Booking.handed_over_at.is_not(None)),
     ]
     cells: dict[tuple[int, int], float] = defaultdict(float)
-    for (asset_id,), months in clipper.sum_by(start, end, conditions, [Booking.asset_id])[0].items():
+    for (asset_id,), months, _ in clipper.sum_by(start, end, conditions, [Booking.asset_id]):
         figures[asset_id].tracks_actual_use = True
-        for month, seconds in enumerate(months):
+        for month, seconds in months:
             cells[(asset_id, month)] += seconds
     for asset_id, use_start, use_end in clipper.maintenance_overlaps(start, end, conditions, [Booking.asset_id]):
         for month, seconds in enumerate(clipper.maintenance_seconds(asset_id, use_start, use_end)):
