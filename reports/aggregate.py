@@ -1,8 +1,9 @@
 """The SQL that reads bookings for the utilisation report: every figure that depends on the
-bookings table is an aggregate computed by the database (GROUP BY asset, borrowing School and
-month, or asset and person), with each row clipped to the period and its asset's in-service days
-in SQL. Only rows that cross a month boundary, overlap maintenance, or were cancelled within a few
-days of their start are read one by one, to finish in Python what SQL cannot say portably.
+bookings table is an aggregate computed by the database (GROUP BY asset, borrowing School,
+person and the months a booking falls in), with each row clipped to the period and its asset's
+in-service days in SQL, and read in batches. Only bookings that overlap maintenance, or were
+cancelled within a few days of their start, are read one by one, to finish in Python what SQL
+cannot say portably.
 """
 
 from __future__ import annotations
@@ -110,11 +111,10 @@ class Clipper:
     """Clip an interval expression per row to the period and to its asset's in-service days, and
     sum it by month, in SQL.
 
-    SQL puts each row's clipped time in the month its start falls in (a CASE over the month
-    boundaries), so the database reads each booking once and the months cost no join. The rows
-    that run over a month boundary are then read and their time moved across in Python: there
-    are few, because one asset's held bookings never overlap, so at most one of them crosses
-    each boundary. Every query runs once for each ``Part``.
+    SQL groups each row by the months its clipped start and end fall in (CASEs over the month
+    boundaries), so the database reads each booking once and the months cost no join; the few
+    rows that run into a later month are split exactly from two sums (``sum_by``). Every query
+    runs once for each ``Part``.
     """
 
     def __init__(

@@ -24,11 +24,11 @@ The rules, as the report page states them (``reports.render.definitions``):
   turned away for want of free time (``CAPACITY_REASONS``).
 * **Cost recovery** = booked hours x the asset's hourly rate, in whole pence.
 
-Bookings are aggregated by SQL (``reports.aggregate``: GROUP BY asset, borrowing School and
-month, with each booking clipped in SQL); only the small tables (assets, weekly hours, maintenance windows) and the rare
-bookings that cross a month boundary, overlap maintenance, or were cancelled within a few days
-of their start are read into Python, one row each. A person's distinct count comes from one
-GROUP BY (asset, person) row per pair.
+Bookings are aggregated by SQL (``reports.aggregate``: GROUP BY asset, borrowing School, person
+and month, with each booking clipped in SQL, read in batches); only the small tables (assets,
+weekly hours, maintenance windows) and the rare bookings that overlap maintenance or were
+cancelled within a few days of their start are read into Python, one row each. Available time is
+worked out once per distinct set of weekly hours (``DailyOpening``).
 """
 
 from __future__ import annotations
