@@ -177,8 +177,9 @@ def _usage(row: dict[str, Any]) -> list[Any]:
     ]
 
 
-def report_tables(figures: dict[str, Any]) -> list[Table]:
-    """Every table of the report, in the order the page, the CSV and the XLSX show them."""
+def report_tables(figures: dict[str, Any], per_asset_months: bool = True) -> list[Table]:
+    """Every table of the report, in the order the page, the CSV and the XLSX show them (the page
+    leaves out each asset's months: ``per_asset_months=False``)."""
     totals = figures["totals"]
     tables = [
         Table(
@@ -255,14 +256,15 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
             trend_rows.append([month["label"], school["code"], m["available_hours"], m["booked_hours"], m["utilisation"]])
         trend_rows.append([month["label"], "All", month["available_hours"], month["booked_hours"], month["utilisation"]])
     tables.append(Table("trend", "Month by month", "Utilisation by month and School", trend_columns, trend_rows))
-    tables.append(Table(
-        "asset_trend", "Month by month, per asset", "Utilisation of each asset by month",
-        [Column("Tag"), Column("Asset"), *trend_columns[:1], *trend_columns[2:]],
-        [
-            [a["tag"], a["name"], m["label"], m["available_hours"], m["booked_hours"], m["utilisation"]]
-            for a in figures["assets"] for m in a["months"]
-        ],
-    ))
+    if per_asset_months:
+        tables.append(Table(
+            "asset_trend", "Month by month, per asset", "Utilisation of each asset by month",
+            [Column("Tag"), Column("Asset"), *trend_columns[:1], *trend_columns[2:]],
+            [
+                [a["tag"], a["name"], m["label"], m["available_hours"], m["booked_hours"], m["utilisation"]]
+                for a in figures["assets"] for m in a["months"]
+            ],
+        ))
     return tables
 
 

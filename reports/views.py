@@ -83,11 +83,17 @@ def _quick_links(form: PeriodForm) -> list[tuple[str, str]]:
     ]
 
 
+#: The most rows a per-asset table shows on the page; the downloads have every row. (A register of
+#: 10,000 assets made a page of 40,000 table rows: seconds to render, and no use on a screen.)
+PAGE_ROWS = 200
+
+
 def _page_context(figures: dict[str, Any]) -> dict[str, Any]:
-    tables = {table.key: table for table in report_tables(figures)}
+    tables = {table.key: table for table in report_tables(figures, per_asset_months=False)}
     return {
         "figures": figures,
         "tables": tables,
+        "page_rows": PAGE_ROWS,
         "cell": format_cell,
         "definitions": definitions(figures),
         "school_chart": utilisation_by_school(figures),

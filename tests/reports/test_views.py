@@ -43,6 +43,20 @@ def test_finance_sees_every_school_with_hour_weighted_rollups(client, week, fina
     assert rows["All"][3:6] == ["255.00", "47.00", "18.4%"]
 
 
+def test_long_per_asset_tables_are_cut_short_on_the_page_but_not_in_the_downloads(client, week, finance, monkeypatch):
+    import reports.views
+
+    as_finance(client, finance)
+    full = page_tables(client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True))["table-assets"]
+    assert len(full) - 1 > 2  # a heading and more than two assets
+    monkeypatch.setattr(reports.views, "PAGE_ROWS", 2)
+    html = client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True)
+    assert page_tables(html)["table-assets"] == full[:3]  # the heading and the first two, in order
+    assert f"Showing the first 2 of {len(full) - 1} rows." in html
+    csv_assets = csv_sections(client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True))["By asset"]
+    assert len(csv_assets) == len(full)
+
+
 def test_the_page_states_the_definitions_in_words(client, week, finance):
     html = as_finance(client, finance).get(f"/reports/utilisation?{WEEK}").get_data(as_text=True)
     assert "What the figures mean" in html
