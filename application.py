@@ -13,10 +13,14 @@ from flask import Flask, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from config import INSTANCE_DIR, PROJECT_ROOT, Config
 from db import db
 from errors import DomainError, NotAllowed, NotFound
+
+#: When a request that found the database unreachable tells its caller to try again (Retry-After).
+DATABASE_RETRY_SECONDS = 30
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -151,7 +155,9 @@ def _configure_logging(app: Flask) -> None:
                         "path": request.path,
                         "status": response.status_code,
                         "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "user_id": getattr(current_user, "id", None) if current_user else None,
+                        # Only a person this request already loaded: a log line must not query
+                        # the database (which may be the very thing that failed).
+                        "user_id": getattr(g.get("_login_user"), "id", None),
                     }
                 },
             )
@@ -232,6 +238,20 @@ def _register_error_handlers(app: Flask) -> None:
     def page(status: int, title: str, message: str):
         return render_template("error.html", status=status, title=title, message=message), status
 
+    def plain_page(status: int, title: str, message: str, headers: dict[str, str] | None = None):
+        """The error page that needs no database: rendered without the context processors, which
+        load the signed-in person and their menu (error.html shows those)."""
+        body = app.jinja_env.get_template("error_plain.html").render(
+            status=status, title=title, message=message, request=request, url_for=url_for
+        )
+        return body, status, headers or {}
+
+    def forget_the_transaction() -> None:
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:  # the connection is gone with the database: nothing to undo
+            db.session.invalidate()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return page(
@@ -249,7 +269,7 @@ def _register_error_handlers(app: Flask) -> None:
         )
         return page(403, "Not allowed", message)
 
-    from api.problems import error_problem, is_api_request
+    from api.problems import database_problem, error_problem, is_api_request
 
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
@@ -279,15 +299,37 @@ def _register_error_handlers(app: Flask) -> None:
         flash(error.message, "error")
         return redirect(request.referrer or url_for("dashboard.home"))
 
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database cannot be reached (restarting, or its connections dropped), or it gave up
+        # on this request (a lock or statement timeout): nothing was written, and trying again
+        # shortly is the answer. The page must not read the database to say so.
+        forget_the_transaction()
+        app.logger.error("database unavailable: %s", error.orig.__class__.__name__, exc_info=error)
+        retry = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+        if is_api_request():
+            return database_problem(retry)
+        return plain_page(
+            503,
+            "Kitshare is briefly unavailable",
+            "Kitshare cannot reach its database just now, so nothing was changed. "
+            "Please try again in a minute.",
+            retry,
+        )
+
     @app.errorhandler(500)
     def server_error(error: Exception):
-        db.session.rollback()
-        return page(
-            500,
-            "Something went wrong",
+        forget_the_transaction()
+        title = "Something went wrong"
+        message = (
             "Kitshare could not finish that request and nothing was changed. Please try again; "
-            "if it keeps happening, tell your facility manager.",
+            "if it keeps happening, tell your facility manager."
         )
+        try:
+            return page(500, title, message)
+        except Exception:  # the full page needs the database and the signed-in person
+            app.logger.exception("the error page could not be shown; showing the plain one")
+            return plain_page(500, title, message)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -126,6 +126,13 @@ PROBLEM_TYPES = {
             "Server error",
             "Kitshare could not finish the request and nothing was changed. Try again later.",
         ),
+        ProblemType(
+            "unavailable",
+            503,
+            "Database unavailable",
+            "Kitshare cannot reach its database just now (it may be restarting), so nothing was changed. "
+            "Repeat the request after the number of seconds in the `Retry-After` header.",
+        ),
     )
 }
 
@@ -277,6 +284,11 @@ def register_handlers(blueprint: Blueprint) -> None:
             continue
         blueprint.register_error_handler(code, http_problem)
     blueprint.register_error_handler(500, server_error)
+
+
+def database_problem(headers: dict[str, str]) -> Response:
+    """The problem for a request that found the database unreachable (503, with Retry-After)."""
+    return problem("unavailable", PROBLEM_TYPES["unavailable"].description, headers=headers)
 
 
 def error_problem(error: Exception) -> Response:
