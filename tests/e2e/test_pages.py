@@ -72,3 +72,40 @@ def test_main_pages_have_no_serious_accessibility_violations(new_page, session, 
             if violations:
                 failures[f"{viewport} {url}"] = violations
     assert failures == {}
+
+
+#: The forms people fill in most, by who fills them in.
+KEYBOARD_FORMS = {
+    "technician": ["/assets/{scope}/book", "/profile"],
+    "manager": ["/assets/{scope}/edit", "/assets/{scope}/maintenance", "/assets/{scope}/training", "/schools/{chem}/import"],
+}
+
+#: What identifies a form control as the Tab key reaches it; a radio group is one stop.
+CONTROL_KEY = """e => e.type === 'radio' ? 'radio:' + e.name
+    : (e.id || e.name || (e.textContent || '').trim() || e.value)"""
+
+
+@pytest.mark.parametrize("role", list(KEYBOARD_FORMS))
+def test_every_control_of_the_main_forms_is_reached_with_the_tab_key(new_page, session, campus, role):
+    ids = {"scope": campus["scope"].id, "chem": campus["chem"].id}
+    page = new_page()
+    sign_in_as(page, campus["people"][role].email, PASSWORD)
+    for path in KEYBOARD_FORMS[role]:
+        url = path.format(**ids)
+        assert page.goto(url).status == 200, url
+        wanted = set(page.eval_on_selector_all(
+            "main form :is(input:not([type=hidden]), select, textarea, button):not([disabled])",
+            f"els => els.filter(e => e.offsetParent !== null).map({CONTROL_KEY})",
+        ))
+        assert wanted, url
+        reached = set()
+        for _ in range(len(wanted) * 2 + 40):  # well past the form: the page's links come too
+            page.keyboard.press("Tab")
+            key = page.evaluate(
+                f"() => {{ const e = document.activeElement; return e && e.closest('main form') ? ({CONTROL_KEY})(e) : null; }}"
+            )
+            if key:
+                reached.add(key)
+            if reached >= wanted:
+                break
+        assert wanted - reached == set(), f"{url}: not reached with Tab: {sorted(wanted - reached)}"
