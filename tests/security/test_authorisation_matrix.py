@@ -44,7 +44,11 @@ B_SECRETS = ("FUNDINGB-7f3c", "98,765.43", "PURPOSEB-INTERNAL-91", "TRAININGNOTE
 def build_world(session) -> dict:
     """Schools A and B with one of every object, plus a user and token per role."""
     now = dt.datetime.now(UTC)
-    start = (now + dt.timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0)
+    # A Monday two to three weeks ahead, 10:00 UTC (10:00 or 11:00 in London): inside the assets'
+    # weekday hours whatever day the suite runs on (a plain "in 14 days" fails on a Saturday).
+    day = (now + dt.timedelta(days=14)).date()
+    day += dt.timedelta(days=(7 - day.weekday()) % 7)
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=UTC)
     a = make_school(session, "SCHA", "School A")
     b = make_school(session, "SCHB", "School B")
     users = {
