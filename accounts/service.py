@@ -205,7 +205,8 @@ def token_use_due(token: ApiToken, now: dt.datetime) -> bool:
     return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
 
 
-def record_token_use(session: Session, token: ApiToken, now: dt.datetime) -> None:
+def record_token_use(token: ApiToken, now: dt.datetime) -> None:
+    """Record this use of the token, unless one was recorded within the minute."""
     if token_use_due(token, now):
         token.last_used_at = now
 
@@ -217,7 +218,7 @@ def user_for_api_token(session: Session, secret: str) -> User | None:
     token = find_api_token(session, secret, now)
     if token is None:
         return None
-    record_token_use(session, token, now)
+    record_token_use(token, now)
     return token.user
 
 

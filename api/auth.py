@@ -66,7 +66,7 @@ def authenticate() -> None:
         )
     if token_use_due(found, now):  # once a minute, not a write on every call
         with atomic(db.session):
-            record_token_use(db.session, db.session.get(ApiToken, found.id), now)
+            record_token_use(db.session.get(ApiToken, found.id), now)
     user = found.user
     g.api_user = user
     act_as(user)

@@ -402,10 +402,15 @@ def utilisation_report(
     )
 
 
+def _in_scope(school_ids: set[int] | None) -> list[Any]:
+    """SQL conditions on assets: the ones a report covers (bookable, owned by the Schools in scope)."""
+    conditions = [Asset.bookable.is_(True)]
+    return conditions + [Asset.school_id.in_(school_ids)] if school_ids is not None else conditions
+
+
 def _assets_in_scope(school_ids: set[int] | None) -> Select[Any]:
-    """SQL: the ids of the assets a report covers (bookable, owned by the Schools in scope)."""
-    query = select(Asset.id).where(Asset.bookable.is_(True))
-    return query.where(Asset.school_id.in_(school_ids)) if school_ids is not None else query
+    """SQL: the ids of the assets a report covers."""
+    return select(Asset.id).where(*_in_scope(school_ids))
 
 
 def _plan_assets(
@@ -423,7 +428,7 @@ def _plan_assets(
     query = (
         select(*(getattr(Asset, name) for name in AssetFacts._fields[:-1]), Category.name)
         .outerjoin(Category, Category.id == Asset.category_id)
-        .where(Asset.id.in_(_assets_in_scope(school_ids)))
+        .where(*_in_scope(school_ids))
     )
     plans: dict[int, AssetPlan] = {}
     idle_all_period: list[int] = []
