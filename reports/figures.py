@@ -431,18 +431,18 @@ def _plan_assets(
         .where(*_in_scope(school_ids))
     )
     plans: dict[int, AssetPlan] = {}
-    idle_all_period: list[int] = []
+    not_in_service: list[int] = []
     for row in session.execute(query):
         asset = AssetFacts(*row)
         first, last = in_service_days(asset)
         first, last = max(first, period_from), min(last or period_to, period_to)
         if first > last:
-            idle_all_period.append(asset.id)
+            not_in_service.append(asset.id)
             continue
         service_start, service_end = utc_bounds(first, last)
         plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [])
     if not plans:
-        return plans, idle_all_period
+        return plans, not_in_service
     p0, p1 = spans_utc[0][0], spans_utc[-1][1]
     windows: dict[int, list[Interval]] = defaultdict(list)
     for asset_id, start, end in session.execute(
@@ -471,7 +471,7 @@ def _plan_assets(
             for month, lost in enumerate(_opening_lost(hours, plan, spans_utc)):
                 month_seconds[month] -= lost
         plan.month_available = [int(round(seconds)) for seconds in month_seconds]
-    return plans, idle_all_period
+    return plans, not_in_service
 
 
 class DailyOpening:
