@@ -53,8 +53,9 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     is_finance: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
-    # What the login session stores instead of the id: rotating it (new password, deactivation)
-    # signs the person out everywhere, remember-me cookies included.
+    # What the login session and the remember-me cookie store instead of the id: rotating it
+    # (signing out, a new password, deactivation) signs the person out everywhere, and any copy
+    # of either cookie saved before opens nothing.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None]

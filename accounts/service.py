@@ -17,7 +17,7 @@ from accounts.models import ApiToken, Role, SignInFailure, User, new_session_tok
 from accounts.permissions import require_role
 from errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
-from db import utcnow
+from db import atomic, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 #: The one message for every failed sign-in, so nobody can learn which addresses have accounts.
@@ -138,13 +138,89 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Change a password; every other signed-in session of the person ends."""
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the person's password (False for single sign-on only accounts)."""
+    if not user.password_hash:
+        return False
+    try:
+        return _password_hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_sessions(user: User) -> None:
+    """End every signed-in session of the person, on every browser. The login session and the
+    remember-me cookie both carry ``session_token`` (``User.get_id``), so a new one makes every
+    copy saved before, even a stolen one, open nothing."""
+    user.session_token = new_session_token()
+
+
+def revoke_access_made_before(session: Session, user: User, now: dt.datetime) -> int:
+    """Revoke the person's API tokens and give their calendar feed a new address, after their
+    password changed: whoever knew the old password, or held a copied session, may have made
+    them. Returns how many of the tokens still worked."""
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
+        token.revoked_at = now
+    user.calendar_token = new_session_token()
+    return sum(1 for token in tokens if token.expires_at is None or token.expires_at > now)
+
+
+def _replace_password(session: Session, user: User, password_hash: str) -> int:
+    user.password_hash = password_hash
+    end_sessions(user)
+    return revoke_access_made_before(session, user, utcnow())
+
+
+def set_password(session: Session, user: User, password: str) -> int:
+    """Give the person a new password (an e-mailed reset, or an admin). Every signed-in session of
+    theirs ends, and their API tokens and calendar-feed address stop working. Returns how many
+    working API tokens were revoked."""
     problems = check_password_rules(password)
     if problems:
         raise InvalidInput(field_errors={"password": problems})
-    user.password_hash = hash_password(password)
-    user.session_token = new_session_token()
+    return _replace_password(session, user, hash_password(password))
+
+
+WRONG_CURRENT_PASSWORD = "That is not your current password."
+
+
+def change_password(
+    session: Session, user: User, *, current_password: str, new_password: str, ip_address: str
+) -> int:
+    """The person changes their own password, proving they know the current one.
+
+    Wrong guesses count towards the sign-in lockout (a borrowed session must not become a way to
+    guess the password). As with a reset, every session of theirs ends (the caller signs the
+    browser that asked in again) and their API tokens and calendar-feed address stop working.
+    Returns how many working API tokens were revoked. Runs its own units of work, so that the
+    slow Argon2 checks happen outside the write lock.
+    """
+    now = utcnow()
+    locked_for = sign_in_locked_for(session, user.email, ip_address, now)
+    if locked_for:
+        minutes = max(1, -(-int(locked_for.total_seconds()) // 60))
+        raise InvalidInput(field_errors={"current_password": [
+            f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+        ]})
+    verified_hash = user.password_hash
+    errors: dict[str, list[str]] = {}
+    if not verify_password(user, current_password):
+        errors["current_password"] = [WRONG_CURRENT_PASSWORD]
+        with atomic(session, user):
+            record_sign_in_failure(session, user.email, ip_address, now)
+    problems = check_password_rules(new_password)
+    if problems:
+        errors["new_password"] = problems
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    new_hash = hash_password(new_password)
+    with atomic(session, user):
+        stored_hash = session.scalar(select(User.password_hash).where(User.id == user.id).with_for_update())
+        if stored_hash != verified_hash:  # changed by someone else meanwhile
+            raise InvalidInput(field_errors={"current_password": [WRONG_CURRENT_PASSWORD]})
+        clear_sign_in_failures(session, user.email)
+        return _replace_password(session, user, new_hash)
 
 
 def user_for_session_token(session: Session, token: str) -> User | None:
@@ -276,7 +352,7 @@ def update_user(
     user.is_admin = is_admin
     user.managed_schools = list(managed_schools)
     if user.active and not active:
-        user.session_token = new_session_token()  # signs them out everywhere
+        end_sessions(user)
     user.active = active
     return user
 
@@ -328,7 +404,7 @@ _RESET_SALT = "kitshare-password-reset"
 
 def password_reset_token(secret_key: str, user: User) -> str:
     """A signed link token for ``user``. It names the person's current session token, which any
-    password change rotates: so a token works once, and only until it expires."""
+    password change (and signing out) rotates: so a token works once, and only until it expires."""
     return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).dumps({"u": user.id, "s": user.session_token})
 
 

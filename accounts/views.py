@@ -11,6 +11,7 @@ from sqlalchemy import select
 from accounts import service
 from accounts.forms import (
     ApiTokenForm,
+    ChangePasswordForm,
     NewUserForm,
     PasswordResetForm,
     PasswordResetRequestForm,
@@ -98,22 +99,40 @@ def password_reset(token: str):
         with atomic(db.session, user):
             user = service.user_for_reset_token(db.session, current_app.config["SECRET_KEY"], token)
             if user is not None:
-                service.set_password(user, form.password.data)
+                revoked = service.set_password(db.session, user, form.password.data)
                 service.clear_sign_in_failures(db.session, user.email)
         if user is None:
             flash("That reset link has just been used. Ask for a new one.", "error")
             return redirect(url_for("accounts.password_reset_request"))
         logout_user()
-        flash("Your password is changed. Sign in with it now.", "success")
+        flash(
+            f"Your password was changed. You were signed out everywhere, and {_revoked_access(revoked)} "
+            "— sign in with the new password, then make new ones on your profile.",
+            "success",
+        )
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/password_reset.html", form=form), 400 if form.is_submitted() else 200
+
+
+def _revoked_access(revoked_tokens: int) -> str:
+    tokens = f"your {revoked_tokens} API token{'s' if revoked_tokens != 1 else ''} and " if revoked_tokens else "your "
+    return tokens + "calendar links were revoked"
+
+
+def _remembered() -> bool:
+    """Whether this browser keeps its sign-in with a remember-me cookie."""
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
 @bp.post("/sign-out")
 def sign_out():
     # A POST, so CSRFProtect checks its token: a link elsewhere cannot sign anyone out.
+    if current_user.is_authenticated:
+        # Clearing the cookie is not enough: a copy saved before (or stolen) would still work.
+        with atomic(db.session, current_user):
+            service.end_sessions(current_user)
     logout_user()
-    flash("You have signed out.", "info")
+    flash("You have signed out, here and on any other browser signed in as you.", "info")
     return redirect(url_for("accounts.sign_in"))
 
 
@@ -129,6 +148,36 @@ def profile():
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
     return render_template("accounts/profile.html", form=form, tokens=tokens, new_token=new_token)
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit() and current_user.password_hash:
+        user = current_user._get_current_object()
+        try:
+            revoked = service.change_password(
+                db.session,
+                user,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+                ip_address=request.remote_addr or "unknown",
+            )
+        except InvalidInput as error:
+            show_errors(form, error)
+        else:
+            # The session token changed, ending every session: this browser carries on with the new one.
+            login_user(user, remember=_remembered(), fresh=True)
+            flash(
+                f"Your password was changed. You were signed out everywhere else, and {_revoked_access(revoked)} "
+                "— make new ones on your profile.",
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    return render_template(
+        "accounts/password_change.html", form=form, min_password_length=service.MIN_PASSWORD_LENGTH
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
@@ -208,10 +257,12 @@ def edit_user(user_id: int):
                     **_user_form_values(form),
                 )
                 if form.password.data:
-                    service.set_password(person, form.password.data)
+                    service.set_password(db.session, person, form.password.data)
         except InvalidInput as error:
             show_errors(form, error)
         else:
+            if form.password.data and person.id == current_user.id:
+                login_user(person, remember=_remembered(), fresh=True)  # an admin's own new password
             flash(f"Saved the changes to {person.name}.", "success")
             return redirect(url_for("admin.users"))
     return render_template("accounts/user_form.html", form=form, person=person), 400 if form.errors else 200

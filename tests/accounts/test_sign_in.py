@@ -108,7 +108,7 @@ def test_the_remember_cookie_alone_signs_the_person_back_in(client, session, app
 def test_a_new_password_signs_the_person_out_of_other_sessions(client, session, app):
     user = make_user(session, make_school(session))
     sign_in(client, user.email, remember=True)
-    service.set_password(session.get(User, user.id), "a brand new password")
+    service.set_password(session, session.get(User, user.id), "a brand new password")
     session.commit()
     assert client.get("/").status_code == 302
 

@@ -363,6 +363,8 @@ EXPECTED_TABLE = """
     POST /planning/lives/<int:category_id> | login 403 403 403 ok ok | login 403 403 403 ok ok
     GET /profile | login ok ok ok ok ok | login ok ok ok ok ok
     POST /profile | login ok ok ok ok ok | login ok ok ok ok ok
+    GET /profile/password | login ok ok ok ok ok | login ok ok ok ok ok
+    POST /profile/password | login 400 400 400 400 400 | login 400 400 400 400 400
     POST /profile/calendar-token/reset | login ok* ok* ok* ok* ok* | login ok* ok* ok* ok* ok*
     POST /profile/tokens/<int:token_id>/revoke | login ok* 404 404 404 ok* | login 404 404 404 404 ok*
     POST /quotas/<int:quota_id>/delete | login 403 ok* 403 403 ok* | login 403 403 ok* 403 ok*
@@ -398,7 +400,7 @@ EXPECTED_TABLE = """
     POST /schools/<int:school_id>/training/<int:authorisation_id>/revoke | login 403 404 403 403 404 | login 403 403 404 403 404
     GET /sign-in | ok ok ok ok ok ok | ok ok ok ok ok ok
     POST /sign-in | 400 ok ok ok ok ok | 400 ok ok ok ok ok
-    POST /sign-out | login login login login login login | login login login login login login
+    POST /sign-out | login login* login* login* login* login* | login login* login* login* login* login*
     GET /waitlist | login ok ok ok ok ok | login ok ok ok ok ok
     POST /waitlist/<int:entry_id>/accept | login ok 404 404 404 404 | login 404 404 404 404 404
     POST /waitlist/<int:entry_id>/leave | login ok* 404 404 404 404 | login 404 404 404 404 404
