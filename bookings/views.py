@@ -104,8 +104,16 @@ def _booked(bookings: list) -> object:
 @bp.get("/bookings")
 @login_required
 def mine():
-    groups = service.my_bookings(db.session, current_user, utcnow())
+    groups = service.my_bookings(
+        db.session, current_user, utcnow(), upcoming_page=_page_number("page"), past_page=_page_number("past_page")
+    )
     return render_template("bookings/mine.html", groups=groups, cancel_form=ReasonForm())
+
+
+def _page_number(name: str) -> int:
+    """A page number from the query string: 1 unless it is a plain number (no '²', no 10**30)."""
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdecimal() and len(value) <= 6 else 1
 
 
 @bp.get("/bookings/<int:booking_id>")
