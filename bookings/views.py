@@ -16,6 +16,8 @@ from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import get_asset
+from inventory.training_requests import training_need
+from inventory.upkeep_forms import TrainingRequestForm
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
 from web import show_errors
 
@@ -75,6 +77,9 @@ def new(asset_id: int):
         free_slots=next_free_slots(db.session, asset, dt.timedelta(hours=1), now, now, count=5),
         needs_approval=service.needs_approval(current_user, asset),
         wall=_wall,
+        # Training the person lacks is said before the form, with a way to ask for it.
+        training_need=training_need(db.session, current_user, asset),
+        training_form=TrainingRequestForm(formdata=None),
     ), status
 
 
