@@ -235,7 +235,8 @@ def check_booking(
         violations.append(Violation("not_shared", f"{asset.school.name} does not share {asset.name} with other Schools."))
     if asset.training_required and not has_current_training(session, requester, asset, today):
         violations.append(
-            Violation("training", f"{asset.name} needs training, and you hold no current authorisation. Ask a manager of {asset.school.code}.")
+            Violation("training", f"{asset.name} needs training, and you hold no current authorisation. "
+                      f"Request training from the managers of {asset.school.code} on its page.")
         )
 
     conflicts: list[Conflict] = []

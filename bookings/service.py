@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -38,6 +38,7 @@ from bookings.rules import (
 )
 from db import atomic, utcnow
 from errors import InvalidInput, NotFound
+from inventory.catalogue import Page
 from inventory.models import Asset
 from inventory.service import get_asset
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
@@ -470,20 +471,51 @@ def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> 
     offer_freed_slot(session, booking.asset_id, booking.start_at, booking.blocked_until, now)
 
 
-def my_bookings(session: Session, user: User, now: dt.datetime) -> dict[str, list[Booking]]:
-    """The person's bookings: upcoming (held), pending (waiting), and past (the last 50)."""
+#: How many upcoming or past bookings My bookings shows on one page.
+MY_BOOKINGS_PER_PAGE = 20
+#: Statuses that end a booking, whenever its time is: it is listed with the past ones.
+_FINISHED = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+@dataclass
+class MyBookings:
+    """What My bookings lists: requests waiting for a decision (all of them, soonest first),
+    then a page of upcoming bookings (soonest first), then a page of past ones (latest first)."""
+
+    pending: list[Booking]
+    upcoming: Page
+    past: Page
+
+
+def _page_of(session: Session, query, page: int, per_page: int) -> Page:
+    """One page of ``query``'s rows; a page beyond the last shows the last."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def my_bookings(
+    session: Session,
+    user: User,
+    now: dt.datetime,
+    upcoming_page: int = 1,
+    past_page: int = 1,
+    per_page: int = MY_BOOKINGS_PER_PAGE,
+) -> MyBookings:
+    """The person's bookings, in the order they need them: requests still waiting for approval
+    first, so a new request is never lost below the confirmed ones; then the bookings they hold
+    that have not ended (confirmed, checked out); then everything over, cancelled or rejected.
+    A request whose time passed undecided is past."""
     base = select(Booking).options(joinedload(Booking.asset).joinedload(Asset.school)).where(Booking.requester_id == user.id)
-    return {
-        "upcoming": list(session.scalars(base.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now).order_by(Booking.start_at))),
-        "pending": list(session.scalars(base.where(Booking.status == BookingStatus.PENDING, Booking.end_at > now).order_by(Booking.start_at))),
-        "past": list(
-            session.scalars(
-                base.where(
-                    (Booking.end_at <= now) | Booking.status.in_((BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW))
-                ).order_by(Booking.start_at.desc()).limit(50)
-            )
-        ),
-    }
+    pending = base.where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+    upcoming = base.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
+    past = base.where((Booking.end_at <= now) | Booking.status.in_(_FINISHED))
+    return MyBookings(
+        pending=list(session.scalars(pending.order_by(Booking.start_at, Booking.id))),
+        upcoming=_page_of(session, upcoming.order_by(Booking.start_at, Booking.id), upcoming_page, per_page),
+        past=_page_of(session, past.order_by(Booking.start_at.desc(), Booking.id.desc()), past_page, per_page),
+    )
 
 
 def complete_finished(session: Session, now: dt.datetime) -> int:

@@ -16,6 +16,8 @@ from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import get_asset
+from inventory.training_requests import training_need
+from inventory.upkeep_forms import TrainingRequestForm
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
 from web import show_errors
 
@@ -75,6 +77,9 @@ def new(asset_id: int):
         free_slots=next_free_slots(db.session, asset, dt.timedelta(hours=1), now, now, count=5),
         needs_approval=service.needs_approval(current_user, asset),
         wall=_wall,
+        # Training the person lacks is said before the form, with a way to ask for it.
+        training_need=training_need(db.session, current_user, asset),
+        training_form=TrainingRequestForm(formdata=None),
     ), status
 
 
@@ -104,8 +109,16 @@ def _booked(bookings: list) -> object:
 @bp.get("/bookings")
 @login_required
 def mine():
-    groups = service.my_bookings(db.session, current_user, utcnow())
+    groups = service.my_bookings(
+        db.session, current_user, utcnow(), upcoming_page=_page_number("page"), past_page=_page_number("past_page")
+    )
     return render_template("bookings/mine.html", groups=groups, cancel_form=ReasonForm())
+
+
+def _page_number(name: str) -> int:
+    """A page number from the query string: 1 unless it is a plain number (no '²', no 10**30)."""
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdecimal() and len(value) <= 6 else 1
 
 
 @bp.get("/bookings/<int:booking_id>")

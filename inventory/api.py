@@ -164,7 +164,7 @@ ASSET_FILTERS = (
     Param("location", "integer", "Only this location (its id).", minimum=1),
     Param("status", "enum", "Only assets in this status.", choices=tuple(s.value for s in AssetStatus)),
     Param(
-        "shareable", "boolean", "true: only assets the token's user may book (shared, or their own School's)."
+        "shareable", "boolean", "true: only assets the token's user may book (shared, or their own School's, and needing no training they lack)."
     ),
     Param("free_from", "datetime", "With free_to: only assets available and free over the whole period."),
     Param("free_to", "datetime", "With free_from: the end of the period."),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking
 from inventory.models import Asset, AssetStatus, Category, Location, MaintenanceWindow, School
+from inventory.upkeep import holds_training_for, local_today
 from timeutil import NonexistentLocalTime, local_to_utc
 
 SORTS = {
@@ -124,8 +125,9 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def catalogue_select(actor: User, filters: CatalogueFilters) -> Select[tuple[Asset]]:
-    """The assets matching ``filters``, sorted, without pagination."""
+def catalogue_select(actor: User, filters: CatalogueFilters, today: dt.date | None = None) -> Select[tuple[Asset]]:
+    """The assets matching ``filters``, sorted, without pagination. ``today`` (the local date;
+    default: today) is when training must be current for "only equipment I can book"."""
     query = (
         select(Asset)
         .join(Asset.school)
@@ -153,7 +155,12 @@ def catalogue_select(actor: User, filters: CatalogueFilters) -> Select[tuple[Ass
     if filters.status is not None:
         query = query.where(Asset.status == filters.status)
     if filters.shareable_with_me:
-        query = query.where(or_(Asset.shareable.is_(True), Asset.school_id == actor.home_school_id))
+        # "Only equipment I can book": shared with the person's School (or its own), and no
+        # training they lack (bookings/rules.py refuses such a booking).
+        query = query.where(
+            or_(Asset.shareable.is_(True), Asset.school_id == actor.home_school_id),
+            or_(Asset.training_required.is_(False), holds_training_for(actor, today or local_today())),
+        )
     if filters.free_from is not None and filters.free_to is not None:
         query = query.where(
             Asset.status == AssetStatus.AVAILABLE,

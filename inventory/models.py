@@ -7,7 +7,7 @@ import enum
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit import Audited
@@ -356,3 +356,52 @@ class TrainingAuthorisation(Audited, Base):
 
     def is_current(self, today: dt.date) -> bool:
         return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)
+
+
+class TrainingRequestStatus(enum.StrEnum):
+    OPEN = "open"  # waiting for a manager of the asset's School
+    GRANTED = "granted"  # an authorisation covering the asset was granted
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class TrainingRequest(Audited, Base):
+    """Someone asks to be trained on an asset that needs training, so that they may book it.
+
+    The managers of the asset's owning School decide: granting records a ``TrainingAuthorisation``
+    (for the asset, or its category within the School), declining says why. One open request per
+    person per asset (a partial unique index keeps it so under concurrent requests).
+    """
+
+    __tablename__ = "training_requests"
+    __audit_type__ = "training_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[TrainingRequestStatus] = mapped_column(
+        str_enum(TrainingRequestStatus, "training_request_status"), default=TrainingRequestStatus.OPEN
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    authorisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_authorisations.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    asset: Mapped[Asset] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    authorisation: Mapped[TrainingAuthorisation | None] = relationship()
+
+    __table_args__ = (
+        Index(
+            "uq_training_requests_open", "user_id", "asset_id", unique=True,
+            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+        ),
+    )

@@ -561,6 +561,9 @@ def grant_training(
     A person who already holds a current authorisation for the same scope (not revoked, not
     expired on ``granted_on``) is refused rather than given a second one: to record a refresher
     with new dates, revoke the old authorisation first, so each record keeps its own terms.
+
+    The person's open training requests that the new authorisation covers are granted by it, and
+    they are told (``inventory.training_requests.close_requests_covered_by``).
     """
     if (asset is None) == (category is None):
         raise InvalidInput("Grant training for one asset, or for a category within a School.")
@@ -622,6 +625,9 @@ def grant_training(
     )
     session.add(grant)
     session.flush()
+    from inventory.training_requests import close_requests_covered_by  # it builds on this module
+
+    close_requests_covered_by(session, actor, grant, today=today)
     return grant
 
 
@@ -661,6 +667,24 @@ def _covering(asset: Asset):
 def _current_on(today: dt.date):
     return (TrainingAuthorisation.revoked_at.is_(None)) & (
         TrainingAuthorisation.expires_on.is_(None) | (TrainingAuthorisation.expires_on >= today)
+    )
+
+
+def holds_training_for(user: User, today: dt.date):
+    """A condition on ``Asset`` rows (correlated, for a catalogue query): ``user`` holds a
+    current authorisation for the asset, as ``has_current_training`` decides for one asset."""
+    return (
+        select(TrainingAuthorisation.id)
+        .where(
+            TrainingAuthorisation.user_id == user.id,
+            or_(
+                TrainingAuthorisation.asset_id == Asset.id,
+                (TrainingAuthorisation.category_id == Asset.category_id)
+                & (TrainingAuthorisation.school_id == Asset.school_id),
+            ),
+            _current_on(today),
+        )
+        .exists()
     )
 
 

@@ -10,6 +10,7 @@ from wtforms import (
     EmailField,
     Field,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -163,3 +164,23 @@ class CategoryTrainingForm(GrantTrainingForm):
 class RevokeForm(FlaskForm):
     reason = StringField("Reason", validators=[InputRequired("Say why the authorisation is revoked."), Length(max=2000)])
     submit = SubmitField("Revoke")
+
+
+class TrainingRequestForm(FlaskForm):
+    """A person asks the owning School's managers to be trained on an asset."""
+
+    message = TextAreaField("Message to the managers (optional)", validators=[Length(max=1000)])
+    submit = SubmitField("Request training")
+
+
+class GrantRequestForm(FlaskForm):
+    """A manager grants a training request; the choices name the asset and its category."""
+
+    scope = RadioField("Authorise for", choices=[SelectChoice("asset", "This asset only")], default="asset")
+    expires_on = DayField("Expires on (optional)", validators=[Optional()])
+    submit = SubmitField("Grant")
+
+
+class DeclineRequestForm(FlaskForm):
+    reason = StringField("Reason (optional)", validators=[Length(max=2000)])
+    submit = SubmitField("Decline")

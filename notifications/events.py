@@ -35,6 +35,8 @@ EVENTS: dict[str, str] = {
     "loan_overdue": "A loan is overdue",
     "loan_damaged": "Equipment comes back damaged (managers)",
     "inspection_due": "An inspection falls due (managers)",
+    "training_requested": "Someone asks to be trained on equipment (managers)",
+    "training_decided": "My request for training is granted or declined",
     "report_delivery": "A scheduled report is ready",
 }
 

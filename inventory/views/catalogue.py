@@ -14,6 +14,9 @@ from bookings.calendar import asset_days, local_today
 from db import db, utcnow
 from inventory import catalogue, service
 from inventory.forms import StatusForm
+from inventory.models import AssetStatus
+from inventory.training_requests import training_need
+from inventory.upkeep_forms import TrainingRequestForm
 from inventory.views import bp
 
 
@@ -43,13 +46,18 @@ def asset(asset_id: int):
     today = local_today(now)
     manages = current_user.manages(asset.school_id)
     history, actor_names = _history(asset.id) if manages else ([], {})
+    may_book = asset.bookable and (asset.shareable or asset.school_id == current_user.home_school_id)
     context = {
         "asset": asset,
         "days": asset_days(db.session, current_user, asset, today, days=14),
         "today": today,
         "manages": manages,
         "needs_approval": catalogue.needs_approval(current_user, asset),
-        "may_book": asset.bookable and (asset.shareable or asset.school_id == current_user.home_school_id),
+        "may_book": may_book,
+        # Training the person lacks is said before they try to book, with a way to ask for it.
+        "training_need": training_need(db.session, current_user, asset, today)
+        if may_book and asset.status != AssetStatus.RETIRED else None,
+        "training_form": TrainingRequestForm(formdata=None),
         "status_form": StatusForm(status=asset.status.value) if manages else None,
         "history": history,
         "actor_names": actor_names,

@@ -15,11 +15,13 @@ from wtforms import SelectChoice
 from accounts.permissions import require_school_manager
 from db import UTC, atomic, db, utcnow
 from errors import InvalidInput
-from inventory import service, upkeep
+from inventory import service, training_requests, upkeep
 from inventory.models import Asset, Category, InspectionKind, InspectionOutcome, School
 from inventory.upkeep_forms import (
     CategoryTrainingForm,
     ConfirmForm,
+    DeclineRequestForm,
+    GrantRequestForm,
     GrantTrainingForm,
     InspectionRecordForm,
     InspectionScheduleForm,
@@ -249,9 +251,31 @@ def remove_inspection_schedule(asset_id: int, schedule_id: int):
 # --- Training -----------------------------------------------------------------------------------
 
 
+def request_forms(requests, forms: dict | None = None) -> dict[int, tuple[GrantRequestForm, DeclineRequestForm]]:
+    """A Grant and a Decline form for each open training request (``forms``: ones to show as
+    submitted, with their errors). The Grant form offers the asset, or its category in its School."""
+    forms = dict(forms or {})
+    for training_request in requests:
+        if training_request.id not in forms:
+            forms[training_request.id] = (
+                GrantRequestForm(formdata=None, prefix=f"grant-{training_request.id}"),
+                DeclineRequestForm(formdata=None, prefix=f"decline-{training_request.id}"),
+            )
+        scope_choices(forms[training_request.id][0], training_request.asset)
+    return forms
+
+
+def scope_choices(form: GrantRequestForm, asset: Asset) -> None:
+    form.scope.choices = [SelectChoice("asset", f"{asset.name} only")]
+    if asset.category is not None:
+        form.scope.choices.append(SelectChoice("category", f"Every {asset.category.name} asset of {asset.school.code}"))
+
+
 def _training_page(asset: Asset, form: GrantTrainingForm | None = None,
-                   revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200):
+                   revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200,
+                   decision_forms: dict | None = None):
     today = upkeep.local_today()
+    requests = training_requests.open_training_requests(db.session, asset=asset)
     records = upkeep.training_records(db.session, asset)
     current = [g for g in records if g.is_current(today)]
     past = [g for g in records if not g.is_current(today)]
@@ -264,6 +288,7 @@ def _training_page(asset: Asset, form: GrantTrainingForm | None = None,
             "inventory/upkeep_training.html",
             asset=asset, today=today, current=current, past=past,
             form=form or GrantTrainingForm(formdata=None, granted_on=today), revoke_forms=revoke_forms,
+            requests=requests, decision_forms=request_forms(requests, decision_forms),
             state=lambda grant: upkeep.training_state(grant, today),
         ),
         status,
@@ -327,8 +352,10 @@ def _revoke(grant, what: str, back: str, page):
 
 
 def _school_training_page(school: School, form: CategoryTrainingForm | None = None,
-                          revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200):
+                          revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200,
+                          decision_forms: dict | None = None):
     today = upkeep.local_today()
+    requests = training_requests.open_training_requests(db.session, school=school)
     records = upkeep.school_training_records(db.session, school)
     current = [g for g in records if g.is_current(today)]
     past = [g for g in records if not g.is_current(today)]
@@ -342,6 +369,7 @@ def _school_training_page(school: School, form: CategoryTrainingForm | None = No
         render_template(
             "inventory/upkeep_school_training.html",
             school=school, today=today, current=current, past=past, form=form, revoke_forms=revoke_forms,
+            requests=requests, decision_forms=request_forms(requests, decision_forms),
             state=lambda grant: upkeep.training_state(grant, today),
         ),
         status,

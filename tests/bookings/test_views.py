@@ -130,6 +130,39 @@ def test_cancel_from_my_bookings(client, session, world):
     assert session.get(Booking, booking.id).status == BookingStatus.CANCELLED
 
 
+def test_my_bookings_lists_requests_first_then_upcoming_and_past_a_page_at_a_time(session, world):
+    chemist = world["chemist"]
+    held = [
+        service.request_booking(session, chemist, world["scope"].id, at(MONDAY + dt.timedelta(days=7 * week), 10),
+                                at(MONDAY + dt.timedelta(days=7 * week), 11), "x", NOW)
+        for week in range(5)
+    ]
+    request = service.request_booking(session, chemist, world["printer"].id, at(MONDAY, 14), at(MONDAY, 15), "x", NOW)
+    later = at(MONDAY + dt.timedelta(days=15), 12)  # the first three are over by then
+
+    first = service.my_bookings(session, chemist, NOW, per_page=2)
+    assert first.pending == [request]
+    assert first.upcoming.items == held[:2] and first.upcoming.total == 5 and first.upcoming.pages == 3
+    assert service.my_bookings(session, chemist, NOW, upcoming_page=3, per_page=2).upcoming.items == held[4:]
+    # A page beyond the last shows the last one.
+    assert service.my_bookings(session, chemist, NOW, upcoming_page=99, per_page=2).upcoming.page == 3
+
+    mine = service.my_bookings(session, chemist, later, per_page=2)
+    assert mine.upcoming.items == held[3:]
+    assert mine.past.items == [held[2], held[1]] and mine.past.total == 4  # latest first; the request's time passed
+    assert service.my_bookings(session, chemist, later, past_page=2, per_page=2).past.items == [request, held[0]]
+
+
+def test_my_bookings_page_shows_requests_first_and_keeps_bad_page_numbers_harmless(client, session, world):
+    service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 14), at(MONDAY, 15), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    for query in ("", "?page=2", "?page=%C2%B2", "?past_page=99999999999999", "?page=-1"):
+        page = client.get(f"/bookings{query}")
+        assert page.status_code == 200
+        assert page.text.index("Waiting for approval") < page.text.index("Upcoming") < page.text.index("Past,")
+
+
 def test_the_week_calendar_shows_free_and_busy_time(client, session, world):
     service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["physicist"].email)

@@ -26,6 +26,7 @@ from inventory.models import (
     Location,
     MaintenanceWindow,
     TrainingAuthorisation,
+    TrainingRequest,
 )
 from reports.figures import utilisation_report
 from reports.models import Frequency, ReportSubscription
@@ -121,7 +122,10 @@ def build_world(session) -> dict:
             asset_id=asset_id, user_id=tech.id, start_at=start + dt.timedelta(days=1), end_at=start + dt.timedelta(days=1, hours=1)
         )
         notice = Notification(user_id=tech.id, event="booking_approved", title=f"Notice {code}")
-        session.add_all([schedule, grant, quota, window, subscription, snapshot, entry, notice])
+        training_request = TrainingRequest(
+            user_id=tech.id, asset_id=asset_id, message="TRAININGNOTEB-44" if code == "B" else "Request A"
+        )
+        session.add_all([schedule, grant, quota, window, subscription, snapshot, entry, notice, training_request])
         session.commit()
         token_row, _ = create_api_token(session, tech, name=f"Token {code}")
         session.commit()
@@ -135,6 +139,7 @@ def build_world(session) -> dict:
             entry_id=entry.id,
             notice_id=notice.id,
             token_id=token_row.id,
+            request_id=training_request.id,
         )
     tokens = {}
     for role in ROLES[1:]:
@@ -323,6 +328,7 @@ EXPECTED_TABLE = """
     GET /assets/<int:asset_id>/training | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /assets/<int:asset_id>/training | login 403 400 403 403 400 | login 403 403 400 403 400
     POST /assets/<int:asset_id>/training/<int:authorisation_id>/revoke | login 403 400 403 403 400 | login 403 403 400 403 400
+    POST /assets/<int:asset_id>/training-request | login ok ok ok ok ok | login ok ok ok ok ok
     GET /assets/<int:asset_id>/waitlist | login ok ok ok ok ok | login ok ok ok ok ok
     POST /assets/<int:asset_id>/waitlist | login 400 400 400 400 400 | login 400 400 400 400 400
     GET /assets/<int:asset_id>/week | login ok ok ok ok ok | login ok ok ok ok ok
@@ -401,6 +407,8 @@ EXPECTED_TABLE = """
     GET /sign-in | ok ok ok ok ok ok | ok ok ok ok ok ok
     POST /sign-in | 400 ok ok ok ok ok | 400 ok ok ok ok ok
     POST /sign-out | login login* login* login* login* login* | login login* login* login* login* login*
+    POST /training-requests/<int:request_id>/grant | login 403 400 403 403 400 | login 403 403 400 403 400
+    POST /training-requests/<int:request_id>/decline | login 403 ok* 403 403 ok* | login 403 403 ok* 403 ok*
     GET /waitlist | login ok ok ok ok ok | login ok ok ok ok ok
     POST /waitlist/<int:entry_id>/accept | login ok 404 404 404 404 | login 404 404 404 404 404
     POST /waitlist/<int:entry_id>/leave | login ok* 404 404 404 404 | login 404 404 404 404 404

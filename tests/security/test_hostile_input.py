@@ -10,7 +10,7 @@ from flask import Flask
 
 from accounts.models import User
 from bookings.models import Booking
-from inventory.models import Asset, Category, Location, MaintenanceWindow, TrainingAuthorisation
+from inventory.models import Asset, Category, Location, MaintenanceWindow, TrainingAuthorisation, TrainingRequest
 from tests.conftest import see_committed, sign_in
 from tests.security.test_authorisation_matrix import Caller, build_world, rule_cases, url_for_rule
 
@@ -32,6 +32,7 @@ def _plant_payload_everywhere(session, world) -> None:
         session.get(Booking, ids["booking_id"]).purpose = f"{PAYLOAD} purpose {code}"
         session.get(MaintenanceWindow, ids["window_id"]).reason = f"{PAYLOAD} maintenance {code}"
         session.get(TrainingAuthorisation, ids["authorisation_id"]).note = f"{PAYLOAD} training {code}"
+        session.get(TrainingRequest, ids["request_id"]).message = f"{PAYLOAD} training request {code}"
         session.get(User, ids["user_id"]).name = f"{PAYLOAD} person {code}"
     session.commit()
 
@@ -58,7 +59,8 @@ def test_markup_in_every_text_field_is_never_rendered_raw_on_any_page(app: Flask
                 if ESCAPED in body or html.escape(PAYLOAD) in body:
                     shown_escaped.add(rule_text)
     # The payload really reached the pages that show these fields, escaped.
-    for page in ("/assets/<int:asset_id>", "/catalogue", "/bookings/<int:booking_id>", "/assets/<int:asset_id>/maintenance", "/assets/<int:asset_id>/training"):
+    for page in ("/assets/<int:asset_id>", "/catalogue", "/bookings/<int:booking_id>", "/assets/<int:asset_id>/maintenance", "/assets/<int:asset_id>/training",
+                 "/schools/<int:school_id>/training"):
         assert page in shown_escaped, f"{page} never showed the escaped payload"
 
 
