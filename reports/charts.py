@@ -3,6 +3,11 @@ title and description, and never the only place a number is (the page's tables h
 
 Colours are presentation attributes, not inline styles, so the Content-Security-Policy holds.
 Each bar is labelled with its value in text: colour never carries the meaning alone.
+
+Each chart is drawn twice: a wide one for a desktop and a narrow one (about 320 px, horizontal bars)
+for a phone, where the wide one shrunk to fit would leave its text a few pixels high. The style
+sheet shows one of them (``chart-wide`` / ``chart-narrow``); the other is not displayed, so a
+screen reader meets one image.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ def _text(x: float, y: float, content: str, anchor: str = "start", fill: str = I
     )
 
 
-def _svg(chart_id: str, title: str, description: str, width: int, height: int, body: list[str]) -> Markup:
+def _svg(
+    chart_id: str, title: str, description: str, width: int, height: int, body: list[str], layout: str = "wide"
+) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart">'
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart chart-{layout}">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
         + "".join(body)
@@ -57,38 +64,56 @@ def _threshold_lines(x0: float, width: float, top: float, bottom: float, setting
     return body
 
 
-def utilisation_by_school(figures: dict[str, Any], chart_id: str = "chart-schools") -> Markup:
-    """Horizontal bars: each School's utilisation, and all of them together, against the idle
-    and saturated thresholds."""
-    rows = [(s["code"], s["utilisation"]) for s in figures["schools"]] + [("All", figures["totals"]["utilisation"])]
-    label_width, bar_width, value_width = 100, 520, 80
-    row_height, top = 34, 36
+def _utilisation_bars(
+    rows: list[tuple[str, float | None]],
+    settings: dict[str, Any] | None,
+    label_width: int,
+    bar_width: int,
+    value_width: int,
+    label_size: int = 14,
+) -> tuple[int, int, list[str]]:
+    """Horizontal bars from 0 to 100% utilisation, one a row, each labelled with its value; with
+    ``settings``, the idle and saturated thresholds as dashed lines. Width, height and the body."""
+    row_height, top = 34, 36 if settings else 8
     width = label_width + bar_width + value_width
     height = top + row_height * len(rows) + 26
     x0 = label_width
-    body = [
-        f'<line x1="{x0}" y1="{top - 2}" x2="{x0}" y2="{height - 24}" stroke="{MUTED}"/>',
-        *_threshold_lines(x0, bar_width, top, height - 24, figures["settings"], 1.0),
-    ]
+    body = [f'<line x1="{x0}" y1="{top - 2}" x2="{x0}" y2="{height - 24}" stroke="{MUTED}"/>']
+    if settings:
+        body += _threshold_lines(x0, bar_width, top, height - 24, settings, 1.0)
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = x0 + tick * bar_width
         body.append(f'<line x1="{x:.1f}" y1="{height - 24}" x2="{x:.1f}" y2="{height - 19}" stroke="{MUTED}"/>')
         body.append(_text(x, height - 4, percent(tick).replace(".0", ""), "middle", MUTED, 12))
     for index, (label, value) in enumerate(rows):
         y = top + index * row_height
-        body.append(_text(x0 - 8, y + 22, label, "end", INK, 14, "bold" if label == "All" else ""))
+        body.append(_text(x0 - 8, y + 22, label, "end", INK, label_size, "bold" if label == "All" else ""))
         if value is None:
             body.append(_text(x0 + 6, y + 22, "no hours available", "start", MUTED, 13))
             continue
         length = max(min(value, 1.0) * bar_width, 1.0)
         body.append(f'<rect x="{x0}" y="{y + 6}" width="{length:.1f}" height="{row_height - 12}" fill="{BAR}"/>')
         body.append(_text(x0 + length + 6, y + 22, percent(value), "start", INK))
+    return width, height, body
+
+
+def utilisation_by_school(figures: dict[str, Any], chart_id: str = "chart-schools") -> Markup:
+    """Horizontal bars: each School's utilisation, and all of them together, against the idle
+    and saturated thresholds; wide for a desktop, narrow for a phone."""
+    rows = [(s["code"], s["utilisation"]) for s in figures["schools"]] + [("All", figures["totals"]["utilisation"])]
+    title = "Utilisation by School"
     description = "; ".join(f"{label}: {percent(value) if value is not None else 'no value'}" for label, value in rows)
-    return _svg(chart_id, "Utilisation by School", description + ". The table of Schools has the same figures.", width, height, body)
+    description += ". The table of Schools has the same figures."
+    charts = []
+    for layout, widths, suffix in (("wide", (100, 520, 80), ""), ("narrow", (64, 196, 60), "-narrow")):
+        width, height, body = _utilisation_bars(rows, figures["settings"], *widths)
+        charts.append(_svg(chart_id + suffix, title, description, width, height, body, layout))
+    return Markup("").join(charts)
 
 
 def monthly_trend(figures: dict[str, Any], chart_id: str = "chart-trend") -> Markup:
-    """Vertical bars: utilisation of all the report's assets, month by month."""
+    """Vertical bars: utilisation of all the report's assets, month by month; on a phone,
+    horizontal bars, a month a row."""
     months = figures["totals"]["months"]
     left, bottom_margin, top = 48, 40, 28
     column = max(36, min(90, 560 // max(len(months), 1)))
@@ -115,4 +140,10 @@ def monthly_trend(figures: dict[str, Any], chart_id: str = "chart-trend") -> Mar
     description = "; ".join(
         f"{m['label']}: {percent(m['utilisation']) if m['utilisation'] is not None else 'no value'}" for m in months
     )
-    return _svg(chart_id, "Utilisation month by month", description + ". The month-by-month table has the same figures.", width, height, body)
+    title = "Utilisation month by month"
+    description += ". The month-by-month table has the same figures."
+    rows = [(month["label"], month["utilisation"]) for month in months]
+    narrow_width, narrow_height, narrow_body = _utilisation_bars(rows, None, 80, 186, 54, label_size=13)
+    return _svg(chart_id, title, description, width, height, body) + _svg(
+        chart_id + "-narrow", title, description, narrow_width, narrow_height, narrow_body, "narrow"
+    )

@@ -124,7 +124,7 @@ def summary_of(preview) -> tuple[int, int, int]:
 
 
 def problems_in(response) -> set[tuple[int, str]]:
-    cells = re.findall(r'<tr><td class="num">(\d+)</td><td>(.*?)</td><td>(.*?)</td></tr>', response.text)
+    cells = re.findall(r'<tr><td class="num"[^>]*>(\d+)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>', response.text)
     return {(int(line), html.unescape(column)) for line, column, _ in cells}
 
 
