@@ -339,7 +339,7 @@ def clashes_for(session: Session, booking: Booking, now: dt.datetime | None = No
         lines.append(f"Maintenance is planned during this booking: {format_local(window.start_at)} to {end} ({window.reason}).")
     if asset.status != AssetStatus.AVAILABLE:
         why = f": {asset.status_reason}" if asset.status_reason else ""
-        lines.append(f"{asset.name} is {asset.status.label.lower()}{why}.")
+        lines.append(f"{asset.name} is out of use ({asset.status.label.lower()}){why}.")
     first = to_local(booking.start_at).date() - dt.timedelta(days=1)
     if not _within(weekly_intervals(weekly_hours(asset), first, to_local(booking.end_at).date()), booking):
         lines.append(f"This booking is outside {asset.name}'s bookable hours, which have changed.")

@@ -328,7 +328,7 @@ def change_asset_status(
     session.flush()
     return settle(
         session, actor, affected, decisions, reason,
-        f"{asset.name} is now {status.label.lower()}, so it may not be usable at that time.", now,
+        f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.", now,
     )
 
 
