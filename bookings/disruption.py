@@ -78,7 +78,8 @@ class Affected:
         confirmed bookings the manager has to decide about."""
         if self.ends_all:
             return f"This will cancel {_count(len(self.confirmed), 'confirmed booking')} and reject {_count(len(self.pending), 'request')}."
-        return f"{_count(len(self.confirmed), 'confirmed booking')} will break the new rules."
+        n = len(self.confirmed)
+        return f"{_count(n, 'confirmed booking')} {'is' if n == 1 else 'are'} affected by this change."
 
 
 @dataclass

@@ -136,3 +136,21 @@ def test_the_api_keeps_and_notifies_by_default_and_cancels_when_asked(demo):
     assert session.get(Booking, toms.id).status == BookingStatus.CANCELLED
     assert session.get(Booking, toms.id).history[-1].reason == "Water leak"
     assert notices(session, toms.requester, toms, "booking_cancelled")
+
+
+def test_the_list_of_bookings_to_decide_fits_a_phone_and_is_accessible(demo):
+    from tests.e2e.conftest import serious_accessibility_violations
+
+    session = demo.session()
+    asset, day, toms, aishas = _two_bookings(session, demo)
+    page = demo.page(viewport="phone", sign_in="manager.chem")
+
+    page.goto(f"/assets/{asset.id}/maintenance")
+    page.get_by_label("Starts").fill(f"{day:%Y-%m-%d}T09:00")
+    page.get_by_label("Ends").fill(f"{day:%Y-%m-%d}T17:00")
+    page.get_by_label("What is the maintenance for?").fill(SERVICE)
+    page.get_by_role("button", name="Schedule maintenance").click()
+
+    assert page.locator("ol.affected-bookings > li").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_accessibility_violations(page) == []
