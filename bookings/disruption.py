@@ -77,7 +77,8 @@ class Affected:
         """'This will cancel 3 confirmed bookings and reject 2 requests.' (retiring), or how many
         confirmed bookings the manager has to decide about."""
         if self.ends_all:
-            return f"This will cancel {_count(len(self.confirmed), 'confirmed booking')} and reject {_count(len(self.pending), 'request')}."
+            cancelled, rejected = _count(len(self.confirmed), "confirmed booking"), _count(len(self.pending), "request")
+            return f"This will cancel {cancelled} and reject {rejected}."
         n = len(self.confirmed)
         return f"{_count(n, 'confirmed booking')} {'is' if n == 1 else 'are'} affected by this change."
 

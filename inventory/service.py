@@ -288,8 +288,9 @@ def update_asset(
     affected = affected_by_hours(session, asset, data.weekly_hours, now)
     _apply(asset, data)
     session.flush()
+    new_hours = format_weekly_hours(data.weekly_hours) or "none"
     return settle(
-        session, actor, affected, decisions, f"{asset.name}'s bookable hours changed to {format_weekly_hours(data.weekly_hours) or 'none'}.",
+        session, actor, affected, decisions, f"{asset.name}'s bookable hours changed to {new_hours}.",
         "it now falls outside the asset's bookable hours.", now,
     )
 
