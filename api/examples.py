@@ -129,6 +129,13 @@ MICROSCOPE_IN_MAINTENANCE = {
     "updated_at": NOW,
 }
 
+MICROSCOPE_RETIRED = {
+    **MICROSCOPE,
+    "status": "retired",
+    "status_reason": "Replaced by the new confocal microscope.",
+    "updated_at": NOW,
+}
+
 
 def booking(
     booking_id: int,

@@ -152,6 +152,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "created_at": UTC_TIME,
             "updated_at": UTC_TIME,
             "links": obj({"self": TEXT, "availability": TEXT, "page": TEXT}),
+            "bookings_affected": {
+                **ref("BookingsAffected"),
+                "description": "Only in the answer to a change (updateAsset): what it did to the asset's bookings.",
+            },
         },
         required=[
             "id",
@@ -271,6 +275,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         required=["frequency"],
         description="Repeat at the same local wall-clock time each day or week, `count` times or `until` a date. "
         "Every occurrence is checked; if one breaks a rule, none is booked.",
+    ),
+    "BookingsAffected": obj(
+        {
+            "cancelled": {"type": "array", "items": ID, "description": "Confirmed bookings cancelled."},
+            "rejected": {"type": "array", "items": ID, "description": "Pending requests rejected (retiring)."},
+            "kept": {"type": "array", "items": ID, "description": "Bookings kept; their holders were told."},
+        },
+        description="The bookings a change to an asset ended or kept, by id. Every holder is notified.",
     ),
     "SchoolPage": page("School"),
     "CategoryPage": page("Category"),

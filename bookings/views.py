@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from accounts.models import Role
 from accounts.permissions import roles_required
-from bookings import service
+from bookings import disruption, service
 from bookings.calendar import asset_days, local_today
 from bookings.forms import ApproveForm, BookingForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
@@ -133,6 +133,7 @@ def detail(booking_id: int):
         can_cancel=booking.status in service.CANCELLABLE and booking.end_at > utcnow(),
         cancel_form=ReasonForm(),
         clashes=service.overlapping_pending(db.session, booking) if manages and booking.status.value == "pending" else [],
+        in_the_way=disruption.clashes_for(db.session, booking),
     )
 
 

@@ -23,6 +23,7 @@ from api.schemas import ref
 from api.spec import Example, documented
 from db import atomic, db
 from errors import InvalidInput
+from bookings.disruption import KEEP, Decisions, Settlement
 from inventory import catalogue, service
 from inventory.models import Asset, AssetStatus, Category, Location, School
 
@@ -323,7 +324,20 @@ _CREATE_FIELDS = (
 ) + tuple(dataclasses.replace(p, required=p.name in ("tag", "name")) for p in ASSET_FIELDS)
 _PATCH_FIELDS = ASSET_FIELDS + (
     Param("status", "enum", "Put it in or out of service.", choices=tuple(s.value for s in AssetStatus)),
-    Param("status_reason", "string", "Why: required for any status but available."),
+    Param("status_reason", "string", "Why: required for any status but available. It is also the reason "
+          "given to the people whose bookings the change cancels or rejects."),
+    Param(
+        "affected_bookings",
+        "enum",
+        "What to do with confirmed bookings still to come that the change leaves in the way: status "
+        "maintenance or out_of_service (all of them), or narrower weekly_hours (those that no longer fit). "
+        "keep (the default): they stay confirmed and each holder is told of the change; cancel: they are "
+        "cancelled with status_reason (or a note of the new hours) as the reason, and each holder is told. "
+        "Retiring ignores it: it always cancels every confirmed booking still to come and rejects every "
+        "pending request, with status_reason as the reason.",
+        choices=("keep", "cancel"),
+        default="keep",
+    ),
 )
 
 
@@ -396,7 +410,11 @@ def create_asset():
     operation_id="updateAsset",
     summary="Change an asset",
     description="A manager of the asset's School changes the fields given (the others stay as they are), and "
-    "may put it in or out of service with status and status_reason.",
+    "may put it in or out of service with status and status_reason. In the same transaction, bookings the "
+    "change leaves behind are settled: status retired cancels every confirmed booking still to come and "
+    "rejects every pending request, with status_reason as the reason; maintenance, out_of_service or narrower "
+    "weekly_hours keep (default) or cancel the confirmed bookings in the way, as affected_bookings says. "
+    "Every holder is told. The answer's bookings_affected lists the ids cancelled, rejected and kept.",
     tag="Assets",
     path_params={"asset_id": "The asset's id."},
     body=_PATCH_FIELDS,
@@ -410,7 +428,21 @@ def create_asset():
             200,
             path={"asset_id": 1},
             body={"status": "maintenance", "status_reason": "Laser realignment by the manufacturer."},
-            response=ex.MICROSCOPE_IN_MAINTENANCE,
+            response={
+                **ex.MICROSCOPE_IN_MAINTENANCE,
+                "bookings_affected": {"cancelled": [], "rejected": [], "kept": [2]},
+            },
+        ),
+        Example(
+            "retire",
+            "Retire the microscope: its bookings to come are cancelled, its requests rejected",
+            200,
+            path={"asset_id": 1},
+            body={"status": "retired", "status_reason": "Replaced by the new confocal microscope."},
+            response={
+                **ex.MICROSCOPE_RETIRED,
+                "bookings_affected": {"cancelled": [2], "rejected": [1], "kept": []},
+            },
         ),
         Example(
             "no-reason",
@@ -432,19 +464,25 @@ def create_asset():
 def update_asset(asset_id: int):
     values = read_body(_PATCH_FIELDS)
     user = api_user()
+    decisions = Decisions(default=values.get("affected_bookings", KEEP))
+    settled = Settlement()
     with atomic(db.session, user):
         asset = service.get_asset(db.session, asset_id)
         require_school_manager(user, asset.school_id)
         if any(f.name in values for f in dataclasses.fields(service.AssetInput)):
-            service.update_asset(
-                db.session, user, asset, _asset_input(values, service.AssetInput.from_asset(asset))
+            settled = service.update_asset(
+                db.session, user, asset, _asset_input(values, service.AssetInput.from_asset(asset)), decisions
             )
         if "status" in values or "status_reason" in values:
             status = AssetStatus(values.get("status", asset.status.value))
             try:
-                service.change_asset_status(db.session, user, asset, status, values.get("status_reason", ""))
+                settled = settled.then(
+                    service.change_asset_status(
+                        db.session, user, asset, status, values.get("status_reason", ""), decisions
+                    )
+                )
             except InvalidInput as error:  # the service names the page's field; this is status_reason
                 raise InvalidInput(
                     error.message, {"status_reason": error.field_errors.get("reason", [])}
                 ) from None
-    return asset_json(service.get_asset(db.session, asset_id), user)
+    return asset_json(service.get_asset(db.session, asset_id), user) | {"bookings_affected": settled.as_json()}

@@ -215,6 +215,10 @@ class MaintenanceWindow(Audited, Base):
         CheckConstraint("cost_pence IS NULL OR cost_pence >= 0", name="cost_not_negative"),
     )
 
+    #: Not stored: what scheduling this window did to the bookings it overlaps (a
+    #: ``bookings.disruption.Settlement``), set by ``inventory.upkeep.schedule_maintenance``.
+    settlement = None
+
     def audit_target(self) -> tuple[str, int]:
         return "asset", self.asset_id
 
@@ -353,6 +357,10 @@ class TrainingAuthorisation(Audited, Base):
         CheckConstraint("(asset_id IS NULL) <> (category_id IS NULL)", name="one_scope"),
         CheckConstraint("expires_on IS NULL OR expires_on >= granted_on", name="expires_after_granted"),
     )
+
+    #: Not stored: what revoking it did to the person's bookings (a
+    #: ``bookings.disruption.Settlement``), set by ``inventory.upkeep.revoke_training``.
+    settlement = None
 
     def is_current(self, today: dt.date) -> bool:
         return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)

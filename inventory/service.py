@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
@@ -22,6 +23,9 @@ from inventory.models import (
     Location,
     School,
 )
+
+if TYPE_CHECKING:  # bookings builds on inventory: imported where used
+    from bookings.disruption import Decisions, Settlement
 
 
 def list_schools(session: Session) -> list[School]:
@@ -260,35 +264,73 @@ def create_asset(session: Session, actor: User, school: School, data: AssetInput
     return asset
 
 
-def update_asset(session: Session, actor: User, asset: Asset, data: AssetInput) -> Asset:
-    """Change an asset's details and booking rules; only its School's managers (or admins)."""
+def update_asset(
+    session: Session,
+    actor: User,
+    asset: Asset,
+    data: AssetInput,
+    decisions: "Decisions | None" = None,
+    now: dt.datetime | None = None,
+) -> "Settlement":
+    """Change an asset's details and booking rules; only its School's managers (or admins).
+
+    Narrower bookable hours can leave confirmed bookings still to come outside them: in the same
+    transaction each is cancelled or kept as ``decisions`` say (none given: kept, and its holder
+    told), see ``bookings/disruption.py``. Returns what was done to them.
+    """
+    from bookings.disruption import affected_by_hours, settle
+
     require_school_manager(actor, asset.school_id)
     errors = validate_asset_input(session, asset.school, data, asset)
     if errors:
         raise InvalidInput(field_errors=errors)
+    now = now or utcnow()
+    affected = affected_by_hours(session, asset, data.weekly_hours, now)
     _apply(asset, data)
     session.flush()
-    return asset
+    new_hours = format_weekly_hours(data.weekly_hours) or "none"
+    return settle(
+        session, actor, affected, decisions, f"{asset.name}'s bookable hours changed to {new_hours}.",
+        "it now falls outside the asset's bookable hours.", now,
+    )
 
 
-def change_asset_status(session: Session, actor: User, asset: Asset, status: AssetStatus, reason: str) -> Asset:
+def change_asset_status(
+    session: Session,
+    actor: User,
+    asset: Asset,
+    status: AssetStatus,
+    reason: str,
+    decisions: "Decisions | None" = None,
+    now: dt.datetime | None = None,
+) -> "Settlement":
     """Put an asset in or out of service. A reason is required for anything but 'available'.
 
-    Retiring keeps the asset and all its history; it simply can no longer be booked.
+    Retiring keeps the asset and all its history; it simply can no longer be booked. In the same
+    transaction the bookings it leaves behind are settled (``bookings/disruption.py``): retiring
+    cancels every confirmed booking still to come and rejects every pending request, with the
+    reason; maintenance or out of service cancels or keeps each confirmed booking still to come
+    as ``decisions`` say (none given: keep them, and tell their holders). Returns what was done.
     """
+    from bookings.disruption import Settlement, affected_by_status, settle
+
     require_school_manager(actor, asset.school_id)
     reason = reason.strip()
     if status != AssetStatus.AVAILABLE and not reason:
         raise InvalidInput(field_errors={"reason": [f"Say why the asset is {status.label.lower()}."]})
     if status == asset.status and reason == asset.status_reason:
-        return asset
-    now = utcnow()
+        return Settlement()
+    now = now or utcnow()
+    affected = affected_by_status(session, asset, status, now)
     asset.status = status
     asset.status_reason = reason
     asset.status_changed_at = now
     asset.retired_at = now if status == AssetStatus.RETIRED else None
     session.flush()
-    return asset
+    return settle(
+        session, actor, affected, decisions, reason,
+        f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.", now,
+    )
 
 
 def delete_asset(session: Session, actor: User, asset: Asset) -> None:

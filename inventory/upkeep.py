@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,10 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from timeutil import to_local
+from timeutil import format_local, to_local
+
+if TYPE_CHECKING:  # bookings builds on inventory: imported where used
+    from bookings.disruption import Decisions
 
 #: The longest interval a recurring inspection may have: ten years (LOLER is 6 or 12 months,
 #: PAT a year or two, calibration a few years).
@@ -66,14 +70,21 @@ def schedule_maintenance(
     end_at: dt.datetime,
     reason: str,
     cost_pence: int | None = None,
+    decisions: "Decisions | None" = None,
+    now: dt.datetime | None = None,
 ) -> MaintenanceWindow:
     """Plan time when ``asset`` is out for maintenance; the window blocks bookings. Its cost,
     where known, counts in capital planning as maintenance spending on the asset.
 
     Managers of the owning School (or admins) only. The window must end after it starts and say
     why. A window in the past is accepted, so that maintenance already done can be recorded.
-    Bookings that overlap the window are left alone (see ``bookings_clashing_with`` to warn).
+
+    Confirmed bookings still to come that overlap the window are cancelled or kept, as
+    ``decisions`` say (none given: kept, and their holders told), in the same transaction
+    (``bookings/disruption.py``); ``window.settlement`` says what was done to them.
     """
+    from bookings.disruption import affected_by_window, settle
+
     require_school_manager(actor, asset.school_id)
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
@@ -98,8 +109,15 @@ def schedule_maintenance(
         asset_id=asset.id, start_at=start_at, end_at=end_at, reason=reason, cost_pence=cost_pence,
         created_by_id=actor.id,
     )
+    now = now or utcnow()
+    affected = affected_by_window(session, asset, start_at, end_at, now)
     session.add(window)
     session.flush()
+    when = f"{format_local(start_at)} to {format_local(end_at)}"
+    window.settlement = settle(
+        session, actor, affected, decisions, f"Maintenance of {asset.name}, {when}: {reason}",
+        f"maintenance of {asset.name} is planned during it ({when}).", now,
+    )
     return window
 
 
@@ -632,12 +650,18 @@ def grant_training(
 
 
 def revoke_training(
-    session: Session, actor: User, authorisation: TrainingAuthorisation, reason: str, now: dt.datetime | None = None
+    session: Session, actor: User, authorisation: TrainingAuthorisation, reason: str, now: dt.datetime | None = None,
+    decisions: "Decisions | None" = None,
 ) -> TrainingAuthorisation:
     """Withdraw an authorisation, saying why. It is kept (with who revoked it and when), never deleted.
 
-    Managers of the School the authorisation belongs to (or admins) only.
+    Managers of the School the authorisation belongs to (or admins) only. The person's confirmed
+    bookings still to come that it alone allowed are cancelled or kept, as ``decisions`` say
+    (none given: kept, and the person told), in the same transaction (``bookings/disruption.py``);
+    ``authorisation.settlement`` says what was done to them.
     """
+    from bookings.disruption import affected_by_revocation, settle
+
     require_school_manager(actor, authorisation.school_id)
     reason = (reason or "").strip()
     if authorisation.revoked_at is not None:
@@ -646,10 +670,17 @@ def revoke_training(
         raise InvalidInput(field_errors={"reason": ["Say why the authorisation is revoked."]})
     if len(reason) > 2000:
         raise InvalidInput(field_errors={"reason": ["Use at most 2000 characters."]})
-    authorisation.revoked_at = now or utcnow()
+    now = now or utcnow()
+    affected = affected_by_revocation(session, authorisation, now)
+    authorisation.revoked_at = now
     authorisation.revoked_by_id = actor.id
     authorisation.revoke_reason = reason
     session.flush()
+    authorisation.settlement = settle(
+        session, actor, affected, decisions,
+        f"Training authorisation for {_describe_scope(authorisation)} revoked: {reason}",
+        f"your training authorisation for {_describe_scope(authorisation)} has been revoked.", now,
+    )
     return authorisation
 
 

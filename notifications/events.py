@@ -29,6 +29,7 @@ EVENTS: dict[str, str] = {
     "booking_requested": "A loan or booking request waits for my decision (managers)",
     "booking_decided": "My request is approved or rejected",
     "booking_cancelled": "My booking is cancelled by someone else",
+    "booking_affected": "Maintenance or a rule change affects a booking of mine that is kept",
     "booking_reminder": "A reminder before my booking starts",
     "waitlist_offer": "A slot I am waiting for becomes free",
     "no_show_released": "My booking is released because I did not check in",

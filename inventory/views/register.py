@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from accounts.models import Role, User
 from accounts.permissions import require_school_manager, roles_required
+from bookings import disruption
 from db import atomic, db
 from errors import InvalidInput
 from inventory import catalogue, media, service
 from inventory.forms import AssetForm, CategoryForm, StatusForm
 from inventory.models import AssetStatus, Location, School
+from inventory.views import affected as affected_views
 from inventory.views import bp
 from money import format_pounds, parse_pounds
 from web import show_errors
@@ -187,13 +189,32 @@ def edit_asset(asset_id: int):
     if request.method == "GET":
         _fill_form(form, service.AssetInput.from_asset(asset))
     if form.validate_on_submit():
+        data = _input_from_form(form)
+        decisions = affected_views.submitted_decisions()
         try:
             with atomic(db.session, current_user):
-                service.update_asset(db.session, current_user, asset, _input_from_form(form))
+                affected = disruption.affected_by_hours(db.session, asset, data.weekly_hours)
+                settlement = service.update_asset(db.session, current_user, asset, data, decisions)
+                affected_views.require_decisions(affected, decisions)
+        except affected_views.ConfirmationNeeded as needed:
+            return affected_views.confirmation_page(
+                needed.affected,
+                title=f"Narrow {asset.name}'s bookable hours?",
+                intro=(
+                    f"These bookings fit {asset.name}'s current hours but not the new ones. Choose, for all or "
+                    "for each, whether to cancel them (the person is told why) or keep them (the person is told "
+                    "of the change)."
+                ),
+                confirm_label="Confirm and save",
+                back=url_for("inventory.edit_asset", asset_id=asset.id),
+                asset=asset,
+            )
         except InvalidInput as error:
             _show(form, error)
         else:
             flash(f"Saved {asset.name}.", "success")
+            if settlement:
+                flash(settlement.summary(), "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -204,21 +225,44 @@ def edit_asset(asset_id: int):
 @bp.post("/assets/<int:asset_id>/status")
 @login_required
 def change_status(asset_id: int):
+    """Change the status; when that ends or disturbs bookings, first list them for the manager to
+    confirm (retiring) or to decide about (maintenance, out of service)."""
     asset = service.get_asset(db.session, asset_id)
     require_school_manager(current_user, asset.school_id)
     form = StatusForm()
     if form.validate_on_submit():
+        status = AssetStatus(form.status.data)
+        decisions = affected_views.submitted_decisions()
         try:
             with atomic(db.session, current_user):
-                service.change_asset_status(
-                    db.session, current_user, asset, AssetStatus(form.status.data), form.reason.data or ""
+                affected = disruption.affected_by_status(db.session, asset, status)
+                settlement = service.change_asset_status(
+                    db.session, current_user, asset, status, form.reason.data or "", decisions
                 )
+                affected_views.require_decisions(affected, decisions)
+        except affected_views.ConfirmationNeeded as needed:
+            label = status.label.lower()
+            return affected_views.confirmation_page(
+                needed.affected,
+                title=f"{'Retire' if needed.affected.ends_all else 'Change the status of'} {asset.name}?",
+                intro=(
+                    f"Making {asset.name} {label} ends the bookings below, with your reason."
+                    if needed.affected.ends_all
+                    else f"These bookings fall while {asset.name} will be {label}. Choose, for all or for each, "
+                    "whether to cancel them (the person is told why) or keep them (the person is told of the change)."
+                ),
+                confirm_label=f"Confirm: make it {label}",
+                back=url_for("inventory.asset", asset_id=asset.id),
+                asset=asset,
+            )
         except InvalidInput as error:
             for messages in error.field_errors.values():
                 for message in messages:
                     flash(message, "error")
         else:
             flash(f"{asset.name} is now {asset.status.label.lower()}.", "success")
+            if settlement:
+                flash(settlement.summary(), "success")
     else:
         flash("Choose one of the statuses.", "error")
     return redirect(url_for("inventory.asset", asset_id=asset.id))

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from accounts.permissions import require_school_manager
+from bookings import disruption
 from db import UTC, atomic, db, utcnow
 from errors import InvalidInput
 from inventory import service, training_requests, upkeep
@@ -29,6 +30,7 @@ from inventory.upkeep_forms import (
     MaintenanceForm,
     RevokeForm,
 )
+from inventory.views import affected as affected_views
 from inventory.views import bp
 from timeutil import format_local
 from web import show_errors
@@ -78,30 +80,37 @@ def asset_maintenance(asset_id: int):
     if not form.is_submitted():
         return _maintenance_page(asset, form)
     if form.validate():
+        decisions = affected_views.submitted_decisions()
         try:
             with atomic(db.session, current_user):
+                affected = disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data) if (
+                    form.start_at.data and form.end_at.data
+                ) else disruption.Affected()
                 window = upkeep.schedule_maintenance(
                     db.session, current_user, asset, form.start_at.data, form.end_at.data, form.reason.data,
-                    form.cost.data,
+                    form.cost.data, decisions,
                 )
-                start_at, end_at = window.start_at, window.end_at
-                clashes = upkeep.bookings_clashing_with(db.session, asset, start_at, end_at)
-                clash_text = "; ".join(
-                    f"{format_local(b.start_at)} to {format_local(b.end_at, '%H:%M')} by {b.requester.name}" for b in clashes
-                )
+                affected_views.require_decisions(affected, decisions)
+                start_at, end_at, settlement = window.start_at, window.end_at, window.settlement
+        except affected_views.ConfirmationNeeded as needed:
+            return affected_views.confirmation_page(
+                needed.affected,
+                title=f"Maintenance of {asset.name} overlaps bookings",
+                intro=(
+                    f"Maintenance from {format_local(form.start_at.data)} to {format_local(form.end_at.data)} overlaps "
+                    "these confirmed bookings. Choose, for all or for each, whether to cancel them with notice or "
+                    "keep them (the person is told the maintenance overlaps their booking)."
+                ),
+                confirm_label="Confirm and schedule the maintenance",
+                back=url_for("inventory.asset_maintenance", asset_id=asset.id),
+                asset=asset,
+            )
         except InvalidInput as error:
             show_errors(form, error)
         else:
             flash(f"Maintenance scheduled from {format_local(start_at)} to {format_local(end_at)}.", "success")
-            if clashes:
-                count = (
-                    "1 confirmed booking overlaps" if len(clashes) == 1
-                    else f"{len(clashes)} confirmed bookings overlap"
-                )
-                flash(
-                    f"{count} this window: {clash_text}. They have not been cancelled: contact the people who booked.",
-                    "warning",
-                )
+            if settlement:
+                flash(settlement.summary(), "success")
             return redirect(url_for("inventory.asset_maintenance", asset_id=asset.id))
     return _maintenance_page(asset, form, 400)
 
@@ -337,9 +346,25 @@ def _revoke(grant, what: str, back: str, page):
     errors on the page it came from."""
     form = RevokeForm(prefix=f"revoke-{grant.id}")
     if form.validate_on_submit():
+        decisions = affected_views.submitted_decisions()
         try:
             with atomic(db.session, current_user):
-                upkeep.revoke_training(db.session, current_user, grant, form.reason.data)
+                affected = disruption.affected_by_revocation(db.session, grant)
+                upkeep.revoke_training(db.session, current_user, grant, form.reason.data, decisions=decisions)
+                affected_views.require_decisions(affected, decisions)
+                settlement = grant.settlement
+        except affected_views.ConfirmationNeeded as needed:
+            return affected_views.confirmation_page(
+                needed.affected,
+                title=f"Revoke {grant.user.name}'s authorisation for {what}?",
+                intro=(
+                    f"{grant.user.name} has these confirmed bookings that only this authorisation allows. Choose, "
+                    "for all or for each, whether to cancel them with notice or keep them (the person is told "
+                    "their authorisation was revoked)."
+                ),
+                confirm_label="Confirm and revoke",
+                back=back,
+            )
         except InvalidInput as error:
             if not error.field_errors:  # already revoked: nothing to correct on the form
                 flash(error.message, "error")
@@ -347,6 +372,8 @@ def _revoke(grant, what: str, back: str, page):
             show_errors(form, error)
         else:
             flash(f"{grant.user.name}'s authorisation for {what} revoked.", "success")
+            if settlement:
+                flash(settlement.summary(), "success")
             return redirect(back)
     return page({grant.id: form})
 

@@ -96,16 +96,23 @@ def test_a_manager_edits_rules_and_the_change_is_audited(client, session, school
 
 def test_status_changes_need_a_reason_and_retiring_keeps_the_asset(client, session, schools):
     asset = make_asset(session, schools["a"])
-    make_booking(session, asset, schools["manager_a"], dt.datetime(2030, 1, 7, 10, tzinfo=UTC))
+    booking = make_booking(session, asset, schools["manager_a"], dt.datetime(2030, 1, 7, 10, tzinfo=UTC))
     sign_in(client, schools["manager_a"].email)
     client.post(f"/assets/{asset.id}/status", data={"status": "maintenance", "reason": ""})
     see_committed(session)
     assert session.get(Asset, asset.id).status == AssetStatus.AVAILABLE
-    client.post(f"/assets/{asset.id}/status", data={"status": "retired", "reason": "Replaced by a newer model"})
+    retire = {"status": "retired", "reason": "Replaced by a newer model"}
+    # Retiring ends the bookings to come (issue 14, point 3): the page first says how many.
+    first = client.post(f"/assets/{asset.id}/status", data=retire)
+    assert "This will cancel 1 confirmed booking and reject 0 requests." in first.text
+    see_committed(session)
+    assert session.get(Asset, asset.id).status == AssetStatus.AVAILABLE
+    client.post(f"/assets/{asset.id}/status", data=retire | {"affected_confirmed": "1"})
     see_committed(session)
     retired = session.get(Asset, asset.id)
     assert retired.status == AssetStatus.RETIRED and retired.retired_at is not None
     assert retired.status_reason == "Replaced by a newer model"
+    assert session.get(type(booking), booking.id).status.value == "cancelled"
 
 
 def test_an_asset_with_bookings_is_never_hard_deleted(client, session, schools):

@@ -135,19 +135,27 @@ def test_a_manager_of_another_school_cannot_schedule_or_cancel_maintenance(clien
     assert session.scalar(select(func.count()).select_from(MaintenanceWindow)) == 1
 
 
-def test_overlapping_confirmed_bookings_are_reported_and_left_alone(client, session, world):
+def test_overlapping_confirmed_bookings_are_listed_before_saving_and_kept_when_chosen(client, session, world):
+    """Issue 14, point 4: the manager decides about the bookings a window overlaps (they were
+    only reported, after saving, before)."""
     asset = world["asset"]
     overlapping = make_booking(session, asset, world["technician"], JULY_1_0900_BST + dt.timedelta(hours=1))
     make_booking(session, asset, world["technician"], JULY_1_0900_BST + dt.timedelta(hours=2), status=BookingStatus.CANCELLED)
     make_booking(session, asset, world["technician"], JULY_1_0900_BST + dt.timedelta(days=1))
     sign_in(client, world["manager_a"].email)
+    window = {"start_at": "2030-07-01T09:00", "end_at": "2030-07-01T17:00", "reason": "Service"}
+    listed = client.post(f"/assets/{asset.id}/maintenance", data=window)
+    assert "1 confirmed booking is affected by this change." in listed.text
+    assert f'id="affected-booking-{overlapping.id}"' in listed.text and "Tess Technician" in listed.text
+    see_committed(session)
+    assert session.scalar(select(func.count()).select_from(MaintenanceWindow)) == 0
     response = client.post(
         f"/assets/{asset.id}/maintenance",
-        data={"start_at": "2030-07-01T09:00", "end_at": "2030-07-01T17:00", "reason": "Service"},
+        data=window | {"affected_confirmed": "1", "affected_default": "keep"},
         follow_redirects=True,
     )
     assert "1 confirmed booking overlaps this window" in response.text
-    assert "Tess Technician" in response.text
+    assert "Kept 1 booking" in response.text
     see_committed(session)
     assert session.get(type(overlapping), overlapping.id).status == BookingStatus.CONFIRMED
 
