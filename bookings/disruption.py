@@ -45,14 +45,14 @@ from bookings.models import Booking, BookingStatus
 from bookings.rules import WeeklyHours, weekly_hours, weekly_intervals
 from db import utcnow
 from errors import InvalidInput
-from inventory.models import Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
 from timeutil import format_local, to_local
 
 CANCEL = "cancel"
 KEEP = "keep"
 CHOICES = (CANCEL, KEEP)
 #: Statuses that end every booking still to come: the asset will not be used again.
-ENDING_STATUSES = frozenset({AssetStatus.RETIRED})
+ENDING_STATUSES = WITHDRAWN_STATUSES
 #: Statuses that take the asset out of use for a time nobody has fixed: every booking still to
 #: come clashes, and the manager chooses.
 PAUSING_STATUSES = frozenset({AssetStatus.MAINTENANCE, AssetStatus.OUT_OF_SERVICE})

@@ -14,7 +14,7 @@ from bookings.service import bookings_today
 from db import hours_between
 from inventory.upkeep import overdue_inspections
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from inventory.models import Asset, AssetStatus, InspectionSchedule, School
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, InspectionSchedule, School
 from timeutil import local_day_bounds, to_local
 
 
@@ -118,7 +118,7 @@ def home_for(session: Session, user: User, now: dt.datetime) -> Home:
         home.counts = {
             "Schools": session.scalar(select(func.count(School.id))) or 0,
             "people": session.scalar(select(func.count(User.id))) or 0,
-            "assets": session.scalar(select(func.count(Asset.id)).where(Asset.status != AssetStatus.RETIRED)) or 0,
+            "assets": session.scalar(select(func.count(Asset.id)).where(Asset.status.not_in(WITHDRAWN_STATUSES))) or 0,
             "bookings": session.scalar(select(func.count(Booking.id))) or 0,
         }
     return home

@@ -411,7 +411,7 @@ def create_asset():
     summary="Change an asset",
     description="A manager of the asset's School changes the fields given (the others stay as they are), and "
     "may put it in or out of service with status and status_reason. In the same transaction, bookings the "
-    "change leaves behind are settled: status retired cancels every confirmed booking still to come and "
+    "change leaves behind are settled: status retired or disposed cancels every confirmed booking still to come and "
     "rejects every pending request, with status_reason as the reason; maintenance, out_of_service or narrower "
     "weekly_hours keep (default) or cancel the confirmed bookings in the way, as affected_bookings says. "
     "Every holder is told. The answer's bookings_affected lists the ids cancelled, rejected and kept.",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking
-from inventory.models import Asset, AssetStatus, Category, Location, MaintenanceWindow, School
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, MaintenanceWindow, School
 from inventory.upkeep import holds_training_for, local_today
 from timeutil import NonexistentLocalTime, local_to_utc
 
@@ -136,7 +136,7 @@ def catalogue_select(actor: User, filters: CatalogueFilters, today: dt.date | No
         .options(joinedload(Asset.school), joinedload(Asset.category), joinedload(Asset.location))
     )
     if not filters.include_unbookable:
-        query = query.where(Asset.bookable.is_(True), Asset.status != AssetStatus.RETIRED)
+        query = query.where(Asset.bookable.is_(True), Asset.status.not_in(WITHDRAWN_STATUSES))
     for word in filters.q.split():
         pattern = f"%{_escape_like(word.lower())}%"
         query = query.where(

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.permissions import require_school_manager
 from errors import InvalidInput, NotFound
-from inventory.models import Asset, AssetStatus, Category, School
+from inventory.models import WITHDRAWN_STATUSES, Asset, Category, School
 
 # --- Photos -----------------------------------------------------------------------------------
 
@@ -302,7 +302,7 @@ def assets_for_labels(
             message = f"Not on {where}: {', '.join(missing)}. Check the tags and try again."
             raise InvalidInput(field_errors={"tags": [message]})
     else:
-        assets = list(session.scalars(query.where(Asset.status != AssetStatus.RETIRED)))
+        assets = list(session.scalars(query.where(Asset.status.not_in(WITHDRAWN_STATUSES))))
     if not assets:
         raise InvalidInput(f"{school.code} has no assets that match, so there is nothing to print.")
     return school, assets

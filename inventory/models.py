@@ -72,10 +72,20 @@ class AssetStatus(enum.StrEnum):
     MAINTENANCE = "maintenance"
     OUT_OF_SERVICE = "out_of_service"
     RETIRED = "retired"
+    DISPOSED = "disposed"
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+    @property
+    def withdrawn(self) -> bool:
+        """Retired or disposed of: off the register for good, never booked again."""
+        return self in WITHDRAWN_STATUSES
+
+
+#: The statuses that take an asset out of use for good (its bookings to come end with them).
+WITHDRAWN_STATUSES = frozenset({AssetStatus.RETIRED, AssetStatus.DISPOSED})
 
 
 class Asset(Audited, Base):

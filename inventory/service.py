@@ -322,10 +322,15 @@ def change_asset_status(
         return Settlement()
     now = now or utcnow()
     affected = affected_by_status(session, asset, status, now)
+    # Disposing of a retired asset keeps the day it left service.
+    was_withdrawn = asset.status.withdrawn
     asset.status = status
     asset.status_reason = reason
     asset.status_changed_at = now
-    asset.retired_at = now if status == AssetStatus.RETIRED else None
+    if not status.withdrawn:
+        asset.retired_at = None
+    elif not was_withdrawn or asset.retired_at is None:
+        asset.retired_at = now
     session.flush()
     return settle(
         session, actor, affected, decisions, reason,

@@ -27,7 +27,6 @@ from db import utcnow
 from errors import InvalidInput, NotFound
 from inventory.models import (
     Asset,
-    AssetStatus,
     School,
     TrainingAuthorisation,
     TrainingRequest,
@@ -123,7 +122,7 @@ def request_training(
     message = (message or "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
     if not asset.training_required:
         raise InvalidInput(f"{asset.name} needs no training: you may book it directly.")
-    if not asset.bookable or asset.status == AssetStatus.RETIRED:
+    if not asset.bookable or asset.status.withdrawn:
         raise InvalidInput(f"{asset.name} is not bookable in Kitshare, so there is no training to ask for.")
     if not asset.shareable and user.home_school_id != asset.school_id:
         raise InvalidInput(f"{asset.school.name} does not share {asset.name} with other Schools.")

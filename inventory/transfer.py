@@ -33,7 +33,7 @@ from accounts.service import find_user_by_email
 from errors import InvalidInput, NotAllowed, NotFound
 from inventory import service
 from inventory.catalogue import CatalogueFilters, catalogue_select
-from inventory.models import Asset, AssetStatus, Category, Location, School
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, School
 from money import parse_pounds
 
 # --- The column layout ------------------------------------------------------------------------
@@ -63,7 +63,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Funding source", "funding_source", ""),
     Column("Contact email", "contact_email", "The email address of an active Kitshare user."),
     Column("Hourly rate (GBP)", "hourly_rate", "Pounds and pence; empty means 0."),
-    Column("Status", "status", "available, maintenance, out_of_service or retired."),
+    Column("Status", "status", "available, maintenance, out_of_service, retired or disposed."),
     Column("Status reason", "status_reason", "Why the asset is not available."),
     Column("Bookable", "bookable", "yes or no."),
     Column("Shareable", "shareable", "yes or no: people from other Schools may request it."),
@@ -1000,7 +1000,7 @@ def uniquip_assets(session: Session) -> list[Asset]:
                 joinedload(Asset.school), joinedload(Asset.category),
                 joinedload(Asset.location), joinedload(Asset.contact),
             )
-            .where(Asset.shareable.is_(True), Asset.bookable.is_(True), Asset.status != AssetStatus.RETIRED)
+            .where(Asset.shareable.is_(True), Asset.bookable.is_(True), Asset.status.not_in(WITHDRAWN_STATUSES))
             .order_by(School.name, Asset.name, Asset.id)
         ).unique()
     )

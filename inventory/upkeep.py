@@ -22,7 +22,6 @@ from db import utcnow
 from errors import InvalidInput, NotFound
 from inventory.models import (
     Asset,
-    AssetStatus,
     Category,
     InspectionKind,
     InspectionOutcome,
@@ -31,6 +30,7 @@ from inventory.models import (
     MaintenanceWindow,
     School,
     TrainingAuthorisation,
+    WITHDRAWN_STATUSES,
 )
 from timeutil import format_local, to_local
 
@@ -379,7 +379,7 @@ def _schedules_of_live_assets(school_ids: set[int] | None):
         select(InspectionSchedule)
         .join(InspectionSchedule.asset)
         .options(joinedload(InspectionSchedule.asset).joinedload(Asset.school))
-        .where(Asset.status != AssetStatus.RETIRED)
+        .where(Asset.status.not_in(WITHDRAWN_STATUSES))
     )
     if school_ids is not None:
         query = query.where(Asset.school_id.in_(school_ids))

@@ -30,13 +30,13 @@ from bookings.models import UnmetDemand
 from db import UTCDateTime, hours_between, utcnow
 from inventory.models import (
     Asset,
-    AssetStatus,
     InspectionKind,
     InspectionOutcome,
     InspectionRecord,
     InspectionSchedule,
     MaintenanceWindow,
     School,
+    WITHDRAWN_STATUSES,
 )
 from planning.lifecycle import Lifecycle, PlanningSettings, add_years, lifecycle
 from reports.figures import CAPACITY_REASONS, AssetFigures, ReportSettings, utilisation_report
@@ -142,7 +142,7 @@ def gather_evidence(
     query = (
         select(Asset)
         .options(joinedload(Asset.category), joinedload(Asset.school))
-        .where(Asset.status != AssetStatus.RETIRED)
+        .where(Asset.status.not_in(WITHDRAWN_STATUSES))
         .order_by(Asset.tag)
     )
     if school_ids is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from db import utcnow
 from errors import InvalidInput, NotAllowed, NotFound
-from inventory.models import Asset, AssetStatus, Category, School
+from inventory.models import Asset, Category, School
 from planning.evidence import Evidence, gather_evidence
 from planning.forecast import Forecast, build_forecast
 from planning.lifecycle import PlanningSettings
@@ -230,8 +230,8 @@ def record_decision(
         errors["note"] = [f"Keep the note to {MAX_NOTE} characters."]
     if errors:
         raise InvalidInput(field_errors=errors)
-    if asset.status == AssetStatus.RETIRED:
-        raise InvalidInput(f"{asset.name} is retired: there is nothing left to decide.")
+    if asset.status.withdrawn:
+        raise InvalidInput(f"{asset.name} is {asset.status.label.lower()}: there is nothing left to decide.")
     now = now or utcnow()
     settings = PlanningSettings.from_config(config)
     report_settings = ReportSettings.from_config(config)

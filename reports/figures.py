@@ -299,7 +299,7 @@ def in_service_days(asset: Asset | AssetFacts) -> tuple[dt.date, dt.date | None]
     """
     first = asset.purchase_date or to_local(asset.created_at).date()
     retired_at = asset.retired_at
-    if retired_at is None and asset.status == AssetStatus.RETIRED:
+    if retired_at is None and asset.status.withdrawn:
         retired_at = asset.status_changed_at
     last = to_local(retired_at).date() - dt.timedelta(days=1) if retired_at is not None else None
     return first, last

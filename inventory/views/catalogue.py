@@ -14,7 +14,6 @@ from bookings.calendar import asset_days, local_today
 from db import db, utcnow
 from inventory import catalogue, service
 from inventory.forms import StatusForm
-from inventory.models import AssetStatus
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
 from inventory.views import bp
@@ -56,7 +55,7 @@ def asset(asset_id: int):
         "may_book": may_book,
         # Training the person lacks is said before they try to book, with a way to ask for it.
         "training_need": training_need(db.session, current_user, asset, today)
-        if may_book and asset.status != AssetStatus.RETIRED else None,
+        if may_book and not asset.status.withdrawn else None,
         "training_form": TrainingRequestForm(formdata=None),
         "status_form": StatusForm(status=asset.status.value) if manages else None,
         "history": history,

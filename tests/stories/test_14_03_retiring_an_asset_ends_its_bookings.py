@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus
@@ -97,15 +98,16 @@ def test_a_manager_retires_an_asset_sees_what_it_ends_confirms_and_every_holder_
     assert REASON in tom_page.locator("main").inner_text()
 
 
-def test_the_api_retires_an_asset_and_says_which_bookings_it_ended(demo):
+@pytest.mark.parametrize("ending", ["retired", "disposed"])
+def test_the_api_retires_an_asset_and_says_which_bookings_it_ended(demo, ending):
     session = demo.session()
     asset, confirmed, pending, every_confirmed, every_pending = _arrange(session, demo)
     token = api_token(demo, "manager.chem")
 
-    status, answer = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"status": "retired", "status_reason": REASON})
+    status, answer = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"status": ending, "status_reason": REASON})
 
     assert status == 200, answer
-    assert answer["status"] == "retired"
+    assert answer["status"] == ending
     assert sorted(answer["bookings_affected"]["cancelled"]) == sorted(b.id for b in every_confirmed)
     assert sorted(answer["bookings_affected"]["rejected"]) == sorted(b.id for b in every_pending)
     assert answer["bookings_affected"]["kept"] == []
