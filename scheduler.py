@@ -212,4 +212,6 @@ def run(app: Flask) -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
+        # Stop starting jobs; one already running finishes (an import is all or nothing anyway).
+        scheduler.shutdown(wait=False)
         log.info("Kitshare scheduler stopped")
