@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -156,6 +156,12 @@ def run_import(session: Session, job_id: int, folder: str | Path, now: Callable[
 def run_queued_imports(session: Session, folder: str | Path, now: Callable[[], dt.datetime] = utcnow) -> int:
     """What the scheduler runs every few seconds: mark interrupted imports failed, then run the
     queued ones, oldest first, one after another. Returns how many ran."""
+    unfinished = session.scalar(
+        select(func.count()).select_from(ImportJob).where(ImportJob.state.in_([ImportState.QUEUED, ImportState.RUNNING]))
+    )
+    session.rollback()  # a read alone: most ticks find nothing and take no write lock
+    if not unfinished:
+        return 0
     fail_interrupted_imports(session, now())
     count = 0
     while (job_id := claim_next_import(session, now())) is not None:

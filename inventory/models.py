@@ -379,7 +379,7 @@ class ImportJob(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # not read by the page's polls
     state: Mapped[ImportState] = mapped_column(
         str_enum(ImportState, "import_state"), default=ImportState.QUEUED, index=True
     )
