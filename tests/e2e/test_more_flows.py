@@ -63,7 +63,8 @@ def test_a_manager_imports_a_spreadsheet_and_fixes_a_bad_row_from_the_error_list
     expect(page.get_by_role("link", name="Confocal microscope Zeiss LSM 980")).to_have_count(1)
 
 
-def test_the_import_pages_work_on_a_phone_without_serious_accessibility_violations(new_page, session, tmp_path):
+def test_the_import_pages_work_on_a_phone_without_serious_accessibility_violations(new_page, app, session, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))  # uploads out of the checkout
     school = make_school(session, "BIO", "School of Biology")
     session.add(Category(name="Microscopy"))
     session.commit()
