@@ -1,9 +1,10 @@
-# Kitshare: `make run` serves the app with demo data on SQLite; `make test` runs every test.
+# Kitshare: `make run` serves the app with demo data on SQLite, with its scheduler; `make test` runs every test.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
+PORT ?= 5000
 export KITSHARE_ENV ?= development
 
 .PHONY: run test install serve bench bench-quick clean
@@ -16,12 +17,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
+# The web server and the scheduler (mail, reminders, no-shows, imports) together; Ctrl-C stops both.
 run: $(INSTALLED)
 	$(FLASK) init-db
 	$(FLASK) seed-demo --credentials-file instance/demo-sign-ins.txt
 	@cat instance/demo-sign-ins.txt
-	@echo "Kitshare is at http://127.0.0.1:5000 (Ctrl-C stops it)."
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Kitshare is at http://127.0.0.1:$(PORT); e-mails land in instance/mail as .eml files (Ctrl-C stops it)."
+	$(FLASK) serve --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 # In CI (CI set) a missing PostgreSQL is a failure, not a skip.

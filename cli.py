@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from accounts import service as accounts_service
@@ -17,7 +22,7 @@ from inventory.models import School
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, create_token, run_scheduler, report):
+    for command in (init_db, seed_demo, create_user, create_token, run_scheduler, serve, report):
         app.cli.add_command(command)
 
 
@@ -129,6 +134,82 @@ def run_scheduler() -> None:
     from scheduler import run
 
     run(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+#: How long ``serve`` waits for its processes to stop after Ctrl-C before killing them.
+SERVE_STOP_SECONDS = 10
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def serve(context: click.Context, host: str, port: int) -> None:
+    """Run the development web server and the scheduler together (what `make run` does).
+
+    Two child processes, `flask run` and `flask scheduler`, with this environment. Ctrl-C (or
+    SIGTERM) stops both; if either stops on its own, the other is stopped too. In production run
+    them separately, under a process manager (docs/deployment.md).
+    """
+    info = context.find_object(ScriptInfo)
+    app_path = (info.app_import_path if info else None) or "wsgi"
+    flask = [sys.executable, "-m", "flask", "--app", app_path]
+    commands = {
+        "web server": [*flask, "run", "--host", host, "--port", str(port)],
+        "scheduler": [*flask, "scheduler"],
+    }
+    # The children get a session of their own, so a terminal's Ctrl-C reaches only this process,
+    # which passes it on once; on Linux they are also stopped if this process is killed outright.
+    children = {
+        name: subprocess.Popen(command, start_new_session=True, preexec_fn=_stop_with_parent)
+        for name, command in commands.items()
+    }
+    click.echo(
+        f"Web server (pid {children['web server'].pid}) and scheduler (pid {children['scheduler'].pid}) "
+        "started; Ctrl-C stops both."
+    )
+
+    def stop_on_sigterm(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    exit_code = 0
+    try:
+        while True:
+            stopped = next((name for name, child in children.items() if child.poll() is not None), None)
+            if stopped is not None:
+                exit_code = children[stopped].returncode or 1
+                click.echo(f"The {stopped} stopped (exit code {children[stopped].returncode}); stopping the other.", err=True)
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop_children(list(children.values()))
+    sys.exit(exit_code)
+
+
+def _stop_with_parent() -> None:  # runs in the child, before it executes flask
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _stop_children(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)  # as Ctrl-C would: both stop cleanly on it
+    deadline = time.monotonic() + SERVE_STOP_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 @click.command("report")

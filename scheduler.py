@@ -108,6 +108,29 @@ def send_booking_reminders() -> None:
         log.info("sent %d booking reminders", count)
 
 
+def run_imports() -> None:
+    """Run the register imports people have confirmed (inventory.import_jobs), oldest first."""
+    from flask import current_app
+
+    from inventory.import_jobs import run_queued_imports
+    from inventory.transfer import upload_folder
+
+    count = run_queued_imports(db.session, upload_folder(current_app.instance_path))
+    if count:
+        log.info("ran %d register imports", count)
+
+
+def remove_abandoned_uploads() -> None:
+    """Remove spreadsheet uploads that were previewed but never confirmed."""
+    from flask import current_app
+
+    from inventory.transfer import remove_abandoned_uploads as remove, upload_folder
+
+    count = remove(upload_folder(current_app.instance_path))
+    if count:
+        log.info("removed %d abandoned import uploads", count)
+
+
 def refresh_planner_statistics() -> None:
     from db import refresh_planner_statistics as refresh
 
@@ -117,8 +140,13 @@ def refresh_planner_statistics() -> None:
 
 JOBS = [
     JobSpec("complete-finished-bookings", complete_finished_bookings, "interval", {"minutes": 5}, 300),
-    # Mail leaves the outbox within a minute; failures are retried with backoff by the outbox.
-    JobSpec("send-outbox", send_outbox, "interval", {"minutes": 1}, 60),
+    # Mail leaves the outbox within seconds (looking for due mail is one indexed query); failures
+    # are retried with backoff by the outbox.
+    JobSpec("send-outbox", send_outbox, "interval", {"seconds": 10}, 60),
+    # Confirmed imports start within seconds; one import runs at a time (max_instances=1), and
+    # each job is claimed in the database, so two schedulers never run the same import.
+    JobSpec("run-imports", run_imports, "interval", {"seconds": 5}, 60),
+    JobSpec("remove-abandoned-uploads", remove_abandoned_uploads, "interval", {"minutes": 15}, 900),
     # Reminders once a day, early, before managers start work; a missed day runs once on restart.
     JobSpec("booking-reminders", send_booking_reminders, "interval", {"minutes": 5}, 300),
     JobSpec("release-no-shows", release_no_shows, "interval", {"minutes": 1}, 60),
@@ -184,4 +212,6 @@ def run(app: Flask) -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
+        # Stop starting jobs; one already running finishes (an import is all or nothing anyway).
+        scheduler.shutdown(wait=False)
         log.info("Kitshare scheduler stopped")

@@ -5,9 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit import Audited
@@ -423,3 +435,50 @@ class TrainingRequest(Audited, Base):
             postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
         ),
     )
+
+
+class ImportState(enum.StrEnum):
+    QUEUED = "queued"  # confirmed, waiting for the scheduler
+    RUNNING = "running"  # claimed by one scheduler, importing
+    DONE = "done"
+    FAILED = "failed"  # nothing was imported; ``message`` (and ``problems``) say why
+
+
+class ImportJob(Base):
+    """A confirmed register import, run by the scheduler in the background (inventory.import_jobs).
+
+    The file travels in the row, so the scheduler needs no folder shared with the web workers; it
+    is dropped once the job has finished. ``rows_done`` is written in short transactions of its
+    own while the import's one transaction runs, so the progress page can read it.
+    """
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # not read by the page's polls
+    state: Mapped[ImportState] = mapped_column(
+        str_enum(ImportState, "import_state"), default=ImportState.QUEUED, index=True
+    )
+    rows_total: Mapped[int | None]
+    rows_done: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: When the file no longer fits: [[line, column, message], ...], shown like the preview's.
+    problems: Mapped[list[list[Any]] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    progress_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+
+    school: Mapped[School] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("rows_done >= 0", name="rows_done_not_negative"),
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportState.DONE, ImportState.FAILED)

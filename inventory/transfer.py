@@ -2,7 +2,8 @@
 
 Import and export share one column layout (``COLUMNS``), so an exported register re-imports
 unchanged. An import is planned first (``plan_import``: read, parse, validate, write nothing),
-then applied (``apply_import``: every change inside the caller's one transaction).
+then applied (``apply_import``: every change inside the caller's one transaction). Confirmed
+imports run in the background, as jobs of the scheduler: see ``inventory.import_jobs``.
 
 Spreadsheet programs run cells that start with ``=``, ``+``, ``-`` or ``@`` as formulas (CSV
 injection), so exports prefix such text with a single quote and imports take that quote off again.
@@ -776,18 +777,24 @@ def _assets_by_id(session: Session, ids: list[int]) -> dict[int, Asset]:
 # --- Keeping an upload between preview and confirm --------------------------------------------
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+#: How long a previewed upload waits for its confirmation; the scheduler removes older ones.
 UPLOAD_LIFETIME = dt.timedelta(hours=24)
+
+
+def upload_folder(instance_path: str | Path) -> Path:
+    """Where uploads wait between preview and confirmation (and SQLite imports keep progress)."""
+    return Path(instance_path) / "imports"
 
 
 def save_upload(directory: str | Path, user_id: int, school_id: int, filename: str, content: bytes) -> str:
     """Keep an uploaded file until it is confirmed; returns the token that names it.
 
     A sidecar JSON records who uploaded it for which School, so only they can confirm it.
-    Uploads older than a day are removed on the way.
+    Uploads never confirmed are removed after ``UPLOAD_LIFETIME`` (by the scheduler, and on the way).
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    _remove_stale(folder)
+    remove_abandoned_uploads(folder)
     suffix = Path(filename).suffix.lower().lstrip(".")
     if suffix not in UPLOAD_SUFFIXES:
         raise InvalidInput("Only .csv and .xlsx files can be imported.")
@@ -833,14 +840,22 @@ def discard_upload(directory: str | Path, token: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def _remove_stale(folder: Path) -> None:
-    cutoff = time.time() - UPLOAD_LIFETIME.total_seconds()
+def remove_abandoned_uploads(directory: str | Path, now: float | None = None) -> int:
+    """Remove uploads previewed but never confirmed within ``UPLOAD_LIFETIME``; returns how many
+    files went. (A confirmed upload moves into its import job at once.)"""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - UPLOAD_LIFETIME.total_seconds()
+    removed = 0
     for path in folder.iterdir():
         try:
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink()
+                removed += 1
         except OSError:
             pass  # another worker removed it first
+    return removed
 
 
 # --- Exporting the register -------------------------------------------------------------------

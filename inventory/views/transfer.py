@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from email.utils import parseaddr
 
-from flask import Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from markupsafe import escape
-from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, SubmitField
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from db import atomic, db, utcnow
-from errors import DomainError, InvalidInput
-from inventory import catalogue, service, transfer
+from errors import InvalidInput
+from inventory import catalogue, import_jobs, service, transfer
+from inventory.models import ImportState
 from inventory.views import bp
 from timeutil import to_local
 
-#: Progress lines while importing: one every this many rows.
-PROGRESS_EVERY = 250
-#: Where the streamed import page puts its progress lines.
-PROGRESS_MARK = "<!-- import progress -->"
+#: How often the progress page reloads itself while an import runs.
+REFRESH_SECONDS = 2
+#: A job still queued after this long suggests no scheduler is running: the page says so.
+WAITING_HINT_AFTER = dt.timedelta(minutes=2)
 
 
 class ImportForm(FlaskForm):
@@ -41,7 +41,7 @@ class ConfirmImportForm(FlaskForm):
 
 
 def _upload_folder() -> str:
-    return os.path.join(current_app.instance_path, "imports")
+    return str(transfer.upload_folder(current_app.instance_path))
 
 
 @bp.route("/schools/<int:school_id>/import", methods=["GET", "POST"])
@@ -75,75 +75,60 @@ def import_register(school_id: int):
 @bp.post("/schools/<int:school_id>/import/confirm")
 @login_required
 def import_confirm(school_id: int):
-    """Import a previewed upload: checked again from scratch, then all rows or none, with the
-    progress streamed to the page as it goes."""
+    """Confirm a previewed upload: it becomes an import job that the scheduler runs in the
+    background (checked again from scratch, then all rows or none). The answer is at once, a
+    redirect to the job's progress page, whatever the size of the file."""
     school = service.get_school(db.session, school_id)
     require_school_manager(current_user, school.id)
     form = ConfirmImportForm()
     token = form.token.data or ""
     folder = _upload_folder()
     filename, content = transfer.load_upload(folder, token, current_user.id, school.id)
-    try:
-        plan = transfer.plan_import(db.session, current_user, school, filename, content)
-    except InvalidInput:
-        plan = None
-    if plan is None or not plan.ok:
-        # Something changed since the preview (or the file did): show why, import nothing.
-        transfer.discard_upload(folder, token)
-        if plan is None:
-            plan = transfer.ImportPlan(filename=filename, school_id=school.id)
-            plan.problems.append(transfer.Problem(1, "", "The file can no longer be read. Upload it again."))
-        return render_template("inventory/import_preview.html", school=school, plan=plan, confirm=None), 400
+    with atomic(db.session, current_user):
+        job = import_jobs.queue_import(db.session, current_user, school, filename, content)
+    transfer.discard_upload(folder, token)  # the file now travels in the job
+    return redirect(url_for("inventory.import_job", school_id=school.id, job_id=job.id), 303)
 
-    page = render_template("inventory/import_progress.html", school=school, plan=plan, mark=PROGRESS_MARK)
-    head, tail = page.split(PROGRESS_MARK, 1)
-    total = len(plan.rows)
-    register_url = url_for("inventory.register", school=school.id)
-    school_code, school_name = school.code, school.name  # for the messages, whatever the database does
 
-    def progress():
-        yield head
-        try:
-            with atomic(db.session, current_user):
-                for done in transfer.apply_import(db.session, current_user, school, plan):
-                    if done % PROGRESS_EVERY == 0 and done < total:
-                        yield f'<p class="import-progress">Imported {done:,} of {total:,} rows…</p>\n'
-        except DomainError as error:
-            yield _outcome("error", f"Nothing was imported. {error.message}")
-        except IntegrityError:
-            current_app.logger.warning("Import into %s clashed with a concurrent change", school_code)
-            yield _outcome(
-                "error",
-                "Nothing was imported: someone changed the register at the same time "
-                "(for example, a tag was taken meanwhile). Upload the file again to check it.",
-            )
-        except Exception:
-            current_app.logger.exception("Import into %s failed", school_code)
-            yield _outcome("error", "Nothing was imported: something went wrong. Please try again.")
-        else:
-            summary = (
-                f"Imported {plan.filename}: {plan.count('create'):,} added, "
-                f"{plan.count('update'):,} updated, "
-                f"{plan.count('unchanged'):,} unchanged; {_count(len(plan.new_locations), 'new location')}."
-            )
-            yield _outcome("success", summary, (register_url, f"See {school_name}'s register"))
-        finally:
-            transfer.discard_upload(folder, token)
-        yield tail
+def _job_progress(job) -> dict:
+    folder = _upload_folder()
+    total = import_jobs.rows_total(job, folder)
+    return {
+        "id": job.id,
+        "state": job.state.value,
+        "filename": job.filename,
+        "rows_done": import_jobs.rows_done(job, folder),
+        "rows_total": total,
+        "finished": job.finished,
+        "message": job.message,
+    }
 
-    response = Response(stream_with_context(progress()), mimetype="text/html")
-    response.headers["X-Accel-Buffering"] = "no"  # let nginx pass progress lines straight on
+
+@bp.get("/schools/<int:school_id>/import/jobs/<int:job_id>")
+@login_required
+def import_job(school_id: int, job_id: int):
+    """An import's progress while the scheduler runs it, then its outcome. The page reloads
+    itself until the import has finished (a script polls the progress; without one, a refresh)."""
+    job = import_jobs.get_import_job(db.session, current_user, school_id, job_id)
+    waiting_long = job.state == ImportState.QUEUED and utcnow() - job.created_at > WAITING_HINT_AFTER
+    return render_template(
+        "inventory/import_job.html",
+        school=job.school,
+        job=job,
+        progress=_job_progress(job),
+        waiting_long=waiting_long,
+        refresh_seconds=REFRESH_SECONDS,
+    )
+
+
+@bp.get("/schools/<int:school_id>/import/jobs/<int:job_id>/progress.json")
+@login_required
+def import_job_progress(school_id: int, job_id: int):
+    """The progress page's figures as JSON, for its script to poll."""
+    job = import_jobs.get_import_job(db.session, current_user, school_id, job_id)
+    response = jsonify(_job_progress(job))
+    response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _outcome(category: str, message: str, link: tuple[str, str] | None = None) -> str:
-    role = "alert" if category == "error" else "status"
-    link_html = f' <a href="{escape(link[0])}">{escape(link[1])}</a>' if link else ""
-    return f'<div class="flash flash-{category}" role="{role}">{escape(message)}{link_html}</div>\n'
 
 
 def _export_filters():

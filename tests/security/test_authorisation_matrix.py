@@ -21,6 +21,7 @@ from bookings.models import BookingStatus, Notification, Quota, QuotaPeriod, Wai
 from db import db
 from inventory.models import (
     Category,
+    ImportJob,
     InspectionKind,
     InspectionSchedule,
     Location,
@@ -125,7 +126,10 @@ def build_world(session) -> dict:
         training_request = TrainingRequest(
             user_id=tech.id, asset_id=asset_id, message="TRAININGNOTEB-44" if code == "B" else "Request A"
         )
-        session.add_all([schedule, grant, quota, window, subscription, snapshot, entry, notice, training_request])
+        import_job = ImportJob(school_id=school_id, created_by_id=manager.id, filename=f"register-{code}.csv", content=b"Tag,Name\n")
+        session.add_all(
+            [schedule, grant, quota, window, subscription, snapshot, entry, notice, training_request, import_job]
+        )
         session.commit()
         token_row, _ = create_api_token(session, tech, name=f"Token {code}")
         session.commit()
@@ -140,6 +144,7 @@ def build_world(session) -> dict:
             notice_id=notice.id,
             token_id=token_row.id,
             request_id=training_request.id,
+            job_id=import_job.id,
         )
     tokens = {}
     for role in ROLES[1:]:
@@ -398,6 +403,8 @@ EXPECTED_TABLE = """
     GET /schools/<int:school_id>/import | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/import | login 403 400 403 403 400 | login 403 403 400 403 400
     POST /schools/<int:school_id>/import/confirm | login 403 404 403 403 404 | login 403 403 404 403 404
+    GET /schools/<int:school_id>/import/jobs/<int:job_id> | login 403 ok 403 403 ok | login 403 403 ok 403 ok
+    GET /schools/<int:school_id>/import/jobs/<int:job_id>/progress.json | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/locations | login 403 400 403 403 400 | login 403 403 400 403 400
     GET /schools/<int:school_id>/quotas | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/quotas | login 403 400 403 403 400 | login 403 403 400 403 400

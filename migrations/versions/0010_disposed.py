@@ -1,7 +1,7 @@
 """Assets can be disposed of, as well as retired: both end their bookings to come.
 
-Revision ID: 0009_disposed
-Revises: 0008_training
+Revision ID: 0010_disposed
+Revises: 0009_import
 Create Date: 2026-12-06 07:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_disposed'
-down_revision = '0008_training'
+revision = '0010_disposed'
+down_revision = '0009_import'
 branch_labels = None
 depends_on = None
 
