@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from accounts.models import Role
 from accounts.permissions import roles_required
 from bookings import service
-from bookings.calendar import asset_days, local_today
+from bookings.calendar import asset_days, local_today, week_containing
 from bookings.forms import ApproveForm, BookingForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from db import atomic, db, utcnow
@@ -20,6 +20,9 @@ from timeutil import NonexistentLocalTime, local_to_utc, to_local
 from web import show_errors
 
 bp = Blueprint("bookings", __name__)
+
+#: The weeks the calendar pages through: a ?start= beyond them shows this week instead.
+FIRST_WEEK, LAST_WEEK = dt.date(1970, 1, 5), dt.date(2999, 12, 23)
 
 
 def _wall(moment: dt.datetime) -> dt.datetime:
@@ -190,16 +193,19 @@ def reject(booking_id: int):
 @login_required
 def asset_week(asset_id: int):
     asset = get_asset(db.session, asset_id, details=False)
-    today = local_today(utcnow())
+    now = utcnow()
+    today = local_today(now)
     try:
-        first = dt.date.fromisoformat(request.args["start"]) if request.args.get("start") else today
+        shown = dt.date.fromisoformat(request.args["start"]) if request.args.get("start") else today
     except ValueError:
-        first = today
-    first -= dt.timedelta(days=first.weekday())  # weeks start on Monday
+        shown = today
+    if not FIRST_WEEK <= shown <= LAST_WEEK:
+        shown = today
+    first = week_containing(shown)
     return render_template(
         "bookings/week.html",
         asset=asset,
-        days=asset_days(db.session, current_user, asset, first, days=7),
+        days=asset_days(db.session, current_user, asset, first, days=7, now=now),
         first=first,
         today=today,
         previous_week=first - dt.timedelta(days=7),

@@ -45,7 +45,7 @@ def asset(asset_id: int):
     history, actor_names = _history(asset.id) if manages else ([], {})
     context = {
         "asset": asset,
-        "days": asset_days(db.session, current_user, asset, today, days=14),
+        "days": asset_days(db.session, current_user, asset, today, days=14, now=now),
         "today": today,
         "manages": manages,
         "needs_approval": catalogue.needs_approval(current_user, asset),
