@@ -443,20 +443,28 @@ def reject(session: Session, manager: User, booking_id: int, reason: str, now: d
     return booking
 
 
-def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
-    """The requester cancels their own pending or confirmed booking before it ends; a manager of
-    the owning School can cancel anyone's, giving a reason the requester sees."""
+def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.datetime | None = None) -> Booking:
+    """The booking ``actor`` may cancel now: their own, or (for a manager of the owning School)
+    anyone's, while it is pending or confirmed and has not ended. Raises as ``cancel`` would,
+    so the page asking "Cancel ...?" is only offered for a booking that can be cancelled."""
     now = now or utcnow()
     booking = get_booking(session, actor, booking_id)
-    own = booking.requester_id == actor.id
-    if not own:
+    if booking.requester_id != actor.id:
         require_school_manager(actor, booking.asset.school_id)
-        if not reason.strip():
-            raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
     if booking.status not in CANCELLABLE:
         raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be cancelled.")
     if booking.end_at <= now:
         raise InvalidInput("This booking has already ended.")
+    return booking
+
+
+def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
+    """The requester cancels their own pending or confirmed booking before it ends; a manager of
+    the owning School can cancel anyone's, giving a reason the requester sees."""
+    now = now or utcnow()
+    booking = load_for_cancel(session, actor, booking_id, now)
+    if booking.requester_id != actor.id and not reason.strip():
+        raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
     change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
     _offer_to_waitlist(session, booking, now)  # waitlist hook
     return booking

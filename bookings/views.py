@@ -11,13 +11,13 @@ from accounts.models import Role
 from accounts.permissions import roles_required
 from bookings import service
 from bookings.calendar import asset_days, local_today, week_containing
-from bookings.forms import ApproveForm, BookingForm, ReasonForm
+from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import get_asset
-from timeutil import NonexistentLocalTime, local_to_utc, to_local
-from web import show_errors
+from timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
+from web import local_path, show_errors
 
 bp = Blueprint("bookings", __name__)
 
@@ -126,19 +126,38 @@ def detail(booking_id: int):
     )
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id: int):
-    form = ReasonForm()
+    """GET asks once, naming the booking ("Cancel your booking of ... on ...?"); its button POSTs
+    here. A POST cancels (the older one-button forms post straight here too)."""
+    form = CancelForm()
+    if request.method == "GET":
+        form.next.data = local_path(request.args.get("next")) or ""
+        try:
+            booking = service.load_for_cancel(db.session, current_user, booking_id)
+        except InvalidInput as error:
+            flash(error.message, "error")
+            return redirect(url_for("bookings.detail", booking_id=booking_id))
+        return _confirm_cancel(booking, form)
     try:
         with atomic(db.session, current_user):
             booking = service.cancel(db.session, current_user, booking_id, form.reason.data or "")
     except InvalidInput as error:
-        for message in [error.message] if not error.field_errors else sum(error.field_errors.values(), []):
-            flash(message, "error")
+        if error.field_errors:  # a manager gave no reason: ask again, with what is missing
+            show_errors(form, error)
+            return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
+        flash(error.message, "error")
         return redirect(url_for("bookings.detail", booking_id=booking_id))
-    flash(f"The booking of {booking.asset.name} on {booking.start_at.strftime('%d %b')} is cancelled.", "success")
-    return redirect(request.form.get("next") or url_for("bookings.mine"))
+    flash(f"The booking of {booking.asset.name} on {format_local(booking.start_at, '%a %d %b, %H:%M')} is cancelled.", "success")
+    return redirect(local_path(form.next.data) or url_for("bookings.mine"))
+
+
+def _confirm_cancel(booking, form: CancelForm, status: int = 200):
+    back = local_path(form.next.data) or url_for("bookings.detail", booking_id=booking.id)
+    return render_template(
+        "bookings/cancel.html", booking=booking, form=form, own=booking.requester_id == current_user.id, back=back
+    ), status
 
 
 @bp.get("/approvals")

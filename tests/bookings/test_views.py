@@ -115,19 +115,69 @@ def test_someone_elses_booking_is_not_found(client, session, world):
     booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["physicist"].email)
     assert client.get(f"/bookings/{booking.id}").status_code == 404
+    assert client.get(f"/bookings/{booking.id}/cancel").status_code == 404
     assert client.post(f"/bookings/{booking.id}/cancel").status_code == 404
     see_committed(session)
     assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
 
 
-def test_cancel_from_my_bookings(client, session, world):
+def test_cancel_from_my_bookings_asks_once_then_cancels(client, session, world):
     booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["chemist"].email)
-    assert f'action="/bookings/{booking.id}/cancel"' in client.get("/bookings").text
-    response = client.post(f"/bookings/{booking.id}/cancel", follow_redirects=True)
-    assert "is cancelled" in response.text
+    assert f'href="/bookings/{booking.id}/cancel?next=/bookings"' in client.get("/bookings").text
+    question = client.get(f"/bookings/{booking.id}/cancel?next=/bookings")
+    assert question.status_code == 200
+    assert "Cancel your booking of Confocal microscope on Mon 07 Jan 2030, 10:00?" in question.text
+    assert 'name="next" type="hidden" value="/bookings"' in question.text
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED  # asking cancels nothing
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"next": "/bookings"})
+    assert response.status_code == 302 and response.headers["Location"] == "/bookings"
     see_committed(session)
     assert session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+
+
+def test_after_cancelling_next_is_followed_only_to_a_path_on_this_site(client, session, world):
+    sign_in(client, world["chemist"].email)
+    for elsewhere in ("https://evil.example.com/", "//evil.example.com", "/\\evil.example.com", "javascript:alert(1)"):
+        booking = service.request_booking(
+            session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+        )
+        session.commit()
+        assert 'name="next" type="hidden" value=""' in client.get(f"/bookings/{booking.id}/cancel", query_string={"next": elsewhere}).text
+        response = client.post(f"/bookings/{booking.id}/cancel", data={"next": elsewhere})
+        assert response.headers["Location"] == "/bookings"
+        see_committed(session)
+
+
+def test_a_manager_cancelling_someone_elses_booking_is_asked_for_a_reason(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chem_manager"].email)
+    question = client.get(f"/bookings/{booking.id}/cancel").text
+    assert "Cancel Chloe Chemist&#39;s booking of Confocal microscope on Mon 07 Jan 2030, 10:00?" in question
+    assert 'name="reason"' in question
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "  "})
+    assert response.status_code == 400
+    assert "Tell the requester why their booking is cancelled." in response.text
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+
+
+def test_a_booking_that_cannot_be_cancelled_is_not_asked_about(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    client.post(f"/bookings/{booking.id}/cancel")
+    response = client.get(f"/bookings/{booking.id}/cancel", follow_redirects=True)
+    assert response.request.path == f"/bookings/{booking.id}"
+    assert "This booking is cancelled, so it cannot be cancelled." in response.text
+
+
+def test_the_booking_page_cancel_action_goes_through_the_question(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    page = client.get(f"/bookings/{booking.id}").text
+    assert f'href="/bookings/{booking.id}/cancel">Cancel this booking…</a>' in page
+    assert f'action="/bookings/{booking.id}/cancel"' not in page
 
 
 def test_the_week_calendar_shows_free_and_busy_time(client, session, world):
