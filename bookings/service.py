@@ -30,6 +30,7 @@ from bookings.rules import (
     BookingRefused,
     Occurrence,
     SeriesRefused,
+    Slot,
     Violation,
     check_booking,
     conflicts_for,
@@ -298,6 +299,40 @@ def request_series(
         raise SeriesRefused(
             [Occurrence(start_at, end_at, [Violation("overlap", "Another booking was made at the same moment; try again.")])]
         ) from None
+
+
+#: Free times are looked for only for a series this short: each candidate checks every booking.
+SERIES_SUGGESTION_LIMIT = 12
+
+
+def series_suggestions(
+    session: Session,
+    requester: User,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    recurrence: Recurrence,
+    now: dt.datetime | None = None,
+    count: int = 3,
+) -> list[Slot]:
+    """Where a refused series could go instead: the first booking's next free times (from the one
+    asked for), kept only where every repetition at that time passes every rule as well. Empty
+    for a series longer than SERIES_SUGGESTION_LIMIT, or when no rule a time could fix was broken."""
+    now = now or utcnow()
+    asset = _load_asset(session, asset_id)
+    try:
+        if len(occurrences(start_at, end_at, recurrence)) > SERIES_SUGGESTION_LIMIT:
+            return []
+    except InvalidInput:
+        return []
+    found: list[Slot] = []
+    for candidate in next_free_slots(session, asset, end_at - start_at, start_at, now, count=2 * count):
+        intervals = occurrences(candidate.start_at, candidate.end_at, recurrence)
+        if all(interval is not None and not check_booking(session, requester, asset, *interval, now)[0] for interval in intervals):
+            found.append(candidate)
+            if len(found) == count:
+                break
+    return found
 
 
 # --- Decisions --------------------------------------------------------------------------------

@@ -38,9 +38,16 @@ def new(asset_id: int):
     form = BookingForm()
     refusal: BookingRefused | None = None
     series_refusal: SeriesRefused | None = None
+    series_free: list = []
+    # A free time chosen from the suggestions books nothing: the form comes back with that start
+    # and end, and everything else as typed.
+    choosing = request.method == "POST" and "use_slot" in request.form
+    chosen_slot = choosing and _use_slot(form, request.form["use_slot"])
+    if choosing and not chosen_slot:
+        form.form_errors.append("That free time could not be read: enter the start and end yourself.")
     if request.method == "GET":
         _prefill(form)
-    if form.validate_on_submit():
+    if not choosing and form.validate_on_submit():
         try:
             start_at, end_at = local_to_utc(form.start.data), local_to_utc(form.end.data)
         except NonexistentLocalTime as error:
@@ -61,13 +68,16 @@ def new(asset_id: int):
                 refusal = error
             except SeriesRefused as error:
                 series_refusal = error
+                series_free = service.series_suggestions(
+                    db.session, current_user, asset_id, start_at, end_at, recurrence, now
+                )
             except InvalidInput as error:
                 show_errors(form, error)
     asset = get_asset(db.session, asset_id)
     status = 200
     if refusal or series_refusal:
         status = (refusal or series_refusal).status_code
-    elif form.is_submitted():
+    elif form.is_submitted() and not chosen_slot:
         status = 400
     return render_template(
         "bookings/new.html",
@@ -75,14 +85,17 @@ def new(asset_id: int):
         form=form,
         refusal=refusal,
         series_refusal=series_refusal,
+        series_free=series_free,
         free_slots=next_free_slots(db.session, asset, dt.timedelta(hours=1), now, now, count=5),
         needs_approval=service.needs_approval(current_user, asset),
         wall=_wall,
+        chosen_slot=chosen_slot,
     ), status
 
 
 def _prefill(form: BookingForm) -> None:
-    """A suggested slot arrives as ?start=...&end=... (local wall-clock times)."""
+    """A time chosen elsewhere arrives as ?start=...&end=... (local wall-clock times): the window
+    searched for in the catalogue, handed on by its results and the asset page."""
     for name in ("start", "end"):
         value = request.args.get(name)
         if value:
@@ -90,6 +103,20 @@ def _prefill(form: BookingForm) -> None:
                 getattr(form, name).data = dt.datetime.fromisoformat(value)
             except ValueError:
                 pass
+
+
+def _use_slot(form: BookingForm, value: str) -> bool:
+    """Put a chosen free time ("<start>/<end>", local wall-clock times) into Start and End."""
+    start_text, _, end_text = value.partition("/")
+    try:
+        start, end = (dt.datetime.strptime(text, "%Y-%m-%dT%H:%M") for text in (start_text, end_text))
+    except ValueError:
+        return False
+    if end <= start:
+        return False
+    for field, wall in ((form.start, start), (form.end, end)):
+        field.data, field.raw_data = wall, [wall.strftime("%Y-%m-%dT%H:%M")]
+    return True
 
 
 def _booked(bookings: list) -> object:

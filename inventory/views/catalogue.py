@@ -32,6 +32,7 @@ def catalogue_page():
         per_page_choices=catalogue.PER_PAGE_CHOICES,
         needs_approval=lambda asset: catalogue.needs_approval(current_user, asset),
         args=request.args,
+        window=catalogue.booking_window(filters),
     )
 
 
@@ -49,6 +50,7 @@ def asset(asset_id: int):
         "today": today,
         "manages": manages,
         "needs_approval": catalogue.needs_approval(current_user, asset),
+        "window": catalogue.window_from_args(request.args),  # the time searched for, for the Book link
         "may_book": asset.bookable and (asset.shareable or asset.school_id == current_user.home_school_id),
         "status_form": StatusForm(status=asset.status.value) if manages else None,
         "history": history,
