@@ -18,6 +18,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking
 from db import utcnow
 from inventory.models import Asset, AssetStatus
+from tests.e2e.conftest import serious_accessibility_violations
 from timeutil import local_to_utc, to_local
 
 WALL = "%Y-%m-%dT%H:%M"
@@ -100,6 +101,7 @@ def test_the_catalogue_window_is_carried_into_the_booking_form_and_a_refusal_kee
     assert page.get_by_label("What is it for?").input_value() == purpose
     assert page.get_by_label("Every week").is_checked()
     assert page.get_by_label("Number of times").input_value() == "3"
+    assert serious_accessibility_violations(page) == []
 
     # "Next free hours": future hours only, earliest first.
     next_free = page.locator("section[aria-labelledby=rules-title] .suggestions button")

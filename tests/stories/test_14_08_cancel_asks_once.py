@@ -82,3 +82,14 @@ def test_after_cancelling_it_returns_only_to_a_page_of_this_site(demo):
     page.get_by_role("button", name="Yes, cancel this booking").click()
     assert page.url == f"{demo.url}/bookings"
     assert _status(session, booking) == BookingStatus.CANCELLED
+
+
+def test_the_question_is_accessible_and_fits_a_phone(demo):
+    from tests.e2e.conftest import serious_accessibility_violations
+
+    session = demo.session()
+    booking = _toms_upcoming(session)[0]
+    page = demo.page(viewport="phone", sign_in="tom.whitfield")
+    page.goto(f"/bookings/{booking.id}/cancel?next=/bookings")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_accessibility_violations(page) == []

@@ -86,3 +86,14 @@ def test_the_week_view_opens_on_this_week_and_shows_the_past_days_bookings(demo)
     past_card = days.filter(has=page.get_by_role("heading", name=f"{past_day:%a %d %b}"))
     assert shown_as in past_card.inner_text()
     assert "Free all day" not in past_card.inner_text()
+
+
+def test_the_week_view_is_accessible_and_fits_a_phone(demo):
+    from tests.e2e.conftest import serious_accessibility_violations
+
+    session = demo.session()
+    booking = _completed_booking_of_tom(session, _latest_past_weekday(to_local(utcnow()).date()))
+    page = demo.page(viewport="phone", sign_in="tom.whitfield")
+    page.goto(f"/assets/{booking.asset_id}/week")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_accessibility_violations(page) == []
