@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -19,6 +21,20 @@ def show_errors(form: FlaskForm, error: InvalidInput) -> None:
             field.errors = list(field.errors) + list(messages)
     if not error.field_errors:
         form.form_errors.append(error.message)
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (such as ``/bookings?page=2``), else None: a
+    ``next`` field must never send people to another site. Refused: a scheme or host, and the
+    ``//host`` and ``/\\host`` forms browsers read as another site."""
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return None
+    if target.startswith("//") or "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 class CheckboxListField(SelectMultipleField):

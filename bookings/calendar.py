@@ -10,8 +10,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from db import utcnow
 from inventory.models import Asset, MaintenanceWindow
 from timeutil import local_day_bounds, local_zone
+
+
+#: Bookings that have happened: shown on the days they took, up to when the asset came free.
+HISTORY_STATUSES = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
 
 @dataclass
@@ -42,12 +47,27 @@ def _label(viewer: User, booking: Booking) -> str:
     who = booking.requester.name if may_see_requester(viewer, booking) else None
     if booking.status == BookingStatus.PENDING:
         return f"requested by {who}, awaiting approval" if who else "another request awaiting approval (still free)"
+    if booking.status in HISTORY_STATUSES:
+        return f"{who or 'Booked'} ({booking.status.label.lower()})"
     return who or "Booked"
 
 
-def asset_days(session: Session, viewer: User, asset: Asset, first_day: dt.date, days: int = 14) -> list[CalendarDay]:
+def _held_until(booking: Booking, now: dt.datetime) -> dt.datetime:
+    """Where a booking's busy time ends on the calendar: a loan returned early, or a booking
+    released as a no-show, stopped holding the asset then (never later than ``now``)."""
+    if booking.status not in HISTORY_STATUSES:
+        return booking.end_at
+    return min(booking.end_at, booking.returned_at or booking.end_at, max(now, booking.start_at))
+
+
+def asset_days(
+    session: Session, viewer: User, asset: Asset, first_day: dt.date, days: int = 14, now: dt.datetime | None = None
+) -> list[CalendarDay]:
     """``days`` local days from ``first_day``: the asset's bookable hours on each, and the active
-    bookings, pending requests and maintenance windows that fall in it."""
+    bookings, pending requests and maintenance windows that fall in it. Days gone by show the
+    bookings that took place (completed, or not turned up to) as well, so the past reads as it
+    was rather than as free time."""
+    now = now or utcnow()
     start, _ = local_day_bounds(first_day)
     _, end = local_day_bounds(first_day + dt.timedelta(days=days - 1))
     bookings = session.scalars(
@@ -55,7 +75,7 @@ def asset_days(session: Session, viewer: User, asset: Asset, first_day: dt.date,
         .options(joinedload(Booking.requester))  # (their asset is ``asset``, already in the session)
         .where(
             Booking.asset_id == asset.id,
-            Booking.status.in_((*ACTIVE_STATUSES, BookingStatus.PENDING)),
+            Booking.status.in_((*ACTIVE_STATUSES, BookingStatus.PENDING, *HISTORY_STATUSES)),
             Booking.start_at < end,
             Booking.end_at > start,
         )
@@ -69,7 +89,7 @@ def asset_days(session: Session, viewer: User, asset: Asset, first_day: dt.date,
     periods = [
         BusyPeriod(
             b.start_at,
-            b.end_at,
+            _held_until(b, now),
             "pending" if b.status == BookingStatus.PENDING else "booking",
             _label(viewer, b),
         )
@@ -96,3 +116,9 @@ def asset_days(session: Session, viewer: User, asset: Asset, first_day: dt.date,
 
 def local_today(now: dt.datetime) -> dt.date:
     return now.astimezone(local_zone()).date()
+
+
+def week_containing(day: dt.date) -> dt.date:
+    """The Monday that starts the week ``day`` is in: weeks run Monday to Sunday, so a Sunday
+    belongs to the week that began six days before it."""
+    return day - dt.timedelta(days=day.weekday())

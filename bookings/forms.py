@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -39,6 +39,13 @@ class BookingForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[Length(max=2000)])
     submit = SubmitField("Confirm")
+
+
+class CancelForm(ReasonForm):
+    """"Cancel your booking of ...?": the one confirmation before a booking is cancelled."""
+
+    next = HiddenField()  # where to go afterwards: a path on this site only (web.local_path)
+    submit = SubmitField("Yes, cancel this booking")
 
 
 class ApproveForm(FlaskForm):

@@ -30,6 +30,7 @@ from bookings.rules import (
     BookingRefused,
     Occurrence,
     SeriesRefused,
+    Slot,
     Violation,
     check_booking,
     conflicts_for,
@@ -301,6 +302,40 @@ def request_series(
         ) from None
 
 
+#: Free times are looked for only for a series this short: each candidate checks every booking.
+SERIES_SUGGESTION_LIMIT = 12
+
+
+def series_suggestions(
+    session: Session,
+    requester: User,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    recurrence: Recurrence,
+    now: dt.datetime | None = None,
+    count: int = 3,
+) -> list[Slot]:
+    """Where a refused series could go instead: the first booking's next free times (from the one
+    asked for), kept only where every repetition at that time passes every rule as well. Empty
+    for a series longer than SERIES_SUGGESTION_LIMIT, or when no rule a time could fix was broken."""
+    now = now or utcnow()
+    asset = _load_asset(session, asset_id)
+    try:
+        if len(occurrences(start_at, end_at, recurrence)) > SERIES_SUGGESTION_LIMIT:
+            return []
+    except InvalidInput:
+        return []
+    found: list[Slot] = []
+    for candidate in next_free_slots(session, asset, end_at - start_at, start_at, now, count=2 * count):
+        intervals = occurrences(candidate.start_at, candidate.end_at, recurrence)
+        if all(interval is not None and not check_booking(session, requester, asset, *interval, now)[0] for interval in intervals):
+            found.append(candidate)
+            if len(found) == count:
+                break
+    return found
+
+
 # --- Decisions --------------------------------------------------------------------------------
 
 
@@ -444,20 +479,28 @@ def reject(session: Session, manager: User, booking_id: int, reason: str, now: d
     return booking
 
 
-def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
-    """The requester cancels their own pending or confirmed booking before it ends; a manager of
-    the owning School can cancel anyone's, giving a reason the requester sees."""
+def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.datetime | None = None) -> Booking:
+    """The booking ``actor`` may cancel now: their own, or (for a manager of the owning School)
+    anyone's, while it is pending or confirmed and has not ended. Raises as ``cancel`` would,
+    so the page asking "Cancel ...?" is only offered for a booking that can be cancelled."""
     now = now or utcnow()
     booking = get_booking(session, actor, booking_id)
-    own = booking.requester_id == actor.id
-    if not own:
+    if booking.requester_id != actor.id:
         require_school_manager(actor, booking.asset.school_id)
-        if not reason.strip():
-            raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
     if booking.status not in CANCELLABLE:
         raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be cancelled.")
     if booking.end_at <= now:
         raise InvalidInput("This booking has already ended.")
+    return booking
+
+
+def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
+    """The requester cancels their own pending or confirmed booking before it ends; a manager of
+    the owning School can cancel anyone's, giving a reason the requester sees."""
+    now = now or utcnow()
+    booking = load_for_cancel(session, actor, booking_id, now)
+    if booking.requester_id != actor.id and not reason.strip():
+        raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
     change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
     _offer_to_waitlist(session, booking, now)  # waitlist hook
     return booking

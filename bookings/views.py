@@ -10,18 +10,21 @@ from flask_login import current_user, login_required
 from accounts.models import Role
 from accounts.permissions import roles_required
 from bookings import disruption, service
-from bookings.calendar import asset_days, local_today
-from bookings.forms import ApproveForm, BookingForm, ReasonForm
+from bookings.calendar import asset_days, local_today, week_containing
+from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
-from timeutil import NonexistentLocalTime, local_to_utc, to_local
-from web import show_errors
+from timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
+from web import local_path, show_errors
 
 bp = Blueprint("bookings", __name__)
+
+#: The weeks the calendar pages through: a ?start= beyond them shows this week instead.
+FIRST_WEEK, LAST_WEEK = dt.date(1970, 1, 5), dt.date(2999, 12, 23)
 
 
 def _wall(moment: dt.datetime) -> dt.datetime:
@@ -37,9 +40,16 @@ def new(asset_id: int):
     form = BookingForm()
     refusal: BookingRefused | None = None
     series_refusal: SeriesRefused | None = None
+    series_free: list = []
+    # A free time chosen from the suggestions books nothing: the form comes back with that start
+    # and end, and everything else as typed.
+    choosing = request.method == "POST" and "use_slot" in request.form
+    chosen_slot = choosing and _use_slot(form, request.form["use_slot"])
+    if choosing and not chosen_slot:
+        form.form_errors.append("That free time could not be read: enter the start and end yourself.")
     if request.method == "GET":
         _prefill(form)
-    if form.validate_on_submit():
+    if not choosing and form.validate_on_submit():
         try:
             start_at, end_at = local_to_utc(form.start.data), local_to_utc(form.end.data)
         except NonexistentLocalTime as error:
@@ -60,13 +70,16 @@ def new(asset_id: int):
                 refusal = error
             except SeriesRefused as error:
                 series_refusal = error
+                series_free = service.series_suggestions(
+                    db.session, current_user, asset_id, start_at, end_at, recurrence, now
+                )
             except InvalidInput as error:
                 show_errors(form, error)
     asset = get_asset(db.session, asset_id)
     status = 200
     if refusal or series_refusal:
         status = (refusal or series_refusal).status_code
-    elif form.is_submitted():
+    elif form.is_submitted() and not chosen_slot:
         status = 400
     return render_template(
         "bookings/new.html",
@@ -74,17 +87,20 @@ def new(asset_id: int):
         form=form,
         refusal=refusal,
         series_refusal=series_refusal,
+        series_free=series_free,
         free_slots=next_free_slots(db.session, asset, dt.timedelta(hours=1), now, now, count=5),
         needs_approval=service.needs_approval(current_user, asset),
         wall=_wall,
         # Training the person lacks is said before the form, with a way to ask for it.
         training_need=training_need(db.session, current_user, asset),
         training_form=TrainingRequestForm(formdata=None),
+        chosen_slot=chosen_slot,
     ), status
 
 
 def _prefill(form: BookingForm) -> None:
-    """A suggested slot arrives as ?start=...&end=... (local wall-clock times)."""
+    """A time chosen elsewhere arrives as ?start=...&end=... (local wall-clock times): the window
+    searched for in the catalogue, handed on by its results and the asset page."""
     for name in ("start", "end"):
         value = request.args.get(name)
         if value:
@@ -92,6 +108,20 @@ def _prefill(form: BookingForm) -> None:
                 getattr(form, name).data = dt.datetime.fromisoformat(value)
             except ValueError:
                 pass
+
+
+def _use_slot(form: BookingForm, value: str) -> bool:
+    """Put a chosen free time ("<start>/<end>", local wall-clock times) into Start and End."""
+    start_text, _, end_text = value.partition("/")
+    try:
+        start, end = (dt.datetime.strptime(text, "%Y-%m-%dT%H:%M") for text in (start_text, end_text))
+    except ValueError:
+        return False
+    if end <= start:
+        return False
+    for field, wall in ((form.start, start), (form.end, end)):
+        field.data, field.raw_data = wall, [wall.strftime("%Y-%m-%dT%H:%M")]
+    return True
 
 
 def _booked(bookings: list) -> object:
@@ -137,19 +167,38 @@ def detail(booking_id: int):
     )
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id: int):
-    form = ReasonForm()
+    """GET asks once, naming the booking ("Cancel your booking of ... on ...?"); its button POSTs
+    here. A POST cancels (the older one-button forms post straight here too)."""
+    form = CancelForm()
+    if request.method == "GET":
+        form.next.data = local_path(request.args.get("next")) or ""
+        try:
+            booking = service.load_for_cancel(db.session, current_user, booking_id)
+        except InvalidInput as error:
+            flash(error.message, "error")
+            return redirect(url_for("bookings.detail", booking_id=booking_id))
+        return _confirm_cancel(booking, form)
     try:
         with atomic(db.session, current_user):
             booking = service.cancel(db.session, current_user, booking_id, form.reason.data or "")
     except InvalidInput as error:
-        for message in [error.message] if not error.field_errors else sum(error.field_errors.values(), []):
-            flash(message, "error")
+        if error.field_errors:  # a manager gave no reason: ask again, with what is missing
+            show_errors(form, error)
+            return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
+        flash(error.message, "error")
         return redirect(url_for("bookings.detail", booking_id=booking_id))
-    flash(f"The booking of {booking.asset.name} on {booking.start_at.strftime('%d %b')} is cancelled.", "success")
-    return redirect(request.form.get("next") or url_for("bookings.mine"))
+    flash(f"The booking of {booking.asset.name} on {format_local(booking.start_at, '%a %d %b, %H:%M')} is cancelled.", "success")
+    return redirect(local_path(form.next.data) or url_for("bookings.mine"))
+
+
+def _confirm_cancel(booking, form: CancelForm, status: int = 200):
+    back = local_path(form.next.data) or url_for("bookings.detail", booking_id=booking.id)
+    return render_template(
+        "bookings/cancel.html", booking=booking, form=form, own=booking.requester_id == current_user.id, back=back
+    ), status
 
 
 @bp.get("/approvals")
@@ -204,16 +253,19 @@ def reject(booking_id: int):
 @login_required
 def asset_week(asset_id: int):
     asset = get_asset(db.session, asset_id, details=False)
-    today = local_today(utcnow())
+    now = utcnow()
+    today = local_today(now)
     try:
-        first = dt.date.fromisoformat(request.args["start"]) if request.args.get("start") else today
+        shown = dt.date.fromisoformat(request.args["start"]) if request.args.get("start") else today
     except ValueError:
-        first = today
-    first -= dt.timedelta(days=first.weekday())  # weeks start on Monday
+        shown = today
+    if not FIRST_WEEK <= shown <= LAST_WEEK:
+        shown = today
+    first = week_containing(shown)
     return render_template(
         "bookings/week.html",
         asset=asset,
-        days=asset_days(db.session, current_user, asset, first, days=7),
+        days=asset_days(db.session, current_user, asset, first, days=7, now=now),
         first=first,
         today=today,
         previous_week=first - dt.timedelta(days=7),

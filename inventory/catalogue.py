@@ -18,7 +18,7 @@ from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, MaintenanceWindow, School
 from inventory.upkeep import holds_training_for, local_today
-from timeutil import NonexistentLocalTime, local_to_utc
+from timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 SORTS = {
     "name": (Asset.name, Asset.id),
@@ -119,6 +119,30 @@ def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> 
         include_unbookable=include_unbookable,
     )
     return filters, problems
+
+
+WALL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def booking_window(filters: CatalogueFilters) -> dict[str, str]:
+    """The "free for the whole of" window searched for, as the ``start``/``end`` arguments the
+    asset page and the booking form take (local wall-clock times); empty without a window."""
+    if filters.free_from is None or filters.free_to is None:
+        return {}
+    return {"start": to_local(filters.free_from).strftime(WALL_FORMAT), "end": to_local(filters.free_to).strftime(WALL_FORMAT)}
+
+
+def window_from_args(args: Mapping[str, str]) -> dict[str, str]:
+    """A window passed along as ``?start=...&end=...`` (local times), checked and normalised, to
+    hand on to the booking form; empty when either is missing or unreadable, or it ends first."""
+    try:
+        start = dt.datetime.fromisoformat(args.get("start") or "")
+        end = dt.datetime.fromisoformat(args.get("end") or "")
+    except ValueError:
+        return {}
+    if start.tzinfo is not None or end.tzinfo is not None or end <= start:
+        return {}
+    return {"start": start.strftime(WALL_FORMAT), "end": end.strftime(WALL_FORMAT)}
 
 
 def _escape_like(term: str) -> str:

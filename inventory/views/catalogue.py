@@ -34,6 +34,7 @@ def catalogue_page():
         per_page_choices=catalogue.PER_PAGE_CHOICES,
         needs_approval=lambda asset: catalogue.needs_approval(current_user, asset),
         args=request.args,
+        window=catalogue.booking_window(filters),
     )
 
 
@@ -48,10 +49,11 @@ def asset(asset_id: int):
     may_book = asset.bookable and (asset.shareable or asset.school_id == current_user.home_school_id)
     context = {
         "asset": asset,
-        "days": asset_days(db.session, current_user, asset, today, days=14),
+        "days": asset_days(db.session, current_user, asset, today, days=14, now=now),
         "today": today,
         "manages": manages,
         "needs_approval": catalogue.needs_approval(current_user, asset),
+        "window": catalogue.window_from_args(request.args),  # the time searched for, for the Book link
         "may_book": may_book,
         # Training the person lacks is said before they try to book, with a way to ask for it.
         "training_need": training_need(db.session, current_user, asset, today)

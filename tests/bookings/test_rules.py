@@ -216,3 +216,18 @@ def test_an_unknown_asset_is_not_found(session, world):
 
     with pytest.raises(NotFound):
         service.request_booking(session, world["chemist"], 99999, at(MONDAY, 10), at(MONDAY, 11), "x", NOW)
+
+
+def test_next_free_hours_are_future_hours_only_in_order(session, world):
+    from bookings.rules import next_free_slots
+
+    scope = world["scope"]  # Mon-Fri 09:00-17:00, 30 minutes turnaround
+    book(session, world["chemist2"], scope, at(MONDAY, 14), at(MONDAY, 15), now=at(MONDAY, 8))
+    now = at(MONDAY, 13, 7)  # the morning's free hours are gone by
+    slots = next_free_slots(session, scope, dt.timedelta(hours=1), now, now, count=5)
+    starts = [slot.start_at for slot in slots]
+    assert starts == sorted(starts) and all(start >= now for start in starts)
+    assert [(s.start_at, s.end_at) for s in slots[:2]] == [
+        (at(MONDAY, 15, 30), at(MONDAY, 16, 30)),  # 13:15-14:15 would run into the 14:00 booking
+        (at(MONDAY + dt.timedelta(days=1), 9), at(MONDAY + dt.timedelta(days=1), 10)),
+    ]

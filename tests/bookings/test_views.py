@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import time_machine
 from sqlalchemy import select
 
 from bookings import service
@@ -38,7 +39,7 @@ def test_a_loan_request_through_the_form_is_pending(client, session, world):
     assert "a manager of PHYS will approve or reject it" in response.text
 
 
-def test_a_clash_shows_the_conflict_and_links_to_free_slots(client, session, world):
+def test_a_clash_shows_the_conflict_and_offers_free_slots(client, session, world):
     service.request_booking(session, world["chemist2"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["chemist"].email)
     response = client.post(f"/assets/{world['scope'].id}/book", data=FORM)
@@ -46,9 +47,33 @@ def test_a_clash_shows_the_conflict_and_links_to_free_slots(client, session, wor
     assert "This booking cannot be made" in response.text
     assert "It overlaps another booking (with 30 minutes turnaround)." in response.text
     assert "Booked, Mon 07 Jan 2030, 10:00 to 12:30" in response.text
-    assert "start=2030-01-07T12:30:00&amp;end=2030-01-07T14:30:00" in response.text
+    assert 'form="booking-form" formnovalidate name="use_slot" value="2030-01-07T12:30/2030-01-07T14:30"' in response.text
     prefilled = client.get(f"/assets/{world['scope'].id}/book?start=2030-01-07T12:30:00&end=2030-01-07T14:30:00").text
     assert 'value="2030-01-07T12:30"' in prefilled
+
+
+def test_choosing_a_free_slot_keeps_what_was_typed_and_books_nothing(client, session, world):
+    sign_in(client, world["chemist"].email)
+    typed = {**FORM, "repeat": "weekly", "count": "4", "purpose": "Imaging zebrafish, batch 7"}
+    response = client.post(f"/assets/{world['scope'].id}/book", data={**typed, "use_slot": "2030-01-07T12:30/2030-01-07T14:30"})
+    assert response.status_code == 200
+    page = response.text
+    assert 'value="2030-01-07T12:30"' in page and 'value="2030-01-07T14:30"' in page
+    assert "Imaging zebrafish, batch 7</textarea>" in page
+    assert 'checked id="repeat-2" name="repeat" type="radio" value="weekly"' in page
+    assert 'name="count" type="number" value="4"' in page or 'name="count" type="text" value="4"' in page
+    assert "Start and end now read Mon 07 Jan 2030, 12:30 to 14:30." in page
+    see_committed(session)
+    assert session.scalar(select(Booking.id)) is None
+
+
+def test_a_free_slot_that_cannot_be_read_books_nothing(client, session, world):
+    sign_in(client, world["chemist"].email)
+    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "use_slot": "tomorrow/later"})
+    assert response.status_code == 400
+    assert "That free time could not be read" in response.text
+    see_committed(session)
+    assert session.scalar(select(Booking.id)) is None
 
 
 def test_form_errors_are_shown_beside_their_fields(client, session, world):
@@ -115,17 +140,24 @@ def test_someone_elses_booking_is_not_found(client, session, world):
     booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["physicist"].email)
     assert client.get(f"/bookings/{booking.id}").status_code == 404
+    assert client.get(f"/bookings/{booking.id}/cancel").status_code == 404
     assert client.post(f"/bookings/{booking.id}/cancel").status_code == 404
     see_committed(session)
     assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
 
 
-def test_cancel_from_my_bookings(client, session, world):
+def test_cancel_from_my_bookings_asks_once_then_cancels(client, session, world):
     booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["chemist"].email)
-    assert f'action="/bookings/{booking.id}/cancel"' in client.get("/bookings").text
-    response = client.post(f"/bookings/{booking.id}/cancel", follow_redirects=True)
-    assert "is cancelled" in response.text
+    assert f'href="/bookings/{booking.id}/cancel?next=/bookings"' in client.get("/bookings").text
+    question = client.get(f"/bookings/{booking.id}/cancel?next=/bookings")
+    assert question.status_code == 200
+    assert "Cancel your booking of Confocal microscope on Mon 07 Jan 2030, 10:00?" in question.text
+    assert 'name="next" type="hidden" value="/bookings"' in question.text
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED  # asking cancels nothing
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"next": "/bookings"})
+    assert response.status_code == 302 and response.headers["Location"] == "/bookings"
     see_committed(session)
     assert session.get(Booking, booking.id).status == BookingStatus.CANCELLED
 
@@ -163,6 +195,49 @@ def test_my_bookings_page_shows_requests_first_and_keeps_bad_page_numbers_harmle
         assert page.text.index("Waiting for approval") < page.text.index("Upcoming") < page.text.index("Past,")
 
 
+def test_after_cancelling_next_is_followed_only_to_a_path_on_this_site(client, session, world):
+    sign_in(client, world["chemist"].email)
+    for elsewhere in ("https://evil.example.com/", "//evil.example.com", "/\\evil.example.com", "javascript:alert(1)"):
+        booking = service.request_booking(
+            session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+        )
+        session.commit()
+        assert 'name="next" type="hidden" value=""' in client.get(f"/bookings/{booking.id}/cancel", query_string={"next": elsewhere}).text
+        response = client.post(f"/bookings/{booking.id}/cancel", data={"next": elsewhere})
+        assert response.headers["Location"] == "/bookings"
+        see_committed(session)
+
+
+def test_a_manager_cancelling_someone_elses_booking_is_asked_for_a_reason(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chem_manager"].email)
+    question = client.get(f"/bookings/{booking.id}/cancel").text
+    assert "Cancel Chloe Chemist&#39;s booking of Confocal microscope on Mon 07 Jan 2030, 10:00?" in question
+    assert 'name="reason"' in question
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "  "})
+    assert response.status_code == 400
+    assert "Tell the requester why their booking is cancelled." in response.text
+    see_committed(session)
+    assert session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+
+
+def test_a_booking_that_cannot_be_cancelled_is_not_asked_about(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    client.post(f"/bookings/{booking.id}/cancel")
+    response = client.get(f"/bookings/{booking.id}/cancel", follow_redirects=True)
+    assert response.request.path == f"/bookings/{booking.id}"
+    assert "This booking is cancelled, so it cannot be cancelled." in response.text
+
+
+def test_the_booking_page_cancel_action_goes_through_the_question(client, session, world):
+    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    sign_in(client, world["chemist"].email)
+    page = client.get(f"/bookings/{booking.id}").text
+    assert f'href="/bookings/{booking.id}/cancel">Cancel this booking…</a>' in page
+    assert f'action="/bookings/{booking.id}/cancel"' not in page
+
+
 def test_the_week_calendar_shows_free_and_busy_time(client, session, world):
     service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
     sign_in(client, world["physicist"].email)
@@ -179,3 +254,17 @@ def test_the_managers_home_page_lists_waiting_requests_and_todays_bookings(clien
     page = client.get("/").text
     assert "1 request</a> for PHYS equipment" in page
     assert "Overdue inspections" in page
+
+
+def test_a_refused_series_offers_times_at_which_the_whole_series_is_free(client, session, world):
+    next_monday = MONDAY + dt.timedelta(days=7)
+    service.request_booking(session, world["chemist2"], world["scope"].id, at(next_monday, 10), at(next_monday, 12), "x", NOW)
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, world["chemist"].email)
+        response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "repeat": "weekly", "count": "2"})
+    assert response.status_code == 409
+    assert "The whole series is free at these times instead" in response.text
+    # 12:00 is free on the first Monday but not the second (booked to 12:00, then 30 minutes kept free).
+    assert 'value="2030-01-07T12:30/2030-01-07T14:30"' in response.text
+    series_free = response.text.split("The whole series is free at these times instead")[1].split("</div>")[0]
+    assert "2030-01-07T12:00/" not in series_free

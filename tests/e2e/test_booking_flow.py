@@ -58,8 +58,9 @@ def test_a_technician_requests_another_schools_asset_and_its_manager_approves_it
     assert "This booking cannot be made" in content and "It overlaps another booking" in content
     assert "Free at these times instead" in content
     screenshot(rival_page, "booking-refused")
-    rival_page.get_by_role("link", name="Mon 07 Jan 2030, 12:00 to 13:00").click()
+    rival_page.get_by_role("button", name="Mon 07 Jan 2030, 12:00 to 13:00").first.click()
     assert rival_page.get_by_label("Start").input_value() == "2030-01-07T12:00"
+    assert rival_page.get_by_label("What is it for?").input_value() == "Quick check"
 
 
 def test_the_sign_in_form_works_with_the_keyboard_alone(new_page, session):

@@ -159,3 +159,33 @@ def test_the_catalogue_page_links_to_the_next_page_keeping_the_filters(client, s
 
 def test_the_catalogue_needs_sign_in(client, session):
     assert client.get("/catalogue").status_code == 302
+
+
+def test_the_window_searched_for_is_carried_to_the_asset_page_and_its_booking_form(client, session, world):
+    sign_in(client, world["user"].email)
+    page = client.get("/catalogue", query_string={"free_from": "2030-07-01T10:00", "free_to": "2030-07-01T12:00"}).text
+    confocal = world["confocal"].id
+    # Summer: London is UTC+1, and the window is carried in local time, as it was typed.
+    assert f'href="/assets/{confocal}?start=2030-07-01T10:00&amp;end=2030-07-01T12:00"' in page
+    assert f'href="/assets/{confocal}/book?start=2030-07-01T10:00&amp;end=2030-07-01T12:00">Book for this time' in page
+    assert f'href="/assets/{world["sem"].id}/book?' in page  # the SEM is CHEM's own: bookable by this CHEM user
+    assert f'href="/assets/{world["printer"].id}/book?' in page
+    asset_page = client.get(f"/assets/{confocal}?start=2030-07-01T10:00&end=2030-07-01T12:00").text
+    assert f'href="/assets/{confocal}/book?start=2030-07-01T10:00&amp;end=2030-07-01T12:00"' in asset_page
+    form = client.get(f"/assets/{confocal}/book?start=2030-07-01T10:00&end=2030-07-01T12:00").text
+    assert 'value="2030-07-01T10:00"' in form and 'value="2030-07-01T12:00"' in form
+
+
+def test_a_window_not_shareable_with_me_offers_no_booking_link(client, session, world):
+    other = make_user(session, world["phys"])
+    sign_in(client, other.email)
+    page = client.get("/catalogue", query_string={"free_from": "2030-07-01T10:00", "free_to": "2030-07-01T12:00"}).text
+    assert f'href="/assets/{world["sem"].id}/book?' not in page
+    assert f'href="/assets/{world["printer"].id}/book?' in page
+
+
+@pytest.mark.parametrize("start, end", [("2030-07-01T12:00", "2030-07-01T10:00"), ("soon", "later"), ("2030-07-01T10:00+05:00", "2030-07-01T12:00"), ("", "")])
+def test_an_unreadable_window_is_not_handed_on(client, session, world, start, end):
+    sign_in(client, world["user"].email)
+    asset_page = client.get(f"/assets/{world['confocal'].id}", query_string={"start": start, "end": end}).text
+    assert f'href="/assets/{world["confocal"].id}/book"' in asset_page

@@ -341,7 +341,8 @@ EXPECTED_TABLE = """
     GET /bookings/<int:booking_id> | login ok ok 404 404 ok | login 404 404 ok 404 ok
     GET /bookings/<int:booking_id>/approve | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /bookings/<int:booking_id>/approve | login 403 ok* 403 403 ok* | login 403 403 ok* 403 ok*
-    POST /bookings/<int:booking_id>/cancel | login ok* ok 404 404 ok | login 404 404 ok 404 ok
+    GET /bookings/<int:booking_id>/cancel | login ok ok 404 404 ok | login 404 404 ok 404 ok
+    POST /bookings/<int:booking_id>/cancel | login ok* 400 404 404 400 | login 404 404 400 404 400
     POST /bookings/<int:booking_id>/check-in | login ok ok 404 404 ok | login 404 404 ok 404 ok
     GET /bookings/<int:booking_id>/hand-over | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /bookings/<int:booking_id>/hand-over | login 403 400 403 403 400 | login 403 403 400 403 400
