@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
@@ -134,10 +134,18 @@ class AssetInput:
         return cls(**values, weekly_hours=[(h.weekday, h.opens, h.closes) for h in asset.bookable_hours])
 
 
+#: ``validate_asset_input`` looks up who holds the tag itself unless told.
+_LOOK_UP: Any = object()
+
+
 def validate_asset_input(
-    session: Session, school: School, data: AssetInput, asset: Asset | None = None
+    session: Session, school: School, data: AssetInput, asset: Asset | None = None, *, tag_holder: Any = _LOOK_UP
 ) -> dict[str, list[str]]:
-    """Every problem with ``data`` for an asset of ``school``, by field name (empty when fine)."""
+    """Every problem with ``data`` for an asset of ``school``, by field name (empty when fine).
+
+    ``tag_holder`` is the asset that already has ``data.tag`` (or None), for a caller that has
+    looked it up already: the import checks 20,000 rows against one query, not one a row.
+    """
     errors: dict[str, list[str]] = {}
 
     def problem(name: str, message: str) -> None:
@@ -148,7 +156,11 @@ def validate_asset_input(
     elif not TAG_PATTERN.match(data.tag.strip()):
         problem("tag", "Use up to 50 letters, digits, dots, hyphens, slashes or underscores, starting with a letter or digit.")
     else:
-        clash = session.scalar(select(Asset).where(func.lower(Asset.tag) == data.tag.strip().lower()))
+        clash = (
+            session.scalar(select(Asset).where(func.lower(Asset.tag) == data.tag.strip().lower()))
+            if tag_holder is _LOOK_UP
+            else tag_holder
+        )
         if clash is not None and (asset is None or clash.id != asset.id):
             problem("tag", f"The tag {data.tag.strip()} is already used by {clash.name} ({clash.school.code}).")
     if not data.name.strip():

@@ -431,7 +431,8 @@ def _plan_row(
     status, reason = _plan_status(values, own, plan.filename, problem)
 
     tag_reported = any(p.column == "Tag" for p in problems)
-    for name, messages in service.validate_asset_input(session, school, data, own).items():
+    checked = service.validate_asset_input(session, school, data, own, tag_holder=existing)
+    for name, messages in checked.items():
         if name == "tag" and tag_reported:
             continue  # already said why, more precisely
         for message in messages:
