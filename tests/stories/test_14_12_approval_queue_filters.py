@@ -20,6 +20,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking
 from db import utcnow
 from inventory.models import Asset, School
+from tests.e2e.conftest import screenshot
 from timeutil import to_local
 
 
@@ -75,6 +76,7 @@ def test_a_manager_filters_the_queue_and_approves_one_request_from_it(demo):
     page = demo.page(sign_in="manager.chem")
     page.get_by_role("link", name="Approvals").first.click()
     page.wait_for_url("**/approvals")
+    screenshot(page, "story-14-12-approvals")
     assert f"{len(waiting)} requests are waiting" in page.get_by_role("status").first.inner_text()
     # Oldest waiting first, a page at a time.
     assert _listed_ids(page) == [b.id for b in waiting[:25]]
@@ -152,3 +154,4 @@ def test_the_queue_fits_a_phone(demo):
     page.goto("/approvals")
     assert page.get_by_role("link", name=re.compile(r"^Approve…")).first.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "story-14-12-approvals")
