@@ -56,7 +56,8 @@ PROBLEM_TYPES = {
             403,
             "Not allowed",
             "The token's user may see the object but not do this to it: for instance, only a manager of "
-            "the School that owns an asset can change it or decide on its bookings.",
+            "the School that owns an asset can change it or decide on its bookings, and nobody decides their own "
+            "booking request.",
         ),
         ProblemType(
             "not-found",

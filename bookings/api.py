@@ -396,8 +396,9 @@ _ACTION_ERRORS = (403, 422)
 @documented(
     operation_id="approveBooking",
     summary="Approve a request",
-    description="A manager of the owning School confirms a pending request after every rule is checked again "
-    "(except the notice). Overlapping pending requests may be rejected in the same step.",
+    description="A manager of the owning School (or an admin) confirms a pending request after every rule is "
+    "checked again (except the notice). Overlapping pending requests may be rejected in the same step. Nobody "
+    "decides their own request: the requester's token gets 403.",
     tag="Bookings",
     path_params={"booking_id": "The pending booking's id."},
     body=APPROVE_FIELDS,
@@ -436,7 +437,8 @@ def approve_booking(booking_id: int):
 @documented(
     operation_id="rejectBooking",
     summary="Reject a request",
-    description="A manager of the owning School turns a pending request down, with a reason the requester sees.",
+    description="A manager of the owning School (or an admin) turns a pending request down, with a reason the "
+    "requester sees. Nobody decides their own request: the requester's token gets 403.",
     tag="Bookings",
     path_params={"booking_id": "The pending booking's id."},
     body=REASON_FIELDS,

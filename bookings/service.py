@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from bookings.approvals import approval_queue  # noqa: F401  (the queue lives in bookings/approvals.py)
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -38,10 +39,11 @@ from bookings.rules import (
     worth_suggesting,
 )
 from db import atomic, utcnow
-from errors import InvalidInput, NotFound
+from errors import InvalidInput, NotAllowed, NotFound
 from inventory.catalogue import Page
 from inventory.models import Asset
 from inventory.service import get_asset
+from inventory.upkeep import school_managers_of
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 #: Statuses a requester or manager may still cancel.
@@ -366,6 +368,38 @@ def load_for_decision(session: Session, manager: User, booking_id: int) -> Booki
     return booking
 
 
+def other_deciders(session: Session, booking: Booking) -> list[User]:
+    """The active managers of the owning School who may decide the request: all of them but
+    its requester (admins may too, and are not listed)."""
+    return [
+        manager
+        for manager in school_managers_of(session, booking.asset.school_id)
+        if manager.id != booking.requester_id
+    ]
+
+
+def may_decide(user: User, booking: Booking) -> bool:
+    """Managers of the owning School and admins decide requests, but nobody decides their own."""
+    return user.manages(booking.asset.school_id) and booking.requester_id != user.id
+
+
+def load_request_to_decide(session: Session, user: User, booking_id: int) -> Booking:
+    """The request a manager or admin approves or rejects: 404 if it does not exist, 403 unless
+    they manage the owning School, and 403 for their own request: another manager of the
+    School or an admin decides it."""
+    booking = load_for_decision(session, user, booking_id)
+    if booking.requester_id == user.id:
+        others = other_deciders(session, booking)
+        names = " or ".join(manager.name for manager in others)
+        who = (
+            f"another manager of {booking.asset.school.code} ({names}) or an admin decides it"
+            if others
+            else "an admin decides it"
+        )
+        raise NotAllowed(f"Nobody decides their own request: {who}.")
+    return booking
+
+
 def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
     """Other pending requests for the same asset that would clash with this one if confirmed."""
     blocked_until = booking.end_at + dt.timedelta(minutes=booking.asset.turnaround_minutes)
@@ -385,24 +419,6 @@ def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
     )
 
 
-def approval_queue(session: Session, manager: User, now: dt.datetime) -> list[Booking]:
-    """Pending requests for the assets of the Schools the person manages, oldest request first."""
-    query = (
-        select(Booking)
-        .join(Booking.asset)
-        .options(
-            joinedload(Booking.asset).joinedload(Asset.school),
-            joinedload(Booking.requester),
-            joinedload(Booking.requester_school),
-        )
-        .where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
-        .order_by(Booking.created_at, Booking.id)
-    )
-    if not manager.is_admin:
-        query = query.where(Asset.school_id.in_(manager.managed_school_ids))
-    return list(session.scalars(query))
-
-
 def _decide(booking: Booking, manager: User, to_status: BookingStatus, reason: str, now: dt.datetime) -> None:
     change_status(booking, to_status, manager, reason, now)
     booking.decided_by = manager
@@ -418,7 +434,8 @@ def approve(
     rejection_reason: str = "",
     now: dt.datetime | None = None,
 ) -> Booking:
-    """A manager of the owning School confirms a pending request, after every rule is checked
+    """A manager of the owning School (or an admin), other than its requester, confirms a
+    pending request, after every rule is checked
     again (except the minimum notice, which was met when it was asked for). In the same step
     they may reject the pending requests that would now overlap it, with a reason each requester
     sees; those become unmet demand."""
@@ -429,7 +446,7 @@ def approve(
         raise InvalidInput(field_errors={"rejection_reason": ["Tell the other requesters why their requests are rejected."]})
     try:
         with atomic(session, manager):
-            booking = load_for_decision(session, manager, booking_id)
+            booking = load_request_to_decide(session, manager, booking_id)
             if booking.status != BookingStatus.PENDING:
                 raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
             violations, conflicts = check_booking(
@@ -467,9 +484,10 @@ def _reject(session: Session, manager: User, booking: Booking, reason: str, now:
 
 
 def reject(session: Session, manager: User, booking_id: int, reason: str, now: dt.datetime | None = None) -> Booking:
-    """A manager of the owning School turns a pending request down, saying why."""
+    """A manager of the owning School (or an admin), other than its requester, turns a pending
+    request down, saying why."""
     now = now or utcnow()
-    booking = load_for_decision(session, manager, booking_id)
+    booking = load_request_to_decide(session, manager, booking_id)
     if booking.status != BookingStatus.PENDING:
         raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
     if not reason.strip():

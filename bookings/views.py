@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from accounts.models import Role
 from accounts.permissions import roles_required
+from bookings import approvals as queue
 from bookings import disruption, service
 from bookings.calendar import asset_days, local_today, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
@@ -156,10 +157,14 @@ def _page_number(name: str) -> int:
 def detail(booking_id: int):
     booking = service.get_booking(db.session, current_user, booking_id)
     manages = current_user.manages(booking.asset.school_id)
+    pending = booking.status.value == "pending"
     return render_template(
         "bookings/detail.html",
         booking=booking,
         manages=manages,
+        can_decide=pending and service.may_decide(current_user, booking),
+        # Who decides a pending request, for its requester (a manager of the School or not).
+        deciders=service.other_deciders(db.session, booking) if pending and booking.requester_id == current_user.id else [],
         can_cancel=booking.status in service.CANCELLABLE and booking.end_at > utcnow(),
         cancel_form=ReasonForm(),
         clashes=service.overlapping_pending(db.session, booking) if manages and booking.status.value == "pending" else [],
@@ -204,15 +209,41 @@ def _confirm_cancel(booking, form: CancelForm, status: int = 200):
 @bp.get("/approvals")
 @roles_required(Role.MANAGER)
 def approvals():
-    queue = service.approval_queue(db.session, current_user, utcnow())
-    clashes = {booking.id: service.overlapping_pending(db.session, booking) for booking in queue}
-    return render_template("bookings/approvals.html", queue=queue, clashes=clashes)
+    now = utcnow()
+    filters, problems = queue.parse_queue_filters(request.args)
+    page = queue.approval_queue_page(db.session, current_user, now, filters)
+    clashes = {booking.id: service.overlapping_pending(db.session, booking) for booking in page.items}
+    # One's own requests are listed too, with who decides them instead of the decide links.
+    deciders = {
+        booking.id: service.other_deciders(db.session, booking)
+        for booking in page.items
+        if booking.requester_id == current_user.id
+    }
+    return render_template(
+        "bookings/approvals.html",
+        page=page,
+        filters=filters,
+        problems=problems,
+        choices=queue.queue_choices(db.session, current_user, now),
+        args=queue.query_args(filters),
+        clashes=clashes,
+        deciders=deciders,
+        decides_for_several=current_user.is_admin or len(current_user.managed_school_ids) > 1,
+    )
+
+
+def _back_to_queue() -> str:
+    """Where a decision returns to: the queue as it was filtered (only ever /approvals...)."""
+    target = request.args.get("next", "")
+    if target.startswith("/approvals") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("bookings.approvals")
 
 
 @bp.route("/bookings/<int:booking_id>/approve", methods=["GET", "POST"])
 @login_required
 def approve(booking_id: int):
-    booking = service.load_for_decision(db.session, current_user, booking_id)
+    booking = service.load_request_to_decide(db.session, current_user, booking_id)
     form = ApproveForm()
     clashes = service.overlapping_pending(db.session, booking)
     refusal = None
@@ -227,11 +258,13 @@ def approve(booking_id: int):
         else:
             rejected = f" and rejected {len(reject_ids)} overlapping request{'s' if len(reject_ids) != 1 else ''}" if reject_ids else ""
             flash(f"Approved {booking.requester.name}'s booking of {booking.asset.name}{rejected}.", "success")
-            return redirect(url_for("bookings.approvals"))
-        booking = service.load_for_decision(db.session, current_user, booking_id)
+            return redirect(_back_to_queue())
+        booking = service.load_request_to_decide(db.session, current_user, booking_id)
         clashes = service.overlapping_pending(db.session, booking)
     status = refusal.status_code if refusal else (400 if form.is_submitted() else 200)
-    return render_template("bookings/approve.html", booking=booking, form=form, clashes=clashes, refusal=refusal), status
+    return render_template(
+        "bookings/approve.html", booking=booking, form=form, clashes=clashes, refusal=refusal, back=_back_to_queue()
+    ), status
 
 
 @bp.post("/bookings/<int:booking_id>/reject")

@@ -1008,6 +1008,16 @@ class _People:
 
     members: dict[int, list[User]] = field(default_factory=dict)  # home School: who books its kit
     managers: dict[int, list[User]] = field(default_factory=dict)  # who manages it
+    admins: list[User] = field(default_factory=list)
+
+    def decider(self, school_id: int, drawn: User, requester: User) -> User:
+        """Who decided a request: the manager drawn, unless that is the requester (nobody decides
+        their own request), then the School's next manager, or else an admin. Chosen without a
+        random draw, so the rest of the demo stays the same."""
+        if drawn.id != requester.id:
+            return drawn
+        others = [user for user in self.managers[school_id] if user.id != requester.id]
+        return (others or [user for user in self.admins if user.id != requester.id])[0]
 
     def contacts(self, school_id: int) -> list[User]:
         return list(dict.fromkeys(self.managers[school_id] + self.members[school_id]))
@@ -1103,6 +1113,8 @@ def _ensure_people(
             people.members[schools[person.school].id].append(user)
         for code in person.manages:
             people.managers[schools[code].id].append(user)
+        if person.admin:
+            people.admins.append(user)
     return people, sign_ins
 
 
@@ -1581,7 +1593,7 @@ def _draw_booking(
     first_status = BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED
     booking = _new_booking(asset, requester, slot, rng.choice(purposes), first_status, made_at)
     if needs_approval:
-        _decide(rng, booking, manager, now)
+        _decide(rng, booking, people.decider(asset.school_id, manager, requester), now)
     if booking.status == BookingStatus.CONFIRMED:
         _play_out(rng, booking, requester, manager, now)
     booking.updated_at = booking.history[-1].at

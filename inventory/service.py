@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
-from accounts.models import Role, User
+from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
 from db import utcnow
 from errors import InvalidInput, NotAllowed, NotFound
@@ -30,6 +30,36 @@ if TYPE_CHECKING:  # bookings builds on inventory: imported where used
 
 def list_schools(session: Session) -> list[School]:
     return list(session.scalars(select(School).order_by(School.name)))
+
+
+@dataclass(frozen=True)
+class SchoolSummary:
+    """A School at a glance, for the Schools page."""
+
+    school: School
+    assets: int  # on its register, retired ones not counted
+    managers: list[User]  # active, by name
+
+
+def school_summaries(session: Session) -> list[SchoolSummary]:
+    """Every School, by name, with how many assets it has and who manages it."""
+    schools = list_schools(session)
+    assets = dict(
+        session.execute(
+            select(Asset.school_id, func.count(Asset.id))
+            .where(Asset.status != AssetStatus.RETIRED)
+            .group_by(Asset.school_id)
+        ).all()
+    )
+    managers: dict[int, list[User]] = {}
+    for school_id, user in session.execute(
+        select(school_managers.c.school_id, User)
+        .join(User, User.id == school_managers.c.user_id)
+        .where(User.active.is_(True))
+        .order_by(User.name, User.id)
+    ):
+        managers.setdefault(school_id, []).append(user)
+    return [SchoolSummary(school, assets.get(school.id, 0), managers.get(school.id, [])) for school in schools]
 
 
 def get_school(session: Session, school_id: int) -> School:

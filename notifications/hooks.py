@@ -9,7 +9,9 @@ the change (from -> to)                         event                  who is to
 ==============================================  =====================  =========================
 (new) -> PENDING                                ``booking_requested``  every active manager of
                                                                        the asset's owning School,
-                                                                       except the requester
+                                                                       except the requester (if
+                                                                       that leaves nobody: the
+                                                                       admins)
 PENDING -> CONFIRMED or REJECTED, by someone    ``booking_decided``    the requester (with the
 other than the requester                                               reason of a rejection)
 any -> CANCELLED, by anyone but the requester   ``booking_cancelled``  the requester (with the
@@ -59,6 +61,22 @@ def managers_of(session: Session, school_id: int) -> list[User]:
     )
 
 
+def deciders_of(session: Session, school_id: int, requester_id: int | None) -> list[User]:
+    """Who is asked to decide a request: the School's active managers but the requester (nobody
+    decides their own request, nor is told what they did themselves); when that leaves nobody,
+    the active admins but the requester."""
+    managers = [user for user in managers_of(session, school_id) if user.id != requester_id]
+    if managers:
+        return managers
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.is_admin.is_(True), User.active.is_(True), User.id != requester_id)
+            .order_by(User.name, User.id)
+        )
+    )
+
+
 def _who(change: BookingStatusChange) -> str:
     return change.by.name if change.by is not None else "Kitshare"
 
@@ -103,9 +121,7 @@ def notify_booking_change(session: Session, change: BookingStatusChange, base_ur
             )
             link = booking_link(booking, base_url)
             key = f"booking-change:{change.id}"
-        for manager in managers_of(session, asset.school_id):
-            if manager.id == change.by_id:
-                continue  # nobody is told what they did themselves
+        for manager in deciders_of(session, asset.school_id, change.by_id):
             notify(session, manager, "booking_requested", title, body, link, dedupe_key=f"{key}:{manager.id}")
             told += 1
         return told

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
-from db import atomic, db
+from bookings.approvals import waiting_by_school
+from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory import service
 from inventory.forms import LocationForm, SchoolForm
@@ -16,11 +17,19 @@ from web import show_errors
 from inventory.views import bp
 
 
+def _schools_page(form: SchoolForm | None) -> str:
+    return render_template(
+        "inventory/schools.html",
+        summaries=service.school_summaries(db.session),
+        waiting=waiting_by_school(db.session, utcnow()),
+        form=form,
+    )
+
+
 @bp.get("/schools")
 @login_required
 def schools():
-    form = SchoolForm() if current_user.is_admin else None
-    return render_template("inventory/schools.html", schools=service.list_schools(db.session), form=form)
+    return _schools_page(SchoolForm() if current_user.is_admin else None)
 
 
 @bp.post("/schools")
@@ -36,7 +45,7 @@ def create_school():
         else:
             flash(f"Added {school.name} ({school.code}).", "success")
             return redirect(url_for("inventory.school", school_id=school.id))
-    return render_template("inventory/schools.html", schools=service.list_schools(db.session), form=form), 400
+    return _schools_page(form), 400
 
 
 @bp.get("/schools/<int:school_id>")

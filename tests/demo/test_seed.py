@@ -58,6 +58,7 @@ def test_the_demo_university_is_seeded_once_with_everything_the_pages_and_report
     _has_weekly_series_within_the_kits_hours(session)
     _records_unmet_demand_for_every_rejection_and_for_refusals(session)
     _dates_the_unusual_statuses(session)
+    _never_lets_anyone_decide_their_own_request(session)
 
 
 def _row_counts(session: Session) -> dict[str, int]:
@@ -191,6 +192,12 @@ def _records_unmet_demand_for_every_rejection_and_for_refusals(session: Session)
     assert len(refused) >= 30
     assert len({row.requester_school_id for row in refused}) >= 3
     assert all(row.minutes == (row.end_at - row.start_at).total_seconds() // 60 for row in demand)
+
+
+def _never_lets_anyone_decide_their_own_request(session: Session) -> None:
+    decided = session.scalars(select(Booking).where(Booking.decided_by_id.is_not(None))).all()
+    assert decided
+    assert [b.id for b in decided if b.decided_by_id == b.requester_id] == []
 
 
 def _dates_the_unusual_statuses(session: Session) -> None:

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from accounts.models import Role
 from bookings import service
 from bookings.models import Booking, BookingStatus, Notification
 from db import atomic
@@ -40,6 +41,32 @@ def test_an_inactive_manager_is_not_told(session, world):
     loan_request(session, world)
     assert notices(session, retired) == [] and mails(session, retired) == []
     assert len(notices(session, world["phys_manager"])) == 1
+
+
+def test_the_only_managers_own_request_goes_to_the_admins(session, world):
+    admin = make_user(session, None, Role.ADMIN, name="Ada Admin")
+    world["printer"].requires_approval = True
+    session.commit()
+    service.request_booking(
+        session, world["phys_manager"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "My own prints", NOW
+    )
+    # Nobody decides their own request: PHYS has no other manager, so the admins are asked.
+    assert notices(session, world["phys_manager"]) == []
+    assert notices(session, admin) == [
+        ("booking_requested", "Request to approve: Ultimaker S5, Mon 07 Jan 2030, 10:00 to 12:00")
+    ]
+
+
+def test_admins_are_not_asked_when_another_manager_can_decide(session, world):
+    admin = make_user(session, None, Role.ADMIN)
+    colleague = make_user(session, world["phys"], Role.MANAGER)
+    world["printer"].requires_approval = True
+    session.commit()
+    service.request_booking(
+        session, world["phys_manager"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "My own prints", NOW
+    )
+    assert len(notices(session, colleague)) == 1
+    assert notices(session, admin) == [] and notices(session, world["phys_manager"]) == []
 
 
 def test_a_booking_confirmed_at_once_tells_nobody(session, world):

@@ -17,7 +17,7 @@ from flask import Flask
 
 from accounts.models import Role
 from accounts.service import create_api_token
-from bookings.models import BookingStatus, Notification, Quota, QuotaPeriod, WaitlistEntry
+from bookings.models import Booking, BookingStatus, Notification, Quota, QuotaPeriod, WaitlistEntry
 from db import db
 from inventory.models import (
     Category,
@@ -474,3 +474,37 @@ def test_route_outcome_for_every_role_and_school(app: Flask, session, method: st
     wrong = {case: f"expected {expected[case]}, got {actual[case]}" for case in expected if actual[case] != expected[case]}
     assert not wrong, f"{method} {rule_text}: {wrong}"
     assert not leaks, leaks
+
+
+#: Every route that decides a request. The matrix's bookings are technicians' requests; these are
+#: asked by the deciders themselves, who get 403 on each: nobody decides their own request.
+DECIDING_ROUTES = (
+    ("GET", "/bookings/{id}/approve"),
+    ("POST", "/bookings/{id}/approve"),
+    ("POST", "/bookings/{id}/reject"),
+    ("POST", "/api/v1/bookings/{id}/approve"),
+    ("POST", "/api/v1/bookings/{id}/reject"),
+)
+
+
+@pytest.mark.parametrize("role", ["manager_a", "admin"])
+def test_nobody_decides_their_own_request(app: Flask, session, role: str) -> None:
+    from inventory.models import Asset
+
+    world, caller = fresh_world(app, session, empty_first=False)
+    requester = world["users"][role]
+    asset = session.get(Asset, world["ids"]["A"]["asset_id"])
+    start = session.get(Booking, world["ids"]["A"]["booking_id"]).start_at + dt.timedelta(days=1)
+    own = make_booking(session, asset, requester, start, status=BookingStatus.PENDING)
+    before = db_digest(app)
+    for method, template in DECIDING_ROUTES:
+        path = template.format(id=own.id)
+        response = caller.call(role, method, path)
+        assert response.status_code == 403, f"{method} {path} as {role}: {response.status_code}"
+        if path.startswith("/api/"):
+            assert response.mimetype == "application/problem+json"
+            assert "Nobody decides their own request" in response.get_json()["detail"]
+    assert db_digest(app) == before
+    # Another decider for the School still can.
+    other = "admin" if role == "manager_a" else "manager_a"
+    assert caller.call(other, "POST", f"/api/v1/bookings/{own.id}/approve").status_code == 200
