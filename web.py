@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -26,3 +28,19 @@ class CheckboxListField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Where to go after a form: ``target`` when it is a path on this site, else ``fallback``.
+
+    Only a local path is followed (no open redirect): it starts with a single "/", not "//" or
+    "/\\" (which browsers read as another host), and has no scheme or host; control characters,
+    which browsers strip before reading the address, are refused too."""
+    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return fallback
+    if any(ord(character) < 32 or ord(character) == 127 for character in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target

@@ -17,7 +17,7 @@ from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import get_asset
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
-from web import show_errors
+from web import safe_next, show_errors
 
 bp = Blueprint("bookings", __name__)
 
@@ -135,7 +135,7 @@ def cancel(booking_id: int):
             flash(message, "error")
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     flash(f"The booking of {booking.asset.name} on {booking.start_at.strftime('%d %b')} is cancelled.", "success")
-    return redirect(request.form.get("next") or url_for("bookings.mine"))
+    return redirect(safe_next(request.form.get("next"), url_for("bookings.mine")))
 
 
 @bp.get("/approvals")
