@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from accounts import service as accounts_service
 from accounts.models import Role
-from db import atomic, db, refresh_planner_statistics
+from db import atomic, db, refresh_planner_statistics, utcnow
 from errors import DomainError
 from inventory.models import School
 
@@ -113,15 +114,21 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...], sc
 @with_appcontext
 @click.argument("email")
 @click.option("--name", default="Command-line token", show_default=True)
-def create_token(email: str, name: str) -> None:
-    """Print a new personal API token for EMAIL. Only its hash is stored: copy it now."""
+@click.option("--days", default=accounts_service.DEFAULT_TOKEN_LIFETIME_DAYS, show_default=True, type=click.IntRange(1, 3650), help="How many days the token works.")
+def create_token(email: str, name: str, days: int) -> None:
+    """Print a new personal API token for EMAIL. Only its hash is stored: copy it now.
+
+    An admin's tool on the server (whoever runs it can read the database anyway), so it asks for
+    no password; a person makes their own tokens on their profile page, with their password."""
     session = db.session
     user = accounts_service.find_user_by_email(session, email)
     if user is None:
         raise click.ClickException(f"No account with the email address {email}.")
     try:
         with atomic(session):
-            _token, secret = accounts_service.create_api_token(session, user, name)
+            _token, secret = accounts_service.create_api_token(
+                session, user, name, expires_at=utcnow() + dt.timedelta(days=days)
+            )
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(secret)

@@ -42,3 +42,9 @@ class CheckboxListField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Where to go after a form: ``target`` when it is a path on this site (``local_path``), else
+    ``fallback``. No open redirect."""
+    return local_path(target) or fallback

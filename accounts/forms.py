@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from wtforms.fields.choices import SelectChoice
 
+from accounts.service import DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES
 from web import CheckboxListField
 
 
@@ -32,6 +33,18 @@ class ApiTokenForm(FlaskForm):
     name = StringField(
         "Token name",
         validators=[DataRequired("Give the token a name, such as the script that will use it."), Length(max=100)],
+    )
+    lifetime_days = SelectField(
+        "Works for",
+        coerce=int,
+        choices=[SelectChoice(days, label) for days, label in TOKEN_LIFETIMES.items()],
+        default=DEFAULT_TOKEN_LIFETIME_DAYS,
+        validate_choice=True,
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Type your password to make a token.")],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField("Create token")
 

@@ -129,21 +129,45 @@ class ApiToken(Base):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class SignInFailure(Base):
-    """A failed sign-in, kept for a short while to slow down password guessing.
+class SignInCounter(Base):
+    """How many sign-ins were tried for one email address, or from one client address, in the
+    current lockout window.
 
-    The email is stored as typed (lower-cased) whether or not an account has it, so the lockout
+    Each attempt is counted *before* its password is checked, by one statement that adds one and
+    returns the new count (an upsert on this row, which the database serialises): sixteen parallel
+    guesses are counted 1 to 16, and only those within the limit have their password checked. The
+    email is counted as typed (lower-cased) whether or not an account has it, so the lockout
     behaves the same for addresses that exist and those that do not.
     """
 
-    __tablename__ = "sign_in_failures"
+    __tablename__ = "sign_in_counters"
+
+    #: "email" or "ip".
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    window_started_at: Mapped[dt.datetime]
+    attempts: Mapped[int]
+
+
+class PasswordResetRequest(Base):
+    """Someone asked for a password-reset e-mail for ``email`` (as typed, lower-cased).
+
+    The form records the request and nothing else, whether or not an account has the address, so
+    both answers do the same work; the outbox job writes the e-mail for the addresses that have an
+    active account. The rows also limit how many requests one address, or one client, makes.
+    """
+
+    __tablename__ = "password_reset_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     ip_address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: When the outbox job dealt with it (mailed the person, or found no active account).
+    handled_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
-        Index("ix_sign_in_failures_email_at", "email", "at"),
-        Index("ix_sign_in_failures_ip_at", "ip_address", "at"),
+        Index("ix_password_reset_requests_email_at", "email", "requested_at"),
+        Index("ix_password_reset_requests_ip_at", "ip_address", "requested_at"),
+        Index("ix_password_reset_requests_handled", "handled_at"),
     )

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from accounts.models import ApiToken, Role, SignInFailure, User, new_session_token
+from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
 from accounts.permissions import require_role
 from errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
-from db import atomic, utcnow
+from db import UTCDateTime, atomic, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 #: The one message for every failed sign-in, so nobody can learn which addresses have accounts.
@@ -70,25 +70,52 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None. Upgrades outdated hashes."""
+    """The active user with this email and password, or None. Only reads: an unknown address
+    costs the same Argon2 check as a known one. Call it outside any write transaction."""
     user = find_user_by_email(session, email)
-    hasher = _password_hasher
     if user is None or not user.password_hash:
         try:
-            hasher.verify(_dummy_hash(), password)
+            _password_hasher.verify(_dummy_hash(), password)
         except VerificationError:
             pass
         return None
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not verify_password(user, password) or not user.active:
         return None
-    if not user.active:
-        return None
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-    user.last_sign_in_at = utcnow()
     return user
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """What a sign-in attempt came to: the person, or how long sign-in stays locked, or neither
+    (a wrong address or password)."""
+
+    user: User | None = None
+    locked_for: dt.timedelta | None = None
+
+
+def sign_in(session: Session, email: str, password: str, ip_address: str) -> SignInOutcome:
+    """Check a sign-in, counting it towards the lockout first.
+
+    The attempt is counted before the password is checked, in a short unit of work of its own;
+    one over the limit is refused without checking. The slow Argon2 check runs outside any write
+    transaction, so failing sign-ins never hold up anyone else's writes (on SQLite, the database's
+    one write lock). A success takes its attempt back and clears the address's count.
+    """
+    now = utcnow()
+    with atomic(session):
+        locked_for = count_sign_in_attempt(session, email, ip_address, now)
+    if locked_for:
+        return SignInOutcome(locked_for=locked_for)
+    user = authenticate(session, email, password)
+    if user is None:
+        return SignInOutcome()
+    new_hash = hash_password(password) if _password_hasher.check_needs_rehash(user.password_hash or "") else None
+    with atomic(session, user):
+        if new_hash:
+            user.password_hash = new_hash
+        user.last_sign_in_at = now
+        forget_sign_in_attempts(session, email, ip_address)
+    return SignInOutcome(user=user)
 
 
 def check_password_rules(password: str) -> list[str]:
@@ -196,31 +223,45 @@ def change_password(
     Returns how many working API tokens were revoked. Runs its own units of work, so that the
     slow Argon2 checks happen outside the write lock.
     """
-    now = utcnow()
-    locked_for = sign_in_locked_for(session, user.email, ip_address, now)
+    with atomic(session, user):
+        locked_for = count_sign_in_attempt(session, user.email, ip_address, utcnow())
     if locked_for:
-        minutes = max(1, -(-int(locked_for.total_seconds()) // 60))
-        raise InvalidInput(field_errors={"current_password": [
-            f"Too many wrong passwords. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
-        ]})
+        raise InvalidInput(field_errors={"current_password": [f"Too many wrong passwords. {wait_message(locked_for)}."]})
     verified_hash = user.password_hash
     errors: dict[str, list[str]] = {}
     if not verify_password(user, current_password):
         errors["current_password"] = [WRONG_CURRENT_PASSWORD]
-        with atomic(session, user):
-            record_sign_in_failure(session, user.email, ip_address, now)
     problems = check_password_rules(new_password)
     if problems:
         errors["new_password"] = problems
     if errors:
+        if "current_password" not in errors:
+            with atomic(session, user):
+                forget_sign_in_attempts(session, user.email, ip_address)
         raise InvalidInput(field_errors=errors)
     new_hash = hash_password(new_password)
     with atomic(session, user):
         stored_hash = session.scalar(select(User.password_hash).where(User.id == user.id).with_for_update())
         if stored_hash != verified_hash:  # changed by someone else meanwhile
             raise InvalidInput(field_errors={"current_password": [WRONG_CURRENT_PASSWORD]})
-        clear_sign_in_failures(session, user.email)
+        forget_sign_in_attempts(session, user.email, ip_address)
         return _replace_password(session, user, new_hash)
+
+
+def confirm_password(session: Session, user: User, password: str, ip_address: str) -> None:
+    """Make the signed-in person type their password again before something that outlives the
+    session (such as a new API token), so a briefly borrowed session cannot be made permanent.
+
+    Wrong passwords count towards the sign-in lockout; the Argon2 check runs outside any write
+    transaction. Raises ``InvalidInput`` on the ``password`` field when it is wrong or locked."""
+    with atomic(session, user):
+        locked_for = count_sign_in_attempt(session, user.email, ip_address, utcnow())
+    if locked_for:
+        raise InvalidInput(field_errors={"password": [f"Too many wrong passwords. {wait_message(locked_for)}."]})
+    if not verify_password(user, password):
+        raise InvalidInput(field_errors={"password": [WRONG_CURRENT_PASSWORD]})
+    with atomic(session, user):
+        forget_sign_in_attempts(session, user.email, ip_address)
 
 
 def user_for_session_token(session: Session, token: str) -> User | None:
@@ -241,10 +282,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: How long a new token works, as offered on the profile page (days: label). A year unless chosen.
+TOKEN_LIFETIMES = {30: "30 days", 90: "90 days", 365: "1 year"}
+DEFAULT_TOKEN_LIFETIME_DAYS = 365
+
+
 def create_api_token(
     session: Session, user: User, name: str = "Personal token", expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the token itself, which is never stored."""
+    """Create a token for ``user``; returns the row and the token itself, which is never stored.
+    Every token expires: a year from now unless ``expires_at`` says otherwise."""
     if not user.active:
         raise NotAllowed("That account is deactivated.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -253,11 +300,25 @@ def create_api_token(
         name=name.strip() or "Personal token",
         token_hash=_token_hash(secret),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
-        expires_at=expires_at,
+        expires_at=expires_at or utcnow() + dt.timedelta(days=DEFAULT_TOKEN_LIFETIME_DAYS),
     )
     session.add(token)
     session.flush()
     return token, secret
+
+
+def create_personal_api_token(
+    session: Session, user: User, *, password: str, name: str, lifetime_days: int, ip_address: str
+) -> tuple[ApiToken, str]:
+    """The signed-in person makes a token for themselves, typing their password again: a token
+    outlives the session, so a borrowed or stolen session alone must not be able to make one.
+    ``lifetime_days`` is one of ``TOKEN_LIFETIMES``. Runs its own units of work (the password is
+    checked outside the write lock)."""
+    if lifetime_days not in TOKEN_LIFETIMES:
+        raise InvalidInput(field_errors={"lifetime_days": ["Choose how long the token works."]})
+    confirm_password(session, user, password, ip_address)
+    with atomic(session, user):
+        return create_api_token(session, user, name, expires_at=utcnow() + dt.timedelta(days=lifetime_days))
 
 
 #: How finely a token's last use is recorded. Writing it on every call would turn every API read
@@ -351,8 +412,11 @@ def update_user(
     user.is_finance = is_finance
     user.is_admin = is_admin
     user.managed_schools = list(managed_schools)
-    if user.active and not active:
+    if user.active != active:
+        # Deactivating ends every session; and neither deactivating nor reactivating lets the
+        # person's old API tokens or calendar-feed address work again afterwards.
         end_sessions(user)
+        revoke_access_made_before(session, user, utcnow())
     user.active = active
     return user
 
@@ -366,34 +430,77 @@ MAX_FAILURES_PER_IP = 50
 LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 
 
-def sign_in_locked_for(session: Session, email: str, ip_address: str, now: dt.datetime) -> dt.timedelta | None:
-    """How long sign-in stays locked for this email address or client address, or None.
+def wait_message(locked_for: dt.timedelta) -> str:
+    minutes = max(1, -(-int(locked_for.total_seconds()) // 60))
+    return f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again"
+
+
+def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[int, dt.datetime]:
+    """Add one to the attempts counted for (scope, key) in the current window, starting a new
+    window when the last has passed, and return the new count and when the window started.
+
+    One statement (an upsert returning the new row): the database locks the row, so concurrent
+    attempts are counted one after another and each sees the count including all before it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = SignInCounter.__table__
+    expired = table.c.window_started_at <= now - LOCKOUT_WINDOW
+    statement = insert(table).values(scope=scope, key=key, window_started_at=now, attempts=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.scope, table.c.key],
+        set_={
+            "attempts": case((expired, 1), else_=table.c.attempts + 1),
+            "window_started_at": case((expired, literal(now, UTCDateTime())), else_=table.c.window_started_at),
+        },
+    ).returning(table.c.attempts, table.c.window_started_at)
+    attempts, started = session.execute(statement).one()
+    if started.tzinfo is None:  # SQLite keeps no zone; RETURNING bypasses the column type here
+        started = started.replace(tzinfo=dt.timezone.utc)
+    return attempts, started
+
+
+def count_sign_in_attempt(session: Session, email: str, ip_address: str, now: dt.datetime) -> dt.timedelta | None:
+    """Count a sign-in attempt (or any other password check) for the email address typed and the
+    client address, before the password is checked. Returns how long sign-in stays locked when
+    this attempt is over either limit (then its password must not be checked), else None.
 
     Counted by the address typed, whether or not an account has it, so the lockout reveals
-    nothing about which addresses exist.
+    nothing about which addresses exist. Call inside a unit of work; keep it short.
     """
-    since = now - LOCKOUT_WINDOW
-    email = normalise_email(email)
-    for column, value, limit in (
-        (SignInFailure.email, email, MAX_FAILURES_PER_EMAIL),
-        (SignInFailure.ip_address, ip_address, MAX_FAILURES_PER_IP),
+    locked_for = None
+    for scope, key, limit in (
+        ("email", normalise_email(email)[:254], MAX_FAILURES_PER_EMAIL),
+        ("ip", ip_address[:254], MAX_FAILURES_PER_IP),
     ):
-        times = session.scalars(
-            select(SignInFailure.at).where(column == value, SignInFailure.at > since).order_by(SignInFailure.at.desc()).limit(limit)
-        ).all()
-        if len(times) >= limit:
-            return times[-1] + LOCKOUT_WINDOW - now
-    return None
+        attempts, started = _count(session, scope, key, now)
+        if attempts > limit:
+            remaining = started + LOCKOUT_WINDOW - now
+            locked_for = max(locked_for or remaining, remaining)
+    return locked_for
 
 
-def record_sign_in_failure(session: Session, email: str, ip_address: str, now: dt.datetime) -> None:
-    session.add(SignInFailure(email=normalise_email(email)[:254], ip_address=ip_address[:64], at=now))
-    # Old rows are no use: keep the table small.
-    session.execute(delete(SignInFailure).where(SignInFailure.at < now - LOCKOUT_WINDOW * 4))
+def forget_sign_in_attempts(session: Session, email: str, ip_address: str | None) -> None:
+    """After a right password: the email address starts afresh, and the client address (when the
+    attempt was charged to one) gets it back, since shared networks sign many people in."""
+    table = SignInCounter.__table__
+    session.execute(delete(table).where(table.c.scope == "email", table.c.key == normalise_email(email)[:254]))
+    if ip_address is None:
+        return
+    session.execute(
+        update(table)
+        .where(table.c.scope == "ip", table.c.key == ip_address[:254], table.c.attempts > 0)
+        .values(attempts=table.c.attempts - 1)
+    )
 
 
-def clear_sign_in_failures(session: Session, email: str) -> None:
-    session.execute(delete(SignInFailure).where(SignInFailure.email == normalise_email(email)))
+def attempts_counted(session: Session, email: str) -> int:
+    """How many sign-ins were tried for this address in its current window (for tests and admins)."""
+    return session.scalar(
+        select(SignInCounter.attempts).where(SignInCounter.scope == "email", SignInCounter.key == normalise_email(email))
+    ) or 0
 
 
 # --- Password reset by e-mail -----------------------------------------------------------------
@@ -422,23 +529,80 @@ def user_for_reset_token(session: Session, secret_key: str, token: str) -> User 
     return user
 
 
-def request_password_reset(session: Session, email: str, secret_key: str, base_url: str) -> None:
-    """E-mail a reset link if an active account has this address; otherwise do nothing. The
-    caller says the same either way, so the form reveals nothing about who has an account."""
+#: Reset e-mails one address can be sent per window, and requests one client may make.
+MAX_RESETS_PER_EMAIL = 3
+MAX_RESETS_PER_IP = 10
+RESET_LIMIT_WINDOW = dt.timedelta(hours=1)
+
+
+class TooManyResetRequests(InvalidInput):
+    """This client asked for too many reset e-mails; it may ask again after ``retry_after``."""
+
+    def __init__(self, retry_after: dt.timedelta) -> None:
+        super().__init__(f"Too many reset requests from your network. {wait_message(retry_after)}.")
+        self.retry_after = retry_after
+
+
+def request_password_reset(session: Session, email: str, ip_address: str, now: dt.datetime) -> None:
+    """Record a request for a password-reset e-mail.
+
+    The same work whatever the address: the request is recorded, and nothing here looks for an
+    account, so neither the answer nor its timing says whether the address has one. The outbox
+    job (``mail_password_resets``) writes the e-mail for an active account. An address is sent
+    at most ``MAX_RESETS_PER_EMAIL`` e-mails an hour: further requests are quietly not recorded
+    (the same answer, so it reveals nothing either). A client that asks more than
+    ``MAX_RESETS_PER_IP`` times an hour is refused with ``TooManyResetRequests``.
+    """
+    email = normalise_email(email)[:254]
+    ip_address = ip_address[:64]
+    since = now - RESET_LIMIT_WINDOW
+    from_client = session.scalars(
+        select(PasswordResetRequest.requested_at)
+        .where(PasswordResetRequest.ip_address == ip_address, PasswordResetRequest.requested_at > since)
+        .order_by(PasswordResetRequest.requested_at.desc())
+        .limit(MAX_RESETS_PER_IP)
+    ).all()
+    if len(from_client) >= MAX_RESETS_PER_IP:
+        raise TooManyResetRequests(from_client[-1] + RESET_LIMIT_WINDOW - now)
+    for_address = session.scalar(
+        select(func.count()).where(PasswordResetRequest.email == email, PasswordResetRequest.requested_at > since)
+    )
+    # Over the address's limit the request still counts against the client (so guessing many
+    # addresses from one client stays limited), but is marked handled: no e-mail.
+    session.add(PasswordResetRequest(
+        email=email, ip_address=ip_address, requested_at=now,
+        handled_at=now if for_address >= MAX_RESETS_PER_EMAIL else None,
+    ))
+    # Old rows are no use: keep the table small.
+    session.execute(delete(PasswordResetRequest).where(PasswordResetRequest.requested_at < now - RESET_LIMIT_WINDOW * 24))
+
+
+def mail_password_resets(session: Session, secret_key: str, base_url: str, now: dt.datetime) -> int:
+    """The outbox job's first step: e-mail a reset link for each waiting request whose address
+    has an active account (other requests are simply marked handled). Returns how many e-mails
+    were queued. Call inside a unit of work."""
     from notifications.service import enqueue
 
-    user = find_user_by_email(session, email)
-    if user is None or not user.active:
-        return
-    link = f"{base_url}/password-reset/{password_reset_token(secret_key, user)}"
-    enqueue(
-        session,
-        user.email,
-        "Kitshare: reset your password",
-        f"Hello {user.name},\n\nSomeone (we hope you) asked to reset your Kitshare password. "
-        f"Choose a new one here within the next hour:\n\n{link}\n\n"
-        "The link works once. If you did not ask, ignore this e-mail: your password is unchanged.",
-    )
+    waiting = session.scalars(
+        select(PasswordResetRequest).where(PasswordResetRequest.handled_at.is_(None)).order_by(PasswordResetRequest.id)
+    ).all()
+    queued = 0
+    for request in waiting:
+        request.handled_at = now
+        user = find_user_by_email(session, request.email)
+        if user is None or not user.active or now - request.requested_at > PASSWORD_RESET_MAX_AGE:
+            continue
+        link = f"{base_url}/password-reset/{password_reset_token(secret_key, user)}"
+        enqueue(
+            session,
+            user.email,
+            "Kitshare: reset your password",
+            f"Hello {user.name},\n\nSomeone (we hope you) asked to reset your Kitshare password. "
+            f"Choose a new one here within the next hour:\n\n{link}\n\n"
+            "The link works once. If you did not ask, ignore this e-mail: your password is unchanged.",
+        )
+        queued += 1
+    return queued
 
 
 # --- Single sign-on ---------------------------------------------------------------------------

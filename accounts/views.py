@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -23,19 +21,32 @@ from accounts.permissions import roles_required
 from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.service import list_schools
-from web import show_errors
+from web import safe_next, show_errors
 
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only follow a ?next= that stays on this site (no open redirects)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _new_csrf_secret() -> None:
+    """Forget the form token secret (Flask-WTF keeps it in the session as 'csrf_token'), so the
+    next form gets a new one: a token seen before sign-in or sign-out is no use after it."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """Sign this browser in as ``user``, with a new form-token secret."""
+    login_user(user, remember=remember, fresh=True)
+    _new_csrf_secret()
+
+
+def _end_session() -> None:
+    logout_user()
+    _new_csrf_secret()
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -45,27 +56,16 @@ def sign_in():
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
-        now, address = utcnow(), request.remote_addr or "unknown"
-        with atomic(db.session):
-            locked_for = service.sign_in_locked_for(db.session, form.email.data, address, now)
-            user = None if locked_for else service.authenticate(db.session, form.email.data, form.password.data)
-            if user is None and not locked_for:
-                service.record_sign_in_failure(db.session, form.email.data, address, now)
-            elif user is not None:
-                service.clear_sign_in_failures(db.session, form.email.data)
-        if locked_for:
-            minutes = max(1, -(-int(locked_for.total_seconds()) // 60))
-            form.form_errors.append(
-                f"Too many failed sign-ins. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again, "
-                "or reset your password."
-            )
+        outcome = service.sign_in(db.session, form.email.data, form.password.data, _client_address())
+        if outcome.locked_for:
+            form.form_errors.append(f"Too many failed sign-ins. {service.wait_message(outcome.locked_for)}, or reset your password.")
             status = 429
-        elif user is None:
+        elif outcome.user is None:
             form.form_errors.append(service.SIGN_IN_FAILED)
             status = 400
         else:
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.home"))
+            _start_session(outcome.user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for("dashboard.home")))
     elif form.is_submitted():
         status = 400
     return render_template("accounts/sign_in.html", form=form), status
@@ -74,18 +74,25 @@ def sign_in():
 @bp.route("/password-reset", methods=["GET", "POST"])
 def password_reset_request():
     form = PasswordResetRequestForm()
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        with atomic(db.session):
-            service.request_password_reset(
-                db.session, form.email.data, current_app.config["SECRET_KEY"], current_app.config["KITSHARE_BASE_URL"]
-            )
+        try:
+            with atomic(db.session):
+                service.request_password_reset(db.session, form.email.data, _client_address(), utcnow())
+        except service.TooManyResetRequests as error:
+            form.form_errors.append(error.message)
+            return render_template("accounts/password_reset_request.html", form=form), 429, {
+                "Retry-After": str(max(1, int(error.retry_after.total_seconds())))
+            }
+        # The same answer whether or not an account has the address: the e-mail, if any, is
+        # written by the outbox job.
         flash(
-            "If an account has that address, we have e-mailed it a link to choose a new password. "
-            "The link works once, for an hour.",
+            "If an account has that address, we will e-mail it a link to choose a new password "
+            "within a few minutes. The link works once, for an hour.",
             "info",
         )
         return redirect(url_for("accounts.sign_in"))
-    return render_template("accounts/password_reset_request.html", form=form), 400 if form.is_submitted() else 200
+    return render_template("accounts/password_reset_request.html", form=form), status
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
@@ -100,11 +107,11 @@ def password_reset(token: str):
             user = service.user_for_reset_token(db.session, current_app.config["SECRET_KEY"], token)
             if user is not None:
                 revoked = service.set_password(db.session, user, form.password.data)
-                service.clear_sign_in_failures(db.session, user.email)
+                service.forget_sign_in_attempts(db.session, user.email, None)
         if user is None:
             flash("That reset link has just been used. Ask for a new one.", "error")
             return redirect(url_for("accounts.password_reset_request"))
-        logout_user()
+        _end_session()
         flash(
             f"Your password was changed. You were signed out everywhere, and {_revoked_access(revoked)} "
             "— sign in with the new password, then make new ones on your profile.",
@@ -131,7 +138,7 @@ def sign_out():
         # Clearing the cookie is not enough: a copy saved before (or stolen) would still work.
         with atomic(db.session, current_user):
             service.end_sessions(current_user)
-    logout_user()
+    _end_session()
     flash("You have signed out, here and on any other browser signed in as you.", "info")
     return redirect(url_for("accounts.sign_in"))
 
@@ -141,13 +148,28 @@ def sign_out():
 def profile():
     form = ApiTokenForm()
     new_token = None
+    status = 200
     if form.validate_on_submit():
-        with atomic(db.session, current_user):
-            _token, new_token = service.create_api_token(db.session, current_user, form.name.data)
+        try:
+            _token, new_token = service.create_personal_api_token(
+                db.session,
+                current_user._get_current_object(),
+                password=form.password.data,
+                name=form.name.data,
+                lifetime_days=form.lifetime_days.data,
+                ip_address=_client_address(),
+            )
+        except InvalidInput as error:
+            show_errors(form, error)
+            status = 400
+    elif form.is_submitted():
+        status = 400
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
-    return render_template("accounts/profile.html", form=form, tokens=tokens, new_token=new_token)
+    return render_template(
+        "accounts/profile.html", form=form, tokens=tokens, new_token=new_token, now=utcnow()
+    ), status
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
@@ -168,7 +190,7 @@ def change_password():
             show_errors(form, error)
         else:
             # The session token changed, ending every session: this browser carries on with the new one.
-            login_user(user, remember=_remembered(), fresh=True)
+            _start_session(user, remember=_remembered())
             flash(
                 f"Your password was changed. You were signed out everywhere else, and {_revoked_access(revoked)} "
                 "— make new ones on your profile.",
@@ -262,7 +284,7 @@ def edit_user(user_id: int):
             show_errors(form, error)
         else:
             if form.password.data and person.id == current_user.id:
-                login_user(person, remember=_remembered(), fresh=True)  # an admin's own new password
+                _start_session(person, remember=_remembered())  # an admin's own new password
             flash(f"Saved the changes to {person.name}.", "success")
             return redirect(url_for("admin.users"))
     return render_template("accounts/user_form.html", form=form, person=person), 400 if form.errors else 200

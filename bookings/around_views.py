@@ -26,7 +26,7 @@ from errors import InvalidInput
 from inventory.models import Asset
 from inventory.service import get_asset, get_school, list_categories
 from timeutil import NonexistentLocalTime, format_local, local_to_utc
-from web import show_errors
+from web import safe_next, show_errors
 
 
 def _messages(error: InvalidInput) -> list[str]:
@@ -35,8 +35,7 @@ def _messages(error: InvalidInput) -> list[str]:
 
 def _safe_next(default: str) -> str:
     """Where a button asked to go back to: a path on this site only."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 # --- Template globals --------------------------------------------------------------------------

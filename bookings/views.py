@@ -20,7 +20,7 @@ from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
 from timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
-from web import local_path, show_errors
+from web import local_path, safe_next, show_errors
 
 bp = Blueprint("bookings", __name__)
 
@@ -196,11 +196,11 @@ def cancel(booking_id: int):
         flash(error.message, "error")
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     flash(f"The booking of {booking.asset.name} on {format_local(booking.start_at, '%a %d %b, %H:%M')} is cancelled.", "success")
-    return redirect(local_path(form.next.data) or url_for("bookings.mine"))
+    return redirect(safe_next(form.next.data, url_for("bookings.mine")))
 
 
 def _confirm_cancel(booking, form: CancelForm, status: int = 200):
-    back = local_path(form.next.data) or url_for("bookings.detail", booking_id=booking.id)
+    back = safe_next(form.next.data, url_for("bookings.detail", booking_id=booking.id))
     return render_template(
         "bookings/cancel.html", booking=booking, form=form, own=booking.requester_id == current_user.id, back=back
     ), status

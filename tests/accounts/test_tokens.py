@@ -6,14 +6,14 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken
 from accounts.service import user_for_api_token
-from tests.conftest import see_committed, sign_in
+from tests.conftest import PASSWORD, see_committed, sign_in
 from tests.factories import make_school, make_user
 
 
 def test_a_token_is_shown_once_then_only_its_prefix(client, session):
     user = make_user(session, make_school(session))
     sign_in(client, user.email)
-    page = client.post("/profile", data={"name": "Timetable sync"}).text
+    page = client.post("/profile", data={"name": "Timetable sync", "password": PASSWORD, "lifetime_days": "365"}).text
     token = re.search(r'<code class="token">(ks_[^<]+)</code>', page).group(1)
     assert user_for_api_token(session, token).id == user.id
     later = client.get("/profile").text
@@ -24,7 +24,7 @@ def test_a_token_is_shown_once_then_only_its_prefix(client, session):
 def test_a_revoked_token_stops_working(client, session):
     user = make_user(session, make_school(session))
     sign_in(client, user.email)
-    page = client.post("/profile", data={"name": "Script"}).text
+    page = client.post("/profile", data={"name": "Script", "password": PASSWORD, "lifetime_days": "365"}).text
     token = re.search(r'<code class="token">(ks_[^<]+)</code>', page).group(1)
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
     assert client.post(f"/profile/tokens/{token_id}/revoke").status_code == 302
@@ -36,7 +36,7 @@ def test_nobody_can_revoke_someone_elses_token(client, session):
     school = make_school(session)
     owner, other = make_user(session, school), make_user(session, school)
     sign_in(client, owner.email)
-    client.post("/profile", data={"name": "Mine"})
+    client.post("/profile", data={"name": "Mine", "password": PASSWORD, "lifetime_days": "365"})
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.user_id == owner.id))
     client.post("/sign-out")
     sign_in(client, other.email)

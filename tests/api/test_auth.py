@@ -31,7 +31,7 @@ def test_a_token_from_the_command_line_works(app, client, world):
 
 def test_a_token_from_the_profile_page_works(client, world):
     sign_in(client, world["carla"].email)
-    page = client.post("/profile", data={"name": "Finance dashboard"}).text
+    page = client.post("/profile", data={"name": "Finance dashboard", "password": PASSWORD, "lifetime_days": "365"}).text
     token = re.search(r'<code class="token">(ks_[^<]+)</code>', page).group(1)
     client.post("/sign-out")
     assert Api(client, token).get("/bookings").status_code == 200

@@ -374,7 +374,7 @@ EXPECTED_TABLE = """
     GET /planning/lives | login 403 ok ok ok ok | login 403 ok ok ok ok
     POST /planning/lives/<int:category_id> | login 403 403 403 ok ok | login 403 403 403 ok ok
     GET /profile | login ok ok ok ok ok | login ok ok ok ok ok
-    POST /profile | login ok ok ok ok ok | login ok ok ok ok ok
+    POST /profile | login 400 400 400 400 400 | login 400 400 400 400 400
     GET /profile/password | login ok ok ok ok ok | login ok ok ok ok ok
     POST /profile/password | login 400 400 400 400 400 | login 400 400 400 400 400
     POST /profile/calendar-token/reset | login ok* ok* ok* ok* ok* | login ok* ok* ok* ok* ok*

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from accounts import service
 from accounts.models import ApiToken
 from tests.e2e.conftest import serious_accessibility_violations
+from tests.stories.conftest import DEMO_PASSWORD
 
 NEW_PASSWORD = "a long new passphrase 2026"
 SESSION_COOKIE = "kitshare_session"
@@ -73,6 +74,7 @@ def _sign_in_remembered(demo, email: str, password: str):
 def _make_api_token(page, name: str) -> str:
     page.goto("/profile")
     page.get_by_label("Token name").fill(name)
+    page.get_by_label("Your password").fill(DEMO_PASSWORD)  # issue 16: a token needs the password again
     page.get_by_role("button", name="Create token").click()
     return page.locator("#tokens-title ~ [role=status] code.token").inner_text().strip()
 
