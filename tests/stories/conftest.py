@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from application import create_app
 from db import db
 from tests.conftest import TEST_DB, settings_for_tests
-from tests.e2e.conftest import VIEWPORTS, browser, new_page, screenshot, sign_in_as  # noqa: F401  (fixtures)
+from tests.e2e.conftest import VIEWPORTS, new_page, screenshot, sign_in_as  # noqa: F401  (new_page: a fixture)
 
 DEMO_PASSWORD = "demo-password-1234"
 
