@@ -9,35 +9,14 @@ session: "Can't attach instance <Location>").
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from db import db
 from inventory.models import Asset, ImportJob, ImportState, Location, School
 from tests.e2e.conftest import serious_accessibility_violations
+from tests.stories.imports import _uploads_in_tmp, chemistry, run_the_schedulers_import_job  # noqa: F401  (a fixture)
 
 
-@pytest.fixture(autouse=True)
-def _uploads_in_tmp(demo, tmp_path, monkeypatch):
-    """Keep this test's uploads (kept between preview and confirmation) out of the checkout's instance folder."""
-    monkeypatch.setattr(demo.app, "instance_path", str(tmp_path / "instance"))
-
-
-def run_the_schedulers_import_job(app) -> None:
-    """What the scheduler process runs every few seconds (scheduler.py, job "run-imports")."""
-    from scheduler import run_imports
-
-    with app.app_context():
-        try:
-            run_imports()
-        finally:
-            db.session.remove()
-
-
-def chemistry(demo) -> School:
-    with demo.session() as session:
-        return session.scalars(select(School).where(School.code == "CHEM")).one()
 
 
 def test_a_manager_imports_new_assets_and_finds_them_on_the_register(demo, tmp_path):

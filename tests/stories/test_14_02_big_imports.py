@@ -14,38 +14,17 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from db import db
 from inventory import transfer
 from inventory.models import Asset, ImportJob, ImportState, Location, School
 from tests.factories import make_asset, make_school
+from tests.stories.imports import _uploads_in_tmp, chemistry, run_the_schedulers_import_job  # noqa: F401  (a fixture)
 
 ROWS = transfer.MAX_ROWS  # 20,000
 
 
-@pytest.fixture(autouse=True)
-def _uploads_in_tmp(demo, tmp_path, monkeypatch):
-    """Keep this test's uploads (kept between preview and confirmation) out of the checkout's instance folder."""
-    monkeypatch.setattr(demo.app, "instance_path", str(tmp_path / "instance"))
-
-
-def run_the_schedulers_import_job(app) -> None:
-    """What the scheduler process runs every few seconds (scheduler.py, job "run-imports")."""
-    from scheduler import run_imports
-
-    with app.app_context():
-        try:
-            run_imports()
-        finally:
-            db.session.remove()
-
-
-def chemistry(demo) -> School:
-    with demo.session() as session:
-        return session.scalars(select(School).where(School.code == "CHEM")).one()
 
 
 def assets_tagged(demo, prefix: str) -> int:
