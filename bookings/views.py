@@ -143,7 +143,7 @@ def mine():
     groups = service.my_bookings(
         db.session, current_user, utcnow(), upcoming_page=_page_number("page"), past_page=_page_number("past_page")
     )
-    return render_template("bookings/mine.html", groups=groups, cancel_form=ReasonForm())
+    return render_template("bookings/mine.html", groups=groups)
 
 
 def _page_number(name: str) -> int:

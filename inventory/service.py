@@ -16,6 +16,7 @@ from db import utcnow
 from errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
+    WITHDRAWN_STATUSES,
     Asset,
     AssetStatus,
     BookableHours,
@@ -37,7 +38,7 @@ class SchoolSummary:
     """A School at a glance, for the Schools page."""
 
     school: School
-    assets: int  # on its register, retired ones not counted
+    assets: int  # on its register, retired and disposed ones not counted
     managers: list[User]  # active, by name
 
 
@@ -47,7 +48,7 @@ def school_summaries(session: Session) -> list[SchoolSummary]:
     assets = dict(
         session.execute(
             select(Asset.school_id, func.count(Asset.id))
-            .where(Asset.status != AssetStatus.RETIRED)
+            .where(Asset.status.not_in(WITHDRAWN_STATUSES))
             .group_by(Asset.school_id)
         ).all()
     )

@@ -264,6 +264,12 @@ class ImportPlan:
     problems: list[Problem] = field(default_factory=list)
     #: Locations to add, by key: (site, building, room) as the file first spelt them.
     new_locations: dict[LocationKey, tuple[str, str, str]] = field(default_factory=dict)
+    #: What importing does to bookings still to come: retired or disposed assets' confirmed
+    #: bookings cancelled and requests rejected; bookings under a maintenance or out-of-service
+    #: status, or outside narrower hours, kept (their holders are told).
+    bookings_cancelled: int = 0
+    requests_rejected: int = 0
+    bookings_kept: int = 0
 
     @property
     def ok(self) -> bool:
@@ -295,7 +301,32 @@ def plan_import(session: Session, actor: User, school: School, filename: str, co
         # A present column's missing cell (rows are trimmed) is an empty cell, not a missing column.
         values = {column.key: cells[i] if i < len(cells) else None for i, column in columns.items()}
         _plan_row(session, school, plan, context, line, values, seen_tags)
+    if plan.ok:
+        _plan_bookings(session, plan, context)
     return plan
+
+
+def _plan_bookings(session: Session, plan: ImportPlan, context: "_PlanContext") -> None:
+    """Count the bookings still to come that the import's status and hours changes end or leave in
+    the way, so that the preview says so before the manager confirms (the same rule as the asset
+    page's, bookings/disruption.py)."""
+    # Bookings build on inventory; the import asks them what a change touches, as the services do.
+    from bookings import disruption
+
+    assets = {asset.id: asset for asset in context.assets_by_tag.values()}
+    for row in plan.rows:
+        asset = assets.get(row.asset_id or 0)
+        if row.action != "update" or asset is None:
+            continue
+        by_status = disruption.affected_by_status(session, asset, row.status) if row.status != asset.status else None
+        if by_status is not None and by_status.ends_all:
+            plan.bookings_cancelled += len(by_status.confirmed)
+            plan.requests_rejected += len(by_status.pending)
+            continue
+        kept = {booking.id for booking in disruption.affected_by_hours(session, asset, row.data.weekly_hours).confirmed}
+        if by_status is not None:
+            kept |= {booking.id for booking in by_status.confirmed}
+        plan.bookings_kept += len(kept)
 
 
 def _read_header(

@@ -244,7 +244,9 @@ def change_status(asset_id: int):
             label = status.label.lower()
             return affected_views.confirmation_page(
                 needed.affected,
-                title=f"{'Retire' if needed.affected.ends_all else 'Change the status of'} {asset.name}?",
+                title=(
+                    f"Make {asset.name} {label}?" if needed.affected.ends_all else f"Change the status of {asset.name}?"
+                ),
                 intro=(
                     f"Making {asset.name} {label} ends the bookings below, with your reason."
                     if needed.affected.ends_all

@@ -79,7 +79,7 @@ def test_the_import_pages_work_on_a_phone_without_serious_accessibility_violatio
     assert serious_accessibility_violations(page) == []
     page.get_by_label("Spreadsheet file (.csv or .xlsx)").set_input_files(str(sheet))
     page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("button", name="Import 1 rows")).to_be_visible()
+    expect(page.get_by_role("button", name="Import 1 row")).to_be_visible()
     screenshot(page, "import-preview")
     assert serious_accessibility_violations(page) == []
 

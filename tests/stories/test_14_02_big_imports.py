@@ -172,6 +172,6 @@ def test_an_upload_previewed_but_never_confirmed_is_removed_by_the_scheduler(dem
         remove_abandoned_uploads()
     assert not any(path.exists() for path in kept)
 
-    page.get_by_role("button", name="Import 1 rows").click()
+    page.get_by_role("button", name="Import 1 row").click()
     expect(page.get_by_text("That upload has expired or was already imported. Upload the file again.")).to_be_visible()
     assert assets_tagged(demo, "CHEM-LOST-") == 0

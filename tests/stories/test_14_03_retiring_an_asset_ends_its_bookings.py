@@ -134,3 +134,32 @@ def test_a_retirement_without_a_reason_changes_nothing(demo):
     see_committed(session)
     assert session.get(type(asset), asset.id).status.value == "available"
     assert {session.get(Booking, b.id).status for b in confirmed} == {BookingStatus.CONFIRMED}
+
+
+def test_an_import_that_retires_an_asset_says_first_what_it_ends(demo, tmp_path, monkeypatch):
+    from tests.stories.imports import run_the_schedulers_import_job
+
+    monkeypatch.setattr(demo.app, "instance_path", str(tmp_path / "instance"))
+    session = demo.session()
+    asset, confirmed, pending, every_confirmed, every_pending = _arrange(session, demo)
+    sheet = tmp_path / "retirements.csv"
+    sheet.write_text(f"Tag,Name,Status,Status reason\n{asset.tag},{asset.name},disposed,{REASON}\n", encoding="utf-8")
+    page = demo.page(sign_in="manager.chem")
+
+    page.goto(f"/schools/{asset.school_id}/import")
+    page.get_by_label("Spreadsheet file (.csv or .xlsx)").set_input_files(str(sheet))
+    page.get_by_role("button", name="Check the file").click()
+    n, m = len(every_confirmed), len(every_pending)
+    assert page.locator("#import-ends-bookings").inner_text().startswith(
+        "Assets this file retires or disposes of have bookings still to come: importing it will cancel "
+        f"{n} confirmed booking{'s' * (n != 1)} and reject {m} request{'s' * (m != 1)}"
+    )
+    see_committed(session)
+    assert {session.get(Booking, b.id).status for b in confirmed} == {BookingStatus.CONFIRMED}
+
+    page.get_by_role("button", name="Import 1 row").click()
+    run_the_schedulers_import_job(demo.app)
+    see_committed(session)
+    assert session.get(type(asset), asset.id).status.value == "disposed"
+    assert {session.get(Booking, b.id).status for b in every_confirmed} == {BookingStatus.CANCELLED}
+    assert {session.get(Booking, b.id).status for b in every_pending} == {BookingStatus.REJECTED}
