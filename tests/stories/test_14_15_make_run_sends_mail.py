@@ -100,7 +100,7 @@ def test_make_run_sends_mail_through_its_scheduler_and_ctrl_c_stops_both(demo, t
         csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
         body = urllib.parse.urlencode({"csrf_token": csrf, "email": demo.email("tom.whitfield")}).encode()
         answer = opener.open(f"{base}/password-reset", data=body, timeout=10)
-        assert answer.status == 200 and "we have e-mailed it a link" in answer.read().decode()
+        assert answer.status == 200 and "we will e-mail it a link" in answer.read().decode()  # after the redirect to sign-in
 
         emails = wait_until(lambda: sorted(mail.glob("*.eml")), 60, "the scheduler to write the e-mail")
         message = emails[0].read_text()

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from inventory.models import Asset, MaintenanceWindow, School
+from inventory.models import Asset, ImportJob, ImportState, MaintenanceWindow, School
 from tests.e2e.conftest import SCREENSHOTS, serious_accessibility_violations
 
 PHONE_WIDTH = 390
@@ -80,6 +80,7 @@ def _places(demo, person: str) -> list[Place]:
         .order_by(Booking.start_at)
     ).first()
     someone = session.scalars(select(User).where(User.id != user.id).order_by(User.id)).first()
+    job = session.scalars(select(ImportJob).where(ImportJob.school_id == home_school.id)).first()
     today = dt.date.today()
     period = f"from={(today - dt.timedelta(days=90)).isoformat()}&to={(today - dt.timedelta(days=1)).isoformat()}"
     places = [
@@ -93,6 +94,8 @@ def _places(demo, person: str) -> list[Place]:
         Place("booking", f"/bookings/{own.id}", "/bookings/<int:booking_id>"),
         Place("waitlist", "/waitlist", "/waitlist"),
         Place("profile", "/profile", "/profile"),
+        Place("password", "/profile/password", "/profile/password"),
+        Place("cancel", f"/bookings/{own.id}/cancel", "/bookings/<int:booking_id>/cancel"),
         Place("notifications", "/notifications", "/notifications"),
         Place("notification-preferences", "/notifications/preferences", "/notifications/preferences"),
         Place("schools", "/schools", "/schools"),
@@ -118,6 +121,10 @@ def _places(demo, person: str) -> list[Place]:
         Place("planning", "/planning", "/planning"),
         Place("planning-lives", "/planning/lives", "/planning/lives"),
     ]
+    if job is not None:
+        places.append(
+            Place("import-job", f"/schools/{home_school.id}/import/jobs/{job.id}", "/schools/<int:school_id>/import/jobs/<int:job_id>")
+        )
     if pending is not None:
         places.append(Place("approve", f"/bookings/{pending.id}/approve", "/bookings/<int:booking_id>/approve"))
     if loan is not None:
@@ -200,6 +207,16 @@ def _lend_something(demo) -> None:
     lent[0].asset.portable = True
     lent[0].status = BookingStatus.CHECKED_OUT
     lent[0].handed_over_at = lent[0].start_at
+    # An import that ended with problems: its page lists them.
+    manager = session.scalars(select(User).where(func.lower(User.email) == demo.email("manager.chem"))).one()
+    session.add(
+        ImportJob(
+            school_id=chem.id, created_by_id=manager.id, filename="a-very-long-register-file-name-from-finance.xlsx",
+            content=None, state=ImportState.FAILED, rows_total=2, rows_done=0,
+            message="Nothing was imported: checked again, the file has 1 problem.",
+            problems=[[2, "Tag", "The tag CHEM-0001 belongs to another School's asset, not to this one."]],
+        )
+    )
     session.commit()
     session.close()
 
