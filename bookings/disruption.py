@@ -60,7 +60,8 @@ PAUSING_STATUSES = frozenset({AssetStatus.MAINTENANCE, AssetStatus.OUT_OF_SERVIC
 
 @dataclass
 class Affected:
-    """The bookings a change would touch: confirmed ones, and pending requests (retiring only)."""
+    """The bookings a change would touch: confirmed ones, and pending requests that it ends
+    (retiring) or that now clash (the manager chooses: reject them, or keep them waiting)."""
 
     confirmed: list[Booking] = field(default_factory=list)
     pending: list[Booking] = field(default_factory=list)
@@ -79,8 +80,11 @@ class Affected:
         if self.ends_all:
             cancelled, rejected = _count(len(self.confirmed), "confirmed booking"), _count(len(self.pending), "request")
             return f"This will cancel {cancelled} and reject {rejected}."
-        n = len(self.confirmed)
-        return f"{_count(n, 'confirmed booking')} {'is' if n == 1 else 'are'} affected by this change."
+        parts = [_count(len(self.confirmed), "confirmed booking")] if self.confirmed else []
+        if self.pending:
+            parts.append(_count(len(self.pending), "request"))
+        n = len(self.confirmed) + len(self.pending)
+        return f"{' and '.join(parts)} {'is' if n == 1 else 'are'} affected by this change."
 
 
 @dataclass
@@ -169,20 +173,31 @@ def affected_by_status(session: Session, asset: Asset, status: AssetStatus, now:
             ends_all=True,
         )
     if status in PAUSING_STATUSES and asset.status not in PAUSING_STATUSES:
-        return Affected(confirmed=list(session.scalars(_upcoming(asset.id, (BookingStatus.CONFIRMED,), now))))
+        return _split(session.scalars(_upcoming(asset.id, ACTIVE, now)))
     return Affected()
+
+
+#: What a clash touches: confirmed bookings and requests still waiting for a decision.
+ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.PENDING)
+
+
+def _split(bookings) -> Affected:
+    bookings = list(bookings)
+    return Affected(
+        confirmed=[b for b in bookings if b.status == BookingStatus.CONFIRMED],
+        pending=[b for b in bookings if b.status == BookingStatus.PENDING],
+    )
 
 
 def affected_by_window(
     session: Session, asset: Asset, start_at: dt.datetime, end_at: dt.datetime, now: dt.datetime | None = None
 ) -> Affected:
-    """Confirmed bookings of ``asset``, not yet over, whose booked time overlaps [start_at, end_at).
-    (The turnaround after a booking is the owner's time: maintenance may start in it.)"""
+    """Confirmed bookings and pending requests of ``asset``, not yet over, whose booked time
+    overlaps [start_at, end_at). (The turnaround after a booking is the owner's time: maintenance
+    may start in it.)"""
     now = now or utcnow()
-    query = _upcoming(asset.id, (BookingStatus.CONFIRMED,), now).where(
-        Booking.start_at < end_at, Booking.end_at > start_at
-    )
-    return Affected(confirmed=list(session.scalars(query)))
+    query = _upcoming(asset.id, ACTIVE, now).where(Booking.start_at < end_at, Booking.end_at > start_at)
+    return _split(session.scalars(query))
 
 
 def _within(intervals: list[tuple[dt.datetime, dt.datetime]], booking: Booking) -> bool:
@@ -192,21 +207,21 @@ def _within(intervals: list[tuple[dt.datetime, dt.datetime]], booking: Booking) 
 def affected_by_hours(
     session: Session, asset: Asset, new_hours: WeeklyHours | list, now: dt.datetime | None = None
 ) -> Affected:
-    """Confirmed bookings of ``asset``, not yet over, that fit its current bookable hours but not
-    ``new_hours`` (bookings that never fitted are not this change's doing)."""
+    """Confirmed bookings and pending requests of ``asset``, not yet over, that fit its current
+    bookable hours but not ``new_hours`` (bookings that never fitted are not this change's doing)."""
     now = now or utcnow()
     new_hours = tuple(sorted(new_hours))
     old_hours = weekly_hours(asset)
     if new_hours == old_hours:
         return Affected()
-    bookings = list(session.scalars(_upcoming(asset.id, (BookingStatus.CONFIRMED,), now)))
+    bookings = list(session.scalars(_upcoming(asset.id, ACTIVE, now)))
     if not bookings:
         return Affected()
     first = to_local(min(b.start_at for b in bookings)).date() - dt.timedelta(days=1)
     last = to_local(max(b.end_at for b in bookings)).date()
     old_open = weekly_intervals(old_hours, first, last)
     new_open = weekly_intervals(new_hours, first, last)
-    return Affected(confirmed=[b for b in bookings if _within(old_open, b) and not _within(new_open, b)])
+    return _split(b for b in bookings if _within(old_open, b) and not _within(new_open, b))
 
 
 def affected_by_revocation(
@@ -268,8 +283,8 @@ def settle(
 
     When the change ends everything (``affected.ends_all``: retiring), every confirmed booking is
     cancelled and every pending request rejected, with ``reason``, whatever ``decisions`` say.
-    Otherwise each confirmed booking is cancelled with ``reason`` or kept, as decided (no
-    decisions: keep), and a kept booking's holder is told ``notice``. Status changes go into each
+    Otherwise each confirmed booking is cancelled, and each pending request rejected, with
+    ``reason``, or kept, as decided (no decisions: keep), and a kept one's holder is told ``notice``. Status changes go into each
     booking's history; the notification hook tells the holders of cancelled and rejected ones.
     Only bookings still confirmed or pending are touched (one may have changed since it was listed).
     """
@@ -304,8 +319,25 @@ def settle(
     for booking in affected.pending:
         if booking.status != BookingStatus.PENDING:
             continue
-        _reject(session, actor, booking, reason, now)
-        settlement.rejected.append(booking)
+        if affected.ends_all or decisions.for_booking(booking.id) == CANCEL:
+            _reject(session, actor, booking, reason, now)
+            settlement.rejected.append(booking)
+            continue
+        settlement.kept.append(booking)
+        if booking.requester_id == actor.id:
+            continue
+        asset = booking.asset
+        notify(
+            session,
+            booking.requester,
+            "booking_affected",
+            f"Check your request: {asset.name}, {when(booking)}",
+            f"Your request for {asset.name} ({asset.tag}), {when(booking)}, still waits for a decision, but "
+            f"{notice}\nReason: {reason}\n\nIf it no longer suits you, cancel it on its page. Questions: "
+            f"ask {asset.school.name}'s managers.",
+            booking_link(booking),
+            dedupe_key=f"booking-affected:{booking.id}:{now.isoformat()}",
+        )
     session.flush()
     if not affected.ends_all:  # a retired asset offers nothing to its waitlist
         for booking in settlement.cancelled:

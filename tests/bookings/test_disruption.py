@@ -85,6 +85,26 @@ def test_a_maintenance_window_touches_only_the_bookings_it_overlaps(session, wor
     assert inside.history[-1].reason.startswith("Maintenance of Confocal microscope")
 
 
+def test_a_maintenance_window_over_a_request_rejects_it_or_keeps_it_waiting_as_chosen(session, world):
+    """A request still waiting under new maintenance is offered the same choice: rejected with the
+    reason (and the requester told), or kept waiting with a notice; never left silently."""
+    rejected = make_booking(session, world["scope"], world["physicist"], at(MONDAY, 10), status=BookingStatus.PENDING)
+    waiting = make_booking(session, world["scope"], world["chemist2"], at(MONDAY, 13), status=BookingStatus.PENDING)
+    listed = disruption.affected_by_window(session, world["scope"], at(MONDAY, 9), at(MONDAY, 17), NOW)
+    assert listed.pending == [rejected, waiting] and listed.confirmed == []
+    assert listed.summary() == "2 requests are affected by this change."
+    with atomic(session, world["chem_manager"]):
+        window = upkeep.schedule_maintenance(
+            session, world["chem_manager"], world["scope"], at(MONDAY, 9), at(MONDAY, 17), "Service",
+            decisions=Decisions(KEEP, {rejected.id: CANCEL}), now=NOW,
+        )
+    assert window.settlement.rejected == [rejected] and window.settlement.kept == [waiting]
+    assert rejected.status == BookingStatus.REJECTED and rejected.decision_reason.startswith("Maintenance of")
+    assert waiting.status == BookingStatus.PENDING
+    assert "booking_decided" in _events(session, world["physicist"])
+    assert _events(session, world["chemist2"]) == ["booking_affected"]
+
+
 def test_narrower_hours_touch_only_bookings_that_fitted_the_old_hours_but_not_the_new(session, world):
     scope = world["scope"]
     morning = make_booking(session, scope, world["chemist"], at(MONDAY, 10))

@@ -75,7 +75,7 @@ def test_the_choice_for_all_cancels_every_overlapping_booking(demo):
     page.get_by_label("Ends").fill(f"{day:%Y-%m-%d}T18:00")
     page.get_by_label("What is the maintenance for?").fill(SERVICE)
     page.get_by_role("button", name="Schedule maintenance").click()
-    page.get_by_label("Cancel them with notice").check()
+    page.get_by_label("Cancel them (reject the requests) with notice").check()
     page.get_by_role("button", name="Confirm and schedule the maintenance").click()
     page.wait_for_url(f"**/assets/{asset.id}/maintenance")
 
@@ -96,7 +96,7 @@ def test_setting_the_status_to_maintenance_lists_the_bookings_and_keeps_them_whe
     listed = page.locator("ol.affected-bookings > li")
     texts = " ".join(listed.all_inner_texts())
     assert "Tom Whitfield" in texts and "Aisha Bello" in texts
-    page.get_by_label("Keep them and notify the people who made them").check()
+    page.get_by_label("Keep them (requests stay waiting) and notify the people who made them").check()
     page.get_by_role("button", name="Confirm: make it maintenance").click()
     page.wait_for_url(f"**/assets/{asset.id}")
 

@@ -32,7 +32,7 @@ def test_narrowing_the_hours_lists_the_bookings_outside_them_and_cancels_them_wh
     see_committed(session)
     assert any(h.weekday == day.weekday() and h.closes >= dt.time(17) for h in session.get(Asset, asset.id).bookable_hours)
 
-    page.get_by_label("Cancel them with notice").check()
+    page.get_by_label("Cancel them (reject the requests) with notice").check()
     page.get_by_role("button", name="Confirm and save").click()
     page.wait_for_url(f"**/assets/{asset.id}")
 
