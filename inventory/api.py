@@ -430,7 +430,7 @@ def create_asset():
             body={"status": "maintenance", "status_reason": "Laser realignment by the manufacturer."},
             response={
                 **ex.MICROSCOPE_IN_MAINTENANCE,
-                "bookings_affected": {"cancelled": [], "rejected": [], "kept": [2]},
+                "bookings_affected": {"cancelled": [], "rejected": [], "kept": [2, 1]},  # a booking, a request
             },
         ),
         Example(

@@ -37,7 +37,7 @@ def preview(page, school: School, sheet: Path, rows: int) -> None:
     page.get_by_label("Spreadsheet file (.csv or .xlsx)").set_input_files(str(sheet))
     # The preview checks every row while the person waits, as before (20,000 rows: some seconds).
     page.get_by_role("button", name="Check the file").click(timeout=120_000)
-    expect(page.get_by_role("button", name=f"Import {rows:,} rows")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name=f"Import {rows:,} row{'' if rows == 1 else 's'}")).to_be_visible(timeout=120_000)
 
 
 def test_a_20000_row_import_is_queued_at_once_and_the_page_follows_it_to_the_end(demo, tmp_path):

@@ -31,9 +31,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def the_make_run_command(port: int) -> list[str]:
     """The last command of `make run`, with the checkout's flask replaced by this Python's."""
     dry_run = subprocess.run(
-        ["make", "-n", "run", f"PORT={port}"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "run", f"PORT={port}"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout
-    command = shlex.split(dry_run.strip().splitlines()[-1])
+    # Under `make test` this is a sub-make: leave out make's own lines ("make[1]: ...").
+    lines = [line for line in dry_run.strip().splitlines() if not line.startswith("make")]
+    command = shlex.split(lines[-1])
     assert command[0].endswith("/flask"), dry_run
     return [sys.executable, "-m", "flask", *command[1:]]
 
