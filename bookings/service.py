@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
-from bookings.approvals import approval_queue  # noqa: F401  (the queue lives in bookings/approvals.py)
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bookings import service
+from bookings import approvals, service
 from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import BookingRefused, SeriesRefused
 from db import atomic
@@ -138,8 +138,8 @@ def test_the_approval_queue_is_oldest_first_and_only_for_the_managers_schools(se
     world["scope"].requires_approval = True
     session.commit()
     own_school = request(session, world["chemist"], world["scope"], at(MONDAY, 9), at(MONDAY, 10))
-    assert [b.id for b in service.approval_queue(session, world["phys_manager"], NOW)] == [first.id, second.id]
-    assert [b.id for b in service.approval_queue(session, world["chem_manager"], NOW)] == [own_school.id]
+    assert [b.id for b in approvals.approval_queue(session, world["phys_manager"], NOW)] == [first.id, second.id]
+    assert [b.id for b in approvals.approval_queue(session, world["chem_manager"], NOW)] == [own_school.id]
 
 
 # --- Recurring ---------------------------------------------------------------------------------
