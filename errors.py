@@ -35,3 +35,16 @@ class InvalidInput(DomainError):
     def __init__(self, message: str = "", field_errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message or "Please correct the errors below.")
         self.field_errors = field_errors or {}
+
+
+class StaleVersion(DomainError):
+    """An edit made against an older version of something that has changed since: refused, so
+    that it cannot silently undo a change its author never saw. ``current_version`` is the
+    version now; ``changes`` says (for people) what changed, where the caller could tell."""
+
+    status_code = 412
+
+    def __init__(self, message: str, current_version: int, changes: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+        self.changes = changes or []

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from api.params import Malformed, times
-from errors import DomainError, InvalidInput, NotAllowed, NotFound
+from errors import DomainError, InvalidInput, NotAllowed, NotFound, StaleVersion
 
 PROBLEM_BASE = "/api/v1/problems/"
 
@@ -85,6 +85,14 @@ PROBLEM_TYPES = {
             "Some times of the series are taken",
             "A recurring booking was refused because some occurrences overlap other bookings; nothing "
             "was booked. `occurrences` says, occurrence by occurrence, what each one broke.",
+        ),
+        ProblemType(
+            "stale-version",
+            412,
+            "Changed since you read it",
+            "The request's `If-Match` names a version of the object that is no longer current: somebody "
+            "changed it after you read it, and nothing was changed now. Read it again (its `ETag` is the "
+            "current version), check the changes, and repeat the request with the new `If-Match`.",
         ),
         ProblemType(
             "too-large",
@@ -221,8 +229,15 @@ def domain_problem(error: DomainError) -> Response:
         return problem("forbidden", error.message)
     if isinstance(error, NotFound):
         return problem("not-found", error.message)
+    if isinstance(error, StaleVersion):
+        return problem("stale-version", error.message, headers={"ETag": etag(error.current_version)})
     status = error.status_code if error.status_code in _GENERIC_BY_STATUS else 422
     return problem(_GENERIC_BY_STATUS[status].slug, error.message, status=status)
+
+
+def etag(version: int) -> str:
+    """The strong entity tag of an object's version (``"7"``), as ETag and If-Match carry it."""
+    return f'"{int(version)}"'
 
 
 def _invalid_detail(error: InvalidInput) -> str:

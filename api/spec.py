@@ -49,6 +49,7 @@ class Operation:
     path_params: Mapping[str, str] = field(default_factory=dict)  # name -> description
     path_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # for non-id path parts
     query: tuple[Param, ...] = ()
+    headers: tuple[Param, ...] = ()  # request headers the operation reads
     body: tuple[Param, ...] | None = None
     body_name: str = ""  # the request body's component name
     status: int = 200
@@ -103,6 +104,7 @@ ERROR_DESCRIPTIONS = {
     403: "The token's user is not allowed to do this.",
     404: "No such object, or one the token's user may not see.",
     409: "Another booking is in the way.",
+    412: "The If-Match version is not the current one: the object changed since it was read; nothing was changed.",
     422: "A rule is broken.",
     429: "The token's rate limit is used up.",
 }
@@ -180,6 +182,8 @@ def _operation_json(operation: Operation, method: str, path_names: list[str]) ->
             if param.name in e.query
         }
         parameters.append(_parameter(param, "query", named))
+    for param in operation.headers:
+        parameters.append(_parameter(param, "header", {}))
     if parameters:
         result["parameters"] = parameters
     if operation.body is not None:

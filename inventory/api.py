@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
@@ -19,6 +19,7 @@ from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
+from api.problems import etag
 from api.schemas import ref
 from api.spec import Example, documented
 from db import atomic, db
@@ -244,10 +245,12 @@ def _filter_text(value: Any) -> str:
 @documented(
     operation_id="getAsset",
     summary="Read an asset",
-    description="One asset with its booking rules and bookable hours.",
+    description="One asset with its booking rules and bookable hours. The ETag header is its version: send it "
+    "back as If-Match with a change, so that the change is refused if somebody changed the asset in between.",
     tag="Assets",
     path_params={"asset_id": "The asset's id."},
     response=ref("Asset"),
+    response_headers={"ETag": "The asset's version, for If-Match."},
     examples=(
         Example(
             "microscope",
@@ -268,7 +271,27 @@ def _filter_text(value: Any) -> str:
     ),
 )
 def get_asset(asset_id: int):
-    return asset_json(service.get_asset(db.session, asset_id), api_user())
+    asset = service.get_asset(db.session, asset_id)
+    return asset_json(asset, api_user()), 200, {"ETag": etag(asset.version)}
+
+
+IF_MATCH = Param(
+    "If-Match",
+    "string",
+    "The ETag of the asset as you read it (GET sends it). If the asset has changed since, the answer is "
+    "412 and nothing is changed, so your change cannot undo one you have not seen. Without it the change "
+    "is made to the asset as it is now.",
+)
+
+
+def if_match_version() -> int | None:
+    """The version an If-Match header names: None without one (or with ``*``); -1 for a tag that
+    can be no version (it matches none)."""
+    value = request.headers.get("If-Match", "").strip()
+    if not value or value == "*":
+        return None
+    tag = value.split(",")[0].strip().removeprefix("W/").strip('"')
+    return int(tag) if tag.isascii() and tag.isdigit() and len(tag) < 10 else -1
 
 
 ASSET_FIELDS = (
@@ -419,8 +442,10 @@ def create_asset():
     path_params={"asset_id": "The asset's id."},
     body=_PATCH_FIELDS,
     body_name="AssetPatch",
+    headers=(IF_MATCH,),
     response=ref("Asset"),
-    errors=(403, 422),
+    response_headers={"ETag": "The asset's version after the change."},
+    errors=(403, 412, 422),
     examples=(
         Example(
             "maintenance",
@@ -469,6 +494,8 @@ def update_asset(asset_id: int):
     with atomic(db.session, user):
         asset = service.get_asset(db.session, asset_id)
         require_school_manager(user, asset.school_id)
+        service.lock_asset(db.session, asset)  # the status change below then sees the same asset
+        service.check_version(asset, if_match_version())
         if any(f.name in values for f in dataclasses.fields(service.AssetInput)):
             settled = service.update_asset(
                 db.session, user, asset, _asset_input(values, service.AssetInput.from_asset(asset)), decisions
@@ -485,4 +512,5 @@ def update_asset(asset_id: int):
                 raise InvalidInput(
                     error.message, {"status_reason": error.field_errors.get("reason", [])}
                 ) from None
-    return asset_json(service.get_asset(db.session, asset_id), user) | {"bookings_affected": settled.as_json()}
+    asset = service.get_asset(db.session, asset_id)
+    return asset_json(asset, user) | {"bookings_affected": settled.as_json()}, 200, {"ETag": etag(asset.version)}

@@ -6,6 +6,7 @@ from wtforms import (
     DateField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -43,8 +44,13 @@ class Pounds:
             raise ValidationError(str(error)) from None
 
 
-class DayHoursForm(FlaskForm):
-    """One weekday's bookable hours; both empty means not bookable that day."""
+#: The most spans of bookable hours one weekday may have on the form (its own and one blank to
+#: add another are shown; the import and the API accept as many).
+MAX_SPANS_A_DAY = 12
+
+
+class SpanForm(FlaskForm):
+    """One span of a weekday's bookable hours; both times empty means no span."""
 
     class Meta:
         csrf = False  # part of AssetForm, which carries the token
@@ -60,6 +66,14 @@ class DayHoursForm(FlaskForm):
     def validate_closes(self, field: TimeField) -> None:
         if not self.opens.data and not self.opens.errors:
             raise ValidationError("Give both the opening and closing time, or neither.")
+
+
+class DayHoursForm(SpanForm):
+    """One weekday's bookable hours: its first span (``hours-N-opens``, ``hours-N-closes``; N = 0
+    for Monday) and any more (``hours-N-extra-K-opens`` ...), so a day split in two, such as
+    09:00-12:00 and 13:00-17:00, is shown and kept whole. All empty: not bookable that day."""
+
+    extra = FieldList(FormField(SpanForm), min_entries=1, max_entries=MAX_SPANS_A_DAY - 1)
 
 
 class AssetForm(FlaskForm):
@@ -92,6 +106,10 @@ class AssetForm(FlaskForm):
     useful_life_years = IntegerField("Useful life (years)", validators=[Optional(), NumberRange(min=1, max=100, message="Enter 1 to 100 years, or leave it empty for the category's.")])
     replacement_cost = StringField("Replacement cost (£)", validators=[Length(max=20), Pounds()])
     hours = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
+    # The version of the asset the form was filled from, and its settings then (JSON), so a save
+    # made after somebody else's change is refused with what changed (inventory.service).
+    version = HiddenField()
+    original = HiddenField()
     submit = SubmitField("Save asset")
 
     def validate_no_show_release_minutes(self, field: IntegerField) -> None:

@@ -18,9 +18,10 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
 from audit import Audited
 from db import Base, str_enum, utcnow
@@ -154,6 +155,9 @@ class Asset(Audited, Base):
     retired_at: Mapped[dt.datetime | None]  # the end of its service life, for reports
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Raised by every change of the asset or its weekly hours (``_bump_version``): an edit made
+    # against an older version is refused, not allowed to undo a change it never saw.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     school: Mapped[School] = relationship()
     category: Mapped[Category | None] = relationship()
@@ -482,3 +486,11 @@ class ImportJob(Base):
     @property
     def finished(self) -> bool:
         return self.state in (ImportState.DONE, ImportState.FAILED)
+
+
+@event.listens_for(Asset, "before_update")
+def _bump_version(mapper: Any, connection: Any, asset: Asset) -> None:
+    """Every UPDATE of an asset raises its version once (unless the change set it already: a
+    change of only its weekly hours does, in ``inventory.service``)."""
+    if not attributes.get_history(asset, "version").has_changes():
+        asset.version = (asset.version or 0) + 1

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
 from db import utcnow
-from errors import InvalidInput, NotAllowed, NotFound
+from errors import InvalidInput, NotAllowed, NotFound, StaleVersion
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
     WITHDRAWN_STATUSES,
@@ -307,6 +307,68 @@ def create_asset(session: Session, actor: User, school: School, data: AssetInput
     return asset
 
 
+#: What people call each of an asset's settings, for "what changed" messages.
+FIELD_LABELS = {
+    "tag": "Asset tag", "name": "Name", "category_id": "Category", "location_id": "Location",
+    "manufacturer": "Manufacturer", "model": "Model", "serial_number": "Serial number",
+    "description": "Description", "purchase_date": "Purchase date", "purchase_cost_pence": "Purchase cost",
+    "funding_source": "Funding source", "contact_id": "Contact person", "hourly_rate_pence": "Hourly rate",
+    "bookable": "Bookable", "shareable": "Shareable with other Schools", "requires_approval": "Needs approval",
+    "training_required": "Training required", "block_when_inspection_overdue": "Refused while an inspection is overdue",
+    "min_notice_minutes": "Minimum notice (minutes)", "max_booking_minutes": "Longest booking (minutes)",
+    "turnaround_minutes": "Turnaround (minutes)", "portable": "Portable", "checkin_required": "Check-in",
+    "no_show_release_minutes": "Release no-shows after (minutes)", "useful_life_years": "Useful life (years)",
+    "replacement_cost_pence": "Replacement cost", "weekly_hours": "Bookable hours",
+}
+
+
+def lock_asset(session: Session, asset: Asset) -> None:
+    """Serialise the writes to one asset: take its row lock (PostgreSQL; on SQLite the unit of
+    work holds the database's write lock already) and read it again, weekly hours included, so
+    a change is made to what is current and two changes cannot interleave. Call it inside
+    ``atomic``, before reading what the change depends on."""
+    session.execute(select(Asset.id).where(Asset.id == asset.id).with_for_update())
+    session.refresh(asset)  # after the lock: what the last change committed
+    session.expire(asset, ["bookable_hours"])
+
+
+def check_version(asset: Asset, expected_version: int | None, changes: list[str] | None = None) -> None:
+    """Refuse (StaleVersion) an edit made against a version of ``asset`` that is not current."""
+    if expected_version is not None and expected_version != asset.version:
+        raise StaleVersion(
+            f"{asset.name} was changed by someone else after you read it (you had version {expected_version}; "
+            f"it is now version {asset.version}). Nothing was changed: read it again and repeat your change.",
+            asset.version, changes,
+        )
+
+
+def _shown(name: str, value: Any) -> str:
+    from money import format_pounds
+
+    if name == "weekly_hours":
+        return format_weekly_hours(value) or "never"
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name.endswith("_pence"):
+        return format_pounds(value)
+    return str(value)
+
+
+def describe_changes(before: AssetInput, after: AssetInput) -> list[str]:
+    """What differs between two versions of an asset's settings, for people: "Hourly rate:
+    £12.00 → £15.00"."""
+    changes = []
+    for f in fields(AssetInput):
+        old, new = getattr(before, f.name), getattr(after, f.name)
+        if f.name == "weekly_hours":
+            old, new = sorted(old), sorted(new)
+        if old != new:
+            changes.append(f"{FIELD_LABELS.get(f.name, f.name)}: {_shown(f.name, old)} → {_shown(f.name, new)}")
+    return changes
+
+
 def update_asset(
     session: Session,
     actor: User,
@@ -314,16 +376,22 @@ def update_asset(
     data: AssetInput,
     decisions: "Decisions | None" = None,
     now: dt.datetime | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> "Settlement":
     """Change an asset's details and booking rules; only its School's managers (or admins).
 
-    Narrower bookable hours can leave confirmed bookings still to come outside them: in the same
-    transaction each is cancelled or kept as ``decisions`` say (none given: kept, and its holder
-    told), see ``bookings/disruption.py``. Returns what was done to them.
+    The asset's row is locked first (``lock_asset``); with ``expected_version`` (the version the
+    form or client read), an asset changed since is refused with StaleVersion and nothing is
+    changed. Narrower bookable hours can leave confirmed bookings still to come outside them: in
+    the same transaction each is cancelled or kept as ``decisions`` say (none given: kept, and
+    its holder told), see ``bookings/disruption.py``. Returns what was done to them.
     """
     from bookings.disruption import affected_by_hours, settle
 
     require_school_manager(actor, asset.school_id)
+    lock_asset(session, asset)
+    check_version(asset, expected_version)
     errors = validate_asset_input(session, asset.school, data, asset)
     if errors:
         raise InvalidInput(field_errors=errors)
@@ -346,6 +414,8 @@ def change_asset_status(
     reason: str,
     decisions: "Decisions | None" = None,
     now: dt.datetime | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> "Settlement":
     """Put an asset in or out of service. A reason is required for anything but 'available'.
 
@@ -358,6 +428,8 @@ def change_asset_status(
     from bookings.disruption import Settlement, affected_by_status, settle
 
     require_school_manager(actor, asset.school_id)
+    lock_asset(session, asset)
+    check_version(asset, expected_version)
     reason = reason.strip()
     if status != AssetStatus.AVAILABLE and not reason:
         raise InvalidInput(field_errors={"reason": [f"Say why the asset is {status.label.lower()}."]})

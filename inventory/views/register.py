@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import datetime as dt
+import json
+from dataclasses import asdict, fields, replace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,7 +14,7 @@ from accounts.models import Role, User
 from accounts.permissions import require_school_manager, roles_required
 from bookings import disruption
 from db import atomic, db
-from errors import InvalidInput
+from errors import InvalidInput, StaleVersion
 from inventory import catalogue, media, service
 from inventory.forms import AssetForm, CategoryForm, StatusForm
 from inventory.models import AssetStatus, Location, School
@@ -103,18 +105,61 @@ def _fill_form(form: AssetForm, data: service.AssetInput) -> None:
     form.purchase_cost.data = format_pounds(data.purchase_cost_pence, symbol=False)
     form.hourly_rate.data = format_pounds(data.hourly_rate_pence, symbol=False)
     form.replacement_cost.data = format_pounds(data.replacement_cost_pence, symbol=False)
-    by_day = {day: (opens, closes) for day, opens, closes in data.weekly_hours}
     for day, entry in enumerate(form.hours.entries):
-        entry.opens.data, entry.closes.data = by_day.get(day, (None, None))
+        spans = sorted((opens, closes) for weekday, opens, closes in data.weekly_hours if weekday == day)
+        entry.opens.data, entry.closes.data = spans[0] if spans else (None, None)
+        while entry.extra.entries:  # the spans after the first, then one blank to add another
+            entry.extra.pop_entry()
+        for opens, closes in [*spans[1:], (None, None)]:
+            entry.extra.append_entry({"opens": opens, "closes": closes})
+
+
+def _spans(form: AssetForm) -> list[tuple[int, dt.time, dt.time]]:
+    """Every span of bookable hours the form holds, each weekday's first and its others."""
+    return [
+        (day, span.opens.data, span.closes.data)
+        for day, entry in enumerate(form.hours.entries)
+        for span in (entry, *(extra.form for extra in entry.extra.entries))
+        if span.opens.data and span.closes.data
+    ]
+
+
+def _snapshot(data: service.AssetInput) -> str:
+    """An asset's settings as the form's hidden ``original`` field carries them (JSON)."""
+    values = asdict(data)
+    values["weekly_hours"] = [(day, f"{opens:%H:%M:%S}", f"{closes:%H:%M:%S}") for day, opens, closes in data.weekly_hours]
+    values["purchase_date"] = data.purchase_date.isoformat() if data.purchase_date else None
+    return json.dumps(values, separators=(",", ":"))
+
+
+def _from_snapshot(text: str | None) -> service.AssetInput | None:
+    """The settings a form was filled from; None if the field is missing or not ours."""
+    try:
+        values = json.loads(text or "")
+        values = {f.name: values[f.name] for f in fields(service.AssetInput)}
+        values["weekly_hours"] = [
+            (int(day), dt.time.fromisoformat(opens), dt.time.fromisoformat(closes)) for day, opens, closes in values["weekly_hours"]
+        ]
+        if values["purchase_date"]:
+            values["purchase_date"] = dt.date.fromisoformat(values["purchase_date"])
+        return service.AssetInput(**values)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _form_version(form: AssetForm) -> int | None:
+    text = (form.version.data or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def _mark_current(form: AssetForm, asset) -> None:
+    form.version.data = str(asset.version)
+    form.original.data = _snapshot(service.AssetInput.from_asset(asset))
 
 
 def _input_from_form(form: AssetForm) -> service.AssetInput:
     """The values of a form that has passed its own validation, as an AssetInput."""
-    weekly_hours = [
-        (day, entry.opens.data, entry.closes.data)
-        for day, entry in enumerate(form.hours.entries)
-        if entry.opens.data and entry.closes.data
-    ]
+    weekly_hours = _spans(form)
     return service.AssetInput(
         tag=form.tag.data or "",
         name=form.name.data or "",
@@ -188,11 +233,16 @@ def edit_asset(asset_id: int):
     _set_choices(form, asset.school)
     if request.method == "GET":
         _fill_form(form, service.AssetInput.from_asset(asset))
+        _mark_current(form, asset)
     if form.validate_on_submit():
         data = _input_from_form(form)
         decisions = affected_views.submitted_decisions()
         try:
             with atomic(db.session, current_user):
+                service.lock_asset(db.session, asset)
+                read = _from_snapshot(form.original.data)
+                changes = service.describe_changes(read, service.AssetInput.from_asset(asset)) if read else []
+                service.check_version(asset, _form_version(form), changes)
                 affected = disruption.affected_by_hours(db.session, asset, data.weekly_hours)
                 settlement = service.update_asset(db.session, current_user, asset, data, decisions)
                 affected_views.require_decisions(affected, decisions)
@@ -209,6 +259,17 @@ def edit_asset(asset_id: int):
                 back=url_for("inventory.edit_asset", asset_id=asset.id),
                 asset=asset,
             )
+        except StaleVersion as stale:
+            # Keep what they typed; say what changed; a second save is then made knowingly.
+            form.form_errors.append(
+                "Somebody changed this asset after you opened this form, so nothing was saved. "
+                + ("What changed: " + "; ".join(stale.changes) + ". " if stale.changes else "")
+                + "Check your changes against these and save again to keep yours."
+            )
+            _mark_current(form, asset)
+            return render_template(
+                "inventory/asset_form.html", form=form, school=asset.school, asset=asset, weekdays=WEEKDAYS
+            ), 409
         except InvalidInput as error:
             _show(form, error)
         else:
