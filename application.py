@@ -76,6 +76,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
     _configure_logging(app)
+    _register_url_limit(app)  # before anything else reads the request (CSRF, sign-in, rate limit)
 
     from accounts.service import HashCost, configure_password_hashing
     from timeutil import set_local_zone
@@ -164,6 +165,36 @@ def _configure_logging(app: Flask) -> None:
         return response
 
 
+def request_target_length(environ: Mapping[str, Any]) -> int:
+    """How long the URL (path and query string) the client sent is: the raw request target when
+    the server gives it (gunicorn, Werkzeug), else rebuilt from the decoded path, encoded again."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw is None:
+        from urllib.parse import quote
+
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING", "")
+        raw = quote(path.encode("latin-1", "replace")) + (f"?{query}" if query else "")
+    return len(raw)
+
+
+def _register_url_limit(app: Flask) -> None:
+    """Answer a URL longer than MAX_URL_LENGTH with the app's own 414 (a problem document on /api/,
+    a plain page elsewhere), below the servers' limits, so no client meets a server's bare page."""
+    from werkzeug.exceptions import RequestURITooLarge
+
+    from config import MAX_URL_LENGTH
+
+    @app.before_request
+    def _refuse_long_urls() -> None:
+        length = request_target_length(request.environ)
+        if length > MAX_URL_LENGTH:
+            raise RequestURITooLarge(
+                f"The URL (path and query string) is {length:,} characters long; Kitshare accepts at most "
+                f"{MAX_URL_LENGTH:,}. Send fewer or shorter parameters."
+            )
+
+
 def _configure_login(app: Flask) -> None:
     from accounts.service import user_for_session_token
 
@@ -238,11 +269,13 @@ def _register_error_handlers(app: Flask) -> None:
     def page(status: int, title: str, message: str):
         return render_template("error.html", status=status, title=title, message=message), status
 
-    def plain_page(status: int, title: str, message: str, headers: dict[str, str] | None = None):
+    def plain_page(
+        status: int, title: str, message: str, headers: dict[str, str] | None = None, retry: bool = True
+    ):
         """The error page that needs no database: rendered without the context processors, which
         load the signed-in person and their menu (error.html shows those)."""
         body = app.jinja_env.get_template("error_plain.html").render(
-            status=status, title=title, message=message, request=request, url_for=url_for
+            status=status, title=title, message=message, request=request, url_for=url_for, retry=retry
         )
         return body, status, headers or {}
 
@@ -286,6 +319,22 @@ def _register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return error_problem(error)
         return page(405, "Not possible here", "That action is not possible at this address.")
+
+    @app.errorhandler(414)
+    def uri_too_long(error: Exception):
+        if is_api_request():
+            return error_problem(error)
+        # A plain page: nothing here needs the database or the signed-in person, and the address
+        # cannot be tried again as it is.
+        from config import MAX_URL_LENGTH
+
+        return plain_page(
+            414,
+            "The address is too long",
+            f"This address is longer than Kitshare accepts ({MAX_URL_LENGTH:,} characters), so the page was not "
+            "opened. Go back and choose fewer options, or start again from the home page.",
+            retry=False,
+        )
 
     @app.errorhandler(413)
     def too_large(error: Exception):

@@ -22,6 +22,13 @@ DEFAULT_SECRET_KEY = "kitshare-development-key-not-for-production"
 
 ENVIRONMENTS = ("production", "development", "testing")
 
+#: The longest URL (path and query string, as sent) the app answers; longer ones get a 414 from the
+#: app itself (a problem document on /api/, a plain page elsewhere). It stays below every server
+#: in front of it, so none of them answers first with its own page: gunicorn's request line
+#: (4094 bytes by default, 8190 in gunicorn.conf.py, both including the method and protocol),
+#: the development server's (65536) and nginx's (8 KB buffers by default).
+MAX_URL_LENGTH = 4000
+
 
 class ConfigError(RuntimeError):
     """The environment describes a configuration Kitshare must not run with."""

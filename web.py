@@ -15,6 +15,8 @@ def show_errors(form: FlaskForm, error: InvalidInput) -> None:
     """Put a service's refusal on the form: each message beside its field, the rest on top."""
     for name, messages in error.field_errors.items():
         field = getattr(form, name, None)
+        if field is None:  # a service may name a field by the parameter it is sent as (?school=)
+            field = next((each for each in form if each.name == name), None)
         if field is None:
             form.form_errors.extend(messages)
         else:

@@ -27,6 +27,7 @@ CHEM = {"id": 1, "code": "CHEM", "name": "School of Chemistry"}
 PHYS = {"id": 2, "code": "PHYS", "name": "School of Physics"}
 MICROSCOPY = {"id": 1, "name": "Microscopy", "description": "Light and electron microscopes."}
 SPECTROSCOPY = {"id": 2, "name": "Spectroscopy", "description": ""}
+MICROSCOPY_REF = {"id": 1, "name": "Microscopy"}
 CARLA = {"id": 1, "name": "Carla Chem-Manager"}
 PRIYA = {"id": 2, "name": "Priya Physicist"}
 WEEKDAYS_9_TO_5 = [{"weekday": day, "opens": "09:00", "closes": "17:00"} for day in range(5)]
@@ -391,7 +392,7 @@ def utilisation_report() -> dict[str, Any]:
         "definitions": _definitions(),
         "settings": {"idle_threshold": 0.1, "saturated_threshold": 0.8, "late_cancel_hours": 24},
         "group_by": "school",
-        "totals": {"assets": 3, **JANUARY_CHEM_USAGE, "months": JANUARY},
+        "totals": {"assets": 3, **JANUARY_CHEM_USAGE, "months": JANUARY, "unmet_by_reason": []},
         "rows": [
             {
                 "id": 1,
@@ -400,6 +401,7 @@ def utilisation_report() -> dict[str, Any]:
                 "assets": 3,
                 **JANUARY_CHEM_USAGE,
                 "months": JANUARY,
+                "unmet_by_reason": [],
             }
         ],
     }
@@ -418,4 +420,139 @@ def sharing_report() -> dict[str, Any]:
             {"owner_id": 1, "borrower_id": 1, "hours": 1.0},
             {"owner_id": 1, "borrower_id": 2, "hours": 65.0},
         ],
+        # CHEM's 66 booked hours: 1 by its own people, 65 by PHYS's (lent: 65 / 66).
+        "owner_totals": [{"owner_id": 1, "hours": 66.0, "lent_to_others_hours": 65.0, "share_lent_to_others": 65 / 66}],
+        "borrower_totals": [{"borrower_id": 1, "hours": 1.0}, {"borrower_id": 2, "hours": 65.0}],
+        "total_hours": 66.0,
     }
+
+
+# --- Capital planning ---------------------------------------------------------------------------
+# Kitshare's records begin on 1 December 2029 (the microscope was added then), so the evidence
+# year is 1-27 December 2029; the other assets were added today, after it. Only the microscope has
+# a purchase date (1 March 2024, £450,000): with the default life of 10 years it ends on 1 March
+# 2034, in the financial year 2033/34 (August to July), the fifth shown.
+
+
+def _planning_definitions() -> list[dict[str, str]]:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from planning.lifecycle import PlanningSettings, financial_year
+    from planning.render import definitions
+    from reports.figures import ReportSettings
+
+    settings = PlanningSettings()
+    plan = SimpleNamespace(
+        settings=settings,
+        report_settings=ReportSettings(),
+        forecast=SimpleNamespace(financial_years=[SimpleNamespace(year=financial_year(settings, 2029))]),
+        evidence=SimpleNamespace(period_from=dt.date(2029, 12, 1), period_to=dt.date(2029, 12, 27)),
+    )
+    return [{"term": term, "meaning": meaning} for term, meaning in definitions(plan)]  # type: ignore[arg-type]
+
+
+def _planning_common(title: str, category: dict[str, Any] | None, label: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "scope": {"school_ids": [1], "schools": [CHEM], "category": category, "label": label},
+        "today": "2029-12-28",
+        "evidence_period": {"from": "2029-12-01", "to": "2029-12-27"},
+        "book_values_on": "2029-12-28",
+        "years": 5,
+        "definitions": _planning_definitions(),
+    }
+
+
+def _forecast_group(school_code: str, category: str, asset_ids: list[int], **figures: Any) -> dict[str, Any]:
+    return {
+        "school_code": school_code,
+        "category": category,
+        "assets": len(asset_ids),
+        "asset_ids": asset_ids,
+        "replacement_pence": 0,
+        "unknown_cost": 0,
+        "available_hours": 0.0,
+        "booked_hours": 0.0,
+        "utilisation": None,
+        "unmet_hours": 0.0,
+        "cost_recovery_pence": 0,
+        **figures,
+    }
+
+
+#: The microscope's figures over the evidence year: 19 weekdays of 8 hours, none booked.
+MICROSCOPE_YEAR = {
+    "replacement_pence": 60476237,  # £450,000 raised by 3% for each of 10 financial years, 2023/24 to 2033/34
+    "available_hours": 152.0,
+    "utilisation": 0.0,
+}
+
+
+def _forecast_year(key: str, label: str, first: str | None, last: str | None, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    asset_ids = [i for group in groups for i in group["asset_ids"]]
+    figures = MICROSCOPE_YEAR if asset_ids else {}
+    return {
+        "key": key,
+        "label": label,
+        "from": first,
+        "to": last,
+        "total": _forecast_group("All Schools", "All categories", asset_ids, **figures),
+        "groups": groups,
+    }
+
+
+def planning_forecast() -> dict[str, Any]:
+    return {
+        **_planning_common("Capital plan: replacement forecast", MICROSCOPY_REF, "CHEM; Microscopy"),
+        "financial_years": [
+            _forecast_year("backlog", "Past end of life (before 2029/30)", None, None, []),
+            *(
+                _forecast_year(str(year), f"{year}/{(year + 1) % 100:02d}", f"{year}-08-01", f"{year + 1}-07-31", [])
+                for year in range(2029, 2033)
+            ),
+            _forecast_year(
+                "2033",
+                "2033/34",
+                "2033-08-01",
+                "2034-07-31",
+                [_forecast_group("CHEM", "Microscopy", [1], **MICROSCOPE_YEAR)],
+            ),
+        ],
+        "total": _forecast_group("All Schools", "All categories", [1], **MICROSCOPE_YEAR),
+        "assets": [
+            {
+                "id": 1,
+                "tag": "CHEM-0001",
+                "name": "Confocal microscope",
+                "school": CHEM,
+                "category": MICROSCOPY_REF,
+                "purchase_date": "2024-03-01",
+                "purchase_cost_pence": 45000000,
+                "useful_life_years": 10,
+                "useful_life_from": "default",
+                "annual_depreciation_pence": 4500000,
+                "end_of_life": "2034-03-01",
+                "end_of_life_year": "2033/34",
+                "forecast_year": "2033",
+                # £450,000 x (1 - 2128 days since purchase / 3652 days of life)
+                "book_value_pence": 18778751,
+                "replacement_year": "2033/34",
+                "replacement_estimate_pence": 60476237,
+                "utilisation": 0.0,
+                "unmet_hours": 0.0,
+                "cost_recovery_pence": 0,
+                "maintenance_year_pence": 0,
+            }
+        ],
+    }
+
+
+def planning_recommendations() -> dict[str, Any]:
+    # No asset has a year of evidence yet, nor is failing inspections or near its end of life.
+    return {
+        **_planning_common("Capital plan: recommendations", None, "CHEM"),
+        "counts": {"replace": 0, "invest": 0, "share": 0, "dispose": 0},
+        "recommendations": [],
+    }
+

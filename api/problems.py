@@ -101,6 +101,13 @@ PROBLEM_TYPES = {
             "The body is larger than the server accepts.",
         ),
         ProblemType(
+            "uri-too-long",
+            414,
+            "URI too long",
+            "The URL (path and query string) is longer than Kitshare accepts. Send fewer or shorter parameters; "
+            "repeat a search in parts if it asks for many ids.",
+        ),
+        ProblemType(
             "invalid-input",
             422,
             "Invalid input",

@@ -20,9 +20,10 @@ from api.params import Param, read_query, times
 from api.schemas import ref
 from api.spec import Example, documented
 from db import db
-from reports.figures import ReportSettings, report_scope_for, report_to_json, utilisation_report
+from reports.figures import Report, ReportSettings, report_scope_for, report_to_json, utilisation_report
 from reports.periods import describe_period
 from reports.render import definitions
+from reports.sharing import sharing_totals
 
 PERIOD = (
     Param("from", "date", "The first local date of the period.", required=True, example="2030-01-01"),
@@ -56,13 +57,42 @@ _WHO = (
 )
 
 
-def _figures(args: dict[str, Any]) -> dict[str, Any]:
+def _report(args: dict[str, Any]) -> Report:
     user = api_user()
     scope = report_scope_for(user, args.get("school") or None)
-    report = utilisation_report(
+    return utilisation_report(
         db.session, args["from"], args["to"], scope, ReportSettings.from_config(current_app.config)
     )
-    return report_to_json(report)
+
+
+def _figures(args: dict[str, Any]) -> dict[str, Any]:
+    return report_to_json(_report(args))
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, 2)
+
+
+def _sharing_totals_json(report: Report, figures: dict[str, Any]) -> dict[str, Any]:
+    """The matrix's row, column and grand totals and each owner's share lent to other Schools
+    (``reports.sharing``), in the order of the matrix's owners and borrowers."""
+    totals = sharing_totals(report)
+    return {
+        "owner_totals": [
+            {
+                "owner_id": owner["id"],
+                "hours": _hours(totals.owners[owner["id"]].booked_seconds),
+                "lent_to_others_hours": _hours(totals.owners[owner["id"]].lent_seconds),
+                "share_lent_to_others": totals.owners[owner["id"]].share_lent,
+            }
+            for owner in figures["sharing"]["owners"]
+        ],
+        "borrower_totals": [
+            {"borrower_id": borrower["id"], "hours": _hours(totals.borrowers[borrower["id"]])}
+            for borrower in figures["sharing"]["borrowers"]
+        ],
+        "total_hours": _hours(totals.total_seconds),
+    }
 
 
 def _common(figures: dict[str, Any], generated_at: Any) -> dict[str, Any]:
@@ -84,8 +114,8 @@ def _generated_at(figures: dict[str, Any]) -> dt.datetime:
     operation_id="getUtilisationReport",
     summary="Utilisation figures",
     description="Available, booked and actually used hours, utilisation, no-shows, late cancellations, unmet demand "
-    "and cost recovery over a period, by asset, School or category, with the totals and the definitions of every "
-    "figure (the report page's)." + _WHO,
+    "(with its requests and hours by reason, on every row and the totals) and cost recovery over a period, by "
+    "asset, School or category, with the totals and the definitions of every figure (the report page's)." + _WHO,
     tag="Reports",
     query=PERIOD + GROUPING,
     response=ref("UtilisationReport"),
@@ -131,7 +161,9 @@ def utilisation():
     operation_id="getSharingReport",
     summary="Sharing between Schools",
     description="Booked hours of each owning School's assets by the School of the person who booked, over a "
-    "period (the report page's sharing matrix)." + _WHO,
+    "period (the report page's sharing matrix), with its row totals (per owning School), column totals (per "
+    "borrowing School), grand total, and each owning School's share lent to others: hours booked by people not "
+    "of the School / its booked hours." + _WHO,
     tag="Reports",
     query=PERIOD,
     response=ref("SharingReport"),
@@ -148,6 +180,12 @@ def utilisation():
 )
 def sharing():
     args = read_query(PERIOD)
-    figures = _figures(args)
+    report = _report(args)
+    figures = report_to_json(report)
     title = "Sharing between Schools, " + describe_period(args["from"], args["to"])
-    return {**_common(figures, _generated_at(figures)), "title": title, **figures["sharing"]}
+    return {
+        **_common(figures, _generated_at(figures)),
+        "title": title,
+        **figures["sharing"],
+        **_sharing_totals_json(report, figures),
+    }

@@ -18,6 +18,7 @@ from flask import Flask
 from api.params import MAX_INT, Param
 from api.problems import PROBLEM_TYPES
 from api.schemas import SCHEMAS, object_schema, ref
+from config import MAX_URL_LENGTH
 
 F = TypeVar("F", bound=Callable[..., Any])
 BLUEPRINT = "api_v1"
@@ -92,11 +93,14 @@ every time in UTC (with `Z`) and, beside it as `<name>_local`, the same instant 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status` and `detail`.
 A refused booking adds `violations` (each rule broken), `conflicts` and `suggestions` (free slots).
 
+**Long URLs**: a URL (path and query string) longer than {max_url:,} characters is answered with a
+414 problem, whatever the address.
+
 **Lists** are paginated with `page` and `per_page` (at most 200) and give the `total`.
 
 **Rate limiting** is per token: every answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 `X-RateLimit-Reset`; over the limit the answer is 429 with `Retry-After` in seconds.
-"""
+""".format(max_url=MAX_URL_LENGTH)
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed: the body is not a JSON object, or a parameter or field has the wrong type.",
@@ -105,6 +109,8 @@ ERROR_DESCRIPTIONS = {
     404: "No such object, or one the token's user may not see.",
     409: "Another booking is in the way.",
     412: "The If-Match version is not the current one: the object changed since it was read; nothing was changed.",
+    414: f"The URL (path and query string) is longer than {MAX_URL_LENGTH:,} characters: send fewer or shorter "
+    "parameters.",
     422: "A rule is broken.",
     429: "The token's rate limit is used up.",
 }
@@ -219,6 +225,7 @@ def _operation_json(operation: Operation, method: str, path_names: list[str]) ->
         statuses.add(400)
     if not operation.public:
         statuses |= {401, 429}
+    statuses.add(414)  # any address can be made too long: the app answers before the server would
     for status in sorted(statuses):
         response = _error_response(status, operation)
         named = {
@@ -282,11 +289,13 @@ def openapi_document(app: Flask) -> dict[str, Any]:
     }
 
 
-TAG_ORDER = ["Register", "Assets", "Bookings", "Reports", "Reference"]
+TAG_ORDER = ["Register", "Assets", "Bookings", "Reports", "Planning", "Reference"]
 TAG_DESCRIPTIONS = {
     "Register": "Schools and categories.",
     "Assets": "The asset register: search it, read an asset and its availability; managers add and change assets.",
     "Bookings": "Book, and follow a booking through approval, hand-over and return.",
     "Reports": "Utilisation and sharing figures.",
+    "Planning": "The capital plan: the replacement forecast and what the evidence recommends buying, sharing or "
+    "disposing of.",
     "Reference": "This document and its readable page.",
 }

@@ -381,5 +381,6 @@ def count_unmet(rows: list[tuple[int, str, list[str], int, int]], figures: dict[
         asset.unmet_seconds += seconds
         for reason in reasons:
             asset.unmet_by_reason[reason] = asset.unmet_by_reason.get(reason, 0) + seconds
+            asset.unmet_requests_by_reason[reason] = asset.unmet_requests_by_reason.get(reason, 0) + requests
         if set(reasons) & set(CAPACITY_REASONS):
             asset.capacity_unmet_seconds += seconds

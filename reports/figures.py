@@ -215,6 +215,7 @@ class AssetFigures(Usage):
     tracks_actual_use: bool  # needs check-in, is lent out, or has check-ins in the period
     by_borrower: dict[int | None, int] = field(default_factory=dict)  # borrowing School -> booked seconds
     unmet_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> seconds
+    unmet_requests_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> requests
     capacity_unmet_seconds: int = 0  # unmet demand for want of free time (CAPACITY_REASONS)
     months: list[MonthUsage] = field(default_factory=list)
     idle: bool = False
@@ -228,6 +229,10 @@ class GroupFigures(Usage):
     code: str = ""
     assets: int = 0
     months: list[MonthUsage] = field(default_factory=list)
+    # Unmet demand by reason, summed over the group's assets (a request refused for several
+    # reasons counts under each, as in the report's own table).
+    unmet_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> seconds
+    unmet_requests_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> requests
 
 
 @dataclass(frozen=True)
@@ -345,7 +350,7 @@ def utilisation_report(
     if school_ids is not None:
         unknown = set(school_ids) - schools_by_id.keys()
         if unknown:
-            raise InvalidInput(field_errors={"schools": ["There is no such School."]})
+            raise InvalidInput(field_errors={"school": ["There is no such School."]})
     period = utc_bounds(period_from, period_to)
     spans = month_spans(period_from, period_to)
     spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
@@ -549,6 +554,10 @@ def _roll_up(
         for month, asset_month in zip(target.months, asset.months):
             month.available_seconds += asset_month.available_seconds
             month.booked_seconds += asset_month.booked_seconds
+        for mine, theirs in ((target.unmet_by_reason, asset.unmet_by_reason),
+                             (target.unmet_requests_by_reason, asset.unmet_requests_by_reason)):
+            for reason, amount in theirs.items():
+                mine[reason] = mine.get(reason, 0) + amount
 
     schools: dict[int, GroupFigures] = {}
     categories: dict[int | None, GroupFigures] = {}
@@ -615,6 +624,15 @@ def _usage_json(usage: Usage) -> dict[str, Any]:
     }
 
 
+def _reasons_json(figures: AssetFigures | GroupFigures) -> list[dict[str, Any]]:
+    """Unmet demand by reason: requests and hours, the most hours first."""
+    return [
+        {"reason": reason, "label": reason_label(reason), "requests": figures.unmet_requests_by_reason.get(reason, 0),
+         "hours": _hours(seconds)}
+        for reason, seconds in sorted(figures.unmet_by_reason.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
 def _months_json(months: list[MonthUsage]) -> list[dict[str, Any]]:
     return [
         {
@@ -675,10 +693,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
                     asset.by_borrower.items(), key=lambda item: (item[0] is None, _school_ref(schools_by_id, item[0])["code"])
                 )
             ],
-            "unmet_by_reason": [
-                {"reason": reason, "label": reason_label(reason), "hours": _hours(seconds)}
-                for reason, seconds in sorted(asset.unmet_by_reason.items(), key=lambda item: (-item[1], item[0]))
-            ],
+            "unmet_by_reason": _reasons_json(asset),
             "months": _months_json(asset.months),
         })
 
@@ -724,13 +739,16 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "saturated_threshold": report.settings.saturated_threshold,
             "late_cancel_hours": report.settings.late_cancel_hours,
         },
-        "totals": {"assets": report.total.assets, **_usage_json(report.total), "months": _months_json(report.total.months)},
+        "totals": {"assets": report.total.assets, **_usage_json(report.total), "months": _months_json(report.total.months),
+                   "unmet_by_reason": _reasons_json(report.total)},
         "schools": [
-            {"id": g.key, "code": g.code, "name": g.label, "assets": g.assets, **_usage_json(g), "months": _months_json(g.months)}
+            {"id": g.key, "code": g.code, "name": g.label, "assets": g.assets, **_usage_json(g), "months": _months_json(g.months),
+             "unmet_by_reason": _reasons_json(g)}
             for g in report.schools
         ],
         "categories": [
-            {"id": g.key, "name": g.label, "assets": g.assets, **_usage_json(g)} for g in report.categories
+            {"id": g.key, "name": g.label, "assets": g.assets, **_usage_json(g), "unmet_by_reason": _reasons_json(g)}
+            for g in report.categories
         ],
         "assets": assets,
         "sharing": {
