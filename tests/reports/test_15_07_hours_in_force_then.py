@@ -30,7 +30,12 @@ from accounts.models import Role
 from bookings.models import BookingStatus
 from inventory import service
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
-from reports.figures import report_to_json, utilisation_report
+from notifications.models import OutboxMessage
+from planning.evidence import gather_evidence
+from planning.lifecycle import PlanningSettings
+from reports.delivery import deliver_due
+from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.models import Frequency, ReportSnapshot, ReportSubscription
 from tests.api.conftest import Api
 from tests.api.world import token_for
 from tests.conftest import see_committed, sign_in
@@ -59,7 +64,9 @@ def lathe(session, client):
     chem = make_school(session, "CHEM")
     manager = make_user(session, chem, Role.MANAGER, name="Mo Manager")
     user = make_user(session, chem, name="Uma User")
-    asset = make_asset(session, chem, name="Lathe", tag="CHEM-LATHE", purchase_date=dt.date(2020, 1, 1))
+    # Bought in 2020; put on Kitshare on Monday 5 October 2026 (the capital plan's records begin then).
+    asset = make_asset(session, chem, name="Lathe", tag="CHEM-LATHE", purchase_date=dt.date(2020, 1, 1),
+                       created_at=dt.datetime(2026, 10, 5, 8, tzinfo=GMT))
     asset.bookable_hours.clear()
     session.flush()
     asset.bookable_hours.extend(BookableHours(weekday=d, opens=o, closes=c) for d, o, c in OLD_HOURS)
@@ -227,3 +234,42 @@ def test_page_csv_xlsx_and_api_agree(session, client, lathe):
     assert api_row["available_hours"] == 40.0
     assert api_row["outside_hours_bookings"] == 1 and api_row["outside_hours"] is True
     assert api.get_json()["totals"]["outside_hours_bookings"] == 1
+
+
+def test_the_scheduled_email_and_its_spreadsheet_use_the_hours_in_force(session, lathe):
+    finance = make_user(session, None, Role.FINANCE, name="Fiona Finance", email="finance@test.ac.uk")
+    session.add(ReportSubscription(user_id=finance.id, frequency=Frequency.WEEKLY, school_ids=[],
+                                   created_at=dt.datetime(2026, 10, 5, 8, tzinfo=GMT)))
+    session.commit()
+    # Monday 12 October, 06:00: the week of the 5th (before the change) is sent.
+    run = deliver_due(session, dt.datetime(2026, 10, 12, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"})
+    assert (run.sent, run.failed) == (1, 0)
+    see_committed(session)
+    snapshot = session.scalars(select(ReportSnapshot)).one()
+    assert snapshot.figures["assets"][0]["available_hours"] == 60.0
+    message = session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == finance.email)).one()
+    sheet = xlsx_sheets(message.attachment)["By asset"]
+    header = next(r for r in sheet if r and "Available hours" in r)
+    assert sheet[sheet.index(header) + 1][header.index("Available hours")] == 60
+    assert "outside the bookable hours" not in message.body_text
+    # Monday 26 October: the week of the 19th (after it), with the kept evening booking.
+    deliver_due(session, dt.datetime(2026, 10, 26, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"})
+    see_committed(session)
+    latest = session.scalars(select(ReportSnapshot).order_by(ReportSnapshot.id.desc())).first()
+    assert latest.figures["assets"][0]["available_hours"] == 40.0
+    assert latest.figures["totals"]["outside_hours_bookings"] == 1
+    body = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == finance.email).order_by(OutboxMessage.id.desc())
+    ).first().body_text
+    assert "Bookings outside the bookable hours in force on their days: 1." in body
+
+
+def test_the_capital_plan_s_evidence_uses_the_hours_in_force(session, lathe):
+    # Today Monday 26 October: the evidence runs from the day records began (5 October) to
+    # yesterday: weeks of the 5th (60 h), the 12th (52 h) and the 19th (40 h).
+    evidence = gather_evidence(session, None, None, PlanningSettings(), ReportSettings(), dt.date(2026, 10, 26),
+                               now=AFTER)
+    (item,) = evidence.assets
+    assert (evidence.period_from, evidence.period_to) == (dt.date(2026, 10, 5), dt.date(2026, 10, 25))
+    assert h(item.figures.available_seconds) == 60 + 52 + 40
+    assert item.figures.outside_hours_bookings == 1
