@@ -2137,8 +2137,8 @@ def _ensure_hours_changed_at_term_start(
     run: _Run, schools: dict[str, School], categories: dict[str, Category], people: _People
 ) -> None:
     """A centre lathe open 08:00-20:00 on weekdays until this term began and 09:00-17:00 since,
-    the change kept in its hours' history; booked on Tuesday and Thursday evenings last term
-    (17:00-19:30, outside today's hours) and in the mornings this term. The report of a week of
+    the change kept in its hours' history; booked on Monday to Thursday mornings, and on Tuesday
+    and Thursday evenings last term (17:00-19:30, outside today's hours). The report of a week of
     last term shows its 60 hours then, not 40. Self-contained: no draw from ``run.rng``, so the
     rest of the demo stays the same."""
     if run.session.scalar(select(Asset.id).where(Asset.tag == HOURS_CHANGED_TAG)) is not None:
@@ -2174,8 +2174,8 @@ def _ensure_hours_changed_at_term_start(
         (day, dt.time(17), dt.time(19, 30)) for day in _days(first_evening, changed_on - dt.timedelta(days=1))
         if day.weekday() in (1, 3)
     ] + [
-        (day, dt.time(10), dt.time(12, 30)) for day in _days(changed_on, today - dt.timedelta(days=1))
-        if day.weekday() in (1, 3)
+        (day, dt.time(10), dt.time(13)) for day in _days(first_evening, today - dt.timedelta(days=1))
+        if day.weekday() < 4
     ]
     # One evening session booked before the change for the first Tuesday of term, and kept: the
     # report flags it as outside the hours in force on its day.
