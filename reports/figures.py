@@ -6,7 +6,8 @@ figures every renderer (page, CSV, XLSX, API, stored snapshot) reads, so they ca
 The rules, as the report page states them (``reports.render.definitions``):
 
 * **Available hours**: the asset's weekly bookable hours in force on each local date of the
-  period (``BookableHoursHistory`` keeps the hours each change replaced) on which it was in service (from its purchase date, or the date it was added when that is
+  period (``BookableHoursHistory`` keeps the hours each change replaced) on which it was in
+  service (from its purchase date, or the date it was added when that is
   unknown, to the day before the date it was retired), less its maintenance windows. Hours are
   wall-clock hours, so 09:00-17:00 is 8 hours on either side of a clock change.
 * **Booked hours**: confirmed, checked-out and completed bookings, each clipped to the period
