@@ -14,7 +14,6 @@ from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
 from db import utcnow
 from errors import InvalidInput, NotAllowed, NotFound
-from timeutil import to_local
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
     WITHDRAWN_STATUSES,
@@ -26,6 +25,7 @@ from inventory.models import (
     Location,
     School,
 )
+from timeutil import to_local
 
 if TYPE_CHECKING:  # bookings builds on inventory: imported where used
     from bookings.disruption import Decisions, Settlement
