@@ -368,6 +368,7 @@ JANUARY_CHEM_USAGE = {
     "unmet_hours": 0.0,
     "unmet_requests": 0,
     "cost_recovery_pence": 2500,
+    "outside_hours_bookings": 0,
 }
 JANUARY = [
     {

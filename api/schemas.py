@@ -408,6 +408,7 @@ USAGE = obj(
         "unmet_hours": HOURS,
         "unmet_requests": COUNT,
         "cost_recovery_pence": COUNT,
+        "outside_hours_bookings": COUNT,
     },
     description="The figures every row has; see definitions in the report for what each means.",
 )
@@ -480,6 +481,10 @@ SCHEMAS.update(
                         "tracks_actual_use": FLAG,
                         "idle": FLAG,
                         "saturated": FLAG,
+                        "outside_hours": {
+                            **FLAG,
+                            "description": "It has bookings outside the bookable hours in force on their days.",
+                        },
                         "by_borrower": {
                             "type": "array",
                             "items": {"allOf": [ref("ReportSchool"), obj({"hours": HOURS})]},

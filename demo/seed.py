@@ -60,6 +60,7 @@ from inventory.models import (
     Asset,
     AssetStatus,
     BookableHours,
+    BookableHoursHistory,
     Category,
     InspectionKind,
     InspectionOutcome,
@@ -1036,6 +1037,7 @@ def seed(session: Session, password: str | None = None, now: dt.datetime | None 
         people, sign_ins = _ensure_people(run, schools, password)
         register, new_tags = _ensure_assets(run, schools, locations, categories, people)
         _ensure_activity(run, register, new_tags, people)
+        _ensure_hours_changed_at_term_start(run, schools, categories, people)
         counts = _counts(session)
     return SeedResult(created=run.created > 0, sign_ins=sign_ins, counts=counts)
 
@@ -2109,3 +2111,85 @@ def _counts(session: Session) -> dict[str, int]:
             ("unmet requests", UnmetDemand),
         )
     }
+
+
+# --- Hours that changed (issue 15 point 7) --------------------------------------------------------
+
+#: The demo's one asset whose bookable hours changed: 08:00-20:00 last term, 09:00-17:00 since.
+HOURS_CHANGED_TAG = "ENG-L001"
+#: The days a term starts (month, day); the change took effect on the last one at least 28 days ago.
+TERM_STARTS = ((1, 5), (4, 20), (9, 1))
+LAST_TERM_EVENING_WEEKS = 6  # weeks of evening bookings before the change
+
+
+def _term_start(today: dt.date) -> dt.date:
+    """The first day of the current term: the latest term start at least 28 days before today."""
+    latest = today - dt.timedelta(days=28)
+    return max(
+        dt.date(year, month, day)
+        for year in (latest.year - 1, latest.year)
+        for month, day in TERM_STARTS
+        if dt.date(year, month, day) <= latest
+    )
+
+
+def _ensure_hours_changed_at_term_start(
+    run: _Run, schools: dict[str, School], categories: dict[str, Category], people: _People
+) -> None:
+    """A centre lathe open 08:00-20:00 on weekdays until this term began and 09:00-17:00 since,
+    the change kept in its hours' history; booked on Monday to Thursday mornings, and on Tuesday
+    and Thursday evenings last term (17:00-19:30, outside today's hours). The report of a week of
+    last term shows its 60 hours then, not 40. Self-contained: no draw from ``run.rng``, so the
+    rest of the demo stays the same."""
+    if run.session.scalar(select(Asset.id).where(Asset.tag == HOURS_CHANGED_TAG)) is not None:
+        return
+    school = schools["ENG"]
+    today = to_local(run.now).date()
+    changed_on = _term_start(today)
+    manager = people.managers[school.id][0]
+    members = people.members[school.id]
+    workshop = run.session.scalar(
+        select(Location).where(Location.school_id == school.id, Location.room == "G.05 Mechanical workshop")
+    )
+    asset = Asset(
+        school_id=school.id, tag=HOURS_CHANGED_TAG, name="Colchester Student 1800 centre lathe",
+        category=categories["Workshop tools"], location=workshop, contact=manager,
+        manufacturer="Colchester", model="Student 1800", serial_number="CS1800-20417",
+        description="Gap-bed centre lathe, 1 m between centres. Evening sessions ended when the technician's "
+                    "hours changed at the start of this term.",
+        purchase_date=today - dt.timedelta(days=8 * 365), purchase_cost_pence=1_850_000,
+        funding_source="UKRI Core Equipment 2022", hourly_rate_pence=1500, bookable=True, shareable=False,
+        created_at=run.launched_at, updated_at=run.launched_at, status_changed_at=run.launched_at,
+        bookable_hours=[BookableHours(weekday=d, opens=o, closes=c) for d, o, c in DEFAULT_WEEKLY_HOURS],
+    )
+    run.add(asset)
+    run.session.flush()
+    made_on = local_to_utc(dt.datetime.combine(changed_on, dt.time(8)))
+    run.add(BookableHoursHistory(
+        asset_id=asset.id, in_force_until=changed_on, changed_by_id=manager.id, created_at=made_on,
+        hours=BookableHoursHistory.encode([(day, dt.time(8), dt.time(20)) for day in range(5)]),
+    ))
+    first_evening = max(changed_on - dt.timedelta(weeks=LAST_TERM_EVENING_WEEKS), to_local(run.launched_at).date())
+    slots = [
+        (day, dt.time(17), dt.time(19, 30)) for day in _days(first_evening, changed_on - dt.timedelta(days=1))
+        if day.weekday() in (1, 3)
+    ] + [
+        (day, dt.time(10), dt.time(13)) for day in _days(first_evening, today - dt.timedelta(days=1))
+        if day.weekday() < 4
+    ]
+    # One evening session booked before the change for the first Tuesday of term, and kept: the
+    # report flags it as outside the hours in force on its day.
+    kept_on = changed_on + dt.timedelta(days=(1 - changed_on.weekday()) % 7)
+    slots.append((kept_on, dt.time(17), dt.time(19, 30)))
+    bookings = []
+    for number, (day, opens, closes) in enumerate(slots):
+        start_at = local_to_utc(dt.datetime.combine(day, opens))
+        end_at = local_to_utc(dt.datetime.combine(day, closes))
+        requester = members[number % len(members)]
+        made_at = start_at - dt.timedelta(days=7) if day != kept_on or opens != dt.time(17) else made_on - dt.timedelta(days=1)
+        booking = _new_booking(asset, requester, (start_at, end_at), "Turning parts for a test rig",
+                               BookingStatus.CONFIRMED, made_at)
+        change_status(booking, BookingStatus.COMPLETED, None, COMPLETED_REASON, at=end_at)
+        booking.updated_at = end_at
+        bookings.append(booking)
+    _add_bookings(run, bookings)

@@ -171,6 +171,10 @@ class Asset(Audited, Base):
         cascade="all, delete-orphan",
         order_by="BookableHours.weekday, BookableHours.opens",
     )
+    # The weekly hours in force before each change of them (the reports read them, in SQL).
+    hours_history: Mapped[list[BookableHoursHistory]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="BookableHoursHistory.in_force_until"
+    )
 
     __table_args__ = (
         CheckConstraint("purchase_cost_pence IS NULL OR purchase_cost_pence >= 0", name="cost_not_negative"),
@@ -212,6 +216,44 @@ class BookableHours(Audited, Base):
 
     def audit_label(self) -> str:
         return f"hours[{('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')[self.weekday]}]"
+
+
+class BookableHoursHistory(Base):
+    """Weekly hours an asset had before they were changed, and the local date the change took
+    effect: they were in force on the days before ``in_force_until``, back to the previous row's
+    date (the first row: back to the start). ``Asset.bookable_hours`` are in force from the last
+    row's date on; an asset whose hours never changed has no rows. Several changes on one day
+    make one row, holding the hours in force before that day. Written only by
+    ``inventory.service`` when hours change; read by the utilisation report."""
+
+    __tablename__ = "bookable_hours_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    in_force_until: Mapped[dt.date] = mapped_column(Date)  # the first day they were no longer in force
+    hours: Mapped[list[list[Any]]] = mapped_column(JSON)  # [[weekday, "HH:MM", "HH:MM"], ...], local times
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("asset_id", "in_force_until", name="uq_bookable_hours_history_asset_until"),)
+
+    @staticmethod
+    def encode(weekly_hours: Any) -> list[list[Any]]:
+        """(weekday, opens, closes) triples as JSON: [[0, "09:00", "17:00"], ...], sorted."""
+        return [[day, _clock(opens), _clock(closes)] for day, opens, closes in sorted(weekly_hours)]
+
+    @property
+    def weekly_hours(self) -> tuple[tuple[int, dt.time, dt.time], ...]:
+        return decode_weekly_hours(self.hours)
+
+
+def _clock(moment: dt.time) -> str:
+    return moment.isoformat(timespec="minutes" if not moment.second and not moment.microsecond else "auto")
+
+
+def decode_weekly_hours(hours: list[list[Any]]) -> tuple[tuple[int, dt.time, dt.time], ...]:
+    """``BookableHoursHistory.hours`` back as sorted (weekday, opens, closes) triples."""
+    return tuple(sorted((int(day), dt.time.fromisoformat(opens), dt.time.fromisoformat(closes)) for day, opens, closes in hours))
 
 
 #: Monday to Friday, 09:00-17:00 local time: the default for a new asset.

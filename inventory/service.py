@@ -20,10 +20,12 @@ from inventory.models import (
     Asset,
     AssetStatus,
     BookableHours,
+    BookableHoursHistory,
     Category,
     Location,
     School,
 )
+from timeutil import to_local
 
 if TYPE_CHECKING:  # bookings builds on inventory: imported where used
     from bookings.disruption import Decisions, Settlement
@@ -276,7 +278,9 @@ def parse_weekly_hours(text: str) -> list[tuple[int, dt.time, dt.time]]:
     return hours
 
 
-def _apply(asset: Asset, data: AssetInput) -> None:
+def _apply(asset: Asset, data: AssetInput, actor: User | None = None, now: dt.datetime | None = None) -> None:
+    """Set ``data`` on ``asset``: the one place an asset's weekly hours are set (the form, the
+    API and the import all come here), so every change of them is kept in the hours' history."""
     for f in fields(AssetInput):
         if f.name == "weekly_hours":
             continue
@@ -286,12 +290,36 @@ def _apply(asset: Asset, data: AssetInput) -> None:
         if getattr(asset, f.name) != value:
             setattr(asset, f.name, value)
     wanted = sorted(data.weekly_hours)
-    if sorted((h.weekday, h.opens, h.closes) for h in asset.bookable_hours) != wanted:
-        asset.bookable_hours.clear()
+    current = sorted((h.weekday, h.opens, h.closes) for h in asset.bookable_hours)
+    if current != wanted:
         session = object_session(asset)
+        if session is not None and asset.id is not None:
+            _keep_hours_in_force(session, asset, current, actor, now or utcnow())
+        asset.bookable_hours.clear()
         if session is not None:
             session.flush()  # delete the old hours first: a kept opening time would clash otherwise
         asset.bookable_hours.extend(BookableHours(weekday=d, opens=o, closes=c) for d, o, c in wanted)
+
+
+def _keep_hours_in_force(
+    session: Session, asset: Asset, replaced: list[tuple[int, dt.time, dt.time]], actor: User | None, now: dt.datetime
+) -> None:
+    """Before an asset's weekly hours change, keep the ones they replace, with the local date the
+    change takes effect (the day it is made: reports use the new hours from that day on).
+
+    A second change the same day adds nothing: the row already holds the hours in force before
+    that day, and the day is the new hours' first. (Nor does a change dated before the last one
+    kept, which only a caller passing an earlier ``now`` could make: history is not rewritten.)"""
+    takes_effect = to_local(now).date()
+    last = session.scalar(
+        select(func.max(BookableHoursHistory.in_force_until)).where(BookableHoursHistory.asset_id == asset.id)
+    )
+    if last is not None and last >= takes_effect:
+        return
+    session.add(BookableHoursHistory(
+        asset_id=asset.id, in_force_until=takes_effect, hours=BookableHoursHistory.encode(replaced),
+        changed_by_id=actor.id if actor is not None else None, created_at=now,
+    ))
 
 
 def create_asset(session: Session, actor: User, school: School, data: AssetInput) -> Asset:
@@ -397,7 +425,7 @@ def update_asset(
         raise InvalidInput(field_errors=errors)
     now = now or utcnow()
     affected = affected_by_hours(session, asset, data.weekly_hours, now)
-    _apply(asset, data)
+    _apply(asset, data, actor, now)
     session.flush()
     new_hours = format_weekly_hours(data.weekly_hours) or "none"
     return settle(

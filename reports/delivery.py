@@ -230,6 +230,10 @@ def _body(figures: dict[str, Any], frequency: str, link: str, base_url: str) -> 
         f"Booked: {totals['booked_hours']:,.2f} of {totals['available_hours']:,.2f} available hours "
         f"(utilisation {percent(totals['utilisation'])})",
         f"Idle assets: {len(figures['idle'])}. Saturated assets: {len(figures['saturated'])}.",
+        *(
+            [f"Bookings outside the bookable hours in force on their days: {totals['outside_hours_bookings']:,}."]
+            if totals.get("outside_hours_bookings") else []
+        ),
         "",
         f"The report as it was sent, with what every figure means: {link}",
         f"Your report subscriptions: {base_url}/reports/subscriptions",

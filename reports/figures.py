@@ -5,8 +5,9 @@ figures every renderer (page, CSV, XLSX, API, stored snapshot) reads, so they ca
 
 The rules, as the report page states them (``reports.render.definitions``):
 
-* **Available hours**: the asset's weekly bookable hours on each local date of the period on
-  which it was in service (from its purchase date, or the date it was added when that is
+* **Available hours**: the asset's weekly bookable hours in force on each local date of the
+  period (``BookableHoursHistory`` keeps the hours each change replaced) on which it was in
+  service (from its purchase date, or the date it was added when that is
   unknown, to the day before the date it was retired), less its maintenance windows. Hours are
   wall-clock hours, so 09:00-17:00 is 8 hours on either side of a clock change.
 * **Booked hours**: confirmed, checked-out and completed bookings, each clipped to the period
@@ -23,6 +24,10 @@ The rules, as the report page states them (``reports.render.definitions``):
 * **Idle**: utilisation under a threshold. **Saturated**: utilisation over a threshold, or demand
   turned away for want of free time (``CAPACITY_REASONS``).
 * **Cost recovery** = booked hours x the asset's hourly rate, in whole pence.
+* **Bookings outside the hours in force**: counted bookings not wholly inside the weekly hours
+  in force on their days. Only a change of hours after a booking was made leaves one there, so
+  only the bookings of assets whose hours changed are read (``_count_outside_hours``); they still
+  count as booked, and are flagged.
 
 Bookings are aggregated by SQL (``reports.aggregate``: GROUP BY asset, borrowing School, person
 and month, with each booking clipped in SQL, read in batches); only the small tables (assets,
@@ -45,11 +50,22 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from bookings.models import Booking
 from bookings.rules import WeeklyHours, weekly_intervals
 from db import utcnow
 from errors import InvalidInput, NotAllowed
-from inventory.models import Asset, AssetStatus, BookableHours, Category, MaintenanceWindow, School
+from inventory.models import (
+    Asset,
+    AssetStatus,
+    BookableHours,
+    BookableHoursHistory,
+    Category,
+    MaintenanceWindow,
+    School,
+    decode_weekly_hours,
+)
 from reports.aggregate import (
+    BOOKED,
     CAPACITY_REASONS,
     AssetPlan,
     Clipper,
@@ -161,11 +177,12 @@ class Usage:
     unmet_seconds: int = 0
     unmet_requests: int = 0
     cost_recovery_pence: int = 0
+    outside_hours_bookings: int = 0  # counted bookings not wholly inside the hours in force then
 
     SUMMED = (
         "available_seconds", "booked_seconds", "actual_seconds", "actual_available_seconds", "bookings",
         "due", "no_shows", "cancellation_base", "late_cancellations", "unmet_seconds", "unmet_requests",
-        "cost_recovery_pence",
+        "cost_recovery_pence", "outside_hours_bookings",
     )
 
     def add(self, other: "Usage") -> None:
@@ -220,6 +237,7 @@ class AssetFigures(Usage):
     months: list[MonthUsage] = field(default_factory=list)
     idle: bool = False
     saturated: bool = False
+    outside_hours: bool = False  # has bookings outside the hours in force on their days
 
 
 @dataclass(kw_only=True)
@@ -355,11 +373,13 @@ def utilisation_report(
     spans = month_spans(period_from, period_to)
     spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
 
-    plans, not_in_service = _plan_assets(session, school_ids, period_from, period_to, spans, spans_utc)
+    history = _hours_history(session, school_ids)
+    plans, not_in_service = _plan_assets(session, school_ids, period_from, period_to, spans, spans_utc, history)
     figures = {
         asset_id: _new_asset_figures(plan, spans)
         for asset_id, plan in plans.items()
     }
+    _count_outside_hours(session, plans, history, figures, period)
     users_by_asset: dict[int, set[int]] = {}
     unmet_rows: list[tuple[int, str, list[str], int, int]] = []
     if plans:
@@ -418,18 +438,57 @@ def _assets_in_scope(school_ids: set[int] | None) -> Select[Any]:
     return select(Asset.id).where(*_in_scope(school_ids))
 
 
+#: An asset's weekly hours over runs of local days, in order: (first day, last day, hours).
+HoursInForce = list[tuple[dt.date, dt.date, WeeklyHours]]
+
+
+def _hours_history(session: Session, school_ids: set[int] | None) -> dict[int, list[tuple[dt.date, WeeklyHours]]]:
+    """Per asset in scope whose hours ever changed: (in force until, the hours), oldest first.
+    One row per change of hours, so a small table: read whole."""
+    history: dict[int, list[tuple[dt.date, WeeklyHours]]] = defaultdict(list)
+    for asset_id, until, hours in session.execute(
+        select(BookableHoursHistory.asset_id, BookableHoursHistory.in_force_until, BookableHoursHistory.hours)
+        .where(BookableHoursHistory.asset_id.in_(_assets_in_scope(school_ids)))
+        .order_by(BookableHoursHistory.asset_id, BookableHoursHistory.in_force_until)
+    ):
+        history[asset_id].append((until, decode_weekly_hours(hours)))
+    return dict(history)
+
+
+def hours_in_force(
+    current: WeeklyHours, history: list[tuple[dt.date, WeeklyHours]], first_day: dt.date, last_day: dt.date
+) -> HoursInForce:
+    """The weekly hours in force on each day from ``first_day`` to ``last_day``, as runs of days:
+    each kept set of hours on the days before its ``in_force_until`` (back to the previous one's),
+    the current hours from the last change on."""
+    runs: HoursInForce = []
+    start = first_day
+    for until, hours in history:
+        if until <= start:
+            continue
+        if start > last_day:
+            break
+        runs.append((start, min(until - dt.timedelta(days=1), last_day), hours))
+        start = until
+    if start <= last_day:
+        runs.append((start, last_day, current))
+    return runs
+
+
 def _plan_assets(
     session: Session, school_ids: set[int] | None, period_from: dt.date, period_to: dt.date, spans: list[Span],
-    spans_utc: list[Interval],
+    spans_utc: list[Interval], history: dict[int, list[tuple[dt.date, WeeklyHours]]] | None = None,
 ) -> tuple[dict[int, AssetPlan], list[int]]:
     """The bookable assets in scope that were in service in the period, with their available
-    time: weekly hours on in-service days, less maintenance (merged, so overlapping windows
-    count once); and the ids of the assets in scope that were not in service at all.
+    time: the weekly hours in force on each in-service day, less maintenance (merged, so
+    overlapping windows count once); and the ids of the assets in scope that were not in service
+    at all. ``history``: ``_hours_history``, for assets whose hours changed.
 
     Available time is worked out once per distinct set of weekly hours (a register has a few
     dozen, however many assets share them) as seconds per local day, and each asset sums its
-    in-service days of each month; only the days of an asset's maintenance windows are worked
-    out for the asset itself."""
+    in-service days of each month (under each set of hours it had, if they changed); only the
+    days of an asset's maintenance windows are worked out for the asset itself."""
+    history = history or {}
     query = (
         select(*(getattr(Asset, name) for name in AssetFacts._fields[:-1]), Category.name)
         .outerjoin(Category, Category.id == Asset.category_id)
@@ -467,13 +526,21 @@ def _plan_assets(
     opening = DailyOpening(period_from, period_to)
     for asset_id, plan in plans.items():
         hours: WeeklyHours = tuple(sorted(weekly.get(asset_id, ())))
-        month_seconds = [
-            opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
-            for span in spans
-        ]
+        if asset_id in history:
+            runs = hours_in_force(hours, history[asset_id], plan.first_day, plan.last_day)
+            month_seconds = [
+                sum(opening.seconds(run, max(first, span.first_day), min(last, span.last_day)) for first, last, run in runs)
+                for span in spans
+            ]
+        else:  # nearly every asset: one set of hours throughout
+            runs = [(plan.first_day, plan.last_day, hours)]
+            month_seconds = [
+                opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
+                for span in spans
+            ]
         plan.maintenance = merge(windows.get(asset_id, []))
         if plan.maintenance:
-            for month, lost in enumerate(_opening_lost(hours, plan, spans_utc)):
+            for month, lost in enumerate(_opening_lost(runs, plan, spans_utc)):
                 month_seconds[month] -= lost
         plan.month_available = [int(round(seconds)) for seconds in month_seconds]
     return plans, not_in_service
@@ -501,18 +568,74 @@ class DailyOpening:
         return running[(last_day - self.period_from).days + 1] - running[(first_day - self.period_from).days]
 
 
-def _opening_lost(hours: WeeklyHours, plan: AssetPlan, spans_utc: list[Interval]) -> list[float]:
-    """Per month: the asset's bookable seconds on its in-service days that its maintenance
-    windows take away."""
+def _opening_lost(runs: HoursInForce, plan: AssetPlan, spans_utc: list[Interval]) -> list[float]:
+    """Per month: the asset's bookable seconds (under the hours in force each day: ``runs``) on
+    its in-service days that its maintenance windows take away."""
     near: list[Interval] = []
     for start, end in plan.maintenance:
         first = max(plan.first_day, to_local(start).date())
         last = min(plan.last_day, to_local(end).date())
         if first <= last:
-            near.extend(weekly_intervals(hours, first, last))
+            near.extend(_opening(runs, first, last))
     near = merge(near)
     taken = subtract(near, subtract(near, plan.maintenance))
     return split_by_spans(taken, spans_utc)
+
+
+def _opening(runs: HoursInForce, first_day: dt.date, last_day: dt.date) -> list[Interval]:
+    """Bookable time from ``first_day`` to ``last_day`` under the hours in force each day, as
+    UTC intervals (merged where one run's hours meet the next's at midnight)."""
+    opening: list[Interval] = []
+    for first, last, hours in runs:
+        first, last = max(first, first_day), min(last, last_day)
+        if first <= last:
+            opening.extend(weekly_intervals(hours, first, last))
+    return merge(opening)
+
+
+def _count_outside_hours(
+    session: Session,
+    plans: dict[int, AssetPlan],
+    history: dict[int, list[tuple[dt.date, WeeklyHours]]],
+    figures: dict[int, AssetFigures],
+    period: Interval,
+) -> None:
+    """Per asset: its counted bookings (confirmed, checked out, completed) whose time in the period
+    and its in-service days is not wholly inside the weekly hours in force on those days.
+
+    A booking is made inside the hours in force when it is made, so only a later change of hours
+    can leave it outside: only the assets with a change that took effect by the end of their
+    in-service days in the period are read, and of those only the bookings in the period. An
+    asset whose hours never changed costs nothing here."""
+    changed = {
+        asset_id: rows for asset_id, rows in history.items()
+        if asset_id in plans and rows[0][0] <= plans[asset_id].last_day
+    }
+    if not changed:
+        return
+    current: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
+    for asset_id, weekday, opens, closes in session.execute(
+        select(BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes).where(
+            BookableHours.asset_id.in_(changed)
+        )
+    ):
+        current[asset_id].append((weekday, opens, closes))
+    p0, p1 = period
+    for asset_id, start_at, end_at in session.execute(
+        select(Booking.asset_id, Booking.start_at, Booking.end_at).where(
+            Booking.asset_id.in_(changed), Booking.status.in_(BOOKED), Booking.start_at < p1, Booking.end_at > p0
+        )
+    ):
+        plan = plans[asset_id]
+        start, end = max(start_at, plan.service_start), min(end_at, plan.service_end)
+        if start >= end:
+            continue
+        # From the day before: hours open until midnight run on into the next day's.
+        first, last = to_local(start).date() - dt.timedelta(days=1), to_local(end).date()
+        runs = hours_in_force(tuple(sorted(current[asset_id])), changed[asset_id], first, last)
+        if not any(lo <= start and end <= hi for lo, hi in _opening(runs, first, last)):
+            figures[asset_id].outside_hours_bookings += 1
+            figures[asset_id].outside_hours = True
 
 
 def _new_asset_figures(plan: AssetPlan, spans: list[Span]) -> AssetFigures:
@@ -621,6 +744,7 @@ def _usage_json(usage: Usage) -> dict[str, Any]:
         "unmet_hours": _hours(usage.unmet_seconds),
         "unmet_requests": usage.unmet_requests,
         "cost_recovery_pence": usage.cost_recovery_pence,
+        "outside_hours_bookings": usage.outside_hours_bookings,
     }
 
 
@@ -687,6 +811,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
             **_usage_json(asset),
             "idle": asset.idle,
             "saturated": asset.saturated,
+            "outside_hours": asset.outside_hours,
             "by_borrower": [
                 {**_school_ref(schools_by_id, borrower), "hours": _hours(seconds)}
                 for borrower, seconds in sorted(

@@ -109,7 +109,8 @@ def definitions(figures: dict[str, Any]) -> list[tuple[str, str]]:
     notice = settings["late_cancel_hours"]
     return [
         ("Available hours",
-         "The asset's weekly bookable hours on each day of the period on which it was in service (from its purchase "
+         "The asset's weekly bookable hours in force on each day of the period (the hours it had then, if they have "
+         "changed since) on which it was in service (from its purchase "
          "date, or the date it was added to Kitshare when that is unknown, until the day before it was retired), less "
          "its maintenance windows. Hours are clock hours in local time: 09:00 to 17:00 is 8 hours on either side of a "
          "clock change, and a day open around the clock has 23 or 25 hours when the clocks change. Assets that are not "
@@ -120,6 +121,10 @@ def definitions(figures: dict[str, Any]) -> list[tuple[str, str]]:
          "only be made inside bookable hours; if an asset's hours were cut after bookings were made, its booked hours in "
          "a month are capped at its available hours."),
         ("Utilisation", "Booked hours divided by available hours. There is no value (–) where no hours were available."),
+        ("Bookings outside hours",
+         "Confirmed, checked-out and completed bookings in the period that are not wholly inside the bookable hours in "
+         "force on their days: made before the asset's hours were changed. Their hours count as booked; the assets that "
+         "have them are flagged."),
         ("Actual utilisation",
          "Hours actually used divided by available hours: from check-in (or the booked start, if checked in early) to "
          "the booked end, and for loans from hand-over to return (or now, while still out), clipped the same way. Shown "
@@ -167,6 +172,7 @@ USAGE_COLUMNS = [
     Column("Late-cancellation rate", RATIO),
     Column("Unmet demand hours", HOURS),
     Column("Cost recovery", PENCE),
+    Column("Bookings outside hours", COUNT),
 ]
 
 
@@ -174,6 +180,7 @@ def _usage(row: dict[str, Any]) -> list[Any]:
     return [
         row["available_hours"], row["booked_hours"], row["utilisation"], row["actual_utilisation"], row["bookings"],
         row["users"], row["no_show_rate"], row["late_cancellation_rate"], row["unmet_hours"], row["cost_recovery_pence"],
+        row.get("outside_hours_bookings"),  # absent from snapshots kept before it was counted
     ]
 
 
@@ -289,6 +296,7 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("Utilisation", totals["utilisation"], RATIO),
         ("Actual utilisation", totals["actual_utilisation"], RATIO),
         ("Cost recovery", totals["cost_recovery_pence"], PENCE),
+        ("Bookings outside the hours in force", totals.get("outside_hours_bookings"), COUNT),
         ("Idle threshold", figures["settings"]["idle_threshold"], RATIO),
         ("Saturated threshold", figures["settings"]["saturated_threshold"], RATIO),
         ("Late cancellation notice (working hours)", figures["settings"]["late_cancel_hours"], COUNT),
