@@ -7,7 +7,7 @@
   database: an exclusion constraint on PostgreSQL, triggers on SQLite.
 
 Revision ID: 0015_asset_edits
-Revises: 0011_sessions
+Revises: 0013_hours_history
 Create Date: 2026-12-06 10:15:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_asset_edits'
-down_revision = '0011_sessions'
+down_revision = '0013_hours_history'
 branch_labels = None
 depends_on = None
 
