@@ -77,8 +77,10 @@ def test_invest_lists_the_refusals_it_counts_and_those_it_does_not(session, peop
     found, plan = plan_for(session, people)
     assert kinds_for(found, "CHEM-SEQ") == {INVEST}
     item = found[("CHEM-SEQ", INVEST)]
+    # Saturated twice over: by its use, and by 10 h turned away from 2 people (at least 8 h, 2 people).
     assert item.reasons == [
-        "Saturated: 100.0% booked (at or above 80.0%)",
+        "Saturated: 100.0% booked (at or above 80.0%); 10.0 h turned away for want of free time "
+        "(already booked 8.0 h; waitlisted, never served 2.0 h) from 2 people",
         "Turned away for want of free time, people of 2 Schools (at least 2): 3 requests, 10.0 h — "
         "already booked 2 (PHYS 8.0 h); waitlisted, never served 1 (BIO 2.0 h)",
     ]
