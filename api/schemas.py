@@ -506,6 +506,8 @@ SCHEMAS.update(
                         "idle_threshold": {"type": "number"},
                         "saturated_threshold": {"type": "number"},
                         "late_cancel_hours": COUNT,
+                        "saturated_min_unmet_hours": {"type": "number"},
+                        "saturated_min_people": COUNT,
                     }
                 ),
                 "group_by": {"type": "string", "enum": ["asset", "school", "category"]},
