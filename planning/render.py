@@ -219,7 +219,9 @@ def summary_rows(plan: Plan) -> list[tuple[str, Any, str]]:
         ("Near end of life (months)", s.near_end_months, COUNT),
         ("Well used from", s.well_used, RATIO),
         ("Idle under", plan.report_settings.idle_threshold, RATIO),
-        ("Saturated over", plan.report_settings.saturated_threshold, RATIO),
+        ("Saturated at or above", plan.report_settings.saturated_threshold, RATIO),
+        ("Saturated by demand from (hours turned away)", plan.report_settings.saturated_min_unmet_hours, HOURS),
+        ("Saturated by demand from (people)", plan.report_settings.saturated_min_people, COUNT),
     ]
 
 

@@ -301,6 +301,15 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("Idle threshold", figures["settings"]["idle_threshold"], RATIO),
         ("Saturated threshold", figures["settings"]["saturated_threshold"], RATIO),
         ("Late cancellation notice (working hours)", figures["settings"]["late_cancel_hours"], COUNT),
+    ] + [
+        # Saturated by demand: at least these hours turned away for want of free time, from at least
+        # these people (absent from snapshots stored before the rule existed).
+        (label, figures["settings"][key], kind)
+        for label, key, kind in (
+            ("Saturated by demand from (hours turned away)", "saturated_min_unmet_hours", HOURS),
+            ("Saturated by demand from (people)", "saturated_min_people", COUNT),
+        )
+        if key in figures["settings"]
     ]
 
 
