@@ -58,8 +58,8 @@ from inventory.models import Asset, AssetStatus, BookableHours, Category, Mainte
 from reports.aggregate import (
     CAPACITY_REASONS,
     AssetPlan,
-    UnmetRow,
     Clipper,
+    UnmetRow,
     count_actual,
     count_booked,
     count_bookings,
