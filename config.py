@@ -131,11 +131,16 @@ class Config:
     KITSHARE_API_RATE_LIMIT: str = "120/minute"
     KITSHARE_RATELIMIT_STORAGE_URI: str = "memory://"
     # Utilisation reports: under the idle threshold an asset is a candidate for sharing or
-    # disposal, over the saturated one (or with unmet demand) for investment (fractions: 0.10 is
-    # 10 %). A cancellation is late when made less than this many working hours (Monday to
-    # Friday) before the booking starts: 24 is one working day.
+    # disposal (unless saturated); at or above the saturated one it is a candidate for investment
+    # (fractions: 0.10 is 10 %), and so it is when demand turned away for want of free time
+    # (refused for overlap, or waitlisted and never served) comes to at least
+    # KITSHARE_SATURATED_MIN_UNMET_HOURS hours from at least KITSHARE_SATURATED_MIN_PEOPLE people.
+    # A cancellation is late when made less than this many working hours (Monday to Friday)
+    # before the booking starts: 24 is one working day.
     KITSHARE_IDLE_THRESHOLD: float = 0.10
     KITSHARE_SATURATED_THRESHOLD: float = 0.80
+    KITSHARE_SATURATED_MIN_UNMET_HOURS: float = 8.0
+    KITSHARE_SATURATED_MIN_PEOPLE: int = 2
     KITSHARE_LATE_CANCEL_HOURS: int = 24
     # Capital planning (planning/): the financial year starts on this day (MM-DD; UK: 1 August);
     # replacement costs rise by this fraction a year, compounding (a decimal string: "0.03" is
@@ -203,6 +208,10 @@ class Config:
                 "KITSHARE_IDLE_THRESHOLD and KITSHARE_SATURATED_THRESHOLD are fractions (0.10 is 10 %), "
                 "the idle one no higher than the saturated one."
             )
+        if self.KITSHARE_SATURATED_MIN_UNMET_HOURS < 0 or self.KITSHARE_SATURATED_MIN_PEOPLE < 1:
+            raise ConfigError(
+                "KITSHARE_SATURATED_MIN_UNMET_HOURS must be 0 or more hours, KITSHARE_SATURATED_MIN_PEOPLE 1 or more people."
+            )
         if self.KITSHARE_LATE_CANCEL_HOURS < 0:
             raise ConfigError("KITSHARE_LATE_CANCEL_HOURS must be 0 or more working hours.")
         _check_planning(self)
@@ -258,6 +267,8 @@ class Config:
             "KITSHARE_RATELIMIT_STORAGE_URI": self.KITSHARE_RATELIMIT_STORAGE_URI,
             "KITSHARE_IDLE_THRESHOLD": self.KITSHARE_IDLE_THRESHOLD,
             "KITSHARE_SATURATED_THRESHOLD": self.KITSHARE_SATURATED_THRESHOLD,
+            "KITSHARE_SATURATED_MIN_UNMET_HOURS": self.KITSHARE_SATURATED_MIN_UNMET_HOURS,
+            "KITSHARE_SATURATED_MIN_PEOPLE": self.KITSHARE_SATURATED_MIN_PEOPLE,
             "KITSHARE_LATE_CANCEL_HOURS": self.KITSHARE_LATE_CANCEL_HOURS,
             "KITSHARE_FINANCIAL_YEAR_START": self.KITSHARE_FINANCIAL_YEAR_START,
             "KITSHARE_INFLATION_RATE": self.KITSHARE_INFLATION_RATE,

@@ -65,6 +65,12 @@ def expire_waitlist_offers() -> None:
     _session_job(expire_offers, "expired waitlist offers")()
 
 
+def record_lapsed_demand() -> None:
+    from bookings.lapsing import record_lapsed_demand as record
+
+    _session_job(record, "recorded lapsed demand")()
+
+
 def notify_overdue_loans() -> None:
     from bookings.loans import notify_overdue_loans as notify
 
@@ -160,6 +166,8 @@ JOBS = [
     JobSpec("booking-reminders", send_booking_reminders, "interval", {"minutes": 5}, 300),
     JobSpec("release-no-shows", release_no_shows, "interval", {"minutes": 1}, 60),
     JobSpec("expire-waitlist-offers", expire_waitlist_offers, "interval", {"minutes": 1}, 60),
+    # Requests not decided by their start lapse, and waitlist places never served: unmet demand.
+    JobSpec("record-lapsed-demand", record_lapsed_demand, "interval", {"minutes": 5}, 300),
     JobSpec("notify-overdue-loans", notify_overdue_loans, "interval", {"minutes": 15}, 900),
     JobSpec("inspection-reminders", queue_inspection_reminders, "cron", {"hour": 7, "minute": 0}, 12 * 3600),
     # Subscribed reports: each finished week, month or quarter, exactly once (see reports.delivery);

@@ -345,6 +345,8 @@ def _definitions() -> list[dict[str, str]]:
             "idle_threshold": settings.idle_threshold,
             "saturated_threshold": settings.saturated_threshold,
             "late_cancel_hours": settings.late_cancel_hours,
+            "saturated_min_unmet_hours": settings.saturated_min_unmet_hours,
+            "saturated_min_people": settings.saturated_min_people,
         }
     }
     return [{"term": term, "meaning": meaning} for term, meaning in definitions(figures)]
@@ -391,7 +393,10 @@ def utilisation_report() -> dict[str, Any]:
         "scope": REPORT_SCOPE,
         **moment("generated_at", "2029-12-28T12:00"),
         "definitions": _definitions(),
-        "settings": {"idle_threshold": 0.1, "saturated_threshold": 0.8, "late_cancel_hours": 24},
+        "settings": {
+            "idle_threshold": 0.1, "saturated_threshold": 0.8, "late_cancel_hours": 24,
+            "saturated_min_unmet_hours": 8.0, "saturated_min_people": 2,
+        },
         "group_by": "school",
         "totals": {"assets": 3, **JANUARY_CHEM_USAGE, "months": JANUARY, "unmet_by_reason": []},
         "rows": [

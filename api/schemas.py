@@ -252,7 +252,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         description="A booking of an asset over [start, end). Statuses: pending (waiting for a manager), "
         "confirmed, checked_out (a loan handed over or a bench booking checked in), completed, rejected, "
-        "cancelled, no_show.",
+        "cancelled, no_show, lapsed (a request nobody decided before its start).",
     ),
     "BookingSeries": obj(
         {
@@ -527,6 +527,8 @@ SCHEMAS.update(
                         "idle_threshold": {"type": "number"},
                         "saturated_threshold": {"type": "number"},
                         "late_cancel_hours": COUNT,
+                        "saturated_min_unmet_hours": {"type": "number"},
+                        "saturated_min_people": COUNT,
                     }
                 ),
                 "group_by": {"type": "string", "enum": ["asset", "school", "category"]},

@@ -7,8 +7,9 @@ in, so each feed's URL carries a secret token: ``User.calendar_token`` for a per
 What a feed holds (``FEED_HISTORY`` = 90 days):
 
 * a person's feed: their bookings that end after 90 days ago, in any status. Pending ones are
-  TENTATIVE; confirmed, checked-out and completed ones CONFIRMED; cancelled, rejected and
-  released (no-show) ones are sent as STATUS:CANCELLED, so calendar programs remove them.
+  TENTATIVE; confirmed, checked-out and completed ones CONFIRMED; cancelled, rejected, lapsed
+  (not decided in time) and released (no-show) ones are sent as STATUS:CANCELLED, so calendar
+  programs remove them.
 * an asset's feed: the same window of the asset's bookings, as busy time only: "Booked" or
   "Requested", never who booked it or why (everyone signed in may see this URL).
 
@@ -47,6 +48,7 @@ ICAL_STATUS = {
     BookingStatus.CANCELLED: "CANCELLED",
     BookingStatus.REJECTED: "CANCELLED",
     BookingStatus.NO_SHOW: "CANCELLED",
+    BookingStatus.LAPSED: "CANCELLED",
 }
 
 _MIN_TOKEN_LENGTH = 20

@@ -26,9 +26,12 @@ class BookingStatus(enum.StrEnum):
     CHECKED_OUT = "checked_out"  # a loan handed over, or a bench booking checked in
     COMPLETED = "completed"
     NO_SHOW = "no_show"
+    LAPSED = "lapsed"  # a request whose start passed with no decision (bookings.lapsing)
 
     @property
     def label(self) -> str:
+        if self is BookingStatus.LAPSED:
+            return "Lapsed, not decided in time"
         return self.value.replace("_", " ").capitalize()
 
 
@@ -151,6 +154,8 @@ class BookingSeries(Base):
 class DemandSource(enum.StrEnum):
     REFUSED = "refused"  # a request that broke a rule and was never made
     REJECTED = "rejected"  # a request a manager turned down
+    WAITLISTED = "waitlisted"  # a waitlist place whose time passed without a booking
+    LAPSED = "lapsed"  # a request whose start passed with no decision
 
 
 class UnmetDemand(Base):
@@ -168,6 +173,10 @@ class UnmetDemand(Base):
     source: Mapped[DemandSource] = mapped_column(str_enum(DemandSource, "demand_source"))
     reasons: Mapped[list[str]] = mapped_column(JSON)  # rule codes, e.g. ["overlap", "min_notice"]
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    # The waitlist place this demand is (a place never served): recorded once per place.
+    waitlist_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waitlist_entries.id", ondelete="SET NULL"), unique=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (

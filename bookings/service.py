@@ -534,7 +534,9 @@ def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> 
 #: How many upcoming or past bookings My bookings shows on one page.
 MY_BOOKINGS_PER_PAGE = 20
 #: Statuses that end a booking, whenever its time is: it is listed with the past ones.
-_FINISHED = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+_FINISHED = (
+    BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.LAPSED,
+)
 
 
 @dataclass
@@ -566,7 +568,7 @@ def my_bookings(
     """The person's bookings, in the order they need them: requests still waiting for approval
     first, so a new request is never lost below the confirmed ones; then the bookings they hold
     that have not ended (confirmed, checked out); then everything over, cancelled or rejected.
-    A request whose time passed undecided is past."""
+    A request whose time passed undecided is past (and lapses, bookings.lapsing)."""
     base = select(Booking).options(joinedload(Booking.asset).joinedload(Asset.school)).where(Booking.requester_id == user.id)
     pending = base.where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
     upcoming = base.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)

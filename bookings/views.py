@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from accounts.models import Role
 from accounts.permissions import roles_required
 from bookings import approvals as queue
-from bookings import disruption, service
+from bookings import disruption, lapsing, service
 from bookings.calendar import asset_days, local_today, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
@@ -229,6 +229,7 @@ def approvals():
         clashes=clashes,
         deciders=deciders,
         decides_for_several=current_user.is_admin or len(current_user.managed_school_ids) > 1,
+        lapsed=lapsing.lapsed_requests(db.session, current_user, now),
     )
 
 

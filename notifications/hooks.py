@@ -141,6 +141,16 @@ def notify_booking_change(session: Session, change: BookingStatusChange, base_ur
                dedupe_key=f"booking-change:{change.id}:{requester.id}")
         return 1
 
+    if from_status == BookingStatus.PENDING and to_status == BookingStatus.LAPSED:
+        title = f"Not decided in time: {asset.name}, {when(booking)}"
+        body = (
+            f"Nobody decided your request for {asset.name} ({asset.tag}), {when(booking)}, before it started, "
+            "so it has lapsed: you do not have the booking. It is counted as demand the School did not meet."
+        )
+        notify(session, requester, "booking_decided", title, body, booking_link(booking, base_url),
+               dedupe_key=f"booking-change:{change.id}:{requester.id}")
+        return 1
+
     if to_status == BookingStatus.CANCELLED:
         title = f"Cancelled: {asset.name}, {when(booking)}"
         body = (

@@ -5,7 +5,9 @@ Utilisation, unmet demand, sharing and cost recovery come from the utilisation r
 only what the report does not give per asset, each with one aggregate query:
 
 * unmet demand by the requester's School (the report has it by reason only), all of it and
-  that turned away for want of free time;
+  that turned away for want of free time (``reports.aggregate.is_capacity_demand``: refused only
+  because the time was already booked, or waitlisted and never served), and the requests behind
+  each reason, counted and not counted as capacity demand, so each recommendation can list them;
 * failed inspections (the inspection records);
 * maintenance and inspection costs (the cost recorded on maintenance windows and inspections).
 
@@ -39,7 +41,8 @@ from inventory.models import (
     WITHDRAWN_STATUSES,
 )
 from planning.lifecycle import Lifecycle, PlanningSettings, add_years, lifecycle
-from reports.figures import CAPACITY_REASONS, AssetFigures, ReportSettings, utilisation_report
+from reports.aggregate import CAPACITY_REASONS, is_capacity_demand
+from reports.figures import AssetFigures, ReportSettings, utilisation_report
 from reports.periods import utc_bounds
 from reports.sql import greatest, least
 from timeutil import to_local
@@ -73,6 +76,22 @@ class FailedInspection:
 
 
 @dataclass
+class Refusals:
+    """Unmet demand of one kind on one asset: how many requests, how long (clipped to the
+    evidence year), and the seconds by the requester's School."""
+
+    reasons: tuple[str, ...]  # the reason codes (one, but for a request refused for several)
+    requests: int = 0
+    seconds: int = 0
+    by_school: dict[int | None, int] = field(default_factory=dict)
+
+    def add(self, school_id: int | None, requests: int, seconds: int) -> None:
+        self.requests += requests
+        self.seconds += seconds
+        self.by_school[school_id] = self.by_school.get(school_id, 0) + seconds
+
+
+@dataclass
 class AssetEvidence:
     """One asset (not retired) with its life in money and its year of use."""
 
@@ -82,6 +101,10 @@ class AssetEvidence:
     unmet_by_school: dict[int | None, int] = field(default_factory=dict)  # requester's School -> seconds
     # ... of requests turned away for want of free time (reports.figures.CAPACITY_REASONS)
     capacity_unmet_by_school: dict[int | None, int] = field(default_factory=dict)
+    # The requests behind them, by reason: those counted as capacity demand (CAPACITY_REASONS
+    # order), and the others (a manager's rejection, training, notice, not decided in time...)
+    capacity_refusals: list[Refusals] = field(default_factory=list)
+    other_refusals: list[Refusals] = field(default_factory=list)
     failures: list[FailedInspection] = field(default_factory=list)  # in the year, or still the latest
     maintenance_year_pence: int = 0  # maintenance and inspection costs in the evidence year
     maintenance_total_pence: int = 0  # ... since it was bought
@@ -174,26 +197,38 @@ def gather_evidence(
 def _unmet_by_school(
     session: Session, asset_ids: list[int], period: tuple[dt.datetime, dt.datetime], evidence: dict[int, AssetEvidence]
 ) -> None:
-    """Hours of refused and rejected requests by the requester's School, clipped to the period
-    as the report clips them (so they add up to the report's unmet demand); and of those turned
-    away for want of free time."""
+    """Hours of unmet demand by the requester's School, clipped to the period as the report
+    clips them (so they add up to the report's unmet demand); of those turned away for want of
+    free time; and the requests behind each reason, counted as capacity demand or not."""
     p0, p1 = period
     dialect = session.get_bind().dialect.name
     low = greatest(UnmetDemand.start_at, _at(p0, dialect))
     high = least(UnmetDemand.end_at, _at(p1, dialect))
     reasons_text = cast(UnmetDemand.reasons, String)
-    for asset_id, school_id, reasons, hours in session.execute(
-        select(UnmetDemand.asset_id, UnmetDemand.requester_school_id, reasons_text, func.sum(hours_between(low, high)))
+    capacity: dict[int, dict[tuple[str, ...], Refusals]] = defaultdict(dict)
+    others: dict[int, dict[tuple[str, ...], Refusals]] = defaultdict(dict)
+    for asset_id, school_id, reasons, source, requests, hours in session.execute(
+        select(UnmetDemand.asset_id, UnmetDemand.requester_school_id, reasons_text, UnmetDemand.source, func.count(),
+               func.sum(hours_between(low, high)))
         .where(UnmetDemand.asset_id.in_(asset_ids), UnmetDemand.start_at < p1, UnmetDemand.end_at > p0)
-        .group_by(UnmetDemand.asset_id, UnmetDemand.requester_school_id, reasons_text)
+        .group_by(UnmetDemand.asset_id, UnmetDemand.requester_school_id, reasons_text, UnmetDemand.source)
     ):
         seconds = int(round((hours or 0.0) * 3600))
         if not seconds:
             continue
+        codes = tuple(json.loads(reasons) if reasons else []) or (str(source),)
         item = evidence[asset_id]
         item.unmet_by_school[school_id] = item.unmet_by_school.get(school_id, 0) + seconds
-        if set(json.loads(reasons) if reasons else []) & set(CAPACITY_REASONS):
+        if is_capacity_demand(codes):
             item.capacity_unmet_by_school[school_id] = item.capacity_unmet_by_school.get(school_id, 0) + seconds
+            kind = (next(r for r in CAPACITY_REASONS if r in codes),)
+            capacity[asset_id].setdefault(kind, Refusals(kind)).add(school_id, int(requests), seconds)
+        else:
+            others[asset_id].setdefault(codes, Refusals(codes)).add(school_id, int(requests), seconds)
+    for asset_id, kinds in capacity.items():
+        evidence[asset_id].capacity_refusals = [kinds[(r,)] for r in CAPACITY_REASONS if (r,) in kinds]
+    for asset_id, kinds in others.items():
+        evidence[asset_id].other_refusals = sorted(kinds.values(), key=lambda r: (-r.seconds, r.reasons))
 
 
 def _failures(

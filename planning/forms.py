@@ -46,12 +46,18 @@ class PlanFilterForm(FlaskForm):
     on = LocalDateField("Book values on", validators=[Optional()])
 
 
+#: The decision box's first choice, and its default: nothing is decided until someone says so.
+NO_DECISION = ""
+
+
 class DecisionForm(FlaskForm):
     asset_id = HiddenField()
     recommendation = HiddenField()
     outcome = SelectField(
         "Decision",
+        default=NO_DECISION,
         choices=[
+            SelectChoice(NO_DECISION, "— no decision —"),
             SelectChoice(DecisionOutcome.ACCEPTED.value, "Accept"),
             SelectChoice(DecisionOutcome.DEFERRED.value, "Defer"),
             SelectChoice(DecisionOutcome.DECLINED.value, "Decline"),

@@ -9,10 +9,14 @@ The evidence is the year to yesterday (``planning.evidence``); the thresholds ar
   ended, and it is well used (utilisation at least KITSHARE_PLANNING_WELL_USED, 50 %); or it is
   failing inspections: its latest inspection of some kind failed, or it failed at least
   KITSHARE_PLANNING_FAILED_INSPECTIONS (2) inspections in the year.
-* **Invest** (a second unit or a shared facility): it is saturated (the report's rule:
-  utilisation over KITSHARE_SATURATED_THRESHOLD, or demand turned away for want of free time)
-  and people of at least KITSHARE_PLANNING_INVEST_SCHOOLS (2) Schools were turned away for want
-  of free time (requests refused for training, notice or quotas say nothing about capacity).
+* **Invest** (a second unit or a shared facility): it is saturated (the report's rule,
+  ``reports.figures.classify``: utilisation at or above KITSHARE_SATURATED_THRESHOLD, or at least
+  KITSHARE_SATURATED_MIN_UNMET_HOURS of demand turned away for want of free time from at least
+  KITSHARE_SATURATED_MIN_PEOPLE people) and people of at least KITSHARE_PLANNING_INVEST_SCHOOLS
+  (2) Schools were turned away for want of free time: refused because the time was already
+  booked, or waitlisted and never served. A manager's rejection, requests not decided in time,
+  and refusals for training, notice, length, sharing or quotas say nothing about capacity: the
+  evidence lists them apart, as not counted.
 * **Share**: it is idle (utilisation under KITSHARE_IDLE_THRESHOLD) and not saturated, and
   either people of other Schools asked for it and were turned away (in demand elsewhere), or
   it could be shared but is not yet: bookable, but not open to other Schools.
@@ -26,10 +30,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from inventory.models import School
-from planning.evidence import AssetEvidence
+from planning.evidence import AssetEvidence, Refusals
 from planning.lifecycle import PlanningSettings, add_months, add_years, describe_months
 from planning.models import PlanningDecision, Recommendation
-from reports.figures import CAPACITY_REASONS, ReportSettings, percent, reason_label
+from reports.figures import ReportSettings, percent, reason_label, why_listed
 from timeutil import to_local
 
 LABELS = {
@@ -49,6 +53,40 @@ ORDER = [Recommendation.REPLACE, Recommendation.INVEST, Recommendation.SHARE, Re
 
 def hours(seconds: int) -> str:
     return f"{seconds / 3600:,.2f} h"
+
+
+def _one_decimal(seconds: int) -> str:
+    return f"{seconds / 3600:,.1f} h"
+
+
+#: How the evidence names the reasons of refusals (the report's labels, in a sentence).
+_REASON_WORDS = {"overlap": "already booked", "waitlisted": "waitlisted, never served"}
+
+
+def _reason_words(reasons: tuple[str, ...]) -> str:
+    return " and ".join(_REASON_WORDS.get(code, reason_label(code).lower()) for code in reasons)
+
+
+def _requests(n: int) -> str:
+    return f"{n:,} request{'' if n == 1 else 's'}"
+
+
+def describe_refusals(refusals: list[Refusals], code) -> str:
+    """"6 requests, 14.0 h — already booked 4 (ECS 8.0 h, CHEM 2.0 h); waitlisted, never served 2
+    (ECS 4.0 h)": the requests behind some unmet demand, by reason and the requester's School
+    (``code`` names a School id)."""
+    if not refusals:
+        return "None"
+    total_requests = sum(r.requests for r in refusals)
+    total_seconds = sum(r.seconds for r in refusals)
+    parts = []
+    for refusal in refusals:
+        schools = ", ".join(
+            f"{code(school)} {_one_decimal(seconds)}"
+            for school, seconds in sorted(refusal.by_school.items(), key=lambda item: (-item[1], code(item[0])))
+        )
+        parts.append(f"{_reason_words(refusal.reasons)} {refusal.requests:,} ({schools})")
+    return f"{_requests(total_requests)}, {_one_decimal(total_seconds)} — " + "; ".join(parts)
 
 
 @dataclass
@@ -143,16 +181,10 @@ def recommend(
     # Invest
     asking = sorted((s for s in evidence.capacity_unmet_by_school if s is not None), key=code)
     if figures.saturated and len(asking) >= settings.invest_schools:
-        why = []
-        if utilisation is not None and utilisation > report_settings.saturated_threshold:
-            why.append(f"{percent(utilisation)} utilisation (over {percent(report_settings.saturated_threshold)})")
-        if figures.capacity_unmet_seconds:
-            turned = ", ".join(reason_label(r).lower() for r in CAPACITY_REASONS if figures.unmet_by_reason.get(r))
-            why.append(f"{hours(figures.capacity_unmet_seconds)} of demand turned away ({turned})")
         found.append((Recommendation.INVEST, [
-            "Saturated: " + " and ".join(why),
+            "Saturated: " + why_listed(figures, report_settings),
             f"Turned away for want of free time, people of {len(asking)} Schools (at least {settings.invest_schools}): "
-            + ", ".join(f"{code(s)} {hours(evidence.capacity_unmet_by_school[s])}" for s in asking),
+            + describe_refusals(evidence.capacity_refusals, code),
         ]))
 
     idle = figures.idle and not figures.saturated
@@ -214,6 +246,10 @@ def evidence_lines(
         lines.append(("Unmet demand", f"{hours(total)}, from " + ", ".join(parts)))
     else:
         lines.append(("Unmet demand", "None"))
+    lines.append(("Turned away for want of free time (counted as capacity demand)",
+                  describe_refusals(evidence.capacity_refusals, code)))
+    lines.append(("Other unmet demand (not counted as capacity demand)",
+                  describe_refusals(evidence.other_refusals, code)))
     if life.purchase_date is None:
         lines.append(("Age", "Purchase date not recorded: no end of life"))
     else:

@@ -82,9 +82,12 @@ def definitions(plan: Plan) -> list[tuple[str, str]]:
          f"least {percent(s.well_used)}; or it is failing inspections: its latest inspection of some kind failed, or "
          f"{s.failed_inspections} or more inspections failed in the year."),
         ("Invest",
-         f"Saturated (utilisation over {percent(r.saturated_threshold)}, or demand turned away for want of free time) "
-         f"and people of {s.invest_schools} or more Schools were turned away for want of free time (their requests "
-         "overlapped other bookings or maintenance, or were rejected): a second unit or a shared facility."),
+         f"Saturated (utilisation at or above {percent(r.saturated_threshold)}, or at least "
+         f"{r.saturated_min_unmet_hours:g} hours of demand turned away for want of free time from at least "
+         f"{r.saturated_min_people} people) and people of {s.invest_schools} or more Schools were turned away for want "
+         "of free time (refused because the time was already booked, or waitlisted and never served): a second unit or "
+         "a shared facility. A manager's rejection, requests not decided in time, and refusals for training, notice, "
+         "length, sharing or quotas are not counted: the evidence lists them apart."),
         ("Share",
          f"Idle (utilisation under {percent(r.idle_threshold)}) and not saturated, and either people of other Schools "
          "were turned away (in demand elsewhere), or it could be shared but is not yet open to other Schools."),
@@ -216,7 +219,9 @@ def summary_rows(plan: Plan) -> list[tuple[str, Any, str]]:
         ("Near end of life (months)", s.near_end_months, COUNT),
         ("Well used from", s.well_used, RATIO),
         ("Idle under", plan.report_settings.idle_threshold, RATIO),
-        ("Saturated over", plan.report_settings.saturated_threshold, RATIO),
+        ("Saturated at or above", plan.report_settings.saturated_threshold, RATIO),
+        ("Saturated by demand from (hours turned away)", plan.report_settings.saturated_min_unmet_hours, HOURS),
+        ("Saturated by demand from (people)", plan.report_settings.saturated_min_people, COUNT),
     ]
 
 

@@ -14,7 +14,8 @@ from errors import InvalidInput, NotAllowed
 from planning import render, service
 from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
-from planning.forms import CategoryLifeForm, DecisionForm, PlanFilterForm
+from planning.forms import NO_DECISION, CategoryLifeForm, DecisionForm, PlanFilterForm
+from planning.models import Recommendation
 from planning.recommendations import RecommendationItem, evidence_lines
 from reports.render import format_cell
 from web import show_errors
@@ -181,6 +182,12 @@ def decide():
     except ValueError:
         flash("Choose a recommendation on the page to decide on.", "error")
         return redirect(back)
+    if (form.outcome.data or NO_DECISION) == NO_DECISION:
+        # The box starts at "no decision": sending it so records nothing, and says so.
+        flash("Nothing recorded: choose accept, defer or decline to record a decision.", "info")
+        kinds = {kind.value for kind in Recommendation}
+        anchor = f"#rec-{asset_id}-{form.recommendation.data}" if form.recommendation.data in kinds else ""
+        return redirect(f"{back}{anchor}")
     try:
         with atomic(db.session, current_user):
             decision = service.record_decision(

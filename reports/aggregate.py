@@ -35,10 +35,24 @@ BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMP
 DUE = (*BOOKED, BookingStatus.NO_SHOW)
 #: Bookings a late cancellation is counted against: those held at some time, and cancellations.
 CANCELLATION_BASE = (*DUE, BookingStatus.CANCELLED)
-#: Unmet demand that shows an asset is saturated: the time asked for was taken (by another
-#: booking or maintenance), or a manager turned the request down (most often for a clash).
-#: Requests refused for want of training, notice or a quota say nothing about capacity.
-CAPACITY_REASONS = ("overlap", "maintenance", "rejected")
+#: Unmet demand that shows an asset is saturated: demand turned away for want of free time,
+#: refused because the time was already booked ("overlap"), or waitlisted and never served
+#: ("waitlisted"). A manager's rejection, maintenance, training, sharing, notice, length,
+#: quotas and requests not decided in time say nothing about capacity: they stay unmet demand
+#: by reason, and do not make an asset saturated.
+CAPACITY_REASONS = ("overlap", "waitlisted")
+
+
+def is_capacity_demand(reasons: list[str] | tuple[str, ...]) -> bool:
+    """A request turned away for want of free time alone: every reason it was refused for is a
+    capacity reason (refused for a clash and for want of training, free time would not have
+    served it)."""
+    return bool(reasons) and all(reason in CAPACITY_REASONS for reason in reasons)
+
+
+#: One group of unmet demand: (asset, source, reasons, requests, seconds clipped to the period,
+#: requester or None).
+UnmetRow = tuple[int, str, list[str], int, int, "int | None"]
 
 
 @dataclass
@@ -354,33 +368,48 @@ def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.d
             figures[asset_id].late_cancellations += 1
 
 
-def unmet_rows_for(clipper: Clipper) -> list[tuple[int, str, list[str], int, int]]:
-    """(asset, source, reasons, requests, seconds clipped to the period), grouped in SQL, for
-    every asset in the report's scope."""
+def unmet_rows_for(clipper: Clipper) -> list[UnmetRow]:
+    """(asset, source, reasons, requests, seconds clipped to the period, requester), grouped in
+    SQL, for every asset in the report's scope. (By requester, so that capacity demand can say
+    from how many distinct people it came.)"""
     session, dialect = clipper.session, clipper.dialect
     p0, p1 = clipper.period
     low = greatest(UnmetDemand.start_at, time_value(p0, dialect))
     high = least(UnmetDemand.end_at, time_value(p1, dialect))
     reasons_text = cast(UnmetDemand.reasons, String)
     rows = session.execute(
-        select(UnmetDemand.asset_id, UnmetDemand.source, reasons_text, func.count(), func.sum(hours_between(low, high)))
+        select(
+            UnmetDemand.asset_id, UnmetDemand.source, reasons_text, func.count(), func.sum(hours_between(low, high)),
+            UnmetDemand.requester_id,
+        )
         .where(UnmetDemand.asset_id.in_(clipper.assets_in_scope), UnmetDemand.start_at < p1, UnmetDemand.end_at > p0)
-        .group_by(UnmetDemand.asset_id, UnmetDemand.source, reasons_text)
+        .group_by(UnmetDemand.asset_id, UnmetDemand.source, reasons_text, UnmetDemand.requester_id)
     )
-    result = []
-    for asset_id, source, reasons, requests, hours in rows:
+    result: list[UnmetRow] = []
+    for asset_id, source, reasons, requests, hours, requester_id in rows:
         codes = json.loads(reasons) if reasons else []
-        result.append((asset_id, str(source), list(codes) or [str(source)], requests, _to_seconds(hours)))
+        result.append((asset_id, str(source), list(codes) or [str(source)], requests, _to_seconds(hours), requester_id))
     return result
 
 
-def count_unmet(rows: list[tuple[int, str, list[str], int, int]], figures: dict[int, AssetFigures]) -> None:
-    for asset_id, _source, reasons, requests, seconds in rows:
+def count_unmet(rows: list[UnmetRow], figures: dict[int, AssetFigures]) -> None:
+    """Unmet demand per asset: all of it, by reason (a request refused for several reasons counts
+    under each), and that turned away for want of free time (``is_capacity_demand``), by reason
+    and with its distinct people."""
+    people: dict[int, set[int]] = defaultdict(set)
+    for asset_id, _source, reasons, requests, seconds, requester_id in rows:
         asset = figures[asset_id]
         asset.unmet_requests += requests
         asset.unmet_seconds += seconds
         for reason in reasons:
             asset.unmet_by_reason[reason] = asset.unmet_by_reason.get(reason, 0) + seconds
             asset.unmet_requests_by_reason[reason] = asset.unmet_requests_by_reason.get(reason, 0) + requests
-        if set(reasons) & set(CAPACITY_REASONS):
+        if is_capacity_demand(reasons):
             asset.capacity_unmet_seconds += seconds
+            asset.capacity_unmet_requests += requests
+            for reason in reasons:
+                asset.capacity_by_reason[reason] = asset.capacity_by_reason.get(reason, 0) + seconds
+            if requester_id is not None:
+                people[asset_id].add(requester_id)
+    for asset_id, requesters in people.items():
+        figures[asset_id].capacity_people = len(requesters)

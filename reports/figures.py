@@ -20,9 +20,15 @@ The rules, as the report page states them (``reports.render.definitions``):
 * **No-show rate** = no-show bookings / bookings due (held bookings whose start has passed).
 * **Late-cancellation rate** = bookings cancelled less than the notice before their start /
   bookings starting in the period that were held or cancelled.
-* **Unmet demand**: hours of refused and rejected requests, clipped to the period, by reason.
-* **Idle**: utilisation under a threshold. **Saturated**: utilisation over a threshold, or demand
-  turned away for want of free time (``CAPACITY_REASONS``).
+* **Unmet demand**: hours of refused and rejected requests, of waitlist places never served and
+  of requests not decided before their start, clipped to the period, by reason.
+* **Saturated**: utilisation at or above a threshold, or demand turned away for want of free
+  time (``CAPACITY_REASONS``: refused because the time was already booked, or waitlisted and
+  never served) of at least a minimum of hours from at least a minimum of distinct people. A
+  manager's rejection, maintenance, training, sharing, notice, length, quotas and requests not
+  decided in time are unmet demand by reason but not capacity. **Idle**: utilisation under a
+  threshold, and not saturated: no asset is both. Each idle or saturated asset says why in one
+  line (``report_to_json``).
 * **Cost recovery** = booked hours x the asset's hourly rate, in whole pence.
 * **Bookings outside the hours in force**: counted bookings not wholly inside the weekly hours
   in force on their days. Only a change of hours after a booking was made leaves one there, so
@@ -69,6 +75,7 @@ from reports.aggregate import (
     CAPACITY_REASONS,
     AssetPlan,
     Clipper,
+    UnmetRow,
     count_actual,
     count_booked,
     count_bookings,
@@ -98,6 +105,8 @@ REASON_LABELS = {
     "not_bookable": "Not bookable",
     "quota": "Over quota",
     "rejected": "Rejected by a manager",
+    "waitlisted": "Waitlisted, never served",
+    "not_decided": "Not decided in time",
 }
 
 
@@ -111,17 +120,24 @@ def reason_label(code: str) -> str:
 @dataclass(frozen=True)
 class ReportSettings:
     """The thresholds finance set (config: KITSHARE_IDLE_THRESHOLD, KITSHARE_SATURATED_THRESHOLD,
-    KITSHARE_LATE_CANCEL_HOURS)."""
+    KITSHARE_SATURATED_MIN_UNMET_HOURS, KITSHARE_SATURATED_MIN_PEOPLE, KITSHARE_LATE_CANCEL_HOURS)."""
 
-    idle_threshold: float = 0.10  # utilisation under this: idle
-    saturated_threshold: float = 0.80  # over this (or any unmet demand): saturated
+    idle_threshold: float = 0.10  # utilisation under this (and not saturated): idle
+    saturated_threshold: float = 0.80  # at or above this: saturated
     late_cancel_hours: int = 24  # working hours (Monday to Friday) of notice a cancellation needs
+    # ... or at least this many hours turned away for want of free time, from at least this many people
+    saturated_min_unmet_hours: float = 8.0
+    saturated_min_people: int = 2
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "ReportSettings":
         return cls(
             idle_threshold=float(config.get("KITSHARE_IDLE_THRESHOLD", cls.idle_threshold)),
             saturated_threshold=float(config.get("KITSHARE_SATURATED_THRESHOLD", cls.saturated_threshold)),
+            saturated_min_unmet_hours=float(
+                config.get("KITSHARE_SATURATED_MIN_UNMET_HOURS", cls.saturated_min_unmet_hours)
+            ),
+            saturated_min_people=int(config.get("KITSHARE_SATURATED_MIN_PEOPLE", cls.saturated_min_people)),
             late_cancel_hours=int(config.get("KITSHARE_LATE_CANCEL_HOURS", cls.late_cancel_hours)),
         )
 
@@ -234,10 +250,15 @@ class AssetFigures(Usage):
     unmet_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> seconds
     unmet_requests_by_reason: dict[str, int] = field(default_factory=dict)  # reason -> requests
     capacity_unmet_seconds: int = 0  # unmet demand for want of free time (CAPACITY_REASONS)
+    capacity_unmet_requests: int = 0
+    capacity_by_reason: dict[str, int] = field(default_factory=dict)  # capacity reason -> seconds
+    capacity_people: int = 0  # distinct people turned away for want of free time
     months: list[MonthUsage] = field(default_factory=list)
     idle: bool = False
     saturated: bool = False
     outside_hours: bool = False  # has bookings outside the hours in force on their days
+    saturated_by_use: bool = False  # utilisation at or above the threshold
+    saturated_by_demand: bool = False  # enough demand turned away for want of free time
 
 
 @dataclass(kw_only=True)
@@ -381,7 +402,7 @@ def utilisation_report(
     }
     _count_outside_hours(session, plans, history, figures, period)
     users_by_asset: dict[int, set[int]] = {}
-    unmet_rows: list[tuple[int, str, list[str], int, int]] = []
+    unmet_rows: list[UnmetRow] = []
     if plans:
         clipper = Clipper(session, plans, not_in_service, _assets_in_scope(school_ids), spans_utc, period)
         users_by_asset = count_booked(clipper, figures)
@@ -391,9 +412,7 @@ def utilisation_report(
         count_unmet(unmet_rows, figures)
     for asset in figures.values():
         asset.cost_recovery_pence = pence_for(asset.booked_seconds, asset.hourly_rate_pence)
-        utilisation = asset.utilisation
-        asset.idle = utilisation is not None and utilisation < settings.idle_threshold
-        asset.saturated = (utilisation is not None and utilisation > settings.saturated_threshold) or asset.capacity_unmet_seconds > 0
+        classify(asset, settings)
 
     assets = sorted(figures.values(), key=lambda a: (schools_by_id[a.school_id].code, a.tag))
     schools, categories, total = _roll_up(users_by_asset, assets, schools_by_id, spans)
@@ -403,7 +422,7 @@ def utilisation_report(
             sharing[(asset.school_id, borrower)] += seconds
     # A request refused for several reasons counts under each.
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for _asset_id, _source, codes, requests, seconds in unmet_rows:
+    for _asset_id, _source, codes, requests, seconds, _requester in unmet_rows:
         for reason in codes:
             reasons[reason][0] += requests
             reasons[reason][1] += seconds
@@ -425,6 +444,50 @@ def utilisation_report(
         sharing=dict(sharing),
         unmet_by_reason=unmet,
     )
+
+
+def classify(asset: AssetFigures, settings: ReportSettings) -> None:
+    """Saturated: utilisation at or above the saturated threshold, or demand turned away for want
+    of free time (``CAPACITY_REASONS``) of at least ``saturated_min_unmet_hours`` from at least
+    ``saturated_min_people`` distinct people. Idle: utilisation under the idle threshold and not
+    saturated, so that no asset is both."""
+    utilisation = asset.utilisation
+    asset.saturated_by_use = utilisation is not None and utilisation >= settings.saturated_threshold
+    asset.saturated_by_demand = (
+        asset.capacity_unmet_seconds > 0
+        and asset.capacity_unmet_seconds >= settings.saturated_min_unmet_hours * 3600
+        and asset.capacity_people >= settings.saturated_min_people
+    )
+    asset.saturated = asset.saturated_by_use or asset.saturated_by_demand
+    asset.idle = utilisation is not None and utilisation < settings.idle_threshold and not asset.saturated
+
+
+#: How the why line names the capacity reasons.
+_CAPACITY_WORDS = {"overlap": "already booked", "waitlisted": "waitlisted, never served"}
+
+
+def _one_decimal_hours(seconds: int) -> str:
+    return f"{seconds / 3600:,.1f} h"
+
+
+def why_listed(asset: AssetFigures, settings: ReportSettings) -> str:
+    """One line: why an asset is listed as idle or saturated, with the figures that made it so."""
+    utilisation = asset.utilisation
+    if asset.idle:
+        return f"{percent(utilisation or 0.0)} booked (under {percent(settings.idle_threshold)})"
+    reasons = []
+    if asset.saturated_by_use:
+        reasons.append(f"{percent(utilisation or 0.0)} booked (at or above {percent(settings.saturated_threshold)})")
+    if asset.saturated_by_demand:
+        split = "; ".join(
+            f"{_CAPACITY_WORDS.get(reason, reason_label(reason).lower())} {_one_decimal_hours(asset.capacity_by_reason[reason])}"
+            for reason in CAPACITY_REASONS if asset.capacity_by_reason.get(reason)
+        )
+        people = f"{asset.capacity_people} {'person' if asset.capacity_people == 1 else 'people'}"
+        reasons.append(
+            f"{_one_decimal_hours(asset.capacity_unmet_seconds)} turned away for want of free time ({split}) from {people}"
+        )
+    return "; ".join(reasons)
 
 
 def _in_scope(school_ids: set[int] | None) -> list[Any]:
@@ -824,20 +887,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
 
     settings = report.settings
 
-    def why(asset: AssetFigures, flag: str) -> str:
-        if flag == "idle":
-            return f"Under {percent(settings.idle_threshold)}"
-        reasons = []
-        if asset.utilisation is not None and asset.utilisation > settings.saturated_threshold:
-            reasons.append(f"Over {percent(settings.saturated_threshold)}")
-        if asset.capacity_unmet_seconds:
-            turned_away = ", ".join(reason_label(r).lower() for r in CAPACITY_REASONS if asset.unmet_by_reason.get(r))
-            reasons.append(f"{_hours(asset.capacity_unmet_seconds):,.2f} h of demand turned away ({turned_away})")
-        return "; ".join(reasons)
-
     def flagged(asset: AssetFigures, flag: str) -> dict[str, Any]:
         return {
-            "why": why(asset, flag),
+            "why": why_listed(asset, settings),
             "id": asset.asset_id,
             "tag": asset.tag,
             "name": asset.name,
@@ -846,6 +898,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "booked_hours": _hours(asset.booked_seconds),
             "available_hours": _hours(asset.available_seconds),
             "unmet_hours": _hours(asset.unmet_seconds),
+            "capacity_unmet_hours": _hours(asset.capacity_unmet_seconds),
+            "capacity_unmet_people": asset.capacity_people,
         }
 
     scope = [schools_by_id[s] for s in report.school_ids] if report.school_ids is not None else None
@@ -862,6 +916,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "settings": {
             "idle_threshold": report.settings.idle_threshold,
             "saturated_threshold": report.settings.saturated_threshold,
+            "saturated_min_unmet_hours": report.settings.saturated_min_unmet_hours,
+            "saturated_min_people": report.settings.saturated_min_people,
             "late_cancel_hours": report.settings.late_cancel_hours,
         },
         "totals": {"assets": report.total.assets, **_usage_json(report.total), "months": _months_json(report.total.months),

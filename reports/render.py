@@ -106,6 +106,9 @@ def definitions(figures: dict[str, Any]) -> list[tuple[str, str]]:
     settings = figures["settings"]
     idle = percent(settings["idle_threshold"])
     saturated = percent(settings["saturated_threshold"])
+    # (Snapshots stored before these settings existed were made under the defaults' older rule.)
+    min_hours = settings.get("saturated_min_unmet_hours", 8.0)
+    min_people = settings.get("saturated_min_people", 2)
     notice = settings["late_cancel_hours"]
     return [
         ("Available hours",
@@ -145,15 +148,21 @@ def definitions(figures: dict[str, Any]) -> list[tuple[str, str]]:
          "Booked hours of each owning School's assets, by the School of the person who booked (their home School when they "
          "asked)."),
         ("Unmet demand",
-         "Hours of requests the booking rules refused and requests a manager rejected, clipped to the period. A request "
-         "refused for several reasons counts under each reason, and once in an asset's total."),
+         "Hours of requests the booking rules refused, requests a manager rejected, waitlist places whose time passed "
+         "without the person getting a booking (“waitlisted, never served”) and requests whose start passed "
+         "with no decision (“not decided in time”), clipped to the period. A request refused for several "
+         "reasons counts under each reason, and once in an asset's total."),
         ("Cost recovery",
          "Booked hours times the asset's hourly charge-out rate (full economic costing), rounded to the penny."),
-        ("Idle", f"Utilisation under {idle}: candidates for sharing more widely, or for disposal."),
+        ("Idle", f"Utilisation under {idle}, and not saturated: candidates for sharing more widely, or for disposal. "
+                 "No asset is both idle and saturated."),
         ("Saturated",
-         f"Utilisation over {saturated}, or demand turned away for want of free time (requests refused because they "
-         "overlapped another booking or maintenance, or rejected by a manager): candidates for investment. Requests refused "
-         "for other reasons (training, notice, quotas) are unmet demand too, but do not make an asset saturated."),
+         f"Utilisation at or above {saturated}; or demand turned away for want of free time (requests refused only "
+         "because the time was already booked, and waitlist places never served) of at least "
+         f"{min_hours:g} hours in the period from at least {min_people} different "
+         f"{'person' if min_people == 1 else 'people'}: candidates for investment. A manager's rejection, maintenance, "
+         "missing training, sharing, notice, length and quota rules, and requests not decided in time are unmet demand "
+         "by reason, but do not make an asset saturated. Each listed asset says why it is there."),
         ("Month by month", "The same hours for each calendar month of the period (a part month where the period starts or "
                            "ends in it)."),
     ]
@@ -300,6 +309,15 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("Idle threshold", figures["settings"]["idle_threshold"], RATIO),
         ("Saturated threshold", figures["settings"]["saturated_threshold"], RATIO),
         ("Late cancellation notice (working hours)", figures["settings"]["late_cancel_hours"], COUNT),
+    ] + [
+        # Saturated by demand: at least these hours turned away for want of free time, from at least
+        # these people (absent from snapshots stored before the rule existed).
+        (label, figures["settings"][key], kind)
+        for label, key, kind in (
+            ("Saturated by demand from (hours turned away)", "saturated_min_unmet_hours", HOURS),
+            ("Saturated by demand from (people)", "saturated_min_people", COUNT),
+        )
+        if key in figures["settings"]
     ]
 
 

@@ -3,7 +3,7 @@ asset's weekly hours keeps the hours it replaced, so reports of past periods use
 force. No backfill: an asset never changed has no rows, and its current hours apply throughout.
 
 Revision ID: 0013_hours_history
-Revises: 0011_sessions
+Revises: 0012_lapsed_demand
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_hours_history'
-down_revision = '0011_sessions'
+down_revision = '0012_lapsed_demand'
 branch_labels = None
 depends_on = None
 

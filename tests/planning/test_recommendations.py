@@ -111,9 +111,12 @@ def test_invest_in_a_saturated_asset_with_unmet_demand_from_several_schools(sess
     found, plan = recommendations(session, people)
     assert kinds_for(found, "CHEM-SEQ") == {INVEST}
     item = found[("CHEM-SEQ", INVEST)]
+    # Saturated by its use; the 5 h turned away (under 8 h) would not make it so alone, but they
+    # come from 2 Schools, which the case for investment needs.
     assert item.reasons == [
-        "Saturated: 100.0% utilisation (over 80.0%) and 5.00 h of demand turned away (already booked)",
-        "Turned away for want of free time, people of 2 Schools (at least 2): BIO 2.00 h, PHYS 3.00 h",
+        "Saturated: 100.0% booked (at or above 80.0%)",
+        "Turned away for want of free time, people of 2 Schools (at least 2): 2 requests, 5.0 h — "
+        "already booked 2 (PHYS 3.0 h, BIO 2.0 h)",
     ]
     assert evidence(plan, item)["Unmet demand"] == "5.00 h, from PHYS 3.00 h, BIO 2.00 h"
 

@@ -20,7 +20,8 @@ A  "Confocal"  CHEM, category Microscopes, £30.00/h, needs check-in, Mon-Fri 09
           10:00-13:00 for ["overlap", "min_notice"] = 3 h          unmet 5 h, 2 requests
    booked 7 h, utilisation 7/38; actual 5.75/38; bookings 3 (a1-a3), users 2; due 4 (a1-a3, a7),
    no-shows 1; cancellation base 6 (a1-a5, a7), late 1; cost 7 x 3000 = 21000 p;
-   borrowers CHEM 3 h, PHYS 4 h. Saturated (unmet demand).
+   borrowers CHEM 3 h, PHYS 4 h. Not saturated: a rejection, and a refusal for overlap and
+   notice, are not demand turned away for want of free time alone.
 
 B  "Plotter"  CHEM, category Printers, £12.50/h, portable (lent out), open every day 00:00-24:00.
    available = 6 x 24 + 25 (Sunday 25, the clock change) = 169 h
