@@ -71,6 +71,14 @@ def make_asset(session: Session, school: School, **fields: object) -> Asset:
     return asset
 
 
+def replace_hours(session: Session, asset: Asset, hours: list[BookableHours]) -> None:
+    """Give an asset new weekly hours the way the service does: the old spans are deleted before
+    the new ones are written (the database refuses overlapping spans of a day, even for a moment)."""
+    asset.bookable_hours.clear()
+    session.flush()
+    asset.bookable_hours.extend(hours)
+
+
 def make_booking(
     session: Session,
     asset: Asset,

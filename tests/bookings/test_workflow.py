@@ -13,7 +13,7 @@ from errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import MaintenanceWindow
 from tests.bookings.conftest import MONDAY, NOW, UTC, at
 from tests.conftest import see_committed
-from tests.factories import make_asset
+from tests.factories import make_asset, replace_hours
 
 
 def request(session, user, asset, start, end):
@@ -196,7 +196,7 @@ def _all_week(session, school):
     from inventory.models import BookableHours
 
     asset = make_asset(session, school, name="Incubator")
-    asset.bookable_hours = [BookableHours(weekday=d, opens=dt_.time(0), closes=dt_.time(23, 59)) for d in range(7)]
+    replace_hours(session, asset, [BookableHours(weekday=d, opens=dt_.time(0), closes=dt_.time(23, 59)) for d in range(7)])
     session.commit()
     return asset
 

@@ -55,7 +55,7 @@ import pytest
 from accounts.models import Role
 from bookings.models import BookingStatus, BookingStatusChange, DemandSource, UnmetDemand
 from inventory.models import AssetStatus, BookableHours, Category, MaintenanceWindow
-from tests.factories import make_asset, make_booking, make_school, make_user
+from tests.factories import make_asset, make_booking, make_school, make_user, replace_hours
 
 UTC = dt.timezone.utc
 BST = dt.timezone(dt.timedelta(hours=1))
@@ -122,7 +122,7 @@ def week(session) -> Week:
                           checkin_required=True, purchase_date=long_ago)
     plotter = make_asset(session, chem, name="Plotter", tag="CHEM-B", category=printers, hourly_rate_pence=1250,
                          portable=True, purchase_date=long_ago)
-    plotter.bookable_hours = _always_open(plotter)
+    replace_hours(session, plotter, _always_open(plotter))
     centrifuge = make_asset(session, phys, name="Old centrifuge", tag="PHYS-C", category=microscopes, purchase_date=long_ago,
                             status=AssetStatus.RETIRED, retired_at=bst(22, 15))
     balance = make_asset(session, bio, name="Balance", tag="BIO-D", category=balances, hourly_rate_pence=500,

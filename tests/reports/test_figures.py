@@ -11,7 +11,7 @@ from errors import InvalidInput
 from inventory.models import BookableHours
 from reports.figures import ReportSettings, pence_for, utilisation_report
 from reports.intervals import is_late_cancellation
-from tests.factories import make_asset, make_booking, make_school, make_user
+from tests.factories import make_asset, make_booking, make_school, make_user, replace_hours
 from tests.reports.conftest import AFTER, MONDAY, SUNDAY, bst
 
 H = 3600
@@ -158,7 +158,7 @@ def test_monthly_trend_splits_a_booking_across_the_month_end(session):
     school = make_school(session, "ENG")
     person = make_user(session, school)
     asset = make_asset(session, school, purchase_date=dt.date(2020, 1, 1))
-    asset.bookable_hours = [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)]
+    replace_hours(session, asset, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)])
     session.commit()
     # Saturday 31 October 22:00 GMT to Sunday 1 November 02:00 GMT: 2 hours in each month.
     make_booking(session, asset, person, dt.datetime(2026, 10, 31, 22, tzinfo=dt.timezone.utc), hours=4,
@@ -173,7 +173,7 @@ def test_monthly_trend_splits_a_booking_across_the_month_end(session):
 
 def _round_the_clock(session, school, **fields):
     asset = make_asset(session, school, **fields)
-    asset.bookable_hours = [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)]
+    replace_hours(session, asset, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)])
     session.commit()
     return asset
 
