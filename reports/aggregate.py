@@ -227,6 +227,12 @@ class Clipper:
         )
         return [row[1:] for row in rows]
 
+    def clipped_seconds(self, asset_id: int, start: dt.datetime, end: dt.datetime) -> float:
+        """Seconds of [start, end) clipped to the period and its asset's in-service days."""
+        plan = self.plans[asset_id]
+        lo, hi = max(self.period[0], plan.service_start, start), min(self.period[1], plan.service_end, end)
+        return max((hi - lo).total_seconds(), 0.0)
+
     def maintenance_seconds(self, asset_id: int, start: dt.datetime, end: dt.datetime) -> list[float]:
         """Per month: seconds of [start, end), clipped like the SQL, that fall in maintenance."""
         plan = self.plans[asset_id]
@@ -240,29 +246,39 @@ class Clipper:
 def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int, set[int]]:
     """Booked seconds per asset, borrowing School and month; less maintenance; capped at the
     month's available time (the borrowers' shares scaled down alike). And the bookings and
-    distinct people of each asset: returns the people with booked time on each asset, so that
-    Schools and categories count each person once (one row per asset and person, from SQL)."""
+    distinct people of each asset, counting only bookings with booked time left once clipped and
+    less maintenance (one wholly inside a window added later counts for nothing): returns the
+    people with booked time on each asset, so that Schools and categories count each person once
+    (one row per asset and person, from SQL)."""
     p0, p1 = clipper.period
     # The plain column bounds let the database use its index on the booking times.
     conditions = [Booking.status.in_(BOOKED), clipper.in_scope, Booking.start_at < p1, Booking.end_at > p0]
     cells: dict[tuple[int, int | None, int], float] = defaultdict(float)
-    users_by_asset: dict[int, set[int]] = defaultdict(set)
+    # Bookings with time in the period, per asset and person.
+    counted: dict[tuple[int, int], int] = defaultdict(int)
     for (asset_id, borrower, person), months, bookings in clipper.sum_by(
         Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
     ):
         for month, seconds in months:
             if seconds:
                 cells[(asset_id, borrower, month)] += seconds
-        figures[asset_id].bookings += bookings
-        users_by_asset[asset_id].add(person)
-    for asset_id, users in users_by_asset.items():
-        figures[asset_id].users = len(users)
-    for asset_id, borrower, start, end in clipper.maintenance_overlaps(
-        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id]
+        counted[(asset_id, person)] += bookings
+    for asset_id, borrower, person, start, end in clipper.maintenance_overlaps(
+        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
     ):
-        for month, seconds in enumerate(clipper.maintenance_seconds(asset_id, start, end)):
+        lost = clipper.maintenance_seconds(asset_id, start, end)
+        for month, seconds in enumerate(lost):
             if seconds:
                 cells[(asset_id, borrower, month)] -= seconds
+        if sum(lost) >= clipper.clipped_seconds(asset_id, start, end):
+            counted[(asset_id, person)] -= 1  # wholly under maintenance: no booked hours, not counted
+    users_by_asset: dict[int, set[int]] = defaultdict(set)
+    for (asset_id, person), bookings in counted.items():
+        if bookings > 0:
+            figures[asset_id].bookings += bookings
+            users_by_asset[asset_id].add(person)
+    for asset_id, users in users_by_asset.items():
+        figures[asset_id].users = len(users)
     by_asset_month: dict[tuple[int, int], list[tuple[int | None, float]]] = defaultdict(list)
     for (asset_id, borrower, month), seconds in cells.items():
         by_asset_month[(asset_id, month)].append((borrower, max(seconds, 0.0)))
