@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Iterable
 
 from timeutil import local_day_bounds, to_local
+
+#: A local day's bounds, worked out once (a report asks for the same few hundred days again
+#: for every late cancellation).
+_day_bounds = functools.lru_cache(maxsize=8192)(local_day_bounds)
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -74,7 +79,7 @@ def working_seconds_between(start: dt.datetime, end: dt.datetime) -> float:
     last = to_local(end).date()
     while day <= last:
         if day.weekday() < 5:
-            day_start, day_end = local_day_bounds(day)
+            day_start, day_end = _day_bounds(day)
             lo, hi = max(start, day_start), min(end, day_end)
             if lo < hi:
                 total += (hi - lo).total_seconds()
