@@ -24,7 +24,7 @@ import datetime as dt
 from bookings.models import BookingStatus
 from inventory.models import BookableHours, MaintenanceWindow
 from reports.figures import ReportSettings, report_to_json, utilisation_report
-from tests.factories import make_asset, make_booking, make_school, make_user
+from tests.factories import make_asset, make_booking, make_school, make_user, replace_hours
 
 H = 3600
 UTC = dt.timezone.utc
@@ -41,7 +41,7 @@ def test_bookings_wholly_inside_maintenance_are_not_counted(session):
     a = make_asset(session, school, tag="ENG-A", purchase_date=long_ago)
     b = make_asset(session, school, tag="ENG-B", purchase_date=long_ago)
     c = make_asset(session, school, tag="ENG-C", purchase_date=long_ago)
-    c.bookable_hours = [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)]
+    replace_hours(session, c, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)])
     session.commit()
 
     make_booking(session, a, alice, at(2, 10), hours=2, status=BookingStatus.COMPLETED)
