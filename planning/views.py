@@ -17,7 +17,7 @@ from planning.charts import replacement_by_year
 from planning.forms import CategoryLifeForm, DecisionForm, PlanFilterForm
 from planning.recommendations import RecommendationItem, evidence_lines
 from reports.render import format_cell
-from web import show_errors
+from web import csv_download, show_errors
 
 # The downloads sit beside the page (/planning.csv), so the rules carry the /planning prefix.
 bp = Blueprint("planning", __name__)
@@ -146,7 +146,7 @@ def download_csv():
     plan, error = _plan_or_error()
     if plan is None:
         return error
-    return _download(render.render_csv(plan), render.CSV_CONTENT_TYPE, render.file_name(plan, "csv"))
+    return csv_download(render.render_csv(plan), render.file_name(plan, "csv"))
 
 
 @bp.get("/planning.xlsx")
