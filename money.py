@@ -56,7 +56,7 @@ def format_short_pounds(pence: int | None) -> str:
         return ""
     pounds = whole_pounds(pence)
     sign, size = ("-" if pounds < 0 else ""), abs(pounds)
-    if size >= 1_000_000:
+    if size >= 999_500:  # what would round to £1000k
         return f"{sign}£{size / 1_000_000:.2f}m"
     if size >= 10_000:
         return f"{sign}£{size / 1000:.0f}k"

@@ -63,10 +63,11 @@ def page_param(key: str) -> str:
 
 
 def paginate(
-    key: str, rows: Sequence[Any], query: Iterable[tuple[str, str]], path: str, per_page: int = PER_PAGE, anchor: str = ""
+    key: str, rows: Sequence[Any], query: Iterable[tuple[str, str]], path: str, per_page: int | None = None, anchor: str = ""
 ) -> TablePage:
     """The page of ``rows`` the query asks for (``<key>_page``; the first when it names none or
     one out of range), with links to every page that keep the rest of the query."""
+    per_page = per_page or PER_PAGE
     pairs = list(query)
     name = page_param(key)
     asked = [value for param, value in pairs if param == name]
@@ -96,7 +97,9 @@ def paginate(
     )
 
 
-def page_of_table(table: Any, query: Iterable[tuple[str, str]], path: str, per_page: int = PER_PAGE) -> tuple[Any, TablePage]:
+def page_of_table(
+    table: Any, query: Iterable[tuple[str, str]], path: str, per_page: int | None = None
+) -> tuple[Any, TablePage]:
     """A copy of a ``reports.render.Table`` holding one page of its rows, and the page."""
     paging = paginate(table.key, table.rows, query, path, per_page, anchor=table.key)
     return dataclasses.replace(table, rows=paging.rows), paging
