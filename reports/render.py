@@ -84,7 +84,7 @@ class Coverage:
     def describe(self) -> str:
         """'2.1% — 12 assets that record use: 40.0 of 913.0 available hours'."""
         if not self.assets:
-            return "No asset here records use (check-in or hand-over)"
+            return "No asset in these figures records use (check-in or hand-over): no actual utilisation to show"
         if self.ratio is None:
             return f"{self.assets} asset{'s' if self.assets != 1 else ''} that record use, with no available hours"
         return (
