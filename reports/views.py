@@ -31,14 +31,20 @@ def _today() -> dt.date:
     return to_local(utcnow()).date()
 
 
+#: The query keys of the period picker (the rest page the tables).
+PERIOD_KEYS = ("from", "to", "school")
+
+
 def _period_form() -> tuple[PeriodForm, bool]:
     """The picker, filled from the query string (last month when there is none). Returns the
     form and whether it is valid."""
     service.require_reports(current_user)
     picker = service.schools_for_picker(db.session, current_user)
-    form = PeriodForm(formdata=request.args if request.args else None)
+    # Only the table pages asked for (assets_page=2 ...): last month, as with no query at all.
+    asked = any(key in request.args for key in PERIOD_KEYS)
+    form = PeriodForm(formdata=request.args if asked else None)
     form.schools.choices = [(school.id, f"{school.code} – {school.name}") for school in picker]
-    if not request.args:
+    if not asked:
         form.period_from.data, form.period_to.data = last_month(_today())
         return form, True
     valid = form.validate()
