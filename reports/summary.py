@@ -79,8 +79,8 @@ def headline_figures(figures: dict[str, Any], previous: dict[str, Any] | None = 
                  "booked of available hours",
                  change(_points(totals["utilisation"], before["utilisation"]) if before else None)),
         Headline("Actual utilisation", actual_value, coverage.describe().split(" — ", 1)[-1],
-                 change(_points(coverage.ratio if coverage.assets else None,
-                                previous_coverage.ratio if previous_coverage and previous_coverage.assets else None))),
+                 change(_points(coverage.ratio, previous_coverage.ratio if previous_coverage and previous_coverage.assets else None))
+                 if coverage.assets and coverage.ratio is not None else ""),
         Headline("Unmet demand", f"{format_hours(totals['unmet_hours'])} h",
                  f"{unmet_requests:,} request{'s' if unmet_requests != 1 else ''} refused or rejected",
                  change(_hours_change(totals["unmet_hours"], before["unmet_hours"]) if before else None)),
