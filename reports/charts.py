@@ -193,7 +193,7 @@ def trend_lines(months: list[dict[str, Any]], series: list[tuple[str, str, list[
             body.append(_text(left - 6, y + 4, percent(tick * scale).replace(".0%", "%"), "end", MUTED, font - 1))
         for index, month in enumerate(months):
             x = left + index * step
-            if layout == "wide" or index % 2 == 0 or index == len(months) - 1:
+            if layout == "wide" or (len(months) - 1 - index) % 2 == 0:  # a phone: every other month, to the last
                 name, year = month["label"].split()
                 body.append(_text(x, top + plot_h + 16, name, "middle", INK, font - 1))
                 if layout == "wide" and (index == 0 or name == "Jan"):
