@@ -182,7 +182,7 @@ def trend_lines(months: list[dict[str, Any]], series: list[tuple[str, str, list[
     ) + ". The table below has the same figures."
     title = "Utilisation by month, per School and overall"
     charts = []
-    for layout, width, height, font, suffix in (("wide", 860, 340, 13, ""), ("narrow", 340, 300, 12, "-narrow")):
+    for layout, width, height, font, suffix in (("wide", 860, 340, 13, ""), ("narrow", 320, 300, 13, "-narrow")):
         left, right, top, bottom = 44, 64 if layout == "wide" else 52, 16, 40
         plot_w, plot_h = width - left - right, height - top - bottom
         step = plot_w / max(len(months) - 1, 1)
