@@ -384,12 +384,15 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from accounts.forms import SignOutForm
     from accounts.models import Role
-    from money import format_pounds
+    from money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
     from timeutil import format_local, local_zone
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["local"] = format_local
-    app.jinja_env.filters["pounds"] = format_pounds
+    app.jinja_env.filters["pounds"] = format_pounds  # to the penny: prices, rates, forms
+    app.jinja_env.filters["whole_pounds"] = format_whole_pounds  # summaries and figures on pages
+    app.jinja_env.filters["short_pounds"] = format_short_pounds  # charts
+    app.jinja_env.filters["hours"] = format_hours  # one decimal on pages
     app.jinja_env.filters["duration"] = format_minutes
 
     @app.context_processor

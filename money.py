@@ -32,3 +32,41 @@ def format_pounds(pence: int | None, symbol: bool = True) -> str:
     if symbol:
         return f"{sign}£{pounds:,}.{remainder:02d}"
     return f"{sign}{pounds}.{remainder:02d}"
+
+
+def whole_pounds(pence: int) -> int:
+    """Pence to the nearest pound, half a pound up (away from zero)."""
+    pounds, remainder = divmod(abs(pence), 100)
+    pounds += 1 if remainder >= 50 else 0
+    return -pounds if pence < 0 else pounds
+
+
+def format_whole_pounds(pence: int | None) -> str:
+    """Money on pages and in summaries, to the pound: 155848215 -> '£1,558,482'. The exports keep
+    the pence (``format_pounds``)."""
+    if pence is None:
+        return ""
+    pounds = whole_pounds(pence)
+    return f"{'-' if pounds < 0 else ''}£{abs(pounds):,}"
+
+
+def format_short_pounds(pence: int | None) -> str:
+    """Money on a chart, where space is short: '£1.56m', '£12k', '£950'."""
+    if pence is None:
+        return ""
+    pounds = whole_pounds(pence)
+    sign, size = ("-" if pounds < 0 else ""), abs(pounds)
+    if size >= 999_500:  # what would round to £1000k
+        return f"{sign}£{size / 1_000_000:.2f}m"
+    if size >= 10_000:
+        return f"{sign}£{size / 1000:.0f}k"
+    if size >= 1000:
+        return f"{sign}£{size / 1000:.1f}k"
+    return f"{sign}£{size:,}"
+
+
+def format_hours(hours: float | None) -> str:
+    """Hours on pages, to one decimal: 1234.56 -> '1,234.6'. The exports keep two decimals."""
+    if hours is None:
+        return ""
+    return f"{hours:,.1f}"

@@ -50,3 +50,21 @@ def safe_next(target: str | None, fallback: str) -> str:
     """Where to go after a form: ``target`` when it is a path on this site (``local_path``), else
     ``fallback``. No open redirect."""
     return local_path(target) or fallback
+
+
+#: Every CSV download starts with it: Excel then reads the file as UTF-8 and shows "£" and "–"
+#: in headings instead of "Â£" and "â€“". Python reads it with ``encoding="utf-8-sig"``, and
+#: Kitshare's own import skips it.
+UTF8_BOM = "\ufeff"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def csv_download(text: str, filename: str, disposition: str = "attachment", **headers: str):
+    """A CSV file to download: UTF-8 with a byte-order mark, named ``filename``."""
+    from flask import Response
+
+    response = Response(UTF8_BOM + text, content_type=CSV_CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response

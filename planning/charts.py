@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from money import format_pounds
+from money import format_short_pounds as _short_pounds
+from money import format_whole_pounds
 from planning.forecast import Forecast
 
 BAR = "#0b5cad"  # the site's brand blue: 7:1 on white
@@ -24,15 +25,6 @@ def _text(x: float, y: float, content: str, anchor: str = "middle", fill: str = 
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}" '
         f'font-family="system-ui, sans-serif">{escape(content)}</text>'
     )
-
-
-def _short_pounds(pence: int) -> str:
-    pounds = pence / 100
-    if pounds >= 1_000_000:
-        return f"£{pounds / 1_000_000:.2f}m"
-    if pounds >= 10_000:
-        return f"£{pounds / 1000:.0f}k"
-    return format_pounds(pence).split(".")[0]
 
 
 def replacement_by_year(forecast: Forecast, chart_id: str = "chart-forecast") -> Markup:
@@ -62,7 +54,7 @@ def replacement_by_year(forecast: Forecast, chart_id: str = "chart-forecast") ->
         if backlog:
             body.append(_text(x + column / 2, base + 31, "past end of life", fill=MUTED, size=11))
     description = "; ".join(
-        f"{year.label}: {format_pounds(year.total.replacement_pence)} for {len(year.total.assets)} assets"
+        f"{year.label}: {format_whole_pounds(year.total.replacement_pence)} for {len(year.total.assets)} assets"
         for year in forecast.years
     )
     return _svg(chart_id, description, width, height, body, "wide") + _svg(

@@ -30,7 +30,6 @@ from reports.render import (
     xlsx_workbook,
 )
 
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 LIFE_SOURCES = {"asset": "This asset", "category": "Its category", "default": "The default"}

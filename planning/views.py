@@ -16,14 +16,20 @@ from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
 from planning.forms import NO_DECISION, CategoryLifeForm, DecisionForm, PlanFilterForm
 from planning.models import Recommendation
-from planning.recommendations import RecommendationItem, evidence_lines
+from planning.recommendations import LABELS, ORDER, RecommendationItem, evidence_lines
+from reports.paging import page_of_table, page_param, paginate
 from reports.render import format_cell
-from web import show_errors
+from web import csv_download, show_errors
 
 # The downloads sit beside the page (/planning.csv), so the rules carry the /planning prefix.
 bp = Blueprint("planning", __name__)
 
 FILTER_KEYS = ("school", "category", "years", "on")
+#: Recommendations of one kind a page shows (each is a card with its evidence and decision form).
+RECOMMENDATIONS_PER_PAGE = 10
+#: The query keys of the pages of each kind's list and of the assets table, kept when a decision
+#: brings the person back.
+PAGE_KEYS = tuple(page_param(key) for key in (*(kind.value for kind in ORDER), "assets"))
 
 
 def _filter_form() -> tuple[PlanFilterForm, bool]:
@@ -100,16 +106,34 @@ def index():
             query = _query(form)
             tables = {table.key: table for table in render.plan_tables(plan)}
             schools = plan.evidence.schools_by_id
+            asked = list(request.args.items(multi=True))
+            tables["assets"], assets_paging = page_of_table(tables["assets"], asked, request.path)
+            kinds = []
+            page_of: dict[str, str] = {}
+            for kind in ORDER:
+                items = [item for item in plan.recommendations if item.kind == kind]
+                paging = paginate(kind.value, items, asked, request.path, RECOMMENDATIONS_PER_PAGE, anchor=f"kind-{kind.value}")
+                kinds.append({
+                    "kind": kind, "label": LABELS[kind], "recs": items, "paging": paging,
+                    "pending": sum(1 for item in items if item.current is None),
+                })
+                for item in paging.rows:
+                    page_of[item.key] = urlencode([(page_param(kind.value), paging.page)]) if paging.page > 1 else ""
+            shown = [item for entry in kinds for item in entry["paging"].rows]
             context.update(
                 plan=plan,
+                kinds=kinds,
+                assets_paging=assets_paging,
+                replacement_total=sum(year.total.replacement_pence for year in plan.forecast.years),
+                pending=sum(1 for item in plan.recommendations if item.current is None),
                 tables=tables,
                 cell=format_cell,
                 definitions=render.definitions(plan),
                 chart=replacement_by_year(plan.forecast),
-                evidence={item.key: evidence_lines(item.evidence, schools, plan.today) for item in plan.recommendations},
+                evidence={item.key: evidence_lines(item.evidence, schools, plan.today) for item in shown},
                 decision_forms={
-                    item.key: _decision_form(item, query)
-                    for item in plan.recommendations
+                    item.key: _decision_form(item, "&".join(part for part in (query, page_of[item.key]) if part))
+                    for item in shown
                     if service.may_decide(current_user, item.asset.school_id)
                 },
                 outcome_labels=service.OUTCOME_LABELS,
@@ -147,7 +171,7 @@ def download_csv():
     plan, error = _plan_or_error()
     if plan is None:
         return error
-    return _download(render.render_csv(plan), render.CSV_CONTENT_TYPE, render.file_name(plan, "csv"))
+    return csv_download(render.render_csv(plan), render.file_name(plan, "csv"))
 
 
 @bp.get("/planning.xlsx")
@@ -161,7 +185,7 @@ def download_xlsx():
 
 def _back(query: str | None) -> str:
     """The page with the filters it was showing: only the filters' own keys are kept."""
-    pairs = [(key, value) for key, value in parse_qsl(query or "") if key in FILTER_KEYS]
+    pairs = [(key, value) for key, value in parse_qsl(query or "") if key in FILTER_KEYS + PAGE_KEYS]
     return _with_query("planning.index", urlencode(pairs))
 
 

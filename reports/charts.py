@@ -147,3 +147,82 @@ def monthly_trend(figures: dict[str, Any], chart_id: str = "chart-trend") -> Mar
     return _svg(chart_id, title, description, width, height, body) + _svg(
         chart_id + "-narrow", title, description, narrow_width, narrow_height, narrow_body, "narrow"
     )
+
+
+#: Each School's line: a colour and a dash pattern, so no line is told apart by colour alone; each
+#: line is also named in text at its end. All the Schools together: the thick dark line.
+SERIES_STYLES = [
+    ("#0b5cad", ""), ("#8a4b00", "8 4"), ("#146c2e", "2 4"), ("#6b2d9e", "10 4 2 4"), ("#b3261e", "4 4"),
+    ("#00696b", "12 3"), ("#5b5b00", "1 3"), ("#9c2762", "6 2 2 2"),
+]
+
+
+def _spread(labels: list[tuple[float, str, str]], gap: float, low: float, high: float) -> list[tuple[float, str, str]]:
+    """Move the line-end labels apart vertically (at least ``gap``), keeping them in bounds."""
+    placed: list[tuple[float, str, str]] = []
+    for y, text, colour in sorted(labels):
+        y = max(y, placed[-1][0] + gap) if placed else y
+        placed.append((y, text, colour))
+    overflow = placed[-1][0] - high if placed else 0
+    if overflow > 0:
+        placed = [(max(low, y - overflow), text, colour) for y, text, colour in placed]
+    return placed
+
+
+def trend_lines(months: list[dict[str, Any]], series: list[tuple[str, str, list[Any]]], chart_id: str = "chart-twelve") -> Markup:
+    """Lines: utilisation of each School and of all of them, month by month (``reports.trend``);
+    drawn wide for a desktop and narrow for a phone. A month with no hours available leaves a gap."""
+    highest = max((c.utilisation or 0 for _, _, cells in series for c in cells), default=0)
+    scale = 1.0 if highest > 0.5 else 0.5 if highest > 0.25 else 0.25  # the top of the axis
+    description = "; ".join(
+        f"{code}: " + ", ".join(
+            f"{m['label']} {percent(c.utilisation) if c.utilisation is not None else 'no value'}" for m, c in zip(months, cells)
+        )
+        for code, _, cells in series
+    ) + ". The table below has the same figures."
+    title = "Utilisation by month, per School and overall"
+    charts = []
+    for layout, width, height, font, suffix in (("wide", 860, 340, 13, ""), ("narrow", 320, 300, 13, "-narrow")):
+        left, right, top, bottom = 44, 64 if layout == "wide" else 52, 16, 40
+        plot_w, plot_h = width - left - right, height - top - bottom
+        step = plot_w / max(len(months) - 1, 1)
+        body = []
+        for tick in (0, 0.5, 1.0):
+            y = top + plot_h - tick * plot_h
+            body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{LINE}"/>')
+            body.append(_text(left - 6, y + 4, percent(tick * scale).replace(".0%", "%"), "end", MUTED, font - 1))
+        for index, month in enumerate(months):
+            x = left + index * step
+            if layout == "wide" or (len(months) - 1 - index) % 2 == 0:  # a phone: every other month, to the last
+                name, year = month["label"].split()
+                body.append(_text(x, top + plot_h + 16, name, "middle", INK, font - 1))
+                if layout == "wide" and (index == 0 or name == "Jan"):
+                    body.append(_text(x, top + plot_h + 31, year, "middle", MUTED, font - 2))
+        ends = []
+        for number, (code, _, cells) in enumerate(series):
+            overall = code == "All"
+            colour, dash = (INK, "") if overall else SERIES_STYLES[number % len(SERIES_STYLES)]
+            points = []
+            segments: list[list[str]] = [[]]
+            for index, cell in enumerate(cells):
+                if cell.utilisation is None:
+                    segments.append([])
+                    continue
+                x = left + index * step
+                y = top + plot_h - min(cell.utilisation, scale) / scale * plot_h
+                segments[-1].append(f"{x:.1f},{y:.1f}")
+                points.append((x, y))
+            stroke = 4 if overall else 2
+            dashes = f' stroke-dasharray="{dash}"' if dash else ""
+            for segment in segments:
+                if len(segment) > 1:
+                    body.append(f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" stroke-width="{stroke}"{dashes}/>')
+                elif segment:
+                    x, y = segment[0].split(",")
+                    body.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>')
+            if points:
+                ends.append((points[-1][1] + 4, code, colour))
+        for y, code, colour in _spread(ends, font + 1, top + 4, top + plot_h + 4):
+            body.append(_text(left + plot_w + 6, y, code, "start", colour, font, "bold"))
+        charts.append(_svg(chart_id + suffix, title, description, width, height, body, layout))
+    return Markup("").join(charts)

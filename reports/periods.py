@@ -117,3 +117,16 @@ def describe_period(first_day: dt.date, last_day: dt.date) -> str:
     if first_day.month != last_day.month:
         return f"{first_day.day} {first_day:%b} – {last_day.day} {last_day:%b %Y}"
     return f"{first_day.day}–{last_day.day} {last_day:%b %Y}"
+
+
+def previous_period(first_day: dt.date, last_day: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length just before this one, to compare with: the same number of
+    whole calendar months before a period of whole months (November's is October, 1–31 Oct), else
+    the same number of days."""
+    next_day = last_day + dt.timedelta(days=1)
+    if first_day.day == 1 and next_day.day == 1:
+        months = (next_day.year - first_day.year) * 12 + next_day.month - first_day.month
+        start = add_months(first_day, -months)
+        return start, first_day - dt.timedelta(days=1)
+    days = (last_day - first_day).days + 1
+    return first_day - dt.timedelta(days=days), first_day - dt.timedelta(days=1)

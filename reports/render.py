@@ -7,14 +7,20 @@ the same numbers under the same headings. Only the formatting differs:
 ============  ===================  ===================  ==============================
 kind          page                 CSV                  XLSX cell
 ============  ===================  ===================  ==============================
-hours         1,234.50             1234.50              1234.5, format #,##0.00
+hours         1,234.5              1234.50              1234.5, format #,##0.00
 ratio         42.5%                42.5  (header "%")   0.425, format 0.0%
-pence         £1,234.50            1234.50 (header £)   1234.5, format "£"#,##0.00
+pence         £1,235 (to the £)    1234.50 (header £)   1234.5, format "£"#,##0.00
+price         £12.50 (a rate)      12.50 (header £)     12.5, format "£"#,##0.00
+actual        2.1% and coverage    2.1 (header "%")     0.021, format 0.0%
 count         12                   12                   12, format 0
 text          as is                neutralised          neutralised (no formulas)
 ============  ===================  ===================  ==============================
 
-A ratio with no value (nothing available) is "–" on the page and an empty cell in the files.
+Pages show money to the pound and hours to one decimal (``money.format_whole_pounds``,
+``money.format_hours``); the files keep pence and two-decimal hours. A ratio with no value
+(nothing available) is "–" on the page and an empty cell in the files. Actual utilisation
+(``Coverage``) says beside it how many assets record use and how many hours they had, or that
+none does.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from inventory.transfer import neutralise_cell
-from money import format_pounds
+from money import format_hours, format_pounds, format_whole_pounds
 
-HOURS, RATIO, PENCE, COUNT, TEXT = "hours", "ratio", "pence", "count", "text"
+HOURS, RATIO, PENCE, PRICE, ACTUAL, COUNT, TEXT = "hours", "ratio", "pence", "price", "actual", "count", "text"
+MONEY = (PENCE, PRICE)
 NO_VALUE = "–"
 
 
@@ -40,9 +47,9 @@ class Column:
     @property
     def file_header(self) -> str:
         """The heading in the CSV, which carries the unit its plain numbers are in."""
-        if self.kind == RATIO:
+        if self.kind in (RATIO, ACTUAL):
             return f"{self.header} (%)"
-        if self.kind == PENCE:
+        if self.kind in MONEY:
             return f"{self.header} (£)"
         return self.header
 
@@ -64,15 +71,54 @@ class Table:
 # --- Formatting ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """Actual utilisation with what it covers: only assets that record use (check-in or
+    hand-over) have actual hours, so a group's ratio is over those assets' available hours."""
+
+    ratio: float | None
+    assets: int  # assets that record use
+    actual_hours: float
+    available_hours: float  # the available hours of those assets
+
+    def describe(self) -> str:
+        """'2.1% — 12 assets that record use: 40.0 of 913.0 available hours'."""
+        if not self.assets:
+            return "No asset in these figures records use (check-in or hand-over): no actual utilisation to show"
+        if self.ratio is None:
+            return f"{self.assets} asset{'s' if self.assets != 1 else ''} that record use, with no available hours"
+        return (
+            f"{percent(self.ratio)} — {self.assets} asset{'s' if self.assets != 1 else ''} that record"
+            f"{'s' if self.assets == 1 else ''} use: {format_hours(self.actual_hours)} of "
+            f"{format_hours(self.available_hours)} available hours"
+        )
+
+
+def coverage_of(group: dict[str, Any], assets: Iterable[dict[str, Any]]) -> Coverage:
+    """The coverage of a group's (or the whole report's) actual utilisation, from its assets."""
+    recording = sum(1 for asset in assets if asset.get("tracks_actual_use"))
+    return Coverage(group["actual_utilisation"], recording, group.get("actual_hours", 0.0),
+                    group.get("actual_available_hours", 0.0))
+
+
 def format_cell(value: Any, kind: str) -> str:
-    """A value as the page shows it."""
+    """A value as the page shows it: money to the pound, hours to one decimal."""
+    if kind == ACTUAL and isinstance(value, Coverage):
+        if not value.assets:
+            return "Not recorded"
+        if value.ratio is None:
+            return NO_VALUE
+        return (f"{percent(value.ratio)} ({value.assets} asset{'s' if value.assets != 1 else ''}: "
+                f"{format_hours(value.actual_hours)} of {format_hours(value.available_hours)} h)")
     if value is None:
-        return NO_VALUE if kind == RATIO else ""
+        return NO_VALUE if kind in (RATIO, ACTUAL) else ""
     if kind == HOURS:
-        return f"{value:,.2f}"
-    if kind == RATIO:
+        return format_hours(value)
+    if kind in (RATIO, ACTUAL):
         return f"{value * 100:.1f}%"
     if kind == PENCE:
+        return format_whole_pounds(value)
+    if kind == PRICE:
         return format_pounds(value)
     if kind == COUNT:
         return f"{value:,}"
@@ -81,13 +127,15 @@ def format_cell(value: Any, kind: str) -> str:
 
 def file_cell(value: Any, kind: str) -> str:
     """A value as the CSV holds it: plain numbers in the heading's unit, text made safe."""
+    if isinstance(value, Coverage):
+        value = value.ratio
     if value is None:
         return ""
     if kind == HOURS:
         return f"{value:.2f}"
-    if kind == RATIO:
+    if kind in (RATIO, ACTUAL):
         return f"{value * 100:.1f}"
-    if kind == PENCE:
+    if kind in MONEY:
         return format_pounds(value, symbol=False)
     if kind == COUNT:
         return str(value)
@@ -174,7 +222,7 @@ USAGE_COLUMNS = [
     Column("Available hours", HOURS),
     Column("Booked hours", HOURS),
     Column("Utilisation", RATIO),
-    Column("Actual utilisation", RATIO),
+    Column("Actual utilisation", ACTUAL),
     Column("Bookings", COUNT),
     Column("Users", COUNT),
     Column("No-show rate", RATIO),
@@ -185,9 +233,14 @@ USAGE_COLUMNS = [
 ]
 
 
-def _usage(row: dict[str, Any]) -> list[Any]:
+def _usage(row: dict[str, Any], coverage: Coverage | None = None) -> list[Any]:
+    """A row's usage figures; ``coverage`` stands for its actual utilisation (a group's), or for
+    an asset, whether it records use at all."""
+    if coverage is None:  # an asset
+        coverage = Coverage(row["actual_utilisation"], int(bool(row.get("tracks_actual_use"))),
+                            row.get("actual_hours", 0.0), row.get("actual_available_hours", 0.0))
     return [
-        row["available_hours"], row["booked_hours"], row["utilisation"], row["actual_utilisation"], row["bookings"],
+        row["available_hours"], row["booked_hours"], row["utilisation"], coverage, row["bookings"],
         row["users"], row["no_show_rate"], row["late_cancellation_rate"], row["unmet_hours"], row["cost_recovery_pence"],
         row.get("outside_hours_bookings"),  # absent from snapshots kept before it was counted
     ]
@@ -197,22 +250,23 @@ def report_tables(figures: dict[str, Any], per_asset_months: bool = True) -> lis
     """Every table of the report, in the order the page, the CSV and the XLSX show them (the page
     leaves out each asset's months: ``per_asset_months=False``)."""
     totals = figures["totals"]
+    coverage = coverages(figures)
     tables = [
         Table(
             "schools", "By School", "Utilisation by owning School",
             [Column("School"), Column("Name"), Column("Assets", COUNT), *USAGE_COLUMNS],
-            [[s["code"], s["name"], s["assets"], *_usage(s)] for s in figures["schools"]],
-            ["All", "", totals["assets"], *_usage(totals)],
+            [[s["code"], s["name"], s["assets"], *_usage(s, coverage["schools"][s["code"]])] for s in figures["schools"]],
+            ["All", "", totals["assets"], *_usage(totals, coverage["total"])],
         ),
         Table(
             "categories", "By category", "Utilisation by equipment category",
             [Column("Category"), Column("Assets", COUNT), *USAGE_COLUMNS],
-            [[c["name"], c["assets"], *_usage(c)] for c in figures["categories"]],
-            ["All", totals["assets"], *_usage(totals)],
+            [[c["name"], c["assets"], *_usage(c, coverage["categories"][c["id"]])] for c in figures["categories"]],
+            ["All", totals["assets"], *_usage(totals, coverage["total"])],
         ),
         Table(
             "assets", "By asset", "Utilisation of each asset",
-            [Column("Tag"), Column("Asset"), Column("School"), Column("Category"), Column("Hourly rate", PENCE),
+            [Column("Tag"), Column("Asset"), Column("School"), Column("Category"), Column("Hourly rate", PRICE),
              Column("Days in service", COUNT), *USAGE_COLUMNS],
             [
                 [a["tag"], a["name"], a["school_code"], a["category"], a["hourly_rate_pence"], a["service_days"], *_usage(a)]
@@ -284,6 +338,19 @@ def report_tables(figures: dict[str, Any], per_asset_months: bool = True) -> lis
     return tables
 
 
+def coverages(figures: dict[str, Any]) -> dict[str, Any]:
+    """The coverage of actual utilisation for the whole report, each School (by code) and each
+    category (by id)."""
+    assets = figures["assets"]
+    return {
+        "total": coverage_of(figures["totals"], assets),
+        "schools": {s["code"]: coverage_of(s, [a for a in assets if a["school_code"] == s["code"]]) for s in figures["schools"]},
+        "categories": {
+            c["id"]: coverage_of(c, [a for a in assets if a["category_id"] == c["id"]]) for c in figures["categories"]
+        },
+    }
+
+
 def _share_of_others(owner_id: int, cells: dict[tuple[int, int | None], float]) -> float | None:
     total = sum(hours for (o, _), hours in cells.items() if o == owner_id)
     others = sum(hours for (o, b), hours in cells.items() if o == owner_id and b != owner_id)
@@ -346,14 +413,16 @@ def _write_table(writer: Any, table: Table) -> None:
 
 # --- XLSX ----------------------------------------------------------------------------------------
 
-XLSX_FORMATS = {HOURS: "#,##0.00", RATIO: "0.0%", PENCE: '"£"#,##0.00', COUNT: "0"}
+XLSX_FORMATS = {HOURS: "#,##0.00", RATIO: "0.0%", ACTUAL: "0.0%", PENCE: '"£"#,##0.00', PRICE: '"£"#,##0.00', COUNT: "0"}
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:
+    if isinstance(value, Coverage):
+        value = value.ratio
     if value is None:
         return None
-    if kind == PENCE:
+    if kind in MONEY:
         return Decimal(value) / 100
     if kind == TEXT:
         return neutralise_cell(str(value))

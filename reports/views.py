@@ -14,21 +14,25 @@ from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory.models import School
 from reports import service
-from reports.charts import monthly_trend, utilisation_by_school
+from reports.charts import monthly_trend, trend_lines, utilisation_by_school
 from reports.figures import Report, ReportSettings, report_scope_for, report_to_json, utilisation_report
 from reports.forms import ActionForm, PeriodForm, SnapshotForm, SubscriptionForm
-from reports.periods import academic_year_to_date, describe_period, last_month, last_quarter
+from reports.paging import page_of_table
+from reports.periods import academic_year_to_date, describe_period, last_month, last_quarter, previous_period
 from reports.render import XLSX_CONTENT_TYPE, definitions, file_name, format_cell, render_csv, render_xlsx, report_tables
+from reports.summary import headline_figures, top_assets
+from reports.trend import twelve_month_trend
 from timeutil import to_local
-from web import show_errors
+from web import csv_download, show_errors
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-
-
 def _today() -> dt.date:
     return to_local(utcnow()).date()
+
+
+#: The query keys of the period picker (the rest page the tables).
+PERIOD_KEYS = ("from", "to", "school")
 
 
 def _period_form() -> tuple[PeriodForm, bool]:
@@ -36,9 +40,11 @@ def _period_form() -> tuple[PeriodForm, bool]:
     form and whether it is valid."""
     service.require_reports(current_user)
     picker = service.schools_for_picker(db.session, current_user)
-    form = PeriodForm(formdata=request.args if request.args else None)
+    # Only the table pages asked for (assets_page=2 ...): last month, as with no query at all.
+    asked = any(key in request.args for key in PERIOD_KEYS)
+    form = PeriodForm(formdata=request.args if asked else None)
     form.schools.choices = [(school.id, f"{school.code} – {school.name}") for school in picker]
-    if not request.args:
+    if not asked:
         form.period_from.data, form.period_to.data = last_month(_today())
         return form, True
     valid = form.validate()
@@ -83,23 +89,46 @@ def _quick_links(form: PeriodForm) -> list[tuple[str, str]]:
     ]
 
 
-#: The most rows a per-asset table shows on the page; the downloads have every row. (A register of
-#: 10,000 assets made a page of 40,000 table rows: seconds to render, and no use on a screen.)
-PAGE_ROWS = 200
+#: The long tables, a page at a time on the page (reports.paging); the downloads have every row.
+PAGED_TABLES = ("idle", "saturated", "assets", "asset_borrowers")
 
 
-def _page_context(figures: dict[str, Any]) -> dict[str, Any]:
+def _page_context(figures: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the report's page shows: the summary first (headline figures, with the change against
+    ``previous`` when given; the most idle and saturated assets), then every table, the long
+    ones a page at a time."""
     tables = {table.key: table for table in report_tables(figures, per_asset_months=False)}
+    query = list(request.args.items(multi=True))
+    paging = {}
+    for key in PAGED_TABLES:
+        tables[key], paging[key] = page_of_table(tables[key], query, request.path)
     return {
         "figures": figures,
         "tables": tables,
-        "page_rows": PAGE_ROWS,
+        "paging": paging,
         "cell": format_cell,
+        "headlines": headline_figures(figures, previous),
+        "top": top_assets(figures),
+        "previous": previous,
         "definitions": definitions(figures),
         "school_chart": utilisation_by_school(figures),
         "trend_chart": monthly_trend(figures),
         "period_label": describe_period(dt.date.fromisoformat(figures["period"]["from"]), dt.date.fromisoformat(figures["period"]["to"])),
     }
+
+
+def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
+    """The figures of the period of the same length before, for the same Schools, by the same
+    rule; None if that period cannot be reported (before the earliest date a report may cover)."""
+    first, last = previous_period(report.period_from, report.period_to)
+    try:
+        previous = utilisation_report(
+            db.session, first, last, report_scope_for(current_user, form.schools.data or None),
+            ReportSettings.from_config(current_app.config),
+        )
+    except InvalidInput:
+        return None
+    return report_to_json(previous)
 
 
 @bp.get("/utilisation")
@@ -116,7 +145,7 @@ def utilisation():
             status = 400
         else:
             figures = report_to_json(report)
-            context.update(_page_context(figures))
+            context.update(_page_context(figures, _previous_report(report, form)))
             query = _query(report.period_from, report.period_to, form.schools.data or [])
             context["downloads"] = {
                 "csv": f"{url_for('reports.utilisation_csv')}?{query}",
@@ -154,7 +183,7 @@ def utilisation_csv():
     figures, error = _figures_or_error()
     if figures is None:
         return error
-    return _download(render_csv(figures), CSV_CONTENT_TYPE, file_name(figures, "csv"))
+    return csv_download(render_csv(figures), file_name(figures, "csv"))
 
 
 @bp.get("/utilisation.xlsx")
@@ -192,6 +221,29 @@ def keep_snapshot():
     return redirect(url_for("reports.snapshot", snapshot_id=snapshot.id))
 
 
+# --- The twelve-month trend ------------------------------------------------------------------------
+
+
+@bp.get("/trend")
+@login_required
+def trend():
+    """Utilisation by month over the twelve whole months before this one, per School and overall:
+    finance and administrators see every School, managers the Schools they manage."""
+    service.require_reports(current_user)
+    figures = twelve_month_trend(
+        db.session, report_scope_for(current_user, None), _today(), ReportSettings.from_config(current_app.config)
+    )
+    query = _query(figures.period_from, figures.period_to, [])
+    return render_template(
+        "reports/trend.html",
+        trend=figures,
+        chart=trend_lines(figures.months, figures.series),
+        period_label=describe_period(figures.period_from, figures.period_to),
+        report_link=f"{url_for('reports.utilisation')}?{query}",
+        cell=format_cell,
+    )
+
+
 # --- Snapshots -----------------------------------------------------------------------------------
 
 
@@ -219,7 +271,7 @@ def snapshot_xlsx(snapshot_id: int):
 @login_required
 def snapshot_csv(snapshot_id: int):
     stored = service.get_snapshot(db.session, current_user, snapshot_id)
-    return _download(render_csv(stored.figures), CSV_CONTENT_TYPE, file_name(stored.figures, "csv"))
+    return csv_download(render_csv(stored.figures), file_name(stored.figures, "csv"))
 
 
 # --- Subscriptions -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from inventory import catalogue, import_jobs, service, transfer
 from inventory.models import ImportState
 from inventory.views import bp
 from timeutil import to_local
+from web import csv_download
 
 #: How often the progress page reloads itself while an import runs.
 REFRESH_SECONDS = 2
@@ -144,12 +145,7 @@ def _export_name(extension: str) -> str:
 @roles_required(Role.MANAGER)
 def export_register_csv():
     """The register, as the filters select it, in the import layout (CSV)."""
-    body = transfer.register_csv(db.session, current_user, _export_filters())
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_export_name("csv")}"'},
-    )
+    return csv_download(transfer.register_csv(db.session, current_user, _export_filters()), _export_name("csv"))
 
 
 @bp.get("/register/export.xlsx")

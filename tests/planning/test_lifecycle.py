@@ -99,5 +99,9 @@ def test_the_page_shows_book_values_on_the_date_asked_for(client, session, peopl
     sign_in(client, people.finance.email)
     rows = page_tables(client.get("/planning?on=2026-07-31").get_data(as_text=True))["table-assets"]
     headings, august = rows[0], rows[1]
-    assert august[headings.index("Book value on 2026-07-31")] == "£3.29"
+    assert august[headings.index("Book value on 2026-07-31")] == "£3"  # the page, to the pound
+    from tests.reports.helpers import csv_sections
+
+    files = csv_sections(client.get("/planning.csv?on=2026-07-31").get_data(as_text=True))["Assets"]
+    assert files[1][files[0].index("Book value on 2026-07-31 (£)")] == "3.29"  # the download, to the penny
     assert august[headings.index("End of life")] == "2026-08-01"

@@ -12,7 +12,7 @@ from inventory.models import Asset, Category
 from planning.models import DecisionOutcome, PlanningDecision, Recommendation
 from tests.conftest import see_committed, sign_in
 from tests.planning.conftest import asset, turned_away
-from tests.reports.helpers import csv_sections, page_tables, xlsx_formats, xlsx_sheets
+from tests.reports.helpers import csv_sections, page_tables, to_one_decimal, to_the_pound, xlsx_formats, xlsx_sheets
 
 pytestmark = pytest.mark.usefixtures("on_today")
 
@@ -188,12 +188,14 @@ def test_csv_and_xlsx_show_what_the_page_shows(client, session, people, idle):
         assert len(page_rows) == len(csv_rows) == len(xlsx_rows) > 1, title
         for page_row, csv_row, xlsx_row in zip(page_rows[1:], csv_rows[1:], xlsx_rows[1:]):
             for heading, shown, plain, stored in zip(csv_rows[0], page_row, csv_row, xlsx_row):
-                if heading.endswith("(£)"):
-                    assert shown == (f"£{float(plain):,.2f}" if plain else "")
+                if heading.endswith("(£)"):  # the page to the pound, the files to the penny
+                    assert shown == (to_the_pound(plain) if plain else "")
                     assert stored == (float(plain) if plain else None)
                 elif heading.endswith("(%)"):
                     assert shown == (f"{plain}%" if plain else "–")
-                elif isinstance(stored, (int, float)):
+                elif isinstance(stored, float):  # hours: one decimal on the page
+                    assert shown == to_one_decimal(plain) and float(plain) == stored
+                elif isinstance(stored, int):
                     assert float(shown.replace(",", "")) == float(plain) == stored
                 else:
                     assert shown.lstrip("'") == plain.lstrip("'") == (stored or "").lstrip("'")

@@ -52,7 +52,7 @@ def csv_sections(text: str) -> dict[str, list[list[str]]]:
     """The CSV's summary (key 'Summary') and each table's rows (headings first) by its title."""
     sections: dict[str, list[list[str]]] = {"Summary": []}
     current = "Summary"
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))  # the BOM Excel needs
     index = 0
     while index < len(rows):
         row = rows[index]
@@ -74,3 +74,18 @@ def xlsx_sheets(data: bytes) -> dict[str, list[list[object]]]:
 def xlsx_formats(data: bytes, sheet: str) -> list[list[str]]:
     workbook = load_workbook(io.BytesIO(data))
     return [[cell.number_format for cell in row] for row in workbook[sheet].iter_rows()]
+
+
+def to_the_pound(plain: str) -> str:
+    """'1234.50' (a CSV's pounds) as a page shows it: '£1,235' (half a pound up)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    pounds = Decimal(plain).quantize(Decimal(1), ROUND_HALF_UP)
+    return f"{'-' if pounds < 0 else ''}£{abs(pounds):,}"
+
+
+def to_one_decimal(plain: str) -> str:
+    """'1234.56' (a CSV's hours) as a page shows it: '1,234.6'."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    return f"{Decimal(plain).quantize(Decimal('0.1'), ROUND_HALF_EVEN):,}"

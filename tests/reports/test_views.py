@@ -14,7 +14,7 @@ from reports.models import ReportSnapshot
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_booking, make_user
 from tests.reports.conftest import AFTER, bst
-from tests.reports.helpers import csv_sections, page_tables, xlsx_formats, xlsx_sheets
+from tests.reports.helpers import csv_sections, page_tables, to_one_decimal, to_the_pound, xlsx_formats, xlsx_sheets
 
 WEEK = "from=2026-10-19&to=2026-10-25"
 
@@ -39,20 +39,22 @@ def test_finance_sees_every_school_with_hour_weighted_rollups(client, week, fina
     assert page.status_code == 200
     rows = {row[0]: row for row in page_tables(page.get_data(as_text=True))["table-schools"]}
     assert set(rows) == {"School", "BIO", "CHEM", "PHYS", "All"}
-    assert rows["CHEM"][3:6] == ["207.00", "45.00", "21.7%"]  # 45 / 207, not the mean of 18.4 % and 22.5 %
-    assert rows["All"][3:6] == ["255.00", "47.00", "18.4%"]
+    assert rows["CHEM"][3:6] == ["207.0", "45.0", "21.7%"]  # 45 / 207, not the mean of 18.4 % and 22.5 %
+    assert rows["All"][3:6] == ["255.0", "47.0", "18.4%"]
 
 
-def test_long_per_asset_tables_are_cut_short_on_the_page_but_not_in_the_downloads(client, week, finance, monkeypatch):
-    import reports.views
+def test_long_per_asset_tables_are_paged_on_the_page_but_not_in_the_downloads(client, week, finance, monkeypatch):
+    import reports.paging
 
     as_finance(client, finance)
     full = page_tables(client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True))["table-assets"]
     assert len(full) - 1 > 2  # a heading and more than two assets
-    monkeypatch.setattr(reports.views, "PAGE_ROWS", 2)
+    monkeypatch.setattr(reports.paging, "PER_PAGE", 2)
     html = client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True)
     assert page_tables(html)["table-assets"] == full[:3]  # the heading and the first two, in order
-    assert f"Showing the first 2 of {len(full) - 1} rows." in html
+    assert f"Assets 1–2 of {len(full) - 1}" in html
+    second = client.get(f"/reports/utilisation?{WEEK}&assets_page=2").get_data(as_text=True)
+    assert page_tables(second)["table-assets"] == [full[0], *full[3:5]]
     csv_assets = csv_sections(client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True))["By asset"]
     assert len(csv_assets) == len(full)
 
@@ -72,7 +74,7 @@ def test_charts_are_svg_images_with_their_numbers_also_in_tables(client, week, f
     assert "CHEM: 21.7%" in html  # the chart's description, for screen readers
     assert '<title id="chart-trend-title">Utilisation month by month</title>' in html
     trend = page_tables(html)["table-trend"]
-    assert ["Oct 2026", "All", "255.00", "47.00", "18.4%"] in trend
+    assert ["Oct 2026", "All", "255.0", "47.0", "18.4%"] in trend
 
 
 def test_page_csv_and_xlsx_show_the_same_figures(client, week, finance):
@@ -91,13 +93,20 @@ def test_page_csv_and_xlsx_show_the_same_figures(client, week, finance):
         headings = csv_rows[0]
         for page_row, csv_row, xlsx_row in zip(page_rows[1:], csv_rows[1:], xlsx_rows[1:]):
             for heading, shown, plain, stored in zip(headings, page_row, csv_row, xlsx_row):
+                # The page rounds (money to the pound, hours to one decimal); the files keep it all.
                 if heading.endswith("(%)"):
-                    if shown == "–":
+                    if shown in ("–", "Not recorded"):
                         assert plain == "" and stored is None
                     else:
-                        assert number(shown) == float(plain) == round(stored * 100, 1), (title, heading)
-                elif isinstance(stored, (int, float)):
-                    assert number(shown) == float(plain) == pytest.approx(float(stored)), (title, heading)
+                        assert number(shown.split(" (")[0]) == float(plain) == round(stored * 100, 1), (title, heading)
+                elif heading.endswith("(£)"):
+                    assert float(plain) == pytest.approx(float(stored)), (title, heading)
+                    assert shown in (to_the_pound(plain), f"£{float(plain):,.2f}"), (title, heading)  # rates in pence
+                elif isinstance(stored, float) or "hours" in heading.lower() or heading in {b for b in ("BIO", "CHEM", "PHYS")}:
+                    assert float(plain) == pytest.approx(float(stored)), (title, heading)
+                    assert shown == to_one_decimal(plain), (title, heading)
+                elif isinstance(stored, int):
+                    assert number(shown) == float(plain) == stored, (title, heading)
                 else:
                     assert shown == plain == (stored or ""), (title, heading)
 
@@ -178,8 +187,8 @@ def test_a_kept_copy_shows_the_figures_as_they_were(client, session, week, finan
     make_booking(session, week.balance, week.chemist, bst(23, 9), hours=8, status=BookingStatus.COMPLETED)
     stored = page_tables(client.get(f"/reports/snapshots/{snapshot.id}").get_data(as_text=True))["table-schools"]
     live = page_tables(client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True))["table-schools"]
-    assert stored[-1][3:6] == ["255.00", "47.00", "18.4%"]
-    assert live[-1][3:6] == ["255.00", "55.00", "21.6%"]
+    assert stored[-1][3:6] == ["255.0", "47.0", "18.4%"]
+    assert live[-1][3:6] == ["255.0", "55.0", "21.6%"]
     workbook = xlsx_sheets(client.get(f"/reports/snapshots/{snapshot.id}.xlsx").data)
     assert workbook["By School"][-1][4] == 47
 

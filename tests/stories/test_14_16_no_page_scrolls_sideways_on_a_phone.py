@@ -118,6 +118,7 @@ def _places(demo, person: str) -> list[Place]:
         Place("edit-user", f"/admin/users/{someone.id}", "/admin/users/<int:user_id>"),
         Place("utilisation", f"/reports/utilisation?{period}", "/reports/utilisation"),
         Place("subscriptions", "/reports/subscriptions", "/reports/subscriptions"),
+        Place("trend", "/reports/trend", "/reports/trend"),
         Place("planning", "/planning", "/planning"),
         Place("planning-lives", "/planning/lives", "/planning/lives"),
     ]
