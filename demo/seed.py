@@ -1,4 +1,4 @@
-"""A demo university for Kitshare: six Schools, their people, their kit and months of bookings.
+"""A demo university for Kitshare: six Schools, their people, their kit and a year of bookings.
 
 ``seed()`` fills a database so that every page and report has something to show:
 
@@ -6,15 +6,24 @@
   manufacturers and models, spread over the Schools by discipline;
 * people of every role, created through ``accounts.service.create_user``, whose demo passwords
   are returned once for the CLI to print;
-* for every bookable asset, bookings from four months ago to six weeks ahead in office hours,
-  busy kit and idle kit alike, with the status history a real booking would have had; a few
-  weekly series (teaching laboratories); and a few maintenance windows that no booking overlaps;
+* for every bookable asset, bookings from a year (and a fortnight) ago to six weeks ahead in
+  office hours, with the status history a real booking would have had (lent-out kit handed over
+  and returned, bench kit that asks for it checked in: the reports' actual use); some by other
+  Schools' people, approved; a few weekly series (teaching laboratories); and a few maintenance
+  windows that no booking overlaps;
 * the upkeep a register has: recurring inspections (calibration, PAT, LOLER, fume cupboards,
   services) with their history, a handful overdue or due soon, some of them blocking bookings;
   training authorisations for kit that needs training (everyone who booked such kit holds one),
   with some expired and a couple revoked;
-* unmet demand, the reports' evidence for investment: every rejected booking, and requests the
-  rules refused, mostly of the busiest kit.
+* unmet demand: every rejected booking, and requests the rules refused for notice, training or
+  hours, mostly of the busiest kit (none of which says the kit is short of time);
+* a showcase (``SHOWCASE``) of kit whose year gives the capital plan each of its recommendations,
+  true to the asset: kit booked almost every open hour whose people, of one School or of several,
+  were turned away because the time was booked (saturated; invest); kit booked half the time that
+  people of three Schools were turned away from (saturated by demand; invest); well-used kit at the
+  end of its life and kit failing its inspections (replace); kit idle all year that nobody asked
+  for (dispose), and idle kit not open to other Schools (share). Every other asset is ordinary:
+  neither idle nor saturated.
 * for capital planning: each category's useful life; assets aged across their lives (a few
   past the end), some with a useful life of their own or a recent quote for a replacement; and
   what past service visits cost. These come from random streams of their own (one per asset),

