@@ -563,7 +563,8 @@ SHOWCASE = {
     "PHYS-0018": Showcase("Dispose", use=0.03, borrowed=False),
     "CHEM-0024": Showcase("Dispose", use=0.03, borrowed=False),
     # Idle, not open to other Schools, whose people asked for it: share it.
-    "PHYS-0019": Showcase("Share", use=0.03, shareable=False, asked_from_outside=("owen.hughes", "marek.kowalski")),
+    "PHYS-0019": Showcase("Share", use=0.03, shareable=False,
+                          asked_from_outside=("owen.hughes", "marek.kowalski")),
     # Idle, not open to other Schools, nobody asked: share it, or dispose of it.
     "ENG-0018": Showcase("Share or dispose", use=0.03, shareable=False),
 }
@@ -828,8 +829,12 @@ CANCELLATION_REASONS = (
     "Off sick.",
 )
 NO_SHOW_REASON = "Nobody arrived; the slot was released after 30 minutes."
-HANDOVER_CONDITIONS = ("Complete and working.", "Complete, in its case, battery charged.", "Working; light scuffs on the case.")
-RETURN_CONDITIONS = ("Returned complete and working.", "Returned complete; battery flat.", "Returned in its case, as lent.")
+HANDOVER_CONDITIONS = (
+    "Complete and working.", "Complete, in its case, battery charged.", "Working; light scuffs on the case.",
+)
+RETURN_CONDITIONS = (
+    "Returned complete and working.", "Returned complete; battery flat.", "Returned in its case, as lent.",
+)
 COMPLETED_REASON = "Booking time ended."
 
 # --- Maintenance windows --------------------------------------------------------------------------
@@ -1302,12 +1307,16 @@ def _set_showcase(register: list[tuple[Kit, Asset]], people: _People, today: dt.
         showcase = SHOWCASE.get(asset.tag)
         if showcase is None:
             continue
-        assert asset.status in (None, AssetStatus.AVAILABLE) and asset.bookable, asset.tag  # available by default
+        # Available (None: the default, not yet written) and bookable, as drawn.
+        assert asset.status in (None, AssetStatus.AVAILABLE) and asset.bookable, asset.tag
         asset.shareable = showcase.shareable
         asset.requires_approval = False
         asset.checkin_required = showcase.checks_in
         if showcase.full_days:
-            asset.bookable_hours = [BookableHours(weekday=d, opens=o, closes=c) for d, o, c in DEFAULT_WEEKLY_HOURS]
+            asset.bookable_hours = [
+                BookableHours(weekday=weekday, opens=opens, closes=closes)
+                for weekday, opens, closes in DEFAULT_WEEKLY_HOURS
+            ]
             asset.turnaround_minutes = 0
             asset.max_booking_minutes = None
         if showcase.life_left_days is not None:
@@ -1326,7 +1335,8 @@ def _set_showcase(register: list[tuple[Kit, Asset]], people: _People, today: dt.
     schedule.next_due_on = min(schedule.next_due_on, failed_on)  # a failure does not advance it
     crane.status = AssetStatus.OUT_OF_SERVICE
     crane.status_reason = OUT_OF_USE_REASON
-    crane.status_changed_at = crane.updated_at = local_to_utc(dt.datetime.combine(failed_on, INSPECTION_RECORDED_AT))
+    failed_at = local_to_utc(dt.datetime.combine(failed_on, INSPECTION_RECORDED_AT))
+    crane.status_changed_at = crane.updated_at = failed_at
 
     tag, kind, days_ago, notes = FAILED_TWICE
     centrifuge = by_tag[tag]
@@ -1342,11 +1352,18 @@ def _set_showcase(register: list[tuple[Kit, Asset]], people: _People, today: dt.
 
 
 def _failed_record(
-    asset: Asset, done_on: dt.date, note: str, managers: dict[int, list[User]], outcome: InspectionOutcome = FAIL
+    asset: Asset,
+    done_on: dt.date,
+    note: str,
+    managers: dict[int, list[User]],
+    outcome: InspectionOutcome = FAIL,
 ) -> InspectionRecord:
+    """An inspection of a showcase asset: by an examiner (LOLER) or the maker's engineer."""
+    engineer = f"{asset.manufacturer} service engineer"
+    examiner = INSPECTORS[LOLER][0] if asset.tag == FAILED_LATEST[0] else engineer
     return InspectionRecord(
         done_on=done_on,
-        performed_by=INSPECTORS[InspectionKind.LOLER][0] if asset.tag == FAILED_LATEST[0] else f"{asset.manufacturer} service engineer",
+        performed_by=examiner,
         outcome=outcome,
         note=note,
         cost_pence=CONTRACTOR_COST_PENCE[1] if outcome == FAIL else CONTRACTOR_COST_PENCE[0],
@@ -1625,7 +1642,9 @@ def _add_bookings(run: _Run, bookings: list[Booking]) -> None:
     connection = run.session.connection()  # Core: the ORM's bulk path costs more than the INSERT
     connection.execute(insert(Booking.__table__), rows)
     if run.session.get_bind().dialect.name == "postgresql":  # the sequence goes on after them
-        run.session.execute(text("SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT max(id) FROM bookings))"))
+        run.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT max(id) FROM bookings))")
+        )
     run.created += len(bookings)
     rows = [
         {
@@ -1738,7 +1757,8 @@ def _draw_slots(
 
 
 def _hours_between(opens: dt.time, closes: dt.time) -> float:
-    return (dt.datetime.combine(dt.date.min, closes) - dt.datetime.combine(dt.date.min, opens)).total_seconds() / 3600
+    length = dt.datetime.combine(dt.date.min, closes) - dt.datetime.combine(dt.date.min, opens)
+    return length.total_seconds() / 3600
 
 
 def _draw_full_days(
@@ -2236,8 +2256,8 @@ def _draw_refusals(
                 for _ in range(TURNED_AWAY_EACH):
                     for _ in range(REFUSAL_TRIES):
                         request = _draw_refusal(
-                            rng, asset, reason, bookings_of[asset.tag], windows_of[asset.tag], grants, people, now,
-                            askers=[people.named[name]], shortest=TURNED_AWAY_MINUTES,
+                            rng, asset, reason, bookings_of[asset.tag], windows_of[asset.tag], grants, people,
+                            now, askers=[people.named[name]], shortest=TURNED_AWAY_MINUTES,
                         )
                         if request is not None:
                             refusals.append((asset, _refusal(asset, reason, *request)))
@@ -2353,7 +2373,8 @@ def _draw_refusal(
         return None  # it would have been refused as unavailable, or for an overdue inspection, too
     asked_on = to_local(asked_at).date()
     if askers is None:
-        askers = people.members[asset.school_id] + (people.outsiders(asset.school_id) if asset.shareable else [])
+        outsiders = people.outsiders(asset.school_id) if asset.shareable else []
+        askers = people.members[asset.school_id] + outsiders
     askers = [
         user
         for user in askers

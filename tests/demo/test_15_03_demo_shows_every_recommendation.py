@@ -63,7 +63,7 @@ def test_the_demo_plan_makes_every_recommendation_each_right_for_its_asset(sessi
     seed(session, password="demo-password-1", now=NOW)
     finance = session.scalar(select(User).where(User.email.like("finance@%")))
     plan = build_plan(session, finance, school_id=None, category_id=None, years=1, config={}, now=NOW)
-    assert (plan.evidence.period_from, plan.evidence.period_to) == (YEAR_FROM, YEAR_TO), "a whole year of evidence"
+    assert (plan.evidence.period_from, plan.evidence.period_to) == (YEAR_FROM, YEAR_TO), "a whole year"
     report = utilisation_report(session, YEAR_FROM, YEAR_TO, None, ReportSettings(), now=NOW)
     facts = _facts(session)
 
@@ -75,7 +75,7 @@ def test_the_demo_plan_makes_every_recommendation_each_right_for_its_asset(sessi
     # Rules that hold whatever the saturation rule is.
     for tag in made["replace"]:
         if not facts[tag].replace:
-            problems.append(f"Replace {tag}: neither well used at the end of its life nor failing inspections")
+            problems.append(f"Replace {tag}: neither well used at its end of life nor failing inspections")
     for tag in made["dispose"]:
         fact = facts[tag]
         if not (fact.utilisation < IDLE_UNDER and fact.unmet_rows == 0 and fact.registered_all_year):
@@ -102,9 +102,9 @@ def test_the_demo_plan_makes_every_recommendation_each_right_for_its_asset(sessi
     for tag in made["invest"]:
         fact = facts[tag]
         if not (fact.saturated and len(fact.capacity_schools) >= INVEST_SCHOOLS):
-            problems.append(f"[sat] Invest {tag}: {fact.utilisation:.1%}, capacity from {fact.capacity_schools}")
+            problems.append(f"[sat] Invest {tag}: {fact.utilisation:.1%}, from {fact.capacity_schools}")
     if made["invest"] != EXPECTED["invest"]:
-        problems.append(f"[sat] invest: made for {sorted(made['invest'])}, expected {sorted(EXPECTED['invest'])}")
+        problems.append(f"[sat] invest: made for {sorted(made['invest'])}, not {sorted(EXPECTED['invest'])}")
     saturated = {a.tag for a in report.saturated}
     idle = {a.tag for a in report.idle}
     if saturated & idle:
@@ -113,7 +113,9 @@ def test_the_demo_plan_makes_every_recommendation_each_right_for_its_asset(sessi
         problems.append(f"[sat] saturated: the report says {sorted(saturated)}")
     if saturated != EXPECTED_SATURATED:
         problems.append(f"[sat] saturated: {sorted(saturated)}, expected {sorted(EXPECTED_SATURATED)}")
-    rejected_saturated = sorted(t for t in saturated if facts[t].rejected_only and facts[t].utilisation < SATURATED_AT)
+    rejected_saturated = sorted(
+        tag for tag in saturated if facts[tag].rejected_only and facts[tag].utilisation < SATURATED_AT
+    )
     if rejected_saturated:
         problems.append(f"[sat] saturated by a manager's rejections: {rejected_saturated}")
     counts = Counter(item.kind.value for item in plan.recommendations)
@@ -256,7 +258,8 @@ def _facts(session: Session) -> dict[str, _Facts]:
         latest = max(schedule.records, key=lambda r: (r.done_on, r.id))
         fact.failed_latest |= latest.outcome == InspectionOutcome.FAIL
         fact.failed_in_year += sum(
-            r.outcome == InspectionOutcome.FAIL and YEAR_FROM <= r.done_on <= YEAR_TO for r in schedule.records
+            record.outcome == InspectionOutcome.FAIL and YEAR_FROM <= record.done_on <= YEAR_TO
+            for record in schedule.records
         )
     return facts
 
