@@ -1,4 +1,4 @@
-"""A demo university for Kitshare: six Schools, their people, their kit and months of bookings.
+"""A demo university for Kitshare: six Schools, their people, their kit and a year of bookings.
 
 ``seed()`` fills a database so that every page and report has something to show:
 
@@ -6,15 +6,24 @@
   manufacturers and models, spread over the Schools by discipline;
 * people of every role, created through ``accounts.service.create_user``, whose demo passwords
   are returned once for the CLI to print;
-* for every bookable asset, bookings from four months ago to six weeks ahead in office hours,
-  busy kit and idle kit alike, with the status history a real booking would have had; a few
-  weekly series (teaching laboratories); and a few maintenance windows that no booking overlaps;
+* for every bookable asset, bookings from a year (and a fortnight) ago to six weeks ahead in
+  office hours, with the status history a real booking would have had (lent-out kit handed over
+  and returned, bench kit that asks for it checked in: the reports' actual use); some by other
+  Schools' people, approved; a few weekly series (teaching laboratories); and a few maintenance
+  windows that no booking overlaps;
 * the upkeep a register has: recurring inspections (calibration, PAT, LOLER, fume cupboards,
   services) with their history, a handful overdue or due soon, some of them blocking bookings;
   training authorisations for kit that needs training (everyone who booked such kit holds one),
   with some expired and a couple revoked;
-* unmet demand, the reports' evidence for investment: every rejected booking, and requests the
-  rules refused, mostly of the busiest kit.
+* unmet demand: every rejected booking, and requests the rules refused for notice, training or
+  hours, mostly of the busiest kit (none of which says the kit is short of time);
+* a showcase (``SHOWCASE``) of kit whose year gives the capital plan each of its recommendations,
+  true to the asset: kit booked almost every open hour whose people, of one School or of several,
+  were turned away because the time was booked (saturated; invest); kit booked half the time that
+  people of three Schools were turned away from (saturated by demand; invest); well-used kit at the
+  end of its life and kit failing its inspections (replace); kit idle all year that nobody asked
+  for (dispose), and idle kit not open to other Schools (share). Every other asset is ordinary:
+  neither idle nor saturated.
 * for capital planning: each category's useful life; assets aged across their lives (a few
   past the end), some with a useful life of their own or a recent quote for a replacement; and
   what past service visits cost. These come from random streams of their own (one per asset),
@@ -38,7 +47,8 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
@@ -512,6 +522,67 @@ REPLACEMENT_QUOTE_FACTOR = (1.05, 1.45)  # times the purchase price
 MAINTENANCE_COST_SHARE = (0.004, 0.03)
 MIN_MAINTENANCE_COST_PENCE = 8_000
 
+
+@dataclass(frozen=True)
+class Showcase:
+    """An asset whose year gives the capital plan (planning/recommendations.py) something true to
+    say about it: its rules and its bookings are set so that its year is what the plan reads.
+
+    Every other asset is ordinary: used on 30-80% of weekdays, neither idle nor saturated, and
+    refused only for rules that say nothing about capacity (notice, training, hours) or rejected
+    by a manager. Only here is anyone turned away because the time was already booked.
+    """
+
+    plan: str  # what the plan makes of it, for readers of this table
+    use: float  # chance that it is in use on a weekday
+    full_days: bool = False  # booked from opening to closing on the days it is used
+    borrowed: bool = True  # booked by other Schools' people too (when shared)
+    shareable: bool = True
+    turned_away: tuple[str, ...] = ()  # people refused because the time was booked (e-mail names)
+    asked_from_outside: tuple[str, ...] = ()  # people of other Schools refused: not shared
+    life_left_days: int | None = None  # its life ends this many days from today (negative: ended)
+    checks_in: bool = False  # bench kit its holders check in to
+
+
+SHOWCASE = {
+    # Booked almost every open hour, and people of several Schools turned away: a second unit.
+    "MED-0004": Showcase("Invest", use=1.0, full_days=True, checks_in=True, life_left_days=2000,
+                         turned_away=("samuel.osei", "chloe.dubois", "kwame.mensah", "rahul.desai")),
+    "PSYC-0001": Showcase("Invest", use=1.0, full_days=True, checks_in=True, life_left_days=1500,
+                          turned_away=("isla.robertson", "zainab.hussain", "grace.adeyemi")),
+    # Booked almost every open hour, wanted more only by its own School: saturated, no invest.
+    "CHEM-0007": Showcase("Saturated", use=1.0, full_days=True, checks_in=True, life_left_days=2500,
+                          turned_away=("priya.natarajan", "tom.whitfield")),
+    # Booked about half the time, but people of three Schools were turned away: saturated by demand.
+    "PHYS-0001": Showcase("Invest", use=0.6, full_days=True, checks_in=True, life_left_days=1800,
+                          turned_away=("sophie.lambert", "yuki.tanaka", "meilin.chen", "aisha.bello")),
+    # Well used at the end of its life (ended eight months ago; ends in five months): replace.
+    "CHEM-0003": Showcase("Replace", use=0.75, full_days=True, checks_in=True, life_left_days=-240),
+    "ENG-0017": Showcase("Replace", use=0.75, full_days=True, checks_in=True, life_left_days=150),
+    # Idle all year and nobody asked for it: dispose of it or redeploy it.
+    "ENG-0015": Showcase("Dispose", use=0.03, borrowed=False),
+    "PHYS-0018": Showcase("Dispose", use=0.03, borrowed=False),
+    "CHEM-0024": Showcase("Dispose", use=0.03, borrowed=False),
+    # Idle, not open to other Schools, whose people asked for it: share it.
+    "PHYS-0019": Showcase("Share", use=0.03, shareable=False,
+                          asked_from_outside=("owen.hughes", "marek.kowalski")),
+    # Idle, not open to other Schools, nobody asked: share it, or dispose of it.
+    "ENG-0018": Showcase("Share or dispose", use=0.03, shareable=False),
+}
+SHOWCASE_BOOKING_MINUTES = (120, 180, 240)  # on the days booked from opening to closing
+TURNED_AWAY_EACH = 2  # requests refused for each person turned away
+#: Replace: failing inspections. (tag, kind, days ago it failed, note). The crane's latest
+#: thorough examination failed (out of use since); the ultracentrifuge failed two services in
+#: the year, each repaired, and passed its re-test.
+FAILED_LATEST = ("ENG-0028", InspectionKind.LOLER, 9,
+                 "Hoist brake slipping under the test load; taken out of use until repaired and re-examined.")
+FAILED_TWICE = ("BIOS-0013", InspectionKind.SERVICE, (200, 34, 20), (
+    "Drive fault found during the service; parts fitted.",
+    "Rotor imbalance fault found during the service; drive replaced.",
+    "Re-test after the repair: performance verified.",
+))
+OUT_OF_USE_REASON = "Failed its LOLER thorough examination (hoist brake slipping): out of use until repaired."
+
 # --- Asset rules ----------------------------------------------------------------------------------
 
 MIN_COST_POUNDS, MAX_COST_POUNDS = 800, 450_000
@@ -642,17 +713,19 @@ PEOPLE = (
 
 # --- Bookings -------------------------------------------------------------------------------------
 
-PAST_DAYS, FUTURE_DAYS = 120, 45
+PAST_DAYS, FUTURE_DAYS = 380, 45  # a year of history (and a fortnight): the capital plan's evidence
 LIVE_BEFORE_FIRST_BOOKING_DAYS = 30  # Schools, people and assets were registered this long before
 OFFICE_OPENS, OFFICE_CLOSES = dt.time(9), dt.time(17)
+OFFICE_WEEK_HOURS = 40
 BOOKING_MINUTES = range(60, 6 * 60 + 1, 30)
 START_DELAYS_MINUTES = (0, 0, 30, 60, 90)  # from when the asset is free to when the next booking starts
 MAX_BOOKINGS_PER_DAY = 3
 #: Chance per weekday that an asset is in use: from idle kit to kit booked almost every day.
-DAILY_USE_CHANCES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8)
+#: Ordinary kit is neither idle nor saturated (idle and saturated kit is the SHOWCASE's).
+DAILY_USE_CHANCES = (0.35, 0.45, 0.55, 0.65, 0.8)
 CROSS_SCHOOL_SHARE = 0.25
 STILL_PENDING_SHARE = 0.5  # of future bookings awaiting approval
-REJECTED_SHARE = 0.12  # of bookings needing approval
+REJECTED_SHARE = 0.05  # of bookings needing approval
 CANCELLED_SHARE = 0.06
 NO_SHOW_SHARE = 0.04  # of past bookings
 NO_SHOW_AFTER = dt.timedelta(minutes=30)
@@ -757,6 +830,12 @@ CANCELLATION_REASONS = (
     "Off sick.",
 )
 NO_SHOW_REASON = "Nobody arrived; the slot was released after 30 minutes."
+HANDOVER_CONDITIONS = (
+    "Complete and working.", "Complete, in its case, battery charged.", "Working; light scuffs on the case.",
+)
+RETURN_CONDITIONS = (
+    "Returned complete and working.", "Returned complete; battery flat.", "Returned in its case, as lent.",
+)
 COMPLETED_REASON = "Booking time ended."
 
 # --- Maintenance windows --------------------------------------------------------------------------
@@ -940,8 +1019,10 @@ REVOKE_REASONS = (  # one authorisation revoked for each
 REFUSED_COUNT = 60
 BUSIEST_ASSETS = 8
 BUSIEST_SHARE = 0.8  # of refused requests, aimed at the busiest kit
-#: Why requests were refused, as often as each happens (rule codes of bookings.rules).
-REFUSAL_REASONS = ("overlap", "overlap", "overlap", "min_notice", "training", "outside_hours")
+#: Why requests were refused, as often as each happens (rule codes of bookings.rules). None of
+#: these is for want of free time: only the SHOWCASE's kit turns people away for that.
+REFUSAL_REASONS = ("min_notice", "training", "outside_hours")
+TURNED_AWAY_MINUTES = 120  # the shortest request refused for want of free time
 OUTSIDE_HOURS_STARTS = (dt.time(18), dt.time(19), dt.time(20))  # no demo kit is open after 20:00
 REFUSAL_TRIES = 50  # assets tried for each reason, before giving that refusal up
 MIN_NOTICE_REFUSABLE_MINUTES = 30  # a shorter notice is rarely what refuses a request
@@ -1010,6 +1091,7 @@ class _People:
     members: dict[int, list[User]] = field(default_factory=dict)  # home School: who books its kit
     managers: dict[int, list[User]] = field(default_factory=dict)  # who manages it
     admins: list[User] = field(default_factory=list)
+    named: dict[str, User] = field(default_factory=dict)  # by e-mail name (before the @)
 
     def decider(self, school_id: int, drawn: User, requester: User) -> User:
         """Who decided a request: the manager drawn, unless that is the requester (nobody decides
@@ -1111,6 +1193,7 @@ def _ensure_people(
             user.created_at = run.launched_at
             run.created += 1
         sign_ins.append((person.description, person.email, shown_password))
+        people.named[person.email_name] = user
         if person.school:
             people.members[schools[person.school].id].append(user)
         for code in person.manages:
@@ -1161,6 +1244,7 @@ def _ensure_assets(
     assets = [asset for _, asset in drawn]
     _draw_unusual_statuses(run.rng, assets, run.now)
     _draw_inspections(run.rng, drawn, people, today, run.launched_at)
+    _set_showcase(drawn, people, today)
 
     tags = [asset.tag for asset in assets]
     existing = set(run.session.scalars(select(Asset.tag).where(Asset.tag.in_(tags))))
@@ -1213,6 +1297,80 @@ def _draw_asset(
         max_booking_minutes=LOAN_MAX_MINUTES if kit.loanable else rng.choice(MAX_LENGTH_CHOICES),
         turnaround_minutes=rng.choice(TURNAROUND_CHOICES),
         bookable_hours=[BookableHours(weekday=d, opens=opens, closes=closes) for d, opens, closes in hours],
+    )
+
+
+def _set_showcase(register: list[tuple[Kit, Asset]], people: _People, today: dt.date) -> None:
+    """Give the showcase assets (SHOWCASE) the rules, life and inspections their year needs, and
+    make lent-out kit portable (handed over and returned). No random draw: the rest of the demo
+    is what it would be without them."""
+    for kit, asset in register:
+        asset.portable = kit.loanable
+        showcase = SHOWCASE.get(asset.tag)
+        if showcase is None:
+            continue
+        # Available (None: the default, not yet written) and bookable, as drawn.
+        assert asset.status in (None, AssetStatus.AVAILABLE) and asset.bookable, asset.tag
+        asset.shareable = showcase.shareable
+        asset.requires_approval = False
+        asset.checkin_required = showcase.checks_in
+        if showcase.full_days:
+            asset.bookable_hours = [
+                BookableHours(weekday=weekday, opens=opens, closes=closes)
+                for weekday, opens, closes in DEFAULT_WEEKLY_HOURS
+            ]
+            asset.turnaround_minutes = 0
+            asset.max_booking_minutes = None
+        if showcase.life_left_days is not None:
+            life = asset.useful_life_years or USEFUL_LIVES[kit.category]
+            end = today + dt.timedelta(days=showcase.life_left_days)
+            asset.purchase_date = end.replace(year=end.year - life, day=min(end.day, 28))
+    by_tag = {asset.tag: asset for _, asset in register}
+    managers = people.managers
+
+    tag, kind, days_ago, note = FAILED_LATEST
+    crane = by_tag[tag]
+    schedule = next(s for s in crane.inspections if s.kind == kind)
+    failed_on = today - dt.timedelta(days=days_ago)
+    schedule.records.insert(0, _failed_record(crane, failed_on, note, managers))
+    schedule.last_done_on = failed_on
+    schedule.next_due_on = min(schedule.next_due_on, failed_on)  # a failure does not advance it
+    crane.status = AssetStatus.OUT_OF_SERVICE
+    crane.status_reason = OUT_OF_USE_REASON
+    failed_at = local_to_utc(dt.datetime.combine(failed_on, INSPECTION_RECORDED_AT))
+    crane.status_changed_at = crane.updated_at = failed_at
+
+    tag, kind, days_ago, notes = FAILED_TWICE
+    centrifuge = by_tag[tag]
+    schedule = next(s for s in centrifuge.inspections if s.kind == kind)
+    first_fail, second_fail, retest = (today - dt.timedelta(days=days) for days in days_ago)
+    schedule.records = [
+        _failed_record(centrifuge, retest, notes[2], managers, PASS),
+        _failed_record(centrifuge, second_fail, notes[1], managers),
+        _failed_record(centrifuge, first_fail, notes[0], managers),
+    ]
+    schedule.last_done_on = retest
+    schedule.next_due_on = retest + dt.timedelta(days=schedule.interval_days)
+
+
+def _failed_record(
+    asset: Asset,
+    done_on: dt.date,
+    note: str,
+    managers: dict[int, list[User]],
+    outcome: InspectionOutcome = FAIL,
+) -> InspectionRecord:
+    """An inspection of a showcase asset: by an examiner (LOLER) or the maker's engineer."""
+    engineer = f"{asset.manufacturer} service engineer"
+    examiner = INSPECTORS[LOLER][0] if asset.tag == FAILED_LATEST[0] else engineer
+    return InspectionRecord(
+        done_on=done_on,
+        performed_by=examiner,
+        outcome=outcome,
+        note=note,
+        cost_pence=CONTRACTOR_COST_PENCE[1] if outcome == FAIL else CONTRACTOR_COST_PENCE[0],
+        recorded_by_id=managers[asset.school_id][0].id,
+        created_at=local_to_utc(dt.datetime.combine(done_on, INSPECTION_RECORDED_AT)),
     )
 
 
@@ -1409,6 +1567,9 @@ def _ensure_activity(
     for kit, asset in register:
         if _needs_training(asset):
             trained_of[asset.tag] = _draw_trained_people(run.rng, asset, people, category_grants)
+            if asset.tag in SHOWCASE:  # those turned away for want of time were trained to use it
+                named = [people.named[name] for name in SHOWCASE[asset.tag].turned_away]
+                trained_of[asset.tag] = list(dict.fromkeys(trained_of[asset.tag] + named))
         windows_of[asset.tag] = _draw_maintenance(run.rng, asset, people, run.now)
         _draw_maintenance_costs(asset, windows_of[asset.tag], run.now)
         trained = trained_of.get(asset.tag)
@@ -1425,10 +1586,15 @@ def _ensure_activity(
     for asset in new_assets:
         for window in windows_of[asset.tag]:
             run.add(window)
-    _add_bookings(run, [booking for asset in new_assets for booking in bookings_of[asset.tag]])
+    # A series first, so its bookings (inserted in bulk, past the unit of work) can name it.
     for asset, series in weekly:
         if asset.tag in new_tags:
-            run.add(series)  # written with its bookings already; counted here
+            sessions, series.bookings = series.bookings, []
+            run.add(series)
+            run.session.flush()
+            for booking in sessions:
+                booking.series_id = series.id
+    _add_bookings(run, [booking for asset in new_assets for booking in bookings_of[asset.tag]])
     # A category's authorisations belong to no one asset: they are looked up by person and scope.
     scopes = select(
         TrainingAuthorisation.user_id, TrainingAuthorisation.school_id, TrainingAuthorisation.category_id
@@ -1449,32 +1615,53 @@ def _ensure_activity(
 
 
 def _add_bookings(run: _Run, bookings: list[Booking]) -> None:
-    """Add the bookings, then their history with one bulk INSERT.
+    """Insert the bookings, then their history, each with one bulk INSERT.
 
     The history is imported, not lived: written past the unit of work, it does not wake the
     session hooks that tell people about status changes as they happen (notifications.hooks),
-    which would otherwise e-mail the demo people about months of bookings.
+    which would otherwise e-mail the demo people about months of bookings, nor the audit log,
+    which would date a year of made-up bookings today. (Inserting them one object at a time
+    was also most of the seed's time.) Each booking is given the id the database chose.
     """
-    steps = []
+    if not bookings:
+        return
+    columns = [attr.columns[0] for attr in sa_inspect(Booking).column_attrs if attr.key != "id"]
+    rows = []
     for booking in bookings:
-        steps.append((booking, list(booking.history)))
-        booking.history = []
-        run.add(booking)
-    run.session.flush()  # the bookings get their ids
+        row = {}
+        for column in columns:
+            value = getattr(booking, column.key)
+            if value is None and column.default is not None and column.default.is_scalar:
+                value = column.default.arg
+            row[column.key] = value
+        rows.append(row)
+    # Numbered here (RETURNING the ids in order makes SQLite insert them one at a time).
+    first_id = (run.session.scalar(select(func.max(Booking.id))) or 0) + 1
+    steps = []
+    for booking_id, (booking, row) in enumerate(zip(bookings, rows, strict=True), start=first_id):
+        booking.id = row["id"] = booking_id
+        steps.append((booking_id, booking.history))
+    connection = run.session.connection()  # Core: the ORM's bulk path costs more than the INSERT
+    connection.execute(insert(Booking.__table__), rows)
+    if run.session.get_bind().dialect.name == "postgresql":  # the sequence goes on after them
+        run.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT max(id) FROM bookings))")
+        )
+    run.created += len(bookings)
     rows = [
         {
-            "booking_id": booking.id,
+            "booking_id": booking_id,
             "from_status": step.from_status,
             "to_status": step.to_status,
             "by_id": step.by.id if step.by is not None else None,
             "at": step.at,
             "reason": step.reason,
         }
-        for booking, history in steps
+        for booking_id, history in steps
         for step in history
     ]
     if rows:
-        run.session.execute(insert(BookingStatusChange), rows)
+        connection.execute(insert(BookingStatusChange.__table__), rows)
         run.created += len(rows)
 
 
@@ -1525,21 +1712,33 @@ def _draw_bookings(
     last = today + dt.timedelta(days=FUTURE_DAYS)
     if asset.status == AssetStatus.OUT_OF_SERVICE:  # it broke a few days ago
         last = to_local(asset.status_changed_at).date() - dt.timedelta(days=1)
-    return [
-        _draw_booking(rng, asset, (start, end), purposes, people, trained, now)
-        for start, end in _draw_slots(rng, asset, windows, first, last)
-    ]
+    showcase = SHOWCASE.get(asset.tag)
+    slots = (
+        _draw_full_days(rng, asset, windows, first, last, showcase.use)
+        if showcase is not None and showcase.full_days
+        else _draw_slots(rng, asset, windows, first, last, showcase.use if showcase else None)
+    )
+    return [_draw_booking(rng, asset, slot, purposes, people, trained, now) for slot in slots]
 
 
 def _draw_slots(
-    rng: random.Random, asset: Asset, windows: Sequence[MaintenanceWindow], first: dt.date, last: dt.date
+    rng: random.Random,
+    asset: Asset,
+    windows: Sequence[MaintenanceWindow],
+    first: dt.date,
+    last: dt.date,
+    use_chance: float | None = None,
 ) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-    """Booked (start, end) times in UTC, on weekdays in office hours, from ``first`` to ``last``.
+    """Booked (start, end) times in UTC, on weekdays in office hours, from ``first`` to ``last``,
+    on a share of days drawn from DAILY_USE_CHANCES (or ``use_chance``).
 
     Each booking starts once the one before it and its turnaround are over, so that no two
     overlap on [start, end + turnaround); none touches a maintenance window.
     """
-    use_chance = rng.choice(DAILY_USE_CHANCES)
+    drawn_chance = rng.choice(DAILY_USE_CHANCES)
+    if use_chance is None:  # kit open longer than office hours is booked on more of its weekdays
+        open_hours = sum(_hours_between(hours.opens, hours.closes) for hours in asset.bookable_hours)
+        use_chance = min(1.0, drawn_chance * max(1.0, open_hours / OFFICE_WEEK_HOURS))
     turnaround = dt.timedelta(minutes=asset.turnaround_minutes)
     longest = min(BOOKING_MINUTES[-1], asset.max_booking_minutes or BOOKING_MINUTES[-1])
     lengths = [minutes for minutes in BOOKING_MINUTES if minutes <= longest]
@@ -1557,6 +1756,34 @@ def _draw_slots(
             start_at, end_at = local_to_utc(start), local_to_utc(end)
             if not any(_overlaps(window, start_at, end_at + turnaround) for window in windows):
                 yield start_at, end_at
+
+
+def _hours_between(opens: dt.time, closes: dt.time) -> float:
+    length = dt.datetime.combine(dt.date.min, closes) - dt.datetime.combine(dt.date.min, opens)
+    return length.total_seconds() / 3600
+
+
+def _draw_full_days(
+    rng: random.Random,
+    asset: Asset,
+    windows: Sequence[MaintenanceWindow],
+    first: dt.date,
+    last: dt.date,
+    use_chance: float,
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Booked (start, end) times in UTC of kit in demand: on ``use_chance`` of its open weekdays,
+    back to back from opening to closing (its hours are office hours, with no turnaround)."""
+    for day in _days(first, last):
+        if day.weekday() >= calendar.SATURDAY or rng.random() >= use_chance:
+            continue
+        start = dt.datetime.combine(day, OFFICE_OPENS)
+        closes = dt.datetime.combine(day, OFFICE_CLOSES)
+        while start < closes:
+            end = min(start + dt.timedelta(minutes=rng.choice(SHOWCASE_BOOKING_MINUTES)), closes)
+            start_at, end_at = local_to_utc(start), local_to_utc(end)
+            if not any(_overlaps(window, start_at, end_at) for window in windows):
+                yield start_at, end_at
+            start = end
 
 
 def _overlaps(window: MaintenanceWindow, start_at: dt.datetime, end_at: dt.datetime) -> bool:
@@ -1597,7 +1824,7 @@ def _draw_booking(
     if needs_approval:
         _decide(rng, booking, people.decider(asset.school_id, manager, requester), now)
     if booking.status == BookingStatus.CONFIRMED:
-        _play_out(rng, booking, requester, manager, now)
+        _play_out(rng, asset, booking, requester, manager, now)
     booking.updated_at = booking.history[-1].at
     return booking
 
@@ -1655,7 +1882,9 @@ def _draw_requester(
     if trained is not None:
         members = [user for user in trained if user.home_school_id == asset.school_id]
         outsiders = [user for user in trained if user.home_school_id != asset.school_id]
-    if asset.shareable and outsiders and rng.random() < CROSS_SCHOOL_SHARE:
+    showcase = SHOWCASE.get(asset.tag)
+    borrowed = showcase.borrowed if showcase is not None else True
+    if asset.shareable and outsiders and rng.random() < CROSS_SCHOOL_SHARE and borrowed:
         return rng.choice(outsiders)
     return rng.choice(members)
 
@@ -1673,20 +1902,50 @@ def _decide(rng: random.Random, booking: Booking, manager: User, now: dt.datetim
         change_status(booking, BookingStatus.CONFIRMED, manager, at=decided_at)
 
 
-def _play_out(rng: random.Random, booking: Booking, requester: User, manager: User, now: dt.datetime) -> None:
-    """What became of a confirmed booking by ``now``: cancelled, missed, completed or still ahead."""
+def _play_out(
+    rng: random.Random, asset: Asset, booking: Booking, requester: User, manager: User, now: dt.datetime
+) -> None:
+    """What became of a confirmed booking by ``now``: cancelled, missed, completed, under way or
+    still ahead. Lent-out kit was handed over and returned, and bench kit that asks for it was
+    checked in (the reports' actual use)."""
     confirmed_at = booking.history[-1].at
     outcome = rng.random()
     if outcome < CANCELLED_SHARE:
         reason = rng.choice(CANCELLATION_REASONS)
         at = _between(rng, confirmed_at, min(booking.start_at, now))
         change_status(booking, BookingStatus.CANCELLED, requester, reason, at=at)
-    elif booking.end_at <= now:
-        if outcome < CANCELLED_SHARE + NO_SHOW_SHARE:
+    elif booking.start_at <= now and outcome < CANCELLED_SHARE + NO_SHOW_SHARE:
+        if booking.end_at <= now:
             missed_at = booking.start_at + NO_SHOW_AFTER
             change_status(booking, BookingStatus.NO_SHOW, manager, NO_SHOW_REASON, at=missed_at)
-        else:
-            change_status(booking, BookingStatus.COMPLETED, None, COMPLETED_REASON, at=booking.end_at)
+    elif booking.start_at <= now and (asset.portable or asset.checkin_required):
+        _take_custody(rng, asset, booking, requester, manager, now)
+    elif booking.end_at <= now:
+        change_status(booking, BookingStatus.COMPLETED, None, COMPLETED_REASON, at=booking.end_at)
+
+
+def _take_custody(
+    rng: random.Random, asset: Asset, booking: Booking, requester: User, manager: User, now: dt.datetime
+) -> None:
+    """A booking that has started, of kit lent out (handed over a little before its start and
+    returned a little before its end) or checked in at the bench (a few minutes either side of
+    its start): checked out, and completed if its time is over."""
+    if asset.portable:
+        handed_at = min(booking.start_at - dt.timedelta(minutes=rng.randrange(0, 45, 5)), now)
+        booking.handed_over_at, booking.handed_over_by_id = handed_at, manager.id
+        booking.handover_condition = rng.choice(HANDOVER_CONDITIONS)
+        change_status(booking, BookingStatus.CHECKED_OUT, manager, "Handed over.", at=handed_at)
+        returned_at = booking.end_at - dt.timedelta(minutes=rng.randrange(0, 35, 5))
+        if returned_at <= now:
+            booking.returned_at, booking.returned_to_id = returned_at, manager.id
+            booking.return_condition = rng.choice(RETURN_CONDITIONS)
+            change_status(booking, BookingStatus.COMPLETED, manager, "Returned.", at=returned_at)
+        return
+    checked_in_at = min(booking.start_at + dt.timedelta(minutes=rng.randrange(-10, 25, 5)), now)
+    booking.checked_in_at = checked_in_at
+    change_status(booking, BookingStatus.CHECKED_OUT, requester, "Checked in.", at=checked_in_at)
+    if booking.end_at <= now:
+        change_status(booking, BookingStatus.COMPLETED, None, COMPLETED_REASON, at=booking.end_at)
 
 
 def _between(rng: random.Random, earliest: dt.datetime, latest: dt.datetime) -> dt.datetime:
@@ -1958,9 +2217,10 @@ def _draw_refusals(
     people: _People,
     now: dt.datetime,
 ) -> list[tuple[Asset, UnmetDemand]]:
-    """Requests the booking rules refused over the past four months, mostly for the busiest kit:
-    the reports' evidence, with the rejected bookings, of kit that is saturated. Each breaks
-    exactly the rule it is recorded for."""
+    """Requests the booking rules refused over the past year: of ordinary kit, mostly the busiest,
+    for too little notice, missing training or outside its hours (none of which says the kit is
+    short of time); of the SHOWCASE's kit, for the time being booked already (its people turned
+    away) or for not being open to other Schools. Each breaks exactly the rule it is recorded for."""
     since = now - dt.timedelta(days=PAST_DAYS)
     used_hours = {
         asset.tag: sum(
@@ -1970,7 +2230,10 @@ def _draw_refusals(
         )
         for _, asset in register
     }
-    used = sorted((asset for _, asset in register if used_hours[asset.tag]), key=lambda a: -used_hours[a.tag])
+    used = sorted(
+        (asset for _, asset in register if used_hours[asset.tag] and asset.tag not in SHOWCASE),
+        key=lambda a: -used_hours[a.tag],
+    )
     busiest, others = used[:BUSIEST_ASSETS], used[BUSIEST_ASSETS:]
     refusals = []
     for _ in range(REFUSED_COUNT):
@@ -1986,6 +2249,21 @@ def _draw_refusals(
             if request is not None:
                 refusals.append((asset, _refusal(asset, reason, *request)))
                 break
+    for _, asset in register:
+        showcase = SHOWCASE.get(asset.tag)
+        if showcase is None:
+            continue
+        for reason, names in (("overlap", showcase.turned_away), ("not_shared", showcase.asked_from_outside)):
+            for name in names:
+                for _ in range(TURNED_AWAY_EACH):
+                    for _ in range(REFUSAL_TRIES):
+                        request = _draw_refusal(
+                            rng, asset, reason, bookings_of[asset.tag], windows_of[asset.tag], grants, people,
+                            now, askers=[people.named[name]], shortest=TURNED_AWAY_MINUTES,
+                        )
+                        if request is not None:
+                            refusals.append((asset, _refusal(asset, reason, *request)))
+                            break
     return refusals
 
 
@@ -2036,11 +2314,15 @@ def _draw_refusal(
     grants: Sequence[tuple[Asset | None, TrainingAuthorisation]],
     people: _People,
     now: dt.datetime,
+    askers: Sequence[User] | None = None,
+    shortest: int = BOOKING_MINUTES[0],
 ) -> tuple[User, tuple[dt.datetime, dt.datetime], dt.datetime] | None:
     """A request for ``asset`` that the booking rules refused for ``reason`` and no other rule: who
-    asked, for which slot, and when. None when the draw cannot have been refused so."""
+    asked (one of ``askers``, by default anyone who may book it), for which slot, and when. None
+    when the draw cannot have been refused so."""
     longest = min(BOOKING_MINUTES[-1], asset.max_booking_minutes or BOOKING_MINUTES[-1])
-    length = dt.timedelta(minutes=rng.choice([minutes for minutes in BOOKING_MINUTES if minutes <= longest]))
+    lengths = [minutes for minutes in BOOKING_MINUTES if shortest <= minutes <= longest]
+    length = dt.timedelta(minutes=rng.choice(lengths))
     notice = dt.timedelta(minutes=asset.min_notice_minutes)
     ahead = dt.timedelta(days=rng.randint(1, MAX_LEAD_DAYS), minutes=rng.randrange(0, 600, 5))
     day = to_local(now).date() - dt.timedelta(days=rng.randint(1, PAST_DAYS))
@@ -2053,6 +2335,8 @@ def _draw_refusal(
         start_at = taken.start_at + dt.timedelta(minutes=rng.choice(OFFSETS_FROM_BOOKING_MINUTES))
         slot = (start_at, start_at + length)
         confirmed_at = next(step.at for step in taken.history if step.to_status == BookingStatus.CONFIRMED)
+        if not (slot[0] < taken.blocked_until and taken.start_at < slot[1]):
+            return None  # it would not have clashed
         if not within_bookable_hours(asset, *slot) or not _is_clear(asset, slot, [], windows):
             return None
         if start_at - notice <= confirmed_at:
@@ -2079,6 +2363,10 @@ def _draw_refusal(
             if asset.min_notice_minutes < MIN_NOTICE_REFUSABLE_MINUTES:
                 return None
             asked_at = start_at - dt.timedelta(minutes=rng.randint(5, asset.min_notice_minutes - 5))
+        elif reason == "not_shared":
+            if asset.shareable:
+                return None
+            asked_at = start_at - notice - ahead
         elif asset.training_required:
             asked_at = start_at - notice - ahead
         else:
@@ -2086,7 +2374,9 @@ def _draw_refusal(
     if asked_at >= _bookable_until(asset, now):
         return None  # it would have been refused as unavailable, or for an overdue inspection, too
     asked_on = to_local(asked_at).date()
-    askers = people.members[asset.school_id] + (people.outsiders(asset.school_id) if asset.shareable else [])
+    if askers is None:
+        outsiders = people.outsiders(asset.school_id) if asset.shareable else []
+        askers = people.members[asset.school_id] + outsiders
     askers = [
         user
         for user in askers

@@ -162,9 +162,13 @@ def _has_inspections_overdue_due_soon_and_later_with_a_consistent_history(sessio
     for schedule in schedules:
         latest = schedule.records[0]
         assert latest.done_on == schedule.last_done_on
-        assert latest.outcome != InspectionOutcome.FAIL
-        assert schedule.next_due_on == schedule.last_done_on + dt.timedelta(days=schedule.interval_days)
         assert 1 <= len(schedule.records) <= 3
+        if latest.outcome == InspectionOutcome.FAIL:  # not passed since: out of use, and due now
+            assert schedule.asset.status == AssetStatus.OUT_OF_SERVICE
+            assert schedule.next_due_on <= schedule.last_done_on
+        else:
+            assert schedule.next_due_on == schedule.last_done_on + dt.timedelta(days=schedule.interval_days)
+    assert sum(schedule.records[0].outcome == InspectionOutcome.FAIL for schedule in schedules) == 1
     outcomes = Counter(record.outcome for record in session.scalars(select(InspectionRecord)))
     assert outcomes[InspectionOutcome.FAIL] >= 1 and outcomes[InspectionOutcome.ADVISORY] >= 1
     assert session.scalar(select(func.count()).where(Asset.block_when_inspection_overdue.is_(True))) > 0
