@@ -153,7 +153,7 @@ def test_the_report_counts_lapsed_requests_as_not_decided_in_time(session, world
     figures = report_to_json(report)
     assert figures["unmet_demand"] == [{"reason": "not_decided", "label": "Not decided in time", "requests": 2, "hours": 5.0}]
     [row] = [a for a in figures["assets"] if a["tag"] == "CHEM-SCOPE"]
-    assert row["unmet_by_reason"] == [{"reason": "not_decided", "label": "Not decided in time", "hours": 5.0}]
+    assert row["unmet_by_reason"] == [{"reason": "not_decided", "label": "Not decided in time", "requests": 2, "hours": 5.0}]
 
 
 def test_managers_see_how_many_of_their_schools_requests_lapsed(session, world):

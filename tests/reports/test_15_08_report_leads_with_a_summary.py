@@ -70,7 +70,7 @@ def test_the_most_idle_assets_are_named_with_why(client, week, finance):
     html = _page(client, finance)
     idle = _text(html[html.index('id="top-idle-title"'):html.index('id="top-saturated-title"')])
     assert idle.index("Balance (BIO-D, BIO): 0.0%") < idle.index("Old centrifuge (PHYS-C, PHYS): 8.3%")
-    assert idle.count("Under 10.0%") == 2
+    assert idle.count("booked (under 10.0%)") == 2
     assert "All 2 idle assets" in idle
 
 
