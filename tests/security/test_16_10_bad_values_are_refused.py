@@ -111,6 +111,8 @@ def _nul_cases(world) -> list[tuple[str, str, dict[str, str]]]:
         ),
         ("tech_a", f"/assets/{ids['asset_id']}/training-request", {"message": f"Please{NUL}"}),
         ("admin", "/schools", {"code": "NEW", "name": f"School{NUL}of Nothing"}),
+        ("tech_a", f"/bookings/{ids['booking_id']}/cancel", {"reason": f"Ill{NUL}"}),
+        ("manager_a", f"/bookings/{ids['booking_id']}/reject", {"reason": f"No{NUL}"}),
     ]
 
 
@@ -308,3 +310,10 @@ def test_an_import_of_1e300_minutes_is_a_problem_in_the_preview(app, world, uplo
         (3, "Minimum notice (minutes)"),
         (4, "Purchase cost (GBP)"),
     }, body
+
+
+@pytest.mark.parametrize("kind", ["user", "asset"])
+def test_nul_in_a_calendar_feed_address_is_not_found(app, world, kind) -> None:
+    token = "a" * 30 + "%00" + "b" * 10
+    response = world["caller"].api_client.get(f"/calendar/{kind}/{token}.ics")
+    assert response.status_code == 404
