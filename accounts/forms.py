@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from wtforms.fields.choices import SelectChoice
 
 from accounts.service import DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES
-from web import CheckboxListField
+from web import CheckboxListField, KitshareForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(KitshareForm):
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter your email address."), Email("Enter a valid email address.")],
@@ -25,11 +24,11 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(KitshareForm):
     submit = SubmitField("Sign out")
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(KitshareForm):
     name = StringField(
         "Token name",
         validators=[DataRequired("Give the token a name, such as the script that will use it."), Length(max=100)],
@@ -49,7 +48,7 @@ class ApiTokenForm(FlaskForm):
     submit = SubmitField("Create token")
 
 
-class UserForm(FlaskForm):
+class UserForm(KitshareForm):
     """An admin's view of a person: details and roles."""
 
     email = EmailField("Email address", validators=[DataRequired("Enter an email address."), Email("Enter a valid email address."), Length(max=254)])
@@ -81,7 +80,7 @@ class NewUserForm(UserForm):
     submit = SubmitField("Add person")
 
 
-class PasswordResetRequestForm(FlaskForm):
+class PasswordResetRequestForm(KitshareForm):
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter your email address."), Email("Enter a valid email address.")],
@@ -90,7 +89,7 @@ class PasswordResetRequestForm(FlaskForm):
     submit = SubmitField("Send me a reset link")
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(KitshareForm):
     password = PasswordField(
         "New password",
         validators=[DataRequired("Choose a new password."), Length(min=10, message="Use at least 10 characters.")],
@@ -104,7 +103,7 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField("Set new password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(KitshareForm):
     """A signed-in person's own password change. The password rules are the service's."""
 
     current_password = PasswordField(

@@ -18,16 +18,11 @@ from typing import Any
 
 from flask import request
 
+from bounds import MAX_INT, MAX_YEAR, MIN_DATE_YEAR, MIN_YEAR, whole_number
 from errors import DomainError, InvalidInput
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 UTC = dt.timezone.utc
-#: The largest whole number the databases' integer columns hold.
-MAX_INT = 2**31 - 1
-#: Years outside this span are refused: nobody books equipment for them, and the arithmetic
-#: on them (adding turnaround, clock changes) would overflow.
-MIN_YEAR, MAX_YEAR = 1970, 2999
-MIN_DATE_YEAR = 1900  # dates reach further back: equipment bought long ago
 MAX_PER_PAGE = 200
 MAX_WEEKLY_HOURS = 100
 
@@ -146,10 +141,10 @@ def read_moment(name: str, text: str) -> dt.datetime:
 
 def _read_integer(param: Param, value: Any, from_text: bool) -> int:
     if from_text:
-        text = str(value).strip()
-        if not text.lstrip("-").isdigit() or len(text) > 12:
-            raise _Bad("Give a whole number.")
-        number = int(text)
+        try:
+            number = whole_number(value, -(2**63), 2**63 - 1)  # the bound is the parameter's, below
+        except ValueError:
+            raise _Bad("Give a whole number.") from None
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Bad("Give a whole number.")
     elif isinstance(value, float):
@@ -310,7 +305,10 @@ def json_body() -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise Malformed("Send the body as JSON, with Content-Type: application/json.")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # [[[[...]]]] 100,000 deep: the decoder gives up, and so do we
+        raise Malformed("The body is JSON nested too deeply; no field of the API nests more than a few levels.") from None
     if not isinstance(data, dict):
         raise Malformed("The body must be a JSON object.")
     return data

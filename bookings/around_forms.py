@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from bookings.forms import LOCAL_FORMATS
+from web import KitshareForm, WallTimeField
 
 
-class HandOverForm(FlaskForm):
+class HandOverForm(KitshareForm):
     condition = TextAreaField(
         "Condition as it leaves",
         validators=[DataRequired("Describe its condition as it is handed over."), Length(max=2000)],
@@ -20,7 +21,7 @@ class HandOverForm(FlaskForm):
     submit = SubmitField("Record the hand-over")
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(KitshareForm):
     condition = TextAreaField(
         "Condition as it comes back",
         validators=[DataRequired("Describe its condition as it comes back."), Length(max=2000)],
@@ -29,13 +30,13 @@ class ReturnForm(FlaskForm):
     submit = SubmitField("Record the return")
 
 
-class WaitlistForm(FlaskForm):
-    start = DateTimeLocalField("Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")])
-    end = DateTimeLocalField("End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")])
+class WaitlistForm(KitshareForm):
+    start = WallTimeField("Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")])
+    end = WallTimeField("End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")])
     purpose = TextAreaField("What is it for?", validators=[DataRequired("Say what the booking is for."), Length(max=2000)])
     submit = SubmitField("Join the waitlist for this time")
 
-    def validate_end(self, field: DateTimeLocalField) -> None:
+    def validate_end(self, field: WallTimeField) -> None:
         if self.start.data and field.data and field.data <= self.start.data:
             raise ValidationError("The time must end after it starts.")
 
@@ -67,7 +68,7 @@ class Hours:
             raise ValidationError(str(error)) from None
 
 
-class QuotaForm(FlaskForm):
+class QuotaForm(KitshareForm):
     scope = SelectField("Applies to", validate_choice=True)
     period = RadioField(
         "Per",

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User, new_session_token
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, BookingStatusChange
+from bounds import has_nul
 from errors import NotFound
 from inventory.models import Asset
 
@@ -60,7 +61,7 @@ _MIN_TOKEN_LENGTH = 20
 def user_for_token(session: Session, token: str) -> User:
     """The active person whose feed token this is, or NotFound (a reset or made-up token)."""
     user = None
-    if len(token or "") >= _MIN_TOKEN_LENGTH:
+    if len(token or "") >= _MIN_TOKEN_LENGTH and not has_nul(token):  # PostgreSQL cannot compare NUL
         user = session.scalar(select(User).where(User.calendar_token == token))
     if user is None or not user.active:
         raise NotFound("There is no calendar feed at this address. Its owner may have reset it.")
@@ -70,7 +71,7 @@ def user_for_token(session: Session, token: str) -> User:
 def asset_for_token(session: Session, token: str) -> Asset:
     """The asset whose feed token this is, or NotFound."""
     asset = None
-    if len(token or "") >= _MIN_TOKEN_LENGTH:
+    if len(token or "") >= _MIN_TOKEN_LENGTH and not has_nul(token):
         asset = session.scalar(select(Asset).where(Asset.calendar_token == token))
     if asset is None:
         raise NotFound("There is no calendar feed at this address. A manager may have reset it.")

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from web import DayField, KitshareForm, WallTimeField, WholeNumberField
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
-class BookingForm(FlaskForm):
-    start = DateTimeLocalField("Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")])
-    end = DateTimeLocalField("End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")])
+class BookingForm(KitshareForm):
+    start = WallTimeField("Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")])
+    end = WallTimeField("End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")])
     purpose = TextAreaField(
         "What is it for?", validators=[DataRequired("Say what the booking is for."), Length(max=2000)]
     )
@@ -19,11 +19,11 @@ class BookingForm(FlaskForm):
         choices=[SelectChoice("none", "Just once"), SelectChoice("daily", "Every day"), SelectChoice("weekly", "Every week")],
         default="none",
     )
-    count = IntegerField("Number of times", validators=[Optional(), NumberRange(min=1, max=100, message="Repeat between 1 and 100 times.")])
-    until = DateField("Or until (date)", validators=[Optional()])
+    count = WholeNumberField("Number of times", validators=[Optional(), NumberRange(min=1, max=100, message="Repeat between 1 and 100 times.")])
+    until = DayField("Or until (date)", validators=[Optional()])
     submit = SubmitField("Book")
 
-    def validate_end(self, field: DateTimeLocalField) -> None:
+    def validate_end(self, field: WallTimeField) -> None:
         if self.start.data and field.data and field.data <= self.start.data:
             raise ValidationError("The booking must end after it starts.")
 
@@ -36,7 +36,7 @@ class BookingForm(FlaskForm):
             raise ValidationError("Give a number of times or an end date, not both.")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(KitshareForm):
     reason = TextAreaField("Reason", validators=[Length(max=2000)])
     submit = SubmitField("Confirm")
 
@@ -48,6 +48,6 @@ class CancelForm(ReasonForm):
     submit = SubmitField("Yes, cancel this booking")
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(KitshareForm):
     rejection_reason = TextAreaField("Reason for rejecting the overlapping requests", validators=[Length(max=2000)])
     submit = SubmitField("Approve")

@@ -20,7 +20,7 @@ from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
 from timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
-from web import local_path, safe_next, show_errors
+from web import local_path, safe_next, show_errors, whole_id
 
 bp = Blueprint("bookings", __name__)
 
@@ -186,6 +186,8 @@ def cancel(booking_id: int):
             flash(error.message, "error")
             return redirect(url_for("bookings.detail", booking_id=booking_id))
         return _confirm_cancel(booking, form)
+    if not form.validate():  # a reason of 100 kB or with a NUL character: asked again
+        return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
     try:
         with atomic(db.session, current_user):
             booking = service.cancel(db.session, current_user, booking_id, form.reason.data or "")
@@ -249,7 +251,7 @@ def approve(booking_id: int):
     clashes = service.overlapping_pending(db.session, booking)
     refusal = None
     if form.validate_on_submit():
-        reject_ids = request.form.getlist("reject", type=int)
+        reject_ids = request.form.getlist("reject", type=whole_id)  # "²" or 2**31: left out
         try:
             service.approve(db.session, current_user, booking_id, reject_ids, form.rejection_reason.data or "")
         except BookingRefused as error:
@@ -272,6 +274,10 @@ def approve(booking_id: int):
 @login_required
 def reject(booking_id: int):
     form = ReasonForm()
+    if not form.validate():
+        for message in sum(form.errors.values(), []):
+            flash(message, "error")
+        return redirect(url_for("bookings.detail", booking_id=booking_id))
     try:
         with atomic(db.session, current_user):
             booking = service.reject(db.session, current_user, booking_id, form.reason.data or "")

@@ -22,6 +22,7 @@ from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
 from api.problems import etag
 from api.schemas import ref
 from api.spec import Example, documented
+from bounds import MAX_MINUTES, MAX_PENCE
 from db import atomic, db
 from errors import InvalidInput
 from bookings.disruption import KEEP, Decisions, Settlement
@@ -308,25 +309,28 @@ ASSET_FIELDS = (
     Param("serial_number", "string", "Up to 200 characters."),
     Param("description", "string", "What it is and does."),
     Param("purchase_date", "date", "When it was bought.", nullable=True),
-    Param("purchase_cost_pence", "integer", "What it cost, in pence; not negative.", nullable=True),
+    Param("purchase_cost_pence", "integer", "What it cost, in pence; not negative.", nullable=True, maximum=MAX_PENCE),
     Param("funding_source", "string", "Who paid for it (up to 200 characters)."),
     Param(
         "contact_id", "integer", "An active person who answers questions about it.", nullable=True, minimum=1
     ),
-    Param("hourly_rate_pence", "integer", "Charge per hour in pence; not negative."),
+    Param("hourly_rate_pence", "integer", "Charge per hour in pence; not negative.", maximum=MAX_PENCE),
     Param("bookable", "boolean", "Can it be booked in Kitshare at all?"),
     Param("shareable", "boolean", "May other Schools' people book it?"),
     Param("requires_approval", "boolean", "Do all bookings wait for a manager's approval?"),
     Param("training_required", "boolean", "Only people with a current training authorisation may book it."),
     Param("block_when_inspection_overdue", "boolean", "Refuse bookings while an inspection is overdue."),
-    Param("min_notice_minutes", "integer", "How far ahead it must be booked; not negative."),
+    Param("min_notice_minutes", "integer", "How far ahead it must be booked; not negative.", maximum=MAX_MINUTES),
     Param(
         "max_booking_minutes",
         "integer",
         "The longest booking (more than 0), or null for no limit.",
         nullable=True,
+        maximum=MAX_MINUTES,
     ),
-    Param("turnaround_minutes", "integer", "Time it stays blocked after each booking; not negative."),
+    Param(
+        "turnaround_minutes", "integer", "Time it stays blocked after each booking; not negative.", maximum=MAX_MINUTES
+    ),
     Param("portable", "boolean", "Lent out: its staff hand it over and take it back."),
     Param("checkin_required", "boolean", "Bench kit whose holder checks in at the start."),
     Param(
@@ -335,6 +339,7 @@ ASSET_FIELDS = (
         "Release a booking not checked in this many minutes after its start, or null: never.",
         nullable=True,
         minimum=1,  # the service does not check it yet; the database refuses 0 and less
+        maximum=MAX_MINUTES,
     ),
     Param(
         "weekly_hours",

@@ -18,6 +18,7 @@ from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, MaintenanceWindow, School
 from inventory.upkeep import holds_training_for, local_today
+from bounds import MAX_INT, TIME_OUT_OF_RANGE, has_nul, time_in_range, whole_number
 from timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 SORTS = {
@@ -60,23 +61,36 @@ class CatalogueFilters:
         return replace(self, page=page)
 
 
-def _int(value: Any) -> int | None:
+def _int(args: Mapping[str, str], name: str, problems: list[str], low: int = 1) -> int | None:
+    """The whole number ``?name=`` gives, or None (and a problem said) when it is not one an id
+    or a page number can be: '²', '1e3' and 2**31 are refused here, not by the database."""
+    value = args.get(name)
+    if value in (None, ""):
+        return None
     try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+        return whole_number(value, low, MAX_INT)
+    except ValueError as error:
+        problems.append(f"{name}: {error} Ignored.")
         return None
 
 
 def _local_datetime(value: str | None) -> dt.datetime | None:
     if not value:
         return None
-    return local_to_utc(dt.datetime.fromisoformat(value))
+    wall = dt.datetime.fromisoformat(value)
+    if not time_in_range(wall):
+        raise ValueError(TIME_OUT_OF_RANGE)
+    return local_to_utc(wall)
 
 
 def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> tuple[CatalogueFilters, list[str]]:
     """Read filters from query-string arguments; returns them and the problems found (bad
     values are dropped, with a message, rather than failing the whole page)."""
     problems: list[str] = []
+    # PostgreSQL cannot compare text with a NUL character in it: such a filter is left out.
+    for name in sorted({name for name, value in args.items() if has_nul(value)}):
+        problems.append(f"The filter {name} contains a NUL character, which cannot be searched for; it is ignored.")
+    args = {name: value for name, value in args.items() if not has_nul(value)}
     status = None
     if args.get("status"):
         try:
@@ -89,8 +103,11 @@ def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> 
         free_to = _local_datetime(args.get("free_to"))
     except NonexistentLocalTime as error:
         problems.append(str(error))
-    except ValueError:
-        problems.append("Enter the free-from and free-to times as dates and times, such as 2026-12-01T09:00.")
+    except ValueError as error:
+        problems.append(
+            str(error) if str(error) == TIME_OUT_OF_RANGE
+            else "Enter the free-from and free-to times as dates and times, such as 2026-12-01T09:00."
+        )
     if (free_from is None) != (free_to is None):
         problems.append("To find free equipment, give both a start and an end time.")
         free_from = free_to = None
@@ -101,14 +118,14 @@ def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> 
     if sort not in SORTS:
         problems.append(f"Unknown sort order '{sort}'; sorted by name.")
         sort = "name"
-    per_page = _int(args.get("per_page")) or PER_PAGE_CHOICES[0]
+    per_page = _int(args, "per_page", problems) or PER_PAGE_CHOICES[0]
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    page = max(1, _int(args.get("page")) or 1)
+    page = _int(args, "page", problems) or 1
     filters = CatalogueFilters(
         q=(args.get("q") or "").strip()[:200],
-        school_id=_int(args.get("school")),
-        category_id=_int(args.get("category")),
-        location_id=_int(args.get("location")),
+        school_id=_int(args, "school", problems),
+        category_id=_int(args, "category", problems),
+        location_id=_int(args, "location", problems),
         status=status,
         shareable_with_me=args.get("shareable") in ("1", "on", "true", "y"),
         free_from=free_from,

@@ -12,6 +12,16 @@ from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
+from bounds import (
+    DATE_OUT_OF_RANGE,
+    MAX_MINUTES,
+    MAX_PENCE,
+    MINUTES_TOO_MANY,
+    NUL_IN_TEXT,
+    PENCE_TOO_MANY,
+    date_in_range,
+    has_nul,
+)
 from db import utcnow
 from errors import InvalidInput, NotAllowed, NotFound, StaleVersion
 from inventory.models import (
@@ -104,6 +114,9 @@ def add_location(session: Session, actor: User, school: School, site: str, build
         errors["building"] = ["Enter the building."]
     if not room:
         errors["room"] = ["Enter the room."]
+    for name, text in (("site", site), ("building", building), ("room", room)):
+        if has_nul(text):
+            errors[name] = [NUL_IN_TEXT]
     if not errors and session.scalar(
         select(Location.id).where(
             Location.school_id == school.id,
@@ -229,6 +242,22 @@ def validate_asset_input(
         problem("max_booking_minutes", "The longest booking must be more than zero, or left empty for no limit.")
     if data.no_show_release_minutes is not None and data.no_show_release_minutes <= 0:
         problem("no_show_release_minutes", "Release after at least one minute, or leave it empty never to release.")
+    # The columns' ranges: what a form, the API or an imported cell (1e300) sends beyond them is
+    # refused here, before PostgreSQL refuses it at the flush or SQLite stores it and the booking
+    # arithmetic on it fails later.
+    for name in ("min_notice_minutes", "max_booking_minutes", "turnaround_minutes", "no_show_release_minutes"):
+        value = getattr(data, name)
+        if value is not None and value > MAX_MINUTES:
+            problem(name, MINUTES_TOO_MANY)
+    for name in ("purchase_cost_pence", "hourly_rate_pence", "replacement_cost_pence"):
+        value = getattr(data, name)
+        if value is not None and value > MAX_PENCE:
+            problem(name, PENCE_TOO_MANY)
+    for name in ("tag", "name", "manufacturer", "model", "serial_number", "description", "funding_source"):
+        if has_nul(getattr(data, name)):
+            problem(name, NUL_IN_TEXT)
+    if data.purchase_date is not None and not date_in_range(data.purchase_date):
+        problem("purchase_date", DATE_OUT_OF_RANGE)
     if data.purchase_date is not None and data.purchase_date > dt.date.today() + dt.timedelta(days=366):
         problem("purchase_date", "The purchase date is more than a year in the future.")
     for message in weekly_hours_problems(data.weekly_hours):

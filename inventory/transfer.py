@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
 from accounts.service import find_user_by_email
+from bounds import NUL_IN_TEXT, has_nul
 from errors import InvalidInput, NotAllowed, NotFound
 from inventory import service
 from inventory.catalogue import CatalogueFilters, catalogue_select
@@ -398,7 +399,9 @@ class _PlanContext:
         cls, session: Session, school: School, rows: list[list[Any]], columns: dict[int, Column]
     ) -> "_PlanContext":
         tag_index = next(i for i, column in columns.items() if column.key == "tag")
-        tags = {_text(row[tag_index]).lower() for row in rows if tag_index < len(row)} - {""}
+        # A tag with a NUL character is refused on its row; PostgreSQL would refuse the query.
+        tags = {_text(row[tag_index]).lower() for row in rows if tag_index < len(row)}
+        tags = {tag for tag in tags if tag and not has_nul(tag)}
         assets: dict[str, Asset] = {}
         ordered = sorted(tags)
         for start in range(0, len(ordered), 500):
@@ -435,6 +438,10 @@ def _plan_row(
     def problem(key_or_header: str, message: str) -> None:
         problems.append(Problem(line, _HEADER_OF.get(key_or_header, key_or_header), message))
 
+    for key, value in values.items():
+        if has_nul(value):  # said once here; the cell is read as empty so no lookup meets it
+            problem(key, NUL_IN_TEXT)
+    values = {key: "" if has_nul(value) else value for key, value in values.items()}
     tag = _text(values.get("tag"))
     existing = context.assets_by_tag.get(tag.lower()) if tag else None
     if tag:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     EmailField,
     Field,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -20,10 +17,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
+from bounds import TIME_OUT_OF_RANGE, time_in_range
 from inventory.models import InspectionKind, InspectionOutcome
 from inventory.upkeep import MAX_INTERVAL_DAYS
 from money import format_pounds, parse_pounds
 from timeutil import local_to_utc, to_local
+from web import DayField, KitshareForm, WholeNumberField
 
 
 class LocalDateTimeField(Field):
@@ -52,23 +51,9 @@ class LocalDateTimeField(Field):
             wall = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValueError("Enter a date and time, such as 2026-03-14 09:30.") from None
-        if not 1900 <= wall.year <= 2200:
-            raise ValueError("Enter a date between the years 1900 and 2200.")
+        if not time_in_range(wall):
+            raise ValueError(TIME_OUT_OF_RANGE)
         self.data = local_to_utc(wall)  # NonexistentLocalTime is a ValueError with its own message
-
-
-class DayField(DateField):
-    """A date, with a message people understand when it is not one."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist:
-            return
-        self.data = None
-        if valuelist[0].strip():
-            try:
-                self.data = dt.date.fromisoformat(valuelist[0].strip())
-            except ValueError:
-                raise ValueError("Enter a real date, such as 2026-03-14.") from None
 
 
 class PoundsField(Field):
@@ -88,7 +73,7 @@ class PoundsField(Field):
         self.data = parse_pounds(valuelist[0])  # ValueError carries the message
 
 
-class MaintenanceForm(FlaskForm):
+class MaintenanceForm(KitshareForm):
     start_at = LocalDateTimeField("Starts", validators=[InputRequired("Enter when the maintenance starts.")])
     end_at = LocalDateTimeField("Ends", validators=[InputRequired("Enter when the maintenance ends.")])
     reason = TextAreaField(
@@ -99,7 +84,7 @@ class MaintenanceForm(FlaskForm):
     submit = SubmitField("Schedule maintenance")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(KitshareForm):
     """A button that posts (with the CSRF token): cancel a window, remove a schedule."""
 
     submit = SubmitField("Confirm")
@@ -109,9 +94,9 @@ KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in InspectionKind]
 OUTCOME_CHOICES = [SelectChoice(outcome.value, outcome.label) for outcome in InspectionOutcome]
 
 
-class InspectionScheduleForm(FlaskForm):
+class InspectionScheduleForm(KitshareForm):
     kind = SelectField("Inspection", choices=KIND_CHOICES)
-    interval_days = IntegerField(
+    interval_days = WholeNumberField(
         "Every (days)",
         validators=[
             InputRequired("Enter how often it is due, in days (365 for yearly)."),
@@ -123,8 +108,8 @@ class InspectionScheduleForm(FlaskForm):
     submit = SubmitField("Add inspection schedule")
 
 
-class IntervalForm(FlaskForm):
-    interval_days = IntegerField(
+class IntervalForm(KitshareForm):
+    interval_days = WholeNumberField(
         "Every (days)",
         validators=[
             InputRequired("Enter how often it is due, in days."),
@@ -134,7 +119,7 @@ class IntervalForm(FlaskForm):
     submit = SubmitField("Change interval")
 
 
-class InspectionRecordForm(FlaskForm):
+class InspectionRecordForm(KitshareForm):
     done_on = DayField("Done on", validators=[InputRequired("Enter the date the inspection was done.")])
     performed_by = StringField(
         "Done by (person or contractor)",
@@ -146,7 +131,7 @@ class InspectionRecordForm(FlaskForm):
     submit = SubmitField("Record inspection")
 
 
-class GrantTrainingForm(FlaskForm):
+class GrantTrainingForm(KitshareForm):
     email = EmailField(
         "Person's e-mail address",
         validators=[InputRequired("Enter the person's e-mail address."), Length(max=254)],
@@ -161,19 +146,19 @@ class CategoryTrainingForm(GrantTrainingForm):
     category_id = SelectField("Category", coerce=int)
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(KitshareForm):
     reason = StringField("Reason", validators=[InputRequired("Say why the authorisation is revoked."), Length(max=2000)])
     submit = SubmitField("Revoke")
 
 
-class TrainingRequestForm(FlaskForm):
+class TrainingRequestForm(KitshareForm):
     """A person asks the owning School's managers to be trained on an asset."""
 
     message = TextAreaField("Message to the managers (optional)", validators=[Length(max=1000)])
     submit = SubmitField("Request training")
 
 
-class GrantRequestForm(FlaskForm):
+class GrantRequestForm(KitshareForm):
     """A manager grants a training request; the choices name the asset and its category."""
 
     scope = RadioField("Authorise for", choices=[SelectChoice("asset", "This asset only")], default="asset")
@@ -181,6 +166,6 @@ class GrantRequestForm(FlaskForm):
     submit = SubmitField("Grant")
 
 
-class DeclineRequestForm(FlaskForm):
+class DeclineRequestForm(KitshareForm):
     reason = StringField("Reason (optional)", validators=[Length(max=2000)])
     submit = SubmitField("Decline")

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 
 from notifications.events import EVENTS
-from web import CheckboxListField
+from web import CheckboxListField, KitshareForm
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(KitshareForm):
     """One checkbox per event: ticked means 'send me an e-mail'."""
 
     events = CheckboxListField(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from planning.models import DecisionOutcome
 from planning.service import MAX_NOTE, MAX_YEARS
 from reports.forms import LocalDateField
+from web import KitshareForm, WholeNumberField, whole_id
 
 
 class ChoiceField(SelectField):
@@ -27,18 +27,18 @@ def _years_label(n: int) -> str:
     return {1: "This year only", 2: "This year and next year"}.get(n, f"This year and the next {n - 1}")
 
 
-class PlanFilterForm(FlaskForm):
+class PlanFilterForm(KitshareForm):
     """The page's filters. Sent with GET, so a plan has an address to share or bookmark; the
     School is checked against what the person may see by the service (403), not here."""
 
     class Meta:
         csrf = False
 
-    school = ChoiceField("School", coerce=int, default=0, validate_choice=False)  # 0: every School they may see
-    category = ChoiceField("Category", coerce=int, default=0, validate_choice=False)
+    school = ChoiceField("School", coerce=whole_id, default=0, validate_choice=False)  # 0: every School they may see
+    category = ChoiceField("Category", coerce=whole_id, default=0, validate_choice=False)
     years = ChoiceField(
         "Financial years",
-        coerce=int,
+        coerce=whole_id,
         default=MAX_YEARS,
         choices=[SelectChoice(n, _years_label(n)) for n in range(1, MAX_YEARS + 1)],
         validate_choice=False,  # the service says which numbers it takes
@@ -50,7 +50,7 @@ class PlanFilterForm(FlaskForm):
 NO_DECISION = ""
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(KitshareForm):
     asset_id = HiddenField()
     recommendation = HiddenField()
     outcome = SelectField(
@@ -69,8 +69,8 @@ class DecisionForm(FlaskForm):
     submit = SubmitField("Record decision")
 
 
-class CategoryLifeForm(FlaskForm):
-    years = IntegerField(
+class CategoryLifeForm(KitshareForm):
+    years = WholeNumberField(
         "Useful life (years)",
         validators=[Optional(), NumberRange(min=1, max=100, message="Enter a whole number of years from 1 to 100.")],
     )

@@ -1,24 +1,18 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SubmitField
+from wtforms import RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from web import CheckboxListField
+from web import CheckboxListField, DayField, KitshareForm, whole_id
 
 
-class LocalDateField(DateField):
+class LocalDateField(DayField):
     """A date typed as YYYY-MM-DD (what a date input sends), with a message people understand."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a date such as 2026-09-01.") from None
+    message = "Enter a date such as 2026-09-01."
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(KitshareForm):
     """The report page's picker. Sent with GET, so a report has an address to share or bookmark."""
 
     class Meta:
@@ -27,16 +21,16 @@ class PeriodForm(FlaskForm):
     period_from = LocalDateField("From", name="from")
     period_to = LocalDateField("To (included)", name="to")
     # Checked against what the person may see by the service (403), not as a form error.
-    schools = CheckboxListField("Schools", name="school", coerce=int, validate_choice=False)
+    schools = CheckboxListField("Schools", name="school", coerce=whole_id, validate_choice=False)
 
 
-class SnapshotForm(FlaskForm):
+class SnapshotForm(KitshareForm):
     """'Keep a copy' of the report on screen; the period comes in hidden fields."""
 
     submit = SubmitField("Keep a copy of this report")
 
 
-class SubscriptionForm(FlaskForm):
+class SubscriptionForm(KitshareForm):
     frequency = RadioField(
         "How often",
         choices=[
@@ -47,11 +41,11 @@ class SubscriptionForm(FlaskForm):
         default="monthly",
         validate_choice=False,  # the service says what the choices are
     )
-    schools = CheckboxListField("Schools", coerce=int, validate_choice=False)
+    schools = CheckboxListField("Schools", coerce=whole_id, validate_choice=False)
     submit = SubmitField("Subscribe")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(KitshareForm):
     """A button that changes a subscription (pause, resume, delete): CSRF-protected."""
 
     submit = SubmitField("Go")

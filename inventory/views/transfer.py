@@ -8,7 +8,6 @@ from email.utils import parseaddr
 
 from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SubmitField
 
@@ -20,7 +19,7 @@ from inventory import catalogue, import_jobs, service, transfer
 from inventory.models import ImportState
 from inventory.views import bp
 from timeutil import to_local
-from web import csv_download
+from web import KitshareForm, csv_download
 
 #: How often the progress page reloads itself while an import runs.
 REFRESH_SECONDS = 2
@@ -28,7 +27,7 @@ REFRESH_SECONDS = 2
 WAITING_HINT_AFTER = dt.timedelta(minutes=2)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(KitshareForm):
     file = FileField(
         "Spreadsheet file (.csv or .xlsx)",
         validators=[FileRequired("Choose a .csv or .xlsx file to upload.")],
@@ -36,7 +35,7 @@ class ImportForm(FlaskForm):
     submit = SubmitField("Check the file")
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(KitshareForm):
     token = HiddenField()
     submit = SubmitField("Import")
 
