@@ -2464,7 +2464,8 @@ def _ensure_hours_changed_at_term_start(
         (day, dt.time(17), dt.time(19, 30)) for day in _days(first_evening, changed_on - dt.timedelta(days=1))
         if day.weekday() in (1, 3)
     ] + [
-        (day, dt.time(10), dt.time(13)) for day in _days(first_evening, today - dt.timedelta(days=1))
+        # Mornings all the year the demo covers: well used, neither idle nor saturated.
+        (day, dt.time(10), dt.time(13)) for day in _days(to_local(run.launched_at).date(), today - dt.timedelta(days=1))
         if day.weekday() < 4
     ]
     # One evening session booked before the change for the first Tuesday of term, and kept: the

@@ -107,7 +107,7 @@ class Asset(Audited, Base):
     __tablename__ = "assets"
     __audit_type__ = "asset"
     # The calendar-feed secret must not be copied into the change history people read.
-    __audit_exclude__ = Audited.__audit_exclude__ | {"calendar_token"}
+    __audit_exclude__ = Audited.__audit_exclude__ | {"calendar_token", "version"}  # version: bookkeeping for edits
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"), index=True)

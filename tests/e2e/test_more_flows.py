@@ -92,6 +92,7 @@ def test_finance_changes_the_report_period_and_downloads_the_workbook(new_page, 
         page = new_page(viewport)
         sign_in_as(page, finance.email, PASSWORD)
         page.goto("/reports/utilisation")
+        page.get_by_text("Another period or other Schools").click()  # the form is folded once a report shows
         page.get_by_label("From", exact=True).fill("2026-10-01")
         page.get_by_label("To (included)").fill("2026-10-31")
         page.get_by_role("button", name="Show report").click()

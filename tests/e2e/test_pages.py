@@ -99,7 +99,8 @@ def test_every_control_of_the_main_forms_is_reached_with_the_tab_key(new_page, s
         ))
         assert wanted, url
         reached = set()
-        for _ in range(len(wanted) * 2 + 40):  # well past the form: the page's links come too
+        # Well past the form (the page's links come too); a time input takes a Tab for its hours and one for its minutes.
+        for _ in range(len(wanted) * 4 + 40):
             page.keyboard.press("Tab")
             key = page.evaluate(
                 f"() => {{ const e = document.activeElement; return e && e.closest('main form') ? ({CONTROL_KEY})(e) : null; }}"

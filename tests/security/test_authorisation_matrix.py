@@ -303,6 +303,8 @@ EXPECTED_TABLE = """
     GET /api/v1/docs | ok ok ok ok ok ok | ok ok ok ok ok ok
     GET /api/v1/openapi.json | ok ok ok ok ok ok | ok ok ok ok ok ok
     GET /api/v1/problems/<slug> | 404 404 404 404 404 404 | 404 404 404 404 404 404
+    GET /api/v1/planning/forecast | 401 403 ok ok ok ok | 401 403 ok ok ok ok
+    GET /api/v1/planning/recommendations | 401 403 ok ok ok ok | 401 403 ok ok ok ok
     GET /api/v1/reports/sharing | 401 400 400 400 400 400 | 401 400 400 400 400 400
     GET /api/v1/reports/utilisation | 401 400 400 400 400 400 | 401 400 400 400 400 400
     GET /api/v1/schools | 401 ok ok ok ok ok | 401 ok ok ok ok ok
@@ -391,6 +393,7 @@ EXPECTED_TABLE = """
     POST /reports/subscriptions/<int:subscription_id>/delete | login 403 ok* 403 403 ok* | login 403 403 ok* 403 ok*
     POST /reports/subscriptions/<int:subscription_id>/pause | login 403 ok* 403 403 ok* | login 403 403 ok* 403 ok*
     POST /reports/subscriptions/<int:subscription_id>/resume | login 403 ok 403 403 ok | login 403 403 ok 403 ok
+    GET /reports/trend | login 403 ok ok ok ok | login 403 ok ok ok ok
     GET /reports/utilisation | login 403 ok ok ok ok | login 403 ok ok ok ok
     GET /reports/utilisation.csv | login 403 ok ok ok ok | login 403 ok ok ok ok
     GET /reports/utilisation.json | login 403 ok ok ok ok | login 403 ok ok ok ok

@@ -53,7 +53,7 @@ def test_finance_reads_the_summary_then_opens_the_tables_and_downloads(demo, vie
     assert re.search(r"Cost recovery\s+£[\d,]+\s", text) and not re.search(r"£[\d,]+\.\d\d", text)  # to the pound
     idle = page.locator("section[aria-labelledby='top-idle-title'] li")
     assert 1 <= idle.count() <= 5
-    assert "Under 10.0%" in idle.first.inner_text()  # each says why it is there
+    assert "booked (under 10.0%)" in idle.first.inner_text()  # each says why it is there
     assert page.locator("section[aria-labelledby='top-saturated-title']").is_visible()
     screenshot(page, f"15-08-report-summary-{viewport}")
     assert _height(page) < MOST_PAGE_HEIGHT
