@@ -168,6 +168,11 @@ def _too_long(filename: str, part: str, limits: XlsxLimits, cell: str = "") -> I
     )
 
 
+def _local(name: str) -> str:
+    """'x:row' -> 'row': names are compared without their namespace prefix."""
+    return name.rpartition(":")[2]
+
+
 class _Refused(Exception):
     """Raised inside the XML parser's handlers to stop it at once; carries the refusal."""
 
@@ -180,7 +185,7 @@ class _PartScan:
     """Parse one XML part piece by piece with expat, keeping only counters.
 
     Expat calls the handlers as it goes; text comes in pieces, so a long text is counted, never
-    held. Names are compared without their namespace prefix."""
+    held."""
 
     def __init__(self, filename: str, part: str, limits: XlsxLimits) -> None:
         self.filename, self.part, self.limits = filename, part, limits
@@ -202,7 +207,7 @@ class _PartScan:
         parser.StartDoctypeDeclHandler = self._doctype
         parser.EntityDeclHandler = self._entity
         parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
+        parser.EndElementHandler = self._other_end
         parser.CharacterDataHandler = self._text
         self.parser = parser
 
@@ -241,23 +246,79 @@ class _PartScan:
     def _entity(self, *_: Any) -> None:
         self._doctype()
 
+    # The first element says what the part is; the handlers for the rest are chosen by it (they
+    # run once for each of a sheet's elements: a 20,000-row sheet has about 1.5 million).
+
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = name.rpartition(":")[2]
-        if self.root is None:
-            self.root = local
-        elif self.root == "worksheet":
-            if local == "c":
-                self._start_cell(attrs)
-            elif local == "row":
-                self._start_row(attrs)
-            elif local == "v" and self.date_cell:
+        self.root = _local(name)
+        parser = self.parser
+        if self.root == "worksheet":
+            parser.StartElementHandler, parser.EndElementHandler = self._sheet_start, self._sheet_end
+        elif self.root == "sst":
+            parser.StartElementHandler, parser.EndElementHandler = self._strings_start, self._strings_end
+        else:
+            parser.StartElementHandler, parser.EndElementHandler = self._other_start, self._other_end
+        self.text = 0
+
+    def _other_start(self, name: str, attrs: dict[str, str]) -> None:
+        self.text = 0
+
+    def _other_end(self, name: str) -> None:
+        self.text = 0
+
+    def _sheet_start(self, name: str, attrs: dict[str, str]) -> None:
+        if ":" in name:
+            name = _local(name)
+        if name == "c":
+            self.cells += 1
+            self.row_cells += 1
+            if self.cells > self.limits.max_cells:
+                self._refuse(self._too_many_cells())
+            if self.row_cells > EXCEL_MAX_COLUMNS:
+                self._refuse(_damaged(self.filename, self.part, f"has a row of more than {EXCEL_MAX_COLUMNS:,} cells"))
+            self.cell_ref = attrs.get("r", "")
+            self.grouping, self.text = True, 0  # the pieces of a cell's text (runs, value) add up
+            if attrs.get("t") == "d":
+                self.date_cell, self.date_text, self.date_value = True, [], False
+        elif name == "row":
+            self._start_row(attrs)
+            self.text = 0
+        elif name == "v":
+            if self.date_cell:
                 self.in_value = self.date_value = True
-        elif self.root == "sst" and local == "si":
+        elif not self.grouping:
+            self.text = 0
+
+    def _sheet_end(self, name: str) -> None:
+        if ":" in name:
+            name = _local(name)
+        if name == "c":
+            if self.date_cell and self.date_value:  # openpyxl reads a date cell's <v>, if any
+                self._check_date()
+            self.grouping = self.date_cell = self.in_value = False
+            self.text = 0
+        elif name == "v":
+            self.in_value = False
+        elif not self.grouping:
+            self.text = 0
+
+    def _strings_start(self, name: str, attrs: dict[str, str]) -> None:
+        if ":" in name:
+            name = _local(name)
+        if name == "si":
             self.strings += 1
             if self.strings > self.limits.max_cells:
                 self._refuse(self._too_many_cells())
-            self.grouping, self.text = True, 0
-        if not self.grouping:
+            self.grouping, self.text = True, 0  # the pieces of a string (rich-text runs) add up
+        elif not self.grouping:
+            self.text = 0
+
+    def _strings_end(self, name: str) -> None:
+        if ":" in name:
+            name = _local(name)
+        if name == "si":
+            self.grouping, self.text = False, 0
+        elif not self.grouping:
             self.text = 0
 
     def _start_row(self, attrs: dict[str, str]) -> None:
@@ -275,18 +336,6 @@ class _PartScan:
                 "split it into smaller files and import them one after another."
             ))
 
-    def _start_cell(self, attrs: dict[str, str]) -> None:
-        self.cells += 1
-        self.row_cells += 1
-        if self.cells > self.limits.max_cells:
-            self._refuse(self._too_many_cells())
-        if self.row_cells > EXCEL_MAX_COLUMNS:
-            self._refuse(_damaged(self.filename, self.part, f"has a row of more than {EXCEL_MAX_COLUMNS:,} cells"))
-        self.cell_ref = attrs.get("r", "")[:20]
-        self.grouping, self.text = True, 0
-        self.date_cell = attrs.get("t") == "d"
-        self.date_text, self.date_value = [], False
-
     def _too_many_cells(self) -> InvalidInput:
         return InvalidInput(
             f"{self.filename} has more than {self.limits.max_cells:,} cells (formatted empty cells count "
@@ -294,24 +343,11 @@ class _PartScan:
             "and import them one after another."
         )
 
-    def _end(self, name: str) -> None:
-        local = name.rpartition(":")[2]
-        if self.root == "worksheet":
-            if local == "v":
-                self.in_value = False
-            elif local == "c":
-                if self.date_cell and self.date_value:  # openpyxl reads a date cell's <v>, if any
-                    self._check_date()
-                self.grouping = self.date_cell = False
-        elif self.root == "sst" and local == "si":
-            self.grouping = False
-        if not self.grouping:
-            self.text = 0
-
     def _text(self, data: str) -> None:
         self.text += len(data)
         if self.text > self.limits.max_cell_chars:
-            self._refuse(_too_long(self.filename, self.part, self.limits, self.cell_ref if self.root == "worksheet" else ""))
+            cell = self.cell_ref[:20] if self.root == "worksheet" and self.grouping else ""
+            self._refuse(_too_long(self.filename, self.part, self.limits, cell))
         if self.in_value:
             self.date_text.append(data)
 
@@ -322,7 +358,7 @@ class _PartScan:
         try:
             from_ISO8601(text)
         except (ValueError, TypeError, OverflowError):
-            where = f"Cell {self.cell_ref}" if self.cell_ref else "A cell"
+            where = f"Cell {self.cell_ref[:20]}" if self.cell_ref else "A cell"
             shown = text if len(text) <= 40 else text[:40] + "…"
             self._refuse(InvalidInput(
                 f"{where} of {self.filename} is marked as a date but holds {shown!r}, which is not a date. "
