@@ -104,15 +104,15 @@ def check_xlsx(filename: str, content: bytes, limits: XlsxLimits) -> None:
 
 def _too_big(filename: str, part: str, limit: int) -> InvalidInput:
     return InvalidInput(
-        f"{filename} is too big to import: its part {part} unpacks to more than {_size(limit)} "
-        f"(the limit is {_size(limit)}). Split the register into smaller files and import them one after another."
+        f"{filename} is too big to import: its part {part} unpacks to more than {_size(limit)}, the most "
+        "Kitshare reads of one part. Split the register into smaller files and import them one after another."
     )
 
 
 def _too_big_in_all(filename: str, limit: int) -> InvalidInput:
     return InvalidInput(
-        f"{filename} is too big to import: it unpacks to more than {_size(limit)} in all (the limit is "
-        f"{_size(limit)}). Split the register into smaller files and import them one after another."
+        f"{filename} is too big to import: it unpacks to more than {_size(limit)} in all, the most Kitshare "
+        "reads of one file. Split the register into smaller files and import them one after another."
     )
 
 

@@ -206,14 +206,28 @@ def test_one_shared_string_of_100_million_characters_is_refused_by_its_declared_
     assert len(content) < 150_000
     page = refused(client, session, chemistry, content)
     assert (
-        "register.xlsx is too big to import: its part xl/sharedStrings.xml unpacks to more than 50 MB "
-        "(the limit is 50 MB)." in page
+        "register.xlsx is too big to import: its part xl/sharedStrings.xml unpacks to more than 50 MB, "
+        "the most Kitshare reads of one part." in page
     )
 
 
 def test_a_part_that_lies_about_its_size_is_refused_as_damaged(client, session, chemistry):
     page = refused(client, session, chemistry, lying_about_its_size())
     assert "register.xlsx is damaged: xl/sharedStrings.xml does not unpack to what the file says it holds." in page
+
+
+def test_the_parts_together_are_limited_too(client, session, chemistry, app, monkeypatch):
+    content = workbook()
+    unpacked = sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(content)).infolist())
+    monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_TOTAL_BYTES", unpacked - 1)
+    page = refused(client, session, chemistry, content)
+    assert f"register.xlsx is too big to import: it unpacks to more than {unpacked - 1:,} bytes in all" in page
+
+
+def test_a_zip_of_more_parts_than_allowed_is_refused_before_its_directory_is_read(client, session, chemistry, app, monkeypatch):
+    monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_PARTS", 5)  # the workbook has 6
+    page = refused(client, session, chemistry, workbook())
+    assert "register.xlsx has more than 5 parts inside, far more than a spreadsheet needs." in page
 
 
 def test_a_cell_longer_than_excel_allows_is_refused(client, session, chemistry):
