@@ -112,6 +112,17 @@ class Config:
     PASSWORD_HASH_TIME_COST: int = 3
     PASSWORD_HASH_MEMORY_KIB: int = 65536
     KITSHARE_PHOTO_MAX_BYTES: int = 5 * 1024 * 1024
+    # Register imports from .xlsx (inventory/xlsx_limits.py): checked before the workbook is parsed,
+    # so a small file that unpacks to a huge one is refused, not read. The most any one part of
+    # the zip, and all parts together, may unpack to; how many parts it may have; how many rows
+    # (empty ones too) and cells a sheet may have; and how many characters a cell may hold
+    # (32,767 is Excel's own limit). The import itself takes at most 20,000 rows of assets.
+    KITSHARE_XLSX_MAX_PART_BYTES: int = 50 * 1024 * 1024
+    KITSHARE_XLSX_MAX_TOTAL_BYTES: int = 100 * 1024 * 1024
+    KITSHARE_XLSX_MAX_PARTS: int = 1_000
+    KITSHARE_XLSX_MAX_ROWS: int = 100_000
+    KITSHARE_XLSX_MAX_CELLS: int = 1_000_000
+    KITSHARE_XLSX_MAX_CELL_CHARS: int = 32_767
     # equipment.data.ac.uk: the Wikipedia URL of the nearest town (Uniquip "Location"), who takes
     # questions and corrections about the published data, and the university's URI in the
     # Organisation Profile Document.
@@ -212,6 +223,12 @@ class Config:
             raise ConfigError(
                 "KITSHARE_SATURATED_MIN_UNMET_HOURS must be 0 or more hours, KITSHARE_SATURATED_MIN_PEOPLE 1 or more people."
             )
+        xlsx_limits = [name for name in (
+            "KITSHARE_XLSX_MAX_PART_BYTES", "KITSHARE_XLSX_MAX_TOTAL_BYTES", "KITSHARE_XLSX_MAX_PARTS",
+            "KITSHARE_XLSX_MAX_ROWS", "KITSHARE_XLSX_MAX_CELLS", "KITSHARE_XLSX_MAX_CELL_CHARS",
+        ) if getattr(self, name) < 1]
+        if xlsx_limits:
+            raise ConfigError(f"{', '.join(xlsx_limits)} must be a whole number, at least 1.")
         if self.KITSHARE_LATE_CANCEL_HOURS < 0:
             raise ConfigError("KITSHARE_LATE_CANCEL_HOURS must be 0 or more working hours.")
         _check_planning(self)
@@ -256,6 +273,12 @@ class Config:
             "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
             "KITSHARE_PHOTO_MAX_BYTES": self.KITSHARE_PHOTO_MAX_BYTES,
+            "KITSHARE_XLSX_MAX_PART_BYTES": self.KITSHARE_XLSX_MAX_PART_BYTES,
+            "KITSHARE_XLSX_MAX_TOTAL_BYTES": self.KITSHARE_XLSX_MAX_TOTAL_BYTES,
+            "KITSHARE_XLSX_MAX_PARTS": self.KITSHARE_XLSX_MAX_PARTS,
+            "KITSHARE_XLSX_MAX_ROWS": self.KITSHARE_XLSX_MAX_ROWS,
+            "KITSHARE_XLSX_MAX_CELLS": self.KITSHARE_XLSX_MAX_CELLS,
+            "KITSHARE_XLSX_MAX_CELL_CHARS": self.KITSHARE_XLSX_MAX_CELL_CHARS,
             "KITSHARE_PROXY_COUNT": self.KITSHARE_PROXY_COUNT,
             "KITSHARE_SSO_HEADER": self.KITSHARE_SSO_HEADER,
             "KITSHARE_SSO_TRUSTED_PROXIES": _networks(self.KITSHARE_SSO_TRUSTED_PROXIES),

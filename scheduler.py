@@ -129,8 +129,10 @@ def run_imports() -> None:
 
     from inventory.import_jobs import run_queued_imports
     from inventory.transfer import upload_folder
+    from inventory.xlsx_limits import XlsxLimits
 
-    count = run_queued_imports(db.session, upload_folder(current_app.instance_path))
+    limits = XlsxLimits.from_config(current_app.config)
+    count = run_queued_imports(db.session, upload_folder(current_app.instance_path), limits=limits)
     if count:
         log.info("ran %d register imports", count)
 

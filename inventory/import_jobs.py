@@ -30,6 +30,7 @@ from db import atomic, utcnow
 from errors import DomainError, InvalidInput, NotFound
 from inventory import transfer
 from inventory.models import ImportJob, ImportState, School
+from inventory.xlsx_limits import XlsxLimits
 
 log = logging.getLogger("kitshare.imports")
 
@@ -94,7 +95,13 @@ class _FileNoLongerFits(Exception):
         self.plan = plan
 
 
-def run_import(session: Session, job_id: int, folder: str | Path, now: Callable[[], dt.datetime] = utcnow) -> ImportJob:
+def run_import(
+    session: Session,
+    job_id: int,
+    folder: str | Path,
+    now: Callable[[], dt.datetime] = utcnow,
+    limits: XlsxLimits | None = None,
+) -> ImportJob:
     """Import a claimed (running) job's file: all rows or none, in one transaction.
 
     The file is planned again from scratch (the register may have changed since the preview),
@@ -112,7 +119,7 @@ def run_import(session: Session, job_id: int, folder: str | Path, now: Callable[
     try:
         with atomic(session, job.created_by):
             actor, school = job.created_by, job.school
-            plan = transfer.plan_import(session, actor, school, filename, content)
+            plan = transfer.plan_import(session, actor, school, filename, content, limits)
             if not plan.ok:
                 raise _FileNoLongerFits(plan)
             total = len(plan.rows)
@@ -153,7 +160,12 @@ def run_import(session: Session, job_id: int, folder: str | Path, now: Callable[
     return _reloaded(session, job_id)
 
 
-def run_queued_imports(session: Session, folder: str | Path, now: Callable[[], dt.datetime] = utcnow) -> int:
+def run_queued_imports(
+    session: Session,
+    folder: str | Path,
+    now: Callable[[], dt.datetime] = utcnow,
+    limits: XlsxLimits | None = None,
+) -> int:
     """What the scheduler runs every few seconds: mark interrupted imports failed, then run the
     queued ones, oldest first, one after another. Returns how many ran."""
     unfinished = session.scalar(
@@ -165,7 +177,7 @@ def run_queued_imports(session: Session, folder: str | Path, now: Callable[[], d
     fail_interrupted_imports(session, now())
     count = 0
     while (job_id := claim_next_import(session, now())) is not None:
-        job = run_import(session, job_id, folder, now)
+        job = run_import(session, job_id, folder, now, limits)
         log.info("import job %s into School %s: %s", job.id, job.school_id, job.state.value)
         count += 1
     return count

@@ -36,6 +36,7 @@ from errors import InvalidInput, NotAllowed, NotFound
 from inventory import service
 from inventory.catalogue import CatalogueFilters, catalogue_select
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, School
+from inventory.xlsx_limits import XlsxLimits, check_xlsx
 from money import parse_pounds
 
 # --- The column layout ------------------------------------------------------------------------
@@ -146,11 +147,14 @@ def restore_cell(text: str) -> str:
 # --- Reading files ----------------------------------------------------------------------------
 
 
-def read_table(filename: str, content: bytes) -> list[tuple[int, list[Any]]]:
+def read_table(
+    filename: str, content: bytes, limits: XlsxLimits | None = None
+) -> list[tuple[int, list[Any]]]:
     """The rows of a .csv or .xlsx file as (line number, cells), header first, empty rows left out.
 
     Line numbers are the spreadsheet's row numbers: the header is line 1. Raises InvalidInput
-    with a message for the person when the file cannot be read at all.
+    with a message for the person when the file cannot be read at all, or when an .xlsx is
+    bigger inside than ``limits`` allow (checked before it is parsed: see inventory.xlsx_limits).
     """
     suffix = Path(filename or "").suffix.lower().lstrip(".")
     if suffix not in UPLOAD_SUFFIXES:
@@ -160,7 +164,10 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, list[Any]]]:
         )
     if not content:
         raise InvalidInput(f"{filename} is empty.")
-    rows = _read_xlsx(filename, content) if suffix == "xlsx" else _read_csv(filename, content)
+    if suffix == "xlsx":
+        rows = _read_xlsx(filename, content, limits or XlsxLimits())
+    else:
+        rows = _read_csv(filename, content)
     table: list[tuple[int, list[Any]]] = []
     for line, cells in rows:
         while cells and _is_blank(cells[-1]):
@@ -207,9 +214,10 @@ def _read_csv(filename: str, content: bytes) -> Iterator[tuple[int, list[Any]]]:
         raise InvalidInput(f"{filename} is not valid CSV near row {reader.line_num}: {error}.") from None
 
 
-def _read_xlsx(filename: str, content: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _read_xlsx(filename: str, content: bytes, limits: XlsxLimits) -> Iterator[tuple[int, list[Any]]]:
     import openpyxl
 
+    check_xlsx(filename, content, limits)  # before openpyxl builds anything from the file
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (zip, XML, KeyError) for files it cannot read
@@ -222,7 +230,19 @@ def _read_xlsx(filename: str, content: bytes) -> Iterator[tuple[int, list[Any]]]
         sheet = workbook.worksheets[0]
         # Some programs write a wrong size into the file; openpyxl would stop reading there.
         sheet.reset_dimensions()
-        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        line = 0
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                cells = next(rows, None)
+            except Exception:  # a value openpyxl cannot convert (a number, a truth value, a date)
+                raise InvalidInput(
+                    f"{filename} could not be read near row {line + 1:,}: a cell there holds a value its "
+                    "type does not allow. Save it again as .xlsx (or as CSV) and try again."
+                ) from None
+            if cells is None:
+                break
+            line += 1
             yield line, list(cells)
     finally:
         workbook.close()
@@ -280,7 +300,9 @@ class ImportPlan:
         return sum(1 for row in self.rows if row.action == action)
 
 
-def plan_import(session: Session, actor: User, school: School, filename: str, content: bytes) -> ImportPlan:
+def plan_import(
+    session: Session, actor: User, school: School, filename: str, content: bytes, limits: XlsxLimits | None = None
+) -> ImportPlan:
     """Read and check a register file for ``school``, writing nothing.
 
     Only the School's managers (and admins) may import. Tag and Name are required columns, other
@@ -288,10 +310,10 @@ def plan_import(session: Session, actor: User, school: School, filename: str, co
     and unknown columns are refused. Rows are matched to assets by tag: a tag of another School's
     asset, or a tag repeated in the file, is a problem. Every problem is reported with its line
     and column; a file with any problem cannot be imported. Raises InvalidInput only when the file
-    cannot be read at all.
+    cannot be read at all, or is bigger inside than ``limits`` (the KITSHARE_XLSX_* settings) allow.
     """
     require_school_manager(actor, school.id)
-    table = read_table(filename, content)
+    table = read_table(filename, content, limits)
     plan = ImportPlan(filename=filename, school_id=school.id)
     columns = _read_header(table[0][1], table[1:], plan)
     if columns is None:

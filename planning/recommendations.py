@@ -52,7 +52,7 @@ ORDER = [Recommendation.REPLACE, Recommendation.INVEST, Recommendation.SHARE, Re
 
 
 def hours(seconds: int) -> str:
-    return f"{seconds / 3600:,.2f} h"
+    return f"{seconds / 3600:,.1f} h"  # one decimal, like the pages (the exports keep more)
 
 
 def _one_decimal(seconds: int) -> str:
@@ -273,6 +273,6 @@ def evidence_lines(
 
 
 def _pounds(pence: int) -> str:
-    from money import format_pounds
+    from money import format_whole_pounds
 
-    return format_pounds(pence)
+    return format_whole_pounds(pence)  # to the pound in summaries; the CSV and XLSX keep the pence

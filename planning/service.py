@@ -288,7 +288,7 @@ def forecast_summary(
     """A few lines for an e-mail: the replacement forecast's total per year and the open
     recommendations, for the Schools ``user`` may see (all of ``school_ids``, or every one they
     may see when empty). Raises NotAllowed if they may not see capital planning."""
-    from money import format_pounds
+    from money import format_whole_pounds
 
     require_planning(user)
     wanted = list(school_ids or [])
@@ -306,6 +306,6 @@ def forecast_summary(
             row[1] += year.total.replacement_pence
         open_items += sum(1 for item in plan.recommendations if item.current is None)
     for key, (count, pence) in totals.items():
-        lines.append(f"  {labels[key]}: {count} asset{'s' if count != 1 else ''}, {format_pounds(pence)}")
+        lines.append(f"  {labels[key]}: {count} asset{'s' if count != 1 else ''}, {format_whole_pounds(pence)}")
     lines.append(f"Recommendations awaiting a decision: {open_items}")
     return lines

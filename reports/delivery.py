@@ -227,7 +227,7 @@ def _body(figures: dict[str, Any], frequency: str, link: str, base_url: str) -> 
         "",
         f"Period: {figures['period']['from']} to {figures['period']['to']}",
         f"Assets: {totals['assets']}",
-        f"Booked: {totals['booked_hours']:,.2f} of {totals['available_hours']:,.2f} available hours "
+        f"Booked: {totals['booked_hours']:,.1f} of {totals['available_hours']:,.1f} available hours "
         f"(utilisation {percent(totals['utilisation'])})",
         f"Idle assets: {len(figures['idle'])}. Saturated assets: {len(figures['saturated'])}.",
         *(

@@ -17,6 +17,7 @@ from db import atomic, db, utcnow
 from errors import InvalidInput
 from inventory import catalogue, import_jobs, service, transfer
 from inventory.models import ImportState
+from inventory.xlsx_limits import XlsxLimits
 from inventory.views import bp
 from timeutil import to_local
 from web import KitshareForm, csv_download
@@ -56,7 +57,8 @@ def import_register(school_id: int):
         filename = os.path.basename(upload.filename or "") or "upload"
         content = upload.read()
         try:
-            plan = transfer.plan_import(db.session, current_user, school, filename, content)
+            limits = XlsxLimits.from_config(current_app.config)
+            plan = transfer.plan_import(db.session, current_user, school, filename, content, limits)
         except InvalidInput as error:
             form.file.errors = [*form.file.errors, error.message]
         else:

@@ -285,14 +285,14 @@ def test_every_recommendation_with_its_kind_asset_reasons_and_evidence(finance, 
     assert replace["figures"]["utilisation"] is None  # not bookable: no figures
     assert replace["figures"]["replacement_estimate_pence"] == 1_107_387
     assert share["reasons"] == [
-        "Idle in CHEM (0.1% utilisation, under 10.0%) but in demand elsewhere: ECS 2.00 h turned away",
+        "Idle in CHEM (0.1% utilisation, under 10.0%) but in demand elsewhere: ECS 2.0 h turned away",
         "Idle (0.1% utilisation, under 10.0%) and could be shared, but is not yet open to other Schools",
     ]
     evidence = {line["term"]: line["text"] for line in share["evidence"]}
-    assert evidence["Utilisation"] == "0.1%: 2.00 h booked of 2,080.00 h available"
+    assert evidence["Utilisation"] == "0.1%: 2.0 h booked of 2,080.0 h available"
     assert evidence["Used by other Schools"] == "None: not open to other Schools"
     assert dispose["reasons"] == [
-        "Idle for the whole year: 0.0% utilisation (under 10.0%), 0.00 h booked of 2,080.00 h, and no unmet demand"
+        "Idle for the whole year: 0.0% utilisation (under 10.0%), 0.0 h booked of 2,080.0 h, and no unmet demand"
     ]
     assert dispose["figures"]["book_value_pence"] == 110_898
     assert all(r["decision"] is None and r["decisions"] == [] for r in body["recommendations"])

@@ -164,7 +164,7 @@ def test_the_evidence_is_shown_beside_each_recommendation(client, session, peopl
     html = client.get("/planning").get_data(as_text=True)
     card = html[html.index(f'id="rec-{idle[0].id}-dispose"'):]
     card = card[: card.index("</article>")]
-    for shown in ("Idle for the whole year", "Utilisation", "0.0%: 0.00 h booked of 2,088.00 h available",
+    for shown in ("Idle for the whole year", "Utilisation", "0.0%: 0.0 h booked of 2,088.0 h available",
                   "Unmet demand", "Age and remaining life", "Failed inspections", "Replacement estimate"):
         assert shown in card
 
