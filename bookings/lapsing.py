@@ -64,7 +64,7 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
     "not decided in time"; waitlist places whose time has passed, never offered and never
     booked, become unmet demand "waitlisted, never served". Each booking and each place is
     recorded once, however often this runs. Works inside the caller's transaction."""
-    from bookings.service import change_status
+    from bookings.service import change_status, record_unmet_demand
 
     lapsing = session.scalars(
         select(Booking)
@@ -77,18 +77,11 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
         already = session.scalar(
             select(UnmetDemand.id).where(UnmetDemand.booking_id == booking.id, UnmetDemand.source == DemandSource.LAPSED)
         )
-        if already is None and booking.end_at > booking.start_at:
-            session.add(UnmetDemand(
-                asset_id=booking.asset_id,
-                requester_id=booking.requester_id,
-                requester_school_id=booking.requester_school_id,
-                start_at=booking.start_at,
-                end_at=booking.end_at,
-                minutes=int((booking.end_at - booking.start_at).total_seconds() // 60),
-                source=DemandSource.LAPSED,
-                reasons=[NOT_DECIDED],
-                booking_id=booking.id,
-            ))
+        if already is None:
+            record_unmet_demand(
+                session, booking.requester, booking.asset_id, booking.start_at, booking.end_at,
+                DemandSource.LAPSED, [NOT_DECIDED], booking.id, requester_school_id=booking.requester_school_id,
+            )
     session.flush()
 
     served = exists().where(
@@ -140,17 +133,12 @@ def _record_waitlisted(session: Session, entry: WaitlistEntry) -> None:
         refusal.reasons = [WAITLISTED]
         refusal.waitlist_entry_id = entry.id
         return
-    session.add(UnmetDemand(
-        asset_id=entry.asset_id,
-        requester_id=entry.user_id,
-        requester_school_id=entry.user.home_school_id if entry.user else None,
-        start_at=entry.start_at,
-        end_at=entry.end_at,
-        minutes=int((entry.end_at - entry.start_at).total_seconds() // 60),
-        source=DemandSource.WAITLISTED,
-        reasons=[WAITLISTED],
+    from bookings.service import record_unmet_demand
+
+    record_unmet_demand(
+        session, entry.user, entry.asset_id, entry.start_at, entry.end_at, DemandSource.WAITLISTED, [WAITLISTED],
         waitlist_entry_id=entry.id,
-    ))
+    )
 
 
 @dataclass(frozen=True)

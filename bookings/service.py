@@ -102,21 +102,27 @@ def record_unmet_demand(
     source: DemandSource,
     reasons: list[str],
     booking_id: int | None = None,
+    *,
+    requester_school_id: int | None = None,
+    waitlist_entry_id: int | None = None,
 ) -> UnmetDemand | None:
-    """Keep a request that was refused or rejected, for the reports. Nonsense intervals (ending
-    before they start) are not demand and are not kept."""
+    """Keep a request that was refused, rejected, left undecided or waited for in vain, for the
+    reports. ``requester_school_id``: the School the person asked from (a booking keeps it),
+    else their home School now. Nonsense intervals (ending before they start) are not demand and
+    are not kept."""
     if end_at <= start_at:
         return None
     demand = UnmetDemand(
         asset_id=asset_id,
         requester_id=requester.id if requester else None,
-        requester_school_id=requester.home_school_id if requester else None,
+        requester_school_id=requester_school_id or (requester.home_school_id if requester else None),
         start_at=start_at,
         end_at=end_at,
         minutes=int((end_at - start_at).total_seconds() // 60),
         source=source,
         reasons=reasons,
         booking_id=booking_id,
+        waitlist_entry_id=waitlist_entry_id,
     )
     session.add(demand)
     return demand

@@ -115,3 +115,18 @@ def api(demo, token: str, method: str, path: str, body: dict | None = None) -> t
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
+
+
+def hours_body(hours: list[list]) -> list[dict]:
+    """[[weekday, "HH:MM", "HH:MM"], ...] as the API's weekly_hours."""
+    return [{"weekday": day, "opens": opens, "closes": closes} for day, opens, closes in hours]
+
+
+def hours_of(session: Session, asset_id: int) -> list[list]:
+    """The asset's weekly hours as stored, as sorted [weekday, "HH:MM", "HH:MM"] lists."""
+    from inventory.models import BookableHours
+
+    return sorted(
+        [h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}"]
+        for h in session.scalars(select(BookableHours).where(BookableHours.asset_id == asset_id))
+    )

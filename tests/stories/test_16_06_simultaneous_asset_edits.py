@@ -17,22 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from inventory.models import Asset, BookableHours
-from tests.stories.asset_changes import api, api_token, chem_asset, see_committed
+from tests.stories.asset_changes import api, api_token, chem_asset, hours_body, hours_of, see_committed
 
 ROUNDS = 10
 MORNINGS = [[day, "08:00", "12:00"] for day in range(5)]
 DAYS = [[day, "10:00", "18:00"] for day in range(5)]
 
 
-def _body(hours: list[list]) -> list[dict]:
-    return [{"weekday": day, "opens": opens, "closes": closes} for day, opens, closes in hours]
-
-
-def _hours(session, asset_id: int) -> list[list]:
-    return sorted(
-        [h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}"]
-        for h in session.scalars(select(BookableHours).where(BookableHours.asset_id == asset_id))
-    )
 
 
 def test_two_simultaneous_hours_changes_leave_one_whole_set(demo):
@@ -45,7 +36,7 @@ def test_two_simultaneous_hours_changes_leave_one_whole_set(demo):
 
         def send(name: str, token: str, hours: list[list]) -> None:
             start.wait()
-            answers[name] = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": _body(hours)})
+            answers[name] = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": hours_body(hours)})
 
         threads = [
             threading.Thread(target=send, args=("mornings", manager, MORNINGS)),
@@ -57,7 +48,7 @@ def test_two_simultaneous_hours_changes_leave_one_whole_set(demo):
             thread.join(60)
         assert {name: status for name, (status, _) in answers.items()} == {"mornings": 200, "days": 200}, answers
         see_committed(session)
-        assert _hours(session, asset.id) in (sorted(MORNINGS), sorted(DAYS)), f"round {round_}: hours mixed"
+        assert hours_of(session, asset.id) in (sorted(MORNINGS), sorted(DAYS)), f"round {round_}: hours mixed"
 
     # The asset can still be edited afterwards.
     status, body = api(demo, manager, "PATCH", f"/api/v1/assets/{asset.id}", {"description": "Still editable."})

@@ -7,29 +7,17 @@ and the import accept). Now each day shows all its spans and an empty row to add
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from inventory.models import BookableHours
-from tests.stories.asset_changes import api, api_token, chem_asset, see_committed
+from tests.stories.asset_changes import api, api_token, chem_asset, hours_body, hours_of, see_committed
 
 SPLIT = [[0, "09:00", "12:00"], [0, "13:00", "17:00"], [1, "09:00", "17:00"]]
 
 
-def _body(hours: list[list]) -> list[dict]:
-    return [{"weekday": day, "opens": opens, "closes": closes} for day, opens, closes in hours]
-
-
-def _hours(session, asset_id: int) -> list[list]:
-    return sorted(
-        [h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}"]
-        for h in session.scalars(select(BookableHours).where(BookableHours.asset_id == asset_id))
-    )
 
 
 def test_saving_the_form_keeps_a_split_day_and_can_add_a_span(demo):
     session = demo.session()
     asset = chem_asset(session)
-    status, body = api(demo, api_token(demo, "manager.chem"), "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": _body(SPLIT)})
+    status, body = api(demo, api_token(demo, "manager.chem"), "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": hours_body(SPLIT)})
     assert status == 200, body
 
     for viewport in ("desktop", "phone"):
@@ -49,7 +37,7 @@ def test_saving_the_form_keeps_a_split_day_and_can_add_a_span(demo):
     page.get_by_role("button", name="Save asset").click()
     page.wait_for_url(f"**/assets/{asset.id}")
     see_committed(session)
-    assert _hours(session, asset.id) == sorted(SPLIT)
+    assert hours_of(session, asset.id) == sorted(SPLIT)
 
     # Tuesday gets an evening span in the empty row under it.
     page.goto(f"/assets/{asset.id}/edit")
@@ -58,7 +46,7 @@ def test_saving_the_form_keeps_a_split_day_and_can_add_a_span(demo):
     page.get_by_role("button", name="Save asset").click()
     page.wait_for_url(f"**/assets/{asset.id}")
     see_committed(session)
-    assert _hours(session, asset.id) == sorted(SPLIT + [[1, "18:00", "20:00"]])
+    assert hours_of(session, asset.id) == sorted(SPLIT + [[1, "18:00", "20:00"]])
 
     # Overlapping spans are a form error, and nothing changes.
     page.goto(f"/assets/{asset.id}/edit")
@@ -66,4 +54,4 @@ def test_saving_the_form_keeps_a_split_day_and_can_add_a_span(demo):
     page.get_by_role("button", name="Save asset").click()
     assert "On Mon the bookable hours overlap." in page.content()
     see_committed(session)
-    assert _hours(session, asset.id) == sorted(SPLIT + [[1, "18:00", "20:00"]])
+    assert hours_of(session, asset.id) == sorted(SPLIT + [[1, "18:00", "20:00"]])
