@@ -388,11 +388,15 @@ def may_decide(user: User, booking: Booking) -> bool:
     return user.manages(booking.asset.school_id) and booking.requester_id != user.id
 
 
-def load_request_to_decide(session: Session, user: User, booking_id: int) -> Booking:
+def load_request_to_decide(session: Session, user: User, booking_id: int, *, lock: bool = False) -> Booking:
     """The request a manager or admin approves or rejects: 404 if it does not exist, 403 unless
     they manage the owning School, and 403 for their own request: another manager of the
-    School or an admin decides it."""
+    School or an admin decides it. ``lock``: take the booking's row lock and read it again, so a
+    decision and the lapsing job (``bookings.lapsing``) cannot both act on one request."""
     booking = load_for_decision(session, user, booking_id)
+    if lock:
+        session.execute(select(Booking.id).where(Booking.id == booking.id).with_for_update())
+        session.refresh(booking)
     if booking.requester_id == user.id:
         others = other_deciders(session, booking)
         names = " or ".join(manager.name for manager in others)
@@ -451,7 +455,7 @@ def approve(
         raise InvalidInput(field_errors={"rejection_reason": ["Tell the other requesters why their requests are rejected."]})
     try:
         with atomic(session, manager):
-            booking = load_request_to_decide(session, manager, booking_id)
+            booking = load_request_to_decide(session, manager, booking_id, lock=True)
             if booking.status != BookingStatus.PENDING:
                 raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
             violations, conflicts = check_booking(
@@ -492,7 +496,7 @@ def reject(session: Session, manager: User, booking_id: int, reason: str, now: d
     """A manager of the owning School (or an admin), other than its requester, turns a pending
     request down, saying why."""
     now = now or utcnow()
-    booking = load_request_to_decide(session, manager, booking_id)
+    booking = load_request_to_decide(session, manager, booking_id, lock=True)
     if booking.status != BookingStatus.PENDING:
         raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
     if not reason.strip():

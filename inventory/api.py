@@ -285,14 +285,16 @@ IF_MATCH = Param(
 )
 
 
-def if_match_version() -> int | None:
-    """The version an If-Match header names: None without one (or with ``*``); -1 for a tag that
-    can be no version (it matches none)."""
+def if_match_version(current: int) -> int | None:
+    """The version an If-Match header asks for: None without one (or with ``*``); ``current`` if
+    any tag it lists is the current version (RFC 9110: any may match); else one it lists, or -1
+    for tags that can be no version."""
     value = request.headers.get("If-Match", "").strip()
     if not value or value == "*":
         return None
-    tag = value.split(",")[0].strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isascii() and tag.isdigit() and len(tag) < 10 else -1
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in value.split(",")]
+    versions = [int(tag) for tag in tags if tag.isascii() and tag.isdigit() and len(tag) < 10]
+    return current if current in versions else (versions[0] if versions else -1)
 
 
 ASSET_FIELDS = (
@@ -500,7 +502,7 @@ def update_asset(asset_id: int):
         asset = service.get_asset(db.session, asset_id)
         require_school_manager(user, asset.school_id)
         service.lock_asset(db.session, asset)  # the status change below then sees the same asset
-        service.check_version(asset, if_match_version())
+        service.check_version(asset, if_match_version(asset.version))
         if any(f.name in values for f in dataclasses.fields(service.AssetInput)):
             settled = service.update_asset(
                 db.session, user, asset, _asset_input(values, service.AssetInput.from_asset(asset)), decisions

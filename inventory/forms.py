@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from bounds import MAX_MINUTES, MINUTES_TOO_MANY
 from inventory.models import AssetStatus
+from inventory.service import MAX_SPANS_A_DAY  # the form, the API and the import share the limit
 from money import parse_pounds
 from web import DayField, KitshareForm, WholeNumberField
 
@@ -47,9 +48,6 @@ class Pounds:
 #: Notice, booking length, turnaround and no-show release: minutes within a year (bounds.py).
 AT_MOST_A_YEAR = NumberRange(max=MAX_MINUTES, message=MINUTES_TOO_MANY)
 
-#: The most spans of bookable hours one weekday may have on the form (its own and one blank to
-#: add another are shown; the import and the API accept as many).
-MAX_SPANS_A_DAY = 12
 
 
 class SpanForm(FlaskForm):
@@ -76,7 +74,7 @@ class DayHoursForm(SpanForm):
     for Monday) and any more (``hours-N-extra-K-opens`` ...), so a day split in two, such as
     09:00-12:00 and 13:00-17:00, is shown and kept whole. All empty: not bookable that day."""
 
-    extra = FieldList(FormField(SpanForm), min_entries=1, max_entries=MAX_SPANS_A_DAY - 1)
+    extra = FieldList(FormField(SpanForm), min_entries=1, max_entries=MAX_SPANS_A_DAY)  # the others, and a blank
 
 
 class AssetForm(KitshareForm):

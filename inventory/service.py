@@ -265,6 +265,10 @@ def validate_asset_input(
     return errors
 
 
+#: The most spans of bookable hours one weekday may have (the form shows them all, and one more).
+MAX_SPANS_A_DAY = 12
+
+
 def weekly_hours_problems(weekly_hours: list[tuple[int, dt.time, dt.time]]) -> list[str]:
     problems = []
     by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
@@ -276,6 +280,8 @@ def weekly_hours_problems(weekly_hours: list[tuple[int, dt.time, dt.time]]) -> l
             problems.append(f"On {WEEKDAY_NAMES[weekday]} the asset must open before it closes.")
         by_day.setdefault(weekday, []).append((opens, closes))
     for weekday, spans in by_day.items():
+        if len(spans) > MAX_SPANS_A_DAY:
+            problems.append(f"On {WEEKDAY_NAMES[weekday]} there are {len(spans)} spans of bookable hours: at most {MAX_SPANS_A_DAY}.")
         spans.sort()
         for (_, first_closes), (second_opens, _) in zip(spans, spans[1:]):
             if second_opens < first_closes:

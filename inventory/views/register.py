@@ -17,6 +17,7 @@ from db import atomic, db
 from errors import InvalidInput, StaleVersion
 from inventory import catalogue, media, service
 from inventory.forms import AssetForm, CategoryForm, StatusForm
+from inventory.service import MAX_SPANS_A_DAY
 from inventory.models import AssetStatus, Location, School
 from inventory.views import affected as affected_views
 from inventory.views import bp
@@ -110,7 +111,7 @@ def _fill_form(form: AssetForm, data: service.AssetInput) -> None:
         entry.opens.data, entry.closes.data = spans[0] if spans else (None, None)
         while entry.extra.entries:  # the spans after the first, then one blank to add another
             entry.extra.pop_entry()
-        for opens, closes in [*spans[1:], (None, None)]:
+        for opens, closes in [*spans[1:MAX_SPANS_A_DAY], (None, None)]:
             entry.extra.append_entry({"opens": opens, "closes": closes})
 
 
@@ -241,7 +242,10 @@ def edit_asset(asset_id: int):
             with atomic(db.session, current_user):
                 service.lock_asset(db.session, asset)
                 read = _from_snapshot(form.original.data)
-                changes = service.describe_changes(read, service.AssetInput.from_asset(asset)) if read else []
+                try:
+                    changes = service.describe_changes(read, service.AssetInput.from_asset(asset)) if read else []
+                except (TypeError, ValueError):  # a hand-edited hidden field: say only that it changed
+                    changes = []
                 service.check_version(asset, _form_version(form), changes)
                 affected = disruption.affected_by_hours(db.session, asset, data.weekly_hours)
                 settlement = service.update_asset(db.session, current_user, asset, data, decisions)
