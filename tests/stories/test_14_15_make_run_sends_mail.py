@@ -85,7 +85,12 @@ def test_make_run_sends_mail_through_its_scheduler_and_ctrl_c_stops_both(demo, t
     log = (tmp_path / "make-run.log").open("w")
     command = the_make_run_command(port)
     assert command[-5:] == ["serve", "--host", "127.0.0.1", "--port", str(port)]
-    kitshare = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # As from a terminal: Ctrl-C (SIGINT) is delivered, even when the suite itself was started as
+    # a background job (which ignores SIGINT, and children inherit that).
+    kitshare = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
