@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from accounts import service as accounts_service
 from accounts.models import Role
-from db import atomic, db, refresh_planner_statistics, utcnow
-from errors import DomainError
+from core.db import atomic, db, refresh_planner_statistics, utcnow
+from core.errors import DomainError
 from inventory.models import School
 
 

@@ -15,7 +15,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from db import atomic, db, utcnow
+from core.db import atomic, db, utcnow
 
 log = logging.getLogger("kitshare.scheduler")
 
@@ -96,7 +96,7 @@ def send_outbox() -> None:
 
 def queue_inspection_reminders() -> None:
     from inventory.upkeep import queue_inspection_reminders as queue
-    from timeutil import to_local
+    from core.timeutil import to_local
 
     with atomic(db.session):
         count = queue(db.session, to_local(utcnow()).date())
@@ -149,7 +149,7 @@ def remove_abandoned_uploads() -> None:
 
 
 def refresh_planner_statistics() -> None:
-    from db import refresh_planner_statistics as refresh
+    from core.db import refresh_planner_statistics as refresh
 
     if refresh(db.engine):
         log.info("refreshed the database's planner statistics")

@@ -1,5 +1,5 @@
 """The WSGI entry point: ``gunicorn wsgi:app`` and ``flask --app wsgi ...``."""
 
-from application import create_app
+from web.app import create_app
 
 app = create_app()

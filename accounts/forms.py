@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.fields.choices import SelectChoice
 
 from accounts.service import DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES
-from web import CheckboxListField, KitshareForm
+from web.forms import CheckboxListField, KitshareForm
 
 
 class SignInForm(KitshareForm):

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base, utcnow
+from core.db import Base, utcnow
 
 if TYPE_CHECKING:
     from inventory.models import School

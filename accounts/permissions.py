@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from accounts.models import Role, User
-from errors import NotAllowed
+from core.errors import NotAllowed
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
 from accounts.permissions import require_role
-from errors import InvalidInput, NotAllowed, NotFound
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
-from db import UTCDateTime, atomic, utcnow
+from core.db import UTCDateTime, atomic, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 #: The one message for every failed sign-in, so nobody can learn which addresses have accounts.

@@ -18,10 +18,11 @@ from accounts.forms import (
 )
 from accounts.models import ApiToken, Role, User
 from accounts.permissions import roles_required
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory.service import list_schools
-from web import safe_next, show_errors
+from web.forms import show_errors
+from web.responses import safe_next
 
 bp = Blueprint("accounts", __name__)
 

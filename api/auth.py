@@ -17,8 +17,8 @@ from accounts.models import ApiToken, User
 from accounts.service import find_api_token, record_token_use, token_use_due
 from api.limits import presented_token
 from api.params import MAX_INT, Malformed
-from db import atomic, db, utcnow
-from errors import NotFound
+from core.db import atomic, db, utcnow
+from core.errors import NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
 REALM = 'Bearer realm="Kitshare API"'

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse_many
 
-from config import ConfigError
+from core.config import ConfigError
 
 EXTENSION_KEY = "kitshare_api_limiter"
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from flask import request
 
-from bounds import MAX_INT, MAX_YEAR, MIN_DATE_YEAR, MIN_YEAR, whole_number
-from errors import DomainError, InvalidInput
-from timeutil import NonexistentLocalTime, local_to_utc, to_local
+from core.bounds import MAX_INT, MAX_YEAR, MIN_DATE_YEAR, MIN_YEAR, whole_number
+from core.errors import DomainError, InvalidInput
+from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 UTC = dt.timezone.utc
 MAX_PER_PAGE = 200

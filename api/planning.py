@@ -20,7 +20,7 @@ from api.auth import api_user
 from api.params import Param, read_query, times
 from api.schemas import ref
 from api.spec import Example, documented
-from db import db
+from core.db import db
 from planning import render, service
 from planning.evidence import AssetEvidence
 from planning.forecast import Group, YearForecast

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from api.params import Malformed, times
-from errors import DomainError, InvalidInput, NotAllowed, NotFound, StaleVersion
+from core.errors import DomainError, InvalidInput, NotAllowed, NotFound, StaleVersion
 
 PROBLEM_BASE = "/api/v1/problems/"
 
@@ -290,7 +290,7 @@ def rate_limited(error: HTTPException) -> Response:
 
 
 def server_error(error: Exception) -> Response:
-    from db import db
+    from core.db import db
 
     db.session.rollback()
     original = getattr(error, "original_exception", None) or error

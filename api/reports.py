@@ -19,7 +19,7 @@ from api.auth import api_user
 from api.params import Param, read_query, times
 from api.schemas import ref
 from api.spec import Example, documented
-from db import db
+from core.db import db
 from reports.figures import Report, ReportSettings, report_scope_for, report_to_json, utilisation_report
 from reports.periods import describe_period
 from reports.render import definitions

@@ -18,7 +18,7 @@ from flask import Flask
 from api.params import MAX_INT, Param
 from api.problems import PROBLEM_TYPES
 from api.schemas import SCHEMAS, object_schema, ref
-from config import MAX_URL_LENGTH
+from core.config import MAX_URL_LENGTH
 
 F = TypeVar("F", bound=Callable[..., Any])
 BLUEPRINT = "api_v1"

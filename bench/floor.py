@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from bookings.quotas import period_bounds
 from bookings.models import QuotaPeriod
-from timeutil import local_day_bounds, to_local
+from core.timeutil import local_day_bounds, to_local
 
 UTC = dt.timezone.utc
 ACTIVE = ("confirmed", "checked_out")
@@ -36,7 +36,7 @@ class Floor:
     """A bare driver connection and the hand-written SQL of each operation."""
 
     def __init__(self, url: str) -> None:
-        from config import normalise_database_url
+        from core.config import normalise_database_url
 
         target = sa.make_url(normalise_database_url(url))
         self.postgres = target.get_backend_name() == "postgresql"

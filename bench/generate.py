@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User, school_managers
 from accounts.service import hash_password
 from bookings.models import Booking, BookingStatus, BookingStatusChange, DemandSource, Quota, QuotaPeriod, UnmetDemand
-from db import UTC, atomic, refresh_planner_statistics
+from core.db import UTC, atomic, refresh_planner_statistics
 from inventory.models import (
     Asset,
     AssetStatus,
@@ -55,7 +55,7 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from timeutil import local_day_bounds, local_zone, to_local
+from core.timeutil import local_day_bounds, local_zone, to_local
 
 SEED = 20261201
 #: Every generated person's password; the benchmark signs in with it.
@@ -739,9 +739,9 @@ def build_database(url: str, size: Size, bookings: int, now: dt.datetime, seed: 
     counts and how long each step took."""
     from flask_migrate import upgrade
 
-    from application import create_app
-    from config import normalise_database_url
-    from db import db
+    from web.app import create_app
+    from core.config import normalise_database_url
+    from core.db import db
 
     url = normalise_database_url(url)
     postgres = url.startswith("postgresql")

@@ -25,9 +25,9 @@ def _status_kib(field: str) -> int:
 
 def main(argv: list[str]) -> int:
     url, period_from, period_to = argv[0], dt.date.fromisoformat(argv[1]), dt.date.fromisoformat(argv[2])
-    from application import create_app
+    from web.app import create_app
     from bench.generate import bench_settings
-    from db import db
+    from core.db import db
     from reports.figures import ReportSettings, report_to_json, utilisation_report
 
     app = create_app(bench_settings(url))

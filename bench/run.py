@@ -30,7 +30,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 
 from bench.floor import Floor
-from config import normalise_database_url
+from core.config import normalise_database_url
 from bench.generate import FULL, PASSWORD, QUICK, RULED_CATEGORY, SEED, Size, bench_settings, build_database, overlapping_active_bookings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -152,7 +152,7 @@ class InProcess:
     what the benchmark needs to know about its people and kit."""
 
     def __init__(self, url: str, log_stream: Any) -> None:
-        from application import create_app
+        from web.app import create_app
 
         self.url = url
         self.app = create_app(bench_settings(url))
@@ -163,7 +163,7 @@ class InProcess:
         self.api_clients: dict[int, Any] = {}
         self.tokens: dict[int, str] = {}
         from accounts.models import User
-        from db import db
+        from core.db import db
         from inventory.models import Asset, AssetStatus, Category
 
         with self.app.app_context():
@@ -185,7 +185,7 @@ class InProcess:
 
     @property
     def engine(self) -> sa.Engine:
-        from db import db
+        from core.db import db
 
         with self.app.app_context():
             return db.engine
@@ -213,7 +213,7 @@ class InProcess:
         if user_id not in self.tokens:
             from accounts.models import User
             from accounts.service import create_api_token
-            from db import atomic, db
+            from core.db import atomic, db
 
             with self.app.app_context():
                 user = db.session.get(User, user_id)
@@ -228,7 +228,7 @@ class InProcess:
 
 
 def _wall(moment: dt.datetime) -> str:
-    from timeutil import to_local
+    from core.timeutil import to_local
 
     return to_local(moment).strftime("%Y-%m-%dT%H:%M")
 
@@ -263,7 +263,7 @@ def free_slots(
     With ``step`` at least ``minutes`` plus the turnaround, the times never clash with each other."""
     from bookings.models import ACTIVE_STATUSES, Booking
     from inventory.models import MaintenanceWindow
-    from timeutil import local_day_bounds, local_to_utc
+    from core.timeutil import local_day_bounds, local_to_utc
 
     lo, _ = local_day_bounds(first_day)
     _, hi = local_day_bounds(last_day)
@@ -314,7 +314,7 @@ def measure_creation(big: InProcess, small: InProcess, dbs: Databases, plan: Pla
     """Booking creation through the app (form and JSON API) and the floor, at 1,000 and at the full
     number of existing bookings, interleaved."""
     from bookings.models import Booking
-    from timeutil import to_local
+    from core.timeutil import to_local
 
     today = to_local(now).date()
     total_big, total_small = _count_bookings(big.engine), _count_bookings(small.engine)
@@ -399,7 +399,7 @@ def measure_reads(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, 
     """Catalogue "free in this window" and an asset's week (the busiest assets, the weeks ahead),
     through the app and the floor."""
     from bookings.models import Booking
-    from timeutil import local_to_utc, to_local
+    from core.timeutil import local_to_utc, to_local
 
     today = to_local(now).date()
     floor = Floor(dbs.big)
@@ -428,7 +428,7 @@ def measure_reads(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, 
             floor_ms.append(floor_s * 1000)
             totals.append(rows[0][-1] if rows else 0)
     # The app and the floor must agree on what is free, or the comparison means nothing.
-    from db import db
+    from core.db import db
     from inventory.catalogue import CatalogueFilters, search
 
     with big.app.app_context():
@@ -480,7 +480,7 @@ def measure_reads(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, 
 def report_period(now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The last twelve whole months."""
     from reports.periods import add_months, first_of_month
-    from timeutil import to_local
+    from core.timeutil import to_local
 
     this_month = first_of_month(to_local(now).date())
     return add_months(this_month, -12), this_month - dt.timedelta(days=1)
@@ -506,7 +506,7 @@ def measure_report(big: InProcess, small: InProcess, dbs: Databases, plan: Plan,
     one slow report must not hold the benchmark up for an hour, and one more slow run would change
     nothing in the verdict.
     """
-    from db import db
+    from core.db import db
     from reports.figures import ReportSettings, report_to_json, utilisation_report
     from reports.periods import month_spans, utc_bounds
 
@@ -593,7 +593,7 @@ def measure_concurrency(big: InProcess, dbs: Databases, plan: Plan, now: dt.date
     """Bookings per second through gunicorn against the floor's threads, then a race for one slot,
     then a search for overlapping active bookings in the whole table."""
     from bench.load import Gunicorn, run_app_load, run_floor_load, run_race
-    from timeutil import to_local
+    from core.timeutil import to_local
 
     today = to_local(now).date()
     pairs: list[tuple[int, int]] = []  # (person, an asset of their own School): 16 of each, all different
@@ -723,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     size, plan = (QUICK, QUICK_PLAN) if args.quick else (FULL, FULL_PLAN)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    from db import utcnow
+    from core.db import utcnow
 
     started_at = utcnow()
     now = started_at.replace(second=0, microsecond=0)  # the data is reckoned from the minute
@@ -760,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
             if kind == "postgresql" and "load" in only:
                 kind_rows += phase("bookings under load (gunicorn)", lambda: measure_concurrency(big, dbs, plan, now, log_path))
             for app in (big, small):
-                from db import db
+                from core.db import db
 
                 with app.app.app_context():
                     db.engine.dispose()

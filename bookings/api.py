@@ -25,11 +25,11 @@ from api.spec import Example, documented
 from bookings import loans, service
 from bookings.models import Booking, BookingStatus
 from bookings.rules import conflicts_for, opening_intervals
-from db import atomic, db, utcnow
-from errors import InvalidInput, NotAllowed
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput, NotAllowed
 from inventory.models import Asset, AssetStatus
 from inventory.service import get_asset
-from timeutil import to_local
+from core.timeutil import to_local
 
 # --- Representation ---------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from inventory.catalogue import Page
 from inventory.models import Asset, School
-from timeutil import local_to_utc
+from core.timeutil import local_to_utc
 
 PER_PAGE = 25
 _ID = re.compile(r"[0-9]{1,9}")

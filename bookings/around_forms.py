@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from bookings.forms import LOCAL_FORMATS
-from web import KitshareForm, WallTimeField
+from web.forms import KitshareForm, WallTimeField
 
 
 class HandOverForm(KitshareForm):

@@ -21,12 +21,13 @@ from bookings import loans, quotas, service, waitlist
 from bookings.around_forms import HandOverForm, QuotaForm, ReturnForm, WaitlistForm, parse_hours
 from bookings.rules import BookingRefused
 from bookings.views import bp
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory.models import Asset
 from inventory.service import get_asset, get_school, list_categories
-from timeutil import NonexistentLocalTime, format_local, local_to_utc
-from web import safe_next, show_errors
+from core.timeutil import NonexistentLocalTime, format_local, local_to_utc
+from web.forms import show_errors
+from web.responses import safe_next
 
 
 def _messages(error: InvalidInput) -> list[str]:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, MaintenanceWindow
-from timeutil import local_day_bounds, local_zone
+from core.timeutil import local_day_bounds, local_zone
 
 
 #: Bookings that have happened: shown on the days they took, up to when the asset came free.

@@ -43,10 +43,10 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from bookings.rules import WeeklyHours, weekly_hours, weekly_intervals
-from db import utcnow
-from errors import InvalidInput
+from core.db import utcnow
+from core.errors import InvalidInput
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
-from timeutil import format_local, to_local
+from core.timeutil import format_local, to_local
 
 CANCEL = "cancel"
 KEEP = "keep"

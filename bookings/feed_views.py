@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from bookings import feeds
 from bookings.views import bp
-from db import atomic, db, utcnow
+from core.db import atomic, db, utcnow
 
 
 def _base_url() -> str:

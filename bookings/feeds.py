@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User, new_session_token
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, BookingStatusChange
-from bounds import has_nul
-from errors import NotFound
+from core.bounds import has_nul
+from core.errors import NotFound
 from inventory.models import Asset
 
 FEED_HISTORY = dt.timedelta(days=90)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from web import DayField, KitshareForm, WallTimeField, WholeNumberField
+from web.forms import DayField, KitshareForm, WallTimeField, WholeNumberField
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 

@@ -26,10 +26,10 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus
 from bookings.service import change_status
-from errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
 from notifications.events import notify
-from timeutil import format_local
+from core.timeutil import format_local
 
 #: A loan can be handed over from this long before its start.
 HANDOVER_LEAD = dt.timedelta(hours=1)

@@ -10,8 +10,8 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, f
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from audit import Audited
-from db import Base, str_enum, utcnow
+from core.audit import Audited
+from core.db import Base, str_enum, utcnow
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, Quota, QuotaPeriod
-from db import hours_between
-from errors import InvalidInput, NotFound
+from core.db import hours_between
+from core.errors import InvalidInput, NotFound
 from inventory.models import Asset, Category, School
-from timeutil import local_day_bounds, to_local
+from core.timeutil import local_day_bounds, to_local
 
 #: The statuses whose hours count towards a quota.
 COUNTED = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking
-from errors import DomainError
+from core.errors import DomainError
 from inventory.models import Asset, AssetStatus, MaintenanceWindow
-from timeutil import format_local, local_zone, to_local
+from core.timeutil import format_local, local_zone, to_local
 
 UTC = dt.timezone.utc
 SLOT_STEP = dt.timedelta(minutes=15)

@@ -37,13 +37,13 @@ from bookings.rules import (
     next_free_slots,
     worth_suggesting,
 )
-from db import atomic, utcnow
-from errors import InvalidInput, NotAllowed, NotFound
+from core.db import atomic, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.catalogue import Page
 from inventory.models import Asset
 from inventory.service import get_asset
 from inventory.upkeep import school_managers_of
-from timeutil import NonexistentLocalTime, local_to_utc, to_local
+from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 #: Statuses a requester or manager may still cancel.
 CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)

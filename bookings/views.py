@@ -14,13 +14,14 @@ from bookings import disruption, lapsing, service
 from bookings.calendar import asset_days, local_today, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
-from timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
-from web import local_path, safe_next, show_errors, whole_id
+from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
+from web.forms import show_errors, whole_id
+from web.responses import local_path, safe_next
 
 bp = Blueprint("bookings", __name__)
 

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import Booking, DemandSource, WaitlistEntry, WaitlistStatus
 from bookings.rules import SLOT_STEP, BookingRefused, check_booking
-from db import atomic, utcnow
-from errors import InvalidInput, NotFound
+from core.db import atomic, utcnow
+from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
 from notifications.events import notify
-from timeutil import format_local
+from core.timeutil import format_local
 
 DEFAULT_OFFER_MINUTES = 120
 OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)

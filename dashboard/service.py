@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.loans import my_overdue_loans, overdue_loans
 from bookings.service import bookings_today
-from db import hours_between
+from core.db import hours_between
 from inventory.upkeep import overdue_inspections
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, InspectionSchedule, School
-from timeutil import local_day_bounds, to_local
+from core.timeutil import local_day_bounds, to_local
 
 
 @dataclass

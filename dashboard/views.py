@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from dashboard.service import home_for
-from db import db, utcnow
+from core.db import db, utcnow
 
 bp = Blueprint("dashboard", __name__)
 

@@ -64,7 +64,7 @@ from bookings.models import (
 )
 from bookings.rules import within_bookable_hours
 from bookings.service import change_status
-from db import atomic, utcnow
+from core.db import atomic, utcnow
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
     Asset,
@@ -81,7 +81,7 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from timeutil import local_to_utc, to_local
+from core.timeutil import local_to_utc, to_local
 
 RANDOM_SEED = 20261201
 EMAIL_DOMAIN = "kitshare.example.ac.uk"

@@ -22,9 +22,9 @@ from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
 from api.problems import etag
 from api.schemas import ref
 from api.spec import Example, documented
-from bounds import MAX_MINUTES, MAX_PENCE
-from db import atomic, db
-from errors import InvalidInput
+from core.bounds import MAX_MINUTES, MAX_PENCE
+from core.db import atomic, db
+from core.errors import InvalidInput
 from bookings.disruption import KEEP, Decisions, Settlement
 from inventory import catalogue, service
 from inventory.models import Asset, AssetStatus, Category, Location, School

@@ -15,11 +15,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from bounds import MAX_MINUTES, MINUTES_TOO_MANY
+from core.bounds import MAX_MINUTES, MINUTES_TOO_MANY
 from inventory.models import AssetStatus
 from inventory.service import MAX_SPANS_A_DAY  # the form, the API and the import share the limit
-from money import parse_pounds
-from web import DayField, KitshareForm, WholeNumberField
+from core.money import parse_pounds
+from web.forms import DayField, KitshareForm, WholeNumberField
 
 
 class SchoolForm(KitshareForm):

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
-from db import atomic, utcnow
-from errors import DomainError, InvalidInput, NotFound
+from core.db import atomic, utcnow
+from core.errors import DomainError, InvalidInput, NotFound
 from inventory import transfer
 from inventory.models import ImportJob, ImportState, School
 from inventory.xlsx_limits import XlsxLimits

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
-from errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from inventory.models import WITHDRAWN_STATUSES, Asset, Category, School
 
 # --- Photos -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from wtforms import Form, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from inventory.media import ACCEPTED_FORMATS, LABELS_PER_SHEET
-from web import KitshareForm, RefusesNul, WholeNumberField, whole_id
+from web.forms import KitshareForm, RefusesNul, WholeNumberField, whole_id
 
 #: What the file picker offers; the service checks what the file really is.
 PHOTO_ACCEPT = ",".join(f"image/{name.lower()}" for name in ACCEPTED_FORMATS)

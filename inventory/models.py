@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
-from audit import Audited
-from db import Base, str_enum, utcnow
+from core.audit import Audited
+from core.db import Base, str_enum, utcnow
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
-from bounds import (
+from core.bounds import (
     DATE_OUT_OF_RANGE,
     MAX_MINUTES,
     MAX_PENCE,
@@ -22,8 +22,8 @@ from bounds import (
     date_in_range,
     has_nul,
 )
-from db import utcnow
-from errors import InvalidInput, NotAllowed, NotFound, StaleVersion
+from core.db import utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound, StaleVersion
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
     WITHDRAWN_STATUSES,
@@ -35,7 +35,7 @@ from inventory.models import (
     Location,
     School,
 )
-from timeutil import to_local
+from core.timeutil import to_local
 
 if TYPE_CHECKING:  # bookings builds on inventory: imported where used
     from bookings.disruption import Decisions, Settlement
@@ -406,7 +406,7 @@ def check_version(asset: Asset, expected_version: int | None, changes: list[str]
 
 
 def _shown(name: str, value: Any) -> str:
-    from money import format_pounds
+    from core.money import format_pounds
 
     if name == "weekly_hours":
         return format_weekly_hours(value) or "never"

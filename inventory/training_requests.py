@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
-from db import utcnow
-from errors import InvalidInput, NotFound
+from core.db import utcnow
+from core.errors import InvalidInput, NotFound
 from inventory.models import (
     Asset,
     School,
@@ -33,7 +33,7 @@ from inventory.models import (
     TrainingRequestStatus,
 )
 from inventory.upkeep import format_day, grant_training, has_current_training, local_today, school_managers_of
-from timeutil import to_local
+from core.timeutil import to_local
 
 #: The longest message a person may send with a request.
 MAX_MESSAGE = 1000

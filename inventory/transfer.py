@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from accounts.models import Role, User, school_managers
 from accounts.permissions import require_role, require_school_manager
 from accounts.service import find_user_by_email
-from bounds import NUL_IN_TEXT, has_nul
-from errors import InvalidInput, NotAllowed, NotFound
+from core.bounds import NUL_IN_TEXT, has_nul
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory import service
 from inventory.catalogue import CatalogueFilters, catalogue_select
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, School
 from inventory.xlsx_limits import XlsxLimits, check_xlsx
-from money import parse_pounds
+from core.money import parse_pounds
 
 # --- The column layout ------------------------------------------------------------------------
 

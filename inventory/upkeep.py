@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import User, school_managers
 from accounts.permissions import require_school_manager
-from db import utcnow
-from errors import InvalidInput, NotFound
+from core.db import utcnow
+from core.errors import InvalidInput, NotFound
 from inventory.models import (
     Asset,
     Category,
@@ -32,7 +32,7 @@ from inventory.models import (
     TrainingAuthorisation,
     WITHDRAWN_STATUSES,
 )
-from timeutil import format_local, to_local
+from core.timeutil import format_local, to_local
 
 if TYPE_CHECKING:  # bookings builds on inventory: imported where used
     from bookings.disruption import Decisions

@@ -17,12 +17,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
-from bounds import TIME_OUT_OF_RANGE, time_in_range
+from core.bounds import TIME_OUT_OF_RANGE, time_in_range
 from inventory.models import InspectionKind, InspectionOutcome
 from inventory.upkeep import MAX_INTERVAL_DAYS
-from money import format_pounds, parse_pounds
-from timeutil import local_to_utc, to_local
-from web import DayField, KitshareForm, WholeNumberField
+from core.money import format_pounds, parse_pounds
+from core.timeutil import local_to_utc, to_local
+from web.forms import DayField, KitshareForm, WholeNumberField
 
 
 class LocalDateTimeField(Field):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from xml.parsers import expat
 
-from errors import InvalidInput
+from core.errors import InvalidInput
 
 #: Excel's own limits: columns on a sheet, and characters in a cell.
 EXCEL_MAX_COLUMNS = 16_384

@@ -58,7 +58,7 @@ def get_metadata():
 def render_item(type_, obj, autogen_context):
     """Write our UTC type as the plain column type it is in the database, so revisions do not
     import application code."""
-    from db import UTCDateTime
+    from core.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

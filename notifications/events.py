@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus, Notification
-from errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from notifications.service import enqueue
-from timeutil import format_local
+from core.timeutil import format_local
 
 #: Every event a person can be told about, with the label their preferences page shows.
 EVENTS: dict[str, str] = {

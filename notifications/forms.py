@@ -4,7 +4,7 @@ from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 
 from notifications.events import EVENTS
-from web import CheckboxListField, KitshareForm
+from web.forms import CheckboxListField, KitshareForm
 
 
 class PreferencesForm(KitshareForm):

@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import Base, str_enum, utcnow
+from core.db import Base, str_enum, utcnow
 
 
 class OutboxStatus(enum.StrEnum):

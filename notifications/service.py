@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db import atomic, utcnow
+from core.db import atomic, utcnow
 from notifications.mail import PermanentSendError, Transport, transport_from_config
 from notifications.models import OutboxMessage, OutboxStatus
 

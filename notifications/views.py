@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from notifications import events
 from notifications.forms import PreferencesForm
-from web import show_errors
+from web.forms import show_errors
 
 bp = Blueprint("notifications", __name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from money import format_short_pounds as _short_pounds
-from money import format_whole_pounds
+from core.money import format_short_pounds as _short_pounds
+from core.money import format_whole_pounds
 from planning.forecast import Forecast
 
 BAR = "#0b5cad"  # the site's brand blue: 7:1 on white

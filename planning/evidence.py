@@ -29,7 +29,7 @@ from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session, joinedload
 
 from bookings.models import UnmetDemand
-from db import UTCDateTime, hours_between, utcnow
+from core.db import UTCDateTime, hours_between, utcnow
 from inventory.models import (
     Asset,
     InspectionKind,
@@ -45,7 +45,7 @@ from reports.aggregate import CAPACITY_REASONS, is_capacity_demand
 from reports.figures import AssetFigures, ReportSettings, utilisation_report
 from reports.periods import utc_bounds
 from reports.sql import greatest, least
-from timeutil import to_local
+from core.timeutil import to_local
 
 
 def evidence_period(today: dt.date, records_from: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -9,7 +9,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from planning.models import DecisionOutcome
 from planning.service import MAX_NOTE, MAX_YEARS
 from reports.forms import LocalDateField
-from web import KitshareForm, WholeNumberField, whole_id
+from web.forms import KitshareForm, WholeNumberField, whole_id
 
 
 class ChoiceField(SelectField):

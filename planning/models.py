@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
-from db import Base, str_enum, utcnow
+from core.db import Base, str_enum, utcnow
 
 
 class Recommendation(enum.StrEnum):

@@ -34,7 +34,7 @@ from planning.evidence import AssetEvidence, Refusals
 from planning.lifecycle import PlanningSettings, add_months, add_years, describe_months
 from planning.models import PlanningDecision, Recommendation
 from reports.figures import ReportSettings, percent, reason_label, why_listed
-from timeutil import to_local
+from core.timeutil import to_local
 
 LABELS = {
     Recommendation.REPLACE: "Replace",
@@ -273,6 +273,6 @@ def evidence_lines(
 
 
 def _pounds(pence: int) -> str:
-    from money import format_whole_pounds
+    from core.money import format_whole_pounds
 
     return format_whole_pounds(pence)  # to the pound in summaries; the CSV and XLSX keep the pence

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from db import utcnow
-from errors import InvalidInput, NotAllowed, NotFound
+from core.db import utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import Asset, Category, School
 from planning.evidence import Evidence, gather_evidence
 from planning.forecast import Forecast, build_forecast
@@ -26,7 +26,7 @@ from planning.lifecycle import PlanningSettings
 from planning.models import DecisionOutcome, PlanningDecision, Recommendation
 from planning.recommendations import ORDER, RecommendationItem, recommend
 from reports.figures import ReportSettings
-from timeutil import to_local
+from core.timeutil import to_local
 
 #: How many financial years the forecast may show (this one and up to four more).
 MAX_YEARS = 5
@@ -288,7 +288,7 @@ def forecast_summary(
     """A few lines for an e-mail: the replacement forecast's total per year and the open
     recommendations, for the Schools ``user`` may see (all of ``school_ids``, or every one they
     may see when empty). Raises NotAllowed if they may not see capital planning."""
-    from money import format_whole_pounds
+    from core.money import format_whole_pounds
 
     require_planning(user)
     wanted = list(school_ids or [])

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from db import atomic, db
-from errors import InvalidInput, NotAllowed
+from core.db import atomic, db
+from core.errors import InvalidInput, NotAllowed
 from planning import render, service
 from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
@@ -19,7 +19,8 @@ from planning.models import Recommendation
 from planning.recommendations import LABELS, ORDER, RecommendationItem, evidence_lines
 from reports.paging import page_of_table, page_param, paginate
 from reports.render import format_cell
-from web import csv_download, show_errors
+from web.forms import show_errors
+from web.responses import csv_download
 
 # The downloads sit beside the page (/planning.csv), so the rules carry the /planning prefix.
 bp = Blueprint("planning", __name__)

@@ -18,7 +18,7 @@ from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal
 from sqlalchemy.orm import Session
 
 from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDemand
-from db import UTCDateTime, hours_between
+from core.db import UTCDateTime, hours_between
 from inventory.models import MaintenanceWindow
 from reports.intervals import Interval, is_late_cancellation, overlap_seconds
 from reports.sql import greatest, least, ordered_join, service_table

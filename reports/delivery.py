@@ -34,14 +34,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookings.models import Notification
-from db import atomic, utcnow
-from errors import NotAllowed
+from core.db import atomic, utcnow
+from core.errors import NotAllowed
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
 from reports.models import DeliveryStatus, ReportDelivery, ReportSubscription
 from reports.periods import describe_period, finished_periods
 from reports.render import XLSX_CONTENT_TYPE, file_name, percent
 from reports.service import store_snapshot
-from timeutil import to_local
+from core.timeutil import to_local
 
 log = logging.getLogger("kitshare.reports")
 

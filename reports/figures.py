@@ -58,8 +58,8 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from bookings.models import Booking
 from bookings.rules import WeeklyHours, weekly_intervals
-from db import utcnow
-from errors import InvalidInput, NotAllowed
+from core.db import utcnow
+from core.errors import InvalidInput, NotAllowed
 from inventory.models import (
     Asset,
     AssetStatus,
@@ -84,7 +84,7 @@ from reports.aggregate import (
 )
 from reports.intervals import Interval, merge, split_by_spans, subtract
 from reports.periods import MAX_PERIOD_DAYS, Span, describe_period, month_spans, utc_bounds
-from timeutil import to_local
+from core.timeutil import to_local
 
 UTC = dt.timezone.utc
 

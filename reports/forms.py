@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from web import CheckboxListField, DayField, KitshareForm, whole_id
+from web.forms import CheckboxListField, DayField, KitshareForm, whole_id
 
 
 class LocalDateField(DayField):

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from typing import Iterable
 
-from timeutil import local_day_bounds, to_local
+from core.timeutil import local_day_bounds, to_local
 
 #: A local day's bounds, worked out once (a report asks for the same few hundred days again
 #: for every late cancellation).

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
-from db import Base, str_enum, utcnow
+from core.db import Base, str_enum, utcnow
 
 
 class Frequency(enum.StrEnum):

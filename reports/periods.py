@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from reports.models import Frequency
-from timeutil import local_day_bounds
+from core.timeutil import local_day_bounds
 
 #: The longest period a report may cover (about ten years), so a typing slip cannot ask for a century.
 MAX_PERIOD_DAYS = 3700

@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from inventory.transfer import neutralise_cell
-from money import format_hours, format_pounds, format_whole_pounds
+from core.money import format_hours, format_pounds, format_whole_pounds
 
 HOURS, RATIO, PENCE, PRICE, ACTUAL, COUNT, TEXT = "hours", "ratio", "pence", "price", "actual", "count", "text"
 MONEY = (PENCE, PRICE)

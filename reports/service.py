@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from db import utcnow
-from errors import InvalidInput, NotAllowed, NotFound
+from core.db import utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
 from reports.figures import Report, report_scope_for, report_to_json
 from reports.models import Frequency, ReportDelivery, ReportSnapshot, ReportSubscription

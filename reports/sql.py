@@ -15,7 +15,7 @@ from sqlalchemy import Integer, Subquery, column, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement, Join
 
-from db import UTCDateTime
+from core.db import UTCDateTime
 
 
 class greatest(FunctionElement[Any]):

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from money import format_hours, format_whole_pounds, whole_pounds
+from core.money import format_hours, format_whole_pounds, whole_pounds
 from reports.periods import describe_period
 from reports.render import NO_VALUE, coverages, percent
 

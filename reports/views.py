@@ -10,8 +10,8 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory.models import School
 from reports import service
 from reports.charts import monthly_trend, trend_lines, utilisation_by_school
@@ -22,8 +22,9 @@ from reports.periods import academic_year_to_date, describe_period, last_month, 
 from reports.render import XLSX_CONTENT_TYPE, definitions, file_name, format_cell, render_csv, render_xlsx, report_tables
 from reports.summary import headline_figures, top_assets
 from reports.trend import twelve_month_trend
-from timeutil import to_local
-from web import csv_download, show_errors
+from core.timeutil import to_local
+from web.forms import show_errors
+from web.responses import csv_download
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from application import create_app
-from db import db
+from web.app import create_app
+from core.db import db
 
 TEST_DB = os.environ.get("KITSHARE_TEST_DB", "sqlite")
 TEST_SECRET = "test-secret-key-" + "x" * 32
@@ -32,7 +32,7 @@ def _postgres_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url:
         pytest.exit("KITSHARE_TEST_DB=postgresql needs TEST_DATABASE_URL (a PostgreSQL URL)", returncode=1)
-    from config import normalise_database_url
+    from core.config import normalise_database_url
 
     url = normalise_database_url(url)
     target = sa.make_url(url)

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from audit import AuditEntry
+from core.audit import AuditEntry
 from bookings.models import BookingStatus
 from bookings.service import change_status
-from db import atomic
+from core.db import atomic
 from inventory.models import AssetStatus, MaintenanceWindow
 from tests.factories import make_asset, make_booking, make_school, make_user
 

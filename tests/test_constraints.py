@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from accounts import service as accounts_service
 from accounts.models import User
 from bookings.models import BookingStatus
-from errors import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Asset, School
 from tests.conftest import TEST_DB, see_committed
 from tests.factories import make_asset, make_booking, make_school, make_user

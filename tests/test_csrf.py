@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from application import create_app
+from web.app import create_app
 from tests.conftest import PASSWORD, settings_for_tests
 from tests.factories import make_school, make_user
 

@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from db import db
+from core.db import db
 
 
 def test_migrations_and_models_agree(app):
@@ -33,7 +33,7 @@ def test_every_revision_downgrades_and_upgrades_again(database_url, tmp_path):
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade
 
-    from application import create_app
+    from web.app import create_app
     from tests.conftest import settings_for_tests
 
     if database_url.startswith("sqlite"):

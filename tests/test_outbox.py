@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db import atomic, utcnow
+from core.db import atomic, utcnow
 from notifications.mail import FolderTransport, PermanentSendError, SmtpTransport, transport_from_config
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.service import MAX_ATTEMPTS, backoff_after, enqueue, run_outbox, send_due

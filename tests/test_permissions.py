@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.permissions import require_role, require_school_manager
-from errors import NotAllowed
+from core.errors import NotAllowed
 from inventory.models import Location
 from tests.conftest import sign_in
 from tests.factories import make_school, make_user

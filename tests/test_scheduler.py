@@ -53,7 +53,7 @@ def test_the_planner_statistics_job_gives_sqlite_the_statistics_it_plans_by(app,
     own, so there the job leaves the database alone."""
     from sqlalchemy import text
 
-    from db import db, refresh_planner_statistics
+    from core.db import db, refresh_planner_statistics
 
     school = make_school(session, "CHEM")
     for _ in range(3):

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from timeutil import NonexistentLocalTime, format_local, local_day_bounds, local_to_utc, to_local
+from core.timeutil import NonexistentLocalTime, format_local, local_day_bounds, local_to_utc, to_local
 
 UTC = dt.timezone.utc
 

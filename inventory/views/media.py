@@ -19,13 +19,13 @@ from werkzeug.utils import secure_filename
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
-from db import atomic, db
-from errors import InvalidInput
+from core.db import atomic, db
+from core.errors import InvalidInput
 from inventory import media, service
 from inventory.media_forms import LabelSheetForm, PhotoForm, RemovePhotoForm
 from inventory.models import Asset
 from inventory.views import bp
-from web import show_errors
+from web.forms import show_errors
 
 #: Photos are public (the Uniquip export links to them) and may be cached briefly; the ETag lets
 #: a browser check cheaply afterwards whether the photo was replaced.

@@ -13,16 +13,16 @@ from sqlalchemy import select
 from accounts.models import Role, User
 from accounts.permissions import require_school_manager, roles_required
 from bookings import disruption
-from db import atomic, db
-from errors import InvalidInput, StaleVersion
+from core.db import atomic, db
+from core.errors import InvalidInput, StaleVersion
 from inventory import catalogue, media, service
 from inventory.forms import AssetForm, CategoryForm, StatusForm
 from inventory.service import MAX_SPANS_A_DAY
 from inventory.models import AssetStatus, Location, School
 from inventory.views import affected as affected_views
 from inventory.views import bp
-from money import format_pounds, parse_pounds
-from web import show_errors
+from core.money import format_pounds, parse_pounds
+from web.forms import show_errors
 from wtforms.fields.choices import SelectChoice
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

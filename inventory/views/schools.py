@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from bookings.approvals import waiting_by_school
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory import service
 from inventory.forms import LocationForm, SchoolForm
-from web import show_errors
+from web.forms import show_errors
 
 from inventory.views import bp
 

@@ -11,13 +11,13 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from accounts.permissions import require_school_manager
-from db import atomic, db
-from errors import InvalidInput
+from core.db import atomic, db
+from core.errors import InvalidInput
 from inventory import service, training_requests
 from inventory.upkeep_forms import DeclineRequestForm, GrantRequestForm, TrainingRequestForm
 from inventory.views import bp
 from inventory.views.upkeep import _school_training_page, _training_page, scope_choices
-from web import show_errors
+from web.forms import show_errors
 
 
 def _flash_all(error: InvalidInput) -> None:

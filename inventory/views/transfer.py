@@ -13,14 +13,15 @@ from wtforms import HiddenField, SubmitField
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
-from db import atomic, db, utcnow
-from errors import InvalidInput
+from core.db import atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory import catalogue, import_jobs, service, transfer
 from inventory.models import ImportState
 from inventory.xlsx_limits import XlsxLimits
 from inventory.views import bp
-from timeutil import to_local
-from web import KitshareForm, csv_download
+from core.timeutil import to_local
+from web.forms import KitshareForm
+from web.responses import csv_download
 
 #: How often the progress page reloads itself while an import runs.
 REFRESH_SECONDS = 2

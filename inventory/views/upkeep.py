@@ -14,8 +14,8 @@ from wtforms import SelectChoice
 
 from accounts.permissions import require_school_manager
 from bookings import disruption
-from db import UTC, atomic, db, utcnow
-from errors import InvalidInput
+from core.db import UTC, atomic, db, utcnow
+from core.errors import InvalidInput
 from inventory import service, training_requests, upkeep
 from inventory.models import Asset, Category, InspectionKind, InspectionOutcome, School
 from inventory.upkeep_forms import (
@@ -32,8 +32,8 @@ from inventory.upkeep_forms import (
 )
 from inventory.views import affected as affected_views
 from inventory.views import bp
-from timeutil import format_local
-from web import show_errors
+from core.timeutil import format_local
+from web.forms import show_errors
 
 #: Maintenance windows are listed from this far back (older ones are in the audit log).
 MAINTENANCE_HISTORY = dt.timedelta(days=3 * 365)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from accounts import service
 from accounts.models import ApiToken, Role, User
-from db import utcnow
+from core.db import utcnow
 from tests.conftest import PASSWORD, see_committed, sign_in
 from tests.factories import make_school, make_user
 

@@ -9,9 +9,9 @@ import time_machine
 from sqlalchemy import select
 
 from accounts import service
-from application import create_app
+from web.app import create_app
 from notifications.models import OutboxMessage
-from db import utcnow
+from core.db import utcnow
 from tests.conftest import PASSWORD, TEST_SECRET, see_committed, settings_for_tests, sign_in
 from tests.factories import make_school, make_user
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from accounts import service
 from accounts.models import ApiToken, PasswordResetRequest, Role, User
-from db import utcnow
+from core.db import utcnow
 from tests.api.conftest import Api
 from tests.conftest import PASSWORD, TEST_SECRET, see_committed, sign_in
 from tests.factories import make_school, make_user
-from web import safe_next
+from web.responses import safe_next
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def _csrf(page_text: str) -> str:
 
 def test_the_form_token_changes_at_sign_in_and_sign_out(app, session):
     from tests.conftest import settings_for_tests
-    from application import create_app
+    from web.app import create_app
 
     user = make_user(session, make_school(session))
     csrf_app = create_app(settings_for_tests(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True))

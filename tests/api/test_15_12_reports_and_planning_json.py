@@ -33,7 +33,7 @@ import time_machine
 
 from accounts.models import Role
 from bookings.models import DemandSource, UnmetDemand
-from db import atomic
+from core.db import atomic
 from inventory.models import Category, InspectionKind, InspectionOutcome, InspectionRecord, InspectionSchedule
 from planning import service as planning_service
 from tests.api.conftest import Api

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken
 from accounts.service import revoke_api_token
-from application import create_app
+from web.app import create_app
 from tests.api.conftest import Api
 from tests.api.world import NOW, token_for
 from tests.conftest import PASSWORD, see_committed, settings_for_tests, sign_in

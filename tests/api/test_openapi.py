@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
 
-from application import create_app
+from web.app import create_app
 from tests.conftest import settings_for_tests
 
 # The document as a client sees it; only the routes matter, so any database URL will do.

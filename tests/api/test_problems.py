@@ -2,7 +2,7 @@
 
 import pytest
 
-from application import create_app
+from web.app import create_app
 from tests.api.conftest import Api
 from tests.api.world import token_for
 from tests.conftest import settings_for_tests
@@ -197,7 +197,7 @@ def test_the_rate_limit_is_per_token(limited_app, world, session):
 
 
 def test_an_unusable_rate_limit_setting_stops_the_app_starting(database_url):
-    from config import ConfigError
+    from core.config import ConfigError
 
     with pytest.raises(ConfigError, match="KITSHARE_API_RATE_LIMIT"):
         create_app(settings_for_tests(database_url, KITSHARE_API_RATE_LIMIT="lots"))

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from audit import AuditEntry
+from core.audit import AuditEntry
 from inventory.models import Asset, AssetStatus
 from tests.conftest import see_committed
 from tests.factories import make_asset

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from application import create_app
+from web.app import create_app
 from tests.api.world import token_for
 from tests.conftest import settings_for_tests
 

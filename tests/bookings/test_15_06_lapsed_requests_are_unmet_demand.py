@@ -26,7 +26,7 @@ from bookings.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from errors import InvalidInput
+from core.errors import InvalidInput
 from reports.figures import ReportSettings, report_to_json, utilisation_report
 from tests.conftest import sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user

@@ -8,8 +8,8 @@ import pytest
 from bookings import disruption
 from bookings.disruption import CANCEL, KEEP, Decisions
 from bookings.models import BookingStatus, Notification, UnmetDemand
-from db import atomic
-from errors import InvalidInput
+from core.db import atomic
+from core.errors import InvalidInput
 from inventory import service, upkeep
 from inventory.models import AssetStatus, TrainingAuthorisation
 from tests.bookings.conftest import MONDAY, NOW, at

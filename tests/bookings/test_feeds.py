@@ -7,7 +7,7 @@ import icalendar
 from accounts.models import User
 from bookings import service
 from bookings.models import BookingStatus
-from db import atomic
+from core.db import atomic
 from inventory.models import Asset
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bookings import loans, service
 from bookings.models import Booking, BookingStatus, Notification
 from bookings.rules import BookingRefused
-from db import atomic, utcnow
-from errors import InvalidInput, NotAllowed, NotFound
+from core.db import atomic, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import Asset
 from notifications.models import OutboxMessage
 from tests.bookings.conftest import MONDAY, at

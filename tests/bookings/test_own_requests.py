@@ -5,7 +5,7 @@ import pytest
 from accounts.models import Role
 from bookings import service
 from bookings.models import Booking, BookingStatus
-from errors import NotAllowed
+from core.errors import NotAllowed
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed
 from tests.factories import make_user

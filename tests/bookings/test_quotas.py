@@ -8,8 +8,8 @@ from sqlalchemy import select
 from bookings import quotas, service
 from bookings.models import BookingStatus, Quota, QuotaPeriod
 from bookings.rules import BookingRefused
-from db import atomic
-from errors import InvalidInput, NotAllowed
+from core.db import atomic
+from core.errors import InvalidInput, NotAllowed
 from inventory.models import Category
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in

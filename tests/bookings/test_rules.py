@@ -205,14 +205,14 @@ def test_each_refusal_is_recorded_as_unmet_demand_and_nothing_is_booked(session,
 
 
 def test_a_purpose_is_required(session, world):
-    from errors import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "  ", NOW)
 
 
 def test_an_unknown_asset_is_not_found(session, world):
-    from errors import NotFound
+    from core.errors import NotFound
 
     with pytest.raises(NotFound):
         service.request_booking(session, world["chemist"], 99999, at(MONDAY, 10), at(MONDAY, 11), "x", NOW)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bookings import loans, service, waitlist
 from bookings.models import Booking, BookingStatus, Notification, WaitlistEntry, WaitlistStatus
 from bookings.rules import BookingRefused
-from db import atomic
-from errors import InvalidInput
+from core.db import atomic
+from core.errors import InvalidInput
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_booking

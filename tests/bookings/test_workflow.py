@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from bookings import approvals, service
 from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import BookingRefused, SeriesRefused
-from db import atomic
-from errors import InvalidInput, NotAllowed, NotFound
+from core.db import atomic
+from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import MaintenanceWindow
 from tests.bookings.conftest import MONDAY, NOW, UTC, at
 from tests.conftest import see_committed
@@ -202,7 +202,7 @@ def _all_week(session, school):
 
 
 def test_a_booking_across_the_october_clock_change_has_the_right_length(session, world, client):
-    from timeutil import local_to_utc
+    from core.timeutil import local_to_utc
 
     asset = _all_week(session, world["chem"])
     start = local_to_utc(dt.datetime(2030, 10, 26, 22, 0))  # Saturday 22:00 BST
@@ -218,7 +218,7 @@ def test_a_booking_across_the_october_clock_change_has_the_right_length(session,
 
 
 def test_a_booking_across_the_march_clock_change_has_the_right_length(session, world, client):
-    from timeutil import local_to_utc
+    from core.timeutil import local_to_utc
 
     asset = _all_week(session, world["chem"])
     start = local_to_utc(dt.datetime(2030, 3, 30, 22, 0))  # Saturday 22:00 GMT
@@ -245,7 +245,7 @@ def test_office_hours_hold_in_local_time_after_the_clock_change(session, world):
 
 
 def test_a_weekly_series_keeps_its_local_time_across_the_clock_change(session, world):
-    from timeutil import local_to_utc
+    from core.timeutil import local_to_utc
 
     start = local_to_utc(dt.datetime(2030, 3, 25, 10))
     bookings = service.request_series(

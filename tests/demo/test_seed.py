@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Role, User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingSeries, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import within_bookable_hours
-from db import UTC, db
+from core.db import UTC, db
 from demo.seed import seed
 from inventory.models import (
     Asset,
@@ -29,7 +29,7 @@ from inventory.models import (
     TrainingAuthorisation,
 )
 from inventory.upkeep import due_soon, has_current_training, overdue_inspections
-from timeutil import to_local
+from core.timeutil import to_local
 
 # A week and a half before the clocks go forward, so the weekly series cross the change.
 NOW = dt.datetime(2026, 3, 18, 10, 0, tzinfo=UTC)

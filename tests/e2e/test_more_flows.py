@@ -52,7 +52,7 @@ def test_a_manager_imports_a_spreadsheet_and_fixes_a_bad_row_from_the_error_list
     # The import is a job of the scheduler: its page waits for it, then shows the outcome.
     expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
     with app.app_context():
-        from db import db
+        from core.db import db
         from scheduler import run_imports
 
         run_imports()

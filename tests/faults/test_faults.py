@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from application import create_app
+from web.app import create_app
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatusChange
 from tests.conftest import PASSWORD, TEST_DB, TEST_SECRET, see_committed, settings_for_tests
 from tests.factories import make_asset, make_school, make_user
@@ -82,7 +82,7 @@ def test_healthz_answers_503_json_when_the_database_cannot_be_reached(tmp_path):
 def test_a_database_that_cannot_be_reached_gets_a_503_page_that_needs_no_database(app, client, session):
     """On either database: the signed-in person cannot even be loaded, yet the answer is a
     proper page (and for the API a problem), never a bare 500 or a traceback."""
-    from db import db
+    from core.db import db
     from tests.conftest import sign_in
 
     sign_in(client, make_user(session, make_school(session)).email)
@@ -116,7 +116,7 @@ def test_while_the_database_is_down_requests_fail_cleanly_and_then_recover_witho
     # What a database restart looks like to the app, without stopping the server other tests
     # share: every connection is dropped, and for a while no new one is accepted.
     with app.app_context():
-        from db import db
+        from core.db import db
 
         url = db.engine.url
     database = url.database

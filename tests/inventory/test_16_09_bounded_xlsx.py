@@ -305,7 +305,7 @@ WORKER = r"""
 import html, io, json, sys
 root, database_url, school_id, email, path, warm_path, instance = sys.argv[1:8]
 sys.path.insert(0, root)
-from application import create_app
+from web.app import create_app
 from tests.conftest import PASSWORD, settings_for_tests
 
 app = create_app(settings_for_tests(database_url))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from db import atomic, db, utcnow
+from core.db import atomic, db, utcnow
 from inventory import import_jobs, service
 from inventory.models import Asset, ImportJob, ImportState
 from tests.conftest import see_committed, sign_in

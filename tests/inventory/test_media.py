@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from accounts.models import Role
-from db import atomic
-from errors import InvalidInput, NotAllowed
+from core.db import atomic
+from core.errors import InvalidInput, NotAllowed
 from inventory import media
 from inventory.models import AssetStatus, Category
 from tests.conftest import see_committed, sign_in

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from audit import AuditEntry
+from core.audit import AuditEntry
 from inventory import service
 from inventory.models import Asset, AssetStatus, Category, Location
 from tests.conftest import see_committed, sign_in

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from accounts.models import Role
 from bookings.models import Notification
-from db import atomic
-from errors import InvalidInput, NotAllowed
+from core.db import atomic
+from core.errors import InvalidInput, NotAllowed
 from inventory import training_requests, upkeep
 from inventory.catalogue import CatalogueFilters, search
 from inventory.models import Category, TrainingAuthorisation, TrainingRequest, TrainingRequestStatus

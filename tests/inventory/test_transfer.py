@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from audit import AuditEntry
-from errors import InvalidInput
+from core.audit import AuditEntry
+from core.errors import InvalidInput
 from inventory import transfer
 from inventory.models import Asset, AssetStatus, Category, Location
 from tests.conftest import see_committed, sign_in
@@ -101,7 +101,7 @@ def token_of(response) -> str:
 
 def run_import_jobs(app) -> None:
     """What the scheduler does every few seconds: run the confirmed imports."""
-    from db import db
+    from core.db import db
     from scheduler import run_imports
 
     with app.app_context():

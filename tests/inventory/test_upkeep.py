@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from audit import AuditEntry
+from core.audit import AuditEntry
 from bookings.models import BookingStatus
-from db import atomic
-from errors import InvalidInput, NotAllowed
+from core.db import atomic
+from core.errors import InvalidInput, NotAllowed
 from inventory import upkeep
 from inventory.models import (
     AssetStatus,

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from accounts.models import Role
 from bookings import service
 from bookings.models import Booking, BookingStatus, Notification
-from db import atomic
+from core.db import atomic
 from notifications.models import OutboxMessage
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed

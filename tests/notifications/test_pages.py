@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bookings import service
 from bookings.models import Notification
-from db import atomic
+from core.db import atomic
 from notifications.events import EVENTS, notify
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus
-from config import Config, ConfigError
-from db import atomic
+from core.config import Config, ConfigError
+from core.db import atomic
 from notifications.events import send_booking_reminders
 from tests.conftest import see_committed
 from tests.factories import make_booking

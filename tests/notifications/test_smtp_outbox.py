@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bookings import service
-from db import atomic
+from core.db import atomic
 from notifications.mail import SmtpTransport
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.service import enqueue, send_due

@@ -19,7 +19,7 @@ from accounts.models import Role
 from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
 from inventory.models import Category
 from tests.factories import make_asset, make_school, make_user
-from timeutil import local_to_utc
+from core.timeutil import local_to_utc
 
 UTC = dt.timezone.utc
 TODAY = dt.date(2026, 3, 18)

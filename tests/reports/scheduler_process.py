@@ -18,8 +18,8 @@ import time_machine
 
 
 def main(argv: list[str]) -> None:
-    from application import create_app
-    from db import db
+    from web.app import create_app
+    from core.db import db
     from tests.conftest import settings_for_tests
 
     url, mode, *moments = argv

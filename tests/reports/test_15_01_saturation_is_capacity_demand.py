@@ -33,7 +33,7 @@ import datetime as dt
 import pytest
 
 from bookings.models import BookingStatus, DemandSource, UnmetDemand
-from config import Config
+from core.config import Config
 from reports.figures import ReportSettings, report_to_json, utilisation_report
 from reports.render import definitions
 from tests.factories import make_asset, make_booking, make_school, make_user

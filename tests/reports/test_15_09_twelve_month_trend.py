@@ -28,7 +28,7 @@ from bookings.models import BookingStatus
 from tests.conftest import sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user
 from tests.reports.helpers import page_tables
-from timeutil import local_to_utc
+from core.timeutil import local_to_utc
 
 TODAY = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.timezone.utc)
 

@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from bookings.models import BookingStatus
-from money import format_hours, format_short_pounds, format_whole_pounds
+from core.money import format_hours, format_short_pounds, format_whole_pounds
 from tests.conftest import sign_in
 from tests.factories import make_booking
 from tests.reports.conftest import AFTER, bst

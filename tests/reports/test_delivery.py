@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 from bookings.models import BookingStatus, Notification
-from db import db
+from core.db import db
 from notifications.mail import build_email
 from notifications.models import OutboxMessage
 from reports import delivery as delivery_module

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bookings.models import BookingStatus
-from errors import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import BookableHours
 from reports.figures import ReportSettings, pence_for, utilisation_report
 from reports.intervals import is_late_cancellation

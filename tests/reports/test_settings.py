@@ -2,7 +2,7 @@
 
 import pytest
 
-from config import Config, ConfigError
+from core.config import Config, ConfigError
 from reports.figures import ReportSettings
 
 

@@ -24,8 +24,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from application import create_app
-from db import db
+from web.app import create_app
+from core.db import db
 from tests.conftest import PASSWORD, _empty_all_tables, settings_for_tests
 from tests.security.test_authorisation_matrix import VOLATILE_COLUMNS, build_world, url_for_rule
 

@@ -18,7 +18,7 @@ from flask import Flask
 from accounts.models import Role
 from accounts.service import create_api_token
 from bookings.models import Booking, BookingStatus, Notification, Quota, QuotaPeriod, WaitlistEntry
-from db import db
+from core.db import db
 from inventory.models import (
     Category,
     ImportJob,

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingStatusChange, Notification
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus, MaintenanceWindow, School
-from timeutil import local_to_utc, to_local
+from core.timeutil import local_to_utc, to_local
 
 
 def person(session: Session, demo, name: str) -> User:

@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from application import create_app
-from db import db
+from web.app import create_app
+from core.db import db
 from tests.conftest import TEST_DB, settings_for_tests
 from tests.e2e.conftest import VIEWPORTS, new_page, screenshot, sign_in_as  # noqa: F401  (new_page: a fixture)
 
@@ -71,7 +71,7 @@ def demo_template(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         from flask_migrate import upgrade
 
         from demo.seed import seed
-        from db import refresh_planner_statistics
+        from core.db import refresh_planner_statistics
 
         upgrade()
         seed(db.session, password=DEMO_PASSWORD)

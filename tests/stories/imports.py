@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from db import db
+from core.db import db
 from inventory.models import School
 
 

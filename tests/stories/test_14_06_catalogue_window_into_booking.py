@@ -16,10 +16,10 @@ from sqlalchemy import select
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus
 from tests.e2e.conftest import serious_accessibility_violations
-from timeutil import local_to_utc, to_local
+from core.timeutil import local_to_utc, to_local
 
 WALL = "%Y-%m-%dT%H:%M"
 

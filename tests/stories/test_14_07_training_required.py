@@ -17,12 +17,12 @@ from sqlalchemy import select
 from accounts.models import User, school_managers
 from bookings.models import Booking, BookingStatus, Notification
 from bookings.rules import check_booking, next_free_slots
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus, School
 from inventory.upkeep import has_current_training, local_today
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
 from tests.stories.conftest import _demo_email
-from timeutil import to_local
+from core.timeutil import to_local
 
 NOT_AUTHORISED = "Training required: you are not authorised to book this yet"
 

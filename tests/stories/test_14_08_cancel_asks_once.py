@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from db import utcnow
-from timeutil import format_local
+from core.db import utcnow
+from core.timeutil import format_local
 
 
 def _toms_upcoming(session, count: int = 2) -> list[Booking]:

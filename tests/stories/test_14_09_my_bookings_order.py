@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from bookings.rules import check_booking, next_free_slots
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus, School
-from timeutil import to_local
+from core.timeutil import to_local
 
 
 def _tom(session) -> User:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus
-from timeutil import local_day_bounds, local_to_utc, to_local
+from core.timeutil import local_day_bounds, local_to_utc, to_local
 
 
 def _latest_past_weekday(today: dt.date) -> dt.date:

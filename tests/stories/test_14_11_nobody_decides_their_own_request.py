@@ -19,9 +19,9 @@ from accounts.models import User
 from accounts.service import create_api_token
 from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking, next_free_slots
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus, School
-from timeutil import to_local
+from core.timeutil import to_local
 
 
 def _user(session, name: str, demo) -> User:

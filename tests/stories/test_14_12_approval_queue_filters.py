@@ -18,10 +18,10 @@ from accounts.models import User
 from bookings import service
 from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, School
 from tests.e2e.conftest import screenshot
-from timeutil import to_local
+from core.timeutil import to_local
 
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User, school_managers
 from bookings.models import Booking, BookingStatus
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset, AssetStatus, School
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
 

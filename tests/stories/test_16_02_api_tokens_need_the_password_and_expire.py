@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from accounts.models import ApiToken
-from db import utcnow
+from core.db import utcnow
 from tests.e2e.conftest import serious_accessibility_violations
 from tests.stories.web_client import WebClient
-from timeutil import format_local
+from core.timeutil import format_local
 
 
 def _api(demo, token: str) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from db import utcnow
+from core.db import utcnow
 from inventory.models import Asset
 from tests.factories import make_booking
 from tests.stories.web_client import WebClient

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 
 from accounts import service
 from accounts.models import PasswordResetRequest
-from db import db, utcnow
+from core.db import db, utcnow
 from notifications.models import OutboxMessage
 from tests.stories.web_client import WebClient
 

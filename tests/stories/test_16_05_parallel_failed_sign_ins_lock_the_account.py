@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from accounts import service
-from db import db
+from core.db import db
 from tests.stories.web_client import WebClient
 
 GUESSES = 16

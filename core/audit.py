@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from db import Base, utcnow
+from core.db import Base, utcnow
 
 
 class AuditEntry(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from bounds import MAX_PENCE, PENCE_TOO_MANY
+from core.bounds import MAX_PENCE, PENCE_TOO_MANY
 
 
 def parse_pounds(text: str | None) -> int | None:

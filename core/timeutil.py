@@ -58,3 +58,13 @@ def format_local(moment: dt.datetime | None, pattern: str = "%a %d %b %Y, %H:%M"
     if moment is None:
         return ""
     return to_local(moment).strftime(pattern)
+
+
+def format_minutes(minutes: int | None) -> str:
+    """90 -> '1 hour 30 minutes'; 0 -> 'None'."""
+    if not minutes:
+        return "None"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (mins, "minute")) if n]
+    return " ".join(parts)

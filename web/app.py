@@ -1,0 +1,198 @@
+"""The application factory: settings, extensions, blueprints, error pages, CLI. ``wsgi.py`` calls it."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from core.config import INSTANCE_DIR, PROJECT_ROOT, Config
+from core.db import db
+from web.error_pages import register_error_handlers
+from web.navigation import nav_items
+from web.request_log import configure_logging, register_url_limit
+from web.security import register_security_headers
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+
+MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
+
+
+def _import_models() -> None:
+    """Import every model module so the metadata (and Alembic) sees every table."""
+    import accounts.models  # noqa: F401
+    import core.audit  # noqa: F401  (the audit log table)
+    import bookings.models  # noqa: F401
+    import inventory.models  # noqa: F401
+    import notifications.hooks  # noqa: F401  (booking notifications: a session hook)
+    import notifications.models  # noqa: F401
+    import planning.models  # noqa: F401
+    import reports.models  # noqa: F401
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build a Kitshare application.
+
+    ``config`` is a ``Config``, or a mapping of settings laid over the environment's (tests pass
+    ``{"KITSHARE_ENV": "testing", "DATABASE_URL": ...}``), or None for the environment alone.
+    """
+    if config is None:
+        settings_source = Config.from_env()
+    elif isinstance(config, Config):
+        settings_source = config
+    else:
+        settings_source = Config.from_env()
+        known = {name for name in vars(settings_source) if name != "extra"}
+        for key, value in config.items():
+            if key in known:
+                setattr(settings_source, key, value)
+            else:
+                settings_source.extra[key] = value
+    settings = settings_source.flask_settings()  # raises ConfigError for unsafe settings
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    if app.config["KITSHARE_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["KITSHARE_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+    configure_logging(app)
+    register_url_limit(app)  # before anything else reads the request (CSRF, sign-in, rate limit)
+
+    from accounts.service import HashCost, configure_password_hashing
+    from core.timeutil import set_local_zone
+
+    set_local_zone(app.config["KITSHARE_TIMEZONE"])
+    from notifications.events import configure_base_url
+
+    configure_base_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
+    configure_password_hashing(
+        HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
+    )
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    _configure_login(app)
+    _register_blueprints(app)
+    _register_health_check(app)
+    register_error_handlers(app)
+    _register_template_helpers(app)
+    register_security_headers(app)
+
+    from cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_login(app: Flask) -> None:
+    from accounts.service import user_for_session_token
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    # "basic": a session seen from a new address or browser is marked not fresh. "strong" would
+    # sign people out whenever a phone changes network, which they would not thank us for.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_token: str):
+        return user_for_session_token(db.session, session_token)
+
+    @login_manager.request_loader
+    def load_user_from_single_sign_on(req):
+        """Trust the SSO header only when enabled, and only from the configured proxies."""
+        header = app.config["KITSHARE_SSO_HEADER"]
+        if not header:
+            return None
+        peer = req.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", req.environ.get("REMOTE_ADDR", ""))
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return None
+        if not any(address in network for network in app.config["KITSHARE_SSO_TRUSTED_PROXIES"]):
+            return None
+        value = req.environ.get(header) if header == "REMOTE_USER" else req.headers.get(header)
+        from accounts.service import user_for_single_sign_on
+
+        return user_for_single_sign_on(db.session, value or "")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from accounts.views import admin_bp
+    from accounts.views import bp as accounts_bp
+    from bookings.views import bp as bookings_bp
+    from dashboard.views import bp as dashboard_bp
+    from inventory.views import bp as inventory_bp
+    from notifications.views import bp as notifications_bp
+    from planning.views import bp as planning_bp
+    from reports.views import bp as reports_bp
+
+    for blueprint in (
+        accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp, notifications_bp, reports_bp, planning_bp
+    ):
+        app.register_blueprint(blueprint)
+
+    from api import api_v1, init_api
+
+    csrf.exempt(api_v1)  # token-authenticated, never cookies: there is no session to forge requests in
+    app.register_blueprint(api_v1)
+    init_api(app)
+
+
+def _register_health_check(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        """For load balancers and monitoring: 200 when the database answers, 503 when not."""
+        try:
+            db.session.execute(db.select(1))
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - any failure means "not healthy", said plainly
+            db.session.rollback()
+            app.logger.exception("health check: the database does not answer")
+            return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from accounts.forms import SignOutForm
+    from accounts.models import Role
+    from core.money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
+    from core.timeutil import format_local, format_minutes, local_zone
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["pounds"] = format_pounds  # to the penny: prices, rates, forms
+    app.jinja_env.filters["whole_pounds"] = format_whole_pounds  # summaries and figures on pages
+    app.jinja_env.filters["short_pounds"] = format_short_pounds  # charts
+    app.jinja_env.filters["hours"] = format_hours  # one decimal on pages
+    app.jinja_env.filters["duration"] = format_minutes
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "Role": Role,
+            "nav_items": nav_items(app),
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+            "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
+            "university_name": app.config["KITSHARE_UNIVERSITY_NAME"],
+            "zone_name": local_zone().key,
+        }
