@@ -15,7 +15,10 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = PROJECT_ROOT / "instance"
+#: Files Kitshare writes (uploads, import files, the development database and mail folder):
+#: KITSHARE_INSTANCE_DIR, else ``instance/`` beside the code (a checkout). An installed Kitshare
+#: (docs/deployment.md) sets it, so nothing is written inside site-packages.
+INSTANCE_DIR = Path(os.environ.get("KITSHARE_INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
 
 #: The placeholder key development runs with. Production refuses to start with it.
 DEFAULT_SECRET_KEY = "kitshare-development-key-not-for-production"
