@@ -6,11 +6,12 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import Table, case, delete, func, literal, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
@@ -445,18 +446,17 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = SignInCounter.__table__
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
+    table = cast(Table, SignInCounter.__table__)
     expired = table.c.window_started_at <= now - LOCKOUT_WINDOW
-    statement = insert(table).values(scope=scope, key=key, window_started_at=now, attempts=1)
-    statement = statement.on_conflict_do_update(
+    upsert = insert(table).values(scope=scope, key=key, window_started_at=now, attempts=1).on_conflict_do_update(
         index_elements=[table.c.scope, table.c.key],
         set_={
             "attempts": case((expired, 1), else_=table.c.attempts + 1),
             "window_started_at": case((expired, literal(now, UTCDateTime())), else_=table.c.window_started_at),
         },
-    ).returning(table.c.attempts, table.c.window_started_at)
-    attempts, started = session.execute(statement).one()
+    )
+    attempts, started = session.execute(upsert.returning(table.c.attempts, table.c.window_started_at)).one()
     if started.tzinfo is None:  # SQLite keeps no zone; RETURNING bypasses the column type here
         started = started.replace(tzinfo=dt.timezone.utc)
     return attempts, started
@@ -485,7 +485,7 @@ def count_sign_in_attempt(session: Session, email: str, ip_address: str, now: dt
 def forget_sign_in_attempts(session: Session, email: str, ip_address: str | None) -> None:
     """After a right password: the email address starts afresh, and the client address (when the
     attempt was charged to one) gets it back, since shared networks sign many people in."""
-    table = SignInCounter.__table__
+    table = cast(Table, SignInCounter.__table__)
     session.execute(delete(table).where(table.c.scope == "email", table.c.key == normalise_email(email)[:254]))
     if ip_address is None:
         return
@@ -566,7 +566,7 @@ def request_password_reset(session: Session, email: str, ip_address: str, now: d
         raise TooManyResetRequests(from_client[-1] + RESET_LIMIT_WINDOW - now)
     for_address = session.scalar(
         select(func.count()).where(PasswordResetRequest.email == email, PasswordResetRequest.requested_at > since)
-    )
+    ) or 0
     # Over the address's limit the request still counts against the client (so guessing many
     # addresses from one client stays limited), but is marked handled: no e-mail.
     session.add(PasswordResetRequest(

@@ -163,9 +163,9 @@ def recommendations_for(
             item, settings, report_settings, evidence.today, evidence.period_from, evidence.period_to, evidence.schools_by_id
         ):
             items.append(RecommendationItem(item, kind, reasons))
-    history = decision_history(session, [item.asset.id for item in items])
-    for item in items:
-        item.decisions = history.get((item.asset.id, item.kind), [])
+    history = decision_history(session, [each.asset.id for each in items])
+    for each in items:
+        each.decisions = history.get((each.asset.id, each.kind), [])
     items.sort(key=lambda i: (ORDER.index(i.kind), evidence.schools_by_id[i.asset.school_id].code, i.asset.tag))
     return items
 
@@ -228,7 +228,7 @@ def record_decision(
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         errors["note"] = [f"Keep the note to {MAX_NOTE} characters."]
-    if errors:
+    if errors or kind is None or chosen is None:
         raise InvalidInput(field_errors=errors)
     if asset.status.withdrawn:
         raise InvalidInput(f"{asset.name} is {asset.status.label.lower()}: there is nothing left to decide.")
@@ -292,7 +292,7 @@ def forecast_summary(
 
     require_planning(user)
     wanted = list(school_ids or [])
-    scopes: list[int | None] = wanted or [None]  # type: ignore[list-item]
+    scopes: list[int | None] = [*wanted] if wanted else [None]
     lines = ["Capital planning: replacement forecast"]
     totals: dict[str, list[int]] = {}
     labels: dict[str, str] = {}
