@@ -80,7 +80,7 @@ def notify_overdue_loans() -> None:
 def send_outbox() -> None:
     from flask import current_app
 
-    from accounts.service import mail_password_resets
+    from notifications.password_resets import mail_password_resets
     from notifications.service import run_outbox
 
     # Reset e-mails are written here, not by the form, so the form does the same work for every
@@ -95,8 +95,8 @@ def send_outbox() -> None:
 
 
 def queue_inspection_reminders() -> None:
-    from inventory.upkeep import queue_inspection_reminders as queue
     from core.timeutil import to_local
+    from inventory.upkeep import queue_inspection_reminders as queue
 
     with atomic(db.session):
         count = queue(db.session, to_local(utcnow()).date())
@@ -141,7 +141,8 @@ def remove_abandoned_uploads() -> None:
     """Remove spreadsheet uploads that were previewed but never confirmed."""
     from flask import current_app
 
-    from inventory.transfer import remove_abandoned_uploads as remove, upload_folder
+    from inventory.transfer import remove_abandoned_uploads as remove
+    from inventory.transfer import upload_folder
 
     count = remove(upload_folder(current_app.instance_path))
     if count:

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
 from accounts.permissions import require_role
-from core.errors import InvalidInput, NotAllowed, NotFound
-from inventory.models import School
 from core.db import UTCDateTime, atomic, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+
+if TYPE_CHECKING:  # for annotations only: accounts sits below inventory
+    from inventory.models import School
 
 MIN_PASSWORD_LENGTH = 10
 #: The one message for every failed sign-in, so nobody can learn which addresses have accounts.
@@ -548,7 +550,7 @@ def request_password_reset(session: Session, email: str, ip_address: str, now: d
 
     The same work whatever the address: the request is recorded, and nothing here looks for an
     account, so neither the answer nor its timing says whether the address has one. The outbox
-    job (``mail_password_resets``) writes the e-mail for an active account. An address is sent
+    job (``notifications.password_resets.mail_password_resets``) writes the e-mail for an active account. An address is sent
     at most ``MAX_RESETS_PER_EMAIL`` e-mails an hour: further requests are quietly not recorded
     (the same answer, so it reveals nothing either). A client that asks more than
     ``MAX_RESETS_PER_IP`` times an hour is refused with ``TooManyResetRequests``.
@@ -575,34 +577,6 @@ def request_password_reset(session: Session, email: str, ip_address: str, now: d
     ))
     # Old rows are no use: keep the table small.
     session.execute(delete(PasswordResetRequest).where(PasswordResetRequest.requested_at < now - RESET_LIMIT_WINDOW * 24))
-
-
-def mail_password_resets(session: Session, secret_key: str, base_url: str, now: dt.datetime) -> int:
-    """The outbox job's first step: e-mail a reset link for each waiting request whose address
-    has an active account (other requests are simply marked handled). Returns how many e-mails
-    were queued. Call inside a unit of work."""
-    from notifications.service import enqueue
-
-    waiting = session.scalars(
-        select(PasswordResetRequest).where(PasswordResetRequest.handled_at.is_(None)).order_by(PasswordResetRequest.id)
-    ).all()
-    queued = 0
-    for request in waiting:
-        request.handled_at = now
-        user = find_user_by_email(session, request.email)
-        if user is None or not user.active or now - request.requested_at > PASSWORD_RESET_MAX_AGE:
-            continue
-        link = f"{base_url}/password-reset/{password_reset_token(secret_key, user)}"
-        enqueue(
-            session,
-            user.email,
-            "Kitshare: reset your password",
-            f"Hello {user.name},\n\nSomeone (we hope you) asked to reset your Kitshare password. "
-            f"Choose a new one here within the next hour:\n\n{link}\n\n"
-            "The link works once. If you did not ask, ignore this e-mail: your password is unchanged.",
-        )
-        queued += 1
-    return queued
 
 
 # --- Single sign-on ---------------------------------------------------------------------------

@@ -9,11 +9,12 @@ import time_machine
 from sqlalchemy import select
 
 from accounts import service
-from web.app import create_app
-from notifications.models import OutboxMessage
 from core.db import utcnow
+from notifications.models import OutboxMessage
+from notifications.password_resets import mail_password_resets
 from tests.conftest import PASSWORD, TEST_SECRET, see_committed, settings_for_tests, sign_in
 from tests.factories import make_school, make_user
+from web.app import create_app
 
 
 def test_five_failures_lock_an_address_with_the_same_message_whether_or_not_it_exists(client, session):
@@ -51,7 +52,7 @@ def test_a_successful_sign_in_clears_earlier_failures(client, session):
 def mail_reset_requests(session) -> int:
     """Run the outbox job's first step, which writes the reset e-mails the form recorded."""
     see_committed(session)
-    queued = service.mail_password_resets(session, TEST_SECRET, "http://kitshare.test", utcnow())
+    queued = mail_password_resets(session, TEST_SECRET, "http://kitshare.test", utcnow())
     session.commit()
     return queued
 
