@@ -27,6 +27,7 @@ from core.db import atomic, db
 from core.errors import InvalidInput
 from bookings.disruption import KEEP, Decisions, Settlement
 from inventory import catalogue, service
+from bookings import asset_changes
 from inventory.models import Asset, AssetStatus, Category, Location, School
 
 # --- Representations --------------------------------------------------------------------------
@@ -504,14 +505,14 @@ def update_asset(asset_id: int):
         service.lock_asset(db.session, asset)  # the status change below then sees the same asset
         service.check_version(asset, if_match_version(asset.version))
         if any(f.name in values for f in dataclasses.fields(service.AssetInput)):
-            settled = service.update_asset(
+            settled = asset_changes.update_asset(
                 db.session, user, asset, _asset_input(values, service.AssetInput.from_asset(asset)), decisions
             )
         if "status" in values or "status_reason" in values:
             status = AssetStatus(values.get("status", asset.status.value))
             try:
                 settled = settled.then(
-                    service.change_asset_status(
+                    asset_changes.change_asset_status(
                         db.session, user, asset, status, values.get("status_reason", ""), decisions
                     )
                 )

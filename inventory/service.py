@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
@@ -36,9 +36,6 @@ from inventory.models import (
     School,
 )
 from core.timeutil import to_local
-
-if TYPE_CHECKING:  # bookings builds on inventory: imported where used
-    from bookings.disruption import Decisions, Settlement
 
 
 def list_schools(session: Session) -> list[School]:
@@ -313,7 +310,7 @@ def parse_weekly_hours(text: str) -> list[tuple[int, dt.time, dt.time]]:
     return hours
 
 
-def _apply(asset: Asset, data: AssetInput, actor: User | None = None, now: dt.datetime | None = None) -> None:
+def apply_asset_input(asset: Asset, data: AssetInput, actor: User | None = None, now: dt.datetime | None = None) -> None:
     """Set ``data`` on ``asset``: the one place an asset's weekly hours are set (the form, the
     API and the import all come here), so every change of them is kept in the hours' history."""
     for f in fields(AssetInput):
@@ -364,7 +361,7 @@ def create_asset(session: Session, actor: User, school: School, data: AssetInput
     if errors:
         raise InvalidInput(field_errors=errors)
     asset = Asset(school=school, status=AssetStatus.AVAILABLE, status_changed_at=utcnow())
-    _apply(asset, data)
+    apply_asset_input(asset, data)
     session.add(asset)
     session.flush()
     return asset
@@ -430,102 +427,6 @@ def describe_changes(before: AssetInput, after: AssetInput) -> list[str]:
         if old != new:
             changes.append(f"{FIELD_LABELS.get(f.name, f.name)}: {_shown(f.name, old)} → {_shown(f.name, new)}")
     return changes
-
-
-def update_asset(
-    session: Session,
-    actor: User,
-    asset: Asset,
-    data: AssetInput,
-    decisions: "Decisions | None" = None,
-    now: dt.datetime | None = None,
-    *,
-    expected_version: int | None = None,
-) -> "Settlement":
-    """Change an asset's details and booking rules; only its School's managers (or admins).
-
-    The asset's row is locked first (``lock_asset``); with ``expected_version`` (the version the
-    form or client read), an asset changed since is refused with StaleVersion and nothing is
-    changed. Narrower bookable hours can leave confirmed bookings still to come outside them: in
-    the same transaction each is cancelled or kept as ``decisions`` say (none given: kept, and
-    its holder told), see ``bookings/disruption.py``. Returns what was done to them.
-    """
-    from bookings.disruption import affected_by_hours, settle
-
-    require_school_manager(actor, asset.school_id)
-    lock_asset(session, asset)
-    check_version(asset, expected_version)
-    errors = validate_asset_input(session, asset.school, data, asset)
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    now = now or utcnow()
-    affected = affected_by_hours(session, asset, data.weekly_hours, now)
-    _apply(asset, data, actor, now)
-    session.flush()
-    new_hours = format_weekly_hours(data.weekly_hours) or "none"
-    return settle(
-        session, actor, affected, decisions, f"{asset.name}'s bookable hours changed to {new_hours}.",
-        "it now falls outside the asset's bookable hours.", now,
-    )
-
-
-def change_asset_status(
-    session: Session,
-    actor: User,
-    asset: Asset,
-    status: AssetStatus,
-    reason: str,
-    decisions: "Decisions | None" = None,
-    now: dt.datetime | None = None,
-    *,
-    expected_version: int | None = None,
-) -> "Settlement":
-    """Put an asset in or out of service. A reason is required for anything but 'available'.
-
-    Retiring keeps the asset and all its history; it simply can no longer be booked. In the same
-    transaction the bookings it leaves behind are settled (``bookings/disruption.py``): retiring
-    cancels every confirmed booking still to come and rejects every pending request, with the
-    reason; maintenance or out of service cancels or keeps each confirmed booking still to come
-    as ``decisions`` say (none given: keep them, and tell their holders). Returns what was done.
-    """
-    from bookings.disruption import Settlement, affected_by_status, settle
-
-    require_school_manager(actor, asset.school_id)
-    lock_asset(session, asset)
-    check_version(asset, expected_version)
-    reason = reason.strip()
-    if status != AssetStatus.AVAILABLE and not reason:
-        raise InvalidInput(field_errors={"reason": [f"Say why the asset is {status.label.lower()}."]})
-    if status == asset.status and reason == asset.status_reason:
-        return Settlement()
-    now = now or utcnow()
-    affected = affected_by_status(session, asset, status, now)
-    # Disposing of a retired asset keeps the day it left service.
-    was_withdrawn = asset.status.withdrawn
-    asset.status = status
-    asset.status_reason = reason
-    asset.status_changed_at = now
-    if not status.withdrawn:
-        asset.retired_at = None
-    elif not was_withdrawn or asset.retired_at is None:
-        asset.retired_at = now
-    session.flush()
-    return settle(
-        session, actor, affected, decisions, reason,
-        f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.", now,
-    )
-
-
-def delete_asset(session: Session, actor: User, asset: Asset) -> None:
-    """Remove an asset entered by mistake. One that has ever been booked is retired instead,
-    so its history stays (the database's foreign keys refuse the delete as well)."""
-    from bookings.models import Booking
-
-    require_school_manager(actor, asset.school_id)
-    if session.scalar(select(Booking.id).where(Booking.asset_id == asset.id).limit(1)) is not None:
-        raise InvalidInput("This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept.")
-    session.delete(asset)
-    session.flush()
 
 
 def get_asset(session: Session, asset_id: int, *, details: bool = True) -> Asset:

@@ -34,6 +34,7 @@ from accounts.service import find_user_by_email
 from core.bounds import NUL_IN_TEXT, has_nul
 from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory import service
+from bookings import asset_changes
 from inventory.catalogue import CatalogueFilters, catalogue_select
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, School
 from inventory.xlsx_limits import XlsxLimits, check_xlsx
@@ -791,9 +792,9 @@ def apply_import(session: Session, actor: User, school: School, plan: ImportPlan
                     asset = assets.get(row.asset_id or 0)
                     if asset is None or asset.school_id != school.id:
                         raise InvalidInput(f"The asset {row.tag} is no longer on {school.name}'s register.")
-                    service.update_asset(session, actor, asset, data)
+                    asset_changes.update_asset(session, actor, asset, data)
                 if (row.status, row.status_reason) != (asset.status, asset.status_reason):
-                    service.change_asset_status(session, actor, asset, row.status, row.status_reason)
+                    asset_changes.change_asset_status(session, actor, asset, row.status, row.status_reason)
             except InvalidInput as error:
                 raise InvalidInput(
                     f"Line {row.line} ({row.tag}): {_messages(error)}"

@@ -16,6 +16,7 @@ from bookings import disruption
 from core.db import atomic, db
 from core.errors import InvalidInput, StaleVersion
 from inventory import catalogue, media, service
+from bookings import asset_changes
 from inventory.forms import AssetForm, CategoryForm, StatusForm
 from inventory.service import MAX_SPANS_A_DAY
 from inventory.models import AssetStatus, Location, School
@@ -248,7 +249,7 @@ def edit_asset(asset_id: int):
                     changes = []
                 service.check_version(asset, _form_version(form), changes)
                 affected = disruption.affected_by_hours(db.session, asset, data.weekly_hours)
-                settlement = service.update_asset(db.session, current_user, asset, data, decisions)
+                settlement = asset_changes.update_asset(db.session, current_user, asset, data, decisions)
                 affected_views.require_decisions(affected, decisions)
         except affected_views.ConfirmationNeeded as needed:
             return affected_views.confirmation_page(
@@ -301,7 +302,7 @@ def change_status(asset_id: int):
         try:
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_status(db.session, asset, status)
-                settlement = service.change_asset_status(
+                settlement = asset_changes.change_asset_status(
                     db.session, current_user, asset, status, form.reason.data or "", decisions
                 )
                 affected_views.require_decisions(affected, decisions)
@@ -344,7 +345,7 @@ def delete_asset(asset_id: int):
     try:
         with atomic(db.session, current_user):
             media.remove_photo(db.session, current_user, asset, current_app.instance_path)
-            service.delete_asset(db.session, current_user, asset)
+            asset_changes.delete_asset(db.session, current_user, asset)
     except InvalidInput as error:
         flash(error.message, "error")
         return redirect(url_for("inventory.asset", asset_id=asset_id))

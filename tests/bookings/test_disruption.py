@@ -11,6 +11,7 @@ from bookings.models import BookingStatus, Notification, UnmetDemand
 from core.db import atomic
 from core.errors import InvalidInput
 from inventory import service, upkeep
+from bookings import asset_changes
 from inventory.models import AssetStatus, TrainingAuthorisation
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.factories import make_booking
@@ -27,7 +28,7 @@ def test_retiring_cancels_confirmed_and_rejects_pending_bookings_to_come_with_th
     pending = make_booking(session, scope, world["physicist"], at(MONDAY, 14), status=BookingStatus.PENDING)
 
     with atomic(session, world["chem_manager"]):
-        settled = service.change_asset_status(
+        settled = asset_changes.change_asset_status(
             session, world["chem_manager"], scope, AssetStatus.RETIRED, "Beyond repair", now=NOW
         )
 
@@ -43,7 +44,7 @@ def test_retiring_cancels_confirmed_and_rejects_pending_bookings_to_come_with_th
 def test_retiring_ignores_a_choice_to_keep(session, world):
     confirmed = make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10))
     with atomic(session, world["chem_manager"]):
-        service.change_asset_status(
+        asset_changes.change_asset_status(
             session, world["chem_manager"], world["scope"], AssetStatus.RETIRED, "Sold", Decisions(KEEP), now=NOW
         )
     assert confirmed.status == BookingStatus.CANCELLED
@@ -52,7 +53,7 @@ def test_retiring_ignores_a_choice_to_keep(session, world):
 def test_a_retirement_refused_for_want_of_a_reason_touches_no_booking(session, world):
     confirmed = make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10))
     with pytest.raises(InvalidInput), atomic(session, world["chem_manager"]):
-        service.change_asset_status(session, world["chem_manager"], world["scope"], AssetStatus.RETIRED, " ", now=NOW)
+        asset_changes.change_asset_status(session, world["chem_manager"], world["scope"], AssetStatus.RETIRED, " ", now=NOW)
     session.refresh(confirmed)
     assert confirmed.status == BookingStatus.CONFIRMED
 
@@ -61,7 +62,7 @@ def test_maintenance_status_keeps_bookings_and_tells_their_holders_unless_told_t
     kept = make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10))
     cancelled = make_booking(session, world["scope"], world["chemist2"], at(MONDAY, 14))
     with atomic(session, world["chem_manager"]):
-        settled = service.change_asset_status(
+        settled = asset_changes.change_asset_status(
             session, world["chem_manager"], world["scope"], AssetStatus.MAINTENANCE, "Laser realignment",
             Decisions(KEEP, {cancelled.id: CANCEL}), now=NOW,
         )
@@ -112,7 +113,7 @@ def test_narrower_hours_touch_only_bookings_that_fitted_the_old_hours_but_not_th
     data = service.AssetInput.from_asset(scope)
     data.weekly_hours = [(d, o, dt.time(15) if d == 0 else c) for d, o, c in data.weekly_hours]
     with atomic(session, world["chem_manager"]):
-        settled = service.update_asset(session, world["chem_manager"], scope, data, now=NOW)
+        settled = asset_changes.update_asset(session, world["chem_manager"], scope, data, now=NOW)
     assert settled.kept == [late] and not settled.cancelled
     assert morning.status == late.status == BookingStatus.CONFIRMED
     assert _events(session, world["chemist2"]) == ["booking_affected"]

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from accounts.models import Role
 from bookings.models import BookingStatus
 from inventory import service
+from bookings import asset_changes
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from notifications.models import OutboxMessage
 from planning.evidence import gather_evidence
@@ -172,7 +173,7 @@ def test_several_changes_the_same_day_keep_one_row_with_the_hours_before_that_da
     def change(hours, now):
         data = service.AssetInput.from_asset(asset)
         data.weekly_hours = hours
-        service.update_asset(session, manager, asset, data, now=now)
+        asset_changes.update_asset(session, manager, asset, data, now=now)
         session.commit()
 
     # Later that Thursday: open 10:00-16:00 instead. Still one row, holding 08-20.
