@@ -22,10 +22,10 @@ from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
 from api.problems import etag
 from api.schemas import ref
 from api.spec import Example, documented
+from bookings.disruption import KEEP, Decisions, Settlement
 from core.bounds import MAX_MINUTES, MAX_PENCE
 from core.db import atomic, db
 from core.errors import InvalidInput
-from bookings.disruption import KEEP, Decisions, Settlement
 from inventory import catalogue, service
 from inventory.models import Asset, AssetStatus, Category, Location, School
 
@@ -96,61 +96,6 @@ def asset_json(asset: Asset, viewer: User) -> dict[str, Any]:
         result["purchase_cost_pence"] = asset.purchase_cost_pence
         result["funding_source"] = asset.funding_source
     return result
-
-
-def _slice(items: list[Any], page: int, per_page: int) -> list[Any]:
-    return items[(page - 1) * per_page : page * per_page]
-
-
-# --- Schools and categories -------------------------------------------------------------------
-
-
-@api_v1.get("/schools")
-@documented(
-    operation_id="listSchools",
-    summary="List the Schools",
-    description="Every School, by name.",
-    tag="Register",
-    query=PAGING,
-    response=ref("SchoolPage"),
-    examples=(
-        Example(
-            "all",
-            "Every School",
-            200,
-            response={"items": [ex.CHEM, ex.PHYS], "total": 2, "page": 1, "per_page": 20},
-        ),
-    ),
-)
-def list_schools():
-    args = read_query(PAGING)
-    schools = service.list_schools(db.session)
-    items = [school_json(s) for s in _slice(schools, args["page"], args["per_page"])]
-    return page_of(items, len(schools), args["page"], args["per_page"])
-
-
-@api_v1.get("/categories")
-@documented(
-    operation_id="listCategories",
-    summary="List the categories",
-    description="Every equipment category, by name.",
-    tag="Register",
-    query=PAGING,
-    response=ref("CategoryPage"),
-    examples=(
-        Example(
-            "all",
-            "Every category",
-            200,
-            response={"items": [ex.MICROSCOPY, ex.SPECTROSCOPY], "total": 2, "page": 1, "per_page": 20},
-        ),
-    ),
-)
-def list_categories():
-    args = read_query(PAGING)
-    categories = service.list_categories(db.session)
-    items = [category_json(c) for c in _slice(categories, args["page"], args["per_page"])]
-    return page_of(items, len(categories), args["page"], args["per_page"])
 
 
 # --- Assets -----------------------------------------------------------------------------------
