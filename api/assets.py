@@ -13,90 +13,20 @@ from typing import Any
 
 from flask import request, url_for
 
-from accounts.models import User
 from accounts.permissions import require_school_manager
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
-from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
+from api.params import PAGING, Param, page_of, read_body, read_query
 from api.problems import etag
-from api.schemas import ref
+from api.schemas import ASSET, ref
 from api.spec import Example, documented
 from bookings.disruption import KEEP, Decisions, Settlement
 from core.bounds import MAX_MINUTES, MAX_PENCE
 from core.db import atomic, db
 from core.errors import InvalidInput
 from inventory import catalogue, service
-from inventory.models import Asset, AssetStatus, Category, Location, School
-
-# --- Representations --------------------------------------------------------------------------
-
-
-def school_json(school: School) -> dict[str, Any]:
-    return {"id": school.id, "code": school.code, "name": school.name}
-
-
-def category_json(category: Category) -> dict[str, Any]:
-    return {"id": category.id, "name": category.name, "description": category.description}
-
-
-def location_json(location: Location) -> dict[str, Any]:
-    return {"id": location.id, "site": location.site, "building": location.building, "room": location.room}
-
-
-def asset_json(asset: Asset, viewer: User) -> dict[str, Any]:
-    """An asset as the viewer may see it: the purchase fields only for its School's managers."""
-    manages = viewer.manages(asset.school_id)
-    result: dict[str, Any] = {
-        "id": asset.id,
-        "tag": asset.tag,
-        "name": asset.name,
-        "school": school_json(asset.school),
-        "category": category_json(asset.category) if asset.category else None,
-        "location": location_json(asset.location) if asset.location else None,
-        "manufacturer": asset.manufacturer,
-        "model": asset.model,
-        "serial_number": asset.serial_number,
-        "description": asset.description,
-        "status": asset.status.value,
-        "status_reason": asset.status_reason,
-        "contact": (
-            {"id": asset.contact.id, "name": asset.contact.name, "email": asset.contact.email}
-            if asset.contact
-            else None
-        ),
-        "hourly_rate_pence": asset.hourly_rate_pence,
-        "bookable": asset.bookable,
-        "shareable": asset.shareable,
-        "requires_approval": asset.requires_approval,
-        "training_required": asset.training_required,
-        "block_when_inspection_overdue": asset.block_when_inspection_overdue,
-        "min_notice_minutes": asset.min_notice_minutes,
-        "max_booking_minutes": asset.max_booking_minutes,
-        "turnaround_minutes": asset.turnaround_minutes,
-        "portable": asset.portable,
-        "checkin_required": asset.checkin_required,
-        "no_show_release_minutes": asset.no_show_release_minutes,
-        "weekly_hours": [
-            {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")}
-            for h in sorted(asset.bookable_hours, key=lambda h: (h.weekday, h.opens))
-        ],
-        "needs_approval": catalogue.needs_approval(viewer, asset),
-        "managed": manages,
-        "created_at": utc_text(asset.created_at),
-        "updated_at": utc_text(asset.updated_at),
-        "links": {
-            "self": url_for("api_v1.get_asset", asset_id=asset.id),
-            "availability": url_for("api_v1.asset_availability", asset_id=asset.id),
-            "page": url_for("inventory.asset", asset_id=asset.id),
-        },
-    }
-    if manages:
-        result["purchase_date"] = asset.purchase_date.isoformat() if asset.purchase_date else None
-        result["purchase_cost_pence"] = asset.purchase_cost_pence
-        result["funding_source"] = asset.funding_source
-    return result
-
+from inventory.models import AssetStatus, School
 
 # --- Assets -----------------------------------------------------------------------------------
 
@@ -173,7 +103,7 @@ def list_assets():
         raise InvalidInput(" ".join(problems), field_errors={"free_from": problems})
     user = api_user()
     result = catalogue.search(db.session, user, filters)
-    return page_of([asset_json(a, user) for a in result.items], result.total, result.page, result.per_page)
+    return page_of([ASSET.dump(a, user) for a in result.items], result.total, result.page, result.per_page)
 
 
 FILTER_NAMES = ("q", "school", "category", "location", "status", "shareable", "free_from", "free_to", "sort")
@@ -218,7 +148,7 @@ def _filter_text(value: Any) -> str:
 )
 def get_asset(asset_id: int):
     asset = service.get_asset(db.session, asset_id)
-    return asset_json(asset, api_user()), 200, {"ETag": etag(asset.version)}
+    return ASSET.dump(asset, api_user()), 200, {"ETag": etag(asset.version)}
 
 
 IF_MATCH = Param(
@@ -377,7 +307,7 @@ def create_asset():
             raise InvalidInput(field_errors={"school_id": ["There is no such School."]})
         asset = service.create_asset(db.session, user, school, _asset_input(values))
     asset = service.get_asset(db.session, asset.id)
-    return asset_json(asset, user), 201, {"Location": url_for("api_v1.get_asset", asset_id=asset.id)}
+    return ASSET.dump(asset, user), 201, {"Location": url_for("api_v1.get_asset", asset_id=asset.id)}
 
 
 @api_v1.patch("/assets/<asset_id>")
@@ -465,4 +395,4 @@ def update_asset(asset_id: int):
                     error.message, {"status_reason": error.field_errors.get("reason", [])}
                 ) from None
     asset = service.get_asset(db.session, asset_id)
-    return asset_json(asset, user) | {"bookings_affected": settled.as_json()}, 200, {"ETag": etag(asset.version)}
+    return ASSET.dump(asset, user) | {"bookings_affected": settled.as_json()}, 200, {"ETag": etag(asset.version)}

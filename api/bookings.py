@@ -18,8 +18,8 @@ from accounts.permissions import require_school_manager
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
-from api.params import PAGING, Param, page_of, read_body, read_query, times, utc_text
-from api.schemas import ref
+from api.params import PAGING, Param, page_of, read_body, read_query
+from api.schemas import BOOKING, BOOKING_SERIES, ref
 from api.spec import Example, documented
 from bookings import loans, service
 from bookings.models import Booking, BookingStatus
@@ -28,41 +28,6 @@ from core.errors import InvalidInput, NotAllowed
 from inventory.models import Asset
 
 # --- Representation ---------------------------------------------------------------------------
-
-
-def _school(school: Any) -> dict[str, Any] | None:
-    return {"id": school.id, "code": school.code, "name": school.name} if school is not None else None
-
-
-def booking_json(booking: Booking) -> dict[str, Any]:
-    """A booking, for someone who may see it (its requester, or a manager of the asset's School)."""
-    asset = booking.asset
-    return {
-        "id": booking.id,
-        "asset": {"id": asset.id, "tag": asset.tag, "name": asset.name, "school": _school(asset.school)},
-        "requester": {"id": booking.requester.id, "name": booking.requester.name},
-        "requester_school": _school(booking.requester_school),
-        **times(start=booking.start_at, end=booking.end_at, blocked_until=booking.blocked_until),
-        "purpose": booking.purpose,
-        "status": booking.status.value,
-        "series_id": booking.series_id,
-        "decided_by": {"id": booking.decided_by.id, "name": booking.decided_by.name}
-        if booking.decided_by
-        else None,
-        **times(
-            decided_at=booking.decided_at,
-            checked_in_at=booking.checked_in_at,
-            handed_over_at=booking.handed_over_at,
-            returned_at=booking.returned_at,
-        ),
-        "decision_reason": booking.decision_reason,
-        "returned_damaged": booking.returned_damaged,
-        "created_at": utc_text(booking.created_at),
-        "links": {
-            "self": url_for("api_v1.get_booking", booking_id=booking.id),
-            "page": url_for("bookings.detail", booking_id=booking.id),
-        },
-    }
 
 
 def _visible(booking_id: int) -> Booking:
@@ -150,7 +115,7 @@ def list_bookings():
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).unique()
-    return page_of([booking_json(b) for b in bookings], total, page, per_page)
+    return page_of([BOOKING.dump(b) for b in bookings], total, page, per_page)
 
 
 @api_v1.get("/bookings/<booking_id>")
@@ -172,7 +137,7 @@ def list_bookings():
     ),
 )
 def get_booking(booking_id: int):
-    return booking_json(_visible(booking_id))
+    return BOOKING.dump(_visible(booking_id))
 
 
 # --- Booking ----------------------------------------------------------------------------------
@@ -261,13 +226,10 @@ def create_booking():
             raise InvalidInput(field_errors={"until": ["The series ends before its first booking."]})
         bookings = service.request_series(*args, recurrence)
         first = bookings[0]
-        body = {
-            "series": {"id": first.series.id, "description": first.series.description},
-            "bookings": [booking_json(b) for b in bookings],
-        }
+        body = BOOKING_SERIES.dump(bookings)
     else:
         first = service.request_booking(*args)
-        body = booking_json(first)  # the requester's own: no need to read it back
+        body = BOOKING.dump(first)  # the requester's own: no need to read it back
     return body, 201, {"Location": url_for("api_v1.get_booking", booking_id=first.id)}
 
 
@@ -329,7 +291,7 @@ def approve_booking(booking_id: int):
         values.get("reject_overlapping", []),
         values.get("rejection_reason", ""),
     )
-    return booking_json(_visible(booking_id))
+    return BOOKING.dump(_visible(booking_id))
 
 
 @api_v1.post("/bookings/<booking_id>/reject")
@@ -361,7 +323,7 @@ def reject_booking(booking_id: int):
     with atomic(db.session, user):
         _visible(booking_id)
         service.reject(db.session, user, booking_id, values.get("reason", ""))
-    return booking_json(_visible(booking_id))
+    return BOOKING.dump(_visible(booking_id))
 
 
 @api_v1.post("/bookings/<booking_id>/cancel")
@@ -392,7 +354,7 @@ def cancel_booking(booking_id: int):
     user = api_user()
     with atomic(db.session, user):
         service.cancel(db.session, user, booking_id, values.get("reason", ""))
-    return booking_json(_visible(booking_id))
+    return BOOKING.dump(_visible(booking_id))
 
 
 @api_v1.post("/bookings/<booking_id>/checkout")
@@ -429,7 +391,7 @@ def checkout_booking(booking_id: int):
             loans.hand_over(db.session, user, booking_id, values.get("note", ""), now)
         else:
             loans.check_in(db.session, user, booking_id, now)
-    return booking_json(_visible(booking_id))
+    return BOOKING.dump(_visible(booking_id))
 
 
 @api_v1.post("/bookings/<booking_id>/return")
@@ -461,4 +423,4 @@ def return_booking(booking_id: int):
     with atomic(db.session, user):
         _visible(booking_id)
         loans.return_loan(db.session, user, booking_id, values.get("note", ""), values["damaged"], utcnow())
-    return booking_json(_visible(booking_id))
+    return BOOKING.dump(_visible(booking_id))

@@ -9,9 +9,8 @@ from typing import Any
 
 from api import api_v1
 from api import examples as ex
-from api.assets import category_json, school_json
 from api.params import PAGING, page_of, read_query
-from api.schemas import ref
+from api.schemas import CATEGORY, SCHOOL, ref
 from api.spec import Example, documented
 from core.db import db
 from inventory import service
@@ -42,7 +41,7 @@ def _slice(items: list[Any], page: int, per_page: int) -> list[Any]:
 def list_schools():
     args = read_query(PAGING)
     schools = service.list_schools(db.session)
-    items = [school_json(s) for s in _slice(schools, args["page"], args["per_page"])]
+    items = [SCHOOL.dump(s) for s in _slice(schools, args["page"], args["per_page"])]
     return page_of(items, len(schools), args["page"], args["per_page"])
 
 
@@ -66,5 +65,5 @@ def list_schools():
 def list_categories():
     args = read_query(PAGING)
     categories = service.list_categories(db.session)
-    items = [category_json(c) for c in _slice(categories, args["page"], args["per_page"])]
+    items = [CATEGORY.dump(c) for c in _slice(categories, args["page"], args["per_page"])]
     return page_of(items, len(categories), args["page"], args["per_page"])
