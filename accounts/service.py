@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
 from accounts.permissions import require_role
+from core.db import UTCDateTime, atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
-from core.db import UTCDateTime, atomic, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 #: The one message for every failed sign-in, so nobody can learn which addresses have accounts.
@@ -348,17 +348,6 @@ def record_token_use(token: ApiToken, now: dt.datetime) -> None:
         token.last_used_at = now
 
 
-def user_for_api_token(session: Session, secret: str) -> User | None:
-    """The active user a presented token belongs to (recording its use, to the minute), or None
-    when it is unknown, revoked or expired."""
-    now = utcnow()
-    token = find_api_token(session, secret, now)
-    if token is None:
-        return None
-    record_token_use(token, now)
-    return token.user
-
-
 def revoke_api_token(session: Session, actor: User, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.id and not actor.is_admin):
@@ -458,7 +447,7 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
     ).returning(table.c.attempts, table.c.window_started_at)
     attempts, started = session.execute(statement).one()
     if started.tzinfo is None:  # SQLite keeps no zone; RETURNING bypasses the column type here
-        started = started.replace(tzinfo=dt.timezone.utc)
+        started = started.replace(tzinfo=dt.UTC)
     return attempts, started
 
 

@@ -24,7 +24,7 @@ from api.spec import Example, documented
 from bookings import loans, service
 from bookings.models import Booking, BookingStatus
 from core.db import atomic, db, utcnow
-from core.errors import InvalidInput, NotAllowed
+from core.errors import NotAllowed
 from inventory.models import Asset
 
 # --- Representation ---------------------------------------------------------------------------
@@ -221,9 +221,6 @@ def create_booking():
             values["recurrence"].get("count"),
             values["recurrence"].get("until"),
         )
-        # The service books nothing, without a word, for a series that ends before it starts.
-        if not service.occurrences(values["start"], values["end"], recurrence):
-            raise InvalidInput(field_errors={"until": ["The series ends before its first booking."]})
         bookings = service.request_series(*args, recurrence)
         first = bookings[0]
         body = BOOKING_SERIES.dump(bookings)
