@@ -20,7 +20,7 @@ from api.auth import api_user
 from api.params import PAGING, Param, page_of, read_body, read_query
 from api.problems import etag
 from api.schemas import ASSET, ref
-from api.spec import Example, documented
+from api.spec import Example, documenting
 from bookings.disruption import KEEP, Decisions, Settlement
 from core.bounds import MAX_MINUTES, MAX_PENCE
 from core.db import atomic, db
@@ -55,14 +55,15 @@ ASSET_FILTERS = (
     ),
 )
 
+asset_operation = documenting(tag="Assets")
+
 
 @api_v1.get("/assets")
-@documented(
+@asset_operation(
     operation_id="listAssets",
     summary="Search the register",
     description="Assets matching every filter given, across all Schools, as in the catalogue. Retired and "
     "unbookable assets are left out unless include_unbookable=true.",
-    tag="Assets",
     query=ASSET_FILTERS + PAGING,
     response=ref("AssetPage"),
     errors=(422,),
@@ -118,12 +119,11 @@ def _filter_text(value: Any) -> str:
 
 
 @api_v1.get("/assets/<asset_id>")
-@documented(
+@asset_operation(
     operation_id="getAsset",
     summary="Read an asset",
     description="One asset with its booking rules and bookable hours. The ETag header is its version: send it "
     "back as If-Match with a change, so that the change is refused if somebody changed the asset in between.",
-    tag="Assets",
     path_params={"asset_id": "The asset's id."},
     response=ref("Asset"),
     response_headers={"ETag": "The asset's version, for If-Match."},
@@ -254,11 +254,10 @@ def _asset_input(values: dict[str, Any], base: service.AssetInput | None = None)
 
 
 @api_v1.post("/assets")
-@documented(
+@asset_operation(
     operation_id="createAsset",
     summary="Add an asset",
     description="A manager of the School adds an asset to its register (admins: any School). It starts available.",
-    tag="Assets",
     body=_CREATE_FIELDS,
     body_name="AssetCreate",
     status=201,
@@ -311,7 +310,7 @@ def create_asset():
 
 
 @api_v1.patch("/assets/<asset_id>")
-@documented(
+@asset_operation(
     operation_id="updateAsset",
     summary="Change an asset",
     description="A manager of the asset's School changes the fields given (the others stay as they are), and "
@@ -320,7 +319,6 @@ def create_asset():
     "rejects every pending request, with status_reason as the reason; maintenance, out_of_service or narrower "
     "weekly_hours keep (default) or cancel the confirmed bookings in the way, as affected_bookings says. "
     "Every holder is told. The answer's bookings_affected lists the ids cancelled, rejected and kept.",
-    tag="Assets",
     path_params={"asset_id": "The asset's id."},
     body=_PATCH_FIELDS,
     body_name="AssetPatch",

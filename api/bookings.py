@@ -1,33 +1,29 @@
-"""Bookings in the JSON API: an asset's availability, booking, and a booking's life (approve,
-reject, cancel, hand over or check in, return).
+"""Bookings in the JSON API: listing and reading them, booking, and a booking's life (approve,
+reject, cancel, hand over or check in, return). An asset's availability is in ``api.availability``.
 
-Thin, like the pages: every rule is in ``bookings.rules``, ``bookings.service`` and
-``bookings.loans``; a refusal becomes a problem document in ``api.problems``.
+Thin, like the pages: every rule is in ``bookings.rules``, ``bookings.service``,
+``bookings.listing`` and ``bookings.loans``; a refusal becomes a problem document in ``api.problems``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from accounts.models import User
-from accounts.permissions import require_school_manager
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import PAGING, Param, page_of, read_body, read_query
 from api.schemas import BOOKING, BOOKING_SERIES, ref
-from api.spec import Example, documented
-from bookings import loans, service
+from api.spec import Example, documenting
+from bookings import listing, loans, service
+from bookings.listing import BookingFilters
 from bookings.models import Booking, BookingStatus
 from core.db import atomic, db, utcnow
-from core.errors import NotAllowed
-from inventory.models import Asset
 
-# --- Representation ---------------------------------------------------------------------------
+booking_operation = documenting(tag="Bookings")
 
 
 def _visible(booking_id: int) -> Booking:
@@ -53,39 +49,12 @@ BOOKING_FILTERS = (
 )
 
 
-def _booking_select(user: User, args: dict[str, Any]):
-    """The bookings the listing shows: the person's own, or (scope=managed) those of the assets
-    of the Schools they manage, the same bookings ``service.get_booking`` lets them read."""
-    query = select(Booking).join(Booking.asset)
-    if args["scope"] == "managed":
-        if not (user.is_admin or user.managed_schools):
-            raise NotAllowed("Only managers can list their Schools' bookings.")
-        if not user.is_admin:
-            query = query.where(Asset.school_id.in_(user.managed_school_ids))
-        if "school" in args:
-            require_school_manager(user, args["school"])
-    else:
-        query = query.where(Booking.requester_id == user.id)
-    if "school" in args:
-        query = query.where(Asset.school_id == args["school"])
-    if "asset" in args:
-        query = query.where(Booking.asset_id == args["asset"])
-    if "status" in args:
-        query = query.where(Booking.status == BookingStatus(args["status"]))
-    if "from" in args:
-        query = query.where(Booking.end_at > args["from"])
-    if "to" in args:
-        query = query.where(Booking.start_at < args["to"])
-    return query
-
-
 @api_v1.get("/bookings")
-@documented(
+@booking_operation(
     operation_id="listBookings",
     summary="List bookings",
     description="The token's user's bookings by default; managers ask for scope=managed to see their Schools' "
     "bookings, filtered by School and status. Earliest first.",
-    tag="Bookings",
     query=BOOKING_FILTERS + PAGING,
     response=ref("BookingPage"),
     errors=(403,),
@@ -101,29 +70,23 @@ def _booking_select(user: User, args: dict[str, Any]):
 )
 def list_bookings():
     args = read_query(BOOKING_FILTERS + PAGING)
-    query = _booking_select(api_user(), args)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page, per_page = args["page"], args["per_page"]
-    bookings = db.session.scalars(
-        query.options(
-            joinedload(Booking.asset).joinedload(Asset.school),
-            joinedload(Booking.requester),
-            joinedload(Booking.requester_school),
-            joinedload(Booking.decided_by),
-        )
-        .order_by(Booking.start_at, Booking.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).unique()
-    return page_of([BOOKING.dump(b) for b in bookings], total, page, per_page)
+    filters = BookingFilters(
+        scope=args["scope"],
+        school_id=args.get("school"),
+        asset_id=args.get("asset"),
+        status=BookingStatus(args["status"]) if "status" in args else None,
+        ends_after=args.get("from"),
+        starts_before=args.get("to"),
+    )
+    result = listing.list_bookings(db.session, api_user(), filters, args["page"], args["per_page"])
+    return page_of([BOOKING.dump(b) for b in result.items], result.total, result.page, result.per_page)
 
 
 @api_v1.get("/bookings/<booking_id>")
-@documented(
+@booking_operation(
     operation_id="getBooking",
     summary="Read a booking",
     description="A booking of the token's user, or of an asset of a School they manage. Others' bookings are not found.",
-    tag="Bookings",
     path_params={"booking_id": "The booking's id."},
     response=ref("Booking"),
     examples=(
@@ -156,14 +119,13 @@ BOOKING_ERRORS = {
 
 
 @api_v1.post("/bookings")
-@documented(
+@booking_operation(
     operation_id="createBooking",
     summary="Book an asset",
     description="Confirmed at once for an asset of the requester's own School that needs no approval; otherwise "
     "pending until a manager of the owning School decides. Every rule is checked: a refusal lists each rule "
     "broken (violations), what is in the way (conflicts) and free times to try (suggestions); 409 when only "
     "other bookings are in the way, 422 when a rule is broken. With recurrence, the answer is the series.",
-    tag="Bookings",
     body=BOOKING_FIELDS,
     body_name="BookingRequest",
     status=201,
@@ -247,36 +209,35 @@ RETURN_FIELDS = (
         default=False,
     ),
 )
-_ACTION_ERRORS = (403, 422)
+
+
+def booking_action(example: Example, **fields: Any) -> Callable[[Any], Any]:
+    """The documentation of a step in a booking's life: it answers with the booking as it now
+    is, and is refused with 403 (not yours to take) or 422 (a rule); one worked example."""
+    return booking_operation(**{"response": ref("Booking"), "errors": (403, 422), "examples": (example,), **fields})
+
+
+def on_booking(booking_id: int, name: str, summary: str, body: Any, response: Any) -> Example:
+    """A worked example of a step taken on an example booking, answered with 200."""
+    return Example(name, summary, 200, path={"booking_id": booking_id}, body=body, response=response)
 
 
 @api_v1.post("/bookings/<booking_id>/approve")
-@documented(
+@booking_action(
     operation_id="approveBooking",
     summary="Approve a request",
     description="A manager of the owning School (or an admin) confirms a pending request after every rule is "
     "checked again (except the notice). Overlapping pending requests may be rejected in the same step. Nobody "
     "decides their own request: the requester's token gets 403.",
-    tag="Bookings",
     path_params={"booking_id": "The pending booking's id."},
     body=APPROVE_FIELDS,
     body_name="Approval",
-    response=ref("Booking"),
     errors=(403, 409, 422),
     error_schemas={
         409: ref("BookingProblem"),
         422: {"anyOf": [ref("BookingProblem"), ref("InvalidProblem")]},
     },
-    examples=(
-        Example(
-            "approve",
-            "Carla approves Priya's request",
-            200,
-            path={"booking_id": 1},
-            body={},
-            response=ex.APPROVED_REQUEST,
-        ),
-    ),
+    example=on_booking(1, "approve", "Carla approves Priya's request", {}, ex.APPROVED_REQUEST),
 )
 def approve_booking(booking_id: int):
     values = read_body(APPROVE_FIELDS)
@@ -292,26 +253,20 @@ def approve_booking(booking_id: int):
 
 
 @api_v1.post("/bookings/<booking_id>/reject")
-@documented(
+@booking_action(
     operation_id="rejectBooking",
     summary="Reject a request",
     description="A manager of the owning School (or an admin) turns a pending request down, with a reason the "
     "requester sees. Nobody decides their own request: the requester's token gets 403.",
-    tag="Bookings",
     path_params={"booking_id": "The pending booking's id."},
     body=REASON_FIELDS,
     body_name="Rejection",
-    response=ref("Booking"),
-    errors=_ACTION_ERRORS,
-    examples=(
-        Example(
-            "reject",
-            "Carla turns Priya's request down",
-            200,
-            path={"booking_id": 1},
-            body={"reason": "The microscope is reserved for a course that week."},
-            response=ex.REJECTED_REQUEST,
-        ),
+    example=on_booking(
+        1,
+        "reject",
+        "Carla turns Priya's request down",
+        {"reason": "The microscope is reserved for a course that week."},
+        ex.REJECTED_REQUEST,
     ),
 )
 def reject_booking(booking_id: int):
@@ -324,27 +279,15 @@ def reject_booking(booking_id: int):
 
 
 @api_v1.post("/bookings/<booking_id>/cancel")
-@documented(
+@booking_action(
     operation_id="cancelBooking",
     summary="Cancel a booking",
     description="The requester cancels their pending or confirmed booking before it ends; a manager of the "
     "owning School can cancel anyone's, with a reason.",
-    tag="Bookings",
     path_params={"booking_id": "The booking's id."},
     body=REASON_FIELDS,
     body_name="Cancellation",
-    response=ref("Booking"),
-    errors=_ACTION_ERRORS,
-    examples=(
-        Example(
-            "cancel",
-            "Carla cancels her calibration run",
-            200,
-            path={"booking_id": 2},
-            body={},
-            response=ex.CANCELLED_CALIBRATION,
-        ),
-    ),
+    example=on_booking(2, "cancel", "Carla cancels her calibration run", {}, ex.CANCELLED_CALIBRATION),
 )
 def cancel_booking(booking_id: int):
     values = read_body(REASON_FIELDS)
@@ -355,27 +298,21 @@ def cancel_booking(booking_id: int):
 
 
 @api_v1.post("/bookings/<booking_id>/checkout")
-@documented(
+@booking_action(
     operation_id="checkOutBooking",
     summary="Hand over a loan, or check in",
     description="For portable kit: the owning School's staff hand the loan over (from an hour before it starts), "
     "recording its condition in note. For bench kit that asks for it: the holder checks in (from 15 minutes "
     "before the start). Either way the booking becomes checked_out.",
-    tag="Bookings",
     path_params={"booking_id": "The confirmed booking's id."},
     body=CHECKOUT_FIELDS,
     body_name="Checkout",
-    response=ref("Booking"),
-    errors=_ACTION_ERRORS,
-    examples=(
-        Example(
-            "hand-over",
-            "Carla hands the spectrometer to Priya",
-            200,
-            path={"booking_id": 3},
-            body={"note": "Complete: case, charger and calibration tile."},
-            response=ex.HANDED_OVER,
-        ),
+    example=on_booking(
+        3,
+        "hand-over",
+        "Carla hands the spectrometer to Priya",
+        {"note": "Complete: case, charger and calibration tile."},
+        ex.HANDED_OVER,
     ),
 )
 def checkout_booking(booking_id: int):
@@ -392,27 +329,15 @@ def checkout_booking(booking_id: int):
 
 
 @api_v1.post("/bookings/<booking_id>/return")
-@documented(
+@booking_action(
     operation_id="returnBooking",
     summary="Take a loan back",
     description="The owning School's staff record a loan's return and its condition; damaged=true flags the asset "
     "and tells its managers.",
-    tag="Bookings",
     path_params={"booking_id": "The handed-over booking's id."},
     body=RETURN_FIELDS,
     body_name="Return",
-    response=ref("Booking"),
-    errors=_ACTION_ERRORS,
-    examples=(
-        Example(
-            "return",
-            "The thermal camera comes back",
-            200,
-            path={"booking_id": 4},
-            body={"note": "Fine, lens cap missing.", "damaged": False},
-            response=ex.LOAN_RETURNED,
-        ),
-    ),
+    example=on_booking(4, "return", "The thermal camera comes back", {"note": "Fine, lens cap missing.", "damaged": False}, ex.LOAN_RETURNED),
 )
 def return_booking(booking_id: int):
     values = read_body(RETURN_FIELDS)

@@ -11,7 +11,7 @@ from api import api_v1
 from api import examples as ex
 from api.params import PAGING, page_of, read_query
 from api.schemas import CATEGORY, SCHOOL, ref
-from api.spec import Example, documented
+from api.spec import Example, documenting
 from core.db import db
 from inventory import service
 
@@ -20,14 +20,15 @@ def _slice(items: list[Any], page: int, per_page: int) -> list[Any]:
     return items[(page - 1) * per_page : page * per_page]
 
 
+# Every School or category, a page at a time.
+register_listing = documenting(tag="Register", query=PAGING)
+
 
 @api_v1.get("/schools")
-@documented(
+@register_listing(
     operation_id="listSchools",
     summary="List the Schools",
     description="Every School, by name.",
-    tag="Register",
-    query=PAGING,
     response=ref("SchoolPage"),
     examples=(
         Example(
@@ -46,12 +47,10 @@ def list_schools():
 
 
 @api_v1.get("/categories")
-@documented(
+@register_listing(
     operation_id="listCategories",
     summary="List the categories",
     description="Every equipment category, by name.",
-    tag="Register",
-    query=PAGING,
     response=ref("CategoryPage"),
     examples=(
         Example(
