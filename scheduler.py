@@ -8,8 +8,9 @@ in the application's database (so a scheduler that was down catches up, once, th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -165,7 +166,8 @@ JOBS = [
     # each job is claimed in the database, so two schedulers never run the same import.
     JobSpec("run-imports", run_imports, "interval", {"seconds": 5}, 60),
     JobSpec("remove-abandoned-uploads", remove_abandoned_uploads, "interval", {"minutes": 15}, 900),
-    # Reminders once a day, early, before managers start work; a missed day runs once on restart.
+    # Every five minutes, each confirmed booking starting within KITSHARE_REMINDER_HOURS is reminded
+    # once (reminder_sent_at): a booking made late is reminded at the next run, not the next day.
     JobSpec("booking-reminders", send_booking_reminders, "interval", {"minutes": 5}, 300),
     JobSpec("release-no-shows", release_no_shows, "interval", {"minutes": 1}, 60),
     JobSpec("expire-waitlist-offers", expire_waitlist_offers, "interval", {"minutes": 1}, 60),

@@ -351,17 +351,6 @@ def record_token_use(token: ApiToken, now: dt.datetime) -> None:
         token.last_used_at = now
 
 
-def user_for_api_token(session: Session, secret: str) -> User | None:
-    """The active user a presented token belongs to (recording its use, to the minute), or None
-    when it is unknown, revoked or expired."""
-    now = utcnow()
-    token = find_api_token(session, secret, now)
-    if token is None:
-        return None
-    record_token_use(token, now)
-    return token.user
-
-
 def revoke_api_token(session: Session, actor: User, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.id and not actor.is_admin):
@@ -460,7 +449,7 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
     )
     attempts, started = session.execute(upsert.returning(table.c.attempts, table.c.window_started_at)).one()
     if started.tzinfo is None:  # SQLite keeps no zone; RETURNING bypasses the column type here
-        started = started.replace(tzinfo=dt.timezone.utc)
+        started = started.replace(tzinfo=dt.UTC)
     return attempts, started
 
 

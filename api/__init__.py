@@ -4,8 +4,9 @@ and for scripts that read the register, check availability and book without the 
 The blueprint ``api_v1`` holds every route. This package has what all of them share: token
 authentication (``auth``), reading parameters (``params``), problem-details errors
 (``problems``), the rate limiter (``limits``) and the OpenAPI document and reference page
-(``spec``, ``meta``). The domain endpoints live with their packages, in ``inventory/api.py`` and
-``bookings/api.py``, and call the same service functions as the pages.
+(``spec``, ``meta``). The endpoints live here too, a module per resource (``register``,
+``assets``, ``availability``, ``bookings``, ``reports``, ``planning``), and call the same service
+functions as the pages; no domain package imports this one.
 """
 
 from flask import Blueprint, Flask
@@ -20,12 +21,10 @@ def init_api(app: Flask) -> None:
     init_limiter(app, api_v1)
 
 
-from api import auth, problems  # noqa: E402
+from api import auth, problems
 
 api_v1.before_request(auth.authenticate)
 problems.register_handlers(api_v1)
 
-# Each module registers its routes on api_v1.
-import bookings.api  # noqa: E402,F401
-import inventory.api  # noqa: E402,F401
-from api import meta, planning, reports  # noqa: E402,F401
+# Each module registers its routes on api_v1: one module per resource.
+from api import assets, availability, bookings, meta, planning, register, reports  # noqa: F401

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from flask_login import current_user
 from werkzeug.exceptions import Unauthorized
 
 from accounts.models import ApiToken, User
@@ -38,18 +39,13 @@ def public(view: F) -> F:
     return view
 
 
-def act_as(user: User | None) -> None:
-    """Make ``current_user`` the token's user (None: anonymous) for the rest of this request
-    without reading the session, which is what Flask-Login does for the pages. Whatever else
-    looks at ``current_user`` (the request log) then sees the token's user, and a browser's
-    sign-in cookie sent along is neither believed nor rewritten."""
-    current_app.login_manager._update_request_context_with_user(user)  # type: ignore[attr-defined]
-
-
 def authenticate() -> None:
     """Before every API view: find the token's user (recording when the token was last used),
-    then read the ids in the path."""
-    act_as(None)
+    then read the ids in the path.
+
+    The user becomes ``current_user`` through Flask-Login's request loader (``web.app``), which
+    for an API request answers with ``g.api_user`` and nothing else; API requests have no session
+    (``web.app.NoSessionForTheApi``), so a browser's cookie is neither believed nor rewritten."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "api_public", False):
         return
@@ -67,9 +63,9 @@ def authenticate() -> None:
     if token_use_due(found, now):  # once a minute, not a write on every call
         with atomic(db.session):
             record_token_use(db.session.get(ApiToken, found.id), now)
-    user = found.user
-    g.api_user = user
-    act_as(user)
+    g.api_user = found.user
+    # Load current_user now, so that whatever looks at it later (the request log) sees the token's user.
+    current_user._get_current_object()
     _read_path_ids()
 
 

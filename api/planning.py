@@ -18,7 +18,7 @@ from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import Param, read_query, times
-from api.schemas import ref
+from api.schemas import SCHOOL, ref
 from api.spec import Example, documented
 from core.db import db
 from planning import render, service
@@ -78,7 +78,7 @@ def _common(plan: service.Plan, title: str) -> dict[str, Any]:
         "title": title,
         "scope": {
             "school_ids": scope,
-            "schools": [_school_json(schools[s]) for s in scope] if scope is not None else None,
+            "schools": [SCHOOL.dump(schools[s]) for s in scope] if scope is not None else None,
             "category": {"id": plan.category.id, "name": plan.category.name} if plan.category else None,
             "label": plan.scope_label,
         },
@@ -88,10 +88,6 @@ def _common(plan: service.Plan, title: str) -> dict[str, Any]:
         "years": plan.years,
         "definitions": [{"term": term, "meaning": meaning} for term, meaning in render.definitions(plan)],
     }
-
-
-def _school_json(school: Any) -> dict[str, Any]:
-    return {"id": school.id, "code": school.code, "name": school.name}
 
 
 def _group_json(group: Group) -> dict[str, Any]:
@@ -127,7 +123,7 @@ def _asset_ref(item: AssetEvidence, plan: service.Plan) -> dict[str, Any]:
         "id": asset.id,
         "tag": asset.tag,
         "name": asset.name,
-        "school": _school_json(plan.evidence.schools_by_id[asset.school_id]),
+        "school": SCHOOL.dump(plan.evidence.schools_by_id[asset.school_id]),
         "category": {"id": asset.category.id, "name": asset.category.name} if asset.category else None,
     }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from api.params import Malformed, times
@@ -164,11 +164,6 @@ def problem(
     slug: str, detail: str, status: int | None = None, headers: dict[str, str] | None = None, **members: Any
 ) -> Response:
     """A problem+json response of the given type, with extra members (errors, violations...)."""
-    from api.auth import act_as
-
-    # Some problems are raised before the token is read (the rate limit, an unknown address):
-    # keep the browser's session out of those answers too.
-    act_as(g.get("api_user"))
     kind = PROBLEM_TYPES[slug]
     body = {
         "type": kind.uri,

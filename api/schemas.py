@@ -1,16 +1,27 @@
 """The shapes of the API's responses (OpenAPI 3.1 / JSON Schema 2020-12), in one place.
 
 Request bodies are described by the ``Param`` lists next to their endpoints; these are the
-objects the API answers with. ``inventory.api`` and ``bookings.api`` build them, and the test
-suite checks every response against them (schemathesis, and the replayed examples).
+objects the API answers with, and the test suite checks every response against them
+(schemathesis, and the replayed examples).
+
+A resource's representation is written once, as a ``Representation``: each ``Field`` gives its
+JSON Schema and how to read it from the object, so the same definition documents the field
+(``json_schema``) and serialises it (``dump``), and a field added to one cannot be missing from
+the other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
-from api.params import MAX_INT, TIME_PATTERN
+from flask import url_for
+
+from api.params import MAX_INT, TIME_PATTERN, local_text, utc_text
 from bookings.models import BookingStatus
+from inventory import catalogue
 from inventory.models import AssetStatus
 
 REF = "#/components/schemas/"
@@ -77,122 +88,285 @@ INTERVAL = obj(
     {**moment("start", "Start"), **moment("end", "End")}, description="A half-open interval [start, end)."
 )
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "School": obj(
-        {"id": ID, "code": TEXT, "name": TEXT}, description="A School: it owns assets and has managers."
-    ),
-    "Category": obj({"id": ID, "name": TEXT, "description": TEXT}, description="A kind of equipment."),
-    "Location": obj(
-        {"id": ID, "site": TEXT, "building": TEXT, "room": TEXT},
-        description="A room of the School that owns the asset.",
-    ),
-    "Person": obj({"id": ID, "name": TEXT}, description="A person, by name."),
-    "Contact": obj(
-        {"id": ID, "name": TEXT, "email": TEXT}, description="Who answers questions about an asset."
-    ),
-    "WeeklyHours": obj(
-        {
-            "weekday": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 6,
-                "description": "0 is Monday, 6 is Sunday.",
-            },
-            "opens": {"type": "string", "pattern": TIME_PATTERN, "description": "Local time, HH:MM."},
-            "closes": {
+
+# --- Representations: one definition serialises and documents ---------------------------------
+
+Reader = Callable[[Any, Any], Any]  # (the object, the token's user) -> the field's JSON value
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a representation: its schema, and how to read it from the object.
+    ``read`` None: documented here but added by the endpoint that answers with it; ``shown``:
+    present only when it says so (the field is then not required)."""
+
+    name: str
+    schema: Mapping[str, Any]
+    read: Reader | None
+    required: bool = True
+    shown: Callable[[Any, Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Representation:
+    name: str  # its component name in the document
+    fields: tuple[Field, ...]
+    description: str = ""
+
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        return obj(
+            {f.name: dict(f.schema) for f in self.fields},
+            required=[f.name for f in self.fields if f.required],
+            description=self.description,
+        )
+
+    def dump(self, item: Any, viewer: Any = None) -> dict[str, Any]:
+        """``item`` as the API answers with it (``viewer``: the token's user, for fields that
+        depend on who asks)."""
+        return {
+            f.name: f.read(item, viewer)
+            for f in self.fields
+            if f.read is not None and (f.shown is None or f.shown(item, viewer))
+        }
+
+
+def field(name: str, schema: Mapping[str, Any], read: Reader | None = None, **options: Any) -> Field:
+    """A property read from the attribute of the same name unless ``read`` says otherwise."""
+    if read is None:
+        getter = attrgetter(name)
+        read = lambda item, viewer: getter(item)
+    return Field(name, schema, read, **options)
+
+
+def value_of(name: str) -> Reader:
+    """An enum attribute's value."""
+    getter = attrgetter(name)
+    return lambda item, viewer: getter(item).value
+
+
+def documented_only(name: str, schema: Mapping[str, Any], **options: Any) -> Field:
+    return Field(name, schema, None, **options)
+
+
+def moments(name: str, what: str, is_nullable: bool = False, attribute: str = "") -> tuple[Field, Field]:
+    """A time as two fields, ``name`` in UTC and ``name_local`` in the university's zone (the
+    schema of ``moment``), read from ``attribute`` (default: ``name``)."""
+    utc_schema, local_schema = moment(name, what, is_nullable).values()
+    getter = attrgetter(attribute or name)
+    return (
+        Field(name, utc_schema, lambda item, viewer: utc_text(getter(item))),
+        Field(f"{name}_local", local_schema, lambda item, viewer: local_text(getter(item))),
+    )
+
+
+def utc_moment(name: str) -> Field:
+    """A time given in UTC only (created_at, updated_at)."""
+    getter = attrgetter(name)
+    return Field(name, UTC_TIME, lambda item, viewer: utc_text(getter(item)))
+
+
+def nested(name: str, representation: Representation, is_nullable: bool = False, **options: Any) -> Field:
+    """Another representation inside this one, by reference."""
+    getter = attrgetter(name)
+    schema = ref(representation.name)
+
+    def read(item: Any, viewer: Any) -> Any:
+        value = getter(item)
+        return None if value is None else representation.dump(value, viewer)
+
+    return Field(name, nullable(schema) if is_nullable else schema, read, **options)
+
+
+def links(**endpoints: tuple[str, str]) -> Field:
+    """The ``links`` object: name -> (endpoint, its id argument), each url_for the object's id."""
+    return Field(
+        "links",
+        obj({name: TEXT for name in endpoints}),
+        lambda item, viewer: {
+            name: url_for(endpoint, **{argument: item.id}) for name, (endpoint, argument) in endpoints.items()
+        },
+    )
+
+
+SCHOOL = Representation(
+    "School",
+    (field("id", ID), field("code", TEXT), field("name", TEXT)),
+    "A School: it owns assets and has managers.",
+)
+CATEGORY = Representation(
+    "Category", (field("id", ID), field("name", TEXT), field("description", TEXT)), "A kind of equipment."
+)
+LOCATION = Representation(
+    "Location",
+    (field("id", ID), field("site", TEXT), field("building", TEXT), field("room", TEXT)),
+    "A room of the School that owns the asset.",
+)
+PERSON = Representation("Person", (field("id", ID), field("name", TEXT)), "A person, by name.")
+CONTACT = Representation(
+    "Contact",
+    (field("id", ID), field("name", TEXT), field("email", TEXT)),
+    "Who answers questions about an asset.",
+)
+WEEKLY_HOURS = Representation(
+    "WeeklyHours",
+    (
+        field(
+            "weekday",
+            {"type": "integer", "minimum": 0, "maximum": 6, "description": "0 is Monday, 6 is Sunday."},
+        ),
+        field(
+            "opens",
+            {"type": "string", "pattern": TIME_PATTERN, "description": "Local time, HH:MM."},
+            lambda hours, viewer: hours.opens.strftime("%H:%M"),
+        ),
+        field(
+            "closes",
+            {
                 "type": "string",
                 "pattern": TIME_PATTERN,
                 "description": "Local time, HH:MM; 23:59 means open until midnight.",
             },
-        },
-        description="One interval of an asset's bookable hours, in the university's local time.",
+            lambda hours, viewer: hours.closes.strftime("%H:%M"),
+        ),
     ),
-    "Asset": obj(
-        {
-            "id": ID,
-            "tag": TEXT,
-            "name": TEXT,
-            "school": ref("School"),
-            "category": nullable(ref("Category")),
-            "location": nullable(ref("Location")),
-            "manufacturer": TEXT,
-            "model": TEXT,
-            "serial_number": TEXT,
-            "description": TEXT,
-            "status": {"type": "string", "enum": [s.value for s in AssetStatus]},
-            "status_reason": TEXT,
-            "contact": nullable(ref("Contact")),
-            "hourly_rate_pence": {**COUNT, "description": "Charge per hour in pence (0: no charge)."},
-            "bookable": FLAG,
-            "shareable": {**FLAG, "description": "Other Schools' people may book it."},
-            "requires_approval": FLAG,
-            "training_required": FLAG,
-            "block_when_inspection_overdue": FLAG,
-            "min_notice_minutes": COUNT,
-            "max_booking_minutes": nullable({"type": "integer", "minimum": 1}),
-            "turnaround_minutes": COUNT,
-            "portable": {**FLAG, "description": "Lent out: handed over and returned."},
-            "checkin_required": FLAG,
-            "no_show_release_minutes": nullable({"type": "integer", "minimum": 1}),
-            "weekly_hours": {"type": "array", "items": ref("WeeklyHours")},
-            "needs_approval": {
-                **FLAG,
-                "description": "Would a booking by the token's user wait for a manager's approval?",
-            },
-            "managed": {**FLAG, "description": "Does the token's user manage this asset's School?"},
-            "purchase_date": {
-                **nullable({"type": "string", "format": "date"}),
-                "description": "Managers only.",
-            },
-            "purchase_cost_pence": {
-                **nullable({"type": "integer", "minimum": 0}),
-                "description": "Managers only.",
-            },
-            "funding_source": {**TEXT, "description": "Managers only."},
-            "created_at": UTC_TIME,
-            "updated_at": UTC_TIME,
-            "links": obj({"self": TEXT, "availability": TEXT, "page": TEXT}),
-            "bookings_affected": {
+    "One interval of an asset's bookable hours, in the university's local time.",
+)
+
+
+def _manages(asset: Any, viewer: Any) -> bool:
+    return viewer.manages(asset.school_id)
+
+
+ASSET = Representation(
+    "Asset",
+    (
+        field("id", ID),
+        field("tag", TEXT),
+        field("name", TEXT),
+        nested("school", SCHOOL),
+        nested("category", CATEGORY, is_nullable=True),
+        nested("location", LOCATION, is_nullable=True),
+        field("manufacturer", TEXT),
+        field("model", TEXT),
+        field("serial_number", TEXT),
+        field("description", TEXT),
+        field("status", {"type": "string", "enum": [s.value for s in AssetStatus]}, value_of("status")),
+        field("status_reason", TEXT),
+        nested("contact", CONTACT, is_nullable=True),
+        field("hourly_rate_pence", {**COUNT, "description": "Charge per hour in pence (0: no charge)."}),
+        field("bookable", FLAG),
+        field("shareable", {**FLAG, "description": "Other Schools' people may book it."}),
+        field("requires_approval", FLAG),
+        field("training_required", FLAG),
+        field("block_when_inspection_overdue", FLAG),
+        field("min_notice_minutes", COUNT),
+        field("max_booking_minutes", nullable({"type": "integer", "minimum": 1})),
+        field("turnaround_minutes", COUNT),
+        field("portable", {**FLAG, "description": "Lent out: handed over and returned."}),
+        field("checkin_required", FLAG),
+        field("no_show_release_minutes", nullable({"type": "integer", "minimum": 1})),
+        field(
+            "weekly_hours",
+            {"type": "array", "items": ref("WeeklyHours")},
+            lambda asset, viewer: [
+                WEEKLY_HOURS.dump(h, viewer) for h in sorted(asset.bookable_hours, key=lambda h: (h.weekday, h.opens))
+            ],
+        ),
+        field(
+            "needs_approval",
+            {**FLAG, "description": "Would a booking by the token's user wait for a manager's approval?"},
+            lambda asset, viewer: catalogue.needs_approval(viewer, asset),
+        ),
+        field("managed", {**FLAG, "description": "Does the token's user manage this asset's School?"}, _manages),
+        field(
+            "purchase_date",
+            {**nullable({"type": "string", "format": "date"}), "description": "Managers only."},
+            lambda asset, viewer: asset.purchase_date.isoformat() if asset.purchase_date else None,
+            required=False,
+            shown=_manages,
+        ),
+        field(
+            "purchase_cost_pence",
+            {**nullable({"type": "integer", "minimum": 0}), "description": "Managers only."},
+            required=False,
+            shown=_manages,
+        ),
+        field("funding_source", {**TEXT, "description": "Managers only."}, required=False, shown=_manages),
+        utc_moment("created_at"),
+        utc_moment("updated_at"),
+        links(
+            self=("api_v1.get_asset", "asset_id"),
+            availability=("api_v1.asset_availability", "asset_id"),
+            page=("inventory.asset", "asset_id"),
+        ),
+        documented_only(
+            "bookings_affected",
+            {
                 **ref("BookingsAffected"),
                 "description": "Only in the answer to a change (updateAsset): what it did to the asset's bookings.",
             },
-        },
-        required=[
-            "id",
-            "tag",
-            "name",
-            "school",
-            "category",
-            "location",
-            "manufacturer",
-            "model",
-            "serial_number",
-            "description",
-            "status",
-            "status_reason",
-            "contact",
-            "hourly_rate_pence",
-            "bookable",
-            "shareable",
-            "requires_approval",
-            "training_required",
-            "block_when_inspection_overdue",
-            "min_notice_minutes",
-            "max_booking_minutes",
-            "turnaround_minutes",
-            "portable",
-            "checkin_required",
-            "no_show_release_minutes",
-            "weekly_hours",
-            "needs_approval",
-            "managed",
-            "created_at",
-            "updated_at",
-            "links",
-        ],
-        description="An asset on the register, with the rules for booking it. The purchase fields are "
-        "given only to managers of its School.",
+            required=False,
+        ),
     ),
+    "An asset on the register, with the rules for booking it. The purchase fields are given only to "
+    "managers of its School.",
+)
+BOOKING_ASSET = Representation(
+    "BookingAsset", (field("id", ID), field("tag", TEXT), field("name", TEXT), nested("school", SCHOOL))
+)
+BOOKING = Representation(
+    "Booking",
+    (
+        field("id", ID),
+        nested("asset", BOOKING_ASSET),
+        nested("requester", PERSON),
+        nested("requester_school", SCHOOL, is_nullable=True),
+        *moments("start", "Start", attribute="start_at"),
+        *moments("end", "End", attribute="end_at"),
+        *moments("blocked_until", "End of the turnaround after it"),
+        field("purpose", TEXT),
+        field("status", {"type": "string", "enum": [s.value for s in BookingStatus]}, value_of("status")),
+        field("series_id", nullable(ID)),
+        nested("decided_by", PERSON, is_nullable=True),
+        *moments("decided_at", "When a manager approved or rejected it", is_nullable=True),
+        field("decision_reason", TEXT),
+        *moments("checked_in_at", "When its holder checked in", is_nullable=True),
+        *moments("handed_over_at", "When a loan was handed over", is_nullable=True),
+        *moments("returned_at", "When a loan came back", is_nullable=True),
+        field("returned_damaged", FLAG),
+        utc_moment("created_at"),
+        links(self=("api_v1.get_booking", "booking_id"), page=("bookings.detail", "booking_id")),
+    ),
+    "A booking of an asset over [start, end). Statuses: pending (waiting for a manager), confirmed, "
+    "checked_out (a loan handed over or a bench booking checked in), completed, rejected, cancelled, "
+    "no_show, lapsed (a request nobody decided before its start).",
+)
+BOOKING_SERIES = Representation(
+    "BookingSeries",
+    (
+        field(
+            "series",
+            obj({"id": ID, "description": TEXT}),
+            lambda bookings, viewer: {"id": bookings[0].series.id, "description": bookings[0].series.description},
+        ),
+        field(
+            "bookings",
+            {"type": "array", "items": ref("Booking")},
+            lambda bookings, viewer: [BOOKING.dump(b, viewer) for b in bookings],
+        ),
+    ),
+    "The bookings a recurring request made, all with the same status.",
+)
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "School": SCHOOL.json_schema,
+    "Category": CATEGORY.json_schema,
+    "Location": LOCATION.json_schema,
+    "Person": PERSON.json_schema,
+    "Contact": CONTACT.json_schema,
+    "WeeklyHours": WEEKLY_HOURS.json_schema,
+    "Asset": ASSET.json_schema,
     "Interval": INTERVAL,
     "Busy": obj(
         {
@@ -227,40 +401,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         description="An asset's busy, maintenance and free time in a window.",
     ),
-    "BookingAsset": obj({"id": ID, "tag": TEXT, "name": TEXT, "school": ref("School")}),
-    "Booking": obj(
-        {
-            "id": ID,
-            "asset": ref("BookingAsset"),
-            "requester": ref("Person"),
-            "requester_school": nullable(ref("School")),
-            **moment("start", "Start"),
-            **moment("end", "End"),
-            **moment("blocked_until", "End of the turnaround after it"),
-            "purpose": TEXT,
-            "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
-            "series_id": nullable(ID),
-            "decided_by": nullable(ref("Person")),
-            **moment("decided_at", "When a manager approved or rejected it", is_nullable=True),
-            "decision_reason": TEXT,
-            **moment("checked_in_at", "When its holder checked in", is_nullable=True),
-            **moment("handed_over_at", "When a loan was handed over", is_nullable=True),
-            **moment("returned_at", "When a loan came back", is_nullable=True),
-            "returned_damaged": FLAG,
-            "created_at": UTC_TIME,
-            "links": obj({"self": TEXT, "page": TEXT}),
-        },
-        description="A booking of an asset over [start, end). Statuses: pending (waiting for a manager), "
-        "confirmed, checked_out (a loan handed over or a bench booking checked in), completed, rejected, "
-        "cancelled, no_show, lapsed (a request nobody decided before its start).",
-    ),
-    "BookingSeries": obj(
-        {
-            "series": obj({"id": ID, "description": TEXT}),
-            "bookings": {"type": "array", "items": ref("Booking")},
-        },
-        description="The bookings a recurring request made, all with the same status.",
-    ),
+    "BookingAsset": BOOKING_ASSET.json_schema,
+    "Booking": BOOKING.json_schema,
+    "BookingSeries": BOOKING_SERIES.json_schema,
     "Recurrence": obj(
         {
             "frequency": {"type": "string", "enum": ["daily", "weekly"]},

@@ -75,9 +75,19 @@ def documented(**fields: Any) -> Callable[[F], F]:
     return decorator
 
 
+def documenting(**shared: Any) -> Callable[..., Callable[[F], F]]:
+    """``documented`` with what a group of operations shares (their tag, their answer, their
+    errors) given once; each operation's own fields add to them or override them."""
+
+    def documented_with(**fields: Any) -> Callable[[F], F]:
+        return documented(**{**shared, **fields})
+
+    return documented_with
+
+
 # --- The document -----------------------------------------------------------------------------
 
-INTRODUCTION = """\
+INTRODUCTION = f"""\
 Kitshare's register, availability and bookings for university systems and scripts. The API calls
 the same service functions as the pages, so every rule (who may book what, when, and who decides)
 is the same.
@@ -93,14 +103,14 @@ every time in UTC (with `Z`) and, beside it as `<name>_local`, the same instant 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status` and `detail`.
 A refused booking adds `violations` (each rule broken), `conflicts` and `suggestions` (free slots).
 
-**Long URLs**: a URL (path and query string) longer than {max_url:,} characters is answered with a
+**Long URLs**: a URL (path and query string) longer than {MAX_URL_LENGTH:,} characters is answered with a
 414 problem, whatever the address.
 
 **Lists** are paginated with `page` and `per_page` (at most 200) and give the `total`.
 
 **Rate limiting** is per token: every answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 `X-RateLimit-Reset`; over the limit the answer is 429 with `Retry-After` in seconds.
-""".format(max_url=MAX_URL_LENGTH)
+"""
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed: the body is not a JSON object, or a parameter or field has the wrong type.",

@@ -6,7 +6,8 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -28,10 +29,10 @@ MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
 def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
-    import core.audit  # noqa: F401  (the audit log table)
     import bookings.models  # noqa: F401
+    import core.audit  # noqa: F401  (the audit log table)
     import inventory.models  # noqa: F401
-    import notifications.hooks  # noqa: F401  (booking notifications: a session hook)
+    import notifications.hooks
     import notifications.models  # noqa: F401
     import planning.models  # noqa: F401
     import reports.models  # noqa: F401
@@ -102,9 +103,28 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+class NoSessionForTheApi(SecureCookieSessionInterface):
+    """The JSON API never reads or sets cookies: its requests get an empty session that is never
+    saved, so a browser's sign-in cookie sent along is neither believed nor rewritten (not even
+    marked not fresh by session protection). The pages keep Flask's signed-cookie session."""
+
+    def open_session(self, app, request):  # type: ignore[no-untyped-def]
+        from api.problems import is_api_request
+
+        return self.session_class() if is_api_request() else super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:  # type: ignore[no-untyped-def]
+        from api.problems import is_api_request
+
+        if not is_api_request():
+            super().save_session(app, session, response)
+
+
 def _configure_login(app: Flask) -> None:
     from accounts.service import user_for_session_token
+    from api.problems import is_api_request
 
+    app.session_interface = NoSessionForTheApi()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
@@ -115,11 +135,17 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str):
+        if is_api_request():  # a remember-me cookie sent to the API: its only key is the token
+            return None
         return user_for_session_token(db.session, session_token)
 
     @login_manager.request_loader
-    def load_user_from_single_sign_on(req):
-        """Trust the SSO header only when enabled, and only from the configured proxies."""
+    def load_user_from_request(req):
+        """The API: the token's user, found by ``api.auth.authenticate`` (None before it, or on the
+        public views). The pages: trust the SSO header only when enabled, and only from the
+        configured proxies."""
+        if is_api_request():
+            return g.get("api_user")
         header = app.config["KITSHARE_SSO_HEADER"]
         if not header:
             return None
@@ -165,7 +191,7 @@ def _register_health_check(app: Flask) -> None:
         try:
             db.session.execute(db.select(1))
             db.session.rollback()
-        except Exception:  # noqa: BLE001 - any failure means "not healthy", said plainly
+        except Exception:
             db.session.rollback()
             app.logger.exception("health check: the database does not answer")
             return jsonify(status="unavailable", database="unreachable"), 503

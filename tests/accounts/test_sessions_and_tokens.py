@@ -99,7 +99,7 @@ def test_reactivating_a_person_does_not_revive_their_tokens_or_feed(client, sess
     see_committed(session)
     person = session.get(User, person.id)
     assert person.active
-    assert service.user_for_api_token(session, secret) is None
+    assert service.find_api_token(session, secret, utcnow()) is None
     assert person.calendar_token != feed
     assert client.get(f"/calendar/user/{feed}.ics").status_code == 404
 

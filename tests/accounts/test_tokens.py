@@ -5,7 +5,8 @@ import re
 from sqlalchemy import select
 
 from accounts.models import ApiToken
-from accounts.service import user_for_api_token
+from accounts.service import find_api_token
+from core.db import utcnow
 from tests.conftest import PASSWORD, see_committed, sign_in
 from tests.factories import make_school, make_user
 
@@ -15,7 +16,7 @@ def test_a_token_is_shown_once_then_only_its_prefix(client, session):
     sign_in(client, user.email)
     page = client.post("/profile", data={"name": "Timetable sync", "password": PASSWORD, "lifetime_days": "365"}).text
     token = re.search(r'<code class="token">(ks_[^<]+)</code>', page).group(1)
-    assert user_for_api_token(session, token).id == user.id
+    assert find_api_token(session, token, utcnow()).user_id == user.id
     later = client.get("/profile").text
     assert token not in later
     assert "Timetable sync" in later
@@ -29,7 +30,7 @@ def test_a_revoked_token_stops_working(client, session):
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
     assert client.post(f"/profile/tokens/{token_id}/revoke").status_code == 302
     see_committed(session)
-    assert user_for_api_token(session, token) is None
+    assert find_api_token(session, token, utcnow()) is None
 
 
 def test_nobody_can_revoke_someone_elses_token(client, session):

@@ -1,6 +1,7 @@
 """Personal tokens are the API's only key: no cookies in, none out, no CSRF."""
 
 import datetime as dt
+import logging
 import re
 
 import pytest
@@ -8,10 +9,10 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken
 from accounts.service import revoke_api_token
-from web.app import create_app
 from tests.api.conftest import Api
 from tests.api.world import NOW, token_for
 from tests.conftest import PASSWORD, see_committed, settings_for_tests, sign_in
+from web.app import create_app
 
 
 def test_a_request_without_a_token_is_refused_with_a_bearer_challenge(anonymous, world):
@@ -94,6 +95,25 @@ def test_a_signed_in_browser_session_does_not_authenticate_api_calls(client, wor
     sign_in(client, world["carla"].email)
     assert client.get("/").status_code == 200  # signed in on the site
     assert client.get("/api/v1/assets").status_code == 401
+
+
+def test_a_remember_me_cookie_does_not_authenticate_api_calls(client, world):
+    sign_in(client, world["carla"].email, remember=True)
+    assert client.get_cookie("kitshare_remember") is not None
+    response = client.get("/api/v1/assets")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_request_log_names_the_tokens_user(carla, world, caplog):
+    requests_log = logging.getLogger("kitshare.requests")
+    requests_log.addHandler(caplog.handler)
+    try:
+        assert carla.get("/schools").status_code == 200
+    finally:
+        requests_log.removeHandler(caplog.handler)
+    records = [r for r in caplog.records if r.name == "kitshare.requests"]
+    assert records and {r.fields["user_id"] for r in records} == {world["carla"].id}
 
 
 def test_api_responses_set_no_cookies_even_for_a_signed_in_browser(client, world, session):

@@ -8,7 +8,7 @@ from bookings.models import Booking, BookingStatus, UnmetDemand
 from tests.conftest import see_committed
 from tests.factories import make_booking
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WEDNESDAY = {"asset_id": 1, "start": "2030-01-09T10:00", "end": "2030-01-09T12:00", "purpose": "Imaging"}
 
 
@@ -182,6 +182,14 @@ def test_a_recurring_request_books_the_series(carla):
 def test_a_recurrence_needs_a_count_or_an_end_date(carla):
     response = carla.post("/bookings", json={**WEDNESDAY, "recurrence": {"frequency": "daily"}})
     assert response.status_code == 422 and "count" in response.json["errors"]
+
+
+def test_a_series_that_ends_before_it_starts_books_nothing(carla):
+    before = carla.get("/bookings").json["total"]
+    response = carla.post("/bookings", json={**WEDNESDAY, "recurrence": {"frequency": "weekly", "until": "2030-01-08"}})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"until": ["The series ends before its first booking."]}
+    assert carla.get("/bookings").json["total"] == before
 
 
 def test_an_empty_purpose_breaks_the_rule(carla):

@@ -13,146 +13,21 @@ from typing import Any
 
 from flask import request, url_for
 
-from accounts.models import User
 from accounts.permissions import require_school_manager
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
-from api.params import PAGING, Param, page_of, read_body, read_query, utc_text
+from api.params import PAGING, Param, page_of, read_body, read_query
 from api.problems import etag
-from api.schemas import ref
-from api.spec import Example, documented
+from api.schemas import ASSET, ref
+from api.spec import Example, documenting
+from bookings.disruption import KEEP, Decisions, Settlement
 from core.bounds import MAX_MINUTES, MAX_PENCE
 from core.db import atomic, db
 from core.errors import InvalidInput
-from bookings.disruption import KEEP, Decisions, Settlement
 from inventory import catalogue, service
 from bookings import asset_changes
-from inventory.models import Asset, AssetStatus, Category, Location, School
-
-# --- Representations --------------------------------------------------------------------------
-
-
-def school_json(school: School) -> dict[str, Any]:
-    return {"id": school.id, "code": school.code, "name": school.name}
-
-
-def category_json(category: Category) -> dict[str, Any]:
-    return {"id": category.id, "name": category.name, "description": category.description}
-
-
-def location_json(location: Location) -> dict[str, Any]:
-    return {"id": location.id, "site": location.site, "building": location.building, "room": location.room}
-
-
-def asset_json(asset: Asset, viewer: User) -> dict[str, Any]:
-    """An asset as the viewer may see it: the purchase fields only for its School's managers."""
-    manages = viewer.manages(asset.school_id)
-    result: dict[str, Any] = {
-        "id": asset.id,
-        "tag": asset.tag,
-        "name": asset.name,
-        "school": school_json(asset.school),
-        "category": category_json(asset.category) if asset.category else None,
-        "location": location_json(asset.location) if asset.location else None,
-        "manufacturer": asset.manufacturer,
-        "model": asset.model,
-        "serial_number": asset.serial_number,
-        "description": asset.description,
-        "status": asset.status.value,
-        "status_reason": asset.status_reason,
-        "contact": (
-            {"id": asset.contact.id, "name": asset.contact.name, "email": asset.contact.email}
-            if asset.contact
-            else None
-        ),
-        "hourly_rate_pence": asset.hourly_rate_pence,
-        "bookable": asset.bookable,
-        "shareable": asset.shareable,
-        "requires_approval": asset.requires_approval,
-        "training_required": asset.training_required,
-        "block_when_inspection_overdue": asset.block_when_inspection_overdue,
-        "min_notice_minutes": asset.min_notice_minutes,
-        "max_booking_minutes": asset.max_booking_minutes,
-        "turnaround_minutes": asset.turnaround_minutes,
-        "portable": asset.portable,
-        "checkin_required": asset.checkin_required,
-        "no_show_release_minutes": asset.no_show_release_minutes,
-        "weekly_hours": [
-            {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")}
-            for h in sorted(asset.bookable_hours, key=lambda h: (h.weekday, h.opens))
-        ],
-        "needs_approval": catalogue.needs_approval(viewer, asset),
-        "managed": manages,
-        "created_at": utc_text(asset.created_at),
-        "updated_at": utc_text(asset.updated_at),
-        "links": {
-            "self": url_for("api_v1.get_asset", asset_id=asset.id),
-            "availability": url_for("api_v1.asset_availability", asset_id=asset.id),
-            "page": url_for("inventory.asset", asset_id=asset.id),
-        },
-    }
-    if manages:
-        result["purchase_date"] = asset.purchase_date.isoformat() if asset.purchase_date else None
-        result["purchase_cost_pence"] = asset.purchase_cost_pence
-        result["funding_source"] = asset.funding_source
-    return result
-
-
-def _slice(items: list[Any], page: int, per_page: int) -> list[Any]:
-    return items[(page - 1) * per_page : page * per_page]
-
-
-# --- Schools and categories -------------------------------------------------------------------
-
-
-@api_v1.get("/schools")
-@documented(
-    operation_id="listSchools",
-    summary="List the Schools",
-    description="Every School, by name.",
-    tag="Register",
-    query=PAGING,
-    response=ref("SchoolPage"),
-    examples=(
-        Example(
-            "all",
-            "Every School",
-            200,
-            response={"items": [ex.CHEM, ex.PHYS], "total": 2, "page": 1, "per_page": 20},
-        ),
-    ),
-)
-def list_schools():
-    args = read_query(PAGING)
-    schools = service.list_schools(db.session)
-    items = [school_json(s) for s in _slice(schools, args["page"], args["per_page"])]
-    return page_of(items, len(schools), args["page"], args["per_page"])
-
-
-@api_v1.get("/categories")
-@documented(
-    operation_id="listCategories",
-    summary="List the categories",
-    description="Every equipment category, by name.",
-    tag="Register",
-    query=PAGING,
-    response=ref("CategoryPage"),
-    examples=(
-        Example(
-            "all",
-            "Every category",
-            200,
-            response={"items": [ex.MICROSCOPY, ex.SPECTROSCOPY], "total": 2, "page": 1, "per_page": 20},
-        ),
-    ),
-)
-def list_categories():
-    args = read_query(PAGING)
-    categories = service.list_categories(db.session)
-    items = [category_json(c) for c in _slice(categories, args["page"], args["per_page"])]
-    return page_of(items, len(categories), args["page"], args["per_page"])
-
+from inventory.models import AssetStatus, School
 
 # --- Assets -----------------------------------------------------------------------------------
 
@@ -181,14 +56,15 @@ ASSET_FILTERS = (
     ),
 )
 
+asset_operation = documenting(tag="Assets")
+
 
 @api_v1.get("/assets")
-@documented(
+@asset_operation(
     operation_id="listAssets",
     summary="Search the register",
     description="Assets matching every filter given, across all Schools, as in the catalogue. Retired and "
     "unbookable assets are left out unless include_unbookable=true.",
-    tag="Assets",
     query=ASSET_FILTERS + PAGING,
     response=ref("AssetPage"),
     errors=(422,),
@@ -229,7 +105,7 @@ def list_assets():
         raise InvalidInput(" ".join(problems), field_errors={"free_from": problems})
     user = api_user()
     result = catalogue.search(db.session, user, filters)
-    return page_of([asset_json(a, user) for a in result.items], result.total, result.page, result.per_page)
+    return page_of([ASSET.dump(a, user) for a in result.items], result.total, result.page, result.per_page)
 
 
 FILTER_NAMES = ("q", "school", "category", "location", "status", "shareable", "free_from", "free_to", "sort")
@@ -244,12 +120,11 @@ def _filter_text(value: Any) -> str:
 
 
 @api_v1.get("/assets/<asset_id>")
-@documented(
+@asset_operation(
     operation_id="getAsset",
     summary="Read an asset",
     description="One asset with its booking rules and bookable hours. The ETag header is its version: send it "
     "back as If-Match with a change, so that the change is refused if somebody changed the asset in between.",
-    tag="Assets",
     path_params={"asset_id": "The asset's id."},
     response=ref("Asset"),
     response_headers={"ETag": "The asset's version, for If-Match."},
@@ -274,7 +149,7 @@ def _filter_text(value: Any) -> str:
 )
 def get_asset(asset_id: int):
     asset = service.get_asset(db.session, asset_id)
-    return asset_json(asset, api_user()), 200, {"ETag": etag(asset.version)}
+    return ASSET.dump(asset, api_user()), 200, {"ETag": etag(asset.version)}
 
 
 IF_MATCH = Param(
@@ -380,11 +255,10 @@ def _asset_input(values: dict[str, Any], base: service.AssetInput | None = None)
 
 
 @api_v1.post("/assets")
-@documented(
+@asset_operation(
     operation_id="createAsset",
     summary="Add an asset",
     description="A manager of the School adds an asset to its register (admins: any School). It starts available.",
-    tag="Assets",
     body=_CREATE_FIELDS,
     body_name="AssetCreate",
     status=201,
@@ -433,11 +307,11 @@ def create_asset():
             raise InvalidInput(field_errors={"school_id": ["There is no such School."]})
         asset = service.create_asset(db.session, user, school, _asset_input(values))
     asset = service.get_asset(db.session, asset.id)
-    return asset_json(asset, user), 201, {"Location": url_for("api_v1.get_asset", asset_id=asset.id)}
+    return ASSET.dump(asset, user), 201, {"Location": url_for("api_v1.get_asset", asset_id=asset.id)}
 
 
 @api_v1.patch("/assets/<asset_id>")
-@documented(
+@asset_operation(
     operation_id="updateAsset",
     summary="Change an asset",
     description="A manager of the asset's School changes the fields given (the others stay as they are), and "
@@ -446,7 +320,6 @@ def create_asset():
     "rejects every pending request, with status_reason as the reason; maintenance, out_of_service or narrower "
     "weekly_hours keep (default) or cancel the confirmed bookings in the way, as affected_bookings says. "
     "Every holder is told. The answer's bookings_affected lists the ids cancelled, rejected and kept.",
-    tag="Assets",
     path_params={"asset_id": "The asset's id."},
     body=_PATCH_FIELDS,
     body_name="AssetPatch",
@@ -521,4 +394,4 @@ def update_asset(asset_id: int):
                     error.message, {"status_reason": error.field_errors.get("reason", [])}
                 ) from None
     asset = service.get_asset(db.session, asset_id)
-    return asset_json(asset, user) | {"bookings_affected": settled.as_json()}, 200, {"ETag": etag(asset.version)}
+    return ASSET.dump(asset, user) | {"bookings_affected": settled.as_json()}, 200, {"ETag": etag(asset.version)}

@@ -5,7 +5,8 @@ import hashlib
 from sqlalchemy import func, select
 
 from accounts.models import ApiToken, Role, User
-from accounts.service import user_for_api_token
+from accounts.service import find_api_token
+from core.db import utcnow
 from tests.factories import make_school, make_user
 
 
@@ -48,8 +49,8 @@ def test_create_token_prints_a_token_and_stores_only_its_hash(app, session):
     stored = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (stored.token_hash, stored.prefix)
-    assert user_for_api_token(session, token).id == user.id
-    assert user_for_api_token(session, token + "x") is None
+    assert find_api_token(session, token, utcnow()).user_id == user.id
+    assert find_api_token(session, token + "x", utcnow()) is None
 
 
 def test_create_token_for_an_unknown_email_fails_clearly(app, session):
