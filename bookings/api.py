@@ -24,6 +24,8 @@ from api.schemas import ref
 from api.spec import Example, documented
 from bookings import loans, service
 from bookings.availability import (
+    BOOKING,
+    MAINTENANCE,
     Interval,
     blocked_until,
     busy_intervals,
@@ -132,9 +134,9 @@ def asset_availability(asset_id: int):
         raise InvalidInput(field_errors={"to": ["Ask for at most 92 days at a time."]})
     # Bookings starting just after the window still count: a booking ending in it must leave
     # its turnaround before them.
-    busy = busy_intervals(db.session, asset, start, blocked_until(asset, end))
-    bookings = [b for b in busy if b.booking is not None]
-    windows = [b for b in busy if b.booking is None and overlaps(b.interval, (start, end))]
+    busy = busy_intervals(db.session, asset, start, blocked_until(asset, end), load_bookings=True)
+    bookings = [b for b in busy if b.kind == BOOKING]
+    windows = [b for b in busy if b.kind == MAINTENANCE and overlaps(b.interval, (start, end))]
     bookable = asset.bookable and asset.status == AssetStatus.AVAILABLE
     free: list[Interval] = []
     if bookable:
@@ -148,7 +150,7 @@ def asset_availability(asset_id: int):
         "busy": [
             {
                 **times(start=b.start_at, end=b.end_at),
-                "booking_id": b.booking.id,
+                "booking_id": b.booking_id,
                 "holder": b.booking.requester.name if may_see_holder(user, b.booking) else None,
             }
             for b in bookings

@@ -179,8 +179,8 @@ class Busy:
     kind: str  # BOOKING or MAINTENANCE
     start_at: dt.datetime
     end_at: dt.datetime
-    booking: Booking | None = None
-    window: MaintenanceWindow | None = None
+    booking_id: int | None = None
+    booking: Booking | None = None  # loaded (with its requester) only when asked for
 
     @property
     def interval(self) -> Interval:
@@ -198,24 +198,33 @@ def busy_intervals(
     start_at: dt.datetime,
     end_at: dt.datetime,
     ignore_booking_id: int | None = None,
+    *,
+    load_bookings: bool = False,
 ) -> list[Busy]:
     """What holds ``asset`` for some of [start_at, end_at): bookings that block (each by start),
-    then maintenance windows (each by start). Not clipped to the window."""
-    query = (
-        select(Booking)
-        .options(joinedload(Booking.requester))
-        .where(holds_asset(asset.id, start_at, end_at))
-        .order_by(Booking.start_at, Booking.id)
-    )
+    then maintenance windows (each by start). Not clipped to the window. ``load_bookings`` loads
+    each booking and its requester, for callers that show who holds it; free-time searches over
+    weeks read only the times."""
+    where = [holds_asset(asset.id, start_at, end_at)]
     if ignore_booking_id is not None:
-        query = query.where(Booking.id != ignore_booking_id)
-    bookings = [Busy(BOOKING, b.start_at, b.blocked_until, booking=b) for b in session.scalars(query)]
-    windows = session.scalars(
-        select(MaintenanceWindow)
+        where.append(Booking.id != ignore_booking_id)
+    order = (Booking.start_at, Booking.id)
+    if load_bookings:
+        loaded = session.scalars(
+            select(Booking).options(joinedload(Booking.requester)).where(*where).order_by(*order)
+        )
+        bookings = [Busy(BOOKING, b.start_at, b.blocked_until, b.id, b) for b in loaded]
+    else:
+        rows = session.execute(
+            select(Booking.id, Booking.start_at, Booking.blocked_until).where(*where).order_by(*order)
+        )
+        bookings = [Busy(BOOKING, start, until, booking_id) for booking_id, start, until in rows]
+    windows = session.execute(
+        select(MaintenanceWindow.start_at, MaintenanceWindow.end_at)
         .where(maintenance_in(asset.id, start_at, end_at))
         .order_by(MaintenanceWindow.start_at, MaintenanceWindow.id)
     )
-    return bookings + [Busy(MAINTENANCE, w.start_at, w.end_at, window=w) for w in windows]
+    return bookings + [Busy(MAINTENANCE, start, end) for start, end in windows]
 
 
 def clashes(busy: Busy, asset: Asset, start_at: dt.datetime, end_at: dt.datetime) -> bool:
@@ -232,7 +241,9 @@ def busy_for_new_booking(
 ) -> list[Busy]:
     """What is in the way of a new booking of ``asset`` over [start_at, end_at): bookings that
     hold the asset before the new one's turnaround is over, and maintenance in its booked time."""
-    found = busy_intervals(session, asset, start_at, blocked_until(asset, end_at), ignore_booking_id)
+    found = busy_intervals(
+        session, asset, start_at, blocked_until(asset, end_at), ignore_booking_id, load_bookings=True
+    )
     return [busy for busy in found if clashes(busy, asset, start_at, end_at)]
 
 

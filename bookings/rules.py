@@ -118,7 +118,7 @@ def conflicts_for(
         booking = busy.booking
         if booking is None:
             conflicts.append(Conflict("maintenance", busy.start_at, busy.end_at))
-        else:
+        else:  # busy_for_new_booking loads each booking and its requester
             holder = booking.requester.name if may_see_holder(viewer, booking) else None
             conflicts.append(Conflict("booking", busy.start_at, busy.end_at, booking.id, holder))
     return conflicts
