@@ -1,7 +1,8 @@
 """An asset's availability in the JSON API: the time its bookings and maintenance hold it, and
 the free time within its bookable hours, in a window.
 
-Thin, like the pages: the conflicts and opening hours come from ``bookings.rules``.
+Thin, like the pages: busy and free time come from ``bookings.availability``, who may see a
+holder from ``bookings.policy``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,21 @@ from api.auth import api_user
 from api.params import Param, read_query, times
 from api.schemas import ref
 from api.spec import Example, documented
-from bookings.rules import conflicts_for, opening_intervals
+from bookings.availability import (
+    BOOKING,
+    MAINTENANCE,
+    Interval,
+    blocked_until,
+    busy_intervals,
+    clip,
+    free_intervals,
+    opening_around,
+    overlaps,
+    turnaround_of,
+)
+from bookings.policy import may_see_holder
 from core.db import db, utcnow
 from core.errors import InvalidInput
-from core.timeutil import to_local
 from inventory.models import AssetStatus
 from inventory.service import get_asset
 
@@ -33,24 +45,6 @@ AVAILABILITY_QUERY = (
         example="2030-01-09T00:00",
     ),
 )
-
-
-def _subtract(
-    intervals: list[tuple[dt.datetime, dt.datetime]], taken: list[tuple[dt.datetime, dt.datetime]]
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """What is left of ``intervals`` once every ``taken`` interval is removed."""
-    for taken_start, taken_end in taken:
-        remaining = []
-        for start, end in intervals:
-            if taken_end <= start or taken_start >= end:
-                remaining.append((start, end))
-                continue
-            if start < taken_start:
-                remaining.append((start, taken_start))
-            if taken_end < end:
-                remaining.append((taken_end, end))
-        intervals = remaining
-    return intervals
 
 
 @api_v1.get("/assets/<asset_id>/availability")
@@ -87,31 +81,29 @@ def asset_availability(asset_id: int):
         raise InvalidInput(field_errors={"to": ["The end of the window must be after its start."]})
     if end - start > MAX_WINDOW:
         raise InvalidInput(field_errors={"to": ["Ask for at most 92 days at a time."]})
-    conflicts = conflicts_for(db.session, user, asset, start, end)
-    bookings = [c for c in conflicts if c.kind == "booking"]
-    windows = [c for c in conflicts if c.kind == "maintenance"]
+    # Bookings starting just after the window still count: a booking ending in it must leave
+    # its turnaround before them.
+    busy = busy_intervals(db.session, asset, start, blocked_until(asset, end), load_bookings=True)
+    bookings = [b for b in busy if b.kind == BOOKING]
+    windows = [b for b in busy if b.kind == MAINTENANCE and overlaps(b.interval, (start, end))]
     bookable = asset.bookable and asset.status == AssetStatus.AVAILABLE
-    free: list[tuple[dt.datetime, dt.datetime]] = []
+    free: list[Interval] = []
     if bookable:
         earliest = max(start, now + dt.timedelta(minutes=asset.min_notice_minutes))
-        opening = opening_intervals(
-            asset, to_local(start).date() - dt.timedelta(days=1), to_local(end).date()
-        )
-        free = [(max(s, earliest), min(e, end)) for s, e in opening if e > earliest and s < end]
-        # A new booking must leave its own turnaround before the next booking starts.
-        turnaround = dt.timedelta(minutes=asset.turnaround_minutes)
-        taken = [(c.start_at - turnaround, c.end_at) for c in bookings] + [
-            (w.start_at, w.end_at) for w in windows
-        ]
-        free = [(s, e) for s, e in _subtract(free, taken) if s < e]
+        opening = clip(opening_around(asset, start, end), (earliest, end))
+        free = free_intervals(opening, busy, turnaround_of(asset))
     return {
         "asset_id": asset.id,
         **times(**{"from": start, "to": end}),
         "bookable": bookable,
         "busy": [
-            {**times(start=c.start_at, end=c.end_at), "booking_id": c.booking_id, "holder": c.holder}
-            for c in bookings
-            if c.start_at < end and c.end_at > start
+            {
+                **times(start=b.start_at, end=b.end_at),
+                "booking_id": b.booking_id,
+                "holder": b.booking.requester.name if may_see_holder(user, b.booking) else None,
+            }
+            for b in bookings
+            if overlaps(b.interval, (start, end))
         ],
         "maintenance": [times(start=w.start_at, end=w.end_at) for w in windows],
         "free": [times(start=s, end=e) for s, e in free],

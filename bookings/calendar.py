@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from bookings.availability import BLOCKING_STATUSES, booked_in, maintenance_in, overlaps, weekly_hours
+from bookings.models import Booking, BookingStatus
+from bookings.policy import may_see_holder
 from core.db import utcnow
+from core.timeutil import local_day_bounds
 from inventory.models import Asset, MaintenanceWindow
-from core.timeutil import local_day_bounds, local_zone
-
 
 #: Bookings that have happened: shown on the days they took, up to when the asset came free.
 HISTORY_STATUSES = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
@@ -38,13 +39,8 @@ class CalendarDay:
         return bool(self.opening)
 
 
-def may_see_requester(viewer: User, booking: Booking) -> bool:
-    """Who booked is shown to the requester, the owning School's managers and admins only."""
-    return booking.requester_id == viewer.id or viewer.manages(booking.asset.school_id)
-
-
 def _label(viewer: User, booking: Booking) -> str:
-    who = booking.requester.name if may_see_requester(viewer, booking) else None
+    who = booking.requester.name if may_see_holder(viewer, booking) else None
     if booking.status == BookingStatus.PENDING:
         return f"requested by {who}, awaiting approval" if who else "another request awaiting approval (still free)"
     if booking.status in HISTORY_STATUSES:
@@ -74,16 +70,14 @@ def asset_days(
         select(Booking)
         .options(joinedload(Booking.requester))  # (their asset is ``asset``, already in the session)
         .where(
-            Booking.asset_id == asset.id,
-            Booking.status.in_((*ACTIVE_STATUSES, BookingStatus.PENDING, *HISTORY_STATUSES)),
-            Booking.start_at < end,
-            Booking.end_at > start,
+            booked_in(asset.id, start, end),
+            Booking.status.in_((*BLOCKING_STATUSES, BookingStatus.PENDING, *HISTORY_STATUSES)),
         )
         .order_by(Booking.start_at)
     ).all()
     windows = session.scalars(
         select(MaintenanceWindow)
-        .where(MaintenanceWindow.asset_id == asset.id, MaintenanceWindow.start_at < end, MaintenanceWindow.end_at > start)
+        .where(maintenance_in(asset.id, start, end))
         .order_by(MaintenanceWindow.start_at)
     ).all()
     periods = [
@@ -98,8 +92,8 @@ def asset_days(
     periods.sort(key=lambda p: p.start_at)
 
     hours_by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
-    for hours in asset.bookable_hours:
-        hours_by_day.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    for weekday, opens, closes in weekly_hours(asset):
+        hours_by_day.setdefault(weekday, []).append((opens, closes))
     calendar = []
     for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
@@ -107,15 +101,11 @@ def asset_days(
         calendar.append(
             CalendarDay(
                 date=day,
-                opening=sorted(hours_by_day.get(day.weekday(), [])),
-                busy=[p for p in periods if p.start_at < day_end and p.end_at > day_start],
+                opening=hours_by_day.get(day.weekday(), []),
+                busy=[p for p in periods if overlaps((p.start_at, p.end_at), (day_start, day_end))],
             )
         )
     return calendar
-
-
-def local_today(now: dt.datetime) -> dt.date:
-    return now.astimezone(local_zone()).date()
 
 
 def week_containing(day: dt.date) -> dt.date:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
-from bookings.rules import WeeklyHours, weekly_hours, weekly_intervals
+from bookings.availability import WeeklyHours, weekly_hours, weekly_intervals
 from core.db import utcnow
 from core.errors import InvalidInput
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation

@@ -10,20 +10,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from accounts.models import User
-from bookings.models import ACTIVE_STATUSES, Booking
+from bookings.availability import (
+    busy_for_new_booking,
+    busy_intervals,
+    free_intervals,
+    opening_intervals,
+    turnaround_of,
+    within_bookable_hours,
+)
+from bookings.policy import may_see_holder
 from core.errors import DomainError
-from inventory.models import Asset, AssetStatus, MaintenanceWindow
-from core.timeutil import format_local, local_zone, to_local
+from core.timeutil import format_local, to_local
+from inventory.models import Asset, AssetStatus
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SLOT_STEP = dt.timedelta(minutes=15)
 SUGGESTION_HORIZON = dt.timedelta(days=60)
-#: A closing time of 23:59 means "open until midnight", so a day can join the next one.
-END_OF_DAY = dt.time(23, 59)
 
 
 @dataclass(frozen=True)
@@ -97,60 +102,6 @@ class SeriesRefused(DomainError):
         self.status_code = 409 if all({v.code for v in o.violations} <= {"overlap"} for o in refused) else 422
 
 
-#: An asset's weekly bookable hours: (weekday, opens, closes) local times, Monday = 0.
-WeeklyHours = tuple[tuple[int, dt.time, dt.time], ...]
-
-
-def weekly_hours(asset: Asset) -> WeeklyHours:
-    """The asset's weekly bookable hours, sorted: assets with the same hours compare equal."""
-    return tuple(sorted((hours.weekday, hours.opens, hours.closes) for hours in asset.bookable_hours))
-
-
-def opening_intervals(asset: Asset, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The asset's bookable hours from ``first_day`` to ``last_day`` (local dates), as merged UTC
-    intervals. Local wall-clock hours hold across clock changes: 09:00-17:00 is 8 hours of
-    bookable time on either side of a change, at a different UTC offset."""
-    return weekly_intervals(weekly_hours(asset), first_day, last_day)
-
-
-def weekly_intervals(hours: WeeklyHours, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-    """``opening_intervals`` for weekly hours rather than an asset."""
-    zone = local_zone()
-    by_weekday: dict[int, list[tuple[dt.time, dt.time]]] = {}
-    for weekday, opens, closes in hours:
-        by_weekday.setdefault(weekday, []).append((opens, closes))
-    intervals = []
-    day = first_day
-    while day <= last_day:
-        for opens, closes in by_weekday.get(day.weekday(), []):
-            start = dt.datetime.combine(day, opens, tzinfo=zone)
-            end = (
-                dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-                if closes >= END_OF_DAY
-                else dt.datetime.combine(day, closes, tzinfo=zone)
-            )
-            intervals.append((start.astimezone(UTC), end.astimezone(UTC)))
-        day += dt.timedelta(days=1)
-    intervals.sort()
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def within_bookable_hours(asset: Asset, start_at: dt.datetime, end_at: dt.datetime) -> bool:
-    first = to_local(start_at).date() - dt.timedelta(days=1)
-    last = to_local(end_at).date()
-    return any(start <= start_at and end_at <= end for start, end in opening_intervals(asset, first, last))
-
-
-def _blocked_until(asset: Asset, end_at: dt.datetime) -> dt.datetime:
-    return end_at + dt.timedelta(minutes=asset.turnaround_minutes)
-
-
 def conflicts_for(
     session: Session,
     viewer: User,
@@ -160,37 +111,16 @@ def conflicts_for(
     ignore_booking_id: int | None = None,
 ) -> list[Conflict]:
     """Active bookings (with their turnaround) and maintenance windows in the way of
-    [start_at, end_at) plus this asset's turnaround. Half-open: touching is not a clash."""
-    blocked_until = _blocked_until(asset, end_at)
-    query = (
-        select(Booking)
-        .options(joinedload(Booking.requester))
-        .where(
-            Booking.asset_id == asset.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.start_at < blocked_until,
-            Booking.blocked_until > start_at,
-        )
-        .order_by(Booking.start_at)
-    )
-    if ignore_booking_id is not None:
-        query = query.where(Booking.id != ignore_booking_id)
-    conflicts = [
-        Conflict(
-            "booking",
-            booking.start_at,
-            booking.blocked_until,
-            booking.id,
-            booking.requester.name if (booking.requester_id == viewer.id or viewer.manages(asset.school_id)) else None,
-        )
-        for booking in session.scalars(query)
-    ]
-    windows = session.scalars(
-        select(MaintenanceWindow)
-        .where(MaintenanceWindow.asset_id == asset.id, MaintenanceWindow.start_at < end_at, MaintenanceWindow.end_at > start_at)
-        .order_by(MaintenanceWindow.start_at)
-    )
-    conflicts += [Conflict("maintenance", w.start_at, w.end_at) for w in windows]
+    [start_at, end_at) plus this asset's turnaround. Half-open: touching is not a clash. Who holds
+    a booking is named only where ``may_see_holder`` lets the viewer know."""
+    conflicts = []
+    for busy in busy_for_new_booking(session, asset, start_at, end_at, ignore_booking_id):
+        booking = busy.booking
+        if booking is None:
+            conflicts.append(Conflict("maintenance", busy.start_at, busy.end_at))
+        else:  # busy_for_new_booking loads each booking and its requester
+            holder = booking.requester.name if may_see_holder(viewer, booking) else None
+            conflicts.append(Conflict("booking", busy.start_at, busy.end_at, booking.id, holder))
     return conflicts
 
 
@@ -303,45 +233,22 @@ def next_free_slots(
         return []
     earliest = _ceil_to_step(max(after, now + dt.timedelta(minutes=asset.min_notice_minutes)))
     horizon = earliest + SUGGESTION_HORIZON
-    turnaround = dt.timedelta(minutes=asset.turnaround_minutes)
-    busy_query = select(Booking.start_at, Booking.blocked_until).where(
-        Booking.asset_id == asset.id,
-        Booking.status.in_(ACTIVE_STATUSES),
-        Booking.start_at < horizon + length + turnaround,
-        Booking.blocked_until > earliest,
-    )
-    if ignore_booking_id is not None:
-        busy_query = busy_query.where(Booking.id != ignore_booking_id)
-    bookings = [(start, end, True) for start, end in session.execute(busy_query)]
-    windows = [
-        (start, end, False)
-        for start, end in session.execute(
-            select(MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
-                MaintenanceWindow.asset_id == asset.id,
-                MaintenanceWindow.start_at < horizon + length,
-                MaintenanceWindow.end_at > earliest,
-            )
-        )
-    ]
-    busy = sorted(bookings + windows)
+    opening = opening_intervals(asset, to_local(earliest).date(), to_local(horizon).date())
+    if not opening:
+        return []
+    turnaround = turnaround_of(asset)
+    busy = busy_intervals(session, asset, earliest, opening[-1][1] + turnaround, ignore_booking_id)
     slots: list[Slot] = []
-    for open_start, open_end in opening_intervals(asset, to_local(earliest).date(), to_local(horizon).date()):
+    for open_start, open_end in opening:
+        # Within one stretch of bookable hours, each suggestion leaves its own turnaround
+        # before the next one: they are offered as alternatives, but read as a sequence.
         candidate = _ceil_to_step(max(open_start, earliest))
-        while candidate + length <= open_end:
-            end = candidate + length
-            clash = next(
-                (
-                    busy_end
-                    for busy_start, busy_end, is_booking in busy
-                    if busy_start < (end + turnaround if is_booking else end) and busy_end > candidate
-                ),
-                None,
-            )
-            if clash is None:
+        for free_start, free_end in free_intervals([(open_start, open_end)], busy, turnaround):
+            candidate = _ceil_to_step(max(candidate, free_start))
+            while candidate + length <= free_end:
+                end = candidate + length
                 slots.append(Slot(candidate, end))
                 if len(slots) == count:
                     return slots
                 candidate = _ceil_to_step(end + turnaround)
-            else:
-                candidate = _ceil_to_step(max(clash, candidate + SLOT_STEP))
     return slots

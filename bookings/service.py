@@ -8,8 +8,8 @@ demand after the refused write is rolled back. The others work inside the caller
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from bookings.availability import blocked_until
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -26,6 +27,7 @@ from bookings.models import (
     DemandSource,
     UnmetDemand,
 )
+from bookings.policy import may_see_holder
 from bookings.rules import (
     BookingRefused,
     Occurrence,
@@ -39,11 +41,11 @@ from bookings.rules import (
 )
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 from inventory.catalogue import Page
 from inventory.models import Asset
 from inventory.service import get_asset
 from inventory.upkeep import school_managers_of
-from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 #: Statuses a requester or manager may still cancel.
 CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
@@ -179,7 +181,7 @@ def _new_booking(
         requester_school_id=requester.home_school_id,
         start_at=start_at,
         end_at=end_at,
-        blocked_until=end_at + dt.timedelta(minutes=asset.turnaround_minutes),
+        blocked_until=blocked_until(asset, end_at),
         purpose=purpose,
         status=status,
     )
@@ -354,7 +356,7 @@ def get_booking(session: Session, viewer: User, booking_id: int) -> Booking:
         .options(joinedload(Booking.asset).joinedload(Asset.school), joinedload(Booking.requester))
         .where(Booking.id == booking_id)
     )
-    if booking is None or not (booking.requester_id == viewer.id or viewer.manages(booking.asset.school_id)):
+    if booking is None or not may_see_holder(viewer, booking):
         raise NotFound("There is no such booking, or it is not yours to see.")
     return booking
 
@@ -411,7 +413,7 @@ def load_request_to_decide(session: Session, user: User, booking_id: int, *, loc
 
 def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
     """Other pending requests for the same asset that would clash with this one if confirmed."""
-    blocked_until = booking.end_at + dt.timedelta(minutes=booking.asset.turnaround_minutes)
+    held_until = blocked_until(booking.asset, booking.end_at)
     return list(
         session.scalars(
             select(Booking)
@@ -420,7 +422,7 @@ def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
                 Booking.asset_id == booking.asset_id,
                 Booking.id != booking.id,
                 Booking.status == BookingStatus.PENDING,
-                Booking.start_at < blocked_until,
+                Booking.start_at < held_until,
                 Booking.blocked_until > booking.start_at,
             )
             .order_by(Booking.created_at)
@@ -471,7 +473,7 @@ def approve(
             unknown = reject_ids - clashing.keys()
             if unknown:
                 raise InvalidInput("Only requests that overlap this one can be rejected with it.")
-            booking.blocked_until = booking.end_at + dt.timedelta(minutes=booking.asset.turnaround_minutes)
+            booking.blocked_until = blocked_until(booking.asset, booking.end_at)
             _decide(booking, manager, BookingStatus.CONFIRMED, "", now)
             for other_id in sorted(reject_ids):
                 _reject(session, manager, clashing[other_id], rejection_reason, now)

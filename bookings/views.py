@@ -11,7 +11,7 @@ from accounts.models import Role
 from accounts.permissions import roles_required
 from bookings import approvals as queue
 from bookings import disruption, lapsing, service
-from bookings.calendar import asset_days, local_today, week_containing
+from bookings.calendar import asset_days, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from core.db import atomic, db, utcnow
@@ -19,7 +19,7 @@ from core.errors import InvalidInput
 from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
-from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
+from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, local_today, to_local
 from web.forms import show_errors, whole_id
 from web.responses import local_path, safe_next
 

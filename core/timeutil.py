@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _zone = ZoneInfo("Europe/London")
 
 
@@ -45,6 +45,12 @@ def local_to_utc(wall: dt.datetime) -> dt.datetime:
             f"{wall:%d %b %Y %H:%M} does not exist in {_zone.key}: the clocks go forward then."
         )
     return aware.astimezone(UTC)
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the university's zone (``now``: default, the current time), which is what
+    "due on", "expires on", "this week" and "today's bookings" mean."""
+    return (now or dt.datetime.now(UTC)).astimezone(_zone).date()
 
 
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -8,18 +8,19 @@ COUNT, which stays fast at 10,000 assets thanks to the indexes on the filtered c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from bookings.models import ACTIVE_STATUSES, Booking
-from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, MaintenanceWindow, School
-from inventory.upkeep import holds_training_for, local_today
+from bookings.availability import holds_asset, maintenance_in
 from core.bounds import MAX_INT, TIME_OUT_OF_RANGE, has_nul, time_in_range, whole_number
-from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
+from core.timeutil import NonexistentLocalTime, local_to_utc, local_today, to_local
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, School
+from inventory.upkeep import holds_training_for
 
 SORTS = {
     "name": (Asset.name, Asset.id),
@@ -57,7 +58,7 @@ class CatalogueFilters:
     # The register limits a manager to the Schools they manage; None means every School.
     school_ids: frozenset[int] | None = None
 
-    def with_page(self, page: int) -> "CatalogueFilters":
+    def with_page(self, page: int) -> CatalogueFilters:
         return replace(self, page=page)
 
 
@@ -205,17 +206,9 @@ def catalogue_select(actor: User, filters: CatalogueFilters, today: dt.date | No
     if filters.free_from is not None and filters.free_to is not None:
         query = query.where(
             Asset.status == AssetStatus.AVAILABLE,
-            ~exists().where(
-                Booking.asset_id == Asset.id,
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.start_at < filters.free_to,
-                Booking.blocked_until > filters.free_from,
-            ),
-            ~exists().where(
-                MaintenanceWindow.asset_id == Asset.id,
-                MaintenanceWindow.start_at < filters.free_to,
-                MaintenanceWindow.end_at > filters.free_from,
-            ),
+            # The same definition of busy as the booking rules (bookings/availability.py).
+            ~exists().where(holds_asset(Asset.id, filters.free_from, filters.free_to)),
+            ~exists().where(maintenance_in(Asset.id, filters.free_from, filters.free_to)),
         )
     return query.order_by(*SORTS[filters.sort])
 

@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
+from core.timeutil import local_today, to_local
 from inventory.models import (
     Asset,
     School,
@@ -32,8 +33,7 @@ from inventory.models import (
     TrainingRequest,
     TrainingRequestStatus,
 )
-from inventory.upkeep import format_day, grant_training, has_current_training, local_today, school_managers_of
-from core.timeutil import to_local
+from inventory.upkeep import format_day, grant_training, has_current_training, school_managers_of
 
 #: The longest message a person may send with a request.
 MAX_MESSAGE = 1000

@@ -32,7 +32,7 @@ from inventory.models import (
     TrainingAuthorisation,
     WITHDRAWN_STATUSES,
 )
-from core.timeutil import format_local, to_local
+from core.timeutil import format_local, local_today
 
 if TYPE_CHECKING:  # bookings builds on inventory: imported where used
     from bookings.disruption import Decisions
@@ -42,11 +42,6 @@ if TYPE_CHECKING:  # bookings builds on inventory: imported where used
 MAX_INTERVAL_DAYS = 3660
 #: How far ahead reminders warn the School's managers, by default.
 REMINDER_LEAD_DAYS = 14
-
-
-def local_today(now: dt.datetime | None = None) -> dt.date:
-    """Today's date in the university's zone (what 'due on' and 'expires on' dates mean)."""
-    return to_local(now or utcnow()).date()
 
 
 def format_day(day: dt.date) -> str:

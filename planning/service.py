@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.timeutil import local_today
 from inventory.models import Asset, Category, School
 from planning.evidence import Evidence, gather_evidence
 from planning.forecast import Forecast, build_forecast
@@ -26,7 +28,6 @@ from planning.lifecycle import PlanningSettings
 from planning.models import DecisionOutcome, PlanningDecision, Recommendation
 from planning.recommendations import ORDER, RecommendationItem, recommend
 from reports.figures import ReportSettings
-from core.timeutil import to_local
 
 #: How many financial years the forecast may show (this one and up to four more).
 MAX_YEARS = 5
@@ -114,10 +115,6 @@ class Plan:
         return label + (f"; {self.category.name}" if self.category else "")
 
 
-def today_local(now: dt.datetime | None = None) -> dt.date:
-    return to_local(now or utcnow()).date()
-
-
 def build_plan(
     session: Session,
     actor: User,
@@ -144,7 +141,7 @@ def build_plan(
     if errors:
         raise InvalidInput(field_errors=errors)
     now = now or utcnow()
-    today = today or today_local(now)
+    today = today or local_today(now)
     settings = PlanningSettings.from_config(config)
     report_settings = ReportSettings.from_config(config)
     evidence = gather_evidence(session, scope, category_id, settings, report_settings, today, valued_on, now)
@@ -236,7 +233,7 @@ def record_decision(
     settings = PlanningSettings.from_config(config)
     report_settings = ReportSettings.from_config(config)
     evidence = gather_evidence(
-        session, {asset.school_id}, asset.category_id, settings, report_settings, today_local(now), now=now
+        session, {asset.school_id}, asset.category_id, settings, report_settings, local_today(now), now=now
     )
     mine = next(item for item in evidence.assets if item.asset.id == asset.id)
     made = {

@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from bookings.models import Booking
-from bookings.rules import WeeklyHours, weekly_intervals
+from bookings.availability import WeeklyHours, weekly_intervals
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed
 from inventory.models import (

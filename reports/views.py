@@ -6,12 +6,23 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core.db import atomic, db, utcnow
+from core.db import atomic, db
 from core.errors import InvalidInput
+from core.timeutil import local_today
 from inventory.models import School
 from reports import service
 from reports.charts import monthly_trend, trend_lines, utilisation_by_school
@@ -19,18 +30,21 @@ from reports.figures import Report, ReportSettings, report_scope_for, report_to_
 from reports.forms import ActionForm, PeriodForm, SnapshotForm, SubscriptionForm
 from reports.paging import page_of_table
 from reports.periods import academic_year_to_date, describe_period, last_month, last_quarter, previous_period
-from reports.render import XLSX_CONTENT_TYPE, definitions, file_name, format_cell, render_csv, render_xlsx, report_tables
+from reports.render import (
+    XLSX_CONTENT_TYPE,
+    definitions,
+    file_name,
+    format_cell,
+    render_csv,
+    render_xlsx,
+    report_tables,
+)
 from reports.summary import headline_figures, top_assets
 from reports.trend import twelve_month_trend
-from core.timeutil import to_local
 from web.forms import show_errors
 from web.responses import csv_download
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-def _today() -> dt.date:
-    return to_local(utcnow()).date()
-
 
 #: The query keys of the period picker (the rest page the tables).
 PERIOD_KEYS = ("from", "to", "school")
@@ -46,7 +60,7 @@ def _period_form() -> tuple[PeriodForm, bool]:
     form = PeriodForm(formdata=request.args if asked else None)
     form.schools.choices = [(school.id, f"{school.code} – {school.name}") for school in picker]
     if not asked:
-        form.period_from.data, form.period_to.data = last_month(_today())
+        form.period_from.data, form.period_to.data = last_month(local_today())
         return form, True
     valid = form.validate()
     if valid and form.period_from.data is None:
@@ -78,7 +92,7 @@ def _query(period_from: dt.date, period_to: dt.date, school_ids: list[int]) -> s
 
 
 def _quick_links(form: PeriodForm) -> list[tuple[str, str]]:
-    today = _today()
+    today = local_today()
     schools = form.schools.data or []
     return [
         (label, f"{url_for('reports.utilisation')}?{_query(first, last, schools)}")
@@ -232,7 +246,7 @@ def trend():
     finance and administrators see every School, managers the Schools they manage."""
     service.require_reports(current_user)
     figures = twelve_month_trend(
-        db.session, report_scope_for(current_user, None), _today(), ReportSettings.from_config(current_app.config)
+        db.session, report_scope_for(current_user, None), local_today(), ReportSettings.from_config(current_app.config)
     )
     query = _query(figures.period_from, figures.period_to, [])
     return render_template(

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.models import User
+from bookings.calendar import asset_days
 from core.audit import AuditEntry
-from bookings.calendar import asset_days, local_today
 from core.db import db, utcnow
+from core.timeutil import local_today
 from inventory import catalogue, service
 from inventory.forms import StatusForm
 from inventory.training_requests import training_need
