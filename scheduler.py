@@ -115,7 +115,7 @@ def deliver_reports() -> None:
 def send_booking_reminders() -> None:
     from flask import current_app
 
-    from notifications.events import send_booking_reminders as send
+    from bookings.notices import send_booking_reminders as send
 
     with atomic(db.session):
         count = send(db.session, utcnow(), current_app.config["KITSHARE_REMINDER_HOURS"], current_app.config["KITSHARE_BASE_URL"])

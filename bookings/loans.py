@@ -28,7 +28,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.service import change_status
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
-from notifications.events import notify
+from notifications.service import notify
 from core.timeutil import format_local
 
 #: A loan can be handed over from this long before its start.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from bookings import notices
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -52,13 +53,14 @@ MAX_OCCURRENCES = 100
 
 def change_status(
     booking: Booking, to_status: BookingStatus, by: User | None, reason: str = "", at: dt.datetime | None = None
-) -> None:
-    """Move a booking to a new status and keep the step in its history."""
+) -> BookingStatusChange:
+    """Move a booking to a new status and keep the step in its history. Tells nobody: the
+    command that changes the status calls its notice (``bookings.notices``)."""
     at = at or utcnow()
-    booking.history.append(
-        BookingStatusChange(from_status=booking.status, to_status=to_status, by=by, at=at, reason=reason)
-    )
+    change = BookingStatusChange(from_status=booking.status, to_status=to_status, by=by, at=at, reason=reason)
+    booking.history.append(change)
     booking.status = to_status
+    return change
 
 
 def _load_asset(session: Session, asset_id: int) -> Asset:
@@ -157,6 +159,7 @@ def request_booking(
             booking = _new_booking(requester, asset, start_at, end_at, purpose, now)
             session.add(booking)
             session.flush()
+            notices.notify_requested(session, booking)
         return booking
     except BookingRefused as refusal:
         _keep_refusal(session, requester, asset_id, start_at, end_at, refusal.codes)
@@ -290,6 +293,7 @@ def request_series(
                     session.flush()  # later occurrences are checked against this one
             if any(o.violations for o in report):
                 raise SeriesRefused(report)
+            notices.notify_series_requested(session, series, series.bookings)
         return series.bookings
     except SeriesRefused as refusal:
         with atomic(session, requester):
@@ -428,11 +432,14 @@ def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
     )
 
 
-def _decide(booking: Booking, manager: User, to_status: BookingStatus, reason: str, now: dt.datetime) -> None:
-    change_status(booking, to_status, manager, reason, now)
+def _decide(
+    session: Session, booking: Booking, manager: User, to_status: BookingStatus, reason: str, now: dt.datetime
+) -> None:
+    change = change_status(booking, to_status, manager, reason, now)
     booking.decided_by = manager
     booking.decided_at = now
     booking.decision_reason = reason
+    notices.notify_decided(session, booking, change)
 
 
 def approve(
@@ -472,7 +479,7 @@ def approve(
             if unknown:
                 raise InvalidInput("Only requests that overlap this one can be rejected with it.")
             booking.blocked_until = booking.end_at + dt.timedelta(minutes=booking.asset.turnaround_minutes)
-            _decide(booking, manager, BookingStatus.CONFIRMED, "", now)
+            _decide(session, booking, manager, BookingStatus.CONFIRMED, "", now)
             for other_id in sorted(reject_ids):
                 _reject(session, manager, clashing[other_id], rejection_reason, now)
             session.flush()
@@ -485,7 +492,7 @@ def approve(
 
 
 def _reject(session: Session, manager: User, booking: Booking, reason: str, now: dt.datetime) -> None:
-    _decide(booking, manager, BookingStatus.REJECTED, reason, now)
+    _decide(session, booking, manager, BookingStatus.REJECTED, reason, now)
     record_unmet_demand(
         session, booking.requester, booking.asset_id, booking.start_at, booking.end_at,
         DemandSource.REJECTED, ["rejected"], booking_id=booking.id,
@@ -528,7 +535,8 @@ def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now
     booking = load_for_cancel(session, actor, booking_id, now)
     if booking.requester_id != actor.id and not reason.strip():
         raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
-    change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
+    change = change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
+    notices.notify_cancelled(session, booking, change)
     _offer_to_waitlist(session, booking, now)  # waitlist hook
     return booking
 
