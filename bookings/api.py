@@ -25,7 +25,7 @@ from api.spec import Example, documented
 from bookings import loans, service
 from bookings.models import Booking, BookingStatus
 from bookings.rules import conflicts_for, opening_intervals
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from core.errors import InvalidInput, NotAllowed
 from inventory.models import Asset, AssetStatus
 from inventory.service import get_asset
@@ -459,9 +459,8 @@ def approve_booking(booking_id: int):
 def reject_booking(booking_id: int):
     values = read_body(REASON_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        _visible(booking_id)
-        service.reject(db.session, user, booking_id, values.get("reason", ""))
+    _visible(booking_id)
+    service.reject(db.session, user, booking_id, values.get("reason", ""))
     return booking_json(_visible(booking_id))
 
 
@@ -491,8 +490,7 @@ def reject_booking(booking_id: int):
 def cancel_booking(booking_id: int):
     values = read_body(REASON_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        service.cancel(db.session, user, booking_id, values.get("reason", ""))
+    service.cancel(db.session, user, booking_id, values.get("reason", ""))
     return booking_json(_visible(booking_id))
 
 
@@ -524,12 +522,11 @@ def checkout_booking(booking_id: int):
     values = read_body(CHECKOUT_FIELDS)
     user = api_user()
     now = utcnow()
-    with atomic(db.session, user):
-        booking = _visible(booking_id)
-        if booking.asset.portable:
-            loans.hand_over(db.session, user, booking_id, values.get("note", ""), now)
-        else:
-            loans.check_in(db.session, user, booking_id, now)
+    booking = _visible(booking_id)
+    if booking.asset.portable:
+        loans.hand_over(db.session, user, booking_id, values.get("note", ""), now)
+    else:
+        loans.check_in(db.session, user, booking_id, now)
     return booking_json(_visible(booking_id))
 
 
@@ -559,7 +556,6 @@ def checkout_booking(booking_id: int):
 def return_booking(booking_id: int):
     values = read_body(RETURN_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        _visible(booking_id)
-        loans.return_loan(db.session, user, booking_id, values.get("note", ""), values["damaged"], utcnow())
+    _visible(booking_id)
+    loans.return_loan(db.session, user, booking_id, values.get("note", ""), values["damaged"], utcnow())
     return booking_json(_visible(booking_id))

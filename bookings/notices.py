@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User, school_managers
 from bookings.models import Booking, BookingSeries, BookingStatus, BookingStatusChange
+from core.db import atomic
 from core.timeutil import format_local
 from notifications.service import notify, site_base_url
 
@@ -196,35 +197,36 @@ def send_booking_reminders(
     Once per booking: ``reminder_sent_at`` records it, so a second run sends nothing, and the
     e-mail's dedupe key ``reminder:<booking id>`` guarantees it even against a concurrent run
     (on PostgreSQL a concurrent run also skips the rows this one holds). A booking made less
-    than ``hours`` before its start is reminded at the next run. Call it inside ``atomic``.
-    Returns how many bookings were reminded.
+    than ``hours`` before its start is reminded at the next run. One unit of work, like every
+    command (``core/db.py``). Returns how many bookings were reminded.
     """
-    horizon = now + dt.timedelta(hours=hours)
-    due = session.scalars(
-        select(Booking)
-        .options(selectinload(Booking.requester), selectinload(Booking.asset))
-        .where(
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.reminder_sent_at.is_(None),
-            Booking.start_at > now,
-            Booking.start_at <= horizon,
-        )
-        .order_by(Booking.start_at, Booking.id)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for booking in due:
-        asset = booking.asset
-        place = f" in {asset.location.label}" if asset.location else ""
-        notify(
-            session,
-            booking.requester,
-            "booking_reminder",
-            f"Reminder: {asset.name}, {when(booking)}",
-            f"Your booking of {asset.name} ({asset.tag}){place} starts {format_local(booking.start_at)}.\n"
-            "If you no longer need it, please cancel it so someone else can use the time.",
-            booking_link(booking, base_url),
-            dedupe_key=f"reminder:{booking.id}",
-        )
-        booking.reminder_sent_at = now
-    session.flush()
-    return len(due)
+    with atomic(session):
+        horizon = now + dt.timedelta(hours=hours)
+        due = session.scalars(
+            select(Booking)
+            .options(selectinload(Booking.requester), selectinload(Booking.asset))
+            .where(
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.reminder_sent_at.is_(None),
+                Booking.start_at > now,
+                Booking.start_at <= horizon,
+            )
+            .order_by(Booking.start_at, Booking.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for booking in due:
+            asset = booking.asset
+            place = f" in {asset.location.label}" if asset.location else ""
+            notify(
+                session,
+                booking.requester,
+                "booking_reminder",
+                f"Reminder: {asset.name}, {when(booking)}",
+                f"Your booking of {asset.name} ({asset.tag}){place} starts {format_local(booking.start_at)}.\n"
+                "If you no longer need it, please cancel it so someone else can use the time.",
+                booking_link(booking, base_url),
+                dedupe_key=f"reminder:{booking.id}",
+            )
+            booking.reminder_sent_at = now
+        session.flush()
+        return len(due)

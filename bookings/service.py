@@ -1,8 +1,11 @@
 """A booking's life: request, approval or rejection, cancellation, completion.
 
-The functions that create or confirm bookings own their transaction (``db.atomic``), because
-the check and the write must happen together and a refusal must still be recorded as unmet
-demand after the refused write is rolled back. The others work inside the caller's ``atomic``.
+Every command here (request, series, approve, reject, cancel, complete) is one unit of work of
+its own (``core.db.atomic``), the rule ``core/db.py`` states for every command: callers call it
+bare, and it has committed all of its changes, or none, when it returns. For a request it is
+also what makes the check and the write happen together, and lets a refusal be recorded as unmet
+demand after the refused write is rolled back. ``change_status`` and ``record_unmet_demand`` are
+steps inside a command's unit, not commands.
 """
 
 from __future__ import annotations
@@ -502,15 +505,16 @@ def _reject(session: Session, manager: User, booking: Booking, reason: str, now:
 def reject(session: Session, manager: User, booking_id: int, reason: str, now: dt.datetime | None = None) -> Booking:
     """A manager of the owning School (or an admin), other than its requester, turns a pending
     request down, saying why."""
-    now = now or utcnow()
-    booking = load_request_to_decide(session, manager, booking_id, lock=True)
-    if booking.status != BookingStatus.PENDING:
-        raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
-    if not reason.strip():
-        raise InvalidInput(field_errors={"reason": ["Tell the requester why."]})
-    _reject(session, manager, booking, reason.strip(), now)
-    _offer_to_waitlist(session, booking, now)  # waitlist hook
-    return booking
+    with atomic(session, manager):
+        now = now or utcnow()
+        booking = load_request_to_decide(session, manager, booking_id, lock=True)
+        if booking.status != BookingStatus.PENDING:
+            raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
+        if not reason.strip():
+            raise InvalidInput(field_errors={"reason": ["Tell the requester why."]})
+        _reject(session, manager, booking, reason.strip(), now)
+        _offer_to_waitlist(session, booking, now)  # waitlist hook
+        return booking
 
 
 def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.datetime | None = None) -> Booking:
@@ -531,14 +535,15 @@ def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.date
 def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
     """The requester cancels their own pending or confirmed booking before it ends; a manager of
     the owning School can cancel anyone's, giving a reason the requester sees."""
-    now = now or utcnow()
-    booking = load_for_cancel(session, actor, booking_id, now)
-    if booking.requester_id != actor.id and not reason.strip():
-        raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
-    change = change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
-    notices.notify_cancelled(session, booking, change)
-    _offer_to_waitlist(session, booking, now)  # waitlist hook
-    return booking
+    with atomic(session, actor):
+        now = now or utcnow()
+        booking = load_for_cancel(session, actor, booking_id, now)
+        if booking.requester_id != actor.id and not reason.strip():
+            raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
+        change = change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
+        notices.notify_cancelled(session, booking, change)
+        _offer_to_waitlist(session, booking, now)  # waitlist hook
+        return booking
 
 
 def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> None:
@@ -601,12 +606,13 @@ def my_bookings(
 def complete_finished(session: Session, now: dt.datetime) -> int:
     """Confirmed bookings whose time is over become completed. Loans stay checked out until
     they are returned. Returns how many bookings were completed."""
-    finished = session.scalars(
-        select(Booking).where(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)
-    ).all()
-    for booking in finished:
-        change_status(booking, BookingStatus.COMPLETED, by=None, reason="Booking time ended.", at=now)
-    return len(finished)
+    with atomic(session):
+        finished = session.scalars(
+            select(Booking).where(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)
+        ).all()
+        for booking in finished:
+            change_status(booking, BookingStatus.COMPLETED, by=None, reason="Booking time ended.", at=now)
+        return len(finished)
 
 
 def bookings_today(session: Session, school_ids: set[int] | None, day_start: dt.datetime, day_end: dt.datetime) -> list[Booking]:

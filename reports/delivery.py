@@ -74,7 +74,8 @@ def _insert_for(session: Session) -> Any:
 def deliver_due(session: Session, now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> DeliveryRun:
     """Deliver every subscription's report for every finished period not delivered yet.
 
-    Call it outside any unit of work: each delivery commits on its own.
+    Called bare, like every command (``core/db.py``); as a batch job it owns one unit of work
+    per delivery, so it refuses to run inside a caller's unit.
     """
     if session.info.get("atomic_depth"):
         raise RuntimeError("deliver_due commits once per delivery; do not call it inside atomic().")
