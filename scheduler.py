@@ -35,8 +35,7 @@ def complete_finished_bookings() -> None:
     from bookings.service import complete_finished
 
     now = utcnow()
-    with atomic(db.session):
-        count = complete_finished(db.session, now) + complete_checked_in(db.session, now)
+    count = complete_finished(db.session, now) + complete_checked_in(db.session, now)
     if count:
         log.info("completed %d finished bookings", count)
 
@@ -57,7 +56,9 @@ def _session_job(function: Callable[[Any, Any], Any], what: str) -> Callable[[],
 def release_no_shows() -> None:
     from bookings.loans import release_no_shows as release
 
-    _session_job(release, "released no-shows")()
+    count = release(db.session, utcnow())  # a command: its own unit of work
+    if count:
+        log.info("released no-shows: %s", count)
 
 
 def expire_waitlist_offers() -> None:
@@ -75,7 +76,9 @@ def record_lapsed_demand() -> None:
 def notify_overdue_loans() -> None:
     from bookings.loans import notify_overdue_loans as notify
 
-    _session_job(notify, "overdue loans notified")()
+    count = notify(db.session, utcnow())  # a command: its own unit of work
+    if count:
+        log.info("overdue loans notified: %s", count)
 
 
 def send_outbox() -> None:
@@ -116,10 +119,9 @@ def deliver_reports() -> None:
 def send_booking_reminders() -> None:
     from flask import current_app
 
-    from notifications.events import send_booking_reminders as send
+    from bookings.notices import send_booking_reminders as send
 
-    with atomic(db.session):
-        count = send(db.session, utcnow(), current_app.config["KITSHARE_REMINDER_HOURS"], current_app.config["KITSHARE_BASE_URL"])
+    count = send(db.session, utcnow(), current_app.config["KITSHARE_REMINDER_HOURS"], current_app.config["KITSHARE_BASE_URL"])
     if count:
         log.info("sent %d booking reminders", count)
 

@@ -21,7 +21,7 @@ from api.spec import Example, documenting
 from bookings import listing, loans, service
 from bookings.listing import BookingFilters
 from bookings.models import Booking, BookingStatus
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 
 booking_operation = documenting(tag="Bookings")
 
@@ -272,9 +272,8 @@ def approve_booking(booking_id: int):
 def reject_booking(booking_id: int):
     values = read_body(REASON_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        _visible(booking_id)
-        service.reject(db.session, user, booking_id, values.get("reason", ""))
+    _visible(booking_id)
+    service.reject(db.session, user, booking_id, values.get("reason", ""))
     return BOOKING.dump(_visible(booking_id))
 
 
@@ -292,8 +291,7 @@ def reject_booking(booking_id: int):
 def cancel_booking(booking_id: int):
     values = read_body(REASON_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        service.cancel(db.session, user, booking_id, values.get("reason", ""))
+    service.cancel(db.session, user, booking_id, values.get("reason", ""))
     return BOOKING.dump(_visible(booking_id))
 
 
@@ -319,12 +317,11 @@ def checkout_booking(booking_id: int):
     values = read_body(CHECKOUT_FIELDS)
     user = api_user()
     now = utcnow()
-    with atomic(db.session, user):
-        booking = _visible(booking_id)
-        if booking.asset.portable:
-            loans.hand_over(db.session, user, booking_id, values.get("note", ""), now)
-        else:
-            loans.check_in(db.session, user, booking_id, now)
+    booking = _visible(booking_id)
+    if booking.asset.portable:
+        loans.hand_over(db.session, user, booking_id, values.get("note", ""), now)
+    else:
+        loans.check_in(db.session, user, booking_id, now)
     return BOOKING.dump(_visible(booking_id))
 
 
@@ -342,7 +339,6 @@ def checkout_booking(booking_id: int):
 def return_booking(booking_id: int):
     values = read_body(RETURN_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        _visible(booking_id)
-        loans.return_loan(db.session, user, booking_id, values.get("note", ""), values["damaged"], utcnow())
+    _visible(booking_id)
+    loans.return_loan(db.session, user, booking_id, values.get("note", ""), values["damaged"], utcnow())
     return BOOKING.dump(_visible(booking_id))

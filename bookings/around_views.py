@@ -63,8 +63,7 @@ def checkin_booking_for(asset):
 @login_required
 def check_in(booking_id: int):
     try:
-        with atomic(db.session, current_user):
-            booking = loans.check_in(db.session, current_user, booking_id, utcnow())
+        booking = loans.check_in(db.session, current_user, booking_id, utcnow())
     except InvalidInput as error:
         for message in _messages(error):
             flash(message, "error")
@@ -83,8 +82,7 @@ def hand_over(booking_id: int):
     form = HandOverForm()
     if form.validate_on_submit():
         try:
-            with atomic(db.session, current_user):
-                loans.hand_over(db.session, current_user, booking_id, form.condition.data, utcnow())
+            loans.hand_over(db.session, current_user, booking_id, form.condition.data, utcnow())
         except InvalidInput as error:
             show_errors(form, error)
         else:
@@ -102,8 +100,7 @@ def return_loan(booking_id: int):
     form = ReturnForm()
     if form.validate_on_submit():
         try:
-            with atomic(db.session, current_user):
-                loans.return_loan(db.session, current_user, booking_id, form.condition.data, form.damaged.data, utcnow())
+            loans.return_loan(db.session, current_user, booking_id, form.condition.data, form.damaged.data, utcnow())
         except InvalidInput as error:
             show_errors(form, error)
         else:
@@ -125,8 +122,7 @@ def return_loan(booking_id: int):
 @login_required
 def clear_damage(asset_id: int):
     try:
-        with atomic(db.session, current_user):
-            asset = loans.clear_damage(db.session, current_user, asset_id)
+        asset = loans.clear_damage(db.session, current_user, asset_id)
     except InvalidInput as error:
         flash(error.message, "error")
     else:

@@ -26,8 +26,8 @@ revoked training            the person's confirmed          the manager's choice
                             bookings of assets needing it
 ==========================  ==============================  ====================================
 
-"cancel" cancels with the reason (the holder is told by the booking-change hook in
-``notifications/hooks.py``, like any cancellation); "keep" leaves the booking confirmed and tells
+"cancel" cancels with the reason (the holder is told by ``bookings.notices.notify_cancelled``,
+like any cancellation); "keep" leaves the booking confirmed and tells
 the holder what changed (event ``booking_affected``); the booking's page then shows the clash
 (``clashes_for``). Reminders go only to confirmed bookings, so an ended booking gets none.
 """
@@ -43,10 +43,12 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from bookings.availability import WeeklyHours, weekly_hours, weekly_intervals
+from bookings.notices import booking_link, notify_cancelled, when
 from core.db import utcnow
 from core.errors import InvalidInput
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
 from core.timeutil import format_local, to_local
+from notifications.service import notify
 
 CANCEL = "cancel"
 KEEP = "keep"
@@ -285,11 +287,10 @@ def settle(
     cancelled and every pending request rejected, with ``reason``, whatever ``decisions`` say.
     Otherwise each confirmed booking is cancelled, and each pending request rejected, with
     ``reason``, or kept, as decided (no decisions: keep), and a kept one's holder is told ``notice``. Status changes go into each
-    booking's history; the notification hook tells the holders of cancelled and rejected ones.
+    booking's history, and the holders of cancelled and rejected ones are told (``bookings.notices``).
     Only bookings still confirmed or pending are touched (one may have changed since it was listed).
     """
     from bookings.service import _offer_to_waitlist, _reject, change_status
-    from notifications.events import booking_link, notify, when
 
     now = now or utcnow()
     decisions = decisions or Decisions()
@@ -298,7 +299,8 @@ def settle(
         if booking.status != BookingStatus.CONFIRMED:
             continue
         if affected.ends_all or decisions.for_booking(booking.id) == CANCEL:
-            change_status(booking, BookingStatus.CANCELLED, actor, reason, now)
+            change = change_status(booking, BookingStatus.CANCELLED, actor, reason, now)
+            notify_cancelled(session, booking, change)
             settlement.cancelled.append(booking)
             continue
         settlement.kept.append(booking)

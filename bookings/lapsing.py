@@ -34,6 +34,7 @@ from bookings.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from bookings.notices import notify_lapsed
 from inventory.models import Asset
 
 #: Why a lapsed request's history says it ended.
@@ -74,6 +75,7 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
     ).all()
     for booking in lapsing:
         change_status(booking, BookingStatus.LAPSED, None, LAPSE_REASON, now)
+        notify_lapsed(session, booking)
         already = session.scalar(
             select(UnmetDemand.id).where(UnmetDemand.booking_id == booking.id, UnmetDemand.source == DemandSource.LAPSED)
         )

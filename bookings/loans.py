@@ -10,8 +10,9 @@ A bench booking is checked in by its holder at the start (CHECKED_OUT, ``checked
 is what "actual use" means in the reports. An asset with ``no_show_release_minutes`` releases a
 booking not checked in by then (NO_SHOW, which holds nothing, so the time is free again).
 
-Functions work inside the caller's ``db.atomic``; the ``now`` argument is the clock (tests pass
-their own).
+Each command (hand-over, return, clearing damage, check-in, and the scheduler's jobs) is one
+unit of work of its own, the rule every command follows (``core/db.py``); the ``now`` argument
+is the clock (tests pass their own).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus
 from bookings.service import change_status
+from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
-from notifications.events import notify
+from notifications.service import notify
 from core.timeutil import format_local
 
 #: A loan can be handed over from this long before its start.
@@ -97,33 +99,34 @@ def hand_over(session: Session, actor: User, booking_id: int, condition: str, no
     The booking must be confirmed, due to start within an hour (or started) and not ended, and
     the asset must be back from any earlier loan. The condition it leaves in is recorded.
     """
-    booking = _load(session, booking_id)
-    require_school_manager(actor, booking.asset.school_id)
-    asset = booking.asset
-    condition = (condition or "").strip()
-    if not asset.portable:
-        raise InvalidInput(f"{asset.name} is not lent out, so it is not handed over.")
-    if booking.status != BookingStatus.CONFIRMED:
-        raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be handed over.")
-    if now >= booking.end_at:
-        raise InvalidInput("This booking has already ended.")
-    if now < booking.start_at - HANDOVER_LEAD:
-        raise InvalidInput(
-            f"It can be handed over from {format_local(booking.start_at - HANDOVER_LEAD)}, an hour before the loan starts."
-        )
-    previous = unreturned_loan(session, asset.id, other_than=booking.id)
-    if previous is not None:
-        raise InvalidInput(
-            f"{asset.name} has not come back from {previous.requester.name}'s loan "
-            f"(due back {format_local(previous.end_at)}). Record that return first."
-        )
-    if not condition:
-        raise InvalidInput(field_errors={"condition": ["Describe its condition as it is handed over."]})
-    booking.handed_over_at = now
-    booking.handed_over_by_id = actor.id
-    booking.handover_condition = condition
-    change_status(booking, BookingStatus.CHECKED_OUT, actor, "Handed over.", now)
-    return booking
+    with atomic(session, actor):
+        booking = _load(session, booking_id)
+        require_school_manager(actor, booking.asset.school_id)
+        asset = booking.asset
+        condition = (condition or "").strip()
+        if not asset.portable:
+            raise InvalidInput(f"{asset.name} is not lent out, so it is not handed over.")
+        if booking.status != BookingStatus.CONFIRMED:
+            raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be handed over.")
+        if now >= booking.end_at:
+            raise InvalidInput("This booking has already ended.")
+        if now < booking.start_at - HANDOVER_LEAD:
+            raise InvalidInput(
+                f"It can be handed over from {format_local(booking.start_at - HANDOVER_LEAD)}, an hour before the loan starts."
+            )
+        previous = unreturned_loan(session, asset.id, other_than=booking.id)
+        if previous is not None:
+            raise InvalidInput(
+                f"{asset.name} has not come back from {previous.requester.name}'s loan "
+                f"(due back {format_local(previous.end_at)}). Record that return first."
+            )
+        if not condition:
+            raise InvalidInput(field_errors={"condition": ["Describe its condition as it is handed over."]})
+        booking.handed_over_at = now
+        booking.handed_over_by_id = actor.id
+        booking.handover_condition = condition
+        change_status(booking, BookingStatus.CHECKED_OUT, actor, "Handed over.", now)
+        return booking
 
 
 def return_loan(
@@ -132,48 +135,50 @@ def return_loan(
     """The owning School's staff take a lent asset back: the loan is completed, with when and its
     condition. Damage flags the asset (shown on its page and the dashboards until a manager
     clears it) and tells each of the School's active managers."""
-    booking = _load(session, booking_id)
-    require_school_manager(actor, booking.asset.school_id)
-    condition = (condition or "").strip()
-    if booking.status != BookingStatus.CHECKED_OUT or booking.handed_over_at is None:
-        raise InvalidInput("Only a loan that was handed over can be returned.")
-    if not condition:
-        raise InvalidInput(
-            field_errors={"condition": ["Describe the damage." if damaged else "Describe its condition as it comes back."]}
-        )
-    booking.returned_at = now
-    booking.returned_to_id = actor.id
-    booking.return_condition = condition
-    booking.returned_damaged = bool(damaged)
-    change_status(booking, BookingStatus.COMPLETED, actor, "Returned damaged." if damaged else "Returned.", now)
-    if damaged:
-        asset = booking.asset
-        asset.damage_reported_at = now
-        asset.damage_note = condition
-        for manager in _managers_of(session, asset.school_id):
-            notify(
-                session, manager, "loan_damaged",
-                f"{asset.name} ({asset.tag}) came back damaged",
-                f"{booking.requester.name} returned {asset.name} on {format_local(now)}. "
-                f"Condition recorded by {actor.name}: {condition}",
-                absolute_url(f"/assets/{asset.id}"),
-                dedupe_key=f"loan-damaged-{booking.id}-{manager.id}",
+    with atomic(session, actor):
+        booking = _load(session, booking_id)
+        require_school_manager(actor, booking.asset.school_id)
+        condition = (condition or "").strip()
+        if booking.status != BookingStatus.CHECKED_OUT or booking.handed_over_at is None:
+            raise InvalidInput("Only a loan that was handed over can be returned.")
+        if not condition:
+            raise InvalidInput(
+                field_errors={"condition": ["Describe the damage." if damaged else "Describe its condition as it comes back."]}
             )
-    return booking
+        booking.returned_at = now
+        booking.returned_to_id = actor.id
+        booking.return_condition = condition
+        booking.returned_damaged = bool(damaged)
+        change_status(booking, BookingStatus.COMPLETED, actor, "Returned damaged." if damaged else "Returned.", now)
+        if damaged:
+            asset = booking.asset
+            asset.damage_reported_at = now
+            asset.damage_note = condition
+            for manager in _managers_of(session, asset.school_id):
+                notify(
+                    session, manager, "loan_damaged",
+                    f"{asset.name} ({asset.tag}) came back damaged",
+                    f"{booking.requester.name} returned {asset.name} on {format_local(now)}. "
+                    f"Condition recorded by {actor.name}: {condition}",
+                    absolute_url(f"/assets/{asset.id}"),
+                    dedupe_key=f"loan-damaged-{booking.id}-{manager.id}",
+                )
+        return booking
 
 
 def clear_damage(session: Session, actor: User, asset_id: int) -> Asset:
     """A manager of the owning School clears an asset's damage flag (it was repaired, or the
     damage was judged harmless)."""
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("There is no such asset.")
-    require_school_manager(actor, asset.school_id)
-    if asset.damage_reported_at is None:
-        raise InvalidInput(f"{asset.name} has no damage reported.")
-    asset.damage_reported_at = None
-    asset.damage_note = ""
-    return asset
+    with atomic(session, actor):
+        asset = session.get(Asset, asset_id)
+        if asset is None:
+            raise NotFound("There is no such asset.")
+        require_school_manager(actor, asset.school_id)
+        if asset.damage_reported_at is None:
+            raise InvalidInput(f"{asset.name} has no damage reported.")
+        asset.damage_reported_at = None
+        asset.damage_note = ""
+        return asset
 
 
 def loans_for(session: Session, school_ids: set[int] | None, now: dt.datetime) -> dict[str, list[Booking]]:
@@ -274,40 +279,41 @@ def notify_overdue_loans(session: Session, now: dt.datetime) -> int:
     """Scheduler job (every 15 minutes): tell the borrower, the owning School's managers and the
     holder of the asset's next booking, once per loan, that a loan is overdue. Nothing is
     blocked: the next holder is warned so they can plan. Returns how many loans were reported."""
-    loans = session.scalars(_overdue_query(now).where(Booking.overdue_notified_at.is_(None))).all()
-    for loan in loans:
-        asset = loan.asset
-        due = format_local(loan.end_at)
-        notify(
-            session, loan.requester, "loan_overdue",
-            f"Please return {asset.name}: your loan ended {due}",
-            f"{asset.name} ({asset.tag}) was due back to {asset.school.name} at {due}. "
-            "Please return it as soon as you can: someone may be waiting for it.",
-            _booking_link(loan),
-            dedupe_key=f"loan-overdue-{loan.id}-borrower",
-        )
-        for manager in _managers_of(session, asset.school_id):
+    with atomic(session):
+        loans = session.scalars(_overdue_query(now).where(Booking.overdue_notified_at.is_(None))).all()
+        for loan in loans:
+            asset = loan.asset
+            due = format_local(loan.end_at)
             notify(
-                session, manager, "loan_overdue",
-                f"Overdue: {asset.name} lent to {loan.requester.name}",
-                f"{asset.name} ({asset.tag}) was due back at {due} from {loan.requester.name}"
-                f"{', ' + loan.requester_school.name if loan.requester_school else ''}.",
+                session, loan.requester, "loan_overdue",
+                f"Please return {asset.name}: your loan ended {due}",
+                f"{asset.name} ({asset.tag}) was due back to {asset.school.name} at {due}. "
+                "Please return it as soon as you can: someone may be waiting for it.",
                 _booking_link(loan),
-                dedupe_key=f"loan-overdue-{loan.id}-manager-{manager.id}",
+                dedupe_key=f"loan-overdue-{loan.id}-borrower",
             )
-        following = next_booking_after(session, loan)
-        if following is not None and following.requester_id != loan.requester_id:
-            notify(
-                session, following.requester, "loan_overdue",
-                f"{asset.name} may not be back for your booking",
-                f"The loan before yours has not been returned (it was due back at {due}). "
-                f"Your booking starts {format_local(following.start_at)}; {asset.school.name} has been told. "
-                "Contact them if you need to plan around it.",
-                _booking_link(following),
-                dedupe_key=f"loan-overdue-{loan.id}-next-{following.id}",
-            )
-        loan.overdue_notified_at = now
-    return len(loans)
+            for manager in _managers_of(session, asset.school_id):
+                notify(
+                    session, manager, "loan_overdue",
+                    f"Overdue: {asset.name} lent to {loan.requester.name}",
+                    f"{asset.name} ({asset.tag}) was due back at {due} from {loan.requester.name}"
+                    f"{', ' + loan.requester_school.name if loan.requester_school else ''}.",
+                    _booking_link(loan),
+                    dedupe_key=f"loan-overdue-{loan.id}-manager-{manager.id}",
+                )
+            following = next_booking_after(session, loan)
+            if following is not None and following.requester_id != loan.requester_id:
+                notify(
+                    session, following.requester, "loan_overdue",
+                    f"{asset.name} may not be back for your booking",
+                    f"The loan before yours has not been returned (it was due back at {due}). "
+                    f"Your booking starts {format_local(following.start_at)}; {asset.school.name} has been told. "
+                    "Contact them if you need to plan around it.",
+                    _booking_link(following),
+                    dedupe_key=f"loan-overdue-{loan.id}-next-{following.id}",
+                )
+            loan.overdue_notified_at = now
+        return len(loans)
 
 
 # --- Check-in and no-shows ---------------------------------------------------------------------
@@ -317,27 +323,28 @@ def check_in(session: Session, actor: User, booking_id: int, now: dt.datetime) -
     """The holder of a bench booking (or a manager of the owning School for them) checks in,
     from 15 minutes before its start until its end. The booking becomes checked out: its time
     is actual use, and it can no longer be released as a no-show."""
-    booking = _load(session, booking_id)
-    if booking.requester_id != actor.id:
-        if not actor.manages(booking.asset.school_id):
-            raise NotFound("There is no such booking, or it is not yours to see.")
-    asset = booking.asset
-    if asset.portable:
-        raise InvalidInput(f"{asset.name} is lent out: its staff record the hand-over instead.")
-    if not uses_check_in(asset):
-        raise InvalidInput(f"{asset.name} does not need checking in.")
-    if booking.status == BookingStatus.CHECKED_OUT:
-        raise InvalidInput("This booking is already checked in.")
-    if booking.status != BookingStatus.CONFIRMED:
-        raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be checked in.")
-    if now >= booking.end_at:
-        raise InvalidInput("This booking has already ended.")
-    if now < booking.start_at - CHECKIN_LEAD:
-        raise InvalidInput(f"You can check in from {format_local(booking.start_at - CHECKIN_LEAD)}.")
-    booking.checked_in_at = now
-    by = "Checked in." if booking.requester_id == actor.id else f"Checked in by {actor.name}."
-    change_status(booking, BookingStatus.CHECKED_OUT, actor, by, now)
-    return booking
+    with atomic(session, actor):
+        booking = _load(session, booking_id)
+        if booking.requester_id != actor.id:
+            if not actor.manages(booking.asset.school_id):
+                raise NotFound("There is no such booking, or it is not yours to see.")
+        asset = booking.asset
+        if asset.portable:
+            raise InvalidInput(f"{asset.name} is lent out: its staff record the hand-over instead.")
+        if not uses_check_in(asset):
+            raise InvalidInput(f"{asset.name} does not need checking in.")
+        if booking.status == BookingStatus.CHECKED_OUT:
+            raise InvalidInput("This booking is already checked in.")
+        if booking.status != BookingStatus.CONFIRMED:
+            raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be checked in.")
+        if now >= booking.end_at:
+            raise InvalidInput("This booking has already ended.")
+        if now < booking.start_at - CHECKIN_LEAD:
+            raise InvalidInput(f"You can check in from {format_local(booking.start_at - CHECKIN_LEAD)}.")
+        booking.checked_in_at = now
+        by = "Checked in." if booking.requester_id == actor.id else f"Checked in by {actor.name}."
+        change_status(booking, BookingStatus.CHECKED_OUT, actor, by, now)
+        return booking
 
 
 def checkin_candidate(session: Session, user: User, asset_id: int, now: dt.datetime) -> Booking | None:
@@ -365,58 +372,60 @@ def release_no_shows(session: Session, now: dt.datetime) -> int:
     checked in within the asset's N minutes of their start, become no-shows. A no-show holds
     nothing, so the time is free again: the holder is told, and the time is offered to its
     waitlist. Returns how many bookings were released."""
-    from bookings.waitlist import offer_freed_slot
+    with atomic(session):
+        from bookings.waitlist import offer_freed_slot
 
-    candidates = session.scalars(
-        select(Booking)
-        .join(Booking.asset)
-        .options(joinedload(Booking.asset), joinedload(Booking.requester))
-        .where(
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.checked_in_at.is_(None),
-            Booking.start_at <= now,
-            Asset.no_show_release_minutes.is_not(None),
-            Asset.portable.is_(False),
-        )
-        .order_by(Booking.start_at, Booking.id)
-        .with_for_update(of=Booking, skip_locked=True)  # one being checked in right now is left alone
-    ).all()
-    released = 0
-    for booking in candidates:
-        minutes = booking.asset.no_show_release_minutes
-        if booking.start_at + dt.timedelta(minutes=minutes) > now:
-            continue
-        asset = booking.asset
-        change_status(
-            booking, BookingStatus.NO_SHOW, None, f"Not checked in within {minutes} minutes of its start.", now
-        )
-        notify(
-            session, booking.requester, "no_show_released",
-            f"Your booking of {asset.name} was released",
-            f"You did not check in to your booking of {asset.name} ({format_local(booking.start_at)} to "
-            f"{format_local(booking.end_at, '%H:%M')}) within {minutes} minutes of its start, so the time "
-            "was released for others. Book again if you still need it.",
-            _booking_link(booking),
-            dedupe_key=f"no-show-{booking.id}",
-        )
-        offer_freed_slot(session, asset.id, booking.start_at, booking.blocked_until, now)
-        released += 1
-    return released
+        candidates = session.scalars(
+            select(Booking)
+            .join(Booking.asset)
+            .options(joinedload(Booking.asset), joinedload(Booking.requester))
+            .where(
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.checked_in_at.is_(None),
+                Booking.start_at <= now,
+                Asset.no_show_release_minutes.is_not(None),
+                Asset.portable.is_(False),
+            )
+            .order_by(Booking.start_at, Booking.id)
+            .with_for_update(of=Booking, skip_locked=True)  # one being checked in right now is left alone
+        ).all()
+        released = 0
+        for booking in candidates:
+            minutes = booking.asset.no_show_release_minutes
+            if booking.start_at + dt.timedelta(minutes=minutes) > now:
+                continue
+            asset = booking.asset
+            change_status(
+                booking, BookingStatus.NO_SHOW, None, f"Not checked in within {minutes} minutes of its start.", now
+            )
+            notify(
+                session, booking.requester, "no_show_released",
+                f"Your booking of {asset.name} was released",
+                f"You did not check in to your booking of {asset.name} ({format_local(booking.start_at)} to "
+                f"{format_local(booking.end_at, '%H:%M')}) within {minutes} minutes of its start, so the time "
+                "was released for others. Book again if you still need it.",
+                _booking_link(booking),
+                dedupe_key=f"no-show-{booking.id}",
+            )
+            offer_freed_slot(session, asset.id, booking.start_at, booking.blocked_until, now)
+            released += 1
+        return released
 
 
 def complete_checked_in(session: Session, now: dt.datetime) -> int:
     """Checked-in bench bookings whose time is over become completed (loans, which were handed
     over, stay out until they are returned). Returns how many were completed."""
-    finished = session.scalars(
-        select(Booking).where(
-            Booking.status == BookingStatus.CHECKED_OUT,
-            Booking.handed_over_at.is_(None),
-            Booking.end_at <= now,
-        )
-    ).all()
-    for booking in finished:
-        change_status(booking, BookingStatus.COMPLETED, None, "Booking time ended.", now)
-    return len(finished)
+    with atomic(session):
+        finished = session.scalars(
+            select(Booking).where(
+                Booking.status == BookingStatus.CHECKED_OUT,
+                Booking.handed_over_at.is_(None),
+                Booking.end_at <= now,
+            )
+        ).all()
+        for booking in finished:
+            change_status(booking, BookingStatus.COMPLETED, None, "Booking time ended.", now)
+        return len(finished)
 
 
 # --- What a booking's page offers --------------------------------------------------------------

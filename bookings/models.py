@@ -249,20 +249,3 @@ class Quota(Base):
         CheckConstraint("own_school_minutes IS NULL OR own_school_minutes >= 0", name="own_not_negative"),
         CheckConstraint("other_school_minutes IS NULL OR other_school_minutes >= 0", name="other_not_negative"),
     )
-
-
-class Notification(Base):
-    """An in-app notice: the same events as the e-mails, listed in the app."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    event: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(250))
-    body: Mapped[str] = mapped_column(Text, default="")
-    link: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[dt.datetime | None]
-
-    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)

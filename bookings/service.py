@@ -1,8 +1,11 @@
 """A booking's life: request, approval or rejection, cancellation, completion.
 
-The functions that create or confirm bookings own their transaction (``db.atomic``), because
-the check and the write must happen together and a refusal must still be recorded as unmet
-demand after the refused write is rolled back. The others work inside the caller's ``atomic``.
+Every command here (request, series, approve, reject, cancel, complete) is one unit of work of
+its own (``core.db.atomic``), the rule ``core/db.py`` states for every command: callers call it
+bare, and it has committed all of its changes, or none, when it returns. For a request it is
+also what makes the check and the write happen together, and lets a refusal be recorded as unmet
+demand after the refused write is rolled back. ``change_status`` and ``record_unmet_demand`` are
+steps inside a command's unit, not commands.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from bookings import notices
 from bookings.availability import blocked_until
 from bookings.models import (
     ACTIVE_STATUSES,
@@ -54,13 +58,14 @@ MAX_OCCURRENCES = 100
 
 def change_status(
     booking: Booking, to_status: BookingStatus, by: User | None, reason: str = "", at: dt.datetime | None = None
-) -> None:
-    """Move a booking to a new status and keep the step in its history."""
+) -> BookingStatusChange:
+    """Move a booking to a new status and keep the step in its history. Tells nobody: the
+    command that changes the status calls its notice (``bookings.notices``)."""
     at = at or utcnow()
-    booking.history.append(
-        BookingStatusChange(from_status=booking.status, to_status=to_status, by=by, at=at, reason=reason)
-    )
+    change = BookingStatusChange(from_status=booking.status, to_status=to_status, by=by, at=at, reason=reason)
+    booking.history.append(change)
     booking.status = to_status
+    return change
 
 
 def _load_asset(session: Session, asset_id: int) -> Asset:
@@ -159,6 +164,7 @@ def request_booking(
             booking = _new_booking(requester, asset, start_at, end_at, purpose, now)
             session.add(booking)
             session.flush()
+            notices.notify_requested(session, booking)
         return booking
     except BookingRefused as refusal:
         _keep_refusal(session, requester, asset_id, start_at, end_at, refusal.codes)
@@ -292,6 +298,7 @@ def request_series(
                     session.flush()  # later occurrences are checked against this one
             if any(o.violations for o in report):
                 raise SeriesRefused(report)
+            notices.notify_series_requested(session, series, series.bookings)
         return series.bookings
     except SeriesRefused as refusal:
         with atomic(session, requester):
@@ -430,11 +437,14 @@ def overlapping_pending(session: Session, booking: Booking) -> list[Booking]:
     )
 
 
-def _decide(booking: Booking, manager: User, to_status: BookingStatus, reason: str, now: dt.datetime) -> None:
-    change_status(booking, to_status, manager, reason, now)
+def _decide(
+    session: Session, booking: Booking, manager: User, to_status: BookingStatus, reason: str, now: dt.datetime
+) -> None:
+    change = change_status(booking, to_status, manager, reason, now)
     booking.decided_by = manager
     booking.decided_at = now
     booking.decision_reason = reason
+    notices.notify_decided(session, booking, change)
 
 
 def approve(
@@ -474,7 +484,7 @@ def approve(
             if unknown:
                 raise InvalidInput("Only requests that overlap this one can be rejected with it.")
             booking.blocked_until = blocked_until(booking.asset, booking.end_at)
-            _decide(booking, manager, BookingStatus.CONFIRMED, "", now)
+            _decide(session, booking, manager, BookingStatus.CONFIRMED, "", now)
             for other_id in sorted(reject_ids):
                 _reject(session, manager, clashing[other_id], rejection_reason, now)
             session.flush()
@@ -487,7 +497,7 @@ def approve(
 
 
 def _reject(session: Session, manager: User, booking: Booking, reason: str, now: dt.datetime) -> None:
-    _decide(booking, manager, BookingStatus.REJECTED, reason, now)
+    _decide(session, booking, manager, BookingStatus.REJECTED, reason, now)
     record_unmet_demand(
         session, booking.requester, booking.asset_id, booking.start_at, booking.end_at,
         DemandSource.REJECTED, ["rejected"], booking_id=booking.id,
@@ -497,15 +507,16 @@ def _reject(session: Session, manager: User, booking: Booking, reason: str, now:
 def reject(session: Session, manager: User, booking_id: int, reason: str, now: dt.datetime | None = None) -> Booking:
     """A manager of the owning School (or an admin), other than its requester, turns a pending
     request down, saying why."""
-    now = now or utcnow()
-    booking = load_request_to_decide(session, manager, booking_id, lock=True)
-    if booking.status != BookingStatus.PENDING:
-        raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
-    if not reason.strip():
-        raise InvalidInput(field_errors={"reason": ["Tell the requester why."]})
-    _reject(session, manager, booking, reason.strip(), now)
-    _offer_to_waitlist(session, booking, now)  # waitlist hook
-    return booking
+    with atomic(session, manager):
+        now = now or utcnow()
+        booking = load_request_to_decide(session, manager, booking_id, lock=True)
+        if booking.status != BookingStatus.PENDING:
+            raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
+        if not reason.strip():
+            raise InvalidInput(field_errors={"reason": ["Tell the requester why."]})
+        _reject(session, manager, booking, reason.strip(), now)
+        _offer_to_waitlist(session, booking, now)  # waitlist hook
+        return booking
 
 
 def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.datetime | None = None) -> Booking:
@@ -526,13 +537,15 @@ def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.date
 def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
     """The requester cancels their own pending or confirmed booking before it ends; a manager of
     the owning School can cancel anyone's, giving a reason the requester sees."""
-    now = now or utcnow()
-    booking = load_for_cancel(session, actor, booking_id, now)
-    if booking.requester_id != actor.id and not reason.strip():
-        raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
-    change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
-    _offer_to_waitlist(session, booking, now)  # waitlist hook
-    return booking
+    with atomic(session, actor):
+        now = now or utcnow()
+        booking = load_for_cancel(session, actor, booking_id, now)
+        if booking.requester_id != actor.id and not reason.strip():
+            raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
+        change = change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
+        notices.notify_cancelled(session, booking, change)
+        _offer_to_waitlist(session, booking, now)  # waitlist hook
+        return booking
 
 
 def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> None:
@@ -595,12 +608,13 @@ def my_bookings(
 def complete_finished(session: Session, now: dt.datetime) -> int:
     """Confirmed bookings whose time is over become completed. Loans stay checked out until
     they are returned. Returns how many bookings were completed."""
-    finished = session.scalars(
-        select(Booking).where(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)
-    ).all()
-    for booking in finished:
-        change_status(booking, BookingStatus.COMPLETED, by=None, reason="Booking time ended.", at=now)
-    return len(finished)
+    with atomic(session):
+        finished = session.scalars(
+            select(Booking).where(Booking.status == BookingStatus.CONFIRMED, Booking.end_at <= now)
+        ).all()
+        for booking in finished:
+            change_status(booking, BookingStatus.COMPLETED, by=None, reason="Booking time ended.", at=now)
+        return len(finished)
 
 
 def bookings_today(session: Session, school_ids: set[int] | None, day_start: dt.datetime, day_end: dt.datetime) -> list[Booking]:

@@ -14,7 +14,7 @@ from bookings import disruption, lapsing, service
 from bookings.calendar import asset_days, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from core.errors import InvalidInput
 from inventory.service import get_asset
 from inventory.training_requests import training_need
@@ -190,8 +190,7 @@ def cancel(booking_id: int):
     if not form.validate():  # a reason of 100 kB or with a NUL character: asked again
         return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
     try:
-        with atomic(db.session, current_user):
-            booking = service.cancel(db.session, current_user, booking_id, form.reason.data or "")
+        booking = service.cancel(db.session, current_user, booking_id, form.reason.data or "")
     except InvalidInput as error:
         if error.field_errors:  # a manager gave no reason: ask again, with what is missing
             show_errors(form, error)
@@ -280,8 +279,7 @@ def reject(booking_id: int):
             flash(message, "error")
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     try:
-        with atomic(db.session, current_user):
-            booking = service.reject(db.session, current_user, booking_id, form.reason.data or "")
+        booking = service.reject(db.session, current_user, booking_id, form.reason.data or "")
     except InvalidInput as error:
         for message in [error.message] if not error.field_errors else sum(error.field_errors.values(), []):
             flash(message, "error")

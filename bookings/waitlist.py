@@ -25,7 +25,7 @@ from bookings.rules import SLOT_STEP, BookingRefused, check_booking
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
-from notifications.events import notify
+from notifications.service import notify
 from core.timeutil import format_local
 
 DEFAULT_OFFER_MINUTES = 120

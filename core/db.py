@@ -2,6 +2,27 @@
 
 Times are aware UTC datetimes everywhere inside Kitshare. ``UTCDateTime`` keeps them so on
 SQLite, which has no time zone type, and refuses naive datetimes rather than guessing.
+
+One transaction rule, the same for every public command (a service function that writes):
+
+    A command owns its unit of work. It opens ``atomic(session, actor)`` itself, around its
+    reads and its writes, so when it returns everything it did is committed, and when it
+    raises nothing it did is left. Callers (views, the API, the CLI, scheduler jobs, tests)
+    call it bare, never inside an ``atomic`` of their own.
+
+Consequences, not exceptions:
+
+* A command may call another command: ``atomic`` inside ``atomic`` joins the outer unit, so the
+  inner one commits with the outer, all or nothing (``accept_offer`` books through
+  ``request_booking``). A caller holding an ``atomic`` is therefore harmless but pointless.
+* A command that must record something after its own failure (a refused request becomes unmet
+  demand) does it in a second unit after the first rolled back; both are its own.
+* A batch job that processes items one by one (``reports.delivery.deliver_due``,
+  ``notifications.service.send_due``) owns one unit per item, so that one bad item does not undo
+  the others; it cannot be joined to a caller's unit, and raises if called inside one.
+* Helpers that only make one step of a command (``bookings.service.change_status``,
+  ``record_unmet_demand``) are not commands: they run inside the unit of the command calling
+  them. Reads need no unit.
 """
 
 from __future__ import annotations

@@ -1617,9 +1617,9 @@ def _ensure_activity(
 def _add_bookings(run: _Run, bookings: list[Booking]) -> None:
     """Insert the bookings, then their history, each with one bulk INSERT.
 
-    The history is imported, not lived: written past the unit of work, it does not wake the
-    session hooks that tell people about status changes as they happen (notifications.hooks),
-    which would otherwise e-mail the demo people about months of bookings, nor the audit log,
+    The history is imported, not lived: written past the booking commands, it tells nobody (only
+    the commands call ``bookings.notices``), which would otherwise e-mail the demo people about
+    months of bookings, and written past the unit of work, it does not wake the audit log,
     which would date a year of made-up bookings today. (Inserting them one object at a time
     was also most of the seed's time.) Each booking is given the id the database chose.
     """

@@ -8,8 +8,8 @@ asset or its category within the School; any authorisation that covers an open r
 it was granted, closes that request and tells the person (``close_requests_covered_by``).
 Declining says why (``decline_training_request``). One open request per person per asset.
 
-Notices go through ``notifications.events.notify`` (imported where used: notifications sits
-above inventory), in the caller's transaction, so they exist exactly when the change does.
+Notices go through ``notifications.service.notify`` (the generic channel, below inventory), in
+the caller's transaction, so they exist exactly when the change does.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from inventory.models import (
     TrainingRequestStatus,
 )
 from inventory.upkeep import format_day, grant_training, has_current_training, school_managers_of
+from notifications.service import notify, site_base_url
 
 #: The longest message a person may send with a request.
 MAX_MESSAGE = 1000
@@ -50,8 +51,6 @@ class TrainingNeed:
 
 
 def _base_url(base_url: str | None) -> str:
-    from notifications.events import site_base_url
-
     return (base_url or site_base_url()).rstrip("/")
 
 
@@ -148,8 +147,6 @@ def request_training(
 def _tell_managers(
     session: Session, training_request: TrainingRequest, user: User, asset: Asset, base_url: str | None
 ) -> int:
-    from notifications.events import notify
-
     where = f"{user.name}" + (f" ({user.home_school.code})" if user.home_school else "")
     title = f"Training requested: {asset.name} ({asset.tag}), by {user.name}"
     body = f"{where} asks to be trained on {asset.name} ({asset.tag}) so that they can book it."
@@ -239,8 +236,6 @@ def close_requests_covered_by(
 ) -> list[TrainingRequest]:
     """Open requests of the grant's holder that a current authorisation now covers are granted:
     each records the authorisation, and its requester is told they may book. Returns them."""
-    from notifications.events import notify
-
     today = today or local_today()
     if not grant.is_current(today):
         return []  # recorded in hindsight, already over: it lets nobody book
@@ -289,8 +284,6 @@ def decline_training_request(
 ) -> TrainingRequest:
     """A manager of the asset's School declines an open request, saying why if they wish (at
     most 2000 characters); the person is told, and may ask again later."""
-    from notifications.events import notify
-
     asset = training_request.asset
     require_school_manager(actor, asset.school_id)
     _require_open(training_request)

@@ -486,7 +486,7 @@ def queue_inspection_reminders(
 
     ``base_url`` is the site's address for the link (default: the app's KITSHARE_BASE_URL).
     """
-    from notifications.events import notify
+    from notifications.service import notify
 
     if base_url is None:
         from flask import current_app

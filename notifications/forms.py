@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from notifications.events import EVENTS
+from notifications.service import EVENTS
 from web.forms import CheckboxListField, KitshareForm
 
 

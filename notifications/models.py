@@ -1,11 +1,12 @@
-"""The outbox: e-mails written in the same transaction as the change they report."""
+"""The generic channel's tables: in-app notices, and the outbox of e-mails written in the same
+transaction as the change they report."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, str_enum, utcnow
@@ -42,3 +43,20 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class Notification(Base):
+    """An in-app notice: the same events as the e-mails, listed in the app."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(250))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)

@@ -1,26 +1,172 @@
-"""The outbox: e-mails are written in the same transaction as the change they report, then sent
-by a scheduler job that retries with backoff.
+"""The generic channel: telling a person something, in the app and by e-mail, through the outbox.
 
-A mail server being down loses nothing (the message waits in the table) and the job never sends
-a message twice on purpose: each message's new state is committed straight after its own send.
+``notify`` is the one way any package tells a person something, and the only writer of
+``Notification`` rows. The notice and the e-mail are written in the caller's transaction, so they
+exist exactly when the change they report does. What to say about a booking, and to whom, is the
+bookings package's business (``bookings/notices.py``); this module knows no domain.
+
+Links in notices and e-mails are absolute, on the site's public address: ``site_base_url()`` is
+the running app's ``KITSHARE_BASE_URL`` inside an app context, and otherwise the address
+``configure_base_url`` was last given (``create_app`` gives it the app's), so code running
+outside a request (a test's own session, a script) still writes usable links.
+
+The outbox: e-mails are written in the same transaction as the change they report, then sent
+by a scheduler job that retries with backoff. A mail server being down loses nothing (the
+message waits in the table) and the job never sends a message twice on purpose: each message's
+new state is committed straight after its own send.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from core.db import atomic, utcnow
+from core.errors import InvalidInput, NotFound
 from notifications.mail import PermanentSendError, Transport, transport_from_config
-from notifications.models import OutboxMessage, OutboxStatus
+from notifications.models import Notification, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("kitshare.outbox")
+
+#: Every event a person can be told about, with the label their preferences page shows.
+EVENTS: dict[str, str] = {
+    "booking_requested": "A loan or booking request waits for my decision (managers)",
+    "booking_decided": "My request is approved or rejected",
+    "booking_cancelled": "My booking is cancelled by someone else",
+    "booking_affected": "Maintenance or a rule change affects a booking of mine that is kept",
+    "booking_reminder": "A reminder before my booking starts",
+    "waitlist_offer": "A slot I am waiting for becomes free",
+    "no_show_released": "My booking is released because I did not check in",
+    "loan_overdue": "A loan is overdue",
+    "loan_damaged": "Equipment comes back damaged (managers)",
+    "inspection_due": "An inspection falls due (managers)",
+    "training_requested": "Someone asks to be trained on equipment (managers)",
+    "training_decided": "My request for training is granted or declined",
+    "report_delivery": "A scheduled report is ready",
+}
+
+#: How many notices the in-app list shows.
+LIST_LIMIT = 100
+
+_configured_base_url = "http://127.0.0.1:5000"
+
+
+def configure_base_url(base_url: str) -> None:
+    """Remember the site's public address for links made outside an app context."""
+    global _configured_base_url
+    _configured_base_url = base_url.rstrip("/")
+
+
+def site_base_url() -> str:
+    """The site's public address, without a trailing slash (see the module docstring)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return str(current_app.config.get("KITSHARE_BASE_URL") or _configured_base_url).rstrip("/")
+    return _configured_base_url
+
+
+def wants_email(user: User, event: str) -> bool:
+    """People receive every e-mail unless they turned that event off on their profile."""
+    return bool((user.email_preferences or {}).get(event, True))
+
+
+def notify(
+    session: Session,
+    user: User,
+    event: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_key: str | None = None,
+    attachment: tuple[str, str, bytes] | None = None,
+) -> Notification:
+    """Tell ``user`` about ``event``: always in the app, by e-mail if they want it.
+
+    This is the only code that writes a ``Notification``. ``link`` is an absolute URL (the
+    e-mail needs one; it is added below the text unless the text already gives it).
+    ``dedupe_key`` makes the e-mail at most once even if a job runs twice. ``attachment`` is one
+    file for the e-mail: (file name, content type, bytes).
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}")
+    notice = Notification(user_id=user.id, event=event, title=title[:250], body=body, link=link)
+    session.add(notice)
+    if user.active and wants_email(user, event):
+        footer = f"Choose which e-mails Kitshare sends you: {site_base_url()}/notifications/preferences"
+        text = body + (f"\n\n{link}" if link and link not in body else "") + f"\n\n{footer}"
+        enqueue(session, user.email, f"Kitshare: {title}", text.strip(), dedupe_key=dedupe_key, attachment=attachment)
+    return notice
+
+
+# --- The in-app list and preferences ------------------------------------------------------------
+
+
+def notices_for(session: Session, user: User, limit: int = LIST_LIMIT) -> list[Notification]:
+    """The person's notices, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def mark_read(session: Session, user: User, notice_id: int, now: dt.datetime) -> Notification:
+    """Mark one of the person's own notices read; anyone else's is NotFound."""
+    notice = session.get(Notification, notice_id)
+    if notice is None or notice.user_id != user.id:
+        raise NotFound("There is no such notification.")
+    if notice.read_at is None:
+        notice.read_at = now
+    return notice
+
+
+def mark_all_read(session: Session, user: User, now: dt.datetime) -> int:
+    """Mark every unread notice of the person read. Returns how many were unread."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def set_email_preferences(session: Session, user: User, wanted: Iterable[str]) -> dict[str, bool]:
+    """The person gets e-mails for exactly the ``wanted`` events (in-app notices always stay).
+
+    Every event is stored, yes or no, so an event added later defaults to yes for everyone.
+    """
+    wanted = set(wanted)
+    unknown = wanted - EVENTS.keys()
+    if unknown:
+        raise InvalidInput(field_errors={"events": [f"Unknown notification: {', '.join(sorted(unknown))}."]})
+    preferences = {event: event in wanted for event in EVENTS}
+    user.email_preferences = preferences  # a new dict: JSON columns do not track in-place changes
+    session.flush()
+    return preferences
+
+
+# --- The outbox ---------------------------------------------------------------------------------
 
 #: Waits after the 1st, 2nd, ... failed attempt; the last one repeats. Eight attempts in all span
 #: about two and a half days, long enough to outlast a mail server's weekend outage.

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from core.db import atomic, db, utcnow
 from core.errors import InvalidInput
-from notifications import events
+from notifications import service
 from notifications.forms import PreferencesForm
 from web.forms import show_errors
 
@@ -20,7 +20,7 @@ def _unread() -> dict:
         """For the navigation: how many notices the signed-in person has not read."""
         if not current_user.is_authenticated:
             return 0
-        return events.unread_count(db.session, current_user)
+        return service.unread_count(db.session, current_user)
 
     return {"unread_notifications": unread_notifications}
 
@@ -28,15 +28,15 @@ def _unread() -> dict:
 @bp.get("/notifications")
 @login_required
 def index():
-    notices = events.notices_for(db.session, current_user)
-    return render_template("notifications/index.html", notices=notices, limit=events.LIST_LIMIT)
+    notices = service.notices_for(db.session, current_user)
+    return render_template("notifications/index.html", notices=notices, limit=service.LIST_LIMIT)
 
 
 @bp.post("/notifications/<int:notice_id>/read")
 @login_required
 def mark_read(notice_id: int):
     with atomic(db.session, current_user):
-        events.mark_read(db.session, current_user, notice_id, utcnow())
+        service.mark_read(db.session, current_user, notice_id, utcnow())
     return redirect(url_for("notifications.index"))
 
 
@@ -44,7 +44,7 @@ def mark_read(notice_id: int):
 @login_required
 def mark_all_read():
     with atomic(db.session, current_user):
-        count = events.mark_all_read(db.session, current_user, utcnow())
+        count = service.mark_all_read(db.session, current_user, utcnow())
     if count:
         flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
     else:
@@ -57,11 +57,11 @@ def mark_all_read():
 def preferences():
     form = PreferencesForm()
     if request.method == "GET":
-        form.events.data = [name for name in events.EVENTS if events.wants_email(current_user, name)]
+        form.events.data = [name for name in service.EVENTS if service.wants_email(current_user, name)]
     if form.validate_on_submit():
         try:
             with atomic(db.session, current_user):
-                events.set_email_preferences(db.session, current_user, form.events.data or [])
+                service.set_email_preferences(db.session, current_user, form.events.data or [])
         except InvalidInput as error:
             show_errors(form, error)
         else:

@@ -33,7 +33,6 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bookings.models import Notification
 from core.db import atomic, utcnow
 from core.errors import NotAllowed
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
@@ -42,6 +41,7 @@ from reports.periods import describe_period, finished_periods
 from reports.render import XLSX_CONTENT_TYPE, file_name, percent
 from reports.service import store_snapshot
 from core.timeutil import to_local
+from notifications.service import notify
 
 log = logging.getLogger("kitshare.reports")
 
@@ -74,7 +74,8 @@ def _insert_for(session: Session) -> Any:
 def deliver_due(session: Session, now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> DeliveryRun:
     """Deliver every subscription's report for every finished period not delivered yet.
 
-    Call it outside any unit of work: each delivery commits on its own.
+    Called bare, like every command (``core/db.py``); as a batch job it owns one unit of work
+    per delivery, so it refuses to run inside a caller's unit.
     """
     if session.info.get("atomic_depth"):
         raise RuntimeError("deliver_due commits once per delivery; do not call it inside atomic().")
@@ -194,8 +195,7 @@ def deliver(
 
         if may_plan(user):  # the capital-planning forecast rides along for those who may see it
             body += "\n\n" + "\n".join(forecast_summary(session, user, subscription.school_ids, config or {}, now=now))
-        session.add(Notification(user_id=user.id, event=EVENT, title=title[:250], body=body, link=link))
-        _enqueue(session, user, title, body, figures, snapshot.xlsx or b"", f"report:{subscription_id}:{period_start.isoformat()}")
+        _enqueue(session, user, title, body, link, figures, snapshot.xlsx or b"", f"report:{subscription_id}:{period_start.isoformat()}")
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = now
         delivery.snapshot_id = snapshot.id
@@ -203,18 +203,13 @@ def deliver(
     return True
 
 
-def _enqueue(session: Session, user: Any, title: str, body: str, figures: dict[str, Any], xlsx: bytes, dedupe_key: str) -> None:
-    # Looked up here (not imported at the top) so tests can stand in for the outbox.
-    from notifications.events import wants_email
-    from notifications.service import enqueue
-
-    if not wants_email(user, EVENT):
-        return
-    enqueue(
-        session,
-        user.email,
-        f"Kitshare: {title}",
-        body + "\n\nYou can choose which e-mails Kitshare sends you on your profile page.",
+def _enqueue(
+    session: Session, user: Any, title: str, body: str, link: str, figures: dict[str, Any], xlsx: bytes, dedupe_key: str
+) -> None:
+    """Tell the subscriber through the generic channel: the notice, and the e-mail with the XLSX
+    (named for the outbox it fills: tests stand in for it to fail a delivery at this point)."""
+    notify(
+        session, user, EVENT, title, body, link,
         dedupe_key=dedupe_key,
         attachment=(file_name(figures, "xlsx"), XLSX_CONTENT_TYPE, xlsx),
     )

@@ -32,7 +32,6 @@ def _import_models() -> None:
     import bookings.models  # noqa: F401
     import core.audit  # noqa: F401  (the audit log table)
     import inventory.models  # noqa: F401
-    import notifications.hooks
     import notifications.models  # noqa: F401
     import planning.models  # noqa: F401
     import reports.models  # noqa: F401
@@ -79,7 +78,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from core.timeutil import set_local_zone
 
     set_local_zone(app.config["KITSHARE_TIMEZONE"])
-    from notifications.events import configure_base_url
+    from notifications.service import configure_base_url
 
     configure_base_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
     configure_password_hashing(

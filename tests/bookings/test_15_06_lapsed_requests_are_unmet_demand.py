@@ -21,12 +21,12 @@ from bookings.lapsing import lapsed_requests, record_lapsed_demand
 from bookings.models import (
     BookingStatus,
     DemandSource,
-    Notification,
     UnmetDemand,
     WaitlistEntry,
     WaitlistStatus,
 )
 from core.errors import InvalidInput
+from notifications.models import Notification
 from reports.figures import ReportSettings, report_to_json, utilisation_report
 from tests.conftest import sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user

@@ -7,7 +7,8 @@ import pytest
 
 from bookings import disruption
 from bookings.disruption import CANCEL, KEEP, Decisions
-from bookings.models import BookingStatus, Notification, UnmetDemand
+from bookings.models import BookingStatus, UnmetDemand
+from notifications.models import Notification
 from core.db import atomic
 from core.errors import InvalidInput
 from inventory import service, upkeep

@@ -7,7 +7,8 @@ import time_machine
 from sqlalchemy import select
 
 from bookings import loans, service
-from bookings.models import Booking, BookingStatus, Notification
+from bookings.models import Booking, BookingStatus
+from notifications.models import Notification
 from bookings.rules import BookingRefused
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound

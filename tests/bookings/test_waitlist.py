@@ -7,7 +7,8 @@ import time_machine
 from sqlalchemy import select
 
 from bookings import loans, service, waitlist
-from bookings.models import Booking, BookingStatus, Notification, WaitlistEntry, WaitlistStatus
+from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from notifications.models import Notification
 from bookings.rules import BookingRefused
 from core.db import atomic
 from core.errors import InvalidInput

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from bookings.models import Notification
+from notifications.models import Notification
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
 from inventory import training_requests, upkeep

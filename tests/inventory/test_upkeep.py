@@ -744,7 +744,7 @@ def test_the_upkeep_pages_render_for_a_manager(client, session, world):
 
 
 def test_a_manager_who_turned_reminder_emails_off_still_sees_the_notice_in_the_app(session, world):
-    from bookings.models import Notification
+    from notifications.models import Notification
 
     world["manager_a"].email_preferences = {"inspection_due": False}
     session.commit()

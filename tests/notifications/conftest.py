@@ -4,7 +4,7 @@ people were told."""
 import pytest
 from sqlalchemy import select
 
-from bookings.models import Notification
+from notifications.models import Notification
 from notifications.models import OutboxMessage
 from tests.bookings.conftest import world  # noqa: F401  (the fixture)
 from tests.conftest import see_committed

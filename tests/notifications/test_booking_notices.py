@@ -1,11 +1,12 @@
-"""Who is told when a booking is requested, decided or cancelled (notifications.hooks)."""
+"""Who is told when a booking is requested, decided or cancelled (bookings.notices)."""
 
 import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
 from bookings import service
-from bookings.models import Booking, BookingStatus, Notification
+from bookings.models import Booking, BookingStatus
+from notifications.models import Notification
 from core.db import atomic
 from notifications.models import OutboxMessage
 from tests.bookings.conftest import MONDAY, NOW, at

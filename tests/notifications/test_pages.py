@@ -5,9 +5,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from bookings import service
-from bookings.models import Notification
+from notifications.models import Notification
 from core.db import atomic
-from notifications.events import EVENTS, notify
+from notifications.service import EVENTS, notify
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in
 from tests.notifications.conftest import mails, notices

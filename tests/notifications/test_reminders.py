@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bookings.models import Booking, BookingStatus
 from core.config import Config, ConfigError
 from core.db import atomic
-from notifications.events import send_booking_reminders
+from bookings.notices import send_booking_reminders
 from tests.conftest import see_committed
 from tests.factories import make_booking
 from tests.notifications.conftest import mails, notices

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from core.config import PROJECT_ROOT
-from bookings.models import BookingStatus, Notification
+from bookings.models import BookingStatus
+from notifications.models import Notification
 from core.db import db
 from notifications.mail import build_email
 from notifications.models import OutboxMessage

@@ -17,7 +17,8 @@ from flask import Flask
 
 from accounts.models import Role
 from accounts.service import create_api_token
-from bookings.models import Booking, BookingStatus, Notification, Quota, QuotaPeriod, WaitlistEntry
+from bookings.models import Booking, BookingStatus, Quota, QuotaPeriod, WaitlistEntry
+from notifications.models import Notification
 from core.db import db
 from inventory.models import (
     Category,

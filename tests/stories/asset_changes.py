@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingStatusChange, Notification
+from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingStatusChange
+from notifications.models import Notification
 from core.db import utcnow
 from inventory.models import Asset, AssetStatus, MaintenanceWindow, School
 from core.timeutil import local_to_utc, to_local

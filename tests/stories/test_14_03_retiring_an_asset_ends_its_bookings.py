@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus
-from notifications.events import send_booking_reminders
+from bookings.notices import send_booking_reminders
 from tests.stories.asset_changes import api, api_token, at, book, chem_asset, free_day, notices, person, see_committed
 
 REASON = "Beyond economic repair after the flood"

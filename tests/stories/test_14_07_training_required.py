@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from accounts.models import User, school_managers
-from bookings.models import Booking, BookingStatus, Notification
+from bookings.models import Booking, BookingStatus
+from notifications.models import Notification
 from bookings.rules import check_booking, next_free_slots
 from core.db import utcnow
 from inventory.models import Asset, AssetStatus, School
