@@ -95,7 +95,7 @@ def send_outbox() -> None:
 
 
 def queue_inspection_reminders() -> None:
-    from inventory.upkeep import queue_inspection_reminders as queue
+    from inventory.inspections import queue_inspection_reminders as queue
     from core.timeutil import to_local
 
     with atomic(db.session):
@@ -128,7 +128,7 @@ def run_imports() -> None:
     from flask import current_app
 
     from inventory.import_jobs import run_queued_imports
-    from inventory.transfer import upload_folder
+    from inventory.transfer.upload_stash import upload_folder
     from inventory.xlsx_limits import XlsxLimits
 
     limits = XlsxLimits.from_config(current_app.config)
@@ -141,7 +141,7 @@ def remove_abandoned_uploads() -> None:
     """Remove spreadsheet uploads that were previewed but never confirmed."""
     from flask import current_app
 
-    from inventory.transfer import remove_abandoned_uploads as remove, upload_folder
+    from inventory.transfer.upload_stash import remove_abandoned_uploads as remove, upload_folder
 
     count = remove(upload_folder(current_app.instance_path))
     if count:

@@ -42,7 +42,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.catalogue import Page
 from inventory.models import Asset
 from inventory.service import get_asset
-from inventory.upkeep import school_managers_of
+from inventory.service import school_managers_of
 from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 
 #: Statuses a requester or manager may still cancel.

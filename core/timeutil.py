@@ -47,6 +47,12 @@ def local_to_utc(wall: dt.datetime) -> dt.datetime:
     return aware.astimezone(UTC)
 
 
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the university's zone (``now``: default, the current time), which is what
+    "due on", "expires on", "this week" and "today's bookings" mean."""
+    return (now or dt.datetime.now(UTC)).astimezone(_zone).date()
+
+
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants at which a local date begins and ends (23 or 25 hours on change days)."""
     start = dt.datetime.combine(day, dt.time(0), tzinfo=_zone)
@@ -68,3 +74,8 @@ def format_minutes(minutes: int | None) -> str:
     hours, mins = divmod(rest, 60)
     parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (mins, "minute")) if n]
     return " ".join(parts)
+
+
+def format_day(day: dt.date) -> str:
+    """15 Dec 2026: how dates read in e-mails and messages."""
+    return f"{day.day} {day:%b %Y}"

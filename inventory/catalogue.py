@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, MaintenanceWindow, School
-from inventory.upkeep import holds_training_for, local_today
+from core.timeutil import local_today
+from inventory.training import holds_training_for
 from core.bounds import MAX_INT, TIME_OUT_OF_RANGE, has_nul, time_in_range, whole_number
 from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 

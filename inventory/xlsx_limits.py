@@ -328,7 +328,7 @@ class _PartScan:
         if number is not None and not (number.isascii() and number.isdigit()):
             self._refuse(_damaged(self.filename, self.part, f"has a row numbered {number[:20]!r}"))
         if self.rows > self.limits.max_rows or (number is not None and int(number) > self.limits.max_rows):
-            from inventory.transfer import MAX_ROWS
+            from inventory.transfer.columns import MAX_ROWS
 
             self._refuse(InvalidInput(
                 f"{self.filename} goes on past row {self.limits.max_rows:,} of its sheet (empty rows count "

@@ -22,7 +22,7 @@ from inventory.models import AssetStatus, Location, School
 from inventory.views import affected as affected_views
 from inventory.views import bp
 from core.money import format_pounds, parse_pounds
-from web.forms import show_errors
+from web.forms import refusal_shown, show_errors
 from wtforms.fields.choices import SelectChoice
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -62,12 +62,10 @@ def _manageable_schools() -> list[School]:
 def create_category():
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 category = service.create_category(db.session, current_user, form.name.data, form.description.data or "")
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Added the category {category.name}.", "success")
             return redirect(url_for("inventory.register"))
     for messages in [*form.form_errors, *form.name.errors]:
@@ -341,12 +339,11 @@ def delete_asset(asset_id: int):
     asset = service.get_asset(db.session, asset_id)
     require_school_manager(current_user, asset.school_id)
     name, school_id = asset.name, asset.school_id
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             media.remove_photo(db.session, current_user, asset, current_app.instance_path)
             service.delete_asset(db.session, current_user, asset)
-    except InvalidInput as error:
-        flash(error.message, "error")
+    if not outcome.succeeded:
         return redirect(url_for("inventory.asset", asset_id=asset_id))
     flash(f"Deleted {name}.", "success")
     return redirect(url_for("inventory.register", school=school_id))
