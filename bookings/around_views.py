@@ -22,16 +22,11 @@ from bookings.around_forms import HandOverForm, QuotaForm, ReturnForm, WaitlistF
 from bookings.rules import BookingRefused
 from bookings.views import bp
 from core.db import atomic, db, utcnow
-from core.errors import InvalidInput
 from inventory.models import Asset
 from inventory.service import get_asset, get_school, list_categories
 from core.timeutil import NonexistentLocalTime, format_local, local_to_utc
-from web.forms import show_errors
+from web.forms import refusal_shown
 from web.responses import safe_next
-
-
-def _messages(error: InvalidInput) -> list[str]:
-    return sum(error.field_errors.values(), []) if error.field_errors else [error.message]
 
 
 def _safe_next(default: str) -> str:
@@ -62,12 +57,10 @@ def checkin_booking_for(asset):
 @bp.post("/bookings/<int:booking_id>/check-in")
 @login_required
 def check_in(booking_id: int):
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             booking = loans.check_in(db.session, current_user, booking_id, utcnow())
-    except InvalidInput as error:
-        for message in _messages(error):
-            flash(message, "error")
+    if not outcome.succeeded:
         return redirect(_safe_next(url_for("bookings.detail", booking_id=booking_id)))
     flash(f"Checked in to {booking.asset.name} until {format_local(booking.end_at, '%H:%M')}.", "success")
     return redirect(_safe_next(url_for("bookings.detail", booking_id=booking_id)))
@@ -82,12 +75,10 @@ def hand_over(booking_id: int):
     booking = service.load_for_decision(db.session, current_user, booking_id)  # 404, or 403 for others
     form = HandOverForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 loans.hand_over(db.session, current_user, booking_id, form.condition.data, utcnow())
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"{booking.asset.name} is handed over to {booking.requester.name}.", "success")
             return redirect(url_for("bookings.detail", booking_id=booking_id))
         booking = service.load_for_decision(db.session, current_user, booking_id)
@@ -101,12 +92,10 @@ def return_loan(booking_id: int):
     booking = service.load_for_decision(db.session, current_user, booking_id)
     form = ReturnForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 loans.return_loan(db.session, current_user, booking_id, form.condition.data, form.damaged.data, utcnow())
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             if form.damaged.data:
                 flash(
                     f"{booking.asset.name} is back, damaged: it is flagged and "
@@ -124,12 +113,10 @@ def return_loan(booking_id: int):
 @bp.post("/assets/<int:asset_id>/damage/clear")
 @login_required
 def clear_damage(asset_id: int):
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             asset = loans.clear_damage(db.session, current_user, asset_id)
-    except InvalidInput as error:
-        flash(error.message, "error")
-    else:
+    if outcome.succeeded:
         flash(f"Cleared the damage flag on {asset.name}.", "success")
     return redirect(url_for("inventory.asset", asset_id=asset_id))
 
@@ -167,14 +154,12 @@ def join_waitlist(asset_id: int):
         except NonexistentLocalTime as error:
             form.start.errors = [*form.start.errors, str(error)]
         else:
-            try:
+            with refusal_shown(form) as outcome:
                 with atomic(db.session, current_user):
                     entry = waitlist.join_waitlist(
                         db.session, current_user, asset.id, start_at, end_at, form.purpose.data, utcnow()
                     )
-            except InvalidInput as error:
-                show_errors(form, error)
-            else:
+            if outcome.succeeded:
                 flash(
                     f"You are on the waitlist for {asset.name}, {format_local(entry.start_at)}: "
                     "you will be told if the time frees.",
@@ -200,13 +185,12 @@ def my_waitlist():
 @login_required
 def accept_offer(entry_id: int):
     try:
-        booking = waitlist.accept_offer(db.session, current_user, entry_id, utcnow())
+        with refusal_shown() as outcome:
+            booking = waitlist.accept_offer(db.session, current_user, entry_id, utcnow())
     except BookingRefused as refusal:
         flash("The time could not be booked: " + refusal.message + " You keep your place on the waitlist.", "error")
         return redirect(url_for("bookings.my_waitlist"))
-    except InvalidInput as error:
-        for message in _messages(error):
-            flash(message, "error")
+    if not outcome.succeeded:
         return redirect(url_for("bookings.my_waitlist"))
     if booking.status.value == "pending":
         flash(
@@ -221,12 +205,10 @@ def accept_offer(entry_id: int):
 @bp.post("/waitlist/<int:entry_id>/leave")
 @login_required
 def leave_waitlist(entry_id: int):
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             entry = waitlist.leave_waitlist(db.session, current_user, entry_id, utcnow())
-    except InvalidInput as error:
-        flash(error.message, "error")
-    else:
+    if outcome.succeeded:
         flash(f"You left the waitlist for {entry.asset.name}.", "success")
     return redirect(url_for("bookings.my_waitlist"))
 
@@ -258,7 +240,7 @@ def quotas_page(school_id: int):
     form.scope.choices = _scope_choices(school.id)
     if form.validate_on_submit():
         kind, _, raw_id = form.scope.data.partition(":")
-        try:
+        with refusal_shown(form, field_names=_QUOTA_FIELDS) as outcome:
             with atomic(db.session, current_user):
                 quotas.create_quota(
                     db.session, current_user, school.id,
@@ -268,10 +250,7 @@ def quotas_page(school_id: int):
                     own_school_minutes=parse_hours(form.own_school_hours.data),
                     other_school_minutes=parse_hours(form.other_school_hours.data),
                 )
-        except InvalidInput as error:
-            error.field_errors = {_QUOTA_FIELDS.get(k, k): v for k, v in error.field_errors.items()}
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash("Added the quota.", "success")
             return redirect(url_for("bookings.quotas_page", school_id=school.id))
     status = 400 if form.is_submitted() else 200
