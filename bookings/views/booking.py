@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from accounts.models import Role
@@ -14,6 +14,7 @@ from bookings import disruption, lapsing, service
 from bookings.calendar import asset_days, local_today, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
+from bookings.views import bp
 from core.db import atomic, db, utcnow
 from core.errors import InvalidInput
 from inventory.service import get_asset
@@ -22,8 +23,6 @@ from inventory.upkeep_forms import TrainingRequestForm
 from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, to_local
 from web.forms import refusal_shown, show_errors, whole_id
 from web.responses import local_path, safe_next
-
-bp = Blueprint("bookings", __name__)
 
 #: The weeks the calendar pages through: a ?start= beyond them shows this week instead.
 FIRST_WEEK, LAST_WEEK = dt.date(1970, 1, 5), dt.date(2999, 12, 23)
@@ -307,7 +306,3 @@ def asset_week(asset_id: int):
         previous_week=first - dt.timedelta(days=7),
         next_week=first + dt.timedelta(days=7),
     )
-
-
-import bookings.feed_views  # noqa: E402,F401  (calendar feed routes on this blueprint)
-import bookings.around_views  # noqa: E402,F401  (check-in, loans, waitlists, quotas: routes on this blueprint)
