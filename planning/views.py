@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from core.db import atomic, db
-from core.errors import InvalidInput, NotAllowed
+from core.errors import NotAllowed
 from planning import render, service
 from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
@@ -203,7 +203,7 @@ def decide():
         kinds = {kind.value for kind in Recommendation}
         anchor = f"#rec-{asset_id}-{form.recommendation.data}" if form.recommendation.data in kinds else ""
         return redirect(f"{back}{anchor}")
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             decision = service.record_decision(
                 db.session,
@@ -214,12 +214,7 @@ def decide():
                 note=form.note.data or "",
                 config=current_app.config,
             )
-    except InvalidInput as error:
-        for messages in error.field_errors.values():
-            for message in messages:
-                flash(message, "error")
-        if not error.field_errors:
-            flash(error.message, "error")
+    if not outcome.succeeded:
         return redirect(back)
     flash(f"Recorded: {service.OUTCOME_LABELS[decision.outcome].lower()}.", "success")
     return redirect(f"{back}#rec-{decision.asset_id}-{decision.recommendation.value}")

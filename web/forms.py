@@ -180,7 +180,9 @@ def refusal_shown(
     except InvalidInput as error:
         outcome.refusal = error
         if field_names:
-            error.field_errors = {field_names.get(name, name): messages for name, messages in error.field_errors.items()}
+            error.field_errors = {
+                field_names.get(name, name): errors for name, errors in error.field_errors.items()
+            }
         if form is None or (flash_unless_fields and not error.field_errors):
             outcome.flashed = True
             for message in refusal_messages(error):

@@ -211,12 +211,10 @@ def new_asset(school_id: int):
     if request.method == "GET":
         _fill_form(form, service.AssetInput(tag="", name="", contact_id=current_user.id))
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, field_names=_FIELD_FOR) as outcome:
             with atomic(db.session, current_user):
                 asset = service.create_asset(db.session, current_user, school, _input_from_form(form))
-        except InvalidInput as error:
-            _show(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Added {asset.name} ({asset.tag}) to {school.name}'s register.", "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
     status = 400 if form.is_submitted() else 200
