@@ -129,7 +129,7 @@ def run_imports() -> None:
 
     from inventory.import_jobs import run_queued_imports
     from inventory.transfer.upload_stash import upload_folder
-    from inventory.xlsx_limits import XlsxLimits
+    from inventory.transfer.xlsx_limits import XlsxLimits
 
     limits = XlsxLimits.from_config(current_app.config)
     count = run_queued_imports(db.session, upload_folder(current_app.instance_path), limits=limits)

@@ -31,7 +31,7 @@ from core.errors import DomainError, InvalidInput, NotFound
 from inventory.transfer.applying import apply_import
 from inventory.transfer.planning import ImportPlan, plan_import
 from inventory.models import ImportJob, ImportState, School
-from inventory.xlsx_limits import XlsxLimits
+from inventory.transfer.xlsx_limits import XlsxLimits
 
 log = logging.getLogger("kitshare.imports")
 

@@ -16,7 +16,7 @@ from accounts.service import find_user_by_email
 from core.bounds import NUL_IN_TEXT, has_nul
 from inventory import service
 from inventory.models import Asset, AssetStatus, Category, Location, School
-from inventory.xlsx_limits import XlsxLimits
+from inventory.transfer.xlsx_limits import XlsxLimits
 from inventory.transfer.cell_values import (
     cell_boolean,
     cell_date,

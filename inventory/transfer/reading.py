@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 
 from core.errors import InvalidInput
-from inventory.xlsx_limits import XlsxLimits, check_xlsx
+from inventory.transfer.xlsx_limits import XlsxLimits, check_xlsx
 from inventory.transfer.columns import MAX_ROWS, UPLOAD_SUFFIXES
 
 
@@ -20,7 +20,7 @@ def read_table(
 
     Line numbers are the spreadsheet's row numbers: the header is line 1. Raises InvalidInput
     with a message for the person when the file cannot be read at all, or when an .xlsx is
-    bigger inside than ``limits`` allow (checked before it is parsed: see inventory.xlsx_limits).
+    bigger inside than ``limits`` allow (checked before it is parsed: see inventory.transfer.xlsx_limits).
     """
     suffix = Path(filename or "").suffix.lower().lstrip(".")
     if suffix not in UPLOAD_SUFFIXES:

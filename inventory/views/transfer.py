@@ -23,7 +23,7 @@ from inventory.transfer.turtle import organisation_profile
 from inventory.transfer.uniquip import uniquip_csv
 from inventory.transfer.upload_stash import discard_upload, load_upload, save_upload, upload_folder
 from inventory.models import ImportState
-from inventory.xlsx_limits import XlsxLimits
+from inventory.transfer.xlsx_limits import XlsxLimits
 from inventory.views import bp
 from core.timeutil import to_local
 from web.forms import KitshareForm
