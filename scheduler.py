@@ -99,8 +99,8 @@ def send_outbox() -> None:
 
 
 def queue_inspection_reminders() -> None:
+    from inventory.inspections import queue_inspection_reminders as queue
     from core.timeutil import to_local
-    from inventory.upkeep import queue_inspection_reminders as queue
 
     with atomic(db.session):
         count = queue(db.session, to_local(utcnow()).date())
@@ -131,8 +131,8 @@ def run_imports() -> None:
     from flask import current_app
 
     from inventory.import_jobs import run_queued_imports
-    from inventory.transfer import upload_folder
-    from inventory.xlsx_limits import XlsxLimits
+    from inventory.transfer.upload_stash import upload_folder
+    from inventory.transfer.xlsx_limits import XlsxLimits
 
     limits = XlsxLimits.from_config(current_app.config)
     count = run_queued_imports(db.session, upload_folder(current_app.instance_path), limits=limits)
@@ -144,8 +144,7 @@ def remove_abandoned_uploads() -> None:
     """Remove spreadsheet uploads that were previewed but never confirmed."""
     from flask import current_app
 
-    from inventory.transfer import remove_abandoned_uploads as remove
-    from inventory.transfer import upload_folder
+    from inventory.transfer.upload_stash import remove_abandoned_uploads as remove, upload_folder
 
     count = remove(upload_folder(current_app.instance_path))
     if count:

@@ -19,9 +19,8 @@ from accounts.forms import (
 from accounts.models import ApiToken, Role, User
 from accounts.permissions import roles_required
 from core.db import atomic, db, utcnow
-from core.errors import InvalidInput
 from inventory.service import list_schools
-from web.forms import show_errors
+from web.forms import refusal_shown
 from web.responses import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -151,7 +150,7 @@ def profile():
     new_token = None
     status = 200
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             _token, new_token = service.create_personal_api_token(
                 db.session,
                 current_user._get_current_object(),
@@ -160,8 +159,7 @@ def profile():
                 lifetime_days=form.lifetime_days.data,
                 ip_address=_client_address(),
             )
-        except InvalidInput as error:
-            show_errors(form, error)
+        if not outcome.succeeded:
             status = 400
     elif form.is_submitted():
         status = 400
@@ -179,7 +177,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit() and current_user.password_hash:
         user = current_user._get_current_object()
-        try:
+        with refusal_shown(form) as outcome:
             revoked = service.change_password(
                 db.session,
                 user,
@@ -187,9 +185,7 @@ def change_password():
                 new_password=form.new_password.data,
                 ip_address=request.remote_addr or "unknown",
             )
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             # The session token changed, ending every session: this browser carries on with the new one.
             _start_session(user, remember=_remembered())
             flash(
@@ -244,13 +240,11 @@ def new_user():
         roles = [Role.MANAGER] if values["managed_schools"] else []
         roles += [Role.FINANCE] if form.is_finance.data else []
         roles += [Role.ADMIN] if form.is_admin.data else []
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 user = service.create_user(db.session, password=form.password.data, roles=roles, **values)
                 user.active = form.active.data
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"{user.name} can now sign in as {user.email}.", "success")
             return redirect(url_for("admin.users"))
     return render_template("accounts/user_form.html", form=form, person=None), 400 if form.errors else 200
@@ -268,7 +262,7 @@ def edit_user(user_id: int):
         form.home_school.data = person.home_school_id or 0
         form.managed_schools.data = sorted(person.managed_school_ids)
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 service.update_user(
                     db.session,
@@ -281,9 +275,7 @@ def edit_user(user_id: int):
                 )
                 if form.password.data:
                     service.set_password(db.session, person, form.password.data)
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             if form.password.data and person.id == current_user.id:
                 _start_session(person, remember=_remembered())  # an admin's own new password
             flash(f"Saved the changes to {person.name}.", "success")

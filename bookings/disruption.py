@@ -353,7 +353,7 @@ def settle(
 def clashes_for(session: Session, booking: Booking, now: dt.datetime | None = None) -> list[str]:
     """Sentences for a booking's page: what now stands in the way of a booking still to come
     (planned maintenance, the asset's status, its bookable hours, the holder's training)."""
-    from inventory.upkeep import has_current_training
+    from inventory.training import has_current_training
 
     now = now or utcnow()
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.PENDING) or booking.end_at <= now:

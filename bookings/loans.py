@@ -67,7 +67,7 @@ def _load(session: Session, booking_id: int) -> Booking:
 
 
 def _managers_of(session: Session, school_id: int) -> list[User]:
-    from inventory.upkeep import school_managers_of
+    from inventory.service import school_managers_of
 
     return school_managers_of(session, school_id)
 

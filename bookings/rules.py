@@ -147,7 +147,8 @@ def check_booking(
     ``check_notice`` is off when a manager approves a request: the notice was given when it was
     asked for, and a slow decision must not turn it down.
     """
-    from inventory.upkeep import has_current_training, inspection_blocks_booking
+    from inventory.inspections import inspection_blocks_booking
+    from inventory.training import has_current_training
 
     violations: list[Violation] = []
     today = to_local(now).date()

@@ -49,7 +49,7 @@ from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 from inventory.catalogue import Page
 from inventory.models import Asset
 from inventory.service import get_asset
-from inventory.upkeep import school_managers_of
+from inventory.service import school_managers_of
 
 #: Statuses a requester or manager may still cancel.
 CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)

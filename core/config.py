@@ -115,7 +115,7 @@ class Config:
     PASSWORD_HASH_TIME_COST: int = 3
     PASSWORD_HASH_MEMORY_KIB: int = 65536
     KITSHARE_PHOTO_MAX_BYTES: int = 5 * 1024 * 1024
-    # Register imports from .xlsx (inventory/xlsx_limits.py): checked before the workbook is parsed,
+    # Register imports from .xlsx (inventory/transfer/xlsx_limits.py): checked before the workbook is parsed,
     # so a small file that unpacks to a huge one is refused, not read. The most any one part of
     # the zip, and all parts together, may unpack to; how many parts it may have; how many rows
     # (empty ones too) and cells a sheet may have; and how many characters a cell may hold

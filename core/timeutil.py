@@ -74,3 +74,8 @@ def format_minutes(minutes: int | None) -> str:
     hours, mins = divmod(rest, 60)
     parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (mins, "minute")) if n]
     return " ".join(parts)
+
+
+def format_day(day: dt.date) -> str:
+    """15 Dec 2026: how dates read in e-mails and messages."""
+    return f"{day.day} {day:%b %Y}"

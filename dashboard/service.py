@@ -12,7 +12,7 @@ from accounts.models import User
 from bookings.loans import my_overdue_loans, overdue_loans
 from bookings.service import bookings_today
 from core.db import hours_between
-from inventory.upkeep import overdue_inspections
+from inventory.inspections import overdue_inspections
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, InspectionSchedule, School
 from core.timeutil import local_day_bounds, to_local

@@ -35,6 +35,10 @@ Running it again adds nothing: Schools, categories, rooms, people and assets are
 their natural keys before being created, and an asset's inspections, bookings, series, training,
 unmet demand and maintenance windows are made only in the run that creates the asset. It all
 happens in one transaction.
+
+The data itself (Schools and rooms, categories and their useful lives, the equipment catalogue and
+what each School owns, people, and the texts bookings and inspections are written with) is in
+``demo/data/*.json``; this module holds the rules that draw on it.
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
+import json
 import random
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
@@ -87,6 +94,28 @@ RANDOM_SEED = 20261201
 EMAIL_DOMAIN = "kitshare.example.ac.uk"
 UNCHANGED_PASSWORD = "(unchanged)"
 
+#: The demo's data (Schools, the equipment catalogue, people, texts) lives in JSON files beside
+#: this module; the code below says how it is drawn on. Lists are read as tuples, as the seed uses them.
+DATA_FOLDER = Path(__file__).parent / "data"
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _tuples(item) for key, item in value.items()}
+    return value
+
+
+def _data(name: str) -> Any:
+    return _tuples(json.loads((DATA_FOLDER / name).read_text(encoding="utf-8")))
+
+
+_SCHOOL_DATA = _data("schools.json")
+_CATEGORY_DATA = _data("categories.json")
+_CATALOGUE_DATA = _data("catalogue.json")
+_TEXTS = _data("texts.json")
+
 # --- Schools, rooms and categories --------------------------------------------------------------
 
 
@@ -99,124 +128,12 @@ class SchoolSpec:
     grants: tuple[str, ...]  # what paid for its bigger kit
 
 
-SCHOOLS = (
-    SchoolSpec(
-        "CHEM",
-        "School of Chemistry",
-        "Main campus",
-        rooms=(
-            ("Dalton Building", "G.14 NMR suite"),
-            ("Dalton Building", "1.22 Analytical laboratory"),
-            ("Franklin Laboratory", "2.05 Instrument room"),
-        ),
-        grants=(
-            "EPSRC grant EP/T019476/1",
-            "EPSRC Strategic Equipment EP/V034715/1",
-            "Royal Society of Chemistry award",
-        ),
-    ),
-    SchoolSpec(
-        "PHYS",
-        "School of Physics and Astronomy",
-        "Main campus",
-        rooms=(
-            ("Maxwell Building", "B.07 Electronics teaching laboratory"),
-            ("Maxwell Building", "1.12 Nanoscale laboratory"),
-            ("Rutherford Building", "G.03 Photonics laboratory"),
-        ),
-        grants=(
-            "EPSRC grant EP/W003252/1",
-            "STFC grant ST/X001075/1",
-            "Royal Society Research Grant RGS/R2/222168",
-        ),
-    ),
-    SchoolSpec(
-        "BIOS",
-        "School of Biosciences",
-        "Main campus",
-        rooms=(
-            ("Darwin Building", "2.14 Imaging suite"),
-            ("Darwin Building", "2.20 Molecular biology laboratory"),
-            ("Darwin Building", "3.01 Cell culture suite"),
-            ("Hodgkin Centre", "G.10 Genomics facility"),
-        ),
-        grants=(
-            "BBSRC ALERT 2022 BB/X019306/1",
-            "BBSRC grant BB/V015508/1",
-            "Wellcome Trust Multi-User Equipment 226791/Z/22/Z",
-        ),
-    ),
-    SchoolSpec(
-        "ENG",
-        "School of Engineering",
-        "Main campus",
-        rooms=(
-            ("Brunel Building", "G.02 Makerspace"),
-            ("Brunel Building", "G.05 Mechanical workshop"),
-            ("Faraday Annexe", "1.18 Electronics laboratory"),
-            ("Faraday Annexe", "1.30 Materials testing laboratory"),
-        ),
-        grants=(
-            "EPSRC grant EP/T024690/1",
-            "Innovate UK grant 10047362",
-            "UKRI Core Equipment 2022",
-        ),
-    ),
-    SchoolSpec(
-        "MED",
-        "School of Medicine",
-        "Medical campus",
-        rooms=(
-            ("Fleming Research Institute", "3.12 Flow cytometry core"),
-            ("Fleming Research Institute", "3.20 Genomics laboratory"),
-            ("Fleming Research Institute", "2.08 Tissue culture suite"),
-            ("Harvey Building", "1.04 Teaching laboratory"),
-        ),
-        grants=(
-            "MRC grant MR/W002116/1",
-            "Wellcome Trust Multi-User Equipment 224522/Z/21/Z",
-            "NIHR Biomedical Research Centre",
-        ),
-    ),
-    SchoolSpec(
-        "PSYC",
-        "School of Psychology",
-        "Main campus",
-        rooms=(
-            ("Bowlby Building", "0.11 Eye-tracking laboratory"),
-            ("Bowlby Building", "0.15 EEG suite"),
-            ("Bowlby Building", "1.02 Observation suite"),
-        ),
-        grants=(
-            "ESRC grant ES/V004077/1",
-            "Wellcome Trust Discovery Award 227554/Z/23/Z",
-            "Leverhulme Trust RPG-2021-112",
-        ),
-    ),
-)
+SCHOOLS = tuple(SchoolSpec(**school) for school in _SCHOOL_DATA["schools"])
 
 #: Where cheaper kit's money comes from.
-SMALL_FUNDING = ("School capital", "Teaching equipment budget", "UKRI Core Equipment 2022", "Start-up funds")
+SMALL_FUNDING = _SCHOOL_DATA["small_funding"]
 
-CATEGORIES = {
-    "Microscopes": "Light, confocal, electron and probe microscopes for imaging samples.",
-    "Centrifuges": "Benchtop, floor-standing and ultracentrifuges with their rotors.",
-    "3D printers": "FDM, resin and composite printers for prototypes, jigs and laboratory parts.",
-    "Oscilloscopes": "Digital and mixed-signal oscilloscopes for electronics work.",
-    "Signal generators and analysers": "Arbitrary waveform and RF generators, spectrum and signal analysers.",
-    "Cameras and imaging": "Cameras for photography, video, thermal and high-speed imaging; gel imagers.",
-    "PCR and qPCR": "Thermal cyclers, real-time and digital PCR systems.",
-    "Laser cutters": "CO2 laser cutters and engravers for sheet materials.",
-    "Spectrometers": "NMR, optical, vibrational and light-scattering instruments.",
-    "Balances": "Analytical, semi-micro and micro balances.",
-    "Freezers and incubators": "Incubators, shakers, freeze dryers and cold storage.",
-    "Chromatography": "HPLC, GC, FPLC and flash chromatography, and hyphenated mass spectrometry.",
-    "Eye tracking and EEG": "Eye trackers, EEG and physiological recording for behavioural research.",
-    "Workshop tools": "Machine tools, rework stations and testing machines in the workshops.",
-    "Lifting equipment": "Cranes and hoists in the workshops, thoroughly examined under LOLER.",
-    "Sequencers": "Short- and long-read DNA and RNA sequencing platforms.",
-    "Plate readers and cytometers": "Microplate readers and flow cytometers.",
-}
+CATEGORIES = {name: category["description"] for name, category in _CATEGORY_DATA.items()}
 
 # --- The equipment catalogue --------------------------------------------------------------------
 
@@ -236,276 +153,16 @@ class Kit:
     room: str | None = None  # fixed in this room (by its name), rather than in any of the School's
 
 
-CATALOGUE = (
-    # Microscopes
-    Kit("Microscopes", "Zeiss", "LSM 980", "confocal microscope", 420_000,
-        "Laser scanning confocal with an Airyscan 2 detector for super-resolution imaging of fixed and live "
-        "samples. Four laser lines: 405, 488, 561 and 639 nm."),
-    Kit("Microscopes", "Leica", "Stellaris 5", "confocal microscope", 350_000,
-        "White-light-laser confocal with HyD detectors and TauSense lifetime imaging. Incubation chamber for "
-        "live-cell work."),
-    Kit("Microscopes", "Nikon", "Eclipse Ti2-E", "inverted widefield microscope", 85_000,
-        "Motorised inverted microscope with Perfect Focus and an environmental enclosure for time-lapse "
-        "imaging."),
-    Kit("Microscopes", "Zeiss", "Axio Imager.Z2", "upright fluorescence microscope", 60_000,
-        "Motorised upright microscope for brightfield, DIC and multichannel fluorescence of slides."),
-    Kit("Microscopes", "Olympus", "CX43", "teaching microscope", 2_500,
-        "Upright brightfield microscope with LED illumination, used in undergraduate practicals."),
-    Kit("Microscopes", "Leica", "M205 C", "stereo microscope", 18_000,
-        "High-resolution stereo microscope with a camera, for dissection and inspection."),
-    Kit("Microscopes", "JEOL", "JSM-IT500", "scanning electron microscope", 280_000,
-        "SEM with a low-vacuum mode and an EDS detector for imaging and elemental analysis."),
-    Kit("Microscopes", "Keyence", "VHX-7000", "digital microscope", 65_000,
-        "4K digital microscope with depth composition and 3D surface profiling."),
-    Kit("Microscopes", "Bruker", "Dimension Icon", "atomic force microscope", 400_000,
-        "AFM with PeakForce Tapping for nanoscale topography and mechanical property mapping."),
-    Kit("Microscopes", "Olympus", "BX53-P", "polarising microscope", 25_000,
-        "Polarised-light microscope for crystals, minerals and polymer films."),
-    # Centrifuges
-    Kit("Centrifuges", "Eppendorf", "5810 R", "refrigerated centrifuge", 9_500,
-        "Benchtop refrigerated centrifuge with swing-bucket and fixed-angle rotors for tubes and plates."),
-    Kit("Centrifuges", "Eppendorf", "5424 R", "refrigerated microcentrifuge", 3_800,
-        "24-place refrigerated microcentrifuge for 1.5 and 2 mL tubes, up to 21,130 × g."),
-    Kit("Centrifuges", "Beckman Coulter", "Optima XPN-100", "ultracentrifuge", 95_000,
-        "Floor-standing ultracentrifuge to 100,000 rpm with SW 41 Ti and Type 70 Ti rotors."),
-    Kit("Centrifuges", "Thermo Fisher Scientific", "Sorvall Lynx 6000", "superspeed centrifuge", 55_000,
-        "Floor-standing superspeed centrifuge for large-volume harvests, up to 6 × 1 L."),
-    # 3D printers
-    Kit("3D printers", "Ultimaker", "S5", "3D printer", 6_000,
-        "Dual-extrusion FDM printer (330 × 240 × 300 mm) for PLA, Tough PLA and PETG with PVA supports."),
-    Kit("3D printers", "Formlabs", "Form 3+", "resin 3D printer", 4_000,
-        "Stereolithography printer for fine-detail parts in standard, tough and biocompatible resins."),
-    Kit("3D printers", "Prusa Research", "MK4", "3D printer", 1_000,
-        "Reliable single-nozzle FDM printer for quick prototypes in PLA and PETG."),
-    Kit("3D printers", "Stratasys", "F370", "industrial 3D printer", 45_000,
-        "Industrial FDM printer for ABS, ASA and PC-ABS parts with soluble supports."),
-    Kit("3D printers", "Markforged", "Mark Two", "composite 3D printer", 15_000,
-        "Prints nylon reinforced with continuous carbon fibre or Kevlar, for strong fixtures and brackets."),
-    # Oscilloscopes
-    Kit("Oscilloscopes", "Keysight", "DSOX1204G", "oscilloscope", 1_500,
-        "4-channel 70 MHz oscilloscope with a built-in waveform generator: the teaching laboratory's "
-        "standard."),
-    Kit("Oscilloscopes", "Tektronix", "MDO34", "mixed-domain oscilloscope", 12_000,
-        "4-channel 500 MHz oscilloscope with an integrated spectrum analyser and 16 logic inputs."),
-    Kit("Oscilloscopes", "Rohde & Schwarz", "RTB2004", "oscilloscope", 4_500,
-        "4-channel 300 MHz oscilloscope with a 10-bit ADC and a touchscreen."),
-    Kit("Oscilloscopes", "Keysight", "MSOX4154A", "mixed-signal oscilloscope", 35_000,
-        "1.5 GHz mixed-signal oscilloscope with 16 digital channels and serial protocol decoding."),
-    Kit("Oscilloscopes", "Pico Technology", "PicoScope 5444D", "USB oscilloscope", 2_500,
-        "Flexible-resolution (8 to 16 bit) 200 MHz USB oscilloscope, handy for field work.", loanable=True),
-    # Signal generators and analysers
-    Kit("Signal generators and analysers", "Keysight", "33622A", "arbitrary waveform generator", 7_000,
-        "2-channel 120 MHz Trueform arbitrary waveform generator."),
-    Kit("Signal generators and analysers", "Tektronix", "AFG31052", "function generator", 5_000,
-        "2-channel 50 MHz arbitrary function generator with a touchscreen."),
-    Kit("Signal generators and analysers", "Rohde & Schwarz", "SMB100B", "RF signal generator", 25_000,
-        "Analogue RF signal generator, 8 kHz to 6 GHz, with very low phase noise."),
-    Kit("Signal generators and analysers", "Keysight", "N9020B MXA", "signal analyser", 60_000,
-        "Signal analyser to 26.5 GHz for spectrum, EMC pre-compliance and modulation measurements."),
-    # Cameras and imaging
-    Kit("Cameras and imaging", "Canon", "EOS R5", "mirrorless camera", 4_000,
-        "45-megapixel full-frame camera kit with 24-105 mm and 100 mm macro lenses.", loanable=True),
-    Kit("Cameras and imaging", "Sony", "FX6", "cinema camera", 6_000,
-        "Full-frame 4K cinema camera kit with tripod and audio, for recording studies and outreach films.",
-        loanable=True),
-    Kit("Cameras and imaging", "Teledyne FLIR", "T865", "thermal imaging camera", 25_000,
-        "640 × 480 thermal camera for heat-loss surveys, electronics and animal studies.", loanable=True),
-    Kit("Cameras and imaging", "Photron", "FASTCAM Mini AX200", "high-speed camera", 70_000,
-        "Compact high-speed camera: 6,400 fps at one megapixel, up to 900,000 fps at reduced resolution.",
-        loanable=True),
-    Kit("Cameras and imaging", "Bio-Rad", "ChemiDoc MP", "gel imaging system", 35_000,
-        "Gel and blot imager for chemiluminescence, fluorescence and colorimetric detection."),
-    # PCR and qPCR
-    Kit("PCR and qPCR", "Bio-Rad", "CFX96 Touch", "real-time PCR system", 28_000,
-        "96-well qPCR with five colour channels and a thermal gradient for assay optimisation."),
-    Kit("PCR and qPCR", "Thermo Fisher Scientific", "QuantStudio 5", "real-time PCR system", 30_000,
-        "96-well qPCR system for gene expression and genotyping."),
-    Kit("PCR and qPCR", "Bio-Rad", "T100", "thermal cycler", 4_000,
-        "96-well gradient thermal cycler for routine PCR."),
-    Kit("PCR and qPCR", "Eppendorf", "Mastercycler X50s", "thermal cycler", 7_000,
-        "Fast 96-well thermal cycler with a two-dimensional gradient."),
-    Kit("PCR and qPCR", "Bio-Rad", "QX200", "droplet digital PCR system", 80_000,
-        "Droplet generator and reader for absolute quantification of rare targets and copy number."),
-    Kit("PCR and qPCR", "Roche", "LightCycler 480 II", "real-time PCR system", 45_000,
-        "384-well qPCR for high-throughput expression studies and melt-curve genotyping."),
-    # Laser cutters
-    Kit("Laser cutters", "Epilog", "Fusion Pro 48", "laser cutter", 55_000,
-        "120 W CO2 laser cutter and engraver with a 1219 × 914 mm bed for acrylic, wood and card."),
-    Kit("Laser cutters", "Trotec", "Speedy 400", "laser cutter", 30_000,
-        "80 W CO2 laser engraver for fast, precise cutting and marking."),
-    Kit("Laser cutters", "Trotec", "Speedy 100", "laser engraver", 15_000,
-        "Compact 60 W CO2 laser for small parts, labels and prototypes."),
-    Kit("Laser cutters", "Universal Laser Systems", "VLS6.60", "laser cutter", 25_000,
-        "60 W laser platform with air assist and fume extraction."),
-    # Spectrometers
-    Kit("Spectrometers", "Bruker", "Avance NEO 400", "NMR spectrometer", 450_000,
-        "400 MHz NMR with a BBFO probe and a 60-sample autosampler for routine 1D and 2D spectra."),
-    Kit("Spectrometers", "Bruker", "Fourier 80", "benchtop NMR spectrometer", 90_000,
-        "80 MHz benchtop NMR for reaction monitoring and teaching; needs no cryogens."),
-    Kit("Spectrometers", "Agilent", "Cary 60", "UV-Vis spectrophotometer", 8_000,
-        "Xenon-flash UV-Vis spectrophotometer (190-1100 nm) with cuvette and fibre-optic accessories."),
-    Kit("Spectrometers", "Thermo Fisher Scientific", "Nicolet iS50", "FTIR spectrometer", 45_000,
-        "Research FTIR with built-in ATR, covering the mid and far infrared."),
-    Kit("Spectrometers", "PerkinElmer", "Spectrum Two", "FTIR spectrometer", 20_000,
-        "Compact FTIR with a diamond ATR for quick identification of solids and liquids."),
-    Kit("Spectrometers", "Horiba", "LabRAM HR Evolution", "Raman microscope", 250_000,
-        "Confocal Raman microscope with 532 and 785 nm lasers and a mapping stage."),
-    Kit("Spectrometers", "Edinburgh Instruments", "FS5", "spectrofluorometer", 60_000,
-        "Steady-state and lifetime fluorescence spectrometer with an integrating sphere."),
-    Kit("Spectrometers", "Malvern Panalytical", "Zetasizer Ultra", "particle size analyser", 70_000,
-        "Dynamic and electrophoretic light scattering for particle size, zeta potential and molecular "
-        "weight."),
-    Kit("Spectrometers", "Ocean Insight", "Flame-S", "miniature spectrometer", 3_000,
-        "USB fibre-coupled spectrometer (350-1000 nm) for optics laboratories and field measurements.",
-        loanable=True),
-    # Balances
-    Kit("Balances", "Mettler Toledo", "XPR205", "semi-micro balance", 9_000,
-        "Semi-micro balance, 220 g × 0.01 mg, with a draft shield and an ioniser."),
-    Kit("Balances", "Sartorius", "Cubis II MCA2.7S", "microbalance", 15_000,
-        "Microbalance, 2.1 g × 0.1 µg, for filters and very small samples."),
-    Kit("Balances", "Ohaus", "Adventurer AX224", "analytical balance", 1_800,
-        "Analytical balance, 220 g × 0.1 mg, for everyday weighing."),
-    # Freezers and incubators
-    Kit("Freezers and incubators", "Eppendorf", "Innova 44", "shaking incubator", 14_000,
-        "Stackable incubator shaker for flasks up to 2.8 L, 4-60 °C."),
-    Kit("Freezers and incubators", "Binder", "CB 170", "CO2 incubator", 9_000,
-        "170 L CO2 incubator with hot-air sterilisation for mammalian cell culture."),
-    Kit("Freezers and incubators", "Thermo Fisher Scientific", "Heracell VIOS 160i", "CO2 incubator", 10_000,
-        "165 L CO2 incubator with a copper interior and O2 control."),
-    Kit("Freezers and incubators", "PHCbi", "MIR-154", "cooled incubator", 5_000,
-        "Cooled incubator (-10 to 60 °C) for plates, insects and stability studies."),
-    Kit("Freezers and incubators", "Labconco", "FreeZone 4.5", "freeze dryer", 12_000,
-        "Benchtop freeze dryer with a 4.5 L capacity and a -84 °C collector."),
-    # Chromatography
-    Kit("Chromatography", "Agilent", "1260 Infinity II", "HPLC system", 45_000,
-        "Quaternary HPLC with a diode-array detector and an autosampler for analytical separations."),
-    Kit("Chromatography", "Shimadzu", "GC-2030 Nexis", "gas chromatograph", 35_000,
-        "Capillary GC with FID and an autosampler for volatile and semi-volatile analysis."),
-    Kit("Chromatography", "Agilent", "8890/5977B", "GC-MS", 110_000,
-        "Gas chromatograph with a single-quadrupole mass selective detector and a headspace sampler."),
-    Kit("Chromatography", "Waters", "Xevo TQ-S micro", "LC-MS/MS system", 250_000,
-        "UPLC coupled to a triple-quadrupole mass spectrometer for targeted quantification."),
-    Kit("Chromatography", "Cytiva", "ÄKTA pure 25", "protein purification system", 55_000,
-        "FPLC for affinity, ion-exchange and size-exclusion purification of proteins."),
-    Kit("Chromatography", "Biotage", "Selekt", "flash chromatography system", 20_000,
-        "Automated flash purification with UV-Vis detection, up to 200 mL/min."),
-    # Eye tracking and EEG
-    Kit("Eye tracking and EEG", "Tobii", "Pro Spectrum", "eye tracker", 45_000,
-        "Screen-based eye tracker sampling at up to 1200 Hz, with a chin rest."),
-    Kit("Eye tracking and EEG", "Tobii", "Pro Glasses 3", "wearable eye tracker", 25_000,
-        "Wearable eye tracker with a scene camera, for studies outside the laboratory.", loanable=True),
-    Kit("Eye tracking and EEG", "SR Research", "EyeLink 1000 Plus", "eye tracker", 40_000,
-        "Desktop-mounted eye tracker at 2000 Hz for reading and saccade research."),
-    Kit("Eye tracking and EEG", "Brain Products", "actiCHamp Plus 64", "EEG system", 60_000,
-        "64-channel active-electrode EEG amplifier with caps in three sizes."),
-    Kit("Eye tracking and EEG", "BioSemi", "ActiveTwo", "EEG system", 55_000,
-        "128-channel active-electrode EEG for high-density recordings."),
-    Kit("Eye tracking and EEG", "Biopac", "MP160", "physiology recording system", 12_000,
-        "Records ECG, EDA, respiration and EMG alongside behavioural experiments.", loanable=True),
-    # Workshop tools
-    Kit("Workshop tools", "Haas", "Mini Mill", "CNC milling machine", 45_000,
-        "Compact vertical machining centre for aluminium and plastic parts."),
-    Kit("Workshop tools", "Roland DG", "MDX-50", "benchtop CNC mill", 7_000,
-        "Benchtop milling machine for PCBs, wax and modelling board."),
-    Kit("Workshop tools", "Instron", "5967", "universal testing machine", 90_000,
-        "30 kN twin-column testing machine for tensile, compression and flexural tests."),
-    Kit("Workshop tools", "Weller", "WXR 3", "soldering and rework station", 2_000,
-        "Three-channel soldering and hot-air rework station with fume extraction."),
-    Kit("Workshop tools", "Hakko", "FR-811", "hot-air rework station", 1_500,
-        "Hot-air rework station for surface-mount components."),
-    # Lifting equipment
-    Kit("Lifting equipment", "Demag", "KBK 2 t", "gantry crane", 18_000,
-        "2 t light crane over the machine bay with a DC-Pro chain hoist and pendant control, for lifting "
-        "rigs, moulds and test sections.", needs_training=True, room="G.05 Mechanical workshop"),
-    Kit("Lifting equipment", "Yale", "CPV 1 t", "electric chain hoist", 3_500,
-        "1 t electric chain hoist on a mobile A-frame gantry, for lifting fixtures and specimens onto the "
-        "testing machine.", needs_training=True, room="1.30 Materials testing laboratory"),
-    # Sequencers
-    Kit("Sequencers", "Illumina", "MiSeq", "DNA sequencer", 90_000,
-        "Benchtop short-read sequencer for amplicons, small genomes and 16S surveys."),
-    Kit("Sequencers", "Illumina", "NextSeq 2000", "DNA sequencer", 300_000,
-        "High-output benchtop sequencer for transcriptomes, exomes and single-cell libraries."),
-    Kit("Sequencers", "Oxford Nanopore Technologies", "MinION Mk1C", "nanopore sequencer", 4_000,
-        "Portable long-read sequencer with built-in compute, for field and teaching work.", loanable=True),
-    Kit("Sequencers", "Oxford Nanopore Technologies", "GridION", "nanopore sequencer", 45_000,
-        "Five-flow-cell long-read sequencer for genome assembly and structural variants."),
-    # Plate readers and cytometers
-    Kit("Plate readers and cytometers", "BMG Labtech", "CLARIOstar Plus", "microplate reader", 55_000,
-        "Monochromator plate reader for absorbance, fluorescence, luminescence and TR-FRET."),
-    Kit("Plate readers and cytometers", "Tecan", "Spark", "microplate reader", 45_000,
-        "Multimode plate reader with cell imaging and gas control."),
-    Kit("Plate readers and cytometers", "BD Biosciences", "FACSCanto II", "flow cytometer", 100_000,
-        "Three-laser, eight-colour analyser for immunophenotyping."),
-    Kit("Plate readers and cytometers", "Beckman Coulter", "CytoFLEX S", "flow cytometer", 120_000,
-        "Compact four-laser, 13-colour analyser with a plate loader."),
-)
+CATALOGUE = tuple(Kit(**kit) for kit in _CATALOGUE_DATA["kit"])
 KIT = {kit.model: kit for kit in CATALOGUE}
 
 #: What each School owns: (model, how many), in the order the tags are numbered.
-SCHOOL_KIT: dict[str, tuple[tuple[str, int], ...]] = {
-    "CHEM": (
-        ("Avance NEO 400", 1), ("Fourier 80", 1), ("Cary 60", 2), ("Nicolet iS50", 1),
-        ("Spectrum Two", 1), ("LabRAM HR Evolution", 1), ("FS5", 1), ("Zetasizer Ultra", 1),
-        ("1260 Infinity II", 3), ("GC-2030 Nexis", 1), ("8890/5977B", 1), ("Xevo TQ-S micro", 1),
-        ("Selekt", 2), ("XPR205", 3), ("Cubis II MCA2.7S", 1), ("Adventurer AX224", 2),
-        ("5810 R", 1), ("BX53-P", 1), ("FreeZone 4.5", 1), ("S5", 1),
-    ),
-    "PHYS": (
-        ("Dimension Icon", 1), ("JSM-IT500", 1), ("DSOX1204G", 6), ("MDO34", 2),
-        ("MSOX4154A", 1), ("RTB2004", 2), ("PicoScope 5444D", 2), ("33622A", 2),
-        ("AFG31052", 2), ("SMB100B", 1), ("N9020B MXA", 1), ("FASTCAM Mini AX200", 1),
-        ("Flame-S", 2), ("S5", 1), ("Form 3+", 1), ("Speedy 100", 1),
-    ),
-    "BIOS": (
-        ("LSM 980", 1), ("Eclipse Ti2-E", 1), ("M205 C", 2), ("CX43", 3),
-        ("5810 R", 2), ("5424 R", 3), ("Optima XPN-100", 1), ("Sorvall Lynx 6000", 1),
-        ("CFX96 Touch", 2), ("QuantStudio 5", 1), ("T100", 3), ("Mastercycler X50s", 1),
-        ("ChemiDoc MP", 1), ("ÄKTA pure 25", 1), ("Innova 44", 2), ("CB 170", 1),
-        ("MiSeq", 1), ("MinION Mk1C", 2), ("GridION", 1), ("CLARIOstar Plus", 1),
-        ("EOS R5", 1),
-    ),
-    "ENG": (
-        ("S5", 3), ("Form 3+", 2), ("MK4", 4), ("F370", 1),
-        ("Mark Two", 1), ("Fusion Pro 48", 1), ("Speedy 400", 1), ("VLS6.60", 1),
-        ("Mini Mill", 1), ("MDX-50", 1), ("5967", 1), ("WXR 3", 2),
-        ("FR-811", 2), ("DSOX1204G", 2), ("MDO34", 1), ("T865", 1),
-        ("VHX-7000", 1), ("RTB2004", 1), ("KBK 2 t", 1), ("CPV 1 t", 1),
-    ),
-    "MED": (
-        ("Stellaris 5", 1), ("Axio Imager.Z2", 1), ("FACSCanto II", 1), ("CytoFLEX S", 1),
-        ("CLARIOstar Plus", 1), ("Spark", 1), ("QuantStudio 5", 2), ("LightCycler 480 II", 1),
-        ("QX200", 1), ("T100", 2), ("5810 R", 2), ("5424 R", 2),
-        ("Heracell VIOS 160i", 3), ("NextSeq 2000", 1), ("MiSeq", 1), ("CX43", 2),
-        ("Sorvall Lynx 6000", 1), ("ChemiDoc MP", 1), ("MIR-154", 1), ("Adventurer AX224", 1),
-    ),
-    "PSYC": (
-        ("Pro Spectrum", 2), ("Pro Glasses 3", 3), ("EyeLink 1000 Plus", 2), ("actiCHamp Plus 64", 2),
-        ("ActiveTwo", 1), ("MP160", 2), ("EOS R5", 2), ("FX6", 1),
-    ),
-}
+SCHOOL_KIT: dict[str, tuple[tuple[str, int], ...]] = _CATALOGUE_DATA["school_kit"]
 
 # --- Capital planning -----------------------------------------------------------------------------
 
 #: How many years equipment of each category is expected to last (planning/lifecycle.py).
-USEFUL_LIVES = {
-    "Microscopes": 10,
-    "Centrifuges": 8,
-    "3D printers": 5,
-    "Oscilloscopes": 8,
-    "Signal generators and analysers": 8,
-    "Cameras and imaging": 5,
-    "PCR and qPCR": 7,
-    "Laser cutters": 8,
-    "Spectrometers": 12,
-    "Balances": 10,
-    "Freezers and incubators": 10,
-    "Chromatography": 10,
-    "Eye tracking and EEG": 6,
-    "Workshop tools": 15,
-    "Lifting equipment": 20,
-    "Sequencers": 7,
-    "Plate readers and cytometers": 8,
-}
+USEFUL_LIVES = {name: category["useful_life_years"] for name, category in _CATEGORY_DATA.items()}
 #: Capital planning draws from random streams of its own, one per asset, so that adding it
 #: changed none of the other choices (the same bookings, training and inspections as before).
 PLANNING_SEED = f"{RANDOM_SEED}:planning"
@@ -671,45 +328,7 @@ class Person:
         return f"Technician, {self.school}"
 
 
-PEOPLE = (
-    Person("admin", "Joanna Reid", admin=True),
-    Person("finance", "Martin Cole", finance=True),
-    Person("bukola.adebayo", "Bukola Adebayo", finance=True),
-    Person("facilities.manager", "Gareth Pryce", "ENG", manages=("ENG", "PHYS")),
-    Person("manager.chem", "Dr Helen Marsh", "CHEM", manages=("CHEM",)),
-    Person("priya.natarajan", "Dr Priya Natarajan", "CHEM"),
-    Person("tom.whitfield", "Tom Whitfield", "CHEM"),
-    Person("aisha.bello", "Aisha Bello", "CHEM"),
-    Person("marek.kowalski", "Marek Kowalski", "CHEM"),
-    Person("manager.phys", "Dr Alan Whitaker", "PHYS", manages=("PHYS",)),
-    Person("sophie.lambert", "Sophie Lambert", "PHYS"),
-    Person("kwame.mensah", "Dr Kwame Mensah", "PHYS"),
-    Person("yuki.tanaka", "Yuki Tanaka", "PHYS"),
-    Person("callum.fraser", "Callum Fraser", "PHYS"),
-    Person("elena.petrova", "Dr Elena Petrova", "PHYS"),
-    Person("manager.bios", "Dr Ruth Campbell", "BIOS", manages=("BIOS",)),
-    Person("ngozi.eze", "Ngozi Eze", "BIOS", manages=("BIOS",)),
-    Person("fiona.macleod", "Fiona MacLeod", "BIOS"),
-    Person("rahul.desai", "Dr Rahul Desai", "BIOS"),
-    Person("grace.adeyemi", "Grace Adeyemi", "BIOS"),
-    Person("lukas.becker", "Lukas Becker", "BIOS"),
-    Person("manager.eng", "Steve Barnes", "ENG", manages=("ENG",)),
-    Person("owen.hughes", "Owen Hughes", "ENG"),
-    Person("meilin.chen", "Dr Mei Lin Chen", "ENG"),
-    Person("daniel.oconnor", "Daniel O'Connor", "ENG"),
-    Person("fatima.rahman", "Fatima Rahman", "ENG"),
-    Person("jack.thornton", "Jack Thornton", "ENG"),
-    Person("manager.med", "Dr Catherine Ellis", "MED", manages=("MED",)),
-    Person("imran.qureshi", "Dr Imran Qureshi", "MED", manages=("MED",)),
-    Person("hannah.goldberg", "Hannah Goldberg", "MED"),
-    Person("samuel.osei", "Dr Samuel Osei", "MED"),
-    Person("chloe.dubois", "Chloé Dubois", "MED"),
-    Person("arjun.mehta", "Arjun Mehta", "MED"),
-    Person("manager.psyc", "Dr Laura Bennett", "PSYC", manages=("PSYC",)),
-    Person("isla.robertson", "Isla Robertson", "PSYC"),
-    Person("nikos.papadopoulos", "Dr Nikos Papadopoulos", "PSYC"),
-    Person("zainab.hussain", "Zainab Hussain", "PSYC"),
-)
+PEOPLE = tuple(Person(**person) for person in _data("people.json"))
 
 # --- Bookings -------------------------------------------------------------------------------------
 
@@ -736,106 +355,12 @@ LIVE_STATUSES = (BookingStatus.PENDING, *ACTIVE_STATUSES)
 #: Bookings that held the asset for their time (a no-show held it until it was released).
 HELD_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
-PURPOSES = {
-    "Microscopes": (
-        "Confocal imaging of zebrafish embryos", "Live-cell imaging of HeLa cells after siRNA knockdown",
-        "Fracture surface inspection of tensile specimens", "Imaging of Arabidopsis root hairs",
-        "Practical class preparation: checking slides", "Immunofluorescence of mouse brain sections",
-    ),
-    "Centrifuges": (
-        "Pelleting E. coli cultures after overnight growth", "Sucrose gradient fractionation of ribosomes",
-        "Plasma separation from blood samples", "Harvesting yeast for protein extraction",
-        "Spinning down nanoparticle suspensions",
-    ),
-    "3D printers": (
-        "Printing a housing for a final-year project sensor", "Prototype microfluidic chip moulds",
-        "Replacement brackets for the wind tunnel rig", "Custom holders for cuvettes and slides",
-        "Outreach models for the open day",
-    ),
-    "Oscilloscopes": (
-        "PCB rework for final-year project", "Debugging the SPI bus on a sensor board",
-        "Characterising a DC-DC converter's ripple", "Second-year electronics laboratory session",
-        "Timing measurements on a laser driver",
-    ),
-    "Signal generators and analysers": (
-        "Driving an acousto-optic modulator", "EMC pre-compliance scan of a prototype",
-        "Calibrating a lock-in amplifier setup", "Antenna measurements for a PhD project",
-    ),
-    "Cameras and imaging": (
-        "Fieldwork photography at the coastal site", "Recording parent-child interaction sessions",
-        "Western blot imaging", "High-speed video of droplet impacts", "Thermal survey of the server room",
-        "Filming an outreach video",
-    ),
-    "PCR and qPCR": (
-        "qPCR of inflammatory markers in macrophages", "Genotyping of mouse ear clips",
-        "16S amplicon preparation", "Validating CRISPR knockouts", "RT-qPCR of drought-stressed wheat",
-    ),
-    "Laser cutters": (
-        "Cutting acrylic parts for a robot chassis", "Engraving labels for the teaching laboratory",
-        "Architectural model for a design module", "Jigs for composite layup",
-    ),
-    "Spectrometers": (
-        "1H and 13C NMR of new ligands", "Kinetics of a dye degradation reaction",
-        "Characterising polymer films by ATR-FTIR", "Raman mapping of graphene flakes",
-        "Particle sizing of lipid nanoparticles", "Fluorescence quantum yield measurements",
-    ),
-    "Balances": (
-        "Weighing catalyst for a series of reactions", "Gravimetric analysis for a practical class",
-        "Weighing filters before and after air sampling", "Preparing standards for calibration",
-    ),
-    "Freezers and incubators": (
-        "Overnight bacterial cultures", "Organoid culture for a drug screen",
-        "Freeze-drying protein samples", "Stability study of a formulation",
-        "Growing yeast for a teaching practical",
-    ),
-    "Chromatography": (
-        "HPLC purity checks of synthetic intermediates", "GC-MS analysis of essential oils",
-        "Purifying a His-tagged protein", "Quantifying metabolites in plasma",
-        "Flash purification of a reaction mixture",
-    ),
-    "Eye tracking and EEG": (
-        "Reading study with dyslexic participants", "EEG recording for an attention experiment",
-        "Visual search experiment, pilot participants", "Infant looking-time study",
-        "Mobile eye tracking in a supermarket", "Stress responses during a public-speaking task",
-    ),
-    "Workshop tools": (
-        "Machining aluminium mounts for an optical bench", "Tensile testing of 3D-printed specimens",
-        "Soldering surface-mount parts for a prototype", "PCB milling for a student project",
-    ),
-    "Lifting equipment": (
-        "Lifting the wind tunnel test section onto its stand", "Moving a 300 kg motor onto the dynamometer",
-        "Unloading steel stock from a delivery pallet", "Fitting the mould tool to the press",
-    ),
-    "Sequencers": (
-        "16S sequencing of soil microbiomes", "Whole-genome sequencing of bacterial isolates",
-        "RNA-seq of treated cell lines", "Long-read assembly of a plant genome",
-    ),
-    "Plate readers and cytometers": (
-        "Cell viability assay after drug treatment", "Immunophenotyping of PBMCs",
-        "ELISA for cytokine levels", "Luciferase reporter assay", "Cell cycle analysis",
-    ),
-}
-REJECTION_REASONS = (
-    "Instrument reserved for a teaching laboratory that week.",
-    "Please complete the induction training before booking.",
-    "This slot is held for a service contract visit.",
-    "Too long for a first booking: please book a shorter session and we can extend it.",
-    "The consumables for this method are out of stock until next month.",
-)
-CANCELLATION_REASONS = (
-    "Samples were not ready.",
-    "Experiment postponed.",
-    "Booked the wrong day by mistake.",
-    "Participant cancelled.",
-    "Off sick.",
-)
+PURPOSES = _TEXTS["purposes"]
+REJECTION_REASONS = _TEXTS["rejection_reasons"]
+CANCELLATION_REASONS = _TEXTS["cancellation_reasons"]
 NO_SHOW_REASON = "Nobody arrived; the slot was released after 30 minutes."
-HANDOVER_CONDITIONS = (
-    "Complete and working.", "Complete, in its case, battery charged.", "Working; light scuffs on the case.",
-)
-RETURN_CONDITIONS = (
-    "Returned complete and working.", "Returned complete; battery flat.", "Returned in its case, as lent.",
-)
+HANDOVER_CONDITIONS = _TEXTS["handover_conditions"]
+RETURN_CONDITIONS = _TEXTS["return_conditions"]
 COMPLETED_REASON = "Booking time ended."
 
 # --- Maintenance windows --------------------------------------------------------------------------
@@ -843,25 +368,12 @@ COMPLETED_REASON = "Booking time ended."
 SERVICE_VISIT_CHANCE = 0.1  # of available assets
 SERVICE_VISIT_DAYS = range(5, 101)  # how far before or after today
 SERVICE_VISIT_HOURS = (dt.time(8), dt.time(18))
-SERVICE_REASONS = (
-    "Annual preventive maintenance visit.",
-    "Planned recalibration.",
-    "Electrical safety (PAT) testing.",
-    "Software upgrade by the supplier.",
-    "Replacing worn consumable parts.",
-)
+SERVICE_REASONS = _TEXTS["service_reasons"]
 
 # --- Weekly series --------------------------------------------------------------------------------
 
 #: Kit a teaching laboratory books for the same two hours every week, and what for.
-SERIES_KIT = {
-    "DSOX1204G": "Second-year electronics laboratory: op-amp circuits practical",
-    "CX43": "First-year cell biology practical: mitosis in onion root tips",
-    "Cary 60": "Physical chemistry practical: kinetics of crystal violet fading",
-    "T100": "Molecular biology practical: PCR of a plasmid insert",
-    "MK4": "Design and manufacture module: printing student prototypes",
-    "Adventurer AX224": "Analytical chemistry practical: gravimetric analysis",
-}
+SERIES_KIT = _TEXTS["series_kit"]
 SERIES_COUNT = 4
 SERIES_WEEKS = 6
 SERIES_LENGTH = dt.timedelta(hours=2)
@@ -921,72 +433,11 @@ INSPECTORS = {
 }
 CONTRACTOR_COST_PENCE = (8_500, 60_000)  # a contractor's visit, £85 to £600, in steps of £5
 INSPECTION_NOTES = {
-    CALIBRATION: {
-        PASS: (
-            "Within tolerance at every test point; certificate filed in the instrument log.",
-            "Calibrated against traceable standards; no adjustment needed.",
-            "Adjusted and recalibrated; as-left readings within specification.",
-        ),
-        ADVISORY: (
-            "Within tolerance, but drifting towards the limit: check again in six months.",
-            "Passed; the reference standard is due for replacement before the next calibration.",
-        ),
-    },
-    PAT_TEST: {
-        PASS: (
-            "Earth continuity and insulation resistance passed; label fitted.",
-            "Visual inspection and electrical tests passed.",
-        ),
-        ADVISORY: (
-            "Passed; the mains lead is worn near the strain relief and should be replaced.",
-            "Passed; a cracked plug top was replaced on the spot.",
-        ),
-    },
-    LOLER: {
-        PASS: (
-            "Thorough examination: no defects found; safe working load confirmed.",
-            "Thorough examination passed; brakes and limit switches working correctly.",
-        ),
-        ADVISORY: ("No dangerous defects; light wear on the load chain, to check at the next examination.",),
-    },
-    FUME_CUPBOARD: {
-        PASS: (
-            "Average face velocity 0.5 m/s; extraction working correctly.",
-            "Airflow within specification at every sash height tested.",
-        ),
-        ADVISORY: ("Extraction adequate; the airflow alarm needs recalibrating.",),
-    },
-    SERVICE: {
-        PASS: (
-            "Annual preventive maintenance done; every check passed.",
-            "Serviced: filters and seals replaced, performance verified.",
-        ),
-        ADVISORY: (
-            "Serviced; some seals are wearing and a replacement kit has been quoted for the next visit.",
-            "Serviced; the control PC's operating system is near the end of its support.",
-        ),
-    },
+    InspectionKind(kind): {InspectionOutcome(outcome): notes for outcome, notes in by_outcome.items()}
+    for kind, by_outcome in _TEXTS["inspection_notes"].items()
 }
 #: (the failed inspection's note, the passing re-test's note), for each kind.
-FAILED_NOTES = {
-    CALIBRATION: (
-        "Out of tolerance at the upper test points; taken out of use for repair.",
-        "Recalibrated after the repair; within tolerance.",
-    ),
-    PAT_TEST: ("Failed the earth continuity test; taken out of use.", "Mains lead replaced; re-test passed."),
-    LOLER: (
-        "Hoist brake slipping under the test load; taken out of use.",
-        "Brake replaced; re-examination passed.",
-    ),
-    FUME_CUPBOARD: (
-        "Face velocity below 0.3 m/s: the fan belt had broken.",
-        "Fan belt replaced; airflow within specification.",
-    ),
-    SERVICE: (
-        "Drive fault found during the service; parts ordered.",
-        "Parts fitted; service completed and verified.",
-    ),
-}
+FAILED_NOTES = {InspectionKind(kind): notes for kind, notes in _TEXTS["failed_notes"].items()}
 
 # --- Training -------------------------------------------------------------------------------------
 
@@ -1001,18 +452,9 @@ CATEGORY_TRAINED_PEOPLE = (1, 2)  # for each pair
 EXPIRED_COUNT = 5
 EXPIRED_DAYS_AGO = (3, 120)
 REVOKED_DAYS_AGO = (3, 60)
-TRAINING_NOTES = (
-    "Induction by the instrument's contact.",
-    "Completed the School's induction and a supervised session.",
-    "Manufacturer's training course.",
-    "Refresher after the software upgrade.",
-    "",
-)
+TRAINING_NOTES = _TEXTS["training_notes"]
 CATEGORY_TRAINING_NOTE = "Trained for every instrument of the School in the category {category}."
-REVOKE_REASONS = (  # one authorisation revoked for each
-    "Left the research group; no longer uses this instrument.",
-    "Unsafe use reported: left the instrument running unattended. Retraining needed before further use.",
-)
+REVOKE_REASONS = _TEXTS["revoke_reasons"]  # one authorisation revoked for each
 
 # --- Unmet demand ---------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from bookings.availability import holds_asset, maintenance_in
 from core.bounds import MAX_INT, TIME_OUT_OF_RANGE, has_nul, time_in_range, whole_number
 from core.timeutil import NonexistentLocalTime, local_to_utc, local_today, to_local
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, Category, Location, School
-from inventory.upkeep import holds_training_for
+from inventory.training import holds_training_for
 
 SORTS = {
     "name": (Asset.name, Asset.id),

@@ -28,9 +28,10 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from core.db import atomic, utcnow
 from core.errors import DomainError, InvalidInput, NotFound
-from inventory import transfer
+from inventory.transfer.applying import apply_import
+from inventory.transfer.planning import ImportPlan, plan_import
 from inventory.models import ImportJob, ImportState, School
-from inventory.xlsx_limits import XlsxLimits
+from inventory.transfer.xlsx_limits import XlsxLimits
 
 log = logging.getLogger("kitshare.imports")
 
@@ -90,7 +91,7 @@ def claim_next_import(session: Session, now: dt.datetime) -> int | None:
 
 
 class _FileNoLongerFits(Exception):
-    def __init__(self, plan: transfer.ImportPlan) -> None:
+    def __init__(self, plan: ImportPlan) -> None:
         super().__init__(plan.filename)
         self.plan = plan
 
@@ -119,12 +120,12 @@ def run_import(
     try:
         with atomic(session, job.created_by):
             actor, school = job.created_by, job.school
-            plan = transfer.plan_import(session, actor, school, filename, content, limits)
+            plan = plan_import(session, actor, school, filename, content, limits)
             if not plan.ok:
                 raise _FileNoLongerFits(plan)
             total = len(plan.rows)
             report(0, total)
-            for done in transfer.apply_import(session, actor, school, plan):
+            for done in apply_import(session, actor, school, plan):
                 if done % PROGRESS_EVERY == 0 and done < total:
                     report(done, total)
             summary = (

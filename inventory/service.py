@@ -81,6 +81,18 @@ def get_school(session: Session, school_id: int) -> School:
     return school
 
 
+def school_managers_of(session: Session, school_id: int) -> list[User]:
+    """The active people who manage the School (admins are not included unless they manage it)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(school_managers, school_managers.c.user_id == User.id)
+            .where(school_managers.c.school_id == school_id, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
 def create_school(session: Session, actor: User, code: str, name: str) -> School:
     """Admins add Schools. Codes and names are unique (the database guarantees it too)."""
     require_role(actor, Role.ADMIN)

@@ -3,7 +3,7 @@
 Someone who lacks training for an asset learns it before they try to book (``training_need``)
 and may ask for it (``request_training``): the managers of the asset's owning School are told,
 and see the open requests on the asset's and the School's training pages. Granting one
-(``grant_training_request``) records the authorisation through ``upkeep.grant_training``, for the
+(``grant_training_request``) records the authorisation through ``training.grant_training``, for the
 asset or its category within the School; any authorisation that covers an open request, however
 it was granted, closes that request and tells the person (``close_requests_covered_by``).
 Declining says why (``decline_training_request``). One open request per person per asset.
@@ -33,7 +33,9 @@ from inventory.models import (
     TrainingRequest,
     TrainingRequestStatus,
 )
-from inventory.upkeep import format_day, grant_training, has_current_training, school_managers_of
+from core.timeutil import format_day
+from inventory.service import school_managers_of
+from inventory.training import grant_training, has_current_training
 from notifications.service import notify, site_base_url
 
 #: The longest message a person may send with a request.
@@ -212,7 +214,7 @@ def grant_training_request(
 ) -> TrainingAuthorisation:
     """A manager of the asset's School grants an open request: an authorisation, trained today,
     for the asset (``scope="asset"``) or every asset of its category within its School
-    (``scope="category"``), made by ``upkeep.grant_training`` with its rules. The request (and
+    (``scope="category"``), made by ``training.grant_training`` with its rules. The request (and
     any other open request the authorisation covers) is closed and the person is told."""
     asset = training_request.asset
     require_school_manager(actor, asset.school_id)

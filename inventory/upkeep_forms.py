@@ -19,7 +19,7 @@ from wtforms.widgets import DateTimeLocalInput, TextInput
 
 from core.bounds import TIME_OUT_OF_RANGE, time_in_range
 from inventory.models import InspectionKind, InspectionOutcome
-from inventory.upkeep import MAX_INTERVAL_DAYS
+from inventory.inspections import MAX_INTERVAL_DAYS
 from core.money import format_pounds, parse_pounds
 from core.timeutil import local_to_utc, to_local
 from web.forms import DayField, KitshareForm, WholeNumberField

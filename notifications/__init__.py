@@ -6,8 +6,8 @@ and ``accounts`` (a notice is for a ``User``) and imports nothing from inventory
 reports. Each domain decides what to say and to whom, in its own module, and calls
 ``notifications.service.notify`` (optionally with an ``attachment=`` for the e-mail) explicitly
 from its commands, as Indico's ``notify_creation(reservation)`` does: ``bookings/notices.py``
-for bookings, ``inventory/training_requests.py`` and ``inventory/upkeep.py`` for training and
-inspections, ``reports/delivery.py`` for scheduled reports. Nothing is told through session
+for bookings, ``inventory/training_requests.py``, ``training.py``, ``inspections.py`` and
+``maintenance.py`` for training, inspections and maintenance, ``reports/delivery.py`` for scheduled reports. Nothing is told through session
 hooks or signals, so nothing depends on a module being imported for its side effect.
 
 * ``models``: ``Notification`` (the in-app notice) and ``OutboxMessage`` (an e-mail to send).

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from core.db import atomic, db
-from core.errors import InvalidInput, NotAllowed
+from core.errors import NotAllowed
 from planning import render, service
 from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
@@ -19,8 +19,8 @@ from planning.models import Recommendation
 from planning.recommendations import LABELS, ORDER, RecommendationItem, evidence_lines
 from reports.paging import page_of_table, page_param, paginate
 from reports.render import format_cell
-from web.forms import show_errors
-from web.responses import csv_download
+from web.forms import refusal_shown
+from web.responses import csv_download, download, form_errors_text
 
 # The downloads sit beside the page (/planning.csv), so the rules carry the /planning prefix.
 bp = Blueprint("planning", __name__)
@@ -98,10 +98,9 @@ def index():
     context: dict[str, Any] = {"form": form, "plan": None}
     status = 200
     if valid:
-        try:
+        with refusal_shown(form) as outcome:
             plan = _plan(form)
-        except InvalidInput as error:
-            show_errors(form, error)
+        if not outcome.succeeded:
             status = 400
         else:
             query = _query(form)
@@ -152,18 +151,9 @@ def index():
 def _plan_or_error() -> tuple[service.Plan | None, Response | None]:
     form, valid = _filter_form()
     if valid:
-        try:
+        with refusal_shown(form):
             return _plan(form), None
-        except InvalidInput as error:
-            show_errors(form, error)
-    messages = [message for f in form for message in f.errors] + list(form.form_errors)
-    return None, Response("\n".join(messages or ["Check the filters."]) + "\n", status=400, mimetype="text/plain")
-
-
-def _download(body: bytes | str, content_type: str, name: str) -> Response:
-    response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return None, form_errors_text(form, "Check the filters.")
 
 
 @bp.get("/planning.csv")
@@ -181,7 +171,7 @@ def download_xlsx():
     plan, error = _plan_or_error()
     if plan is None:
         return error
-    return _download(render.render_xlsx(plan), XLSX_CONTENT_TYPE, render.file_name(plan, "xlsx"))
+    return download(render.render_xlsx(plan), XLSX_CONTENT_TYPE, render.file_name(plan, "xlsx"))
 
 
 def _back(query: str | None) -> str:
@@ -213,7 +203,7 @@ def decide():
         kinds = {kind.value for kind in Recommendation}
         anchor = f"#rec-{asset_id}-{form.recommendation.data}" if form.recommendation.data in kinds else ""
         return redirect(f"{back}{anchor}")
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             decision = service.record_decision(
                 db.session,
@@ -224,12 +214,7 @@ def decide():
                 note=form.note.data or "",
                 config=current_app.config,
             )
-    except InvalidInput as error:
-        for messages in error.field_errors.values():
-            for message in messages:
-                flash(message, "error")
-        if not error.field_errors:
-            flash(error.message, "error")
+    if not outcome.succeeded:
         return redirect(back)
     flash(f"Recorded: {service.OUTCOME_LABELS[decision.outcome].lower()}.", "success")
     return redirect(f"{back}#rec-{decision.asset_id}-{decision.recommendation.value}")
@@ -270,12 +255,10 @@ def set_life(category_id: int):
         raise NotAllowed("Only finance staff and administrators set the useful life of a category.")
     form = _life_form(category_id, None, formdata=request.form)
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 category = service.set_category_life(db.session, current_user, category_id, form.years.data)
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             years = category.default_useful_life_years
             flash(f"{category.name}: " + (f"{years} years." if years else "no useful life of its own."), "success")
             return redirect(url_for("planning.lives"))

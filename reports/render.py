@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from inventory.transfer import neutralise_cell
+from inventory.transfer.formula_guard import neutralise_cell
 from core.money import format_hours, format_pounds, format_whole_pounds
 
 HOURS, RATIO, PENCE, PRICE, ACTUAL, COUNT, TEXT = "hours", "ratio", "pence", "price", "actual", "count", "text"

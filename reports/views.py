@@ -41,8 +41,8 @@ from reports.render import (
 )
 from reports.summary import headline_figures, top_assets
 from reports.trend import twelve_month_trend
-from web.forms import show_errors
-from web.responses import csv_download
+from web.forms import refusal_shown
+from web.responses import csv_download, download, form_errors_text
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -153,10 +153,9 @@ def utilisation():
     context: dict[str, Any] = {"form": form, "quick_links": _quick_links(form), "figures": None}
     status = 200
     if valid:
-        try:
+        with refusal_shown(form) as outcome:
             report = _report(form)
-        except InvalidInput as error:
-            show_errors(form, error)
+        if not outcome.succeeded:
             status = 400
         else:
             figures = report_to_json(report)
@@ -177,19 +176,9 @@ def utilisation():
 def _figures_or_error() -> tuple[dict[str, Any] | None, Response | None]:
     form, valid = _period_form()
     if valid:
-        try:
+        with refusal_shown(form):
             return report_to_json(_report(form)), None
-        except InvalidInput as error:
-            show_errors(form, error)
-    messages = [message for f in form for message in f.errors] + list(form.form_errors)
-    response = Response("\n".join(messages or ["Check the period and Schools."]) + "\n", status=400, mimetype="text/plain")
-    return None, response
-
-
-def _download(body: bytes | str, content_type: str, name: str) -> Response:
-    response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return None, form_errors_text(form, "Check the period and Schools.")
 
 
 @bp.get("/utilisation.csv")
@@ -207,7 +196,7 @@ def utilisation_xlsx():
     figures, error = _figures_or_error()
     if figures is None:
         return error
-    return _download(render_xlsx(figures), XLSX_CONTENT_TYPE, file_name(figures, "xlsx"))
+    return download(render_xlsx(figures), XLSX_CONTENT_TYPE, file_name(figures, "xlsx"))
 
 
 @bp.get("/utilisation.json")
@@ -279,7 +268,7 @@ def snapshot(snapshot_id: int):
 def snapshot_xlsx(snapshot_id: int):
     stored = service.get_snapshot(db.session, current_user, snapshot_id)
     body = stored.xlsx if stored.xlsx is not None else render_xlsx(stored.figures)
-    return _download(body, XLSX_CONTENT_TYPE, file_name(stored.figures, "xlsx"))
+    return download(body, XLSX_CONTENT_TYPE, file_name(stored.figures, "xlsx"))
 
 
 @bp.get("/snapshots/<int:snapshot_id>.csv")
@@ -324,12 +313,10 @@ def subscriptions():
 def create_subscription():
     form = _subscription_form()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 subscription = service.create_subscription(db.session, current_user, form.frequency.data, form.schools.data)
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Subscribed: the {subscription.frequency.value} report will come by e-mail.", "success")
             return redirect(url_for("reports.subscriptions"))
     return _subscriptions_page(form, 400)

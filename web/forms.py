@@ -1,10 +1,13 @@
 """The base form and the fields every form reads numbers and dates with, and how a service's
-refusal is shown on a form."""
+refusal is shown on a form page (``refusal_shown``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
+
+from flask import flash
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, IntegerField, SelectMultipleField
@@ -131,6 +134,61 @@ def show_errors(form: FlaskForm, error: InvalidInput) -> None:
             field.errors = list(field.errors) + list(messages)
     if not error.field_errors:
         form.form_errors.append(error.message)
+
+
+def refusal_messages(error: InvalidInput) -> list[str]:
+    """Every message of a refusal: its field messages, or the one message if it names no field."""
+    return sum(error.field_errors.values(), []) or [error.message]
+
+
+class Outcome:
+    """What came of a service call made for a page: ``succeeded``, or the ``refusal`` (already shown)
+    and whether it was ``flashed`` (the page usually redirects then) or put on the form."""
+
+    def __init__(self) -> None:
+        self.refusal: InvalidInput | None = None
+        self.flashed = False
+
+    @property
+    def succeeded(self) -> bool:
+        return self.refusal is None
+
+
+@contextmanager
+def refusal_shown(
+    form: FlaskForm | None = None,
+    *,
+    flash_unless_fields: bool = False,
+    field_names: Mapping[str, str] | None = None,
+) -> Iterator[Outcome]:
+    """Run a page's service call; an ``InvalidInput`` it raises is shown where the page shows it.
+
+    With a form, each message goes beside its field (``show_errors``); without one, or with
+    ``flash_unless_fields`` when the refusal names no field (nothing on the form to correct), every
+    message is flashed as an error. ``field_names`` maps a service's parameter names to the form's.
+    Other errors (``NotFound``, ``NotAllowed``) pass on to the error pages. Use::
+
+        with refusal_shown(form) as outcome:
+            with atomic(db.session, current_user):
+                thing = service.make_thing(db.session, current_user, form.name.data)
+        if outcome.succeeded:
+            flash(...); return redirect(...)
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except InvalidInput as error:
+        outcome.refusal = error
+        if field_names:
+            error.field_errors = {
+                field_names.get(name, name): errors for name, errors in error.field_errors.items()
+            }
+        if form is None or (flash_unless_fields and not error.field_errors):
+            outcome.flashed = True
+            for message in refusal_messages(error):
+                flash(message, "error")
+        else:
+            show_errors(form, error)
 
 
 class CheckboxListField(SelectMultipleField):

@@ -1,4 +1,5 @@
-"""Responses the HTML views share: where to go after a form (never another site), CSV downloads."""
+"""Responses the HTML views share: where to go after a form (never another site), downloads, and
+a download form's refusal as plain text."""
 
 from __future__ import annotations
 
@@ -41,3 +42,16 @@ def csv_download(text: str, filename: str, disposition: str = "attachment", **he
     for name, value in headers.items():
         response.headers[name.replace("_", "-")] = value
     return response
+
+
+def download(body: bytes | str, content_type: str, name: str) -> Response:
+    """A file to download (XLSX, PDF, ...), named ``name``."""
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def form_errors_text(form, fallback: str) -> Response:
+    """A download link whose filters do not hold: every message of the form, as plain text, 400."""
+    messages = [message for field in form for message in field.errors] + list(form.form_errors)
+    return Response("\n".join(messages or [fallback]) + "\n", status=400, mimetype="text/plain")

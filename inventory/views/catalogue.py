@@ -85,12 +85,12 @@ def _history(asset_id: int) -> tuple[list[AuditEntry], dict[int, str]]:
 
 def _upkeep(asset, today: dt.date, manages: bool) -> dict:
     """Maintenance, inspections and training shown on the asset page."""
-    from inventory import upkeep
+    from inventory import maintenance, training
 
     return {
-        "maintenance": upkeep.maintenance_windows(
+        "maintenance": maintenance.maintenance_windows(
             db.session, asset, utcnow() - dt.timedelta(days=365), utcnow() + dt.timedelta(days=365)
         ),
         "inspections": asset.inspections,
-        "authorised": upkeep.authorised_people(db.session, asset, today) if asset.training_required or manages else [],
+        "authorised": training.authorised_people(db.session, asset, today) if asset.training_required or manages else [],
     }

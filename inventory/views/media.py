@@ -20,12 +20,11 @@ from werkzeug.utils import secure_filename
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from core.db import atomic, db
-from core.errors import InvalidInput
 from inventory import media, service
 from inventory.media_forms import LabelSheetForm, PhotoForm, RemovePhotoForm
 from inventory.models import Asset
 from inventory.views import bp
-from web.forms import show_errors
+from web.forms import refusal_shown
 
 #: Photos are public (the Uniquip export links to them) and may be cached briefly; the ETag lets
 #: a browser check cheaply afterwards whether the photo was replaced.
@@ -46,15 +45,13 @@ def asset_photo_upload(asset_id: int):
     require_school_manager(current_user, asset.school_id)  # before reading the upload: 403, not 400
     form = PhotoForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 media.save_photo(
                     db.session, current_user, asset, form.photo.data, current_app.instance_path,
                     max_bytes=_photo_max_bytes(),
                 )
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Saved the photo of {asset.name}.", "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
     status = 400 if form.is_submitted() else 200
@@ -128,14 +125,12 @@ def labels_pdf():
     form = LabelSheetForm(request.args)
     _set_label_choices(form)
     if form.validate():
-        try:
+        with refusal_shown(form) as outcome:
             school, assets = media.assets_for_labels(
                 db.session, current_user, form.school.data, form.category.data or None,
                 media.parse_tags(form.tags.data or ""),
             )
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             pdf = media.label_sheet_pdf(
                 assets,
                 current_app.config["KITSHARE_BASE_URL"],

@@ -23,7 +23,7 @@ from inventory.models import AssetStatus, Location, School
 from inventory.views import affected as affected_views
 from inventory.views import bp
 from core.money import format_pounds, parse_pounds
-from web.forms import show_errors
+from web.forms import refusal_shown, show_errors
 from wtforms.fields.choices import SelectChoice
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -63,12 +63,10 @@ def _manageable_schools() -> list[School]:
 def create_category():
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 category = service.create_category(db.session, current_user, form.name.data, form.description.data or "")
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Added the category {category.name}.", "success")
             return redirect(url_for("inventory.register"))
     for messages in [*form.form_errors, *form.name.errors]:
@@ -214,12 +212,10 @@ def new_asset(school_id: int):
     if request.method == "GET":
         _fill_form(form, service.AssetInput(tag="", name="", contact_id=current_user.id))
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, field_names=_FIELD_FOR) as outcome:
             with atomic(db.session, current_user):
                 asset = service.create_asset(db.session, current_user, school, _input_from_form(form))
-        except InvalidInput as error:
-            _show(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Added {asset.name} ({asset.tag}) to {school.name}'s register.", "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
     status = 400 if form.is_submitted() else 200
@@ -342,12 +338,11 @@ def delete_asset(asset_id: int):
     asset = service.get_asset(db.session, asset_id)
     require_school_manager(current_user, asset.school_id)
     name, school_id = asset.name, asset.school_id
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             media.remove_photo(db.session, current_user, asset, current_app.instance_path)
             asset_changes.delete_asset(db.session, current_user, asset)
-    except InvalidInput as error:
-        flash(error.message, "error")
+    if not outcome.succeeded:
         return redirect(url_for("inventory.asset", asset_id=asset_id))
     flash(f"Deleted {name}.", "success")
     return redirect(url_for("inventory.register", school=school_id))

@@ -9,10 +9,9 @@ from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from bookings.approvals import waiting_by_school
 from core.db import atomic, db, utcnow
-from core.errors import InvalidInput
 from inventory import service
 from inventory.forms import LocationForm, SchoolForm
-from web.forms import show_errors
+from web.forms import refusal_shown
 
 from inventory.views import bp
 
@@ -37,12 +36,10 @@ def schools():
 def create_school():
     form = SchoolForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 school = service.create_school(db.session, current_user, form.code.data, form.name.data)
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Added {school.name} ({school.code}).", "success")
             return redirect(url_for("inventory.school", school_id=school.id))
     return _schools_page(form), 400
@@ -63,14 +60,12 @@ def add_location(school_id: int):
     require_school_manager(current_user, school.id)  # before reading the form: 403, not 400
     form = LocationForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 location = service.add_location(
                     db.session, current_user, school, form.site.data, form.building.data, form.room.data
                 )
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(f"Added {location.label} to {school.name}.", "success")
             return redirect(url_for("inventory.school", school_id=school.id))
     return render_template("inventory/school.html", school=school, form=form), 400

@@ -17,12 +17,7 @@ from inventory import service, training_requests
 from inventory.upkeep_forms import DeclineRequestForm, GrantRequestForm, TrainingRequestForm
 from inventory.views import bp
 from inventory.views.upkeep import _school_training_page, _training_page, scope_choices
-from web.forms import show_errors
-
-
-def _flash_all(error: InvalidInput) -> None:
-    for message in sum(error.field_errors.values(), []) or [error.message]:
-        flash(message, "error")
+from web.forms import refusal_messages, refusal_shown
 
 
 @bp.post("/assets/<int:asset_id>/training-request")
@@ -35,14 +30,13 @@ def request_training(asset_id: int):
     )
     form = TrainingRequestForm()
     if not form.validate_on_submit():
-        _flash_all(InvalidInput(field_errors={name: list(errors) for name, errors in form.errors.items()}))
+        for message in refusal_messages(InvalidInput(field_errors={name: list(e) for name, e in form.errors.items()})):
+            flash(message, "error")
         return redirect(back)
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
             _, told = training_requests.request_training(db.session, current_user, asset, form.message.data)
-    except InvalidInput as error:
-        _flash_all(error)
-    else:
+    if outcome.succeeded:
         if told:
             flash(f"Your request for training on {asset.name} is sent to the managers of {asset.school.code}. "
                   "Kitshare will tell you when they decide.", "success")
@@ -78,19 +72,16 @@ def grant_training_request(request_id: int):
     form = GrantRequestForm(prefix=f"grant-{request_id}")
     scope_choices(form, asset)
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, flash_unless_fields=True) as outcome:
             with atomic(db.session, current_user):
                 grant = training_requests.grant_training_request(
                     db.session, current_user, training_request, scope=form.scope.data, expires_on=form.expires_on.data
                 )
                 what = asset.name if grant.asset_id else f"every {asset.category.name} asset of {asset.school.code}"
                 message = f"{person.name} is now authorised to use {what}; they have been told."
-        except InvalidInput as error:
-            if not error.field_errors:  # already decided: nothing to correct on the form
-                flash(error.message, "error")
-                return redirect(back)
-            show_errors(form, error)
-        else:
+        if outcome.flashed:  # already decided: nothing to correct on the form
+            return redirect(back)
+        if outcome.succeeded:
             flash(message, "success")
             return redirect(back)
     return page({request_id: (form, DeclineRequestForm(formdata=None, prefix=f"decline-{request_id}"))})
@@ -103,15 +94,12 @@ def decline_training_request(request_id: int):
     person, asset = training_request.user, training_request.asset
     form = DeclineRequestForm(prefix=f"decline-{request_id}")
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, flash_unless_fields=True) as outcome:
             with atomic(db.session, current_user):
                 training_requests.decline_training_request(db.session, current_user, training_request, form.reason.data)
-        except InvalidInput as error:
-            if not error.field_errors:
-                flash(error.message, "error")
-                return redirect(back)
-            show_errors(form, error)
-        else:
+        if outcome.flashed:
+            return redirect(back)
+        if outcome.succeeded:
             flash(f"{person.name}'s request for training on {asset.name} declined; they have been told.", "success")
             return redirect(back)
     return page({request_id: (GrantRequestForm(formdata=None, prefix=f"grant-{request_id}"), form)})

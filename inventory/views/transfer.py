@@ -15,9 +15,15 @@ from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from core.db import atomic, db, utcnow
 from core.errors import InvalidInput
-from inventory import catalogue, import_jobs, service, transfer
+from inventory import catalogue, import_jobs, service
+from inventory.transfer.columns import COLUMNS
+from inventory.transfer.export import register_csv, register_xlsx
+from inventory.transfer.planning import plan_import
+from inventory.transfer.turtle import organisation_profile
+from inventory.transfer.uniquip import uniquip_csv
+from inventory.transfer.upload_stash import discard_upload, load_upload, save_upload, upload_folder
 from inventory.models import ImportState
-from inventory.xlsx_limits import XlsxLimits
+from inventory.transfer.xlsx_limits import XlsxLimits
 from inventory.views import bp
 from core.timeutil import to_local
 from web.forms import KitshareForm
@@ -43,7 +49,7 @@ class ConfirmImportForm(KitshareForm):
 
 
 def _upload_folder() -> str:
-    return str(transfer.upload_folder(current_app.instance_path))
+    return str(upload_folder(current_app.instance_path))
 
 
 @bp.route("/schools/<int:school_id>/import", methods=["GET", "POST"])
@@ -59,19 +65,19 @@ def import_register(school_id: int):
         content = upload.read()
         try:
             limits = XlsxLimits.from_config(current_app.config)
-            plan = transfer.plan_import(db.session, current_user, school, filename, content, limits)
+            plan = plan_import(db.session, current_user, school, filename, content, limits)
         except InvalidInput as error:
             form.file.errors = [*form.file.errors, error.message]
         else:
             confirm = None
             if plan.ok:
-                token = transfer.save_upload(_upload_folder(), current_user.id, school.id, filename, content)
+                token = save_upload(_upload_folder(), current_user.id, school.id, filename, content)
                 confirm = ConfirmImportForm(token=token)
             return render_template(
                 "inventory/import_preview.html", school=school, plan=plan, confirm=confirm
             ), (200 if plan.ok else 400)
     status = 400 if form.is_submitted() else 200
-    page = render_template("inventory/import.html", school=school, form=form, columns=transfer.COLUMNS)
+    page = render_template("inventory/import.html", school=school, form=form, columns=COLUMNS)
     return page, status
 
 
@@ -86,10 +92,10 @@ def import_confirm(school_id: int):
     form = ConfirmImportForm()
     token = form.token.data or ""
     folder = _upload_folder()
-    filename, content = transfer.load_upload(folder, token, current_user.id, school.id)
+    filename, content = load_upload(folder, token, current_user.id, school.id)
     with atomic(db.session, current_user):
         job = import_jobs.queue_import(db.session, current_user, school, filename, content)
-    transfer.discard_upload(folder, token)  # the file now travels in the job
+    discard_upload(folder, token)  # the file now travels in the job
     return redirect(url_for("inventory.import_job", school_id=school.id, job_id=job.id), 303)
 
 
@@ -147,14 +153,14 @@ def _export_name(extension: str) -> str:
 @roles_required(Role.MANAGER)
 def export_register_csv():
     """The register, as the filters select it, in the import layout (CSV)."""
-    return csv_download(transfer.register_csv(db.session, current_user, _export_filters()), _export_name("csv"))
+    return csv_download(register_csv(db.session, current_user, _export_filters()), _export_name("csv"))
 
 
 @bp.get("/register/export.xlsx")
 @roles_required(Role.MANAGER)
 def export_register_xlsx():
     """The register, as the filters select it, as an Excel workbook."""
-    body = transfer.register_xlsx(db.session, current_user, _export_filters())
+    body = register_xlsx(db.session, current_user, _export_filters())
     return Response(
         body,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -174,7 +180,7 @@ def uniquip():
         def photo_url(asset) -> str:
             return _base_url() + url_for("inventory.asset_photo", asset_id=asset.id)
 
-    body = transfer.uniquip_csv(
+    body = uniquip_csv(
         db.session,
         base_url=_base_url(),
         location_url=current_app.config.get("KITSHARE_UNIQUIP_LOCATION_URL", ""),
@@ -194,7 +200,7 @@ def uniquip():
 def openorg():
     """The Organisation Profile Document that tells harvesters where the Uniquip feed is."""
     contact = current_app.config.get("KITSHARE_DATA_CONTACT") or parseaddr(current_app.config["MAIL_FROM"])[1]
-    body = transfer.organisation_profile(
+    body = organisation_profile(
         base_url=_base_url(),
         organisation_name=current_app.config["KITSHARE_UNIVERSITY_NAME"],
         download_url=_base_url() + url_for("inventory.uniquip"),

@@ -16,7 +16,7 @@ from accounts.permissions import require_school_manager
 from bookings import disruption
 from core.db import UTC, atomic, db, utcnow
 from core.errors import InvalidInput
-from inventory import service, training_requests, upkeep
+from inventory import inspections, maintenance, service, training, training_requests
 from inventory.models import Asset, Category, InspectionKind, InspectionOutcome, School
 from inventory.upkeep_forms import (
     CategoryTrainingForm,
@@ -32,8 +32,8 @@ from inventory.upkeep_forms import (
 )
 from inventory.views import affected as affected_views
 from inventory.views import bp
-from core.timeutil import format_local
-from web.forms import show_errors
+from core.timeutil import format_day, format_local, local_today
+from web.forms import refusal_shown, show_errors
 
 #: Maintenance windows are listed from this far back (older ones are in the audit log).
 MAINTENANCE_HISTORY = dt.timedelta(days=3 * 365)
@@ -58,10 +58,10 @@ def _managed_school(school_id: int) -> School:
 
 def _maintenance_page(asset: Asset, form: MaintenanceForm, status: int = 200):
     now = utcnow()
-    windows = upkeep.maintenance_windows(db.session, asset, now - MAINTENANCE_HISTORY, FAR_FUTURE)
+    windows = maintenance.maintenance_windows(db.session, asset, now - MAINTENANCE_HISTORY, FAR_FUTURE)
     planned = [w for w in windows if w.end_at > now]
     past = [w for w in reversed(windows) if w.end_at <= now]
-    clashes = {w.id: upkeep.bookings_clashing_with(db.session, asset, w.start_at, w.end_at) for w in planned}
+    clashes = {w.id: maintenance.bookings_clashing_with(db.session, asset, w.start_at, w.end_at) for w in planned}
     cancel_forms = {w.id: ConfirmForm(formdata=None, prefix=f"cancel-{w.id}") for w in planned}
     return (
         render_template(
@@ -86,7 +86,7 @@ def asset_maintenance(asset_id: int):
                 affected = disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data) if (
                     form.start_at.data and form.end_at.data
                 ) else disruption.Affected()
-                window = upkeep.schedule_maintenance(
+                window = maintenance.schedule_maintenance(
                     db.session, current_user, asset, form.start_at.data, form.end_at.data, form.reason.data,
                     form.cost.data, decisions,
                 )
@@ -119,16 +119,14 @@ def asset_maintenance(asset_id: int):
 @login_required
 def cancel_maintenance(asset_id: int, window_id: int):
     asset = _managed_asset(asset_id)
-    window = upkeep.get_maintenance_window(db.session, asset, window_id)
+    window = maintenance.get_maintenance_window(db.session, asset, window_id)
     form = ConfirmForm(prefix=f"cancel-{window.id}")
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusal_shown() as outcome:
         with atomic(db.session, current_user):
-            upkeep.cancel_maintenance(db.session, current_user, window)
-    except InvalidInput as error:
-        flash(error.message, "error")
-    else:
+            maintenance.cancel_maintenance(db.session, current_user, window)
+    if outcome.succeeded:
         flash("Maintenance window cancelled.", "success")
     return redirect(url_for("inventory.asset_maintenance", asset_id=asset.id))
 
@@ -143,8 +141,8 @@ def _inspections_page(
     interval_forms: dict[int, IntervalForm] | None = None,
     status: int = 200,
 ):
-    today = upkeep.local_today()
-    schedules = upkeep.inspection_schedules(db.session, asset)
+    today = local_today()
+    schedules = inspections.inspection_schedules(db.session, asset)
     record_forms = dict(record_forms or {})
     interval_forms = dict(interval_forms or {})
     remove_forms = {}
@@ -180,19 +178,17 @@ def asset_inspections(asset_id: int):
     if not form.is_submitted():
         return _inspections_page(asset)
     if form.validate():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                schedule = upkeep.add_inspection_schedule(
+                schedule = inspections.add_inspection_schedule(
                     db.session, current_user, asset, InspectionKind(form.kind.data), form.interval_days.data,
-                    form.last_done_on.data, form.first_due_on.data, upkeep.local_today(),
+                    form.last_done_on.data, form.first_due_on.data, local_today(),
                 )
                 message = (
                     f"{schedule.kind.label} every {schedule.interval_days} days added; "
-                    f"next due {upkeep.format_day(schedule.next_due_on)}."
+                    f"next due {format_day(schedule.next_due_on)}."
                 )
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.asset_inspections", asset_id=asset.id))
     return _inspections_page(asset, schedule_form=form, status=400)
@@ -202,19 +198,17 @@ def asset_inspections(asset_id: int):
 @login_required
 def record_inspection(asset_id: int, schedule_id: int):
     asset = _managed_asset(asset_id)
-    schedule = upkeep.get_inspection_schedule(db.session, asset, schedule_id)
+    schedule = inspections.get_inspection_schedule(db.session, asset, schedule_id)
     form = InspectionRecordForm(prefix=f"record-{schedule.id}")
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                upkeep.record_inspection(
+                inspections.record_inspection(
                     db.session, current_user, schedule, form.done_on.data, form.performed_by.data,
-                    InspectionOutcome(form.outcome.data), form.note.data, form.cost.data, today=upkeep.local_today(),
+                    InspectionOutcome(form.outcome.data), form.note.data, form.cost.data, today=local_today(),
                 )
-                message = f"{schedule.kind.label} recorded; next due {upkeep.format_day(schedule.next_due_on)}."
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+                message = f"{schedule.kind.label} recorded; next due {format_day(schedule.next_due_on)}."
+        if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.asset_inspections", asset_id=asset.id, _anchor=f"schedule-{schedule_id}"))
     return _inspections_page(asset, record_forms={schedule_id: form}, status=400)
@@ -224,19 +218,17 @@ def record_inspection(asset_id: int, schedule_id: int):
 @login_required
 def change_inspection_interval(asset_id: int, schedule_id: int):
     asset = _managed_asset(asset_id)
-    schedule = upkeep.get_inspection_schedule(db.session, asset, schedule_id)
+    schedule = inspections.get_inspection_schedule(db.session, asset, schedule_id)
     form = IntervalForm(prefix=f"interval-{schedule.id}")
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                upkeep.update_inspection_schedule(db.session, current_user, schedule, form.interval_days.data)
+                inspections.update_inspection_schedule(db.session, current_user, schedule, form.interval_days.data)
                 message = (
                     f"{schedule.kind.label} now every {schedule.interval_days} days; "
-                    f"next due {upkeep.format_day(schedule.next_due_on)}."
+                    f"next due {format_day(schedule.next_due_on)}."
                 )
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.asset_inspections", asset_id=asset.id, _anchor=f"schedule-{schedule_id}"))
     return _inspections_page(asset, interval_forms={schedule_id: form}, status=400)
@@ -246,13 +238,13 @@ def change_inspection_interval(asset_id: int, schedule_id: int):
 @login_required
 def remove_inspection_schedule(asset_id: int, schedule_id: int):
     asset = _managed_asset(asset_id)
-    schedule = upkeep.get_inspection_schedule(db.session, asset, schedule_id)
+    schedule = inspections.get_inspection_schedule(db.session, asset, schedule_id)
     form = ConfirmForm(prefix=f"remove-{schedule.id}")
     if not form.validate_on_submit():
         abort(400)
     label = schedule.kind.label
     with atomic(db.session, current_user):
-        upkeep.remove_inspection_schedule(db.session, current_user, schedule)
+        inspections.remove_inspection_schedule(db.session, current_user, schedule)
     flash(f"{label} schedule removed.", "success")
     return redirect(url_for("inventory.asset_inspections", asset_id=asset.id))
 
@@ -283,9 +275,9 @@ def scope_choices(form: GrantRequestForm, asset: Asset) -> None:
 def _training_page(asset: Asset, form: GrantTrainingForm | None = None,
                    revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200,
                    decision_forms: dict | None = None):
-    today = upkeep.local_today()
+    today = local_today()
     requests = training_requests.open_training_requests(db.session, asset=asset)
-    records = upkeep.training_records(db.session, asset)
+    records = training.training_records(db.session, asset)
     current = [g for g in records if g.is_current(today)]
     past = [g for g in records if not g.is_current(today)]
     revoke_forms = dict(revoke_forms or {})
@@ -298,7 +290,7 @@ def _training_page(asset: Asset, form: GrantTrainingForm | None = None,
             asset=asset, today=today, current=current, past=past,
             form=form or GrantTrainingForm(formdata=None, granted_on=today), revoke_forms=revoke_forms,
             requests=requests, decision_forms=request_forms(requests, decision_forms),
-            state=lambda grant: upkeep.training_state(grant, today),
+            state=lambda grant: training.training_state(grant, today),
         ),
         status,
     )
@@ -312,17 +304,15 @@ def asset_training(asset_id: int):
     if not form.is_submitted():
         return _training_page(asset)
     if form.validate():
-        try:
+        with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                person = upkeep.person_by_email(db.session, form.email.data)
-                upkeep.grant_training(
+                person = training.person_by_email(db.session, form.email.data)
+                training.grant_training(
                     db.session, current_user, person, asset=asset, granted_on=form.granted_on.data,
-                    expires_on=form.expires_on.data, note=form.note.data, today=upkeep.local_today(),
+                    expires_on=form.expires_on.data, note=form.note.data, today=local_today(),
                 )
                 message = f"{person.name} is now authorised to use {asset.name}."
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.asset_training", asset_id=asset.id))
     return _training_page(asset, form=form, status=400)
@@ -332,7 +322,7 @@ def asset_training(asset_id: int):
 @login_required
 def revoke_asset_training(asset_id: int, authorisation_id: int):
     asset = _managed_asset(asset_id)
-    grant = upkeep.get_training_authorisation(db.session, authorisation_id)
+    grant = training.get_training_authorisation(db.session, authorisation_id)
     if grant.asset_id != asset.id:
         abort(404)
     return _revoke(
@@ -350,7 +340,7 @@ def _revoke(grant, what: str, back: str, page):
         try:
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_revocation(db.session, grant)
-                upkeep.revoke_training(db.session, current_user, grant, form.reason.data, decisions=decisions)
+                training.revoke_training(db.session, current_user, grant, form.reason.data, decisions=decisions)
                 affected_views.require_decisions(affected, decisions)
                 settlement = grant.settlement
         except affected_views.ConfirmationNeeded as needed:
@@ -381,9 +371,9 @@ def _revoke(grant, what: str, back: str, page):
 def _school_training_page(school: School, form: CategoryTrainingForm | None = None,
                           revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200,
                           decision_forms: dict | None = None):
-    today = upkeep.local_today()
+    today = local_today()
     requests = training_requests.open_training_requests(db.session, school=school)
-    records = upkeep.school_training_records(db.session, school)
+    records = training.school_training_records(db.session, school)
     current = [g for g in records if g.is_current(today)]
     past = [g for g in records if not g.is_current(today)]
     if form is None:
@@ -397,7 +387,7 @@ def _school_training_page(school: School, form: CategoryTrainingForm | None = No
             "inventory/upkeep_school_training.html",
             school=school, today=today, current=current, past=past, form=form, revoke_forms=revoke_forms,
             requests=requests, decision_forms=request_forms(requests, decision_forms),
-            state=lambda grant: upkeep.training_state(grant, today),
+            state=lambda grant: training.training_state(grant, today),
         ),
         status,
     )
@@ -419,20 +409,18 @@ def school_training(school_id: int):
         return _school_training_page(school)
     if form.validate():
         category = db.session.get(Category, form.category_id.data) if form.category_id.data else None
-        try:
+        with refusal_shown(form) as outcome:
             if category is None:
                 raise InvalidInput(field_errors={"category_id": ["Choose a category from the list."]})
             with atomic(db.session, current_user):
-                person = upkeep.person_by_email(db.session, form.email.data)
-                upkeep.grant_training(
+                person = training.person_by_email(db.session, form.email.data)
+                training.grant_training(
                     db.session, current_user, person, category=category, school=school,
                     granted_on=form.granted_on.data, expires_on=form.expires_on.data, note=form.note.data,
-                    today=upkeep.local_today(),
+                    today=local_today(),
                 )
                 message = f"{person.name} is now authorised to use every {category.name} asset of {school.name}."
-        except InvalidInput as error:
-            show_errors(form, error)
-        else:
+        if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.school_training", school_id=school.id))
     return _school_training_page(school, form=form, status=400)
@@ -442,7 +430,7 @@ def school_training(school_id: int):
 @login_required
 def revoke_school_training(school_id: int, authorisation_id: int):
     school = _managed_school(school_id)
-    grant = upkeep.get_training_authorisation(db.session, authorisation_id)
+    grant = training.get_training_authorisation(db.session, authorisation_id)
     if grant.school_id != school.id or grant.category_id is None:
         abort(404)
     return _revoke(

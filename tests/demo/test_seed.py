@@ -28,7 +28,8 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from inventory.upkeep import due_soon, has_current_training, overdue_inspections
+from inventory.inspections import due_soon, overdue_inspections
+from inventory.training import has_current_training
 from core.timeutil import to_local
 
 # A week and a half before the clocks go forward, so the weekly series cross the change.

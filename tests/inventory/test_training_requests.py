@@ -12,7 +12,7 @@ from accounts.models import Role
 from notifications.models import Notification
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
-from inventory import training_requests, upkeep
+from inventory import training, training_requests
 from inventory.catalogue import CatalogueFilters, search
 from inventory.models import Category, TrainingAuthorisation, TrainingRequest, TrainingRequestStatus
 from notifications.models import OutboxMessage
@@ -104,7 +104,7 @@ def test_asking_is_refused_where_training_would_not_help(session, world):
     with pytest.raises(InvalidInput, match="does not share"):
         _ask(session, world, person="paul")
     with atomic(session, world["ada"]):
-        upkeep.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY)
+        training.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY)
     with pytest.raises(InvalidInput, match="already authorised"):
         _ask(session, world)
 
@@ -131,7 +131,7 @@ def test_granting_a_request_authorises_the_person_and_tells_them(session, world)
     assert (grant.user_id, grant.asset_id, grant.granted_on, grant.granted_by_id) == (
         world["tess"].id, world["sem"].id, TODAY, world["alf"].id
     )
-    assert upkeep.has_current_training(session, world["tess"], world["sem"], TODAY)
+    assert training.has_current_training(session, world["tess"], world["sem"], TODAY)
     assert training_request.status == TrainingRequestStatus.GRANTED and training_request.authorisation == grant
     assert training_request.decided_by_id == world["alf"].id
     [notice] = _notices(session, world["tess"], "training_decided")
@@ -152,7 +152,7 @@ def test_a_category_grant_closes_every_request_it_covers(session, world):
 def test_training_granted_the_usual_way_closes_the_open_request(session, world):
     training_request, _ = _ask(session, world)
     with atomic(session, world["ada"]):
-        upkeep.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY)
+        training.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY)
     assert training_request.status == TrainingRequestStatus.GRANTED
 
 
@@ -200,21 +200,21 @@ def test_only_equipment_i_can_book_leaves_out_training_i_lack(session, world):
 
 def test_only_equipment_i_can_book_includes_training_held_by_asset_or_category(session, world):
     with atomic(session, world["ada"]):
-        upkeep.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=dt.date(2025, 1, 10))
+        training.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=dt.date(2025, 1, 10))
     assert _names(session, world["tess"]) == {"Balance", "Scanning electron microscope"}
     with atomic(session, world["ada"]):
-        upkeep.grant_training(session, world["ada"], world["tess"], category=world["microscopes"], school=world["chem"],
+        training.grant_training(session, world["ada"], world["tess"], category=world["microscopes"], school=world["chem"],
                               granted_on=dt.date(2025, 1, 10))
     assert _names(session, world["tess"]) == {"Balance", "Scanning electron microscope", "Confocal microscope"}
 
 
 def test_expired_or_revoked_training_does_not_count_in_the_filter(session, world):
     with atomic(session, world["ada"]):
-        grant = upkeep.grant_training(session, world["ada"], world["tess"], asset=world["sem"],
+        grant = training.grant_training(session, world["ada"], world["tess"], asset=world["sem"],
                                       granted_on=dt.date(2020, 1, 1), expires_on=dt.date(2021, 1, 1))
-        revoked = upkeep.grant_training(session, world["ada"], world["tess"], asset=world["confocal"],
+        revoked = training.grant_training(session, world["ada"], world["tess"], asset=world["confocal"],
                                         granted_on=dt.date(2020, 1, 1))
-        upkeep.revoke_training(session, world["ada"], revoked, "Left the group")
+        training.revoke_training(session, world["ada"], revoked, "Left the group")
     assert grant is not None
     assert _names(session, world["tess"]) == {"Balance"}
 

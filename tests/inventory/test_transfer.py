@@ -17,12 +17,16 @@ from sqlalchemy import func, select
 from accounts.models import Role
 from core.audit import AuditEntry
 from core.errors import InvalidInput
-from inventory import transfer
+from inventory.transfer.applying import apply_import
+from inventory.transfer.columns import HEADERS
+from inventory.transfer.formula_guard import neutralise_cell, restore_cell
+from inventory.transfer.planning import plan_import
+from inventory.transfer.turtle import organisation_profile
 from inventory.models import Asset, AssetStatus, Category, Location
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_school, make_user
 
-HEADER = ",".join(transfer.HEADERS)
+HEADER = ",".join(HEADERS)
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +81,7 @@ def full_row(tag="CHEM-0001", name="Confocal microscope", **overrides: str) -> d
 
 def csv_bytes(rows: list[dict[str, str]], headers: list[str] | None = None) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=headers or list(transfer.HEADERS), extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=headers or list(HEADERS), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
@@ -242,10 +246,10 @@ def test_the_import_page_explains_the_columns_and_asks_for_a_file(client, sessio
 
 
 def test_the_service_refuses_to_apply_a_plan_with_problems(session, world):
-    plan = transfer.plan_import(session, world["manager"], world["school"], "bad.csv", b"Tag,Name\nCHEM-1,\n")
+    plan = plan_import(session, world["manager"], world["school"], "bad.csv", b"Tag,Name\nCHEM-1,\n")
     assert [(p.line, p.column) for p in plan.problems] == [(2, "Name")]
     with pytest.raises(InvalidInput):
-        list(transfer.apply_import(session, world["manager"], world["school"], plan))
+        list(apply_import(session, world["manager"], world["school"], plan))
     assert count(session, Asset) == 0
 
 
@@ -483,12 +487,12 @@ def test_an_exported_workbook_reimports_unchanged(client, session, world):
     response = client.get("/register/export.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data))["Register"]
-    assert [cell.value for cell in sheet[1]] == list(transfer.HEADERS)
+    assert [cell.value for cell in sheet[1]] == list(HEADERS)
     assert sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["A"].width >= 12
-    cost = sheet.cell(row=2, column=transfer.HEADERS.index("Purchase cost (GBP)") + 1)
-    bought = sheet.cell(row=2, column=transfer.HEADERS.index("Purchase date") + 1)
+    cost = sheet.cell(row=2, column=HEADERS.index("Purchase cost (GBP)") + 1)
+    bought = sheet.cell(row=2, column=HEADERS.index("Purchase date") + 1)
     assert (float(cost.value), "£" in cost.number_format) == (250000.5, True)
     assert bought.is_date
     preview = upload(client, world["school"], response.data, "export.xlsx")
@@ -618,7 +622,7 @@ def test_the_organisation_profile_points_harvesters_at_the_uniquip_feed(client, 
 
 
 def test_the_organisation_profile_escapes_the_university_name(app):
-    text = transfer.organisation_profile(
+    text = organisation_profile(
         base_url="https://kit.example.ac.uk/",
         organisation_name='The "Best" University\\',
         download_url="https://kit.example.ac.uk/equipment/uniquip.csv",
@@ -635,4 +639,4 @@ def test_the_organisation_profile_escapes_the_university_name(app):
     "text", ["=1+2", "+44 161", "-40 freezer", "@SUM(A1)", "\tx", "'quoted", "''=x", "plain", ""]
 )
 def test_neutralising_a_cell_is_undone_on_import(text):
-    assert transfer.restore_cell(transfer.neutralise_cell(text)) == text
+    assert restore_cell(neutralise_cell(text)) == text

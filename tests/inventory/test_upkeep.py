@@ -14,7 +14,8 @@ from core.audit import AuditEntry
 from bookings.models import BookingStatus
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
-from inventory import upkeep
+from inventory import inspections, maintenance, training
+from core.timeutil import local_today
 from inventory.models import (
     AssetStatus,
     Category,
@@ -50,14 +51,14 @@ def world(session):
 
 def _schedule(session, world, kind=InspectionKind.PAT_TEST, interval=365, last_done=None, first_due=None, asset=None):
     with atomic(session, world["manager_a"]):
-        return upkeep.add_inspection_schedule(
+        return inspections.add_inspection_schedule(
             session, world["manager_a"], asset or world["asset"], kind, interval, last_done, first_due, TODAY
         )
 
 
 def _record(session, world, schedule, done_on, outcome=InspectionOutcome.PASS):
     with atomic(session, world["manager_a"]):
-        return upkeep.record_inspection(
+        return inspections.record_inspection(
             session, world["manager_a"], schedule, done_on, "Sparks Ltd", outcome, "", today=TODAY
         )
 
@@ -86,7 +87,7 @@ def test_a_manager_schedules_maintenance_in_local_time(client, session, world):
 
 def test_maintenance_must_end_after_it_starts_and_say_why(session, world):
     with pytest.raises(InvalidInput) as excinfo:
-        upkeep.schedule_maintenance(session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST, " ")
+        maintenance.schedule_maintenance(session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST, " ")
     assert set(_field_errors(excinfo)) == {"end_at", "reason"}
 
 
@@ -124,7 +125,7 @@ def test_a_date_that_is_not_one_is_refused_with_a_message(client, session, world
 def test_a_manager_of_another_school_cannot_schedule_or_cancel_maintenance(client, session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
-        window = upkeep.schedule_maintenance(
+        window = maintenance.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "Service"
         )
     sign_in(client, world["manager_b"].email)
@@ -165,14 +166,14 @@ def test_bookings_clashing_with_counts_booked_time_not_turnaround(session, world
     asset.turnaround_minutes = 30
     session.commit()
     booking = make_booking(session, asset, world["technician"], JULY_1_0900_BST)  # 09:00-10:00, blocked to 10:30
-    assert upkeep.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(minutes=59), JULY_1_0900_BST + dt.timedelta(hours=3)) == [booking]
-    assert upkeep.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(hours=3)) == []
+    assert maintenance.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(minutes=59), JULY_1_0900_BST + dt.timedelta(hours=3)) == [booking]
+    assert maintenance.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(hours=3)) == []
 
 
 def test_cancelling_a_planned_window_deletes_it(client, session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
-        window = upkeep.schedule_maintenance(
+        window = maintenance.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "Service"
         )
     window_id = window.id
@@ -186,29 +187,29 @@ def test_cancelling_a_planned_window_deletes_it(client, session, world):
 def test_a_window_that_is_over_is_kept_as_a_record(session, world):
     last_year = dt.datetime(2025, 3, 3, 9, tzinfo=UTC)
     with atomic(session, world["manager_a"]):
-        window = upkeep.schedule_maintenance(
+        window = maintenance.schedule_maintenance(
             session, world["manager_a"], world["asset"], last_year, last_year + dt.timedelta(hours=3), "Repair"
         )
     with pytest.raises(InvalidInput, match="over"):
-        upkeep.cancel_maintenance(session, world["manager_a"], window)
+        maintenance.cancel_maintenance(session, world["manager_a"], window)
 
 
 def test_maintenance_windows_lists_those_overlapping_the_period(session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
-        inside = upkeep.schedule_maintenance(
+        inside = maintenance.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "In"
         )
-        upkeep.schedule_maintenance(
+        maintenance.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST + dt.timedelta(days=40), JULY_1_0900_BST + dt.timedelta(days=41), "Later"
         )
-    found = upkeep.maintenance_windows(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(days=30))
+    found = maintenance.maintenance_windows(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(days=30))
     assert found == [inside]
 
 
 def test_scheduling_maintenance_leaves_an_audit_row_with_the_actor(session, world):
     with atomic(session, world["manager_a"]):
-        upkeep.schedule_maintenance(
+        maintenance.schedule_maintenance(
             session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service"
         )
     entry = session.scalars(
@@ -290,7 +291,7 @@ def test_an_inspection_cannot_be_recorded_in_the_future(session, world):
 def test_changing_the_interval_recomputes_the_next_due_date(session, world):
     schedule = _schedule(session, world, interval=365, last_done=dt.date(2030, 1, 1))
     with atomic(session, world["manager_a"]):
-        upkeep.update_inspection_schedule(session, world["manager_a"], schedule, 180)
+        inspections.update_inspection_schedule(session, world["manager_a"], schedule, 180)
     assert schedule.next_due_on == dt.date(2030, 6, 30)
 
 
@@ -298,7 +299,7 @@ def test_changing_the_interval_after_a_failure_keeps_it_due(session, world):
     schedule = _schedule(session, world, interval=365, last_done=dt.date(2029, 7, 1))
     _record(session, world, schedule, dt.date(2030, 6, 1), InspectionOutcome.FAIL)
     with atomic(session, world["manager_a"]):
-        upkeep.update_inspection_schedule(session, world["manager_a"], schedule, 90)
+        inspections.update_inspection_schedule(session, world["manager_a"], schedule, 90)
     assert schedule.next_due_on == dt.date(2030, 6, 1)
 
 
@@ -321,37 +322,37 @@ def test_overdue_inspections_across_schools_skip_retired_assets(session, world):
         InspectionSchedule(asset_id=asset_b.id, kind=InspectionKind.PAT_TEST, interval_days=365, next_due_on=TODAY),
     ])
     session.commit()
-    assert upkeep.overdue_inspections(session, None, TODAY) == [overdue_a, overdue_b]
-    assert upkeep.overdue_inspections(session, {world["b"].id}, TODAY) == [overdue_b]
+    assert inspections.overdue_inspections(session, None, TODAY) == [overdue_a, overdue_b]
+    assert inspections.overdue_inspections(session, {world["b"].id}, TODAY) == [overdue_b]
 
 
 def test_due_soon_lists_what_falls_due_within_the_period(session, world):
     soon = _schedule(session, world, InspectionKind.PAT_TEST, first_due=TODAY + dt.timedelta(days=10))
     _schedule(session, world, InspectionKind.CALIBRATION, first_due=TODAY + dt.timedelta(days=40))
     _schedule(session, world, InspectionKind.LOLER, first_due=TODAY - dt.timedelta(days=1))
-    assert upkeep.due_soon(session, {world["a"].id}, TODAY, 14) == [soon]
+    assert inspections.due_soon(session, {world["a"].id}, TODAY, 14) == [soon]
 
 
 def test_an_overdue_inspection_blocks_booking_only_when_the_asset_says_so(session, world):
     asset = world["asset"]
     schedule = _schedule(session, world, first_due=TODAY - dt.timedelta(days=1))
-    assert upkeep.inspection_blocks_booking(session, asset, TODAY) is None
+    assert inspections.inspection_blocks_booking(session, asset, TODAY) is None
     asset.block_when_inspection_overdue = True
     session.commit()
-    assert upkeep.inspection_blocks_booking(session, asset, TODAY) == schedule
-    assert upkeep.inspection_blocks_booking(session, asset, TODAY - dt.timedelta(days=1)) is None  # due, not yet overdue
+    assert inspections.inspection_blocks_booking(session, asset, TODAY) == schedule
+    assert inspections.inspection_blocks_booking(session, asset, TODAY - dt.timedelta(days=1)) is None  # due, not yet overdue
 
 
 def test_a_manager_of_another_school_cannot_add_a_schedule(session, world):
     with pytest.raises(NotAllowed):
-        upkeep.add_inspection_schedule(
+        inspections.add_inspection_schedule(
             session, world["manager_b"], world["asset"], InspectionKind.PAT_TEST, 365, None, None, TODAY
         )
 
 
 def test_a_manager_records_an_inspection_on_the_page(client, session, world):
     schedule = _schedule(session, world, interval=365, last_done=dt.date(2025, 1, 1))
-    done_on = upkeep.local_today() - dt.timedelta(days=2)
+    done_on = local_today() - dt.timedelta(days=2)
     sign_in(client, world["manager_a"].email)
     prefix = f"record-{schedule.id}-"
     response = client.post(
@@ -382,7 +383,7 @@ def test_a_bad_cost_is_refused_with_a_message(client, session, world):
 
 
 def test_the_inspections_page_flags_overdue_in_words(client, session, world):
-    _schedule(session, world, first_due=upkeep.local_today() - dt.timedelta(days=5))
+    _schedule(session, world, first_due=local_today() - dt.timedelta(days=5))
     sign_in(client, world["manager_a"].email)
     page = client.get(f"/assets/{world['asset'].id}/inspections")
     assert page.status_code == 200
@@ -434,7 +435,7 @@ def test_a_schedule_of_another_asset_is_not_found(client, session, world):
 
 def _remind(session, today=TODAY):
     with atomic(session):
-        return upkeep.queue_inspection_reminders(session, today, base_url="https://kit.example.ac.uk")
+        return inspections.queue_inspection_reminders(session, today, base_url="https://kit.example.ac.uk")
 
 
 def test_each_manager_of_the_owning_school_is_reminded_once(session, world):
@@ -517,14 +518,14 @@ def test_a_school_without_managers_stays_unreminded_until_it_has_one(session, wo
 def _grant(session, world, user, **scope):
     scope.setdefault("granted_on", dt.date(2030, 1, 10))
     with atomic(session, world["manager_a"]):
-        return upkeep.grant_training(session, world["manager_a"], user, today=TODAY, **scope)
+        return training.grant_training(session, world["manager_a"], user, today=TODAY, **scope)
 
 
 def test_an_asset_grant_authorises_that_asset_only(session, world):
     other = make_asset(session, world["a"])
     _grant(session, world, world["technician"], asset=world["asset"])
-    assert upkeep.has_current_training(session, world["technician"], world["asset"], TODAY)
-    assert not upkeep.has_current_training(session, world["technician"], other, TODAY)
+    assert training.has_current_training(session, world["technician"], world["asset"], TODAY)
+    assert not training.has_current_training(session, world["technician"], other, TODAY)
 
 
 def test_a_category_grant_covers_that_category_within_the_school_only(session, world):
@@ -534,31 +535,31 @@ def test_a_category_grant_covers_that_category_within_the_school_only(session, w
     mine = make_asset(session, world["a"], category=printers)
     theirs = make_asset(session, world["b"], category=printers)
     _grant(session, world, world["technician"], category=printers, school=world["a"])
-    assert upkeep.has_current_training(session, world["technician"], mine, TODAY)
-    assert not upkeep.has_current_training(session, world["technician"], theirs, TODAY)
+    assert training.has_current_training(session, world["technician"], mine, TODAY)
+    assert not training.has_current_training(session, world["technician"], theirs, TODAY)
 
 
 def test_an_authorisation_is_current_up_to_its_expiry_date(session, world):
     _grant(session, world, world["technician"], asset=world["asset"], expires_on=TODAY)
-    assert upkeep.has_current_training(session, world["technician"], world["asset"], TODAY)
-    assert not upkeep.has_current_training(session, world["technician"], world["asset"], TODAY + dt.timedelta(days=1))
+    assert training.has_current_training(session, world["technician"], world["asset"], TODAY)
+    assert not training.has_current_training(session, world["technician"], world["asset"], TODAY + dt.timedelta(days=1))
 
 
 def test_revoking_keeps_the_record_with_who_and_why(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     with atomic(session, world["manager_a"]):
-        upkeep.revoke_training(session, world["manager_a"], grant, "Unsafe use of the heated bed")
-    assert not upkeep.has_current_training(session, world["technician"], world["asset"], TODAY)
+        training.revoke_training(session, world["manager_a"], grant, "Unsafe use of the heated bed")
+    assert not training.has_current_training(session, world["technician"], world["asset"], TODAY)
     kept = session.get(TrainingAuthorisation, grant.id)
     assert (kept.revoked_by_id, kept.revoke_reason) == (world["manager_a"].id, "Unsafe use of the heated bed")
     assert kept.revoked_at is not None
-    assert upkeep.training_records(session, world["asset"]) == [kept]
+    assert training.training_records(session, world["asset"]) == [kept]
 
 
 def test_revoking_needs_a_reason(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     with pytest.raises(InvalidInput) as excinfo:
-        upkeep.revoke_training(session, world["manager_a"], grant, "  ")
+        training.revoke_training(session, world["manager_a"], grant, "  ")
     assert "reason" in _field_errors(excinfo)
 
 
@@ -592,14 +593,14 @@ def test_a_grant_needs_exactly_one_scope(session, world):
 def test_a_manager_of_another_school_cannot_grant_or_revoke(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     with pytest.raises(NotAllowed):
-        upkeep.grant_training(session, world["manager_b"], world["manager_b"], asset=world["asset"], granted_on=TODAY, today=TODAY)
+        training.grant_training(session, world["manager_b"], world["manager_b"], asset=world["asset"], granted_on=TODAY, today=TODAY)
     with pytest.raises(NotAllowed):
-        upkeep.grant_training(
+        training.grant_training(
             session, world["manager_b"], world["technician"], category=world["asset"].category, school=world["a"],
             granted_on=TODAY, today=TODAY,
         )
     with pytest.raises(NotAllowed):
-        upkeep.revoke_training(session, world["manager_b"], grant, "No")
+        training.revoke_training(session, world["manager_b"], grant, "No")
 
 
 def test_authorised_people_include_category_grants_and_exclude_lapsed_ones(session, world):
@@ -609,9 +610,9 @@ def test_authorised_people_include_category_grants_and_exclude_lapsed_ones(sessi
     _grant(session, world, make_user(session, world["a"], name="Zed Expired"), asset=asset, expires_on=dt.date(2030, 2, 1))
     revoked = _grant(session, world, make_user(session, world["a"], name="Rae Revoked"), asset=asset)
     with atomic(session, world["manager_a"]):
-        upkeep.revoke_training(session, world["manager_a"], revoked, "Left the lab")
-    assert upkeep.authorised_people(session, asset, TODAY) == [by_category, direct]  # Ben, then Tess
-    assert len(upkeep.training_records(session, asset)) == 4
+        training.revoke_training(session, world["manager_a"], revoked, "Left the lab")
+    assert training.authorised_people(session, asset, TODAY) == [by_category, direct]  # Ben, then Tess
+    assert len(training.training_records(session, asset)) == 4
 
 
 def test_granting_training_leaves_an_audit_row_with_the_actor(session, world):
@@ -709,7 +710,7 @@ def test_a_manager_grants_a_category_authorisation_on_the_school_page(client, se
     see_committed(session)
     grant = session.scalars(select(TrainingAuthorisation)).one()
     assert (grant.category_id, grant.school_id, grant.asset_id) == (category.id, world["a"].id, None)
-    assert upkeep.has_current_training(session, world["technician"], world["asset"], upkeep.local_today())
+    assert training.has_current_training(session, world["technician"], world["asset"], local_today())
 
 
 def test_a_category_grant_without_a_category_is_refused_with_a_message(client, session, world):
@@ -728,8 +729,8 @@ def test_the_upkeep_pages_render_for_a_manager(client, session, world):
     grant = _grant(session, world, world["technician"], asset=asset)
     _grant(session, world, world["technician"], category=asset.category, school=world["a"])
     with atomic(session, world["manager_a"]):
-        upkeep.schedule_maintenance(session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service")
-        upkeep.revoke_training(session, world["manager_a"], grant, "Moved on")
+        maintenance.schedule_maintenance(session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service")
+        training.revoke_training(session, world["manager_a"], grant, "Moved on")
     sign_in(client, world["manager_a"].email)
     pages = {
         f"/assets/{asset.id}/maintenance": "Service",

@@ -17,12 +17,13 @@ from pathlib import Path
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from inventory import transfer
+from inventory.transfer.columns import MAX_ROWS
+from inventory.transfer.upload_stash import UPLOAD_LIFETIME, upload_folder
 from inventory.models import Asset, ImportJob, ImportState, Location, School
 from tests.factories import make_asset, make_school
 from tests.stories.imports import _uploads_in_tmp, chemistry, run_the_schedulers_import_job  # noqa: F401  (a fixture)
 
-ROWS = transfer.MAX_ROWS  # 20,000
+ROWS = MAX_ROWS  # 20,000
 
 
 
@@ -61,7 +62,7 @@ def test_a_20000_row_import_is_queued_at_once_and_the_page_follows_it_to_the_end
         job = session.scalars(select(ImportJob)).one()
         assert (job.state, job.rows_done, job.filename) == (ImportState.QUEUED, 0, "whole-register.csv")
     assert assets_tagged(demo, "BIG-") == 0
-    assert not list(transfer.upload_folder(demo.app.instance_path).glob("*.csv")), "the upload moved into the job"
+    assert not list(upload_folder(demo.app.instance_path).glob("*.csv")), "the upload moved into the job"
 
     progress_url = f"/schools/{school.id}/import/jobs/{job.id}/progress.json"
     seen: list[tuple[str, int, int | None]] = []
@@ -158,14 +159,14 @@ def test_an_upload_previewed_but_never_confirmed_is_removed_by_the_scheduler(dem
     page = demo.page(sign_in="manager.chem")
     preview(page, school, sheet, 1)
     token = page.locator("input[name=token]").get_attribute("value")
-    folder = transfer.upload_folder(demo.app.instance_path)
+    folder = upload_folder(demo.app.instance_path)
     kept = sorted(folder.glob(f"{token}.*"))
     assert [path.suffix for path in kept] == [".csv", ".json"]
 
     with demo.app.app_context():
         remove_abandoned_uploads()
     assert all(path.exists() for path in kept), "a fresh upload waits for its confirmation"
-    long_ago = time.time() - transfer.UPLOAD_LIFETIME.total_seconds() - 60
+    long_ago = time.time() - UPLOAD_LIFETIME.total_seconds() - 60
     for path in kept:
         os.utime(path, (long_ago, long_ago))
     with demo.app.app_context():

@@ -20,7 +20,8 @@ from notifications.models import Notification
 from bookings.rules import check_booking, next_free_slots
 from core.db import utcnow
 from inventory.models import Asset, AssetStatus, School
-from inventory.upkeep import has_current_training, local_today
+from core.timeutil import local_today
+from inventory.training import has_current_training
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
 from tests.stories.conftest import _demo_email
 from core.timeutil import to_local

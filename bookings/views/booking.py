@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from accounts.models import Role
@@ -14,16 +14,15 @@ from bookings import disruption, lapsing, service
 from bookings.calendar import asset_days, week_containing
 from bookings.forms import ApproveForm, BookingForm, CancelForm, ReasonForm
 from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
+from bookings.views import bp
 from core.db import db, utcnow
 from core.errors import InvalidInput
 from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
 from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, local_today, to_local
-from web.forms import show_errors, whole_id
+from web.forms import refusal_shown, show_errors, whole_id
 from web.responses import local_path, safe_next
-
-bp = Blueprint("bookings", __name__)
 
 #: The weeks the calendar pages through: a ?start= beyond them shows this week instead.
 FIRST_WEEK, LAST_WEEK = dt.date(1970, 1, 5), dt.date(2999, 12, 23)
@@ -181,22 +180,19 @@ def cancel(booking_id: int):
     form = CancelForm()
     if request.method == "GET":
         form.next.data = local_path(request.args.get("next")) or ""
-        try:
+        with refusal_shown() as outcome:
             booking = service.load_for_cancel(db.session, current_user, booking_id)
-        except InvalidInput as error:
-            flash(error.message, "error")
+        if not outcome.succeeded:
             return redirect(url_for("bookings.detail", booking_id=booking_id))
         return _confirm_cancel(booking, form)
     if not form.validate():  # a reason of 100 kB or with a NUL character: asked again
         return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
-    try:
+    with refusal_shown(form, flash_unless_fields=True) as outcome:
         booking = service.cancel(db.session, current_user, booking_id, form.reason.data or "")
-    except InvalidInput as error:
-        if error.field_errors:  # a manager gave no reason: ask again, with what is missing
-            show_errors(form, error)
-            return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
-        flash(error.message, "error")
+    if outcome.flashed:
         return redirect(url_for("bookings.detail", booking_id=booking_id))
+    if not outcome.succeeded:  # a manager gave no reason: ask again, with what is missing
+        return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
     flash(f"The booking of {booking.asset.name} on {format_local(booking.start_at, '%a %d %b, %H:%M')} is cancelled.", "success")
     return redirect(safe_next(form.next.data, url_for("bookings.mine")))
 
@@ -278,11 +274,9 @@ def reject(booking_id: int):
         for message in sum(form.errors.values(), []):
             flash(message, "error")
         return redirect(url_for("bookings.detail", booking_id=booking_id))
-    try:
+    with refusal_shown() as outcome:
         booking = service.reject(db.session, current_user, booking_id, form.reason.data or "")
-    except InvalidInput as error:
-        for message in [error.message] if not error.field_errors else sum(error.field_errors.values(), []):
-            flash(message, "error")
+    if not outcome.succeeded:
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     flash(f"Rejected {booking.requester.name}'s request for {booking.asset.name}.", "success")
     return redirect(url_for("bookings.approvals"))
@@ -310,7 +304,3 @@ def asset_week(asset_id: int):
         previous_week=first - dt.timedelta(days=7),
         next_week=first + dt.timedelta(days=7),
     )
-
-
-import bookings.feed_views  # noqa: E402,F401  (calendar feed routes on this blueprint)
-import bookings.around_views  # noqa: E402,F401  (check-in, loans, waitlists, quotas: routes on this blueprint)

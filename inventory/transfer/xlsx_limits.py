@@ -25,6 +25,7 @@ from typing import Any, Mapping
 from xml.parsers import expat
 
 from core.errors import InvalidInput
+from inventory.transfer.columns import MAX_ROWS
 
 #: Excel's own limits: columns on a sheet, and characters in a cell.
 EXCEL_MAX_COLUMNS = 16_384
@@ -328,8 +329,6 @@ class _PartScan:
         if number is not None and not (number.isascii() and number.isdigit()):
             self._refuse(_damaged(self.filename, self.part, f"has a row numbered {number[:20]!r}"))
         if self.rows > self.limits.max_rows or (number is not None and int(number) > self.limits.max_rows):
-            from inventory.transfer import MAX_ROWS
-
             self._refuse(InvalidInput(
                 f"{self.filename} goes on past row {self.limits.max_rows:,} of its sheet (empty rows count "
                 f"too). An import takes at most {MAX_ROWS:,} rows: delete the rows below the register, or "
