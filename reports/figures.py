@@ -588,6 +588,9 @@ def _plan_assets(
     ):
         weekly[asset_id].append((weekday, opens, closes))
     opening = DailyOpening(period_from, period_to)
+    # Per set of weekly hours and run of in-service days: seconds in each month. (Most assets
+    # share their hours and are in service all year: worked out once for all of them.)
+    months_of: dict[tuple[WeeklyHours, dt.date, dt.date], list[float]] = {}
     for asset_id, plan in plans.items():
         hours: WeeklyHours = tuple(sorted(weekly.get(asset_id, ())))
         if asset_id in history:
@@ -598,10 +601,13 @@ def _plan_assets(
             ]
         else:  # nearly every asset: one set of hours throughout
             runs = [(plan.first_day, plan.last_day, hours)]
-            month_seconds = [
-                opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
-                for span in spans
-            ]
+            key = (hours, plan.first_day, plan.last_day)
+            if key not in months_of:
+                months_of[key] = [
+                    opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
+                    for span in spans
+                ]
+            month_seconds = list(months_of[key])
         plan.maintenance = merge(windows.get(asset_id, []))
         if plan.maintenance:
             for month, lost in enumerate(_opening_lost(runs, plan, spans_utc)):
