@@ -236,18 +236,6 @@ class Clipper:
             months.append((last, ends - month_ends[last - 1] * rows))
             yield key, months, rows
 
-    def count_by(self, start: Any, end: Any, conditions: list[Any], group: list[Any]) -> Iterator[tuple[tuple[Any, ...], int]]:
-        """How many rows have time in the period once clipped, by ``group``: (group values, rows).
-        A group may come in several rows (one per part); the caller adds them up."""
-        where = [*conditions, start < self.period[1], end > self.period[0]]
-
-        def counted(part: Part) -> Select[Any]:
-            low, high = part.bounds(start, end)
-            return part.select(*group, func.count()).where(*where, low < high).group_by(*group)
-
-        for *key, rows in self.rows(counted):
-            yield tuple(key), rows
-
     def maintenance_overlaps(self, start: Any, end: Any, conditions: list[Any], columns: list[Any]) -> list[Any]:
         """The rows (with their interval) that overlap a maintenance window in the period: few,
         since bookings cannot be made over maintenance; only maintenance added later overlaps.
@@ -283,16 +271,18 @@ class Clipper:
         return result
 
 
-def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int, set[int]]:
+def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> dict[int, set[int]]:
     """Booked seconds per asset, borrowing School and month; less maintenance; capped at the
     month's available time (the borrowers' shares scaled down alike). And the bookings and
     distinct people of each asset, counting only bookings with booked time left once clipped and
     less maintenance (one wholly inside a window added later counts for nothing): returns the
     people with booked time on each asset, so that Schools and categories count each person once.
+    And per asset, the bookings due and no-shows, and the base of late cancellations: a booking
+    counts there where it starts, in the asset's in-service days in the period.
 
-    Two reads of the bookings, each grouped as coarsely as its figure allows: the seconds by
-    asset, borrowing School and months (``Clipper.sum_by``), the bookings by asset and person
-    (``Clipper.count_by``). (One read grouped by all of them gave three times the rows of the two
+    Two reads of the bookings, each grouped as coarsely as its figures allow: the seconds by
+    asset, borrowing School and months (``Clipper.sum_by``), and the bookings by asset and person
+    (``_people_and_due``). (One read grouped by all of them gave three times the rows of the two
     together, and most of the report's Python time went on them.)"""
     p0, p1 = clipper.period
     # The plain column bounds let the database use its index on the booking times; a booking is
@@ -311,8 +301,12 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int
                 cells[asset_id, borrower, month] += seconds
     # Bookings with time in the period, per asset and person.
     counted: dict[tuple[int, int], int] = defaultdict(int)
-    for key, bookings in clipper.count_by(Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_id]):
-        counted[key] += bookings
+    for asset_id, person, held, due, no_shows, base in _people_and_due(clipper, now):
+        counted[asset_id, person] += held
+        asset = figures[asset_id]
+        asset.due += due
+        asset.no_shows += no_shows
+        asset.cancellation_base += base
     for asset_id, borrower, person, start, end in clipper.maintenance_overlaps(
         Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
     ):
@@ -348,6 +342,41 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int
     return users_by_asset
 
 
+def _people_and_due(clipper: Clipper, now: dt.datetime) -> Iterator[Any]:
+    """Per asset and person: (asset, person, bookings with booked time in the period once
+    clipped, bookings due, no-shows, the base of late cancellations), from one read of the
+    bookings held, released as no-shows or cancelled that touch the period. A group may come in
+    several rows; the caller adds them up."""
+    p0, p1 = clipper.period
+
+    def counted(part: Part) -> Select[Any]:
+        low, high = part.bounds(Booking.start_at, Booking.end_at)
+        held = and_(Booking.status.in_(BOOKED), low < high)
+        starts_here = and_(
+            Booking.start_at >= p0, Booking.start_at < p1, Booking.start_at >= part.start, Booking.start_at < part.end,
+        )
+        due = and_(starts_here, Booking.status.in_(DUE), Booking.start_at < min(p1, now))
+        return (
+            part.select(
+                Booking.asset_id, Booking.requester_id,
+                func.sum(case((held, 1), else_=0)),
+                func.sum(case((due, 1), else_=0)),
+                func.sum(case((and_(due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
+                func.sum(case((starts_here, 1), else_=0)),
+            )
+            # (A booking that starts in the period ends after its start, and is blocked at least
+            # until its end: these bounds leave none out.)
+            .where(
+                Booking.status.in_(CANCELLATION_BASE), clipper.in_scope,
+                Booking.start_at < p1, Booking.end_at > p0, Booking.blocked_until > p0,
+            )
+            .group_by(Booking.asset_id, Booking.requester_id)
+        )
+
+    for asset_id, person, held, due, no_shows, base in clipper.rows(counted):
+        yield asset_id, person, int(held or 0), int(due or 0), int(no_shows or 0), int(base or 0)
+
+
 def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> None:
     """Seconds of actual use per asset and month: check-in to end, hand-over to return."""
     loan = Booking.handed_over_at.is_not(None)
@@ -374,9 +403,10 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
             asset.actual_available_seconds = asset.available_seconds
 
 
-def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime, settings: ReportSettings) -> None:
-    """Per asset: bookings due and no-shows; late cancellations. A booking counts where it
-    starts, in the asset's in-service days in the period."""
+def count_late_cancellations(clipper: Clipper, figures: dict[int, AssetFigures], settings: ReportSettings) -> None:
+    """Per asset: late cancellations (the base they are a share of is counted with the bookings,
+    ``count_booked``). A booking counts where it starts, in the asset's in-service days in the
+    period."""
     p0, p1 = clipper.period
 
     def starting(part: Part) -> list[Any]:
@@ -384,21 +414,6 @@ def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.d
             clipper.in_scope, Booking.start_at >= p0, Booking.start_at < p1,
             Booking.start_at >= part.start, Booking.start_at < part.end,
         ]
-
-    is_due = and_(Booking.status.in_(DUE), Booking.start_at < min(p1, now))
-    for asset_id, due, no_shows, base in clipper.rows(
-        lambda part: part.select(
-            Booking.asset_id,
-            func.sum(case((is_due, 1), else_=0)),
-            func.sum(case((and_(is_due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
-            func.sum(case((Booking.status.in_(CANCELLATION_BASE), 1), else_=0)),
-        )
-        .where(*starting(part), Booking.status.in_(CANCELLATION_BASE))
-        .group_by(Booking.asset_id)
-    ):
-        figures[asset_id].due = int(due or 0)
-        figures[asset_id].no_shows = int(no_shows or 0)
-        figures[asset_id].cancellation_base = int(base or 0)
 
     # When each booking was cancelled: the history row that made it so (or its last update).
     # Only cancellations within this many calendar hours of the start can be late; the rest are

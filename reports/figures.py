@@ -78,7 +78,7 @@ from reports.aggregate import (
     UnmetRow,
     count_actual,
     count_booked,
-    count_bookings,
+    count_late_cancellations,
     count_unmet,
     unmet_rows_for,
 )
@@ -406,9 +406,9 @@ def utilisation_report(
     unmet_rows: list[UnmetRow] = []
     if plans:
         clipper = Clipper(session, plans, not_in_service, _assets_in_scope(school_ids), spans_utc, period)
-        users_by_asset = count_booked(clipper, figures)
+        users_by_asset = count_booked(clipper, figures, now)
         count_actual(clipper, figures, now)
-        count_bookings(clipper, figures, now, settings)
+        count_late_cancellations(clipper, figures, settings)
         unmet_rows = [row for row in unmet_rows_for(clipper) if row[0] in figures]
         count_unmet(unmet_rows, figures)
     for asset in figures.values():
