@@ -14,20 +14,25 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDemand
 from core.db import UTCDateTime, hours_between
 from inventory.models import MaintenanceWindow
 from reports.intervals import Interval, is_late_cancellation, overlap_seconds
-from reports.sql import greatest, least, ordered_join, service_table
+from reports.sql import greatest, indexed_by, least, ordered_join, seconds_since, service_table
 
 if TYPE_CHECKING:
     from reports.figures import AssetFacts, AssetFigures, ReportSettings
 
 #: How many rows of a report's query are read at a time.
 ROW_BATCH = 5000
+
+#: The bookings, read by asset and start time (``reports.sql.indexed_by``): every query of a
+#: report groups them by asset.
+BY_ASSET = "ix_bookings_asset_time"
+BOOKINGS_BY_ASSET = indexed_by(Booking.__table__, BY_ASSET)
 
 #: Bookings whose hours count as booked.
 BOOKED = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)
@@ -102,11 +107,11 @@ class Part:
         if self.service is not None:
             query = (
                 select(*columns)
-                .select_from(ordered_join(self.service, Booking.__table__, self.service.c.asset_id == Booking.asset_id))
+                .select_from(ordered_join(self.service, Booking.__table__, self.service.c.asset_id == Booking.asset_id, BY_ASSET))
                 .where(self.service.c.lo < self.service.c.hi)
             )
             return query.join(driven_by, on) if driven_by is not None else query
-        source = ordered_join(driven_by, Booking.__table__, on) if driven_by is not None else Booking
+        source = ordered_join(driven_by, Booking.__table__, on, BY_ASSET) if driven_by is not None else BOOKINGS_BY_ASSET
         query = select(*columns).select_from(source)
         if self.others is not None:
             query = query.where(Booking.asset_id.not_in(select(self.others.c.asset_id)))
@@ -173,21 +178,17 @@ class Clipper:
 
     def month_of(self, moment: Any) -> Any:
         """SQL: the index of the month of the period an instant falls in (0 before the period,
-        the last month after it)."""
-        boundaries = [hi for _, hi in self.spans_utc[:-1]]
-        if not boundaries:
-            return literal(0)
-        return case(
-            *[(moment < time_value(boundary, self.dialect), index) for index, boundary in enumerate(boundaries)],
-            else_=len(boundaries),
-        )
+        the last month after it): a binary search of the month boundaries, so a year's
+        instant costs four comparisons, not up to eleven."""
+        boundaries = [time_value(hi, self.dialect) for _, hi in self.spans_utc[:-1]]
 
-    def month_end(self, moment: Any) -> Any:
-        """SQL: the end of the month of the period an instant falls in."""
-        ends = [time_value(hi, self.dialect) for _, hi in self.spans_utc]
-        if len(ends) == 1:
-            return ends[0]
-        return case(*[(moment < end, end) for end in ends[:-1]], else_=ends[-1])
+        def search(first: int, last: int) -> Any:  # the month is one of first..last
+            if first == last:
+                return literal(first)
+            middle = (first + last) // 2
+            return case((moment < boundaries[middle], search(first, middle)), else_=search(middle + 1, last))
+
+        return search(0, len(boundaries))
 
     def sum_by(
         self, start: Any, end: Any, conditions: list[Any], group: list[Any]
@@ -197,33 +198,42 @@ class Clipper:
         the period). A group may come in several rows; the caller adds them up.
 
         One read of the rows: SQL groups them by the months their clipped start and end fall in,
-        summing their whole time and their time up to the end of the first month. A row within one
-        month (nearly all) needs nothing more; one that crosses into a later month gives it the
-        rest, and every month in between whole."""
+        summing the seconds from the period's start to each start and to each end. For a row
+        within one month (nearly all) the difference of the sums is its time; one that crosses
+        into later months has the time to its first month's end (a constant of the group) there,
+        every month in between whole, and the rest in its last month."""
         where = [*conditions, start < self.period[1], end > self.period[0]]
+        origin = time_value(self.period[0], self.dialect)
 
         def summed(part: Part) -> Select[Any]:
             low, high = part.bounds(start, end)
-            first, last = self.month_of(low), self.month_of(high)
+            if part.service is None:
+                # Clipped to the period alone: the month of the clipped start is the month of the
+                # start (0 before the period), that of the clipped end the month of the end.
+                first, last = self.month_of(start), self.month_of(end)
+            else:
+                first, last = self.month_of(low), self.month_of(high)
             return (
                 part.select(
-                    *group, first, last, func.sum(hours_between(low, high)),
-                    func.sum(hours_between(low, least(high, self.month_end(low)))), func.count(),
+                    *group, first.label("first_month"), last.label("last_month"),
+                    func.sum(seconds_since(low, origin)), func.sum(seconds_since(high, origin)), func.count(),
                 )
                 .where(*where, low < high)
-                .group_by(*group, first, last)
+                # (By the labels: SQLite would work the months out again for the GROUP BY.)
+                .group_by(*group, literal_column("first_month"), literal_column("last_month"))
             )
 
+        p0 = self.period[0]
+        month_ends = [(hi - p0).total_seconds() for _, hi in self.spans_utc]
         span_seconds = [(hi - lo).total_seconds() for lo, hi in self.spans_utc]
-        for *key, first, last, hours, first_hours, rows in self.rows(summed):
-            in_first = (first_hours or 0.0) * 3600
+        for *key, first, last, starts, ends, rows in self.rows(summed):
+            starts, ends = starts or 0.0, ends or 0.0
             if last == first:
-                yield key, ((first, in_first),), rows
+                yield key, ((first, ends - starts),), rows
                 continue
-            total = (hours or 0.0) * 3600
-            months = [(first, in_first)]
+            months = [(first, month_ends[first] * rows - starts)]
             months += [(index, span_seconds[index] * rows) for index in range(first + 1, last)]
-            months.append((last, total - in_first - sum(span_seconds[first + 1:last]) * rows))
+            months.append((last, ends - month_ends[last - 1] * rows))
             yield key, months, rows
 
     def maintenance_overlaps(self, start: Any, end: Any, conditions: list[Any], columns: list[Any]) -> list[Any]:
@@ -261,27 +271,42 @@ class Clipper:
         return result
 
 
-def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int, set[int]]:
+def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> dict[int, set[int]]:
     """Booked seconds per asset, borrowing School and month; less maintenance; capped at the
     month's available time (the borrowers' shares scaled down alike). And the bookings and
     distinct people of each asset, counting only bookings with booked time left once clipped and
     less maintenance (one wholly inside a window added later counts for nothing): returns the
-    people with booked time on each asset, so that Schools and categories count each person once
-    (one row per asset and person, from SQL)."""
+    people with booked time on each asset, so that Schools and categories count each person once.
+    And per asset, the bookings due and no-shows, and the base of late cancellations: a booking
+    counts there where it starts, in the asset's in-service days in the period.
+
+    Two reads of the bookings, each grouped as coarsely as its figures allow: the seconds by
+    asset, borrowing School and months (``Clipper.sum_by``), and the bookings by asset and person
+    (``_people_and_due``). (One read grouped by all of them gave three times the rows of the two
+    together, and most of the report's Python time went on them.)"""
     p0, p1 = clipper.period
-    # The plain column bounds let the database use its index on the booking times.
-    conditions = [Booking.status.in_(BOOKED), clipper.in_scope, Booking.start_at < p1, Booking.end_at > p0]
+    # The plain column bounds let the database use its index on the booking times; a booking is
+    # blocked at least until its end (a CHECK constraint), so ``blocked_until`` after the start
+    # of the period says nothing new, but is in the index: older bookings are passed over there.
+    conditions = [
+        Booking.status.in_(BOOKED), clipper.in_scope, Booking.start_at < p1, Booking.end_at > p0, Booking.blocked_until > p0,
+    ]
     cells: dict[tuple[int, int | None, int], float] = defaultdict(float)
-    # Bookings with time in the period, per asset and person.
-    counted: dict[tuple[int, int], int] = defaultdict(int)
     # (The loop most rows of the report go through: kept to plain tuples and dict updates.)
-    for (asset_id, borrower, person), months, bookings in clipper.sum_by(
-        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
+    for (asset_id, borrower), months, _bookings in clipper.sum_by(
+        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id]
     ):
         for month, seconds in months:
             if seconds:
                 cells[asset_id, borrower, month] += seconds
-        counted[asset_id, person] += bookings
+    # Bookings with time in the period, per asset and person.
+    counted: dict[tuple[int, int], int] = defaultdict(int)
+    for asset_id, person, held, due, no_shows, base in _people_and_due(clipper, now):
+        counted[asset_id, person] += held
+        asset = figures[asset_id]
+        asset.due += due
+        asset.no_shows += no_shows
+        asset.cancellation_base += base
     for asset_id, borrower, person, start, end in clipper.maintenance_overlaps(
         Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
     ):
@@ -317,6 +342,41 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures]) -> dict[int
     return users_by_asset
 
 
+def _people_and_due(clipper: Clipper, now: dt.datetime) -> Iterator[Any]:
+    """Per asset and person: (asset, person, bookings with booked time in the period once
+    clipped, bookings due, no-shows, the base of late cancellations), from one read of the
+    bookings held, released as no-shows or cancelled that touch the period. A group may come in
+    several rows; the caller adds them up."""
+    p0, p1 = clipper.period
+
+    def counted(part: Part) -> Select[Any]:
+        low, high = part.bounds(Booking.start_at, Booking.end_at)
+        held = and_(Booking.status.in_(BOOKED), low < high)
+        starts_here = and_(
+            Booking.start_at >= p0, Booking.start_at < p1, Booking.start_at >= part.start, Booking.start_at < part.end,
+        )
+        due = and_(starts_here, Booking.status.in_(DUE), Booking.start_at < min(p1, now))
+        return (
+            part.select(
+                Booking.asset_id, Booking.requester_id,
+                func.sum(case((held, 1), else_=0)),
+                func.sum(case((due, 1), else_=0)),
+                func.sum(case((and_(due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
+                func.sum(case((starts_here, 1), else_=0)),
+            )
+            # (A booking that starts in the period ends after its start, and is blocked at least
+            # until its end: these bounds leave none out.)
+            .where(
+                Booking.status.in_(CANCELLATION_BASE), clipper.in_scope,
+                Booking.start_at < p1, Booking.end_at > p0, Booking.blocked_until > p0,
+            )
+            .group_by(Booking.asset_id, Booking.requester_id)
+        )
+
+    for asset_id, person, held, due, no_shows, base in clipper.rows(counted):
+        yield asset_id, person, int(held or 0), int(due or 0), int(no_shows or 0), int(base or 0)
+
+
 def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> None:
     """Seconds of actual use per asset and month: check-in to end, hand-over to return."""
     loan = Booking.handed_over_at.is_not(None)
@@ -343,9 +403,10 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
             asset.actual_available_seconds = asset.available_seconds
 
 
-def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime, settings: ReportSettings) -> None:
-    """Per asset: bookings due and no-shows; late cancellations. A booking counts where it
-    starts, in the asset's in-service days in the period."""
+def count_late_cancellations(clipper: Clipper, figures: dict[int, AssetFigures], settings: ReportSettings) -> None:
+    """Per asset: late cancellations (the base they are a share of is counted with the bookings,
+    ``count_booked``). A booking counts where it starts, in the asset's in-service days in the
+    period."""
     p0, p1 = clipper.period
 
     def starting(part: Part) -> list[Any]:
@@ -353,21 +414,6 @@ def count_bookings(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.d
             clipper.in_scope, Booking.start_at >= p0, Booking.start_at < p1,
             Booking.start_at >= part.start, Booking.start_at < part.end,
         ]
-
-    is_due = and_(Booking.status.in_(DUE), Booking.start_at < min(p1, now))
-    for asset_id, due, no_shows, base in clipper.rows(
-        lambda part: part.select(
-            Booking.asset_id,
-            func.sum(case((is_due, 1), else_=0)),
-            func.sum(case((and_(is_due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
-            func.sum(case((Booking.status.in_(CANCELLATION_BASE), 1), else_=0)),
-        )
-        .where(*starting(part), Booking.status.in_(CANCELLATION_BASE))
-        .group_by(Booking.asset_id)
-    ):
-        figures[asset_id].due = int(due or 0)
-        figures[asset_id].no_shows = int(no_shows or 0)
-        figures[asset_id].cancellation_base = int(base or 0)
 
     # When each booking was cancelled: the history row that made it so (or its last update).
     # Only cancellations within this many calendar hours of the start can be late; the rest are

@@ -78,7 +78,7 @@ from reports.aggregate import (
     UnmetRow,
     count_actual,
     count_booked,
-    count_bookings,
+    count_late_cancellations,
     count_unmet,
     unmet_rows_for,
 )
@@ -406,9 +406,9 @@ def utilisation_report(
     unmet_rows: list[UnmetRow] = []
     if plans:
         clipper = Clipper(session, plans, not_in_service, _assets_in_scope(school_ids), spans_utc, period)
-        users_by_asset = count_booked(clipper, figures)
+        users_by_asset = count_booked(clipper, figures, now)
         count_actual(clipper, figures, now)
-        count_bookings(clipper, figures, now, settings)
+        count_late_cancellations(clipper, figures, settings)
         unmet_rows = [row for row in unmet_rows_for(clipper) if row[0] in figures]
         count_unmet(unmet_rows, figures)
     for asset in figures.values():
@@ -588,6 +588,9 @@ def _plan_assets(
     ):
         weekly[asset_id].append((weekday, opens, closes))
     opening = DailyOpening(period_from, period_to)
+    # Per set of weekly hours and run of in-service days: seconds in each month. (Most assets
+    # share their hours and are in service all year: worked out once for all of them.)
+    months_of: dict[tuple[WeeklyHours, dt.date, dt.date], list[float]] = {}
     for asset_id, plan in plans.items():
         hours: WeeklyHours = tuple(sorted(weekly.get(asset_id, ())))
         if asset_id in history:
@@ -598,10 +601,13 @@ def _plan_assets(
             ]
         else:  # nearly every asset: one set of hours throughout
             runs = [(plan.first_day, plan.last_day, hours)]
-            month_seconds = [
-                opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
-                for span in spans
-            ]
+            key = (hours, plan.first_day, plan.last_day)
+            if key not in months_of:
+                months_of[key] = [
+                    opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
+                    for span in spans
+                ]
+            month_seconds = list(months_of[key])
         plan.maintenance = merge(windows.get(asset_id, []))
         if plan.maintenance:
             for month, lost in enumerate(_opening_lost(runs, plan, spans_utc)):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Integer, Subquery, column, text
+from sqlalchemy import Float, Integer, Subquery, column, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement, Join
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from core.db import UTCDateTime
 
@@ -86,15 +87,71 @@ class ordered_join(Join):
     indexes, SQLite otherwise scans the bookings and the small table for each of them."""
 
     inherit_cache = True
+    _traverse_internals = Join._traverse_internals + [("right_index", InternalTraversal.dp_string)]
 
-    def __init__(self, left: Any, right: Any, onclause: Any) -> None:
+    def __init__(self, left: Any, right: Any, onclause: Any, right_index: str = "") -> None:
+        """``right_index``: on SQLite, the index of ``right`` (a table) to look its rows up by."""
         super().__init__(left, right, onclause)
+        self.right_index = right_index
 
 
 @compiles(ordered_join, "sqlite")
 def _ordered_join_sqlite(join: ordered_join, compiler: Any, **kw: Any) -> str:
     kw["asfrom"] = True
+    index = f" INDEXED BY {join.right_index}" if join.right_index else ""
     return (
-        f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)} "
+        f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)}{index} "
         f"ON {compiler.process(join.onclause, **kw)}"
     )
+
+
+class indexed_by(Join):
+    """A table read through a named index: SQLite's ``table INDEXED BY index``; the plain table
+    elsewhere. (A join of the table with itself only so that a SELECT takes it as the table's
+    place in its FROM list; it compiles to the one table. Inside a join, use ``ordered_join``'s
+    ``right_index``: a join nested in another is put in parentheses, which SQLite reads as a
+    subquery and builds a temporary index over the whole table for.) For the report's reads of the
+    bookings, which SQLite otherwise reads by status and start: in time order, a random walk
+    through the table, then sorted again by asset for the GROUP BY, three times slower than by
+    asset and start (``ix_bookings_asset_time``), the order the GROUP BY wants."""
+
+    inherit_cache = True
+    _traverse_internals = Join._traverse_internals + [("index", InternalTraversal.dp_string)]
+
+    def __init__(self, table: Any, index: str) -> None:
+        super().__init__(table, table, true())
+        self.index = index
+
+
+@compiles(indexed_by)
+def _indexed_by_plain(element: indexed_by, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    return compiler.process(element.left, **kw)
+
+
+@compiles(indexed_by, "sqlite")
+def _indexed_by_sqlite(element: indexed_by, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    return f"{compiler.process(element.left, **kw)} INDEXED BY {element.index}"
+
+
+class seconds_since(FunctionElement[float]):
+    """SQL: the seconds from ``origin`` to ``moment`` (both times), as a number: summed over a
+    group, and differenced in Python, it gives the group's time in any month without SQL
+    working out each row's month end."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_since"
+
+
+@compiles(seconds_since, "postgresql")
+def _seconds_since_pg(element: seconds_since, compiler: Any, **kw: Any) -> str:
+    moment, origin = list(element.clauses)
+    return f"EXTRACT(EPOCH FROM ({compiler.process(moment, **kw)} - {compiler.process(origin, **kw)}))"
+
+
+@compiles(seconds_since, "sqlite")
+def _seconds_since_sqlite(element: seconds_since, compiler: Any, **kw: Any) -> str:
+    moment, origin = list(element.clauses)
+    return f"((julianday({compiler.process(moment, **kw)}) - julianday({compiler.process(origin, **kw)})) * 86400.0)"
