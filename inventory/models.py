@@ -284,7 +284,7 @@ class MaintenanceWindow(Audited, Base):
     )
 
     #: Not stored: what scheduling this window did to the bookings it overlaps (a
-    #: ``bookings.disruption.Settlement``), set by ``inventory.maintenance.schedule_maintenance``.
+    #: ``bookings.disruption.Settlement``), set by ``bookings.asset_changes.schedule_maintenance``.
     settlement = None
 
     def audit_target(self) -> tuple[str, int]:
@@ -427,7 +427,7 @@ class TrainingAuthorisation(Audited, Base):
     )
 
     #: Not stored: what revoking it did to the person's bookings (a
-    #: ``bookings.disruption.Settlement``), set by ``inventory.training.revoke_training``.
+    #: ``bookings.disruption.Settlement``), set by ``bookings.asset_changes.revoke_training``.
     settlement = None
 
     def is_current(self, today: dt.date) -> bool:

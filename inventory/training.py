@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
-from core.db import utcnow
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset, Category, School, TrainingAuthorisation
 from core.timeutil import format_day, local_today
-
-if TYPE_CHECKING:  # bookings builds on inventory: imported where used
-    from bookings.disruption import Decisions
 
 
 def person_by_email(session: Session, email: str, field: str = "email") -> User:
@@ -39,7 +34,7 @@ def person_by_email(session: Session, email: str, field: str = "email") -> User:
     return person
 
 
-def _describe_scope(grant: TrainingAuthorisation) -> str:
+def describe_scope(grant: TrainingAuthorisation) -> str:
     if grant.asset is not None:
         return f"{grant.asset.name} ({grant.asset.tag})"
     return f"every {grant.category.name if grant.category else 'category'} asset of {grant.school.name}"
@@ -113,7 +108,7 @@ def grant_training(
         raise InvalidInput(
             field_errors={
                 "email": [
-                    f"{user.name} is already authorised for {_describe_scope(existing)} "
+                    f"{user.name} is already authorised for {describe_scope(existing)} "
                     f"(granted {format_day(existing.granted_on)}, {until}). "
                     "To record a refresher with new dates, revoke that authorisation first."
                 ]
@@ -135,41 +130,6 @@ def grant_training(
 
     close_requests_covered_by(session, actor, grant, today=today)
     return grant
-
-
-def revoke_training(
-    session: Session, actor: User, authorisation: TrainingAuthorisation, reason: str, now: dt.datetime | None = None,
-    decisions: "Decisions | None" = None,
-) -> TrainingAuthorisation:
-    """Withdraw an authorisation, saying why. It is kept (with who revoked it and when), never deleted.
-
-    Managers of the School the authorisation belongs to (or admins) only. The person's confirmed
-    bookings still to come that it alone allowed are cancelled or kept, as ``decisions`` say
-    (none given: kept, and the person told), in the same transaction (``bookings/disruption.py``);
-    ``authorisation.settlement`` says what was done to them.
-    """
-    from bookings.disruption import affected_by_revocation, settle
-
-    require_school_manager(actor, authorisation.school_id)
-    reason = (reason or "").strip()
-    if authorisation.revoked_at is not None:
-        raise InvalidInput("This authorisation has already been revoked.")
-    if not reason:
-        raise InvalidInput(field_errors={"reason": ["Say why the authorisation is revoked."]})
-    if len(reason) > 2000:
-        raise InvalidInput(field_errors={"reason": ["Use at most 2000 characters."]})
-    now = now or utcnow()
-    affected = affected_by_revocation(session, authorisation, now)
-    authorisation.revoked_at = now
-    authorisation.revoked_by_id = actor.id
-    authorisation.revoke_reason = reason
-    session.flush()
-    authorisation.settlement = settle(
-        session, actor, affected, decisions,
-        f"Training authorisation for {_describe_scope(authorisation)} revoked: {reason}",
-        f"your training authorisation for {_describe_scope(authorisation)} has been revoked.", now,
-    )
-    return authorisation
 
 
 def _covering(asset: Asset):

@@ -16,6 +16,7 @@ from accounts.permissions import require_school_manager
 from bookings import disruption
 from core.db import UTC, atomic, db, utcnow
 from core.errors import InvalidInput
+from bookings import asset_changes
 from inventory import inspections, maintenance, service, training, training_requests
 from inventory.models import Asset, Category, InspectionKind, InspectionOutcome, School
 from inventory.upkeep_forms import (
@@ -61,7 +62,7 @@ def _maintenance_page(asset: Asset, form: MaintenanceForm, status: int = 200):
     windows = maintenance.maintenance_windows(db.session, asset, now - MAINTENANCE_HISTORY, FAR_FUTURE)
     planned = [w for w in windows if w.end_at > now]
     past = [w for w in reversed(windows) if w.end_at <= now]
-    clashes = {w.id: maintenance.bookings_clashing_with(db.session, asset, w.start_at, w.end_at) for w in planned}
+    clashes = {w.id: asset_changes.bookings_clashing_with(db.session, asset, w.start_at, w.end_at) for w in planned}
     cancel_forms = {w.id: ConfirmForm(formdata=None, prefix=f"cancel-{w.id}") for w in planned}
     return (
         render_template(
@@ -86,7 +87,7 @@ def asset_maintenance(asset_id: int):
                 affected = disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data) if (
                     form.start_at.data and form.end_at.data
                 ) else disruption.Affected()
-                window = maintenance.schedule_maintenance(
+                window = asset_changes.schedule_maintenance(
                     db.session, current_user, asset, form.start_at.data, form.end_at.data, form.reason.data,
                     form.cost.data, decisions,
                 )
@@ -340,7 +341,7 @@ def _revoke(grant, what: str, back: str, page):
         try:
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_revocation(db.session, grant)
-                training.revoke_training(db.session, current_user, grant, form.reason.data, decisions=decisions)
+                asset_changes.revoke_training(db.session, current_user, grant, form.reason.data, decisions=decisions)
                 affected_views.require_decisions(affected, decisions)
                 settlement = grant.settlement
         except affected_views.ConfirmationNeeded as needed:

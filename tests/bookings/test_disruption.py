@@ -12,7 +12,7 @@ from notifications.models import Notification
 from core.db import atomic
 from core.errors import InvalidInput
 from bookings import asset_changes
-from inventory import maintenance, service, training
+from inventory import service
 from inventory.models import AssetStatus, TrainingAuthorisation
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.factories import make_booking
@@ -78,7 +78,7 @@ def test_a_maintenance_window_touches_only_the_bookings_it_overlaps(session, wor
     inside = make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10))
     after = make_booking(session, world["scope"], world["chemist2"], at(MONDAY, 15))
     with atomic(session, world["chem_manager"]):
-        window = maintenance.schedule_maintenance(
+        window = asset_changes.schedule_maintenance(
             session, world["chem_manager"], world["scope"], at(MONDAY, 9), at(MONDAY, 12), "Service",
             decisions=Decisions(CANCEL), now=NOW,
         )
@@ -96,7 +96,7 @@ def test_a_maintenance_window_over_a_request_rejects_it_or_keeps_it_waiting_as_c
     assert listed.pending == [rejected, waiting] and listed.confirmed == []
     assert listed.summary() == "2 requests are affected by this change."
     with atomic(session, world["chem_manager"]):
-        window = maintenance.schedule_maintenance(
+        window = asset_changes.schedule_maintenance(
             session, world["chem_manager"], world["scope"], at(MONDAY, 9), at(MONDAY, 17), "Service",
             decisions=Decisions(KEEP, {rejected.id: CANCEL}), now=NOW,
         )
@@ -136,7 +136,7 @@ def test_revoked_training_touches_the_persons_bookings_unless_another_authorisat
     assert disruption.affected_by_revocation(session, grants[chemist.id], NOW).confirmed == [mine]
     assert disruption.affected_by_revocation(session, grants[chemist2.id], NOW).confirmed == []
     with atomic(session, world["chem_manager"]):
-        training.revoke_training(session, world["chem_manager"], grants[chemist.id], "Left", now=NOW, decisions=Decisions(CANCEL))
+        asset_changes.revoke_training(session, world["chem_manager"], grants[chemist.id], "Left", now=NOW, decisions=Decisions(CANCEL))
     assert mine.status == BookingStatus.CANCELLED
     assert covered.status == BookingStatus.CONFIRMED
 

@@ -12,6 +12,7 @@ from accounts.models import Role
 from notifications.models import Notification
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
+from bookings import asset_changes
 from inventory import training, training_requests
 from inventory.catalogue import CatalogueFilters, search
 from inventory.models import Category, TrainingAuthorisation, TrainingRequest, TrainingRequestStatus
@@ -214,7 +215,7 @@ def test_expired_or_revoked_training_does_not_count_in_the_filter(session, world
                                       granted_on=dt.date(2020, 1, 1), expires_on=dt.date(2021, 1, 1))
         revoked = training.grant_training(session, world["ada"], world["tess"], asset=world["confocal"],
                                         granted_on=dt.date(2020, 1, 1))
-        training.revoke_training(session, world["ada"], revoked, "Left the group")
+        asset_changes.revoke_training(session, world["ada"], revoked, "Left the group")
     assert grant is not None
     assert _names(session, world["tess"]) == {"Balance"}
 

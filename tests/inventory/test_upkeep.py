@@ -14,6 +14,7 @@ from core.audit import AuditEntry
 from bookings.models import BookingStatus
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
+from bookings import asset_changes
 from inventory import inspections, maintenance, training
 from core.timeutil import local_today
 from inventory.models import (
@@ -87,7 +88,7 @@ def test_a_manager_schedules_maintenance_in_local_time(client, session, world):
 
 def test_maintenance_must_end_after_it_starts_and_say_why(session, world):
     with pytest.raises(InvalidInput) as excinfo:
-        maintenance.schedule_maintenance(session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST, " ")
+        asset_changes.schedule_maintenance(session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST, " ")
     assert set(_field_errors(excinfo)) == {"end_at", "reason"}
 
 
@@ -125,7 +126,7 @@ def test_a_date_that_is_not_one_is_refused_with_a_message(client, session, world
 def test_a_manager_of_another_school_cannot_schedule_or_cancel_maintenance(client, session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
-        window = maintenance.schedule_maintenance(
+        window = asset_changes.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "Service"
         )
     sign_in(client, world["manager_b"].email)
@@ -166,14 +167,14 @@ def test_bookings_clashing_with_counts_booked_time_not_turnaround(session, world
     asset.turnaround_minutes = 30
     session.commit()
     booking = make_booking(session, asset, world["technician"], JULY_1_0900_BST)  # 09:00-10:00, blocked to 10:30
-    assert maintenance.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(minutes=59), JULY_1_0900_BST + dt.timedelta(hours=3)) == [booking]
-    assert maintenance.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(hours=3)) == []
+    assert asset_changes.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(minutes=59), JULY_1_0900_BST + dt.timedelta(hours=3)) == [booking]
+    assert asset_changes.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(hours=3)) == []
 
 
 def test_cancelling_a_planned_window_deletes_it(client, session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
-        window = maintenance.schedule_maintenance(
+        window = asset_changes.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "Service"
         )
     window_id = window.id
@@ -187,7 +188,7 @@ def test_cancelling_a_planned_window_deletes_it(client, session, world):
 def test_a_window_that_is_over_is_kept_as_a_record(session, world):
     last_year = dt.datetime(2025, 3, 3, 9, tzinfo=UTC)
     with atomic(session, world["manager_a"]):
-        window = maintenance.schedule_maintenance(
+        window = asset_changes.schedule_maintenance(
             session, world["manager_a"], world["asset"], last_year, last_year + dt.timedelta(hours=3), "Repair"
         )
     with pytest.raises(InvalidInput, match="over"):
@@ -197,10 +198,10 @@ def test_a_window_that_is_over_is_kept_as_a_record(session, world):
 def test_maintenance_windows_lists_those_overlapping_the_period(session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
-        inside = maintenance.schedule_maintenance(
+        inside = asset_changes.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "In"
         )
-        maintenance.schedule_maintenance(
+        asset_changes.schedule_maintenance(
             session, world["manager_a"], asset, JULY_1_0900_BST + dt.timedelta(days=40), JULY_1_0900_BST + dt.timedelta(days=41), "Later"
         )
     found = maintenance.maintenance_windows(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(days=30))
@@ -209,7 +210,7 @@ def test_maintenance_windows_lists_those_overlapping_the_period(session, world):
 
 def test_scheduling_maintenance_leaves_an_audit_row_with_the_actor(session, world):
     with atomic(session, world["manager_a"]):
-        maintenance.schedule_maintenance(
+        asset_changes.schedule_maintenance(
             session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service"
         )
     entry = session.scalars(
@@ -548,7 +549,7 @@ def test_an_authorisation_is_current_up_to_its_expiry_date(session, world):
 def test_revoking_keeps_the_record_with_who_and_why(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     with atomic(session, world["manager_a"]):
-        training.revoke_training(session, world["manager_a"], grant, "Unsafe use of the heated bed")
+        asset_changes.revoke_training(session, world["manager_a"], grant, "Unsafe use of the heated bed")
     assert not training.has_current_training(session, world["technician"], world["asset"], TODAY)
     kept = session.get(TrainingAuthorisation, grant.id)
     assert (kept.revoked_by_id, kept.revoke_reason) == (world["manager_a"].id, "Unsafe use of the heated bed")
@@ -559,7 +560,7 @@ def test_revoking_keeps_the_record_with_who_and_why(session, world):
 def test_revoking_needs_a_reason(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     with pytest.raises(InvalidInput) as excinfo:
-        training.revoke_training(session, world["manager_a"], grant, "  ")
+        asset_changes.revoke_training(session, world["manager_a"], grant, "  ")
     assert "reason" in _field_errors(excinfo)
 
 
@@ -600,7 +601,7 @@ def test_a_manager_of_another_school_cannot_grant_or_revoke(session, world):
             granted_on=TODAY, today=TODAY,
         )
     with pytest.raises(NotAllowed):
-        training.revoke_training(session, world["manager_b"], grant, "No")
+        asset_changes.revoke_training(session, world["manager_b"], grant, "No")
 
 
 def test_authorised_people_include_category_grants_and_exclude_lapsed_ones(session, world):
@@ -610,7 +611,7 @@ def test_authorised_people_include_category_grants_and_exclude_lapsed_ones(sessi
     _grant(session, world, make_user(session, world["a"], name="Zed Expired"), asset=asset, expires_on=dt.date(2030, 2, 1))
     revoked = _grant(session, world, make_user(session, world["a"], name="Rae Revoked"), asset=asset)
     with atomic(session, world["manager_a"]):
-        training.revoke_training(session, world["manager_a"], revoked, "Left the lab")
+        asset_changes.revoke_training(session, world["manager_a"], revoked, "Left the lab")
     assert training.authorised_people(session, asset, TODAY) == [by_category, direct]  # Ben, then Tess
     assert len(training.training_records(session, asset)) == 4
 
@@ -729,8 +730,8 @@ def test_the_upkeep_pages_render_for_a_manager(client, session, world):
     grant = _grant(session, world, world["technician"], asset=asset)
     _grant(session, world, world["technician"], category=asset.category, school=world["a"])
     with atomic(session, world["manager_a"]):
-        maintenance.schedule_maintenance(session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service")
-        training.revoke_training(session, world["manager_a"], grant, "Moved on")
+        asset_changes.schedule_maintenance(session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service")
+        asset_changes.revoke_training(session, world["manager_a"], grant, "Moved on")
     sign_in(client, world["manager_a"].email)
     pages = {
         f"/assets/{asset.id}/maintenance": "Service",

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus
-from bookings.rules import weekly_intervals
+from bookings.availability import weekly_intervals
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from reports.aggregate import BOOKED, CANCELLATION_BASE, DUE
 from reports.figures import hours_in_force, in_service_days, utilisation_report
