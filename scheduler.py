@@ -111,9 +111,10 @@ def queue_inspection_reminders() -> None:
 def deliver_reports() -> None:
     from flask import current_app
 
+    from planning.service import forecast_appendix
     from reports.delivery import deliver_due
 
-    deliver_due(db.session, utcnow(), current_app.config)
+    deliver_due(db.session, utcnow(), current_app.config, appendix=forecast_appendix(current_app.config))
 
 
 def send_booking_reminders() -> None:

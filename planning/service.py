@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,6 +277,17 @@ def set_category_life(session: Session, actor: User, category_id: int, years: in
 
 
 # --- For the scheduled report ---------------------------------------------------------------------
+
+
+def forecast_appendix(config: Mapping[str, Any]) -> Callable[[Session, User, list[int], dt.datetime], list[str]]:
+    """The capital-planning forecast that rides along with a scheduled utilisation report, for
+    subscribers who may see capital planning (``reports.delivery.deliver_due(appendix=...)``;
+    the scheduler passes it, as reports sits below planning)."""
+
+    def lines(session: Session, user: User, school_ids: list[int], now: dt.datetime) -> list[str]:
+        return forecast_summary(session, user, school_ids, config, now=now) if may_plan(user) else []
+
+    return lines
 
 
 def forecast_summary(

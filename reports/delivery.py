@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,8 +72,21 @@ def _insert_for(session: Session) -> Any:
     return insert
 
 
-def deliver_due(session: Session, now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> DeliveryRun:
-    """Deliver every subscription's report for every finished period not delivered yet.
+#: More lines for one subscriber's e-mail: (session, subscriber, the subscription's School ids,
+#: now) -> lines. The scheduler passes planning's forecast (``planning.service.forecast_appendix``):
+#: reports sits below planning, so it is handed the appendix rather than importing it.
+Appendix = Callable[[Session, Any, list[int], dt.datetime], list[str]]
+
+
+def deliver_due(
+    session: Session,
+    now: dt.datetime | None = None,
+    config: Mapping[str, Any] | None = None,
+    *,
+    appendix: Appendix | None = None,
+) -> DeliveryRun:
+    """Deliver every subscription's report for every finished period not delivered yet, each
+    e-mail followed by ``appendix``'s lines for its subscriber.
 
     Called bare, like every command (``core/db.py``); as a batch job it owns one unit of work
     per delivery, so it refuses to run inside a caller's unit.
@@ -106,7 +120,10 @@ def deliver_due(session: Session, now: dt.datetime | None = None, config: Mappin
             if (subscription_id, period_start) in finished:
                 continue
             try:
-                if deliver(session, subscription_id, period_start, period_end, now, settings, base_url, reports, config):
+                if deliver(
+                    session, subscription_id, period_start, period_end, now, settings, base_url, reports, config,
+                    appendix=appendix,
+                ):
                     run.sent += 1
                 else:
                     run.skipped += 1
@@ -164,6 +181,8 @@ def deliver(
     base_url: str,
     reports: dict[tuple[Any, ...], Report] | None = None,
     config: Mapping[str, Any] | None = None,
+    *,
+    appendix: Appendix | None = None,
 ) -> bool:
     """Deliver one subscription's report for one period, in one transaction. Returns False if
     it was already delivered (or the subscription is gone or paused). ``reports`` keeps the
@@ -191,10 +210,9 @@ def deliver(
         link = f"{base_url}/reports/snapshots/{snapshot.id}"
         title = f"{subscription.frequency.value.capitalize()} utilisation report, {describe_period(period_start, period_end)}"
         body = _body(figures, subscription.frequency.value, link, base_url)
-        from planning.service import forecast_summary, may_plan
-
-        if may_plan(user):  # the capital-planning forecast rides along for those who may see it
-            body += "\n\n" + "\n".join(forecast_summary(session, user, subscription.school_ids, config or {}, now=now))
+        extra = appendix(session, user, list(subscription.school_ids or []), now) if appendix else []
+        if extra:  # e.g. the capital-planning forecast, for those who may see it (the scheduler's)
+            body += "\n\n" + "\n".join(extra)
         _enqueue(session, user, title, body, link, figures, snapshot.xlsx or b"", f"report:{subscription_id}:{period_start.isoformat()}")
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = now
