@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 5000
 export KITSHARE_ENV ?= development
 
-.PHONY: run test install serve bench bench-quick clean
+.PHONY: run test check install serve bench bench-quick clean
 
 install: $(INSTALLED)
 
@@ -27,7 +27,7 @@ run: $(INSTALLED)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 # In CI (CI set) a missing PostgreSQL is a failure, not a skip.
-test: $(INSTALLED)
+test: check
 	KITSHARE_TEST_DB=sqlite $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "=== The same suite on PostgreSQL ($$TEST_DATABASE_URL) ==="; \
@@ -37,6 +37,14 @@ test: $(INSTALLED)
 	else \
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was not run."; \
 	fi
+
+# Before the suite: lint and format (ruff), the packages' layers (import-linter, pyproject.toml),
+# and types over the foundations and the services (mypy).
+check: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The benchmark (bench/README.md): a synthetic university on PostgreSQL (BENCH_DATABASE_URL,
 # default postgresql://postgres@127.0.0.1:5432/kitshare_bench) and SQLite, measured against the

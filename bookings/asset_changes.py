@@ -192,7 +192,7 @@ def schedule_maintenance(
     session.add(window)
     session.flush()
     when = f"{format_local(start_at)} to {format_local(end_at)}"
-    window.settlement = settle(
+    window.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
         session, actor, affected, decisions, f"Maintenance of {asset.name}, {when}: {reason}",
         f"maintenance of {asset.name} is planned during it ({when}).", now,
     )
@@ -245,7 +245,7 @@ def revoke_training(
     authorisation.revoked_by_id = actor.id
     authorisation.revoke_reason = reason
     session.flush()
-    authorisation.settlement = settle(
+    authorisation.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
         session, actor, affected, decisions,
         f"Training authorisation for {describe_scope(authorisation)} revoked: {reason}",
         f"your training authorisation for {describe_scope(authorisation)} has been revoked.", now,

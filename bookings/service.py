@@ -172,9 +172,9 @@ def request_booking(
     except IntegrityError as error:
         if not _is_overlap_violation(error):
             raise
-        refusal = _lost_race(session, requester, asset_id, start_at, end_at, now)
-        _keep_refusal(session, requester, asset_id, start_at, end_at, refusal.codes)
-        raise refusal from None
+        lost = _lost_race(session, requester, asset_id, start_at, end_at, now)
+        _keep_refusal(session, requester, asset_id, start_at, end_at, lost.codes)
+        raise lost from None
 
 
 def _new_booking(

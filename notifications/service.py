@@ -22,10 +22,11 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -148,7 +149,7 @@ def mark_all_read(session: Session, user: User, now: dt.datetime) -> int:
         .values(read_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0  # an UPDATE's result is a CursorResult
 
 
 def set_email_preferences(session: Session, user: User, wanted: Iterable[str]) -> dict[str, bool]:
@@ -221,7 +222,7 @@ def enqueue(
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
         statement = (
             insert(OutboxMessage)
             .values(**values)
