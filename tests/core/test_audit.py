@@ -5,14 +5,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from core.audit import AuditEntry
 from bookings.models import BookingStatus
 from bookings.service import change_status
+from core.audit import AuditEntry
 from core.db import atomic
 from inventory.models import AssetStatus, MaintenanceWindow
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-START = dt.datetime(2030, 1, 7, 10, tzinfo=dt.timezone.utc)
+START = dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC)
 
 
 def _entries(session, object_type, object_id):
@@ -42,11 +42,10 @@ def test_a_rolled_back_change_leaves_no_audit_row(session):
     school = make_school(session)
     asset = make_asset(session, school)
     before = len(_entries(session, "asset", asset.id))
-    with pytest.raises(RuntimeError):
-        with atomic(session):
-            asset.name = "Renamed"
-            session.flush()
-            raise RuntimeError("something failed later in the same unit of work")
+    with pytest.raises(RuntimeError), atomic(session):
+        asset.name = "Renamed"
+        session.flush()
+        raise RuntimeError("something failed later in the same unit of work")
     assert len(_entries(session, "asset", asset.id)) == before
     session.refresh(asset)
     assert asset.name != "Renamed"

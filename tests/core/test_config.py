@@ -2,8 +2,8 @@
 
 import pytest
 
-from web.app import create_app
 from core.config import DEFAULT_SECRET_KEY, Config, ConfigError, normalise_database_url
+from web.app import create_app
 
 GOOD_KEY = "k" * 48
 

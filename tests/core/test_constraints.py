@@ -13,7 +13,7 @@ from inventory.models import Asset, School
 from tests.conftest import TEST_DB, see_committed
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-MONDAY_10 = dt.datetime(2030, 1, 7, 10, tzinfo=dt.timezone.utc)
+MONDAY_10 = dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC)
 
 
 def test_email_is_unique_whatever_its_case(session):
@@ -76,7 +76,7 @@ def test_times_come_back_aware_in_utc(session):
     london = dt.timezone(dt.timedelta(hours=1))
     booking = make_booking(session, asset, user, dt.datetime(2030, 6, 3, 11, tzinfo=london))
     see_committed(session)
-    assert booking.start_at == dt.datetime(2030, 6, 3, 10, tzinfo=dt.timezone.utc)
+    assert booking.start_at == dt.datetime(2030, 6, 3, 10, tzinfo=dt.UTC)
     assert booking.start_at.utcoffset() == dt.timedelta(0)
 
 

@@ -7,16 +7,15 @@ from core.db import db
 
 
 def test_migrations_and_models_agree(app):
-    with app.app_context():
-        with db.engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_as_batch": True}
-            )
-            differences = [
-                d for d in compare_metadata(context, db.metadata)
-                # APScheduler's own job table is not part of our models.
-                if not (d[0] == "remove_table" and d[1].name == "scheduler_jobs")
-            ]
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        differences = [
+            d for d in compare_metadata(context, db.metadata)
+            # APScheduler's own job table is not part of our models.
+            if not (d[0] == "remove_table" and d[1].name == "scheduler_jobs")
+        ]
     assert differences == []
 
 
@@ -33,8 +32,8 @@ def test_every_revision_downgrades_and_upgrades_again(database_url, tmp_path):
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade
 
-    from web.app import create_app
     from tests.conftest import settings_for_tests
+    from web.app import create_app
 
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'roundtrip.db'}"

@@ -6,7 +6,7 @@ import pytest
 
 from core.timeutil import NonexistentLocalTime, format_local, local_day_bounds, local_to_utc, to_local
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_winter_and_summer_times_convert_with_the_right_offset():

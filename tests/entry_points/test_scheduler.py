@@ -10,7 +10,7 @@ from scheduler import JOBS, build_scheduler
 from tests.conftest import see_committed
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_jobs_are_stored_in_the_application_database(app, session):

@@ -45,10 +45,9 @@ def _reload(session, message):
 
 
 def test_enqueue_writes_a_pending_message_in_the_callers_transaction(session):
-    with pytest.raises(RuntimeError):
-        with atomic(session):
-            enqueue(session, "ada@test.ac.uk", "Hello", "Body")
-            raise RuntimeError("the change failed")
+    with pytest.raises(RuntimeError), atomic(session):
+        enqueue(session, "ada@test.ac.uk", "Hello", "Body")
+        raise RuntimeError("the change failed")
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     (message,) = _queue(session)
     assert (message.status, message.attempts, message.sent_at) == (OutboxStatus.PENDING, 0, None)
@@ -191,7 +190,7 @@ def test_two_senders_at_once_never_take_the_same_message(session):
 
 def _message(**fields):
     values = {"id": 7, "to_address": "ada@test.ac.uk", "subject": "PAT test due 15 Dec 2026",
-              "body_text": "Dear Ada,\nIt is due.", "created_at": dt.datetime(2026, 12, 1, 7, tzinfo=dt.timezone.utc)}
+              "body_text": "Dear Ada,\nIt is due.", "created_at": dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)}
     values.update(fields)
     return OutboxMessage(**values)
 

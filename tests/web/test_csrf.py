@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from web.app import create_app
 from tests.conftest import PASSWORD, settings_for_tests
 from tests.factories import make_school, make_user
+from web.app import create_app
 
 
 @pytest.fixture
