@@ -27,6 +27,7 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus
 from bookings.service import change_status
+from core.config import site_url
 from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
@@ -37,19 +38,10 @@ from core.timeutil import format_local
 HANDOVER_LEAD = dt.timedelta(hours=1)
 #: A bench booking can be checked in from this long before its start.
 CHECKIN_LEAD = dt.timedelta(minutes=15)
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-
-
-def absolute_url(path: str) -> str:
-    """The site's address for ``path``, for links in e-mails (KITSHARE_BASE_URL)."""
-    from flask import current_app, has_app_context
-
-    base = current_app.config.get("KITSHARE_BASE_URL", DEFAULT_BASE_URL) if has_app_context() else DEFAULT_BASE_URL
-    return base.rstrip("/") + path
 
 
 def _booking_link(booking: Booking) -> str:
-    return absolute_url(f"/bookings/{booking.id}")
+    return site_url(f"/bookings/{booking.id}")
 
 
 def _load(session: Session, booking_id: int) -> Booking:
@@ -160,7 +152,7 @@ def return_loan(
                     f"{asset.name} ({asset.tag}) came back damaged",
                     f"{booking.requester.name} returned {asset.name} on {format_local(now)}. "
                     f"Condition recorded by {actor.name}: {condition}",
-                    absolute_url(f"/assets/{asset.id}"),
+                    site_url(f"/assets/{asset.id}"),
                     dedupe_key=f"loan-damaged-{booking.id}-{manager.id}",
                 )
         return booking

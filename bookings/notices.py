@@ -42,9 +42,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User, school_managers
 from bookings.models import Booking, BookingSeries, BookingStatus, BookingStatusChange
+from core.config import site_url
 from core.db import atomic
 from core.timeutil import format_local
-from notifications.service import notify, site_base_url
+from notifications.service import notify
 
 #: How long before a confirmed booking starts its reminder goes out (KITSHARE_REMINDER_HOURS).
 DEFAULT_REMINDER_HOURS = 24
@@ -52,7 +53,7 @@ DEFAULT_REMINDER_HOURS = 24
 
 def booking_link(booking: Booking, base_url: str | None = None) -> str:
     """The absolute address of a booking's page."""
-    return f"{(base_url or site_base_url()).rstrip('/')}/bookings/{booking.id}"
+    return f"{(base_url or site_url()).rstrip('/')}/bookings/{booking.id}"
 
 
 def when(booking: Booking) -> str:
@@ -137,7 +138,7 @@ def notify_series_requested(session: Session, series: BookingSeries, bookings: l
     )
     deciders = deciders_of(session, asset.school_id, requester.id)
     for manager in deciders:
-        notify(session, manager, "booking_requested", title, body, f"{site_base_url()}/approvals",
+        notify(session, manager, "booking_requested", title, body, site_url("/approvals"),
                dedupe_key=f"booking-series:{series.id}:{manager.id}")
     return len(deciders)
 

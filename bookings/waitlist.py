@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import Booking, DemandSource, WaitlistEntry, WaitlistStatus
 from bookings.rules import SLOT_STEP, BookingRefused, check_booking
+from core.config import site_url
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset
@@ -166,7 +167,6 @@ def offer_freed_slot(
 def _offer(
     session: Session, entry: WaitlistEntry, asset: Asset, interval: tuple[dt.datetime, dt.datetime], now: dt.datetime
 ) -> None:
-    from bookings.loans import absolute_url
 
     entry.status = WaitlistStatus.OFFERED
     entry.offered_at = now
@@ -177,7 +177,7 @@ def _offer(
         f"{asset.name} ({asset.tag}) is now free {_describe(*interval)}. It is held for you until "
         f"{format_local(entry.offer_expires_at)}: accept it on your waitlist page before then, or it is "
         "offered to the next person waiting.",
-        absolute_url("/waitlist"),
+        site_url("/waitlist"),
         dedupe_key=f"waitlist-offer-{entry.id}-{now.isoformat()}",
     )
 

@@ -20,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: (docs/deployment.md) sets it, so nothing is written inside site-packages.
 INSTANCE_DIR = Path(os.environ.get("KITSHARE_INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
 
+#: The site's public address when KITSHARE_BASE_URL is not set (the development server's).
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
 #: The placeholder key development runs with. Production refuses to start with it.
 DEFAULT_SECRET_KEY = "kitshare-development-key-not-for-production"
 
@@ -96,7 +99,7 @@ class Config:
     SECRET_KEY: str = ""
     DATABASE_URL: str = ""
     KITSHARE_TIMEZONE: str = "Europe/London"
-    KITSHARE_BASE_URL: str = "http://127.0.0.1:5000"
+    KITSHARE_BASE_URL: str = DEFAULT_BASE_URL
     KITSHARE_UNIVERSITY_NAME: str = "Kitshare University"
     # Mail: in development, mails are written as .eml files to MAIL_OUTBOX_DIR instead of sent.
     MAIL_SERVER: str = "localhost"
@@ -306,3 +309,27 @@ class Config:
         }
         settings.update(self.extra)
         return settings
+
+
+_configured_site_url = DEFAULT_BASE_URL
+
+
+def configure_site_url(base_url: str) -> None:
+    """Remember the site's public address for links made outside an app context (``create_app``
+    gives it the app's KITSHARE_BASE_URL)."""
+    global _configured_site_url
+    _configured_site_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
+def site_url(path: str = "") -> str:
+    """The site's public address (KITSHARE_BASE_URL, no trailing slash) followed by ``path``: for
+    every absolute link (notices, e-mails, feeds, exports). Inside an app context the running
+    app's; outside one (a test's own session, a script) the address ``configure_site_url`` was
+    last given."""
+    from flask import current_app, has_app_context
+
+    base = _configured_site_url
+    if has_app_context():
+        base = str(current_app.config.get("KITSHARE_BASE_URL") or base).rstrip("/")
+    return base + path
+

@@ -27,6 +27,7 @@ from inventory.models import (
 )
 from inventory.service import school_managers_of
 from core.timeutil import format_day, local_today
+from core.config import site_url
 
 
 #: The longest interval a recurring inspection may have: ten years (LOLER is 6 or 12 months,
@@ -333,9 +334,7 @@ def queue_inspection_reminders(
     from notifications.service import notify
 
     if base_url is None:
-        from flask import current_app
-
-        base_url = current_app.config["KITSHARE_BASE_URL"]
+        base_url = site_url()
     horizon = today + dt.timedelta(days=lead_days)
     schedules = session.scalars(
         _schedules_of_live_assets(None)

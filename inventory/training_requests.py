@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from core.config import site_url
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
 from core.timeutil import local_today, to_local
@@ -36,7 +37,7 @@ from inventory.models import (
 from core.timeutil import format_day
 from inventory.service import school_managers_of
 from inventory.training import grant_training, has_current_training
-from notifications.service import notify, site_base_url
+from notifications.service import notify
 
 #: The longest message a person may send with a request.
 MAX_MESSAGE = 1000
@@ -53,7 +54,7 @@ class TrainingNeed:
 
 
 def _base_url(base_url: str | None) -> str:
-    return (base_url or site_base_url()).rstrip("/")
+    return (base_url or site_url()).rstrip("/")
 
 
 def _with_people():

@@ -5,10 +5,7 @@
 exist exactly when the change they report does. What to say about a booking, and to whom, is the
 bookings package's business (``bookings/notices.py``); this module knows no domain.
 
-Links in notices and e-mails are absolute, on the site's public address: ``site_base_url()`` is
-the running app's ``KITSHARE_BASE_URL`` inside an app context, and otherwise the address
-``configure_base_url`` was last given (``create_app`` gives it the app's), so code running
-outside a request (a test's own session, a script) still writes usable links.
+Links in notices and e-mails are absolute, on the site's public address: ``core.config.site_url``.
 
 The outbox: e-mails are written in the same transaction as the change they report, then sent
 by a scheduler job that retries with backoff. A mail server being down loses nothing (the
@@ -30,6 +27,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from core.config import site_url
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from notifications.mail import PermanentSendError, Transport, transport_from_config
@@ -56,24 +54,6 @@ EVENTS: dict[str, str] = {
 
 #: How many notices the in-app list shows.
 LIST_LIMIT = 100
-
-_configured_base_url = "http://127.0.0.1:5000"
-
-
-def configure_base_url(base_url: str) -> None:
-    """Remember the site's public address for links made outside an app context."""
-    global _configured_base_url
-    _configured_base_url = base_url.rstrip("/")
-
-
-def site_base_url() -> str:
-    """The site's public address, without a trailing slash (see the module docstring)."""
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return str(current_app.config.get("KITSHARE_BASE_URL") or _configured_base_url).rstrip("/")
-    return _configured_base_url
-
 
 def wants_email(user: User, event: str) -> bool:
     """People receive every e-mail unless they turned that event off on their profile."""
@@ -102,7 +82,7 @@ def notify(
     notice = Notification(user_id=user.id, event=event, title=title[:250], body=body, link=link)
     session.add(notice)
     if user.active and wants_email(user, event):
-        footer = f"Choose which e-mails Kitshare sends you: {site_base_url()}/notifications/preferences"
+        footer = f"Choose which e-mails Kitshare sends you: {site_url('/notifications/preferences')}"
         text = body + (f"\n\n{link}" if link and link not in body else "") + f"\n\n{footer}"
         enqueue(session, user.email, f"Kitshare: {title}", text.strip(), dedupe_key=dedupe_key, attachment=attachment)
     return notice

@@ -43,6 +43,7 @@ from reports.render import XLSX_CONTENT_TYPE, file_name, percent
 from reports.service import store_snapshot
 from core.timeutil import to_local
 from notifications.service import notify
+from core.config import DEFAULT_BASE_URL
 
 log = logging.getLogger("kitshare.reports")
 
@@ -96,7 +97,7 @@ def deliver_due(
     now = now or utcnow()
     config = config or {}
     settings = ReportSettings.from_config(config)
-    base_url = str(config.get("KITSHARE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    base_url = str(config.get("KITSHARE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
     today = to_local(now).date()
     subscriptions = [
         (subscription.id, subscription.frequency, to_local(subscription.created_at).date())

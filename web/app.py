@@ -78,9 +78,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from core.timeutil import set_local_zone
 
     set_local_zone(app.config["KITSHARE_TIMEZONE"])
-    from notifications.service import configure_base_url
+    from core.config import configure_site_url
 
-    configure_base_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
+    configure_site_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
     configure_password_hashing(
         HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
     )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, url_for
+from flask import Response, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from bookings import feeds
 from bookings.views import bp
 from core.db import atomic, db, utcnow
+from core.config import site_url
 
 
 def _base_url() -> str:
-    return current_app.config["KITSHARE_BASE_URL"].rstrip("/")
+    return site_url()
 
 
 @bp.app_template_global()

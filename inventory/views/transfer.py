@@ -28,6 +28,7 @@ from inventory.views import bp
 from core.timeutil import to_local
 from web.forms import KitshareForm
 from web.responses import csv_download
+from core.config import site_url
 
 #: How often the progress page reloads itself while an import runs.
 REFRESH_SECONDS = 2
@@ -169,7 +170,7 @@ def export_register_xlsx():
 
 
 def _base_url() -> str:
-    return current_app.config["KITSHARE_BASE_URL"].rstrip("/")
+    return site_url()
 
 
 @bp.get("/equipment/uniquip.csv")
