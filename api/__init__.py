@@ -28,4 +28,4 @@ problems.register_handlers(api_v1)
 # Each module registers its routes on api_v1.
 import bookings.api  # noqa: E402,F401
 import inventory.api  # noqa: E402,F401
-from api import meta, planning, reports  # noqa: E402,F401
+from api import meta, people, planning, reports  # noqa: E402,F401
