@@ -96,13 +96,17 @@ def contribution_record(
     included), for a viewer who may see it (NotAllowed otherwise: the part is hidden)."""
     check_period(period_from, period_to)
     person = get_person(session, user_id)
-    if not may_see(viewer, person, session.get(Profile, person.id), "record"):
+    profile = session.get(Profile, person.id)
+    if not may_see(viewer, person, profile, "record"):
         raise NotAllowed("This person shows their contribution record only to their own School.")
     start, _ = local_day_bounds(period_from)
     _, end = local_day_bounds(period_to)
     items: list[ContributionItem] = []
 
-    for asset in assets_looked_after(session, [person.id])[person.id]:
+    # The equipment part has its own visibility: a record shown beyond the School leaves it out
+    # when the person keeps their equipment to their School.
+    looked_after = assets_looked_after(session, [person.id])[person.id] if may_see(viewer, person, profile, "assets") else []
+    for asset in looked_after:
         role = "Contact" if asset.contact_id == person.id else "Named technician"
         items.append(ContributionItem("assets", None, asset.tag, asset.name, f"{role}, {asset.school.name}"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import ListWidget, RadioInput
 
@@ -38,10 +39,10 @@ def _registration_field(title: RegistrationTitle) -> DayField:
 
 
 class ProfileForm(KitshareForm):
-    role_title = StringField("Role title", validators=[Length(max=MAX_ROLE_TITLE)])
-    specialisms = TextAreaField("Specialisms and techniques", validators=[Length(max=4000)])
+    role_title = StringField("Role title", validators=[Length(max=MAX_ROLE_TITLE, message=f"A role title has at most {MAX_ROLE_TITLE} characters.")])
+    specialisms = TextAreaField("Specialisms and techniques", validators=[Length(max=4000, message="Keep the list under 4,000 characters.")])
     add_specialism = StringField(
-        "Add a specialism", validators=[Length(max=MAX_TAG_LENGTH)], render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"}
+        "Add a specialism", validators=[Length(max=MAX_TAG_LENGTH, message=f"A specialism has at most {MAX_TAG_LENGTH} characters.")], render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"}
     )
     submit = SubmitField("Save profile")
 
@@ -54,7 +55,7 @@ for _part, _label in PARTS.items():
         f"{_part}_visibility",
         VisibilityField(
             _label,
-            choices=[(v.value, v.label) for v in Visibility],
+            choices=[SelectChoice(v.value, v.label) for v in Visibility],
             default=Visibility.EVERYONE.value if _part != "record" else Visibility.SCHOOL.value,
         ),
     )
@@ -74,9 +75,9 @@ class ExpertSearchForm(KitshareForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name, equipment or skill", validators=[Length(max=MAX_QUERY)])
+    q = StringField("Name, equipment or skill", validators=[Length(max=MAX_QUERY, message=f"Search for at most {MAX_QUERY} characters.")])
     technique = StringField(
-        "Technique", validators=[Length(max=MAX_TAG_LENGTH)], render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"}
+        "Technique", validators=[Length(max=MAX_TAG_LENGTH, message=f"A technique has at most {MAX_TAG_LENGTH} characters.")], render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"}
     )
     asset = ChoiceField("Equipment", coerce=whole_id, default=0, validate_choice=False)
     category = ChoiceField("Category", coerce=whole_id, default=0, validate_choice=False)
