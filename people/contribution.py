@@ -25,7 +25,13 @@ from accounts.models import User
 from bookings.models import Booking
 from core.errors import InvalidInput, NotAllowed
 from core.timeutil import local_day_bounds, to_local
-from inventory.models import Asset, InspectionRecord, InspectionSchedule, MaintenanceWindow, TrainingAuthorisation
+from inventory.models import (
+    Asset,
+    InspectionRecord,
+    InspectionSchedule,
+    MaintenanceWindow,
+    TrainingAuthorisation,
+)
 from people.models import Profile
 from people.service import assets_looked_after, get_person, may_see
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import ListWidget, RadioInput
@@ -92,3 +92,18 @@ class RecordPeriodForm(KitshareForm):
 
     period_from = LocalDateField("From", name="from")
     period_to = LocalDateField("To (included)", name="to")
+
+
+class NameTechnicianForm(KitshareForm):
+    """A manager names a further technician of one of the School's assets."""
+
+    asset_id = ChoiceField("Equipment", coerce=whole_id, validate_choice=False)
+    user_id = ChoiceField("Technician", coerce=whole_id, validate_choice=False)
+    submit = SubmitField("Name technician")
+
+
+class RemoveTechnicianForm(KitshareForm):
+    """Take a named technician off an asset (the asset and person travel in hidden fields)."""
+
+    asset_id = HiddenField()
+    user_id = HiddenField()

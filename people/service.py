@@ -321,13 +321,42 @@ def save_profile(session: Session, actor: User, person: User, data: ProfileInput
     return profile
 
 
-def name_technician(session: Session, actor: User, asset: Asset, person: User) -> None:
-    """Name ``person`` as a further technician of ``asset`` (a manager of its School, or an
-    administrator, may); naming someone twice changes nothing."""
-    if not actor.manages(asset.school_id):
-        raise NotAllowed("Only a manager of the asset's School can name its technicians.")
-    if not person.active:
-        raise InvalidInput(field_errors={"user_id": ["Choose an active person."]})
+def _technician_problem(session: Session, asset_id: int | None, user_id: int | None, school_id: int) -> tuple[Asset, User]:
+    problems: dict[str, list[str]] = {}
+    asset = session.get(Asset, asset_id) if asset_id else None
+    if asset is None or asset.school_id != school_id:
+        problems["asset_id"] = ["Choose one of the School's assets."]
+    person = session.get(User, user_id) if user_id else None
+    if person is None or not person.active:
+        problems["user_id"] = ["Choose an active person."]
+    if problems:
+        raise InvalidInput(" ".join(m for messages in problems.values() for m in messages), field_errors=problems)
+    return asset, person  # type: ignore[return-value]
+
+
+def name_school_technician(session: Session, actor: User, school_id: int, asset_id: int | None, user_id: int | None) -> AssetTechnician:
+    """A manager of the School (or an administrator) names a further technician of one of the
+    School's assets; naming someone twice, or naming its contact, is said, not stored twice."""
+    if not actor.manages(school_id):
+        raise NotAllowed("Only a manager of the School can name its technicians.")
+    asset, person = _technician_problem(session, asset_id, user_id, school_id)
+    if asset.contact_id == person.id:
+        raise InvalidInput(f"{person.name} is already the contact of {asset.name}.")
+    if session.get(AssetTechnician, (asset.id, person.id)) is not None:
+        raise InvalidInput(f"{person.name} is already named for {asset.name}.")
     with atomic(session, actor):
-        if session.get(AssetTechnician, (asset.id, person.id)) is None:
-            session.add(AssetTechnician(asset_id=asset.id, user_id=person.id))
+        row = AssetTechnician(asset_id=asset.id, user_id=person.id)
+        session.add(row)
+    return row
+
+
+def remove_school_technician(session: Session, actor: User, school_id: int, asset_id: int | None, user_id: int | None) -> None:
+    """A manager of the School (or an administrator) takes a named technician off an asset."""
+    if not actor.manages(school_id):
+        raise NotAllowed("Only a manager of the School can name its technicians.")
+    asset = session.get(Asset, asset_id) if asset_id else None
+    row = session.get(AssetTechnician, (asset_id, user_id)) if asset_id and user_id else None
+    if asset is None or asset.school_id != school_id or row is None:
+        raise InvalidInput("That person is not a named technician of that asset.")
+    with atomic(session, actor):
+        session.delete(row)

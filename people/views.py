@@ -18,13 +18,15 @@ from people import contribution, service, team
 from people.forms import (
     SUGGESTIONS_ID,
     ExpertSearchForm,
+    NameTechnicianForm,
     ProfileForm,
     RecordPeriodForm,
+    RemoveTechnicianForm,
     registration_fields,
     visibility_fields,
 )
 from people.models import PARTS, AssetTechnician, Visibility
-from web.forms import show_errors
+from web.forms import show_errors, whole_id
 from web.responses import csv_download
 
 bp = Blueprint("people", __name__)
@@ -185,7 +187,7 @@ def edit(user_id: int):
         for title, field in registration_fields(form):
             field.data = held.get(title)
         for part, field in visibility_fields(form):
-            field.data = (profile.visibility(part) if profile else field.default).__str__()
+            field.data = profile.visibility(part).value if profile else field.default
     elif form.validate_on_submit():
         data = service.ProfileInput(
             role_title=form.role_title.data or "",
@@ -214,8 +216,54 @@ def edit(user_id: int):
 # --- A School's team ----------------------------------------------------------------------------
 
 
+def _name_form(view: team.Team) -> NameTechnicianForm:
+    form = NameTechnicianForm()
+    form.asset_id.choices = [SelectChoice(0, "Choose equipment")] + [
+        SelectChoice(item.asset.id, f"{item.asset.name} ({item.asset.tag})") for item in view.coverage
+    ]
+    form.user_id.choices = [SelectChoice(0, "Choose a person")] + [
+        SelectChoice(member.user.id, member.user.name) for member in view.members
+    ]
+    return form
+
+
 @bp.get("/schools/<int:school_id>/team")
 @login_required
 def school_team(school_id: int):
     view = team.school_team(db.session, current_user, school_id)
-    return render_template("people/team.html", team=view)
+    return render_template(
+        "people/team.html", team=view, name_form=_name_form(view), remove_form=RemoveTechnicianForm(formdata=None)
+    )
+
+
+def _whole(value: str | None) -> int | None:
+    try:
+        return whole_id(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.post("/schools/<int:school_id>/team/technicians")
+@login_required
+def name_technician(school_id: int):
+    view = team.school_team(db.session, current_user, school_id)  # 403 for anyone but its managers
+    form = _name_form(view)
+    if not form.validate_on_submit():
+        raise InvalidInput(" ".join(error for errors in form.errors.values() for error in errors) or "Choose both.")
+    service.name_school_technician(db.session, current_user, school_id, form.asset_id.data, form.user_id.data)
+    flash("Technician named.", "success")
+    return redirect(url_for("people.school_team", school_id=school_id) + "#coverage-title")
+
+
+@bp.post("/schools/<int:school_id>/team/technicians/remove")
+@login_required
+def remove_technician(school_id: int):
+    team.school_team(db.session, current_user, school_id)  # 403 for anyone but its managers
+    form = RemoveTechnicianForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(" ".join(error for errors in form.errors.values() for error in errors))
+    service.remove_school_technician(
+        db.session, current_user, school_id, _whole(form.asset_id.data), _whole(form.user_id.data)
+    )
+    flash("Technician taken off the equipment.", "success")
+    return redirect(url_for("people.school_team", school_id=school_id) + "#coverage-title")

@@ -6,9 +6,8 @@ Revises: 0015_asset_edits
 Create Date: 2026-12-06 13:45:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018_profiles'

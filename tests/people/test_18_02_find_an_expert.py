@@ -41,7 +41,7 @@ def test_search_by_category_school_and_words(people, as_person):
 
 def test_the_suggested_techniques_leave_out_hidden_tags(people, as_person):
     page = as_person(people["otto"]).get("/people").get_data(as_text=True)
-    suggestions = re.search(r'<datalist id="specialism-suggestions">(.*?)</datalist>', page, re.S).group(1)
+    suggestions = re.search(r'<datalist id="specialism-suggestions">(.*?)</datalist>', page, re.DOTALL).group(1)
     assert 'value="Confocal microscopy"' in suggestions and 'value="NMR spectroscopy"' in suggestions
     assert as_person(people["paul"]).get("/people").status_code == 200
 

@@ -23,7 +23,7 @@ from inventory.models import (
 from people.contribution import KINDS, contribution_record
 from tests.factories import make_booking
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MARCH = {"from": "2030-03-01", "to": "2030-03-31"}
 
 

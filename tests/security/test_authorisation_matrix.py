@@ -420,6 +420,8 @@ EXPECTED_TABLE = """
     GET /schools/<int:school_id>/quotas | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/quotas | login 403 400 403 403 400 | login 403 403 400 403 400
     GET /schools/<int:school_id>/team | login 403 ok 403 403 ok | login 403 403 ok 403 ok
+    POST /schools/<int:school_id>/team/technicians | login 403 ok 403 403 ok | login 403 403 ok 403 ok
+    POST /schools/<int:school_id>/team/technicians/remove | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     GET /schools/<int:school_id>/training | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/training | login 403 400 403 403 400 | login 403 403 400 403 400
     POST /schools/<int:school_id>/training/<int:authorisation_id>/revoke | login 403 404 403 403 404 | login 403 403 404 403 404
