@@ -27,4 +27,4 @@ api_v1.before_request(auth.authenticate)
 problems.register_handlers(api_v1)
 
 # Each module registers its routes on api_v1: one module per resource.
-from api import assets, availability, bookings, meta, planning, register, reports  # noqa: F401
+from api import assets, availability, bookings, meta, people, planning, register, reports  # noqa: E402,F401

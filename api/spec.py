@@ -299,11 +299,12 @@ def openapi_document(app: Flask) -> dict[str, Any]:
     }
 
 
-TAG_ORDER = ["Register", "Assets", "Bookings", "Reports", "Planning", "Reference"]
+TAG_ORDER = ["Register", "Assets", "Bookings", "People", "Reports", "Planning", "Reference"]
 TAG_DESCRIPTIONS = {
     "Register": "Schools and categories.",
     "Assets": "The asset register: search it, read an asset and its availability; managers add and change assets.",
     "Bookings": "Book, and follow a booking through approval, hand-over and return.",
+    "People": "Find an expert: the technicians who know a technique or look after a piece of equipment.",
     "Reports": "Utilisation and sharing figures.",
     "Planning": "The capital plan: the replacement forecast and what the evidence recommends buying, sharing or "
     "disposing of.",

@@ -562,6 +562,9 @@ def seed(session: Session, password: str | None = None, now: dt.datetime | None 
         register, new_tags = _ensure_assets(run, schools, locations, categories, people)
         _ensure_activity(run, register, new_tags, people)
         _ensure_hours_changed_at_term_start(run, schools, categories, people)
+        from demo.profiles import seed_profiles  # issue 18: profiles on top of the demo's people and kit
+
+        run.created += seed_profiles(session, run.now.date())
         counts = _counts(session)
     return SeedResult(created=run.created > 0, sign_ins=sign_ins, counts=counts)
 

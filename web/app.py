@@ -33,6 +33,7 @@ def _import_models() -> None:
     import core.audit  # noqa: F401  (the audit log table)
     import inventory.models  # noqa: F401
     import notifications.models  # noqa: F401
+    import people.models  # noqa: F401
     import planning.models  # noqa: F401
     import reports.models  # noqa: F401
 
@@ -169,10 +170,12 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.views import bp as inventory_bp
     from notifications.views import bp as notifications_bp
     from planning.views import bp as planning_bp
+    from people.views import bp as people_bp
     from reports.views import bp as reports_bp
 
     for blueprint in (
-        accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp, notifications_bp, reports_bp, planning_bp
+        accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp, notifications_bp, reports_bp, planning_bp,
+        people_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -17,6 +17,7 @@ NAV = [
     ("Reports", "reports.utilisation", ("finance", "manager")),
     ("Capital planning", "planning.index", ("finance", "manager")),
     ("Schools", "inventory.schools", None),
+    ("Find an expert", "people.search", None),
     ("People", "admin.users", "admin"),
 ]
 

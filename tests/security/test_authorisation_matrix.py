@@ -303,6 +303,7 @@ EXPECTED_TABLE = """
     GET /api/v1/categories | 401 ok ok ok ok ok | 401 ok ok ok ok ok
     GET /api/v1/docs | ok ok ok ok ok ok | ok ok ok ok ok ok
     GET /api/v1/openapi.json | ok ok ok ok ok ok | ok ok ok ok ok ok
+    GET /api/v1/people | 401 ok ok ok ok ok | 401 ok ok ok ok ok
     GET /api/v1/problems/<slug> | 404 404 404 404 404 404 | 404 404 404 404 404 404
     GET /api/v1/planning/forecast | 401 403 ok ok ok ok | 401 403 ok ok ok ok
     GET /api/v1/planning/recommendations | 401 403 ok ok ok ok | 401 403 ok ok ok ok
@@ -370,6 +371,12 @@ EXPECTED_TABLE = """
     POST /password-reset | 400 400 400 400 400 400 | 400 400 400 400 400 400
     GET /password-reset/<token> | ok ok ok ok ok ok | ok ok ok ok ok ok
     POST /password-reset/<token> | ok ok ok ok ok ok | ok ok ok ok ok ok
+    GET /people | login ok ok ok ok ok | login ok ok ok ok ok
+    GET /people/<int:user_id> | login ok ok ok ok ok | login ok ok ok ok ok
+    GET /people/<int:user_id>/edit | login ok 403 403 403 ok | login 403 403 403 403 ok
+    POST /people/<int:user_id>/edit | login ok* 403 403 403 ok* | login 403 403 403 403 ok*
+    GET /people/<int:user_id>/record.csv | login ok ok 403 ok ok | login 403 403 ok 403 ok
+    GET /people/<int:user_id>/record.xlsx | login ok ok 403 ok ok | login 403 403 ok 403 ok
     GET /planning | login 403 ok ok ok ok | login 403 ok ok ok ok
     GET /planning.csv | login 403 ok ok ok ok | login 403 ok ok ok ok
     GET /planning.xlsx | login 403 ok ok ok ok | login 403 ok ok ok ok
@@ -413,6 +420,9 @@ EXPECTED_TABLE = """
     POST /schools/<int:school_id>/locations | login 403 400 403 403 400 | login 403 403 400 403 400
     GET /schools/<int:school_id>/quotas | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/quotas | login 403 400 403 403 400 | login 403 403 400 403 400
+    GET /schools/<int:school_id>/team | login 403 ok 403 403 ok | login 403 403 ok 403 ok
+    POST /schools/<int:school_id>/team/technicians | login 403 ok 403 403 ok | login 403 403 ok 403 ok
+    POST /schools/<int:school_id>/team/technicians/remove | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     GET /schools/<int:school_id>/training | login 403 ok 403 403 ok | login 403 403 ok 403 ok
     POST /schools/<int:school_id>/training | login 403 400 403 403 400 | login 403 403 400 403 400
     POST /schools/<int:school_id>/training/<int:authorisation_id>/revoke | login 403 404 403 403 404 | login 403 403 404 403 404

@@ -121,6 +121,10 @@ def _places(demo, person: str) -> list[Place]:
         Place("trend", "/reports/trend", "/reports/trend"),
         Place("planning", "/planning", "/planning"),
         Place("planning-lives", "/planning/lives", "/planning/lives"),
+        Place("people", "/people?technique=Confocal+microscopy", "/people"),
+        Place("person", f"/people/{user.id}?{period}", "/people/<int:user_id>"),
+        Place("person-edit", f"/people/{user.id}/edit", "/people/<int:user_id>/edit"),
+        Place("team", f"/schools/{home_school.id}/team", "/schools/<int:school_id>/team"),
     ]
     if job is not None:
         places.append(

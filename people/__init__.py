@@ -1,0 +1,1 @@
+"""Technicians made visible: profiles, expertise, who looks after what, and contribution records."""
