@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -40,7 +39,9 @@ def init_db() -> None:
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--password", default=None, help="One password for every demo account (default: a random one each).")
+@click.option(
+    "--password", default=None, help="One password for every demo account (default: a random one each)."
+)
 @click.option("--yes", is_flag=True, help="Do not ask before seeding a production database.")
 @click.option(
     "--credentials-file",
@@ -82,8 +83,12 @@ def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) ->
     show_default=True,
     help="Repeat for several roles. A manager manages the --school.",
 )
-@click.option("--school", "school_code", default=None, help="Home School's code (and the School a manager manages).")
-def create_user(email: str, name: str, password: str, roles: tuple[str, ...], school_code: str | None) -> None:
+@click.option(
+    "--school", "school_code", default=None, help="Home School's code (and the School a manager manages)."
+)
+def create_user(
+    email: str, name: str, password: str, roles: tuple[str, ...], school_code: str | None
+) -> None:
     """Create a person with the given roles."""
     session = db.session
     school = None
@@ -91,7 +96,9 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...], sc
         school = session.scalar(select(School).where(func.lower(School.code) == school_code.lower()))
         if school is None:
             codes = ", ".join(session.scalars(select(School.code).order_by(School.code))) or "none yet"
-            raise click.BadParameter(f"No School with code {school_code!r} (known: {codes}).", param_hint="--school")
+            raise click.BadParameter(
+                f"No School with code {school_code!r} (known: {codes}).", param_hint="--school"
+            )
     role_set = [Role(role) for role in roles]
     try:
         with atomic(session):
@@ -105,7 +112,11 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...], sc
                 managed_schools=[school] if school else [],
             )
     except DomainError as error:
-        details = [f"{field}: {message}" for field, messages in getattr(error, "field_errors", {}).items() for message in messages]
+        details = [
+            f"{field}: {message}"
+            for field, messages in getattr(error, "field_errors", {}).items()
+            for message in messages
+        ]
         raise click.ClickException("; ".join(details) or error.message) from error
     click.echo(f"Created {user.email} ({', '.join(role.value for role in user.roles)}).")
 
@@ -114,7 +125,13 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...], sc
 @with_appcontext
 @click.argument("email")
 @click.option("--name", default="Command-line token", show_default=True)
-@click.option("--days", default=accounts_service.DEFAULT_TOKEN_LIFETIME_DAYS, show_default=True, type=click.IntRange(1, 3650), help="How many days the token works.")
+@click.option(
+    "--days",
+    default=accounts_service.DEFAULT_TOKEN_LIFETIME_DAYS,
+    show_default=True,
+    type=click.IntRange(1, 3650),
+    help="How many days the token works.",
+)
 def create_token(email: str, name: str, days: int) -> None:
     """Print a new personal API token for EMAIL. Only its hash is stored: copy it now.
 
@@ -186,7 +203,10 @@ def serve(context: click.Context, host: str, port: int) -> None:
             stopped = next((name for name, child in children.items() if child.poll() is not None), None)
             if stopped is not None:
                 exit_code = children[stopped].returncode or 1
-                click.echo(f"The {stopped} stopped (exit code {children[stopped].returncode}); stopping the other.", err=True)
+                click.echo(
+                    f"The {stopped} stopped (exit code {children[stopped].returncode}); stopping the other.",
+                    err=True,
+                )
                 break
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -221,9 +241,26 @@ def _stop_children(children: list[subprocess.Popen]) -> None:
 
 @click.command("report")
 @with_appcontext
-@click.option("--from", "period_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, e.g. 2026-09-01.")
-@click.option("--to", "period_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (included), e.g. 2026-09-30.")
-@click.option("--school", "school_codes", multiple=True, help="A School's code; repeat for several. Default: every School.")
+@click.option(
+    "--from",
+    "period_from",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First day, e.g. 2026-09-01.",
+)
+@click.option(
+    "--to",
+    "period_to",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day (included), e.g. 2026-09-30.",
+)
+@click.option(
+    "--school",
+    "school_codes",
+    multiple=True,
+    help="A School's code; repeat for several. Default: every School.",
+)
 @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @click.option(
     "--output",
@@ -231,7 +268,9 @@ def _stop_children(children: list[subprocess.Popen]) -> None:
     default=None,
     help="File to write. Default: CSV to standard output; XLSX to utilisation-FROM-to-TO-SCHOOLS.xlsx in this folder.",
 )
-def report(period_from, period_to, school_codes: tuple[str, ...], file_format: str, output: Path | None) -> None:
+def report(
+    period_from, period_to, school_codes: tuple[str, ...], file_format: str, output: Path | None
+) -> None:
     """Write the utilisation report for a period (local dates, both included) as CSV or XLSX.
 
     The same figures as the report page, for every School or those given with --school.
@@ -247,14 +286,22 @@ def report(period_from, period_to, school_codes: tuple[str, ...], file_format: s
             school = session.scalar(select(School).where(func.lower(School.code) == code.strip().lower()))
             if school is None:
                 codes = ", ".join(session.scalars(select(School.code).order_by(School.code))) or "none yet"
-                raise click.BadParameter(f"No School with code {code!r} (known: {codes}).", param_hint="--school")
+                raise click.BadParameter(
+                    f"No School with code {code!r} (known: {codes}).", param_hint="--school"
+                )
             school_ids.add(school.id)
     try:
         result = utilisation_report(
-            session, period_from.date(), period_to.date(), school_ids, ReportSettings.from_config(current_app.config)
+            session,
+            period_from.date(),
+            period_to.date(),
+            school_ids,
+            ReportSettings.from_config(current_app.config),
         )
     except DomainError as error:
-        details = [message for messages in getattr(error, "field_errors", {}).values() for message in messages]
+        details = [
+            message for messages in getattr(error, "field_errors", {}).values() for message in messages
+        ]
         raise click.ClickException(" ".join(details) or error.message) from error
     figures = report_to_json(result)
     if file_format == "csv":

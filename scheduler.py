@@ -99,8 +99,8 @@ def send_outbox() -> None:
 
 
 def queue_inspection_reminders() -> None:
-    from inventory.inspections import queue_inspection_reminders as queue
     from core.timeutil import to_local
+    from inventory.inspections import queue_inspection_reminders as queue
 
     with atomic(db.session):
         count = queue(db.session, to_local(utcnow()).date())
@@ -122,7 +122,12 @@ def send_booking_reminders() -> None:
 
     from bookings.notices import send_booking_reminders as send
 
-    count = send(db.session, utcnow(), current_app.config["KITSHARE_REMINDER_HOURS"], current_app.config["KITSHARE_BASE_URL"])
+    count = send(
+        db.session,
+        utcnow(),
+        current_app.config["KITSHARE_REMINDER_HOURS"],
+        current_app.config["KITSHARE_BASE_URL"],
+    )
     if count:
         log.info("sent %d booking reminders", count)
 
@@ -145,7 +150,8 @@ def remove_abandoned_uploads() -> None:
     """Remove spreadsheet uploads that were previewed but never confirmed."""
     from flask import current_app
 
-    from inventory.transfer.upload_stash import remove_abandoned_uploads as remove, upload_folder
+    from inventory.transfer.upload_stash import remove_abandoned_uploads as remove
+    from inventory.transfer.upload_stash import upload_folder
 
     count = remove(upload_folder(current_app.instance_path))
     if count:

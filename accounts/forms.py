@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
-
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from accounts.service import DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES
 from web.forms import CheckboxListField, KitshareForm
@@ -31,7 +30,10 @@ class SignOutForm(KitshareForm):
 class ApiTokenForm(KitshareForm):
     name = StringField(
         "Token name",
-        validators=[DataRequired("Give the token a name, such as the script that will use it."), Length(max=100)],
+        validators=[
+            DataRequired("Give the token a name, such as the script that will use it."),
+            Length(max=100),
+        ],
     )
     lifetime_days = SelectField(
         "Works for",
@@ -51,7 +53,14 @@ class ApiTokenForm(KitshareForm):
 class UserForm(KitshareForm):
     """An admin's view of a person: details and roles."""
 
-    email = EmailField("Email address", validators=[DataRequired("Enter an email address."), Email("Enter a valid email address."), Length(max=254)])
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter an email address."),
+            Email("Enter a valid email address."),
+            Length(max=254),
+        ],
+    )
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."), Length(max=200)])
     home_school = SelectField("Home School", coerce=int)
     managed_schools = CheckboxListField("Manager of", coerce=int)
@@ -66,15 +75,19 @@ class UserForm(KitshareForm):
     submit = SubmitField("Save")
 
     def set_school_choices(self, schools) -> None:
-        self.home_school.choices = [SelectChoice(0, "No home School")] + [SelectChoice(s.id, s.name) for s in schools]
+        self.home_school.choices = [SelectChoice(0, "No home School")] + [
+            SelectChoice(s.id, s.name) for s in schools
+        ]
         self.managed_schools.choices = [SelectChoice(s.id, f"{s.name} ({s.code})") for s in schools]
-
 
 
 class NewUserForm(UserForm):
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Set a first password."), Length(min=10, message="Use at least 10 characters.")],
+        validators=[
+            DataRequired("Set a first password."),
+            Length(min=10, message="Use at least 10 characters."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Add person")
@@ -92,12 +105,18 @@ class PasswordResetRequestForm(KitshareForm):
 class PasswordResetForm(KitshareForm):
     password = PasswordField(
         "New password",
-        validators=[DataRequired("Choose a new password."), Length(min=10, message="Use at least 10 characters.")],
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(min=10, message="Use at least 10 characters."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "New password again",
-        validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ.")],
+        validators=[
+            DataRequired("Type the new password again."),
+            EqualTo("password", "The two passwords differ."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Set new password")
@@ -118,7 +137,10 @@ class ChangePasswordForm(KitshareForm):
     )
     confirm_password = PasswordField(
         "Confirm new password",
-        validators=[DataRequired("Type the new password again."), EqualTo("new_password", "The two new passwords differ.")],
+        validators=[
+            DataRequired("Type the new password again."),
+            EqualTo("new_password", "The two new passwords differ."),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Change password")

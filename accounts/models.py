@@ -47,9 +47,7 @@ class User(UserMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     # None for people who only ever sign in through the university's single sign-on.
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    home_school_id: Mapped[int | None] = mapped_column(
-        ForeignKey("schools.id", ondelete="RESTRICT")
-    )
+    home_school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"))
     active: Mapped[bool] = mapped_column(default=True)
     is_finance: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
@@ -65,9 +63,7 @@ class User(UserMixin, Base):
     email_preferences: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
 
     home_school: Mapped[School | None] = relationship(foreign_keys=[home_school_id])
-    managed_schools: Mapped[list[School]] = relationship(
-        secondary=school_managers, order_by="School.name"
-    )
+    managed_schools: Mapped[list[School]] = relationship(secondary=school_managers, order_by="School.name")
 
     __table_args__ = (
         # Email addresses are unique whatever their case, guaranteed by the database.

@@ -112,7 +112,9 @@ def sign_in(session: Session, email: str, password: str, ip_address: str) -> Sig
     user = authenticate(session, email, password)
     if user is None:
         return SignInOutcome()
-    new_hash = hash_password(password) if _password_hasher.check_needs_rehash(user.password_hash or "") else None
+    new_hash = (
+        hash_password(password) if _password_hasher.check_needs_rehash(user.password_hash or "") else None
+    )
     with atomic(session, user):
         if new_hash:
             user.password_hash = new_hash
@@ -189,7 +191,9 @@ def revoke_access_made_before(session: Session, user: User, now: dt.datetime) ->
     """Revoke the person's API tokens and give their calendar feed a new address, after their
     password changed: whoever knew the old password, or held a copied session, may have made
     them. Returns how many of the tokens still worked."""
-    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
     for token in tokens:
         token.revoked_at = now
     user.calendar_token = new_session_token()
@@ -229,7 +233,9 @@ def change_password(
     with atomic(session, user):
         locked_for = count_sign_in_attempt(session, user.email, ip_address, utcnow())
     if locked_for:
-        raise InvalidInput(field_errors={"current_password": [f"Too many wrong passwords. {wait_message(locked_for)}."]})
+        raise InvalidInput(
+            field_errors={"current_password": [f"Too many wrong passwords. {wait_message(locked_for)}."]}
+        )
     verified_hash = user.password_hash
     errors: dict[str, list[str]] = {}
     if not verify_password(user, current_password):
@@ -260,7 +266,9 @@ def confirm_password(session: Session, user: User, password: str, ip_address: st
     with atomic(session, user):
         locked_for = count_sign_in_attempt(session, user.email, ip_address, utcnow())
     if locked_for:
-        raise InvalidInput(field_errors={"password": [f"Too many wrong passwords. {wait_message(locked_for)}."]})
+        raise InvalidInput(
+            field_errors={"password": [f"Too many wrong passwords. {wait_message(locked_for)}."]}
+        )
     if not verify_password(user, password):
         raise InvalidInput(field_errors={"password": [WRONG_CURRENT_PASSWORD]})
     with atomic(session, user):
@@ -269,9 +277,13 @@ def confirm_password(session: Session, user: User, password: str, ip_address: st
 
 def user_for_session_token(session: Session, token: str) -> User | None:
     # With the Schools they manage, which every page's menu and most permission checks read.
-    user = session.scalars(
-        select(User).options(joinedload(User.managed_schools)).where(User.session_token == token)
-    ).unique().one_or_none()
+    user = (
+        session.scalars(
+            select(User).options(joinedload(User.managed_schools)).where(User.session_token == token)
+        )
+        .unique()
+        .one_or_none()
+    )
     return user if user is not None and user.active else None
 
 
@@ -440,12 +452,18 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
     table = cast(Table, SignInCounter.__table__)
     expired = table.c.window_started_at <= now - LOCKOUT_WINDOW
-    upsert = insert(table).values(scope=scope, key=key, window_started_at=now, attempts=1).on_conflict_do_update(
-        index_elements=[table.c.scope, table.c.key],
-        set_={
-            "attempts": case((expired, 1), else_=table.c.attempts + 1),
-            "window_started_at": case((expired, literal(now, UTCDateTime())), else_=table.c.window_started_at),
-        },
+    upsert = (
+        insert(table)
+        .values(scope=scope, key=key, window_started_at=now, attempts=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.scope, table.c.key],
+            set_={
+                "attempts": case((expired, 1), else_=table.c.attempts + 1),
+                "window_started_at": case(
+                    (expired, literal(now, UTCDateTime())), else_=table.c.window_started_at
+                ),
+            },
+        )
     )
     attempts, started = session.execute(upsert.returning(table.c.attempts, table.c.window_started_at)).one()
     if started.tzinfo is None:  # SQLite keeps no zone; RETURNING bypasses the column type here
@@ -453,7 +471,9 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
     return attempts, started
 
 
-def count_sign_in_attempt(session: Session, email: str, ip_address: str, now: dt.datetime) -> dt.timedelta | None:
+def count_sign_in_attempt(
+    session: Session, email: str, ip_address: str, now: dt.datetime
+) -> dt.timedelta | None:
     """Count a sign-in attempt (or any other password check) for the email address typed and the
     client address, before the password is checked. Returns how long sign-in stays locked when
     this attempt is over either limit (then its password must not be checked), else None.
@@ -477,7 +497,9 @@ def forget_sign_in_attempts(session: Session, email: str, ip_address: str | None
     """After a right password: the email address starts afresh, and the client address (when the
     attempt was charged to one) gets it back, since shared networks sign many people in."""
     table = cast(Table, SignInCounter.__table__)
-    session.execute(delete(table).where(table.c.scope == "email", table.c.key == normalise_email(email)[:254]))
+    session.execute(
+        delete(table).where(table.c.scope == "email", table.c.key == normalise_email(email)[:254])
+    )
     if ip_address is None:
         return
     session.execute(
@@ -489,9 +511,14 @@ def forget_sign_in_attempts(session: Session, email: str, ip_address: str | None
 
 def attempts_counted(session: Session, email: str) -> int:
     """How many sign-ins were tried for this address in its current window (for tests and admins)."""
-    return session.scalar(
-        select(SignInCounter.attempts).where(SignInCounter.scope == "email", SignInCounter.key == normalise_email(email))
-    ) or 0
+    return (
+        session.scalar(
+            select(SignInCounter.attempts).where(
+                SignInCounter.scope == "email", SignInCounter.key == normalise_email(email)
+            )
+        )
+        or 0
+    )
 
 
 # --- Password reset by e-mail -----------------------------------------------------------------
@@ -555,17 +582,28 @@ def request_password_reset(session: Session, email: str, ip_address: str, now: d
     ).all()
     if len(from_client) >= MAX_RESETS_PER_IP:
         raise TooManyResetRequests(from_client[-1] + RESET_LIMIT_WINDOW - now)
-    for_address = session.scalar(
-        select(func.count()).where(PasswordResetRequest.email == email, PasswordResetRequest.requested_at > since)
-    ) or 0
+    for_address = (
+        session.scalar(
+            select(func.count()).where(
+                PasswordResetRequest.email == email, PasswordResetRequest.requested_at > since
+            )
+        )
+        or 0
+    )
     # Over the address's limit the request still counts against the client (so guessing many
     # addresses from one client stays limited), but is marked handled: no e-mail.
-    session.add(PasswordResetRequest(
-        email=email, ip_address=ip_address, requested_at=now,
-        handled_at=now if for_address >= MAX_RESETS_PER_EMAIL else None,
-    ))
+    session.add(
+        PasswordResetRequest(
+            email=email,
+            ip_address=ip_address,
+            requested_at=now,
+            handled_at=now if for_address >= MAX_RESETS_PER_EMAIL else None,
+        )
+    )
     # Old rows are no use: keep the table small.
-    session.execute(delete(PasswordResetRequest).where(PasswordResetRequest.requested_at < now - RESET_LIMIT_WINDOW * 24))
+    session.execute(
+        delete(PasswordResetRequest).where(PasswordResetRequest.requested_at < now - RESET_LIMIT_WINDOW * 24)
+    )
 
 
 # --- Single sign-on ---------------------------------------------------------------------------

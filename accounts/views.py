@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -58,7 +69,9 @@ def sign_in():
     if form.validate_on_submit():
         outcome = service.sign_in(db.session, form.email.data, form.password.data, _client_address())
         if outcome.locked_for:
-            form.form_errors.append(f"Too many failed sign-ins. {service.wait_message(outcome.locked_for)}, or reset your password.")
+            form.form_errors.append(
+                f"Too many failed sign-ins. {service.wait_message(outcome.locked_for)}, or reset your password."
+            )
             status = 429
         elif outcome.user is None:
             form.form_errors.append(service.SIGN_IN_FAILED)
@@ -81,9 +94,11 @@ def password_reset_request():
                 service.request_password_reset(db.session, form.email.data, _client_address(), utcnow())
         except service.TooManyResetRequests as error:
             form.form_errors.append(error.message)
-            return render_template("accounts/password_reset_request.html", form=form), 429, {
-                "Retry-After": str(max(1, int(error.retry_after.total_seconds())))
-            }
+            return (
+                render_template("accounts/password_reset_request.html", form=form),
+                429,
+                {"Retry-After": str(max(1, int(error.retry_after.total_seconds())))},
+            )
         # The same answer whether or not an account has the address: the e-mail, if any, is
         # written by the outbox job.
         flash(
@@ -122,7 +137,11 @@ def password_reset(token: str):
 
 
 def _revoked_access(revoked_tokens: int) -> str:
-    tokens = f"your {revoked_tokens} API token{'s' if revoked_tokens != 1 else ''} and " if revoked_tokens else "your "
+    tokens = (
+        f"your {revoked_tokens} API token{'s' if revoked_tokens != 1 else ''} and "
+        if revoked_tokens
+        else "your "
+    )
     return tokens + "calendar links were revoked"
 
 

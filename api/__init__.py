@@ -21,7 +21,7 @@ def init_api(app: Flask) -> None:
     init_limiter(app, api_v1)
 
 
-from api import auth, problems
+from api import auth, problems  # noqa: E402  (after api_v1: they register on it)
 
 api_v1.before_request(auth.authenticate)
 problems.register_handlers(api_v1)

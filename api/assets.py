@@ -21,12 +21,12 @@ from api.params import PAGING, Param, page_of, read_body, read_query
 from api.problems import etag
 from api.schemas import ASSET, ref
 from api.spec import Example, documenting
+from bookings import asset_changes
 from bookings.disruption import KEEP, Decisions, Settlement
 from core.bounds import MAX_MINUTES, MAX_PENCE
 from core.db import atomic, db
 from core.errors import InvalidInput
 from inventory import catalogue, service
-from bookings import asset_changes
 from inventory.models import AssetStatus, School
 
 # --- Assets -----------------------------------------------------------------------------------
@@ -43,7 +43,9 @@ ASSET_FILTERS = (
     Param("location", "integer", "Only this location (its id).", minimum=1),
     Param("status", "enum", "Only assets in this status.", choices=tuple(s.value for s in AssetStatus)),
     Param(
-        "shareable", "boolean", "true: only assets the token's user may book (shared, or their own School's, and needing no training they lack)."
+        "shareable",
+        "boolean",
+        "true: only assets the token's user may book (shared, or their own School's, and needing no training they lack).",
     ),
     Param("free_from", "datetime", "With free_to: only assets available and free over the whole period."),
     Param("free_to", "datetime", "With free_from: the end of the period."),
@@ -187,7 +189,13 @@ ASSET_FIELDS = (
     Param("serial_number", "string", "Up to 200 characters."),
     Param("description", "string", "What it is and does."),
     Param("purchase_date", "date", "When it was bought.", nullable=True),
-    Param("purchase_cost_pence", "integer", "What it cost, in pence; not negative.", nullable=True, maximum=MAX_PENCE),
+    Param(
+        "purchase_cost_pence",
+        "integer",
+        "What it cost, in pence; not negative.",
+        nullable=True,
+        maximum=MAX_PENCE,
+    ),
     Param("funding_source", "string", "Who paid for it (up to 200 characters)."),
     Param(
         "contact_id", "integer", "An active person who answers questions about it.", nullable=True, minimum=1
@@ -198,7 +206,9 @@ ASSET_FIELDS = (
     Param("requires_approval", "boolean", "Do all bookings wait for a manager's approval?"),
     Param("training_required", "boolean", "Only people with a current training authorisation may book it."),
     Param("block_when_inspection_overdue", "boolean", "Refuse bookings while an inspection is overdue."),
-    Param("min_notice_minutes", "integer", "How far ahead it must be booked; not negative.", maximum=MAX_MINUTES),
+    Param(
+        "min_notice_minutes", "integer", "How far ahead it must be booked; not negative.", maximum=MAX_MINUTES
+    ),
     Param(
         "max_booking_minutes",
         "integer",
@@ -207,7 +217,10 @@ ASSET_FIELDS = (
         maximum=MAX_MINUTES,
     ),
     Param(
-        "turnaround_minutes", "integer", "Time it stays blocked after each booking; not negative.", maximum=MAX_MINUTES
+        "turnaround_minutes",
+        "integer",
+        "Time it stays blocked after each booking; not negative.",
+        maximum=MAX_MINUTES,
     ),
     Param("portable", "boolean", "Lent out: its staff hand it over and take it back."),
     Param("checkin_required", "boolean", "Bench kit whose holder checks in at the start."),
@@ -230,8 +243,12 @@ _CREATE_FIELDS = (
 ) + tuple(dataclasses.replace(p, required=p.name in ("tag", "name")) for p in ASSET_FIELDS)
 _PATCH_FIELDS = ASSET_FIELDS + (
     Param("status", "enum", "Put it in or out of service.", choices=tuple(s.value for s in AssetStatus)),
-    Param("status_reason", "string", "Why: required for any status but available. It is also the reason "
-          "given to the people whose bookings the change cancels or rejects."),
+    Param(
+        "status_reason",
+        "string",
+        "Why: required for any status but available. It is also the reason "
+        "given to the people whose bookings the change cancels or rejects.",
+    ),
     Param(
         "affected_bookings",
         "enum",
@@ -336,7 +353,11 @@ def create_asset():
             body={"status": "maintenance", "status_reason": "Laser realignment by the manufacturer."},
             response={
                 **ex.MICROSCOPE_IN_MAINTENANCE,
-                "bookings_affected": {"cancelled": [], "rejected": [], "kept": [2, 1]},  # a booking, a request
+                "bookings_affected": {
+                    "cancelled": [],
+                    "rejected": [],
+                    "kept": [2, 1],
+                },  # a booking, a request
             },
         ),
         Example(
@@ -394,4 +415,8 @@ def update_asset(asset_id: int):
                     error.message, {"status_reason": error.field_errors.get("reason", [])}
                 ) from None
     asset = service.get_asset(db.session, asset_id)
-    return ASSET.dump(asset, user) | {"bookings_affected": settled.as_json()}, 200, {"ETag": etag(asset.version)}
+    return (
+        ASSET.dump(asset, user) | {"bookings_affected": settled.as_json()},
+        200,
+        {"ETag": etag(asset.version)},
+    )

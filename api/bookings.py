@@ -214,7 +214,9 @@ RETURN_FIELDS = (
 def booking_action(example: Example, **fields: Any) -> Callable[[Any], Any]:
     """The documentation of a step in a booking's life: it answers with the booking as it now
     is, and is refused with 403 (not yours to take) or 422 (a rule); one worked example."""
-    return booking_operation(**{"response": ref("Booking"), "errors": (403, 422), "examples": (example,), **fields})
+    return booking_operation(
+        **{"response": ref("Booking"), "errors": (403, 422), "examples": (example,), **fields}
+    )
 
 
 def on_booking(booking_id: int, name: str, summary: str, body: Any, response: Any) -> Example:
@@ -334,7 +336,13 @@ def checkout_booking(booking_id: int):
     path_params={"booking_id": "The handed-over booking's id."},
     body=RETURN_FIELDS,
     body_name="Return",
-    example=on_booking(4, "return", "The thermal camera comes back", {"note": "Fine, lens cap missing.", "damaged": False}, ex.LOAN_RETURNED),
+    example=on_booking(
+        4,
+        "return",
+        "The thermal camera comes back",
+        {"note": "Fine, lens cap missing.", "damaged": False},
+        ex.LOAN_RETURNED,
+    ),
 )
 def return_booking(booking_id: int):
     values = read_body(RETURN_FIELDS)

@@ -394,8 +394,11 @@ def utilisation_report() -> dict[str, Any]:
         **moment("generated_at", "2029-12-28T12:00"),
         "definitions": _definitions(),
         "settings": {
-            "idle_threshold": 0.1, "saturated_threshold": 0.8, "late_cancel_hours": 24,
-            "saturated_min_unmet_hours": 8.0, "saturated_min_people": 2,
+            "idle_threshold": 0.1,
+            "saturated_threshold": 0.8,
+            "late_cancel_hours": 24,
+            "saturated_min_unmet_hours": 8.0,
+            "saturated_min_people": 2,
         },
         "group_by": "school",
         "totals": {"assets": 3, **JANUARY_CHEM_USAGE, "months": JANUARY, "unmet_by_reason": []},
@@ -427,7 +430,9 @@ def sharing_report() -> dict[str, Any]:
             {"owner_id": 1, "borrower_id": 2, "hours": 65.0},
         ],
         # CHEM's 66 booked hours: 1 by its own people, 65 by PHYS's (lent: 65 / 66).
-        "owner_totals": [{"owner_id": 1, "hours": 66.0, "lent_to_others_hours": 65.0, "share_lent_to_others": 65 / 66}],
+        "owner_totals": [
+            {"owner_id": 1, "hours": 66.0, "lent_to_others_hours": 65.0, "share_lent_to_others": 65 / 66}
+        ],
         "borrower_totals": [{"borrower_id": 1, "hours": 1.0}, {"borrower_id": 2, "hours": 65.0}],
         "total_hours": 66.0,
     }
@@ -495,7 +500,9 @@ MICROSCOPE_YEAR = {
 }
 
 
-def _forecast_year(key: str, label: str, first: str | None, last: str | None, groups: list[dict[str, Any]]) -> dict[str, Any]:
+def _forecast_year(
+    key: str, label: str, first: str | None, last: str | None, groups: list[dict[str, Any]]
+) -> dict[str, Any]:
     asset_ids = [i for group in groups for i in group["asset_ids"]]
     figures = MICROSCOPE_YEAR if asset_ids else {}
     return {
@@ -514,7 +521,9 @@ def planning_forecast() -> dict[str, Any]:
         "financial_years": [
             _forecast_year("backlog", "Past end of life (before 2029/30)", None, None, []),
             *(
-                _forecast_year(str(year), f"{year}/{(year + 1) % 100:02d}", f"{year}-08-01", f"{year + 1}-07-31", [])
+                _forecast_year(
+                    str(year), f"{year}/{(year + 1) % 100:02d}", f"{year}-08-01", f"{year + 1}-07-31", []
+                )
                 for year in range(2029, 2033)
             ),
             _forecast_year(
@@ -561,4 +570,3 @@ def planning_recommendations() -> dict[str, Any]:
         "counts": {"replace": 0, "invest": 0, "share": 0, "dispose": 0},
         "recommendations": [],
     }
-

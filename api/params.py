@@ -22,7 +22,7 @@ from core.bounds import MAX_INT, MAX_YEAR, MIN_DATE_YEAR, MIN_YEAR, whole_number
 from core.errors import DomainError, InvalidInput
 from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MAX_PER_PAGE = 200
 MAX_WEEKLY_HOURS = 100
 
@@ -308,7 +308,9 @@ def json_body() -> dict[str, Any]:
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # [[[[...]]]] 100,000 deep: the decoder gives up, and so do we
-        raise Malformed("The body is JSON nested too deeply; no field of the API nests more than a few levels.") from None
+        raise Malformed(
+            "The body is JSON nested too deeply; no field of the API nests more than a few levels."
+        ) from None
     if not isinstance(data, dict):
         raise Malformed("The body must be a JSON object.")
     return data

@@ -18,12 +18,23 @@ from core.db import db
 from people import service
 
 QUERY = (
-    Param("q", "string", "Words that must all appear in the person's name, role title, specialisms or the "
-          "equipment they look after (what the caller may see of them).", example="confocal"),
-    Param("technique", "string", "A specialism or technique the person lists (case does not matter).",
-          example="confocal microscopy"),
+    Param(
+        "q",
+        "string",
+        "Words that must all appear in the person's name, role title, specialisms or the "
+        "equipment they look after (what the caller may see of them).",
+        example="confocal",
+    ),
+    Param(
+        "technique",
+        "string",
+        "A specialism or technique the person lists (case does not matter).",
+        example="confocal microscopy",
+    ),
     Param("asset", "integer", "Only people who look after this asset (its id).", minimum=1, example=1),
-    Param("category", "integer", "Only people who look after equipment of this category (its id).", minimum=1),
+    Param(
+        "category", "integer", "Only people who look after equipment of this category (its id).", minimum=1
+    ),
     Param("school", "integer", "Only people of this School (its id).", minimum=1),
 )
 
@@ -44,12 +55,14 @@ SCHEMAS.update(
                 "registrations": {
                     "type": ["array", "null"],
                     "items": obj({"title": TEXT, "registered_on": {"type": "string", "format": "date"}}),
-                    "description": "Professional registrations (RSciTech, RSci, CSci, RegTech, ...)." + _HIDDEN,
+                    "description": "Professional registrations (RSciTech, RSci, CSci, RegTech, ...)."
+                    + _HIDDEN,
                 },
                 "assets": {
                     "type": ["array", "null"],
                     "items": obj({"id": ID, "tag": TEXT, "name": TEXT, "school_id": ID}),
-                    "description": "The equipment they look after (as its contact or a named technician)." + _HIDDEN,
+                    "description": "The equipment they look after (as its contact or a named technician)."
+                    + _HIDDEN,
                 },
             },
             description="A person as the caller may see them.",
@@ -68,7 +81,10 @@ def expert_json(view: service.PersonView) -> dict[str, Any]:
         "role_title": view.role_title,
         "specialisms": view.specialisms,
         "registrations": (
-            [{"title": r.title.value, "registered_on": r.registered_on.isoformat()} for r in view.registrations]
+            [
+                {"title": r.title.value, "registered_on": r.registered_on.isoformat()}
+                for r in view.registrations
+            ]
             if view.registrations is not None
             else None
         ),
@@ -106,7 +122,9 @@ def expert_json(view: service.PersonView) -> dict[str, Any]:
                         "role_title": "",
                         "specialisms": [],
                         "registrations": [],
-                        "assets": [{"id": 1, "tag": "CHEM-0001", "name": "Confocal microscope", "school_id": 1}],
+                        "assets": [
+                            {"id": 1, "tag": "CHEM-0001", "name": "Confocal microscope", "school_id": 1}
+                        ],
                     }
                 ],
                 "total": 1,
@@ -127,5 +145,5 @@ def find_experts():
     )
     people = service.find_experts(db.session, api_user(), query)
     start = (args["page"] - 1) * args["per_page"]
-    items = [expert_json(view) for view in people[start:start + args["per_page"]]]
+    items = [expert_json(view) for view in people[start : start + args["per_page"]]]
     return page_of(items, len(people), args["page"], args["per_page"])

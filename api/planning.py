@@ -83,7 +83,10 @@ def _common(plan: service.Plan, title: str) -> dict[str, Any]:
             "label": plan.scope_label,
         },
         "today": plan.today.isoformat(),
-        "evidence_period": {"from": plan.evidence.period_from.isoformat(), "to": plan.evidence.period_to.isoformat()},
+        "evidence_period": {
+            "from": plan.evidence.period_from.isoformat(),
+            "to": plan.evidence.period_to.isoformat(),
+        },
         "book_values_on": plan.evidence.valued_on.isoformat(),
         "years": plan.years,
         "definitions": [{"term": term, "meaning": meaning} for term, meaning in render.definitions(plan)],

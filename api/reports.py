@@ -115,7 +115,8 @@ def _generated_at(figures: dict[str, Any]) -> dt.datetime:
     summary="Utilisation figures",
     description="Available, booked and actually used hours, utilisation, no-shows, late cancellations, unmet demand "
     "(with its requests and hours by reason, on every row and the totals) and cost recovery over a period, by "
-    "asset, School or category, with the totals and the definitions of every figure (the report page's)." + _WHO,
+    "asset, School or category, with the totals and the definitions of every figure (the report page's)."
+    + _WHO,
     tag="Reports",
     query=PERIOD + GROUPING,
     response=ref("UtilisationReport"),

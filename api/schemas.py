@@ -135,7 +135,10 @@ def field(name: str, schema: Mapping[str, Any], read: Reader | None = None, **op
     """A property read from the attribute of the same name unless ``read`` says otherwise."""
     if read is None:
         getter = attrgetter(name)
-        read = lambda item, viewer: getter(item)
+
+        def read(item: Any, viewer: Any) -> Any:
+            return getter(item)
+
     return Field(name, schema, read, **options)
 
 
@@ -270,7 +273,8 @@ ASSET = Representation(
             "weekly_hours",
             {"type": "array", "items": ref("WeeklyHours")},
             lambda asset, viewer: [
-                WEEKLY_HOURS.dump(h, viewer) for h in sorted(asset.bookable_hours, key=lambda h: (h.weekday, h.opens))
+                WEEKLY_HOURS.dump(h, viewer)
+                for h in sorted(asset.bookable_hours, key=lambda h: (h.weekday, h.opens))
             ],
         ),
         field(
@@ -278,7 +282,9 @@ ASSET = Representation(
             {**FLAG, "description": "Would a booking by the token's user wait for a manager's approval?"},
             lambda asset, viewer: catalogue.needs_approval(viewer, asset),
         ),
-        field("managed", {**FLAG, "description": "Does the token's user manage this asset's School?"}, _manages),
+        field(
+            "managed", {**FLAG, "description": "Does the token's user manage this asset's School?"}, _manages
+        ),
         field(
             "purchase_date",
             {**nullable({"type": "string", "format": "date"}), "description": "Managers only."},
@@ -348,7 +354,10 @@ BOOKING_SERIES = Representation(
         field(
             "series",
             obj({"id": ID, "description": TEXT}),
-            lambda bookings, viewer: {"id": bookings[0].series.id, "description": bookings[0].series.description},
+            lambda bookings, viewer: {
+                "id": bookings[0].series.id,
+                "description": bookings[0].series.description,
+            },
         ),
         field(
             "bookings",
@@ -422,7 +431,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "BookingsAffected": obj(
         {
             "cancelled": {"type": "array", "items": ID, "description": "Confirmed bookings cancelled."},
-            "rejected": {"type": "array", "items": ID, "description": "Pending requests rejected (retiring)."},
+            "rejected": {
+                "type": "array",
+                "items": ID,
+                "description": "Pending requests rejected (retiring).",
+            },
             "kept": {"type": "array", "items": ID, "description": "Bookings kept; their holders were told."},
         },
         description="The bookings a change to an asset ended or kept, by id. Every holder is notified.",
@@ -716,7 +729,10 @@ SCHEMAS.update(
                     "items": obj(
                         {
                             "owner_id": ID,
-                            "hours": {**HOURS, "description": "The row total: every booked hour of its assets."},
+                            "hours": {
+                                **HOURS,
+                                "description": "The row total: every booked hour of its assets.",
+                            },
                             "lent_to_others_hours": {
                                 **HOURS,
                                 "description": "Booked by people not of the owning School (other Schools, or none).",
@@ -763,7 +779,12 @@ PLANNING_COMMON = {
         description="The year to yesterday (or since Kitshare's records began): the use the plan reads.",
     ),
     "book_values_on": DATE,
-    "years": {"type": "integer", "minimum": 1, "maximum": 5, "description": "Financial years in the forecast."},
+    "years": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 5,
+        "description": "Financial years in the forecast.",
+    },
     "definitions": {
         "type": "array",
         "items": obj({"term": TEXT, "meaning": TEXT}),
@@ -787,8 +808,14 @@ SCHEMAS.update(
                 "category": TEXT,
                 "assets": COUNT,
                 "asset_ids": {"type": "array", "items": ID},
-                "replacement_pence": {**PENCE, "description": "The sum of their replacement estimates (integer pence)."},
-                "unknown_cost": {**COUNT, "description": "Assets with no purchase or replacement cost: not in the sum."},
+                "replacement_pence": {
+                    **PENCE,
+                    "description": "The sum of their replacement estimates (integer pence).",
+                },
+                "unknown_cost": {
+                    **COUNT,
+                    "description": "Assets with no purchase or replacement cost: not in the sum.",
+                },
                 "available_hours": HOURS,
                 "booked_hours": HOURS,
                 "utilisation": RATIO,
@@ -884,8 +911,15 @@ SCHEMAS.update(
                     description="Its figures over the evidence year (null: not booked through Kitshare) and its "
                     "value, in integer pence.",
                 ),
-                "decision": {**nullable(ref("PlanningDecision")), "description": "The current decision, if any."},
-                "decisions": {"type": "array", "items": ref("PlanningDecision"), "description": "Newest first."},
+                "decision": {
+                    **nullable(ref("PlanningDecision")),
+                    "description": "The current decision, if any.",
+                },
+                "decisions": {
+                    "type": "array",
+                    "items": ref("PlanningDecision"),
+                    "description": "Newest first.",
+                },
             },
             description="One recommendation for one asset.",
         ),
@@ -903,6 +937,7 @@ SCHEMAS.update(
         ),
     }
 )
+
 
 def object_schema(params: Any, description: str = "") -> dict[str, Any]:
     """A request body's schema from its ``Param`` list."""

@@ -22,11 +22,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bookings.quotas import period_bounds
 from bookings.models import QuotaPeriod
+from bookings.quotas import period_bounds
 from core.timeutil import local_day_bounds, to_local
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ACTIVE = ("confirmed", "checked_out")
 COUNTED = ("pending", "confirmed", "checked_out", "completed")
 BOOKED = ("confirmed", "checked_out", "completed")
@@ -44,13 +44,21 @@ class Floor:
             import psycopg
 
             self.conn: Any = psycopg.connect(
-                host=target.host or "127.0.0.1", port=target.port or 5432, user=target.username,
-                password=target.password, dbname=target.database,
+                host=target.host or "127.0.0.1",
+                port=target.port or 5432,
+                user=target.username,
+                password=target.password,
+                dbname=target.database,
             )
         else:
             self.conn = sqlite3.connect(target.database, isolation_level=None, check_same_thread=False)
             # The pragmas every Kitshare connection sets (db._sqlite_on_connect).
-            for pragma in ("foreign_keys = ON", "busy_timeout = 30000", "journal_mode = WAL", "synchronous = NORMAL"):
+            for pragma in (
+                "foreign_keys = ON",
+                "busy_timeout = 30000",
+                "journal_mode = WAL",
+                "synchronous = NORMAL",
+            ):
                 self.conn.execute(f"PRAGMA {pragma}")
 
     def close(self) -> None:
@@ -89,7 +97,13 @@ class Floor:
     # --- Booking: check every rule, insert, in one transaction ---
 
     def create_booking(
-        self, user_id: int, asset_id: int, start_at: dt.datetime, end_at: dt.datetime, purpose: str, now: dt.datetime
+        self,
+        user_id: int,
+        asset_id: int,
+        start_at: dt.datetime,
+        end_at: dt.datetime,
+        purpose: str,
+        now: dt.datetime,
     ) -> int | None:
         """The booking's id, or None (and nothing written) when a rule refuses it."""
         self._begin()
@@ -105,19 +119,38 @@ class Floor:
         return booking_id
 
     def _check_and_insert(
-        self, user_id: int, asset_id: int, start_at: dt.datetime, end_at: dt.datetime, purpose: str, now: dt.datetime
+        self,
+        user_id: int,
+        asset_id: int,
+        start_at: dt.datetime,
+        end_at: dt.datetime,
+        purpose: str,
+        now: dt.datetime,
     ) -> int | None:
         row = self._execute(
             """SELECT a.status, a.bookable, a.shareable, a.school_id, a.category_id, a.training_required,
                       a.block_when_inspection_overdue, a.min_notice_minutes, a.max_booking_minutes,
                       a.turnaround_minutes, a.requires_approval, u.home_school_id
                FROM assets a, users u WHERE a.id = :asset AND u.id = :user""",
-            asset=asset_id, user=user_id,
+            asset=asset_id,
+            user=user_id,
         ).fetchone()
         if row is None:
             return None
-        (status, bookable, shareable, school_id, category_id, training_required, block_overdue, notice,
-         max_minutes, turnaround, requires_approval, home_school_id) = row
+        (
+            status,
+            bookable,
+            shareable,
+            school_id,
+            category_id,
+            training_required,
+            block_overdue,
+            notice,
+            max_minutes,
+            turnaround,
+            requires_approval,
+            home_school_id,
+        ) = row
         if status != "available" or not bookable or (not shareable and home_school_id != school_id):
             return None
         if end_at <= start_at or start_at < now + dt.timedelta(minutes=notice):
@@ -142,9 +175,18 @@ class Floor:
                  EXISTS (SELECT 1 FROM bookable_hours
                          WHERE asset_id = :asset AND weekday = :weekday AND opens <= :opens
                            AND (closes >= :closes OR closes >= :midnight))""",
-            asset=asset_id, user=user_id, today=today, category=category_id, school=school_id,
-            blocked_until=blocked_until, start_at=start_at, end_at=end_at, weekday=local_start.weekday(),
-            opens=local_start.time(), closes=local_end.time(), midnight=dt.time(23, 59),
+            asset=asset_id,
+            user=user_id,
+            today=today,
+            category=category_id,
+            school=school_id,
+            blocked_until=blocked_until,
+            start_at=start_at,
+            end_at=end_at,
+            weekday=local_start.weekday(),
+            opens=local_start.time(),
+            closes=local_end.time(),
+            midnight=dt.time(23, 59),
         ).fetchone()
         if (block_overdue and overdue) or (training_required and not trained) or overlap or maintenance:
             return None
@@ -154,7 +196,10 @@ class Floor:
             """SELECT period, CASE WHEN school_id = :home THEN own_school_minutes ELSE other_school_minutes END,
                       asset_id, category_id, school_id
                FROM quotas WHERE asset_id = :asset OR (category_id = :category AND school_id = :school)""",
-            home=home_school_id, asset=asset_id, category=category_id, school=school_id,
+            home=home_school_id,
+            asset=asset_id,
+            category=category_id,
+            school=school_id,
         ).fetchall()
         minutes = (end_at - start_at).total_seconds() / 60
         for period, cap, quota_asset, quota_category, quota_school in quotas:
@@ -162,24 +207,40 @@ class Floor:
                 continue
             first, following, _ = period_bounds(QuotaPeriod(period), start_at)
             hours = (
-                "EXTRACT(EPOCH FROM (b.end_at - b.start_at)) / 3600.0" if self.postgres
+                "EXTRACT(EPOCH FROM (b.end_at - b.start_at)) / 3600.0"
+                if self.postgres
                 else "(julianday(b.end_at) - julianday(b.start_at)) * 24.0"
             )
-            scope = "b.asset_id = :scope_asset" if quota_asset is not None else "a.category_id = :scope_category AND a.school_id = :scope_school"
+            scope = (
+                "b.asset_id = :scope_asset"
+                if quota_asset is not None
+                else "a.category_id = :scope_category AND a.school_id = :scope_school"
+            )
             used = self._execute(
                 f"""SELECT COALESCE(SUM({hours}), 0) FROM bookings b JOIN assets a ON a.id = b.asset_id
                     WHERE b.requester_id = :user AND b.status IN ('pending', 'confirmed', 'checked_out', 'completed')
                       AND b.start_at >= :first AND b.start_at < :following AND {scope}""",
-                user=user_id, first=first, following=following, scope_asset=quota_asset,
-                scope_category=quota_category, scope_school=quota_school,
+                user=user_id,
+                first=first,
+                following=following,
+                scope_asset=quota_asset,
+                scope_category=quota_category,
+                scope_school=quota_school,
             ).fetchone()[0]
             if float(used) * 60 + minutes > cap:
                 return None
 
         state = "pending" if requires_approval or home_school_id != school_id else "confirmed"
         values = dict(
-            asset=asset_id, user=user_id, school=home_school_id, start_at=start_at, end_at=end_at,
-            blocked_until=blocked_until, purpose=purpose, status=state, now=now,
+            asset=asset_id,
+            user=user_id,
+            school=home_school_id,
+            start_at=start_at,
+            end_at=end_at,
+            blocked_until=blocked_until,
+            purpose=purpose,
+            status=state,
+            now=now,
         )
         insert = """INSERT INTO bookings (asset_id, requester_id, requester_school_id, start_at, end_at, blocked_until,
                         purpose, status, decision_reason, handover_condition, return_condition, returned_damaged,
@@ -193,17 +254,27 @@ class Floor:
         self._execute(
             "INSERT INTO booking_status_changes (booking_id, from_status, to_status, by_id, at, reason) "
             "VALUES (:booking, NULL, :status, :user, :now, '')",
-            booking=booking_id, status=state, user=user_id, now=now,
+            booking=booking_id,
+            status=state,
+            user=user_id,
+            now=now,
         )
         changes = {
-            "asset_id": [None, asset_id], "requester_id": [None, user_id], "start_at": [None, start_at.isoformat()],
-            "end_at": [None, end_at.isoformat()], "blocked_until": [None, blocked_until.isoformat()],
-            "purpose": [None, purpose], "status": [None, state],
+            "asset_id": [None, asset_id],
+            "requester_id": [None, user_id],
+            "start_at": [None, start_at.isoformat()],
+            "end_at": [None, end_at.isoformat()],
+            "blocked_until": [None, blocked_until.isoformat()],
+            "purpose": [None, purpose],
+            "status": [None, state],
         }
         self._execute(
             "INSERT INTO audit_log (at, actor_id, object_type, object_id, action, changes) "
             "VALUES (:now, :user, 'booking', :booking, 'created', :changes)",
-            now=now, user=user_id, booking=booking_id, changes=json.dumps(changes),
+            now=now,
+            user=user_id,
+            booking=booking_id,
+            changes=json.dumps(changes),
         )
         return booking_id
 
@@ -224,7 +295,9 @@ class Floor:
                   AND NOT EXISTS (SELECT 1 FROM maintenance_windows m WHERE m.asset_id = a.id
                                   AND m.start_at < :free_to AND m.end_at > :free_from)
                 ORDER BY a.name, a.id LIMIT :per_page""",
-            free_from=free_from, free_to=free_to, per_page=per_page,
+            free_from=free_from,
+            free_to=free_to,
+            per_page=per_page,
         ).fetchall()
         self._end_read()
         return rows
@@ -242,7 +315,9 @@ class Floor:
                SELECT m.start_at, m.end_at, 'maintenance', m.reason, NULL FROM maintenance_windows m
                WHERE m.asset_id = :asset AND m.start_at < :week_end AND m.end_at > :week_start
                ORDER BY 1""",
-            asset=asset_id, week_start=start, week_end=end,
+            asset=asset_id,
+            week_start=start,
+            week_end=end,
         ).fetchall()
         self._end_read()
         return rows
@@ -257,7 +332,8 @@ class Floor:
         for i, (lo, hi) in enumerate(months):
             params[f"lo{i}"], params[f"hi{i}"] = lo, hi
         hours = (
-            "EXTRACT(EPOCH FROM (LEAST(b.end_at, m.hi) - GREATEST(b.start_at, m.lo))) / 3600.0" if self.postgres
+            "EXTRACT(EPOCH FROM (LEAST(b.end_at, m.hi) - GREATEST(b.start_at, m.lo))) / 3600.0"
+            if self.postgres
             else "(julianday(min(b.end_at, m.hi)) - julianday(max(b.start_at, m.lo))) * 24.0"
         )
         rows = self._execute(
@@ -267,7 +343,9 @@ class Floor:
                 WHERE b.status IN ('confirmed', 'checked_out', 'completed') AND b.start_at < :p1 AND b.end_at > :p0
                   AND b.start_at < m.hi AND b.end_at > m.lo
                 GROUP BY b.asset_id, b.requester_school_id, m.idx""",
-            p0=months[0][0], p1=months[-1][1], **params,
+            p0=months[0][0],
+            p1=months[-1][1],
+            **params,
         ).fetchall()
         self._end_read()
         return rows

@@ -31,9 +31,10 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import insert, select
@@ -41,8 +42,17 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User, school_managers
 from accounts.service import hash_password
-from bookings.models import Booking, BookingStatus, BookingStatusChange, DemandSource, Quota, QuotaPeriod, UnmetDemand
+from bookings.models import (
+    Booking,
+    BookingStatus,
+    BookingStatusChange,
+    DemandSource,
+    Quota,
+    QuotaPeriod,
+    UnmetDemand,
+)
 from core.db import UTC, atomic, refresh_planner_statistics
+from core.timeutil import local_day_bounds, local_zone, to_local
 from inventory.models import (
     Asset,
     AssetStatus,
@@ -55,7 +65,6 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from core.timeutil import local_day_bounds, local_zone, to_local
 
 SEED = 20261201
 #: Every generated person's password; the benchmark signs in with it.
@@ -91,11 +100,39 @@ SMOKE = Size("smoke", schools=2, assets=20, bookings=500, people_per_school=5, s
 # --- The register ---------------------------------------------------------------------------------
 
 SUBJECTS = (
-    "Chemistry", "Physics", "Biosciences", "Engineering", "Medicine", "Earth Sciences", "Computer Science",
-    "Psychology", "Geography", "Materials", "Pharmacy", "Dentistry", "Veterinary Science", "Mathematics",
-    "Architecture", "Archaeology", "Sport Science", "Music", "Agriculture", "Ocean Sciences",
+    "Chemistry",
+    "Physics",
+    "Biosciences",
+    "Engineering",
+    "Medicine",
+    "Earth Sciences",
+    "Computer Science",
+    "Psychology",
+    "Geography",
+    "Materials",
+    "Pharmacy",
+    "Dentistry",
+    "Veterinary Science",
+    "Mathematics",
+    "Architecture",
+    "Archaeology",
+    "Sport Science",
+    "Music",
+    "Agriculture",
+    "Ocean Sciences",
 )
-BUILDINGS = ("Dalton", "Maxwell", "Darwin", "Brunel", "Fleming", "Hodgkin", "Faraday", "Franklin", "Lovelace", "Turing")
+BUILDINGS = (
+    "Dalton",
+    "Maxwell",
+    "Darwin",
+    "Brunel",
+    "Fleming",
+    "Hodgkin",
+    "Faraday",
+    "Franklin",
+    "Lovelace",
+    "Turing",
+)
 
 #: (category, weight, the kinds of kit in it)
 CATEGORIES = (
@@ -106,7 +143,11 @@ CATEGORIES = (
     ("Signal analysers", 4, ("Spectrum analyser", "Arbitrary waveform generator", "Network analyser")),
     ("Cameras and imaging", 5, ("Thermal camera", "High-speed camera", "Gel imager")),
     ("PCR and qPCR", 6, ("Thermal cycler", "qPCR system", "Digital PCR system")),
-    ("Spectrometers", 6, ("UV-Vis spectrometer", "FTIR spectrometer", "Raman spectrometer", "NMR spectrometer")),
+    (
+        "Spectrometers",
+        6,
+        ("UV-Vis spectrometer", "FTIR spectrometer", "Raman spectrometer", "NMR spectrometer"),
+    ),
     ("Balances", 6, ("Analytical balance", "Micro balance")),
     ("Incubators and freezers", 6, ("CO2 incubator", "Shaking incubator", "Freeze dryer")),
     ("Chromatography", 5, ("HPLC", "GC-MS", "FPLC")),
@@ -117,7 +158,18 @@ CATEGORIES = (
     ("Computing", 4, ("GPU workstation", "Rendering workstation")),
     (RULED_CATEGORY, 5, ("Femtosecond laser", "Laser cutter", "Laser scanning system")),
 )
-MAKERS = ("Zeiss", "Leica", "Thermo Fisher", "Agilent", "Bruker", "Keysight", "Tektronix", "Olympus", "Nikon", "Eppendorf")
+MAKERS = (
+    "Zeiss",
+    "Leica",
+    "Thermo Fisher",
+    "Agilent",
+    "Bruker",
+    "Keysight",
+    "Tektronix",
+    "Olympus",
+    "Nikon",
+    "Eppendorf",
+)
 
 OFFICE = tuple((day, dt.time(9), dt.time(17)) for day in range(5))
 EXTENDED = tuple((day, dt.time(8), dt.time(20)) for day in range(5))
@@ -157,35 +209,77 @@ def build_register(session: Session, size: Size, now: dt.datetime, seed: int = S
     with atomic(session):
         schools = []
         for n in range(size.schools):
-            subject = SUBJECTS[n % len(SUBJECTS)] + (f" {n // len(SUBJECTS) + 1}" if n >= len(SUBJECTS) else "")
+            subject = SUBJECTS[n % len(SUBJECTS)] + (
+                f" {n // len(SUBJECTS) + 1}" if n >= len(SUBJECTS) else ""
+            )
             schools.append(School(code=f"S{n + 1:02d}", name=f"School of {subject}"))
         session.add_all(schools)
-        categories = {name: Category(name=name, description=f"{name} shared across the university.") for name, _, _ in CATEGORIES}
+        categories = {
+            name: Category(name=name, description=f"{name} shared across the university.")
+            for name, _, _ in CATEGORIES
+        }
         session.add_all(categories.values())
         session.flush()
         rooms_per_school = max(2, size.assets // size.schools // 20)
         locations: dict[int, list[Location]] = {}
         for school in schools:
             locations[school.id] = [
-                Location(school=school, building=f"{rng.choice(BUILDINGS)} Building", room=f"{floor}.{room:02d}")
-                for floor, room in itertools.islice(((f, r) for f in range(4) for r in range(1, 60)), rooms_per_school)
+                Location(
+                    school=school, building=f"{rng.choice(BUILDINGS)} Building", room=f"{floor}.{room:02d}"
+                )
+                for floor, room in itertools.islice(
+                    ((f, r) for f in range(4) for r in range(1, 60)), rooms_per_school
+                )
             ]
             session.add_all(locations[school.id])
         people = []
         for school in schools:
             for n in range(size.people_per_school):
-                people.append(User(email=f"p{n + 1}.{school.code.lower()}@{EMAIL_DOMAIN}", name=f"Person {n + 1} of {school.code}",
-                                   password_hash=password_hash, home_school=school))
+                people.append(
+                    User(
+                        email=f"p{n + 1}.{school.code.lower()}@{EMAIL_DOMAIN}",
+                        name=f"Person {n + 1} of {school.code}",
+                        password_hash=password_hash,
+                        home_school=school,
+                    )
+                )
             for n in range(2):
-                people.append(User(email=f"manager{n + 1}.{school.code.lower()}@{EMAIL_DOMAIN}", name=f"Manager {n + 1} of {school.code}",
-                                   password_hash=password_hash, home_school=school, managed_schools=[school]))
+                people.append(
+                    User(
+                        email=f"manager{n + 1}.{school.code.lower()}@{EMAIL_DOMAIN}",
+                        name=f"Manager {n + 1} of {school.code}",
+                        password_hash=password_hash,
+                        home_school=school,
+                        managed_schools=[school],
+                    )
+                )
             for n in range(BENCH_PEOPLE_PER_SCHOOL):
-                people.append(User(email=f"bench.{school.code.lower()}.{n + 1}@{EMAIL_DOMAIN}", name=f"Bench {n + 1} of {school.code}",
-                                   password_hash=password_hash, home_school=school))
-        people.append(User(email=f"finance@{EMAIL_DOMAIN}", name="Finance Office", password_hash=password_hash,
-                           home_school=schools[0], is_finance=True))
-        people.append(User(email=f"admin@{EMAIL_DOMAIN}", name="Administrator", password_hash=password_hash,
-                           home_school=schools[0], is_admin=True))
+                people.append(
+                    User(
+                        email=f"bench.{school.code.lower()}.{n + 1}@{EMAIL_DOMAIN}",
+                        name=f"Bench {n + 1} of {school.code}",
+                        password_hash=password_hash,
+                        home_school=school,
+                    )
+                )
+        people.append(
+            User(
+                email=f"finance@{EMAIL_DOMAIN}",
+                name="Finance Office",
+                password_hash=password_hash,
+                home_school=schools[0],
+                is_finance=True,
+            )
+        )
+        people.append(
+            User(
+                email=f"admin@{EMAIL_DOMAIN}",
+                name="Administrator",
+                password_hash=password_hash,
+                home_school=schools[0],
+                is_admin=True,
+            )
+        )
         session.add_all(people)
 
     school_weights = [rng.lognormvariate(0, 0.5) for _ in schools]
@@ -219,7 +313,9 @@ def build_register(session: Session, size: Size, now: dt.datetime, seed: int = S
                     description=f"{name} of the {school.name}.",
                     purchase_date=purchased,
                     purchase_cost_pence=rng.randint(50, 50_000) * 1000,
-                    funding_source=rng.choice(("School capital", "EPSRC grant", "Wellcome Trust", "UKRI Core Equipment")),
+                    funding_source=rng.choice(
+                        ("School capital", "EPSRC grant", "Wellcome Trust", "UKRI Core Equipment")
+                    ),
                     hourly_rate_pence=0 if rng.random() < 0.3 else rng.randint(5, 120) * 100,
                     requires_approval=not is_ruled and rng.random() < 0.08,
                     shareable=is_ruled or rng.random() < 0.85,
@@ -246,16 +342,36 @@ def build_register(session: Session, size: Size, now: dt.datetime, seed: int = S
 
     with atomic(session):
         for asset in ruled:
-            session.add(InspectionSchedule(asset_id=asset.id, kind=InspectionKind.CALIBRATION, interval_days=365,
-                                           last_done_on=today - dt.timedelta(days=100), next_due_on=today + dt.timedelta(days=265)))
+            session.add(
+                InspectionSchedule(
+                    asset_id=asset.id,
+                    kind=InspectionKind.CALIBRATION,
+                    interval_days=365,
+                    last_done_on=today - dt.timedelta(days=100),
+                    next_due_on=today + dt.timedelta(days=265),
+                )
+            )
         ruled_category = categories[RULED_CATEGORY]
         for person in people:
             if person.email.startswith("bench."):
-                session.add(TrainingAuthorisation(user_id=person.id, school_id=person.home_school_id, category_id=ruled_category.id,
-                                                  granted_on=today - dt.timedelta(days=200)))
+                session.add(
+                    TrainingAuthorisation(
+                        user_id=person.id,
+                        school_id=person.home_school_id,
+                        category_id=ruled_category.id,
+                        granted_on=today - dt.timedelta(days=200),
+                    )
+                )
         for school in schools:
-            session.add(Quota(school_id=school.id, category_id=ruled_category.id, period=QuotaPeriod.WEEK,
-                              own_school_minutes=RULED_QUOTA_MINUTES[0], other_school_minutes=RULED_QUOTA_MINUTES[1]))
+            session.add(
+                Quota(
+                    school_id=school.id,
+                    category_id=ruled_category.id,
+                    period=QuotaPeriod.WEEK,
+                    own_school_minutes=RULED_QUOTA_MINUTES[0],
+                    other_school_minutes=RULED_QUOTA_MINUTES[1],
+                )
+            )
 
     # Maintenance: whole local days; a quarter of the assets have some in the three years.
     asset_ids = list(session.scalars(select(Asset.id).order_by(Asset.id)))
@@ -268,27 +384,77 @@ def build_register(session: Session, size: Size, now: dt.datetime, seed: int = S
                 day = first_day + dt.timedelta(days=rng.randrange(span))
                 start, _ = local_day_bounds(day)
                 _, end = local_day_bounds(day + dt.timedelta(days=rng.randint(0, 2)))
-                session.add(MaintenanceWindow(asset_id=asset_id, start_at=start, end_at=end, reason=rng.choice(
-                    ("Annual service", "Calibration by the manufacturer", "Repair", "Software upgrade"))))
+                session.add(
+                    MaintenanceWindow(
+                        asset_id=asset_id,
+                        start_at=start,
+                        end_at=end,
+                        reason=rng.choice(
+                            (
+                                "Annual service",
+                                "Calibration by the manufacturer",
+                                "Repair",
+                                "Software upgrade",
+                            )
+                        ),
+                    )
+                )
 
 
 # --- The bookings ---------------------------------------------------------------------------------
 
 DURATIONS = (30, 60, 60, 60, 90, 120, 120, 180, 240)  # minutes
 PURPOSES = (
-    "Imaging for the thesis", "Teaching practical", "Sample preparation", "Pilot measurements",
-    "Calibration run", "Undergraduate project", "Grant-funded study", "Method development",
-    "Collaboration with industry", "Repeat measurements", "Fieldwork", "Training session",
+    "Imaging for the thesis",
+    "Teaching practical",
+    "Sample preparation",
+    "Pilot measurements",
+    "Calibration run",
+    "Undergraduate project",
+    "Grant-funded study",
+    "Method development",
+    "Collaboration with industry",
+    "Repeat measurements",
+    "Fieldwork",
+    "Training session",
 )
 BOOKING_COLUMNS = (
-    "id", "asset_id", "requester_id", "requester_school_id", "start_at", "end_at", "blocked_until", "purpose",
-    "status", "decided_by_id", "decided_at", "decision_reason", "checked_in_at", "handed_over_at",
-    "handed_over_by_id", "handover_condition", "returned_at", "returned_to_id", "return_condition",
-    "returned_damaged", "created_at", "updated_at",
+    "id",
+    "asset_id",
+    "requester_id",
+    "requester_school_id",
+    "start_at",
+    "end_at",
+    "blocked_until",
+    "purpose",
+    "status",
+    "decided_by_id",
+    "decided_at",
+    "decision_reason",
+    "checked_in_at",
+    "handed_over_at",
+    "handed_over_by_id",
+    "handover_condition",
+    "returned_at",
+    "returned_to_id",
+    "return_condition",
+    "returned_damaged",
+    "created_at",
+    "updated_at",
 )
 HISTORY_COLUMNS = ("booking_id", "from_status", "to_status", "by_id", "at", "reason")
-UNMET_COLUMNS = ("asset_id", "requester_id", "requester_school_id", "start_at", "end_at", "minutes", "source", "reasons",
-                 "booking_id", "created_at")
+UNMET_COLUMNS = (
+    "asset_id",
+    "requester_id",
+    "requester_school_id",
+    "start_at",
+    "end_at",
+    "minutes",
+    "source",
+    "reasons",
+    "booking_id",
+    "created_at",
+)
 
 
 @dataclass
@@ -327,26 +493,64 @@ def _read_kit(conn: sa.Connection, first_day: dt.date, last_day: dt.date) -> lis
         close_minutes = 24 * 60 if closes >= dt.time(23, 59) else closes.hour * 60 + closes.minute
         hours[asset_id][weekday] = (opens.hour * 60 + opens.minute, close_minutes)
     closed: dict[int, set[dt.date]] = {}
-    for asset_id, start, end in conn.execute(select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at)):
+    for asset_id, start, end in conn.execute(
+        select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at)
+    ):
         day, last = to_local(start).date(), to_local(end - dt.timedelta(seconds=1)).date()
         while day <= last:
             closed.setdefault(asset_id, set()).add(day)
             day += dt.timedelta(days=1)
     kit = []
     rows = conn.execute(
-        select(Asset.id, Asset.school_id, Asset.shareable, Asset.requires_approval, Asset.turnaround_minutes,
-               Asset.max_booking_minutes, Asset.checkin_required, Asset.portable, Asset.purchase_date, Asset.retired_at)
+        select(
+            Asset.id,
+            Asset.school_id,
+            Asset.shareable,
+            Asset.requires_approval,
+            Asset.turnaround_minutes,
+            Asset.max_booking_minutes,
+            Asset.checkin_required,
+            Asset.portable,
+            Asset.purchase_date,
+            Asset.retired_at,
+        )
         .where(Asset.bookable.is_(True))
         .order_by(Asset.id)
     )
     all_days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    for asset_id, school_id, shareable, approval, turnaround, max_minutes, checkin, portable, purchased, retired_at in rows:
+    for (
+        asset_id,
+        school_id,
+        shareable,
+        approval,
+        turnaround,
+        max_minutes,
+        checkin,
+        portable,
+        purchased,
+        retired_at,
+    ) in rows:
         opening = hours.get(asset_id, {})
         start_day = max(first_day, purchased or first_day)
-        end_day = min(last_day, to_local(retired_at).date() - dt.timedelta(days=1)) if retired_at else last_day
+        end_day = (
+            min(last_day, to_local(retired_at).date() - dt.timedelta(days=1)) if retired_at else last_day
+        )
         shut = closed.get(asset_id, set())
         days = [d for d in all_days if start_day <= d <= end_day and d.weekday() in opening and d not in shut]
-        kit.append(_Kit(asset_id, school_id, shareable, approval, turnaround, max_minutes, checkin, portable, opening, days))
+        kit.append(
+            _Kit(
+                asset_id,
+                school_id,
+                shareable,
+                approval,
+                turnaround,
+                max_minutes,
+                checkin,
+                portable,
+                opening,
+                days,
+            )
+        )
     return kit
 
 
@@ -447,12 +651,16 @@ class _People:
         self.by_school: dict[int, list[int]] = {}
         for user_id, school_id in conn.execute(
             select(User.id, User.home_school_id)
-            .where(User.email.like(f"p%@{EMAIL_DOMAIN}"), User.is_admin.is_(False), User.is_finance.is_(False))
+            .where(
+                User.email.like(f"p%@{EMAIL_DOMAIN}"), User.is_admin.is_(False), User.is_finance.is_(False)
+            )
             .order_by(User.id)
         ):
             self.by_school.setdefault(school_id, []).append(user_id)
         self.managers: dict[int, list[int]] = {}
-        for user_id, school_id in conn.execute(select(school_managers.c.user_id, school_managers.c.school_id).order_by(school_managers.c.user_id)):
+        for user_id, school_id in conn.execute(
+            select(school_managers.c.user_id, school_managers.c.school_id).order_by(school_managers.c.user_id)
+        ):
             self.managers.setdefault(school_id, []).append(user_id)
         self.school_of = {u: s for s, users in self.by_school.items() for u in users}
 
@@ -461,16 +669,33 @@ S = BookingStatus
 
 
 def _life(
-    rng: random.Random, kit: _Kit, requester: int, requester_school_id: int, start: dt.datetime, end: dt.datetime,
-    now: dt.datetime, managers: list[int],
+    rng: random.Random,
+    kit: _Kit,
+    requester: int,
+    requester_school_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    managers: list[int],
 ) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
     """A booking's fields beyond its times, and its status history, as it would have lived."""
     lead = dt.timedelta(minutes=min(max(rng.expovariate(1 / (4 * 24 * 60)), 60), 90 * 24 * 60))
     created = min(start - lead, now - dt.timedelta(minutes=rng.randint(5, 20_000)))
     needs_approval = kit.requires_approval or requester_school_id != kit.school_id
-    fields: dict[str, Any] = {"decided_by_id": None, "decided_at": None, "decision_reason": "", "checked_in_at": None,
-                              "handed_over_at": None, "handed_over_by_id": None, "handover_condition": "", "returned_at": None,
-                              "returned_to_id": None, "return_condition": "", "returned_damaged": False, "created_at": created}
+    fields: dict[str, Any] = {
+        "decided_by_id": None,
+        "decided_at": None,
+        "decision_reason": "",
+        "checked_in_at": None,
+        "handed_over_at": None,
+        "handed_over_by_id": None,
+        "handover_condition": "",
+        "returned_at": None,
+        "returned_to_id": None,
+        "return_condition": "",
+        "returned_damaged": False,
+        "created_at": created,
+    }
     status = S.PENDING if needs_approval else S.CONFIRMED
     history: list[tuple[Any, ...]] = [(None, status, requester, created, "")]
     at = created
@@ -494,7 +719,15 @@ def _life(
                 cancel_at = max(at, start - dt.timedelta(minutes=rng.randint(30, 24 * 60)))
             else:
                 cancel_at = at + (max(start - dt.timedelta(days=1), at) - at) * rng.random()
-            history.append((status, S.CANCELLED, requester, cancel_at, rng.choice(("Plans changed", "Samples not ready", ""))))
+            history.append(
+                (
+                    status,
+                    S.CANCELLED,
+                    requester,
+                    cancel_at,
+                    rng.choice(("Plans changed", "Samples not ready", "")),
+                )
+            )
             status = S.CANCELLED
         elif end <= now and r < 0.12:
             history.append((status, S.NO_SHOW, None, start + dt.timedelta(minutes=30), "Not checked in"))
@@ -509,8 +742,12 @@ def _life(
                 if end <= now:
                     back = max(out, end - dt.timedelta(minutes=rng.randint(0, 20)))
                     damaged = rng.random() < 0.01
-                    fields.update(returned_at=back, returned_to_id=manager, return_condition="Scratched case" if damaged else "Good",
-                                  returned_damaged=damaged)
+                    fields.update(
+                        returned_at=back,
+                        returned_to_id=manager,
+                        return_condition="Scratched case" if damaged else "Good",
+                        returned_damaged=damaged,
+                    )
                     history.append((status, S.COMPLETED, manager, back, ""))
                     status = S.COMPLETED
             elif kit.checkin:
@@ -555,13 +792,17 @@ def generate_bookings(
         regulars = rng.sample(own, min(len(own), rng.randint(3, 12)))
         visitors: list[int] = []
         if item.shareable and len(schools) > 1 and rng.random() < 0.6:
-            for school in rng.sample([s for s in schools if s != item.school_id], min(len(schools) - 1, rng.randint(1, 3))):
+            for school in rng.sample(
+                [s for s in schools if s != item.school_id], min(len(schools) - 1, rng.randint(1, 3))
+            ):
                 pool = people.by_school.get(school, [])
                 visitors += rng.sample(pool, min(len(pool), rng.randint(1, 4)))
         cross_share = rng.uniform(0.03, 0.3) if visitors else 0.0
         popular = n > 2 * total / max(1, len(kit))
         managers = people.managers.get(item.school_id, [])
-        per_day = _spread(rng, n, [_season(d) for d in item.days], [_day_capacity(item, d) for d in item.days])
+        per_day = _spread(
+            rng, n, [_season(d) for d in item.days], [_day_capacity(item, d) for d in item.days]
+        )
         for day, k in zip(item.days, per_day):
             if not k:
                 continue
@@ -578,29 +819,82 @@ def generate_bookings(
                 begin = cursor + offset * 15
                 start, end = clock.at(day, begin), clock.at(day, begin + duration)
                 cursor += duration + item.turnaround
-                requester = rng.choice(visitors) if visitors and rng.random() < cross_share else rng.choice(regulars)
+                requester = (
+                    rng.choice(visitors) if visitors and rng.random() < cross_share else rng.choice(regulars)
+                )
                 fields, steps = _life(rng, item, requester, school_of[requester], start, end, now, managers)
                 booking_id = next_id
                 next_id += 1
-                bookings.append((
-                    booking_id, item.id, requester, school_of[requester], start, end,
-                    end + dt.timedelta(minutes=item.turnaround), rng.choice(PURPOSES), fields["status"].value,
-                    fields["decided_by_id"], fields["decided_at"], fields["decision_reason"], fields["checked_in_at"],
-                    fields["handed_over_at"], fields["handed_over_by_id"], fields["handover_condition"], fields["returned_at"],
-                    fields["returned_to_id"], fields["return_condition"], fields["returned_damaged"], fields["created_at"],
-                    fields["updated_at"],
-                ))
+                bookings.append(
+                    (
+                        booking_id,
+                        item.id,
+                        requester,
+                        school_of[requester],
+                        start,
+                        end,
+                        end + dt.timedelta(minutes=item.turnaround),
+                        rng.choice(PURPOSES),
+                        fields["status"].value,
+                        fields["decided_by_id"],
+                        fields["decided_at"],
+                        fields["decision_reason"],
+                        fields["checked_in_at"],
+                        fields["handed_over_at"],
+                        fields["handed_over_by_id"],
+                        fields["handover_condition"],
+                        fields["returned_at"],
+                        fields["returned_to_id"],
+                        fields["return_condition"],
+                        fields["returned_damaged"],
+                        fields["created_at"],
+                        fields["updated_at"],
+                    )
+                )
                 for from_status, to_status, by_id, at, reason in steps:
-                    history.append((booking_id, from_status.value if from_status else None, to_status.value, by_id, at, reason))
+                    history.append(
+                        (
+                            booking_id,
+                            from_status.value if from_status else None,
+                            to_status.value,
+                            by_id,
+                            at,
+                            reason,
+                        )
+                    )
                 if fields["status"] == S.REJECTED:
-                    unmet.append((item.id, requester, school_of[requester], start, end, duration, DemandSource.REJECTED.value,
-                                  json.dumps(["rejected"]), booking_id, fields["decided_at"]))
+                    unmet.append(
+                        (
+                            item.id,
+                            requester,
+                            school_of[requester],
+                            start,
+                            end,
+                            duration,
+                            DemandSource.REJECTED.value,
+                            json.dumps(["rejected"]),
+                            booking_id,
+                            fields["decided_at"],
+                        )
+                    )
                 elif popular and rng.random() < 0.03:  # someone else wanted the same time
                     other = rng.choice(regulars + visitors)
                     asked = min(start - dt.timedelta(hours=rng.randint(1, 72)), now)
                     want = start + dt.timedelta(minutes=15 * rng.randint(0, 2))
-                    unmet.append((item.id, other, school_of[other], want, want + dt.timedelta(minutes=duration), duration,
-                                  DemandSource.REFUSED.value, json.dumps(["overlap"]), None, asked))
+                    unmet.append(
+                        (
+                            item.id,
+                            other,
+                            school_of[other],
+                            want,
+                            want + dt.timedelta(minutes=duration),
+                            duration,
+                            DemandSource.REFUSED.value,
+                            json.dumps(["overlap"]),
+                            None,
+                            asked,
+                        )
+                    )
         if len(bookings) >= CHUNK:
             yield bookings, history, unmet
             bookings, history, unmet = [], [], []
@@ -627,18 +921,29 @@ _ENUMS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _core_insert(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _core_insert(
+    conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     converters = [(_ENUMS.get(name)) for name in columns]
     records = [
-        {name: (convert(value) if convert else value) for name, convert, value in zip(columns, converters, row)}
+        {
+            name: (convert(value) if convert else value)
+            for name, convert, value in zip(columns, converters, row)
+        }
         for row in rows
     ]
     if records:
         conn.execute(insert(table), records)
 
 
-def add_bookings(engine: sa.Engine, total: int, now: dt.datetime, years: int, seed: int = SEED,
-                 progress: Callable[[str], None] | None = None) -> dict[str, int]:
+def add_bookings(
+    engine: sa.Engine,
+    total: int,
+    now: dt.datetime,
+    years: int,
+    seed: int = SEED,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Bulk-insert ``total`` generated bookings with their history and unmet demand, in one
     transaction. Returns how many rows went into each table."""
     written = {"bookings": 0, "booking_status_changes": 0, "unmet_demand": 0}
@@ -661,7 +966,9 @@ def add_bookings(engine: sa.Engine, total: int, now: dt.datetime, years: int, se
             if progress:
                 progress(f"{written['bookings']:,} bookings")
         if postgres:
-            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT max(id) FROM bookings))")
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT max(id) FROM bookings))"
+            )
     return written
 
 
@@ -679,7 +986,9 @@ def overlapping_active_bookings(conn: sa.Connection) -> int:
     return int(conn.exec_driver_sql(OVERLAPS_SQL).scalar() or 0)
 
 
-def populate(engine: sa.Engine, size: Size, now: dt.datetime, seed: int = SEED, bookings: int | None = None) -> dict[str, int]:
+def populate(
+    engine: sa.Engine, size: Size, now: dt.datetime, seed: int = SEED, bookings: int | None = None
+) -> dict[str, int]:
     """The register and ``bookings`` (default: the size's) bookings, in a migrated database."""
     with Session(engine, expire_on_commit=False) as session:
         build_register(session, size, now, seed)
@@ -713,7 +1022,9 @@ def _reset_postgres(url: str) -> None:
     target = sa.make_url(url)
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}):
+        if not conn.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        ):
             conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
     admin.dispose()
     engine = sa.create_engine(target, isolation_level="AUTOCOMMIT")
@@ -732,16 +1043,22 @@ def _remove_sqlite(path: Path) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-def build_database(url: str, size: Size, bookings: int, now: dt.datetime, seed: int = SEED,
-                   log: Callable[[str], None] = print) -> dict[str, Any]:
+def build_database(
+    url: str,
+    size: Size,
+    bookings: int,
+    now: dt.datetime,
+    seed: int = SEED,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Build one benchmark database from nothing: the schema by the Alembic migrations, the
     register through the models, then ``bookings`` bookings by bulk insert. Returns the row
     counts and how long each step took."""
     from flask_migrate import upgrade
 
-    from web.app import create_app
     from core.config import normalise_database_url
     from core.db import db
+    from web.app import create_app
 
     url = normalise_database_url(url)
     postgres = url.startswith("postgresql")
@@ -784,7 +1101,14 @@ def build_database(url: str, size: Size, bookings: int, now: dt.datetime, seed: 
     finish_s = time.perf_counter() - started
     if overlaps:
         raise RuntimeError(f"the generator made {overlaps} overlapping active bookings in {url}")
-    log(f"  {Path(sa.make_url(url).database or '').name}: {size.schools} Schools, {size.assets:,} assets ({register_s:.0f} s); "
+    log(
+        f"  {Path(sa.make_url(url).database or '').name}: {size.schools} Schools, {size.assets:,} assets ({register_s:.0f} s); "
         f"{counts['bookings']:,} bookings, {counts['booking_status_changes']:,} status changes, "
-        f"{counts['unmet_demand']:,} unmet demand ({bookings_s:.0f} s); vacuum/checkpoint and overlap check ({finish_s:.0f} s)")
-    return {"counts": counts, "register_s": round(register_s, 1), "bookings_s": round(bookings_s, 1), "finish_s": round(finish_s, 1)}
+        f"{counts['unmet_demand']:,} unmet demand ({bookings_s:.0f} s); vacuum/checkpoint and overlap check ({finish_s:.0f} s)"
+    )
+    return {
+        "counts": counts,
+        "register_s": round(register_s, 1),
+        "bookings_s": round(bookings_s, 1),
+        "finish_s": round(finish_s, 1),
+    }

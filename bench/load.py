@@ -18,8 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.floor import Floor
 
@@ -39,22 +40,36 @@ class Gunicorn:
     def __init__(self, database_url: str, log_path: Path, workers: int = 4) -> None:
         self.port = _free_port()
         environment = dict(os.environ)
-        environment.update({
-            "DATABASE_URL": database_url,
-            "KITSHARE_ENV": "production",
-            "SECRET_KEY": "kitshare-benchmark-secret-" + "y" * 40,
-            "KITSHARE_API_RATE_LIMIT": "",  # one token per client, booking as fast as it can
-            "PASSWORD_HASH_TIME_COST": "1",
-            "PASSWORD_HASH_MEMORY_KIB": "1024",
-        })
+        environment.update(
+            {
+                "DATABASE_URL": database_url,
+                "KITSHARE_ENV": "production",
+                "SECRET_KEY": "kitshare-benchmark-secret-" + "y" * 40,
+                "KITSHARE_API_RATE_LIMIT": "",  # one token per client, booking as fast as it can
+                "PASSWORD_HASH_TIME_COST": "1",
+                "PASSWORD_HASH_MEMORY_KIB": "1024",
+            }
+        )
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "wsgi:app"],
-            cwd=PROJECT, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                str(gunicorn),
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "wsgi:app",
+            ],
+            cwd=PROJECT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -93,7 +108,9 @@ class _Client:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def book(self, asset_id: int, start: dt.datetime, end: dt.datetime) -> int:
-        body = json.dumps({"asset_id": asset_id, "start": start.isoformat(), "end": end.isoformat(), "purpose": "Load test"})
+        body = json.dumps(
+            {"asset_id": asset_id, "start": start.isoformat(), "end": end.isoformat(), "purpose": "Load test"}
+        )
         try:
             self.connection.request("POST", "/api/v1/bookings", body=body, headers=self.headers)
             response = self.connection.getresponse()
@@ -133,7 +150,11 @@ def _drive(workers: list[Callable[[Callable[[], bool]], None]], seconds: float) 
 
 
 def run_app_load(
-    server: Gunicorn, pairs: list[tuple[int, int]], tokens: dict[int, str], slots: dict[int, list[Slot]], seconds: float
+    server: Gunicorn,
+    pairs: list[tuple[int, int]],
+    tokens: dict[int, str],
+    slots: dict[int, list[Slot]],
+    seconds: float,
 ) -> dict[str, Any]:
     """Each client books its own asset's free slots one after another for ``seconds``."""
     statuses: dict[int, int] = {}
@@ -165,12 +186,21 @@ def run_app_load(
     for client in clients:
         client.close()
     total = sum(created)
-    return {"created": total, "seconds": round(elapsed, 2), "per_second": total / elapsed, "statuses": statuses,
-            "per_client": created}
+    return {
+        "created": total,
+        "seconds": round(elapsed, 2),
+        "per_second": total / elapsed,
+        "statuses": statuses,
+        "per_client": created,
+    }
 
 
 def run_floor_load(
-    database_url: str, pairs: list[tuple[int, int]], slots: dict[int, list[Slot]], seconds: float, now: dt.datetime
+    database_url: str,
+    pairs: list[tuple[int, int]],
+    slots: dict[int, list[Slot]],
+    seconds: float,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     """The same, as 16 psycopg threads each running the floor's check-and-insert transaction."""
     floors = [Floor(database_url) for _ in pairs]
@@ -198,8 +228,13 @@ def run_floor_load(
     for floor in floors:
         floor.close()
     total = sum(created)
-    return {"created": total, "refused": sum(refused), "seconds": round(elapsed, 2), "per_second": total / elapsed,
-            "per_client": created}
+    return {
+        "created": total,
+        "refused": sum(refused),
+        "seconds": round(elapsed, 2),
+        "per_second": total / elapsed,
+        "per_client": created,
+    }
 
 
 def run_race(
@@ -224,6 +259,11 @@ def run_race(
             thread.join(timeout=120)
         for client in clients:
             client.close()
-        outcomes.append({"created": results.count(201), "refused_409": results.count(409),
-                         "other": [s for s in results if s not in (201, 409)]})
+        outcomes.append(
+            {
+                "created": results.count(201),
+                "refused_409": results.count(409),
+                "other": [s for s in results if s not in (201, 409)],
+            }
+        )
     return {"rounds": outcomes, "created": [o["created"] for o in outcomes]}

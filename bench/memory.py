@@ -25,10 +25,10 @@ def _status_kib(field: str) -> int:
 
 def main(argv: list[str]) -> int:
     url, period_from, period_to = argv[0], dt.date.fromisoformat(argv[1]), dt.date.fromisoformat(argv[2])
-    from web.app import create_app
     from bench.generate import bench_settings
     from core.db import db
     from reports.figures import ReportSettings, report_to_json, utilisation_report
+    from web.app import create_app
 
     app = create_app(bench_settings(url))
     with app.app_context():
@@ -37,18 +37,26 @@ def main(argv: list[str]) -> int:
         before = _status_kib("VmRSS")
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
         started = time.perf_counter()
-        figures = report_to_json(utilisation_report(db.session, period_from, period_to, None, ReportSettings.from_config(app.config)))
+        figures = report_to_json(
+            utilisation_report(
+                db.session, period_from, period_to, None, ReportSettings.from_config(app.config)
+            )
+        )
         seconds = time.perf_counter() - started
         peak = _status_kib("VmHWM")
-    print(json.dumps({
-        "rss_before_mib": round(before / 1024, 1),
-        "peak_rss_mib": round(peak / 1024, 1),
-        "report_mib": round((peak - before) / 1024, 1),
-        "seconds": round(seconds, 2),
-        "assets": len(figures["assets"]),
-        "bookings": figures["totals"]["bookings"],
-        "booked_hours": figures["totals"]["booked_hours"],
-    }))
+    print(
+        json.dumps(
+            {
+                "rss_before_mib": round(before / 1024, 1),
+                "peak_rss_mib": round(peak / 1024, 1),
+                "report_mib": round((peak - before) / 1024, 1),
+                "seconds": round(seconds, 2),
+                "assets": len(figures["assets"]),
+                "bookings": figures["totals"]["bookings"],
+                "booked_hours": figures["totals"]["booked_hours"],
+            }
+        )
+    )
     return 0
 
 

@@ -23,20 +23,31 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 
 from bench.floor import Floor
+from bench.generate import (
+    FULL,
+    PASSWORD,
+    QUICK,
+    RULED_CATEGORY,
+    SEED,
+    Size,
+    bench_settings,
+    build_database,
+    overlapping_active_bookings,
+)
 from core.config import normalise_database_url
-from bench.generate import FULL, PASSWORD, QUICK, RULED_CATEGORY, SEED, Size, bench_settings, build_database, overlapping_active_bookings
 
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT / "bench" / "results"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/kitshare_bench"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def phase(name: str, measure: Callable[[], list["Row"]]) -> list["Row"]:
+def phase(name: str, measure: Callable[[], list[Row]]) -> list[Row]:
     log(f"  {name} ...")
     started = time.perf_counter()
     rows = measure()
@@ -110,10 +121,16 @@ class Databases:
 def databases_for(kind: str, size: Size) -> Databases:
     if kind == "postgresql":
         url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES)
-        small = str(sa.make_url(url).set(database=sa.make_url(url).database + "_small").render_as_string(hide_password=False))
+        small = str(
+            sa.make_url(url)
+            .set(database=sa.make_url(url).database + "_small")
+            .render_as_string(hide_password=False)
+        )
         return Databases(kind, url, small)
     return Databases(
-        kind, f"sqlite:///{RESULTS / f'bench-{size.name}.sqlite'}", f"sqlite:///{RESULTS / f'bench-{size.name}-small.sqlite'}"
+        kind,
+        f"sqlite:///{RESULTS / f'bench-{size.name}.sqlite'}",
+        f"sqlite:///{RESULTS / f'bench-{size.name}-small.sqlite'}",
     )
 
 
@@ -128,8 +145,14 @@ def prepare(dbs: Databases, size: Size, now: dt.datetime, reuse: bool) -> dict[s
     migrations."""
     marker = _marker(dbs)
     migrations = sorted(path.name for path in (PROJECT / "migrations" / "versions").glob("*.py"))
-    wanted = {"size": asdict(size), "seed": SEED, "day": now.date().isoformat(), "big": dbs.big, "small": dbs.small,
-              "migrations": migrations}
+    wanted = {
+        "size": asdict(size),
+        "seed": SEED,
+        "day": now.date().isoformat(),
+        "big": dbs.big,
+        "small": dbs.small,
+        "migrations": migrations,
+    }
     if reuse and marker.exists():
         built = json.loads(marker.read_text())
         if all(built.get(key) == value for key, value in wanted.items()):
@@ -169,15 +192,23 @@ class InProcess:
         with self.app.app_context():
             self.bench_people = {
                 user.id: (user.email, user.home_school_id)
-                for user in db.session.scalars(sa.select(User).where(User.email.like("bench.%")).order_by(User.id))
+                for user in db.session.scalars(
+                    sa.select(User).where(User.email.like("bench.%")).order_by(User.id)
+                )
             }
-            self.finance_email = db.session.scalar(sa.select(User.email).where(User.is_finance.is_(True)).order_by(User.id))
+            self.finance_email = db.session.scalar(
+                sa.select(User.email).where(User.is_finance.is_(True)).order_by(User.id)
+            )
             self.ruled = [
                 (asset_id, school_id)
                 for asset_id, school_id in db.session.execute(
                     sa.select(Asset.id, Asset.school_id)
                     .join(Category, Category.id == Asset.category_id)
-                    .where(Category.name == RULED_CATEGORY, Asset.status == AssetStatus.AVAILABLE, Asset.bookable.is_(True))
+                    .where(
+                        Category.name == RULED_CATEGORY,
+                        Asset.status == AssetStatus.AVAILABLE,
+                        Asset.bookable.is_(True),
+                    )
                     .order_by(Asset.id)
                 )
             ]
@@ -233,7 +264,9 @@ def _wall(moment: dt.datetime) -> str:
     return to_local(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def book_through_form(app: InProcess, user_id: int, asset_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+def book_through_form(
+    app: InProcess, user_id: int, asset_id: int, start: dt.datetime, end: dt.datetime
+) -> bool:
     response = app.client(user_id).post(
         f"/assets/{asset_id}/book",
         data={"start": _wall(start), "end": _wall(end), "purpose": "Benchmark booking", "repeat": "none"},
@@ -241,11 +274,18 @@ def book_through_form(app: InProcess, user_id: int, asset_id: int, start: dt.dat
     return response.status_code == 302 and "/bookings/" in response.headers.get("Location", "")
 
 
-def book_through_api(app: InProcess, user_id: int, asset_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+def book_through_api(
+    app: InProcess, user_id: int, asset_id: int, start: dt.datetime, end: dt.datetime
+) -> bool:
     client = app.api_clients.setdefault(user_id, app.app.test_client())
     response = client.post(
         "/api/v1/bookings",
-        json={"asset_id": asset_id, "start": start.isoformat(), "end": end.isoformat(), "purpose": "Benchmark booking"},
+        json={
+            "asset_id": asset_id,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "purpose": "Benchmark booking",
+        },
         headers={"Authorization": f"Bearer {app.token(user_id)}"},
     )
     return response.status_code == 201
@@ -255,15 +295,22 @@ def book_through_api(app: InProcess, user_id: int, asset_id: int, start: dt.date
 
 
 def free_slots(
-    engine: sa.Engine, asset_ids: list[int], first_day: dt.date, last_day: dt.date, minutes: int, step: int,
-    opens: int = 9 * 60, closes: int = 17 * 60, turnaround: int = 15,
+    engine: sa.Engine,
+    asset_ids: list[int],
+    first_day: dt.date,
+    last_day: dt.date,
+    minutes: int,
+    step: int,
+    opens: int = 9 * 60,
+    closes: int = 17 * 60,
+    turnaround: int = 15,
 ) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
     """For each asset, the times of ``minutes`` on a grid of ``step`` minutes, on weekdays within
     its office hours, that no active booking (with turnaround) or maintenance is in the way of.
     With ``step`` at least ``minutes`` plus the turnaround, the times never clash with each other."""
     from bookings.models import ACTIVE_STATUSES, Booking
-    from inventory.models import MaintenanceWindow
     from core.timeutil import local_day_bounds, local_to_utc
+    from inventory.models import MaintenanceWindow
 
     lo, _ = local_day_bounds(first_day)
     _, hi = local_day_bounds(last_day)
@@ -271,12 +318,19 @@ def free_slots(
     with engine.connect() as conn:
         for asset_id, start, until in conn.execute(
             sa.select(Booking.asset_id, Booking.start_at, Booking.blocked_until).where(
-                Booking.asset_id.in_(asset_ids), Booking.status.in_(ACTIVE_STATUSES), Booking.start_at < hi, Booking.blocked_until > lo)
+                Booking.asset_id.in_(asset_ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.start_at < hi,
+                Booking.blocked_until > lo,
+            )
         ):
             busy[asset_id].append((start, until))
         for asset_id, start, end in conn.execute(
             sa.select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
-                MaintenanceWindow.asset_id.in_(asset_ids), MaintenanceWindow.start_at < hi, MaintenanceWindow.end_at > lo)
+                MaintenanceWindow.asset_id.in_(asset_ids),
+                MaintenanceWindow.start_at < hi,
+                MaintenanceWindow.end_at > lo,
+            )
         ):
             busy[asset_id].append((start, end + dt.timedelta(minutes=turnaround)))
     slots: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
@@ -292,7 +346,9 @@ def free_slots(
                 while begin + minutes <= closes:
                     start = local_to_utc(dt.datetime.combine(day, dt.time(begin // 60, begin % 60)))
                     end = start + dt.timedelta(minutes=minutes)
-                    before = bisect.bisect_left(starts, end + dt.timedelta(minutes=turnaround))  # taken starting before it frees
+                    before = bisect.bisect_left(
+                        starts, end + dt.timedelta(minutes=turnaround)
+                    )  # taken starting before it frees
                     if before == 0 or latest_until[before - 1] <= start:
                         found.append((start, end))
                     begin += step
@@ -310,7 +366,9 @@ def _time(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, outcome
 
 
-def measure_creation(big: InProcess, small: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, rng: random.Random) -> list[Row]:
+def measure_creation(
+    big: InProcess, small: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, rng: random.Random
+) -> list[Row]:
     """Booking creation through the app (form and JSON API) and the floor, at 1,000 and at the full
     number of existing bookings, interleaved."""
     from bookings.models import Booking
@@ -325,20 +383,28 @@ def measure_creation(big: InProcess, small: InProcess, dbs: Databases, plan: Pla
     # conflict check then has a long history of the asset's bookings to look past.
     school_of = dict(big.ruled)
     with big.engine.connect() as conn:
-        held = dict(conn.execute(
-            sa.select(Booking.asset_id, sa.func.count()).where(Booking.asset_id.in_(list(school_of))).group_by(Booking.asset_id)
-        ).all())
-    assets = sorted(school_of, key=lambda asset_id: (-held.get(asset_id, 0), asset_id))[: max(20, len(school_of) // 2)]
+        held = dict(
+            conn.execute(
+                sa.select(Booking.asset_id, sa.func.count())
+                .where(Booking.asset_id.in_(list(school_of)))
+                .group_by(Booking.asset_id)
+            ).all()
+        )
+    assets = sorted(school_of, key=lambda asset_id: (-held.get(asset_id, 0), asset_id))[
+        : max(20, len(school_of) // 2)
+    ]
     for target in (big, small):
         lanes_here = [lane for lane in lanes if lane.endswith("big" if target is big else "small")]
-        slots = free_slots(target.engine, assets, today + dt.timedelta(days=3), today + dt.timedelta(days=80), 60, 75)
+        slots = free_slots(
+            target.engine, assets, today + dt.timedelta(days=3), today + dt.timedelta(days=80), 60, 75
+        )
         pool = [(asset_id, start, end) for asset_id, found in slots.items() for start, end in found]
         rng.shuffle(pool)
         needed = rounds * len(lanes_here)
         if len(pool) < needed:
             raise RuntimeError(f"only {len(pool)} free slots for {needed} bookings")
         for n, lane in enumerate(lanes_here):
-            chosen = pool[n * rounds:(n + 1) * rounds]
+            chosen = pool[n * rounds : (n + 1) * rounds]
             jobs[lane] = []
             for i, (asset_id, start, end) in enumerate(chosen):
                 people = target.people_of(school_of[asset_id])
@@ -350,8 +416,12 @@ def measure_creation(big: InProcess, small: InProcess, dbs: Databases, plan: Pla
         "app_big": lambda u, a, s, e: book_through_form(big, u, a, s, e),
         "app_small": lambda u, a, s, e: book_through_form(small, u, a, s, e),
         "api_big": lambda u, a, s, e: book_through_api(big, u, a, s, e),
-        "floor_big": lambda u, a, s, e: floors["floor_big"].create_booking(u, a, s, e, "Benchmark booking", now) is not None,
-        "floor_small": lambda u, a, s, e: floors["floor_small"].create_booking(u, a, s, e, "Benchmark booking", now) is not None,
+        "floor_big": lambda u, a, s, e: (
+            floors["floor_big"].create_booking(u, a, s, e, "Benchmark booking", now) is not None
+        ),
+        "floor_small": lambda u, a, s, e: (
+            floors["floor_small"].create_booking(u, a, s, e, "Benchmark booking", now) is not None
+        ),
     }
     for lane in ("api_big",):  # tokens are made before the clock starts
         for user_id, *_ in jobs[lane]:
@@ -364,26 +434,68 @@ def measure_creation(big: InProcess, small: InProcess, dbs: Databases, plan: Pla
             user_id, asset_id, start, end = jobs[lane][i]
             seconds, ok = _time(lambda: actions[lane](user_id, asset_id, start, end))
             if not ok:
-                raise RuntimeError(f"{lane}: booking asset {asset_id} at {start} was refused; the benchmark expects free slots")
+                raise RuntimeError(
+                    f"{lane}: booking asset {asset_id} at {start} was refused; the benchmark expects free slots"
+                )
             if i >= plan.warmup:
                 samples[lane].append(seconds * 1000)
     for floor in floors.values():
         floor.close()
     m = {lane: median(values) for lane, values in samples.items()}
     rows = [
-        Row(f"create a booking (all rules checked), {total_small:,} bookings", dbs.kind, "WSGI app: POST /assets/<id>/book",
-            m["app_small"], "ms", m["floor_small"], "hand-written SQL, one transaction", m["app_small"] / m["floor_small"],
-            "<= 3x floor", m["app_small"] <= 3 * m["floor_small"], len(samples["app_small"])),
-        Row(f"create a booking (all rules checked), {total_big:,} bookings", dbs.kind, "WSGI app: POST /assets/<id>/book",
-            m["app_big"], "ms", m["floor_big"], "hand-written SQL, one transaction", m["app_big"] / m["floor_big"],
-            "<= 3x floor", m["app_big"] <= 3 * m["floor_big"], len(samples["app_big"])),
-        Row("create a booking: growth from 1,000 to full size", dbs.kind, "WSGI app (median at full / at 1,000)",
-            m["app_big"] / m["app_small"], "x", None, "", m["app_big"] / m["app_small"], "<= 1.3x",
-            m["app_big"] <= 1.3 * m["app_small"], len(samples["app_big"]),
-            {"floor_growth": m["floor_big"] / m["floor_small"]}),
-        Row(f"create a booking, JSON API, {total_big:,} bookings", dbs.kind, "WSGI app: POST /api/v1/bookings",
-            m["api_big"], "ms", m["floor_big"], "hand-written SQL, one transaction", m["api_big"] / m["floor_big"],
-            "(for information)", None, len(samples["api_big"])),
+        Row(
+            f"create a booking (all rules checked), {total_small:,} bookings",
+            dbs.kind,
+            "WSGI app: POST /assets/<id>/book",
+            m["app_small"],
+            "ms",
+            m["floor_small"],
+            "hand-written SQL, one transaction",
+            m["app_small"] / m["floor_small"],
+            "<= 3x floor",
+            m["app_small"] <= 3 * m["floor_small"],
+            len(samples["app_small"]),
+        ),
+        Row(
+            f"create a booking (all rules checked), {total_big:,} bookings",
+            dbs.kind,
+            "WSGI app: POST /assets/<id>/book",
+            m["app_big"],
+            "ms",
+            m["floor_big"],
+            "hand-written SQL, one transaction",
+            m["app_big"] / m["floor_big"],
+            "<= 3x floor",
+            m["app_big"] <= 3 * m["floor_big"],
+            len(samples["app_big"]),
+        ),
+        Row(
+            "create a booking: growth from 1,000 to full size",
+            dbs.kind,
+            "WSGI app (median at full / at 1,000)",
+            m["app_big"] / m["app_small"],
+            "x",
+            None,
+            "",
+            m["app_big"] / m["app_small"],
+            "<= 1.3x",
+            m["app_big"] <= 1.3 * m["app_small"],
+            len(samples["app_big"]),
+            {"floor_growth": m["floor_big"] / m["floor_small"]},
+        ),
+        Row(
+            f"create a booking, JSON API, {total_big:,} bookings",
+            dbs.kind,
+            "WSGI app: POST /api/v1/bookings",
+            m["api_big"],
+            "ms",
+            m["floor_big"],
+            "hand-written SQL, one transaction",
+            m["api_big"] / m["floor_big"],
+            "(for information)",
+            None,
+            len(samples["api_big"]),
+        ),
     ]
     for row, lane in zip(rows, ("app_small", "app_big", "app_big", "api_big")):
         row.detail.update(samples_ms=[round(v, 2) for v in samples[lane]])
@@ -395,7 +507,9 @@ def _count_bookings(engine: sa.Engine) -> int:
         return int(conn.exec_driver_sql("SELECT count(*) FROM bookings").scalar() or 0)
 
 
-def measure_reads(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, rng: random.Random) -> list[Row]:
+def measure_reads(
+    big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, rng: random.Random
+) -> list[Row]:
     """Catalogue "free in this window" and an asset's week (the busiest assets, the weeks ahead),
     through the app and the floor."""
     from bookings.models import Booking
@@ -436,22 +550,44 @@ def measure_reads(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, 
 
         actor = db.session.get(User, user_id)
         wall_from, wall_to = windows[-1]
-        page = search(db.session, actor, CatalogueFilters(free_from=local_to_utc(wall_from), free_to=local_to_utc(wall_to)))
+        page = search(
+            db.session,
+            actor,
+            CatalogueFilters(free_from=local_to_utc(wall_from), free_to=local_to_utc(wall_to)),
+        )
         db.session.remove()
     if page.total != totals[-1]:
         raise RuntimeError(f"the catalogue found {page.total} free assets, the floor {totals[-1]}")
     a, f = median(app_ms), median(floor_ms)
-    rows = [Row('catalogue search "free in this window"', dbs.kind, "WSGI app: GET /catalogue?free_from=&free_to=", a, "ms", f,
-                "one hand-written SQL query", a / f, "<= 3x floor and < 100 ms", a <= 3 * f and a < 100, len(app_ms),
-                {"free_assets_median": median(totals), "samples_ms": [round(v, 2) for v in app_ms]})]
+    rows = [
+        Row(
+            'catalogue search "free in this window"',
+            dbs.kind,
+            "WSGI app: GET /catalogue?free_from=&free_to=",
+            a,
+            "ms",
+            f,
+            "one hand-written SQL query",
+            a / f,
+            "<= 3x floor and < 100 ms",
+            a <= 3 * f and a < 100,
+            len(app_ms),
+            {"free_assets_median": median(totals), "samples_ms": [round(v, 2) for v in app_ms]},
+        )
+    ]
 
     # An asset's week: the busiest assets of the coming weeks, as a technician looks them up.
     with big.engine.connect() as conn:
-        busiest = [asset_id for asset_id, in conn.execute(
-            sa.select(Booking.asset_id)
-            .where(Booking.start_at > now, Booking.start_at < now + dt.timedelta(days=60))
-            .group_by(Booking.asset_id).order_by(sa.func.count().desc(), Booking.asset_id).limit(50)
-        )]
+        busiest = [
+            asset_id
+            for (asset_id,) in conn.execute(
+                sa.select(Booking.asset_id)
+                .where(Booking.start_at > now, Booking.start_at < now + dt.timedelta(days=60))
+                .group_by(Booking.asset_id)
+                .order_by(sa.func.count().desc(), Booking.asset_id)
+                .limit(50)
+            )
+        ]
     app_ms, floor_ms, busy = [], [], []
     for i in range(plan.warmup + plan.weeks):
         asset_id = rng.choice(busiest)
@@ -471,16 +607,29 @@ def measure_reads(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, 
             busy.append(len(found))
     floor.close()
     a, f = median(app_ms), median(floor_ms)
-    rows.append(Row("an asset's week availability", dbs.kind, "WSGI app: GET /assets/<id>/week?start=", a, "ms", f,
-                    "one hand-written SQL query", a / f, "<= 3x floor and < 100 ms", a <= 3 * f and a < 100, len(app_ms),
-                    {"busy_periods_median": median(busy), "samples_ms": [round(v, 2) for v in app_ms]}))
+    rows.append(
+        Row(
+            "an asset's week availability",
+            dbs.kind,
+            "WSGI app: GET /assets/<id>/week?start=",
+            a,
+            "ms",
+            f,
+            "one hand-written SQL query",
+            a / f,
+            "<= 3x floor and < 100 ms",
+            a <= 3 * f and a < 100,
+            len(app_ms),
+            {"busy_periods_median": median(busy), "samples_ms": [round(v, 2) for v in app_ms]},
+        )
+    )
     return rows
 
 
 def report_period(now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The last twelve whole months."""
-    from reports.periods import add_months, first_of_month
     from core.timeutil import to_local
+    from reports.periods import add_months, first_of_month
 
     this_month = first_of_month(to_local(now).date())
     return add_months(this_month, -12), this_month - dt.timedelta(days=1)
@@ -489,14 +638,19 @@ def report_period(now: dt.datetime) -> tuple[dt.date, dt.date]:
 def _memory_probe(url: str, period_from: dt.date, period_to: dt.date) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "bench.memory", url, period_from.isoformat(), period_to.isoformat()],
-        cwd=PROJECT, capture_output=True, text=True, timeout=REPORT_TIMEOUT_S,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=REPORT_TIMEOUT_S,
     )
     if result.returncode != 0:
         raise RuntimeError(f"bench.memory failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_report(big: InProcess, small: InProcess, dbs: Databases, plan: Plan, now: dt.datetime) -> list[Row]:
+def measure_report(
+    big: InProcess, small: InProcess, dbs: Databases, plan: Plan, now: dt.datetime
+) -> list[Row]:
     """The yearly utilisation report for every School: the service, the page, the floor; and its
     peak memory at 1,000 bookings and at full size.
 
@@ -512,12 +666,21 @@ def measure_report(big: InProcess, small: InProcess, dbs: Databases, plan: Plan,
 
     period_from, period_to = report_period(now)
     months = [utc_bounds(span.first_day, span.last_day) for span in month_spans(period_from, period_to)]
-    memory = {"small": _memory_probe(small.url, period_from, period_to), "big": _memory_probe(big.url, period_from, period_to)}
+    memory = {
+        "small": _memory_probe(small.url, period_from, period_to),
+        "big": _memory_probe(big.url, period_from, period_to),
+    }
     probe_s = memory["big"]["seconds"]
     slow = probe_s > SLOW_REPORT_S
     runs = plan.reports if not slow else min(plan.reports, int(REPORT_BUDGET_S / probe_s))
-    page_runs = plan.report_pages if not slow else (min(plan.report_pages, int(REPORT_BUDGET_S / probe_s)) if probe_s <= PAGE_SKIP_S else 0)
-    log(f"    report: {probe_s:.1f} s in its own process; {runs} more runs in-process, {page_runs} through the page")
+    page_runs = (
+        plan.report_pages
+        if not slow
+        else (min(plan.report_pages, int(REPORT_BUDGET_S / probe_s)) if probe_s <= PAGE_SKIP_S else 0)
+    )
+    log(
+        f"    report: {probe_s:.1f} s in its own process; {runs} more runs in-process, {page_runs} through the page"
+    )
 
     settings = ReportSettings.from_config(big.app.config)
     floor = Floor(dbs.big)
@@ -568,28 +731,67 @@ def measure_report(big: InProcess, small: InProcess, dbs: Databases, plan: Plan,
         "floor_samples_s": [round(v, 3) for v in floor_s],
     }
     rows = [
-        Row("utilisation report, one year, all Schools", dbs.kind, "the service: utilisation_report + report_to_json", s * 1000,
-            "ms", f * 1000, "one hand-written aggregate SQL query", s / f, "<= 2x floor and < 5 s", s <= 2 * f and s < 5,
-            len(service_s), {**detail, "samples_s": [round(v, 3) for v in service_s]}),
-        Row("utilisation report, one year, all Schools", dbs.kind, "WSGI app: GET /reports/utilisation?from=&to=",
-            p * 1000 if p is not None else None, "ms", f * 1000, "one hand-written aggregate SQL query",
-            p / f if p is not None else None, "<= 2x floor and < 5 s", (p <= 2 * f and p < 5) if p is not None else False,
-            len(page_s), {"samples_s": [round(v, 3) for v in page_s],
-                          "not_run": "" if page_s else f"not run: the service alone takes {probe_s:.0f} s (over {PAGE_SKIP_S:.0f} s)"}),
+        Row(
+            "utilisation report, one year, all Schools",
+            dbs.kind,
+            "the service: utilisation_report + report_to_json",
+            s * 1000,
+            "ms",
+            f * 1000,
+            "one hand-written aggregate SQL query",
+            s / f,
+            "<= 2x floor and < 5 s",
+            s <= 2 * f and s < 5,
+            len(service_s),
+            {**detail, "samples_s": [round(v, 3) for v in service_s]},
+        ),
+        Row(
+            "utilisation report, one year, all Schools",
+            dbs.kind,
+            "WSGI app: GET /reports/utilisation?from=&to=",
+            p * 1000 if p is not None else None,
+            "ms",
+            f * 1000,
+            "one hand-written aggregate SQL query",
+            p / f if p is not None else None,
+            "<= 2x floor and < 5 s",
+            (p <= 2 * f and p < 5) if p is not None else False,
+            len(page_s),
+            {
+                "samples_s": [round(v, 3) for v in page_s],
+                "not_run": ""
+                if page_s
+                else f"not run: the service alone takes {probe_s:.0f} s (over {PAGE_SKIP_S:.0f} s)",
+            },
+        ),
     ]
     small_mib, big_mib = memory["small"]["report_mib"], memory["big"]["report_mib"]
     growth = big_mib / small_mib if small_mib > 0 else float("inf")
-    rows.append(Row("peak memory of that report", dbs.kind, "the process: peak RSS during the report, above its RSS before",
-                    big_mib, "MiB", small_mib, f"the same at {memory['small']['bookings']:,} bookings in the year", growth,
-                    "<= 1.25x its size at 1,000 bookings", growth <= 1.25, 1,
-                    {"full": memory["big"], "small": memory["small"]}))
+    rows.append(
+        Row(
+            "peak memory of that report",
+            dbs.kind,
+            "the process: peak RSS during the report, above its RSS before",
+            big_mib,
+            "MiB",
+            small_mib,
+            f"the same at {memory['small']['bookings']:,} bookings in the year",
+            growth,
+            "<= 1.25x its size at 1,000 bookings",
+            growth <= 1.25,
+            1,
+            {"full": memory["big"], "small": memory["small"]},
+        )
+    )
     return rows
 
 
 # --- Concurrency through gunicorn (PostgreSQL) ---------------------------------------------------
 
 
-def measure_concurrency(big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, log_path: Path) -> list[Row]:
+def measure_concurrency(
+    big: InProcess, dbs: Databases, plan: Plan, now: dt.datetime, log_path: Path
+) -> list[Row]:
     """Bookings per second through gunicorn against the floor's threads, then a race for one slot,
     then a search for overlapping active bookings in the whole table."""
     from bench.load import Gunicorn, run_app_load, run_floor_load, run_race
@@ -604,17 +806,25 @@ def measure_concurrency(big: InProcess, dbs: Databases, plan: Plan, now: dt.date
         if len(pairs) == plan.clients:
             break
     if len(pairs) < plan.clients:
-        raise RuntimeError(f"only {len(pairs)} bench people with a ruled asset of their own; need {plan.clients}")
+        raise RuntimeError(
+            f"only {len(pairs)} bench people with a ruled asset of their own; need {plan.clients}"
+        )
     assets = [asset_id for _, asset_id in pairs]
     # Half-hour bookings 45 minutes apart (the turnaround is 15), far enough ahead to be free.
-    app_slots = free_slots(big.engine, assets, today + dt.timedelta(days=100), today + dt.timedelta(days=400), 30, 45)
-    floor_slots = free_slots(big.engine, assets, today + dt.timedelta(days=420), today + dt.timedelta(days=720), 30, 45)
+    app_slots = free_slots(
+        big.engine, assets, today + dt.timedelta(days=100), today + dt.timedelta(days=400), 30, 45
+    )
+    floor_slots = free_slots(
+        big.engine, assets, today + dt.timedelta(days=420), today + dt.timedelta(days=720), 30, 45
+    )
     tokens = {user_id: big.token(user_id) for user_id, _ in pairs}
     # The race: both bench people of one School, on 8 connections each, for one of its assets.
     race_asset, race_school = pairs[0][1], dict(big.ruled)[pairs[0][1]]
     racers = [(user_id, big.token(user_id)) for user_id in big.people_of(race_school)]
     racers = [racers[i % len(racers)] for i in range(plan.clients)]
-    race_slots = free_slots(big.engine, [race_asset], today + dt.timedelta(days=95), today + dt.timedelta(days=99), 60, 75)[race_asset]
+    race_slots = free_slots(
+        big.engine, [race_asset], today + dt.timedelta(days=95), today + dt.timedelta(days=99), 60, 75
+    )[race_asset]
     with Gunicorn(dbs.big, log_path) as server:
         app = run_app_load(server, pairs, tokens, app_slots, plan.load_seconds)
         race = run_race(server, racers, race_asset, race_slots)
@@ -623,14 +833,34 @@ def measure_concurrency(big: InProcess, dbs: Databases, plan: Plan, now: dt.date
         overlaps = overlapping_active_bookings(conn)
     ratio = app["per_second"] / floor["per_second"] if floor["per_second"] else float("nan")
     return [
-        Row(f"bookings created per second, {plan.clients} concurrent clients", dbs.kind,
-            "gunicorn -w 4: POST /api/v1/bookings", app["per_second"], "/s", floor["per_second"],
-            f"psycopg, {plan.clients} threads, the floor's transaction", ratio, ">= 0.5x floor", ratio >= 0.5, app["created"],
-            {"app": app, "floor": floor}),
-        Row("overlapping active bookings afterwards", dbs.kind,
+        Row(
+            f"bookings created per second, {plan.clients} concurrent clients",
+            dbs.kind,
+            "gunicorn -w 4: POST /api/v1/bookings",
+            app["per_second"],
+            "/s",
+            floor["per_second"],
+            f"psycopg, {plan.clients} threads, the floor's transaction",
+            ratio,
+            ">= 0.5x floor",
+            ratio >= 0.5,
+            app["created"],
+            {"app": app, "floor": floor},
+        ),
+        Row(
+            "overlapping active bookings afterwards",
+            dbs.kind,
             f"SQL over every booking, after the load and {len(race['rounds'])} races of {plan.clients} clients for one slot",
-            overlaps, "", None, "", None, "0, and each race booked once", overlaps == 0 and set(race["created"]) == {1},
-            len(race["rounds"]), {"race": race}),
+            overlaps,
+            "",
+            None,
+            "",
+            None,
+            "0, and each race booked once",
+            overlaps == 0 and set(race["created"]) == {1},
+            len(race["rounds"]),
+            {"race": race},
+        ),
     ]
 
 
@@ -657,9 +887,16 @@ def _format(value: float | None, unit: str) -> str:
 def format_table(rows: list[Row]) -> str:
     header = ("operation", "db", "median", "floor", "ratio", "target", "result", "runs")
     lines = [
-        (r.operation, r.db, _format(r.value, r.unit), _format(r.floor, r.unit if r.unit != "x" else ""),
-         f"{r.ratio:.2f}x" if r.ratio is not None else "", r.target,
-         "" if r.passed is None else ("PASS" if r.passed else "FAIL"), str(r.samples))
+        (
+            r.operation,
+            r.db,
+            _format(r.value, r.unit),
+            _format(r.floor, r.unit if r.unit != "x" else ""),
+            f"{r.ratio:.2f}x" if r.ratio is not None else "",
+            r.target,
+            "" if r.passed is None else ("PASS" if r.passed else "FAIL"),
+            str(r.samples),
+        )
         for r in rows
     ]
     widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
@@ -680,7 +917,9 @@ def environment() -> dict[str, Any]:
         "machine": platform.machine(),
     }
     try:
-        engine = sa.create_engine(normalise_database_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES)))
+        engine = sa.create_engine(
+            normalise_database_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES))
+        )
         with engine.connect() as conn:
             info["postgresql"] = conn.exec_driver_sql("SHOW server_version").scalar()
         engine.dispose()
@@ -708,12 +947,19 @@ def _require_postgres(url: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a small university and fewer repeats (about a minute)")
-    parser.add_argument("--db", default="postgresql,sqlite", help="postgresql, sqlite or both (comma-separated)")
-    parser.add_argument("--reuse", action="store_true", help="reuse databases built earlier today at this size")
+    parser.add_argument(
+        "--quick", action="store_true", help="a small university and fewer repeats (about a minute)"
+    )
+    parser.add_argument(
+        "--db", default="postgresql,sqlite", help="postgresql, sqlite or both (comma-separated)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse databases built earlier today at this size"
+    )
     parser.add_argument("--build-only", action="store_true", help="build the databases, measure nothing")
     parser.add_argument(
-        "--only", default=",".join(PHASES),
+        "--only",
+        default=",".join(PHASES),
         help=f"measure only these phases (comma-separated, of {', '.join(PHASES)}); the table then has only their rows",
     )
     args = parser.parse_args(argv)
@@ -733,8 +979,10 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, float] = {}
     stamp = started_at.strftime("%Y%m%d-%H%M%S")
     log_path = RESULTS / f"bench-{stamp}.log"
-    log(f"Kitshare benchmark, {size.name} size: {size.schools} Schools, {size.assets:,} assets, {size.bookings:,} bookings "
-        f"over {size.years} years (seed {SEED}). Request logs: {log_path.relative_to(PROJECT)}")
+    log(
+        f"Kitshare benchmark, {size.name} size: {size.schools} Schools, {size.assets:,} assets, {size.bookings:,} bookings "
+        f"over {size.years} years (seed {SEED}). Request logs: {log_path.relative_to(PROJECT)}"
+    )
     with log_path.open("a") as log_stream:
         kinds = [k.strip() for k in args.db.split(",") if k.strip()]
         if set(kinds) - {"postgresql", "sqlite"}:
@@ -752,13 +1000,20 @@ def main(argv: list[str] | None = None) -> int:
             big, small = InProcess(dbs.big, log_stream), InProcess(dbs.small, log_stream)
             kind_rows: list[Row] = []
             if "create" in only:
-                kind_rows += phase("booking creation", lambda: measure_creation(big, small, dbs, plan, now, rng))
+                kind_rows += phase(
+                    "booking creation", lambda: measure_creation(big, small, dbs, plan, now, rng)
+                )
             if "reads" in only:
                 kind_rows += phase("catalogue and week", lambda: measure_reads(big, dbs, plan, now, rng))
             if "report" in only:
-                kind_rows += phase("utilisation report and its memory", lambda: measure_report(big, small, dbs, plan, now))
+                kind_rows += phase(
+                    "utilisation report and its memory", lambda: measure_report(big, small, dbs, plan, now)
+                )
             if kind == "postgresql" and "load" in only:
-                kind_rows += phase("bookings under load (gunicorn)", lambda: measure_concurrency(big, dbs, plan, now, log_path))
+                kind_rows += phase(
+                    "bookings under load (gunicorn)",
+                    lambda: measure_concurrency(big, dbs, plan, now, log_path),
+                )
             for app in (big, small):
                 from core.db import db
 
@@ -774,13 +1029,28 @@ def main(argv: list[str] | None = None) -> int:
     table = format_table(rows)
     log("\n" + table)
     failed = [r for r in rows if r.passed is False]
-    log(f"\n{len(rows) - len(failed) - sum(r.passed is None for r in rows)} targets met, {len(failed)} missed; "
-        f"{total:.0f} s in all ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}).")
+    log(
+        f"\n{len(rows) - len(failed) - sum(r.passed is None for r in rows)} targets met, {len(failed)} missed; "
+        f"{total:.0f} s in all ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})."
+    )
     out = RESULTS / f"bench-{stamp}.json"
-    out.write_text(json.dumps({
-        "size": asdict(size), "plan": asdict(plan), "seed": SEED, "started_at": started_at.isoformat(), "seconds": total,
-        "seconds_by_db": timings, "environment": environment(), "builds": builds,
-        "rows": [asdict(r) for r in rows], "table": table,
-    }, indent=2, default=str))
+    out.write_text(
+        json.dumps(
+            {
+                "size": asdict(size),
+                "plan": asdict(plan),
+                "seed": SEED,
+                "started_at": started_at.isoformat(),
+                "seconds": total,
+                "seconds_by_db": timings,
+                "environment": environment(),
+                "builds": builds,
+                "rows": [asdict(r) for r in rows],
+                "table": table,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     log(f"Written to {out.relative_to(PROJECT)}")
     return 0

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
+from core.timeutil import local_to_utc
 from inventory.catalogue import Page
 from inventory.models import Asset, School
-from core.timeutil import local_to_utc
 
 PER_PAGE = 25
 _ID = re.compile(r"[0-9]{1,9}")
@@ -40,7 +41,13 @@ class QueueFilters:
     def any(self) -> bool:
         return any(
             value is not None
-            for value in (self.asset_id, self.requester_school_id, self.owning_school_id, self.day_from, self.day_to)
+            for value in (
+                self.asset_id,
+                self.requester_school_id,
+                self.owning_school_id,
+                self.day_from,
+                self.day_to,
+            )
         )
 
     def with_page(self, page: int) -> QueueFilters:
@@ -95,13 +102,19 @@ def parse_queue_filters(args: Mapping[str, str]) -> tuple[QueueFilters, list[str
 
 def _scope(manager: User, now: dt.datetime) -> Select[tuple[Booking]]:
     """Pending requests, not yet over, for the assets of the Schools the person decides for."""
-    query = select(Booking).join(Booking.asset).where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+    query = (
+        select(Booking)
+        .join(Booking.asset)
+        .where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+    )
     if not manager.is_admin:
         query = query.where(Asset.school_id.in_(manager.managed_school_ids))
     return query
 
 
-def queue_select(manager: User, now: dt.datetime, filters: QueueFilters | None = None) -> Select[tuple[Booking]]:
+def queue_select(
+    manager: User, now: dt.datetime, filters: QueueFilters | None = None
+) -> Select[tuple[Booking]]:
     """The requests in the person's queue that match ``filters``, oldest request first."""
     filters = filters or QueueFilters()
     query = _scope(manager, now).options(
@@ -124,7 +137,9 @@ def queue_select(manager: User, now: dt.datetime, filters: QueueFilters | None =
     return query.order_by(Booking.created_at, Booking.id)
 
 
-def approval_queue(session: Session, manager: User, now: dt.datetime, filters: QueueFilters | None = None) -> list[Booking]:
+def approval_queue(
+    session: Session, manager: User, now: dt.datetime, filters: QueueFilters | None = None
+) -> list[Booking]:
     """Pending requests for the assets of the Schools the person manages (every School for an
     admin), oldest request first: the one waiting longest is decided first."""
     return list(session.scalars(queue_select(manager, now, filters)).unique())
@@ -136,7 +151,9 @@ def approval_queue_page(session: Session, manager: User, now: dt.datetime, filte
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max(1, -(-total // filters.per_page))
     page = min(filters.page, pages)
-    items = list(session.scalars(query.limit(filters.per_page).offset((page - 1) * filters.per_page)).unique())
+    items = list(
+        session.scalars(query.limit(filters.per_page).offset((page - 1) * filters.per_page)).unique()
+    )
     return Page(items=items, total=total, page=page, per_page=filters.per_page)
 
 

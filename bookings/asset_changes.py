@@ -33,7 +33,6 @@ from core.db import utcnow
 from core.errors import InvalidInput
 from core.timeutil import format_local
 from inventory.models import Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
-from inventory.training import describe_scope
 from inventory.service import (
     AssetInput,
     apply_asset_input,
@@ -42,6 +41,7 @@ from inventory.service import (
     lock_asset,
     validate_asset_input,
 )
+from inventory.training import describe_scope
 
 
 def update_asset(
@@ -74,8 +74,13 @@ def update_asset(
     session.flush()
     new_hours = format_weekly_hours(data.weekly_hours) or "none"
     return settle(
-        session, actor, affected, decisions, f"{asset.name}'s bookable hours changed to {new_hours}.",
-        "it now falls outside the asset's bookable hours.", now,
+        session,
+        actor,
+        affected,
+        decisions,
+        f"{asset.name}'s bookable hours changed to {new_hours}.",
+        "it now falls outside the asset's bookable hours.",
+        now,
     )
 
 
@@ -119,8 +124,13 @@ def change_asset_status(
         asset.retired_at = now
     session.flush()
     return settle(
-        session, actor, affected, decisions, reason,
-        f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.", now,
+        session,
+        actor,
+        affected,
+        decisions,
+        reason,
+        f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.",
+        now,
     )
 
 
@@ -129,7 +139,9 @@ def delete_asset(session: Session, actor: User, asset: Asset) -> None:
     so its history stays (the database's foreign keys refuse the delete as well)."""
     require_school_manager(actor, asset.school_id)
     if session.scalar(select(Booking.id).where(Booking.asset_id == asset.id).limit(1)) is not None:
-        raise InvalidInput("This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept.")
+        raise InvalidInput(
+            "This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept."
+        )
     session.delete(asset)
     session.flush()
 
@@ -184,7 +196,11 @@ def schedule_maintenance(
     if errors:
         raise InvalidInput(field_errors=errors)
     window = MaintenanceWindow(
-        asset_id=asset.id, start_at=start_at, end_at=end_at, reason=reason, cost_pence=cost_pence,
+        asset_id=asset.id,
+        start_at=start_at,
+        end_at=end_at,
+        reason=reason,
+        cost_pence=cost_pence,
         created_by_id=actor.id,
     )
     now = now or utcnow()
@@ -193,8 +209,13 @@ def schedule_maintenance(
     session.flush()
     when = f"{format_local(start_at)} to {format_local(end_at)}"
     window.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
-        session, actor, affected, decisions, f"Maintenance of {asset.name}, {when}: {reason}",
-        f"maintenance of {asset.name} is planned during it ({when}).", now,
+        session,
+        actor,
+        affected,
+        decisions,
+        f"Maintenance of {asset.name}, {when}: {reason}",
+        f"maintenance of {asset.name} is planned during it ({when}).",
+        now,
     )
     return window
 
@@ -221,7 +242,11 @@ def bookings_clashing_with(session: Session, asset: Asset, start: dt.datetime, e
 
 
 def revoke_training(
-    session: Session, actor: User, authorisation: TrainingAuthorisation, reason: str, now: dt.datetime | None = None,
+    session: Session,
+    actor: User,
+    authorisation: TrainingAuthorisation,
+    reason: str,
+    now: dt.datetime | None = None,
     decisions: Decisions | None = None,
 ) -> TrainingAuthorisation:
     """Withdraw an authorisation, saying why. It is kept (with who revoked it and when), never deleted.
@@ -246,8 +271,12 @@ def revoke_training(
     authorisation.revoke_reason = reason
     session.flush()
     authorisation.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
-        session, actor, affected, decisions,
+        session,
+        actor,
+        affected,
+        decisions,
         f"Training authorisation for {describe_scope(authorisation)} revoked: {reason}",
-        f"your training authorisation for {describe_scope(authorisation)} has been revoked.", now,
+        f"your training authorisation for {describe_scope(authorisation)} has been revoked.",
+        now,
     )
     return authorisation

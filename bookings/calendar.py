@@ -42,7 +42,11 @@ class CalendarDay:
 def _label(viewer: User, booking: Booking) -> str:
     who = booking.requester.name if may_see_holder(viewer, booking) else None
     if booking.status == BookingStatus.PENDING:
-        return f"requested by {who}, awaiting approval" if who else "another request awaiting approval (still free)"
+        return (
+            f"requested by {who}, awaiting approval"
+            if who
+            else "another request awaiting approval (still free)"
+        )
     if booking.status in HISTORY_STATUSES:
         return f"{who or 'Booked'} ({booking.status.label.lower()})"
     return who or "Booked"
@@ -57,7 +61,12 @@ def _held_until(booking: Booking, now: dt.datetime) -> dt.datetime:
 
 
 def asset_days(
-    session: Session, viewer: User, asset: Asset, first_day: dt.date, days: int = 14, now: dt.datetime | None = None
+    session: Session,
+    viewer: User,
+    asset: Asset,
+    first_day: dt.date,
+    days: int = 14,
+    now: dt.datetime | None = None,
 ) -> list[CalendarDay]:
     """``days`` local days from ``first_day``: the asset's bookable hours on each, and the active
     bookings, pending requests and maintenance windows that fall in it. Days gone by show the
@@ -88,7 +97,12 @@ def asset_days(
             _label(viewer, b),
         )
         for b in bookings
-    ] + [BusyPeriod(w.start_at, w.end_at, "maintenance", f"Maintenance: {w.reason}" if w.reason else "Maintenance") for w in windows]
+    ] + [
+        BusyPeriod(
+            w.start_at, w.end_at, "maintenance", f"Maintenance: {w.reason}" if w.reason else "Maintenance"
+        )
+        for w in windows
+    ]
     periods.sort(key=lambda p: p.start_at)
 
     hours_by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}

@@ -41,13 +41,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus
 from bookings.availability import WeeklyHours, weekly_hours, weekly_intervals
+from bookings.models import Booking, BookingStatus
 from bookings.notices import booking_link, notify_cancelled, when
 from core.db import utcnow
 from core.errors import InvalidInput
-from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
 from core.timeutil import format_local, to_local
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
 from notifications.service import notify
 
 CANCEL = "cancel"
@@ -80,7 +80,10 @@ class Affected:
         """'This will cancel 3 confirmed bookings and reject 2 requests.' (retiring), or how many
         confirmed bookings the manager has to decide about."""
         if self.ends_all:
-            cancelled, rejected = _count(len(self.confirmed), "confirmed booking"), _count(len(self.pending), "request")
+            cancelled, rejected = (
+                _count(len(self.confirmed), "confirmed booking"),
+                _count(len(self.pending), "request"),
+            )
             return f"This will cancel {cancelled} and reject {rejected}."
         parts = [_count(len(self.confirmed), "confirmed booking")] if self.confirmed else []
         if self.pending:
@@ -99,7 +102,9 @@ class Decisions:
     def __post_init__(self) -> None:
         wrong = [c for c in [self.default, *self.per_booking.values()] if c not in CHOICES]
         if wrong:
-            raise InvalidInput(field_errors={"affected_bookings": ["Choose 'cancel' or 'keep' for the affected bookings."]})
+            raise InvalidInput(
+                field_errors={"affected_bookings": ["Choose 'cancel' or 'keep' for the affected bookings."]}
+            )
 
     def for_booking(self, booking_id: int) -> str:
         return self.per_booking.get(booking_id, self.default)
@@ -129,9 +134,11 @@ class Settlement:
         text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
         return text[0].upper() + text[1:] + "; the people who made them have been told."
 
-    def then(self, other: "Settlement") -> "Settlement":
+    def then(self, other: Settlement) -> Settlement:
         """Both settlements, for a request that made two changes (new hours and a new status)."""
-        return Settlement(self.cancelled + other.cancelled, self.rejected + other.rejected, self.kept + other.kept)
+        return Settlement(
+            self.cancelled + other.cancelled, self.rejected + other.rejected, self.kept + other.kept
+        )
 
     def as_json(self) -> dict[str, list[int]]:
         return {
@@ -149,7 +156,8 @@ def _upcoming(asset_id: int | None, statuses: tuple[BookingStatus, ...], now: dt
     query = (
         select(Booking)
         .options(
-            joinedload(Booking.requester), joinedload(Booking.requester_school),
+            joinedload(Booking.requester),
+            joinedload(Booking.requester_school),
             joinedload(Booking.asset).joinedload(Asset.school),
         )
         .where(Booking.status.in_(statuses), Booking.end_at > now)
@@ -163,7 +171,9 @@ def _upcoming(asset_id: int | None, statuses: tuple[BookingStatus, ...], now: dt
 # --- What a change would touch --------------------------------------------------------------------
 
 
-def affected_by_status(session: Session, asset: Asset, status: AssetStatus, now: dt.datetime | None = None) -> Affected:
+def affected_by_status(
+    session: Session, asset: Asset, status: AssetStatus, now: dt.datetime | None = None
+) -> Affected:
     """The bookings putting ``asset`` in ``status`` touches: retiring ends every confirmed booking
     and pending request not yet over; maintenance or out of service clashes with every confirmed
     booking not yet over; available touches none. An unchanged status touches none either."""
@@ -243,7 +253,9 @@ def affected_by_revocation(
     if authorisation.asset_id is not None:
         query = query.where(Booking.asset_id == authorisation.asset_id)
     else:
-        query = query.where(Asset.category_id == authorisation.category_id, Asset.school_id == authorisation.school_id)
+        query = query.where(
+            Asset.category_id == authorisation.category_id, Asset.school_id == authorisation.school_id
+        )
     affected = []
     for booking in session.scalars(query):
         asset = booking.asset
@@ -372,13 +384,19 @@ def clashes_for(session: Session, booking: Booking, now: dt.datetime | None = No
     for window in windows:
         same_day = format_local(window.start_at, "%Y%m%d") == format_local(window.end_at, "%Y%m%d")
         end = format_local(window.end_at, "%H:%M" if same_day else "%a %d %b %Y, %H:%M")
-        lines.append(f"Maintenance is planned during this booking: {format_local(window.start_at)} to {end} ({window.reason}).")
+        lines.append(
+            f"Maintenance is planned during this booking: {format_local(window.start_at)} to {end} ({window.reason})."
+        )
     if asset.status != AssetStatus.AVAILABLE:
         why = f": {asset.status_reason}" if asset.status_reason else ""
         lines.append(f"{asset.name} is out of use ({asset.status.label.lower()}){why}.")
     first = to_local(booking.start_at).date() - dt.timedelta(days=1)
     if not _within(weekly_intervals(weekly_hours(asset), first, to_local(booking.end_at).date()), booking):
         lines.append(f"This booking is outside {asset.name}'s bookable hours, which have changed.")
-    if asset.training_required and not has_current_training(session, booking.requester, asset, to_local(now).date()):
-        lines.append(f"{booking.requester.name} no longer holds a current training authorisation for {asset.name}.")
+    if asset.training_required and not has_current_training(
+        session, booking.requester, asset, to_local(now).date()
+    ):
+        lines.append(
+            f"{booking.requester.name} no longer holds a current training authorisation for {asset.name}."
+        )
     return lines

@@ -187,8 +187,15 @@ def user_calendar(session: Session, user: User, now: dt.datetime, base_url: str)
             lines.append(f"Reason: {booking.decision_reason}")
         lines.append(f"Booking: {link}")
         calendar.add_component(
-            _event(booking, history_rows, now, f"booking-{booking.id}@{host}",
-                   f"{asset.name} ({booking.status.label.lower()})", link, "\n".join(lines))
+            _event(
+                booking,
+                history_rows,
+                now,
+                f"booking-{booking.id}@{host}",
+                f"{asset.name} ({booking.status.label.lower()})",
+                link,
+                "\n".join(lines),
+            )
         )
     return calendar.to_ical()
 
@@ -204,7 +211,8 @@ def asset_calendar(session: Session, asset: Asset, now: dt.datetime, base_url: s
         summary = {"TENTATIVE": "Requested", "CONFIRMED": "Booked", "CANCELLED": "Cancelled"}[status]
         description = f"{summary}: {asset.name} ({asset.tag}).\nSee when it is free: {link}"
         calendar.add_component(
-            _event(booking, history_rows, now, f"booking-{booking.id}-busy@{host}", summary, link,
-                   description)
+            _event(
+                booking, history_rows, now, f"booking-{booking.id}-busy@{host}", summary, link, description
+            )
         )
     return calendar.to_ical()

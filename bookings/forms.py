@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -15,17 +23,28 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class BookingForm(KitshareForm):
-    start = WallTimeField("Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")])
-    end = WallTimeField("End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")])
+    start = WallTimeField(
+        "Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")]
+    )
+    end = WallTimeField(
+        "End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")]
+    )
     purpose = TextAreaField(
         "What is it for?", validators=[DataRequired("Say what the booking is for."), Length(max=2000)]
     )
     repeat = RadioField(
         "Repeat",
-        choices=[SelectChoice("none", "Just once"), SelectChoice("daily", "Every day"), SelectChoice("weekly", "Every week")],
+        choices=[
+            SelectChoice("none", "Just once"),
+            SelectChoice("daily", "Every day"),
+            SelectChoice("weekly", "Every week"),
+        ],
         default="none",
     )
-    count = WholeNumberField("Number of times", validators=[Optional(), NumberRange(min=1, max=100, message="Repeat between 1 and 100 times.")])
+    count = WholeNumberField(
+        "Number of times",
+        validators=[Optional(), NumberRange(min=1, max=100, message="Repeat between 1 and 100 times.")],
+    )
     until = DayField("Or until (date)", validators=[Optional()])
     submit = SubmitField("Book")
 
@@ -48,14 +67,16 @@ class ReasonForm(KitshareForm):
 
 
 class CancelForm(ReasonForm):
-    """"Cancel your booking of ...?": the one confirmation before a booking is cancelled."""
+    """ "Cancel your booking of ...?": the one confirmation before a booking is cancelled."""
 
     next = HiddenField()  # where to go afterwards: a path on this site only (web.local_path)
     submit = SubmitField("Yes, cancel this booking")
 
 
 class ApproveForm(KitshareForm):
-    rejection_reason = TextAreaField("Reason for rejecting the overlapping requests", validators=[Length(max=2000)])
+    rejection_reason = TextAreaField(
+        "Reason for rejecting the overlapping requests", validators=[Length(max=2000)]
+    )
     submit = SubmitField("Approve")
 
 
@@ -80,9 +101,15 @@ class ReturnForm(KitshareForm):
 
 
 class WaitlistForm(KitshareForm):
-    start = WallTimeField("Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")])
-    end = WallTimeField("End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")])
-    purpose = TextAreaField("What is it for?", validators=[DataRequired("Say what the booking is for."), Length(max=2000)])
+    start = WallTimeField(
+        "Start", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it starts.")]
+    )
+    end = WallTimeField(
+        "End", format=LOCAL_FORMATS, validators=[DataRequired("Enter the date and time it ends.")]
+    )
+    purpose = TextAreaField(
+        "What is it for?", validators=[DataRequired("Say what the booking is for."), Length(max=2000)]
+    )
     submit = SubmitField("Join the waitlist for this time")
 
     def validate_end(self, field: WallTimeField) -> None:
@@ -125,6 +152,10 @@ class QuotaForm(KitshareForm):
         default="week",
         validators=[DataRequired("Choose week or month.")],
     )
-    own_school_hours = StringField("Hours per person for the School's own people", validators=[Length(max=10), Hours()])
-    other_school_hours = StringField("Hours per person for other Schools' people", validators=[Length(max=10), Hours()])
+    own_school_hours = StringField(
+        "Hours per person for the School's own people", validators=[Length(max=10), Hours()]
+    )
+    other_school_hours = StringField(
+        "Hours per person for other Schools' people", validators=[Length(max=10), Hours()]
+    )
     submit = SubmitField("Add quota")

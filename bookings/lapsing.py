@@ -77,12 +77,21 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
         change_status(booking, BookingStatus.LAPSED, None, LAPSE_REASON, now)
         notify_lapsed(session, booking)
         already = session.scalar(
-            select(UnmetDemand.id).where(UnmetDemand.booking_id == booking.id, UnmetDemand.source == DemandSource.LAPSED)
+            select(UnmetDemand.id).where(
+                UnmetDemand.booking_id == booking.id, UnmetDemand.source == DemandSource.LAPSED
+            )
         )
         if already is None:
             record_unmet_demand(
-                session, booking.requester, booking.asset_id, booking.start_at, booking.end_at,
-                DemandSource.LAPSED, [NOT_DECIDED], booking.id, requester_school_id=booking.requester_school_id,
+                session,
+                booking.requester,
+                booking.asset_id,
+                booking.start_at,
+                booking.end_at,
+                DemandSource.LAPSED,
+                [NOT_DECIDED],
+                booking.id,
+                requester_school_id=booking.requester_school_id,
             )
     session.flush()
 
@@ -116,15 +125,18 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
 def _record_waitlisted(session: Session, entry: WaitlistEntry) -> None:
     refusal = next(
         (
-            row for row in session.scalars(
-                select(UnmetDemand).where(
+            row
+            for row in session.scalars(
+                select(UnmetDemand)
+                .where(
                     UnmetDemand.requester_id == entry.user_id,
                     UnmetDemand.asset_id == entry.asset_id,
                     UnmetDemand.start_at == entry.start_at,
                     UnmetDemand.end_at == entry.end_at,
                     UnmetDemand.source == DemandSource.REFUSED,
                     UnmetDemand.waitlist_entry_id.is_(None),
-                ).order_by(UnmetDemand.created_at.desc(), UnmetDemand.id.desc())
+                )
+                .order_by(UnmetDemand.created_at.desc(), UnmetDemand.id.desc())
             )
             if list(row.reasons or []) == ["overlap"]
         ),
@@ -138,7 +150,13 @@ def _record_waitlisted(session: Session, entry: WaitlistEntry) -> None:
     from bookings.service import record_unmet_demand
 
     record_unmet_demand(
-        session, entry.user, entry.asset_id, entry.start_at, entry.end_at, DemandSource.WAITLISTED, [WAITLISTED],
+        session,
+        entry.user,
+        entry.asset_id,
+        entry.start_at,
+        entry.end_at,
+        DemandSource.WAITLISTED,
+        [WAITLISTED],
         waitlist_entry_id=entry.id,
     )
 
@@ -161,15 +179,23 @@ def lapsed_requests(
     conditions = [Booking.status == BookingStatus.LAPSED, Booking.start_at >= since, Booking.start_at <= now]
     if not manager.is_admin:
         conditions.append(Asset.school_id.in_(manager.managed_school_ids))
-    count = session.scalar(
-        select(func.count(Booking.id)).select_from(Booking).join(Asset, and_(Asset.id == Booking.asset_id)).where(*conditions)
-    ) or 0
-    latest = list(session.scalars(
-        select(Booking)
-        .join(Booking.asset)
-        .options(joinedload(Booking.asset).joinedload(Asset.school), joinedload(Booking.requester))
-        .where(*conditions)
-        .order_by(Booking.start_at.desc(), Booking.id.desc())
-        .limit(limit)
-    ).unique())
+    count = (
+        session.scalar(
+            select(func.count(Booking.id))
+            .select_from(Booking)
+            .join(Asset, and_(Asset.id == Booking.asset_id))
+            .where(*conditions)
+        )
+        or 0
+    )
+    latest = list(
+        session.scalars(
+            select(Booking)
+            .join(Booking.asset)
+            .options(joinedload(Booking.asset).joinedload(Asset.school), joinedload(Booking.requester))
+            .where(*conditions)
+            .order_by(Booking.start_at.desc(), Booking.id.desc())
+            .limit(limit)
+        ).unique()
+    )
     return LapsedRequests(count=int(count), days=days, latest=latest)

@@ -62,7 +62,9 @@ def _visible_bookings(user: User, filters: BookingFilters) -> Select[tuple[Booki
     return query
 
 
-def list_bookings(session: Session, user: User, filters: BookingFilters, page: int, per_page: int) -> BookingPage:
+def list_bookings(
+    session: Session, user: User, filters: BookingFilters, page: int, per_page: int
+) -> BookingPage:
     """One page of the bookings ``user`` may list, earliest first. Only managers (and admins) may
     ask for scope managed, and a School named with it must be one they manage (NotAllowed)."""
     query = _visible_bookings(user, filters)

@@ -30,9 +30,9 @@ from bookings.service import change_status
 from core.config import site_url
 from core.db import atomic
 from core.errors import InvalidInput, NotFound
+from core.timeutil import format_local
 from inventory.models import Asset
 from notifications.service import notify
-from core.timeutil import format_local
 
 #: A loan can be handed over from this long before its start.
 HANDOVER_LEAD = dt.timedelta(hours=1)
@@ -74,11 +74,15 @@ def uses_check_in(asset: Asset) -> bool:
 
 def unreturned_loan(session: Session, asset_id: int, other_than: int | None = None) -> Booking | None:
     """The loan of the asset that was handed over and not yet returned, if any."""
-    query = select(Booking).options(joinedload(Booking.requester)).where(
-        Booking.asset_id == asset_id,
-        Booking.status == BookingStatus.CHECKED_OUT,
-        Booking.handed_over_at.is_not(None),
-        Booking.returned_at.is_(None),
+    query = (
+        select(Booking)
+        .options(joinedload(Booking.requester))
+        .where(
+            Booking.asset_id == asset_id,
+            Booking.status == BookingStatus.CHECKED_OUT,
+            Booking.handed_over_at.is_not(None),
+            Booking.returned_at.is_(None),
+        )
     )
     if other_than is not None:
         query = query.where(Booking.id != other_than)
@@ -99,7 +103,9 @@ def hand_over(session: Session, actor: User, booking_id: int, condition: str, no
         if not asset.portable:
             raise InvalidInput(f"{asset.name} is not lent out, so it is not handed over.")
         if booking.status != BookingStatus.CONFIRMED:
-            raise InvalidInput(f"This booking is {booking.status.label.lower()}, so it cannot be handed over.")
+            raise InvalidInput(
+                f"This booking is {booking.status.label.lower()}, so it cannot be handed over."
+            )
         if now >= booking.end_at:
             raise InvalidInput("This booking has already ended.")
         if now < booking.start_at - HANDOVER_LEAD:
@@ -135,20 +141,28 @@ def return_loan(
             raise InvalidInput("Only a loan that was handed over can be returned.")
         if not condition:
             raise InvalidInput(
-                field_errors={"condition": ["Describe the damage." if damaged else "Describe its condition as it comes back."]}
+                field_errors={
+                    "condition": [
+                        "Describe the damage." if damaged else "Describe its condition as it comes back."
+                    ]
+                }
             )
         booking.returned_at = now
         booking.returned_to_id = actor.id
         booking.return_condition = condition
         booking.returned_damaged = bool(damaged)
-        change_status(booking, BookingStatus.COMPLETED, actor, "Returned damaged." if damaged else "Returned.", now)
+        change_status(
+            booking, BookingStatus.COMPLETED, actor, "Returned damaged." if damaged else "Returned.", now
+        )
         if damaged:
             asset = booking.asset
             asset.damage_reported_at = now
             asset.damage_note = condition
             for manager in _managers_of(session, asset.school_id):
                 notify(
-                    session, manager, "loan_damaged",
+                    session,
+                    manager,
+                    "loan_damaged",
                     f"{asset.name} ({asset.tag}) came back damaged",
                     f"{booking.requester.name} returned {asset.name} on {format_local(now)}. "
                     f"Condition recorded by {actor.name}: {condition}",
@@ -277,7 +291,9 @@ def notify_overdue_loans(session: Session, now: dt.datetime) -> int:
             asset = loan.asset
             due = format_local(loan.end_at)
             notify(
-                session, loan.requester, "loan_overdue",
+                session,
+                loan.requester,
+                "loan_overdue",
                 f"Please return {asset.name}: your loan ended {due}",
                 f"{asset.name} ({asset.tag}) was due back to {asset.school.name} at {due}. "
                 "Please return it as soon as you can: someone may be waiting for it.",
@@ -286,7 +302,9 @@ def notify_overdue_loans(session: Session, now: dt.datetime) -> int:
             )
             for manager in _managers_of(session, asset.school_id):
                 notify(
-                    session, manager, "loan_overdue",
+                    session,
+                    manager,
+                    "loan_overdue",
                     f"Overdue: {asset.name} lent to {loan.requester.name}",
                     f"{asset.name} ({asset.tag}) was due back at {due} from {loan.requester.name}"
                     f"{', ' + loan.requester_school.name if loan.requester_school else ''}.",
@@ -296,7 +314,9 @@ def notify_overdue_loans(session: Session, now: dt.datetime) -> int:
             following = next_booking_after(session, loan)
             if following is not None and following.requester_id != loan.requester_id:
                 notify(
-                    session, following.requester, "loan_overdue",
+                    session,
+                    following.requester,
+                    "loan_overdue",
                     f"{asset.name} may not be back for your booking",
                     f"The loan before yours has not been returned (it was due back at {due}). "
                     f"Your booking starts {format_local(following.start_at)}; {asset.school.name} has been told. "
@@ -388,10 +408,16 @@ def release_no_shows(session: Session, now: dt.datetime) -> int:
                 continue
             asset = booking.asset
             change_status(
-                booking, BookingStatus.NO_SHOW, None, f"Not checked in within {minutes} minutes of its start.", now
+                booking,
+                BookingStatus.NO_SHOW,
+                None,
+                f"Not checked in within {minutes} minutes of its start.",
+                now,
             )
             notify(
-                session, booking.requester, "no_show_released",
+                session,
+                booking.requester,
+                "no_show_released",
                 f"Your booking of {asset.name} was released",
                 f"You did not check in to your booking of {asset.name} ({format_local(booking.start_at)} to "
                 f"{format_local(booking.end_at, '%H:%M')}) within {minutes} minutes of its start, so the time "

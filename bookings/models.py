@@ -69,7 +69,9 @@ class Booking(Audited, Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime | None]
     decision_reason: Mapped[str] = mapped_column(Text, default="")
-    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id", ondelete="SET NULL"), index=True)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
+    )
     # Check-in (bench kit) and custody (loans): what "actual use" means in the reports.
     checked_in_at: Mapped[dt.datetime | None]
     handed_over_at: Mapped[dt.datetime | None]
@@ -91,7 +93,8 @@ class Booking(Audited, Base):
     requester_school: Mapped[School | None] = relationship(foreign_keys=[requester_school_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     history: Mapped[list[BookingStatusChange]] = relationship(
-        back_populates="booking", order_by="BookingStatusChange.at, BookingStatusChange.id",
+        back_populates="booking",
+        order_by="BookingStatusChange.at, BookingStatusChange.id",
         cascade="all, delete-orphan",
     )
 
@@ -208,7 +211,9 @@ class WaitlistEntry(Base):
     start_at: Mapped[dt.datetime]
     end_at: Mapped[dt.datetime]
     purpose: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[WaitlistStatus] = mapped_column(str_enum(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING)
+    status: Mapped[WaitlistStatus] = mapped_column(
+        str_enum(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING
+    )
     offered_at: Mapped[dt.datetime | None]
     offer_expires_at: Mapped[dt.datetime | None]
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
@@ -247,5 +252,7 @@ class Quota(Base):
     __table_args__ = (
         CheckConstraint("(asset_id IS NULL) <> (category_id IS NULL)", name="one_scope"),
         CheckConstraint("own_school_minutes IS NULL OR own_school_minutes >= 0", name="own_not_negative"),
-        CheckConstraint("other_school_minutes IS NULL OR other_school_minutes >= 0", name="other_not_negative"),
+        CheckConstraint(
+            "other_school_minutes IS NULL OR other_school_minutes >= 0", name="other_not_negative"
+        ),
     )

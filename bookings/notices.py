@@ -117,8 +117,15 @@ def notify_requested(session: Session, booking: Booking) -> int:
     )
     deciders = deciders_of(session, asset.school_id, requester.id)
     for manager in deciders:
-        notify(session, manager, "booking_requested", title, body, booking_link(booking),
-               dedupe_key=f"booking-requested:{booking.id}:{manager.id}")
+        notify(
+            session,
+            manager,
+            "booking_requested",
+            title,
+            body,
+            booking_link(booking),
+            dedupe_key=f"booking-requested:{booking.id}:{manager.id}",
+        )
     return len(deciders)
 
 
@@ -138,8 +145,15 @@ def notify_series_requested(session: Session, series: BookingSeries, bookings: l
     )
     deciders = deciders_of(session, asset.school_id, requester.id)
     for manager in deciders:
-        notify(session, manager, "booking_requested", title, body, site_url("/approvals"),
-               dedupe_key=f"booking-series:{series.id}:{manager.id}")
+        notify(
+            session,
+            manager,
+            "booking_requested",
+            title,
+            body,
+            site_url("/approvals"),
+            dedupe_key=f"booking-series:{series.id}:{manager.id}",
+        )
     return len(deciders)
 
 
@@ -154,8 +168,15 @@ def notify_decided(session: Session, booking: Booking, change: BookingStatusChan
         f"{_who(change)} {'approved' if approved else 'rejected'} your request for "
         f"{asset.name} ({asset.tag}), {when(booking)}.{_reason_line(change)}"
     )
-    notify(session, booking.requester, "booking_decided", title, body, booking_link(booking),
-           dedupe_key=f"booking-decided:{booking.id}:{booking.requester_id}")
+    notify(
+        session,
+        booking.requester,
+        "booking_decided",
+        title,
+        body,
+        booking_link(booking),
+        dedupe_key=f"booking-decided:{booking.id}:{booking.requester_id}",
+    )
     return 1
 
 
@@ -167,8 +188,15 @@ def notify_lapsed(session: Session, booking: Booking) -> int:
         f"Nobody decided your request for {asset.name} ({asset.tag}), {when(booking)}, before it started, "
         "so it has lapsed: you do not have the booking. It is counted as demand the School did not meet."
     )
-    notify(session, booking.requester, "booking_decided", title, body, booking_link(booking),
-           dedupe_key=f"booking-lapsed:{booking.id}:{booking.requester_id}")
+    notify(
+        session,
+        booking.requester,
+        "booking_decided",
+        title,
+        body,
+        booking_link(booking),
+        dedupe_key=f"booking-lapsed:{booking.id}:{booking.requester_id}",
+    )
     return 1
 
 
@@ -182,8 +210,15 @@ def notify_cancelled(session: Session, booking: Booking, change: BookingStatusCh
         f"{_who(change)} cancelled your booking of {asset.name} ({asset.tag}), "
         f"{when(booking)}.{_reason_line(change)}"
     )
-    notify(session, booking.requester, "booking_cancelled", title, body, booking_link(booking),
-           dedupe_key=f"booking-cancelled:{booking.id}:{booking.requester_id}")
+    notify(
+        session,
+        booking.requester,
+        "booking_cancelled",
+        title,
+        body,
+        booking_link(booking),
+        dedupe_key=f"booking-cancelled:{booking.id}:{booking.requester_id}",
+    )
     return 1
 
 

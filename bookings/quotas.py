@@ -21,8 +21,8 @@ from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, Quota, QuotaPeriod
 from core.db import hours_between
 from core.errors import InvalidInput, NotFound
-from inventory.models import Asset, Category, School
 from core.timeutil import local_day_bounds, to_local
+from inventory.models import Asset, Category, School
 
 #: The statuses whose hours count towards a quota.
 COUNTED = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)
@@ -63,7 +63,11 @@ def scope_label(session: Session, quota: Quota) -> str:
 
 def cap_for(quota: Quota, requester: User) -> int | None:
     """The cap that applies to the person: the own-School one for the owning School's people."""
-    return quota.own_school_minutes if requester.home_school_id == quota.school_id else quota.other_school_minutes
+    return (
+        quota.own_school_minutes
+        if requester.home_school_id == quota.school_id
+        else quota.other_school_minutes
+    )
 
 
 def minutes_used(
@@ -180,7 +184,10 @@ def create_quota(
     except ValueError:
         errors["period"] = ["Choose week or month."]
         period_value = None
-    for name, value in (("own_school_minutes", own_school_minutes), ("other_school_minutes", other_school_minutes)):
+    for name, value in (
+        ("own_school_minutes", own_school_minutes),
+        ("other_school_minutes", other_school_minutes),
+    ):
         if value is not None and value < 0:
             errors[name] = ["A cap cannot be negative."]
     if own_school_minutes is None and other_school_minutes is None:
@@ -196,7 +203,9 @@ def create_quota(
             )
         )
         if clash:
-            errors["scope"] = [f"There is already a {ADJECTIVE[period_value]} quota for this; delete it first."]
+            errors["scope"] = [
+                f"There is already a {ADJECTIVE[period_value]} quota for this; delete it first."
+            ]
     if errors:
         raise InvalidInput(field_errors=errors)
     quota = Quota(

@@ -46,7 +46,11 @@ class Conflict:
     holder: str | None = None  # who holds it, only where the asker may know
 
     def describe(self) -> str:
-        what = "Maintenance" if self.kind == "maintenance" else (f"Booked by {self.holder}" if self.holder else "Booked")
+        what = (
+            "Maintenance"
+            if self.kind == "maintenance"
+            else (f"Booked by {self.holder}" if self.holder else "Booked")
+        )
         return f"{what}, {format_local(self.start_at)} to {format_local(self.end_at, '%H:%M')}"
 
 
@@ -154,20 +158,32 @@ def check_booking(
     today = to_local(now).date()
     if asset.status != AssetStatus.AVAILABLE:
         reason = f" ({asset.status_reason})" if asset.status_reason else ""
-        violations.append(Violation("asset_unavailable", f"{asset.name} is {asset.status.label.lower()}{reason}."))
+        violations.append(
+            Violation("asset_unavailable", f"{asset.name} is {asset.status.label.lower()}{reason}.")
+        )
     if not asset.bookable:
-        violations.append(Violation("not_bookable", f"{asset.name} is not bookable in Kitshare. Ask its contact."))
+        violations.append(
+            Violation("not_bookable", f"{asset.name} is not bookable in Kitshare. Ask its contact.")
+        )
     overdue = inspection_blocks_booking(session, asset, today)
     if overdue is not None:
         violations.append(
-            Violation("inspection_overdue", f"Its {overdue.kind.label.lower()} was due on {overdue.next_due_on:%d %b %Y} and has not been done.")
+            Violation(
+                "inspection_overdue",
+                f"Its {overdue.kind.label.lower()} was due on {overdue.next_due_on:%d %b %Y} and has not been done.",
+            )
         )
     if not asset.shareable and requester.home_school_id != asset.school_id:
-        violations.append(Violation("not_shared", f"{asset.school.name} does not share {asset.name} with other Schools."))
+        violations.append(
+            Violation("not_shared", f"{asset.school.name} does not share {asset.name} with other Schools.")
+        )
     if asset.training_required and not has_current_training(session, requester, asset, today):
         violations.append(
-            Violation("training", f"{asset.name} needs training, and you hold no current authorisation. "
-                      f"Request training from the managers of {asset.school.code} on its page.")
+            Violation(
+                "training",
+                f"{asset.name} needs training, and you hold no current authorisation. "
+                f"Request training from the managers of {asset.school.code} on its page.",
+            )
         )
 
     conflicts: list[Conflict] = []
@@ -178,19 +194,29 @@ def check_booking(
         violations.append(Violation("in_past", "The booking starts in the past."))
     elif check_notice and start_at < now + dt.timedelta(minutes=asset.min_notice_minutes):
         violations.append(
-            Violation("min_notice", f"{asset.name} must be booked at least {_minutes(asset.min_notice_minutes)} ahead.")
+            Violation(
+                "min_notice",
+                f"{asset.name} must be booked at least {_minutes(asset.min_notice_minutes)} ahead.",
+            )
         )
     length = end_at - start_at
     if asset.max_booking_minutes is not None and length > dt.timedelta(minutes=asset.max_booking_minutes):
         violations.append(
-            Violation("max_length", f"A booking of {asset.name} can last at most {_minutes(asset.max_booking_minutes)}.")
+            Violation(
+                "max_length",
+                f"A booking of {asset.name} can last at most {_minutes(asset.max_booking_minutes)}.",
+            )
         )
     if not within_bookable_hours(asset, start_at, end_at):
-        violations.append(Violation("outside_hours", f"The booking falls outside {asset.name}'s bookable hours."))
+        violations.append(
+            Violation("outside_hours", f"The booking falls outside {asset.name}'s bookable hours.")
+        )
 
     conflicts = conflicts_for(session, requester, asset, start_at, end_at, ignore_booking_id)
     if any(c.kind == "booking" for c in conflicts):
-        turnaround = f" (with {_minutes(asset.turnaround_minutes)} turnaround)" if asset.turnaround_minutes else ""
+        turnaround = (
+            f" (with {_minutes(asset.turnaround_minutes)} turnaround)" if asset.turnaround_minutes else ""
+        )
         violations.append(Violation("overlap", f"It overlaps another booking{turnaround}."))
     if any(c.kind == "maintenance" for c in conflicts):
         violations.append(Violation("maintenance", "It overlaps planned maintenance."))

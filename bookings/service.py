@@ -48,8 +48,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
 from inventory.catalogue import Page
 from inventory.models import Asset
-from inventory.service import get_asset
-from inventory.service import school_managers_of
+from inventory.service import get_asset, school_managers_of
 
 #: Statuses a requester or manager may still cancel.
 CANCELLABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
@@ -57,7 +56,11 @@ MAX_OCCURRENCES = 100
 
 
 def change_status(
-    booking: Booking, to_status: BookingStatus, by: User | None, reason: str = "", at: dt.datetime | None = None
+    booking: Booking,
+    to_status: BookingStatus,
+    by: User | None,
+    reason: str = "",
+    at: dt.datetime | None = None,
 ) -> BookingStatusChange:
     """Move a booking to a new status and keep the step in its history. Tells nobody: the
     command that changes the status calls its notice (``bookings.notices``)."""
@@ -196,7 +199,12 @@ def _new_booking(
 
 
 def _lost_race(
-    session: Session, requester: User, asset_id: int, start_at: dt.datetime, end_at: dt.datetime, now: dt.datetime
+    session: Session,
+    requester: User,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    now: dt.datetime,
 ) -> BookingRefused:
     """The database refused an overlap our check could not see yet: say so the usual way."""
     asset = _load_asset(session, asset_id)
@@ -208,7 +216,12 @@ def _lost_race(
 
 
 def _keep_refusal(
-    session: Session, requester: User, asset_id: int, start_at: dt.datetime, end_at: dt.datetime, codes: list[str]
+    session: Session,
+    requester: User,
+    asset_id: int,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    codes: list[str],
 ) -> None:
     with atomic(session, requester):
         record_unmet_demand(session, requester, asset_id, start_at, end_at, DemandSource.REFUSED, codes)
@@ -228,7 +241,9 @@ class Recurrence:
         return f"{self.frequency.capitalize()}, {limit}"
 
 
-def occurrences(start_at: dt.datetime, end_at: dt.datetime, recurrence: Recurrence) -> list[tuple[dt.datetime, dt.datetime] | None]:
+def occurrences(
+    start_at: dt.datetime, end_at: dt.datetime, recurrence: Recurrence
+) -> list[tuple[dt.datetime, dt.datetime] | None]:
     """The series' intervals: the same local wall-clock times each day or week, so a weekly
     10:00 booking stays at 10:00 across a clock change. None marks a time that does not exist."""
     if recurrence.frequency not in ("daily", "weekly"):
@@ -249,7 +264,9 @@ def occurrences(start_at: dt.datetime, end_at: dt.datetime, recurrence: Recurren
         if recurrence.until is not None and wall_start.date() > recurrence.until:
             break
         if n >= MAX_OCCURRENCES:
-            raise InvalidInput(field_errors={"until": [f"A series can have at most {MAX_OCCURRENCES} bookings."]})
+            raise InvalidInput(
+                field_errors={"until": [f"A series can have at most {MAX_OCCURRENCES} bookings."]}
+            )
         try:
             result.append((local_to_utc(wall_start), local_to_utc(wall_end)))
         except NonexistentLocalTime:
@@ -281,15 +298,32 @@ def request_series(
     try:
         with atomic(session, requester):
             asset = _load_asset(session, asset_id)
-            series = BookingSeries(requester_id=requester.id, asset_id=asset.id, description=recurrence.describe())
+            series = BookingSeries(
+                requester_id=requester.id, asset_id=asset.id, description=recurrence.describe()
+            )
             session.add(series)
             for n, interval in enumerate(intervals):
                 if interval is None:
-                    wall = to_local(start_at) + n * dt.timedelta(days=1 if recurrence.frequency == "daily" else 7)
-                    report.append(Occurrence(wall, wall, [Violation("nonexistent_time", "That local time does not exist: the clocks go forward.")]))
+                    wall = to_local(start_at) + n * dt.timedelta(
+                        days=1 if recurrence.frequency == "daily" else 7
+                    )
+                    report.append(
+                        Occurrence(
+                            wall,
+                            wall,
+                            [
+                                Violation(
+                                    "nonexistent_time",
+                                    "That local time does not exist: the clocks go forward.",
+                                )
+                            ],
+                        )
+                    )
                     continue
                 occurrence = Occurrence(*interval)
-                occurrence.violations, occurrence.conflicts = check_booking(session, requester, asset, *interval, now)
+                occurrence.violations, occurrence.conflicts = check_booking(
+                    session, requester, asset, *interval, now
+                )
                 report.append(occurrence)
                 if not occurrence.violations:
                     booking = _new_booking(requester, asset, *interval, purpose, now)
@@ -305,8 +339,13 @@ def request_series(
             for occurrence in refusal.occurrences:
                 if occurrence.violations:
                     record_unmet_demand(
-                        session, requester, asset_id, occurrence.start_at, occurrence.end_at,
-                        DemandSource.REFUSED, [v.code for v in occurrence.violations],
+                        session,
+                        requester,
+                        asset_id,
+                        occurrence.start_at,
+                        occurrence.end_at,
+                        DemandSource.REFUSED,
+                        [v.code for v in occurrence.violations],
                     )
         raise
     except IntegrityError as error:
@@ -314,7 +353,13 @@ def request_series(
             raise
         session.rollback()
         raise SeriesRefused(
-            [Occurrence(start_at, end_at, [Violation("overlap", "Another booking was made at the same moment; try again.")])]
+            [
+                Occurrence(
+                    start_at,
+                    end_at,
+                    [Violation("overlap", "Another booking was made at the same moment; try again.")],
+                )
+            ]
         ) from None
 
 
@@ -345,7 +390,10 @@ def series_suggestions(
     found: list[Slot] = []
     for candidate in next_free_slots(session, asset, end_at - start_at, start_at, now, count=2 * count):
         intervals = occurrences(candidate.start_at, candidate.end_at, recurrence)
-        if all(interval is not None and not check_booking(session, requester, asset, *interval, now)[0] for interval in intervals):
+        if all(
+            interval is not None and not check_booking(session, requester, asset, *interval, now)[0]
+            for interval in intervals
+        ):
             found.append(candidate)
             if len(found) == count:
                 break
@@ -464,20 +512,35 @@ def approve(
     reject_ids = {int(i) for i in reject_overlapping}
     rejection_reason = rejection_reason.strip()
     if reject_ids and not rejection_reason:
-        raise InvalidInput(field_errors={"rejection_reason": ["Tell the other requesters why their requests are rejected."]})
+        raise InvalidInput(
+            field_errors={"rejection_reason": ["Tell the other requesters why their requests are rejected."]}
+        )
     try:
         with atomic(session, manager):
             booking = load_request_to_decide(session, manager, booking_id, lock=True)
             if booking.status != BookingStatus.PENDING:
                 raise InvalidInput(f"This request is already {booking.status.label.lower()}.")
             violations, conflicts = check_booking(
-                session, booking.requester, booking.asset, booking.start_at, booking.end_at, now,
-                ignore_booking_id=booking.id, check_notice=False,
+                session,
+                booking.requester,
+                booking.asset,
+                booking.start_at,
+                booking.end_at,
+                now,
+                ignore_booking_id=booking.id,
+                check_notice=False,
             )
             if violations:
                 raise _refusal(
-                    session, booking.requester, booking.asset, booking.start_at, booking.end_at, now,
-                    violations, conflicts, ignore_booking_id=booking.id,
+                    session,
+                    booking.requester,
+                    booking.asset,
+                    booking.start_at,
+                    booking.end_at,
+                    now,
+                    violations,
+                    conflicts,
+                    ignore_booking_id=booking.id,
                 )
             clashing = {b.id: b for b in overlapping_pending(session, booking)}
             unknown = reject_ids - clashing.keys()
@@ -493,18 +556,28 @@ def approve(
         if not _is_overlap_violation(error):
             raise
         session.rollback()
-        raise BookingRefused([Violation("overlap", "Another booking of this time was confirmed a moment ago.")]) from None
+        raise BookingRefused(
+            [Violation("overlap", "Another booking of this time was confirmed a moment ago.")]
+        ) from None
 
 
 def _reject(session: Session, manager: User, booking: Booking, reason: str, now: dt.datetime) -> None:
     _decide(session, booking, manager, BookingStatus.REJECTED, reason, now)
     record_unmet_demand(
-        session, booking.requester, booking.asset_id, booking.start_at, booking.end_at,
-        DemandSource.REJECTED, ["rejected"], booking_id=booking.id,
+        session,
+        booking.requester,
+        booking.asset_id,
+        booking.start_at,
+        booking.end_at,
+        DemandSource.REJECTED,
+        ["rejected"],
+        booking_id=booking.id,
     )
 
 
-def reject(session: Session, manager: User, booking_id: int, reason: str, now: dt.datetime | None = None) -> Booking:
+def reject(
+    session: Session, manager: User, booking_id: int, reason: str, now: dt.datetime | None = None
+) -> Booking:
     """A manager of the owning School (or an admin), other than its requester, turns a pending
     request down, saying why."""
     with atomic(session, manager):
@@ -519,7 +592,9 @@ def reject(session: Session, manager: User, booking_id: int, reason: str, now: d
         return booking
 
 
-def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.datetime | None = None) -> Booking:
+def load_for_cancel(
+    session: Session, actor: User, booking_id: int, now: dt.datetime | None = None
+) -> Booking:
     """The booking ``actor`` may cancel now: their own, or (for a manager of the owning School)
     anyone's, while it is pending or confirmed and has not ended. Raises as ``cancel`` would,
     so the page asking "Cancel ...?" is only offered for a booking that can be cancelled."""
@@ -534,14 +609,18 @@ def load_for_cancel(session: Session, actor: User, booking_id: int, now: dt.date
     return booking
 
 
-def cancel(session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> Booking:
+def cancel(
+    session: Session, actor: User, booking_id: int, reason: str = "", now: dt.datetime | None = None
+) -> Booking:
     """The requester cancels their own pending or confirmed booking before it ends; a manager of
     the owning School can cancel anyone's, giving a reason the requester sees."""
     with atomic(session, actor):
         now = now or utcnow()
         booking = load_for_cancel(session, actor, booking_id, now)
         if booking.requester_id != actor.id and not reason.strip():
-            raise InvalidInput(field_errors={"reason": ["Tell the requester why their booking is cancelled."]})
+            raise InvalidInput(
+                field_errors={"reason": ["Tell the requester why their booking is cancelled."]}
+            )
         change = change_status(booking, BookingStatus.CANCELLED, actor, reason.strip(), now)
         notices.notify_cancelled(session, booking, change)
         _offer_to_waitlist(session, booking, now)  # waitlist hook
@@ -560,7 +639,11 @@ def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> 
 MY_BOOKINGS_PER_PAGE = 20
 #: Statuses that end a booking, whenever its time is: it is listed with the past ones.
 _FINISHED = (
-    BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.LAPSED,
+    BookingStatus.CANCELLED,
+    BookingStatus.REJECTED,
+    BookingStatus.COMPLETED,
+    BookingStatus.NO_SHOW,
+    BookingStatus.LAPSED,
 )
 
 
@@ -594,14 +677,20 @@ def my_bookings(
     first, so a new request is never lost below the confirmed ones; then the bookings they hold
     that have not ended (confirmed, checked out); then everything over, cancelled or rejected.
     A request whose time passed undecided is past (and lapses, bookings.lapsing)."""
-    base = select(Booking).options(joinedload(Booking.asset).joinedload(Asset.school)).where(Booking.requester_id == user.id)
+    base = (
+        select(Booking)
+        .options(joinedload(Booking.asset).joinedload(Asset.school))
+        .where(Booking.requester_id == user.id)
+    )
     pending = base.where(Booking.status == BookingStatus.PENDING, Booking.end_at > now)
     upcoming = base.where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
     past = base.where((Booking.end_at <= now) | Booking.status.in_(_FINISHED))
     return MyBookings(
         pending=list(session.scalars(pending.order_by(Booking.start_at, Booking.id))),
         upcoming=_page_of(session, upcoming.order_by(Booking.start_at, Booking.id), upcoming_page, per_page),
-        past=_page_of(session, past.order_by(Booking.start_at.desc(), Booking.id.desc()), past_page, per_page),
+        past=_page_of(
+            session, past.order_by(Booking.start_at.desc(), Booking.id.desc()), past_page, per_page
+        ),
     )
 
 
@@ -617,7 +706,9 @@ def complete_finished(session: Session, now: dt.datetime) -> int:
         return len(finished)
 
 
-def bookings_today(session: Session, school_ids: set[int] | None, day_start: dt.datetime, day_end: dt.datetime) -> list[Booking]:
+def bookings_today(
+    session: Session, school_ids: set[int] | None, day_start: dt.datetime, day_end: dt.datetime
+) -> list[Booking]:
     query = (
         select(Booking)
         .join(Booking.asset)

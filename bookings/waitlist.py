@@ -25,9 +25,9 @@ from bookings.rules import SLOT_STEP, BookingRefused, check_booking
 from core.config import site_url
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
+from core.timeutil import format_local
 from inventory.models import Asset
 from notifications.service import notify
-from core.timeutil import format_local
 
 DEFAULT_OFFER_MINUTES = 120
 OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
@@ -44,7 +44,7 @@ def offer_window() -> dt.timedelta:
 
 
 def _ceil_to_step(moment: dt.datetime) -> dt.datetime:
-    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     return epoch + -(-(moment - epoch) // SLOT_STEP) * SLOT_STEP
 
 
@@ -91,19 +91,26 @@ def join_waitlist(
     ):
         raise InvalidInput("You have booked that time yourself.")
     already = session.scalar(
-        select(WaitlistEntry.id).where(
+        select(WaitlistEntry.id)
+        .where(
             WaitlistEntry.user_id == user.id,
             WaitlistEntry.asset_id == asset.id,
             WaitlistEntry.status.in_(OPEN_STATUSES),
             WaitlistEntry.start_at < end_at,
             WaitlistEntry.end_at > start_at,
-        ).limit(1)
+        )
+        .limit(1)
     )
     if already:
         raise InvalidInput("You are already on the waitlist for this time.")
     entry = WaitlistEntry(
-        asset_id=asset.id, user_id=user.id, start_at=start_at, end_at=end_at, purpose=purpose,
-        status=WaitlistStatus.WAITING, created_at=now,
+        asset_id=asset.id,
+        user_id=user.id,
+        start_at=start_at,
+        end_at=end_at,
+        purpose=purpose,
+        status=WaitlistStatus.WAITING,
+        created_at=now,
     )
     session.add(entry)
     session.flush()
@@ -165,14 +172,20 @@ def offer_freed_slot(
 
 
 def _offer(
-    session: Session, entry: WaitlistEntry, asset: Asset, interval: tuple[dt.datetime, dt.datetime], now: dt.datetime
+    session: Session,
+    entry: WaitlistEntry,
+    asset: Asset,
+    interval: tuple[dt.datetime, dt.datetime],
+    now: dt.datetime,
 ) -> None:
 
     entry.status = WaitlistStatus.OFFERED
     entry.offered_at = now
     entry.offer_expires_at = min(now + offer_window(), entry.end_at)
     notify(
-        session, entry.user, "waitlist_offer",
+        session,
+        entry.user,
+        "waitlist_offer",
         f"{asset.name} is free for the time you wanted",
         f"{asset.name} ({asset.tag}) is now free {_describe(*interval)}. It is held for you until "
         f"{format_local(entry.offer_expires_at)}: accept it on your waitlist page before then, or it is "
@@ -204,7 +217,9 @@ def accept_offer(session: Session, user: User, entry_id: int, now: dt.datetime |
         with atomic(session, user):
             entry = _own_entry(session, user, entry_id, lock=True)
             if entry.status != WaitlistStatus.OFFERED:
-                raise InvalidInput(f"There is no open offer here: this place is {entry.status.label.lower()}.")
+                raise InvalidInput(
+                    f"There is no open offer here: this place is {entry.status.label.lower()}."
+                )
             if entry.offer_expires_at is None or entry.offer_expires_at <= now:
                 raise InvalidInput(
                     f"This offer ran out at {format_local(entry.offer_expires_at)}; the time was offered to the next person."
@@ -273,14 +288,16 @@ def my_waitlist(session: Session, user: User, now: dt.datetime) -> dict[str, lis
     return {
         "offered": list(
             session.scalars(
-                base.where(WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at > now)
-                .order_by(WaitlistEntry.offer_expires_at)
+                base.where(
+                    WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at > now
+                ).order_by(WaitlistEntry.offer_expires_at)
             )
         ),
         "waiting": list(
             session.scalars(
-                base.where(WaitlistEntry.status == WaitlistStatus.WAITING, WaitlistEntry.end_at > now)
-                .order_by(WaitlistEntry.start_at)
+                base.where(
+                    WaitlistEntry.status == WaitlistStatus.WAITING, WaitlistEntry.end_at > now
+                ).order_by(WaitlistEntry.start_at)
             )
         ),
         "closed": list(

@@ -78,8 +78,10 @@ def _column_changes(obj: Any, action: str) -> dict[str, Any]:
             if value is not None:
                 changes[key] = [None, _plain(value)]
         elif action == "deleted":
-            value = history.unchanged[0] if history.unchanged else (
-                history.deleted[0] if history.deleted else None
+            value = (
+                history.unchanged[0]
+                if history.unchanged
+                else (history.deleted[0] if history.deleted else None)
             )
             changes[key] = [_plain(value), None]
         elif history.has_changes():
@@ -99,7 +101,9 @@ def _write_audit_rows(session: Session, _flush_context: Any) -> None:
     actor_id = session.info.get("actor_id")
     # A parent created in this flush is logged as created; its new dependent rows (an asset's
     # opening hours) are part of that, not separate changes.
-    created_here = {obj.audit_target() for obj in session.new if isinstance(obj, Audited) and not obj.audit_label()}
+    created_here = {
+        obj.audit_target() for obj in session.new if isinstance(obj, Audited) and not obj.audit_label()
+    }
     for action, objects in (
         ("created", session.new),
         ("updated", session.dirty),

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the URL forms hosting platforms hand out and use psycopg 3 for PostgreSQL."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -55,7 +56,7 @@ def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         raise ConfigError(f"KITSHARE_SSO_TRUSTED_PROXIES: {exc}") from exc
 
 
-def _check_planning(config: "Config") -> None:
+def _check_planning(config: Config) -> None:
     """Refuse capital-planning settings the planning rules cannot use (planning/lifecycle.py)."""
     from decimal import Decimal, InvalidOperation
 
@@ -175,7 +176,7 @@ class Config:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -218,7 +219,9 @@ class Config:
         if self.KITSHARE_REMINDER_HOURS < 1:
             raise ConfigError("KITSHARE_REMINDER_HOURS must be a whole number of hours, at least 1.")
         if self.KITSHARE_WAITLIST_OFFER_MINUTES < 1:
-            raise ConfigError("KITSHARE_WAITLIST_OFFER_MINUTES must be a whole number of minutes, at least 1.")
+            raise ConfigError(
+                "KITSHARE_WAITLIST_OFFER_MINUTES must be a whole number of minutes, at least 1."
+            )
 
         if not 0 <= self.KITSHARE_IDLE_THRESHOLD <= self.KITSHARE_SATURATED_THRESHOLD <= 1:
             raise ConfigError(
@@ -229,10 +232,18 @@ class Config:
             raise ConfigError(
                 "KITSHARE_SATURATED_MIN_UNMET_HOURS must be 0 or more hours, KITSHARE_SATURATED_MIN_PEOPLE 1 or more people."
             )
-        xlsx_limits = [name for name in (
-            "KITSHARE_XLSX_MAX_PART_BYTES", "KITSHARE_XLSX_MAX_TOTAL_BYTES", "KITSHARE_XLSX_MAX_PARTS",
-            "KITSHARE_XLSX_MAX_ROWS", "KITSHARE_XLSX_MAX_CELLS", "KITSHARE_XLSX_MAX_CELL_CHARS",
-        ) if getattr(self, name) < 1]
+        xlsx_limits = [
+            name
+            for name in (
+                "KITSHARE_XLSX_MAX_PART_BYTES",
+                "KITSHARE_XLSX_MAX_TOTAL_BYTES",
+                "KITSHARE_XLSX_MAX_PARTS",
+                "KITSHARE_XLSX_MAX_ROWS",
+                "KITSHARE_XLSX_MAX_CELLS",
+                "KITSHARE_XLSX_MAX_CELL_CHARS",
+            )
+            if getattr(self, name) < 1
+        ]
         if xlsx_limits:
             raise ConfigError(f"{', '.join(xlsx_limits)} must be a whole number, at least 1.")
         if self.KITSHARE_LATE_CANCEL_HOURS < 0:
@@ -240,9 +251,7 @@ class Config:
         _check_planning(self)
 
         database_url = self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'kitshare.db'}"
-        mail_outbox = self.MAIL_OUTBOX_DIR or (
-            "" if production else str(INSTANCE_DIR / "mail")
-        )
+        mail_outbox = self.MAIL_OUTBOX_DIR or ("" if production else str(INSTANCE_DIR / "mail"))
         settings: dict[str, Any] = {
             "KITSHARE_ENV": self.KITSHARE_ENV,
             "TESTING": self.KITSHARE_ENV == "testing",
@@ -332,4 +341,3 @@ def site_url(path: str = "") -> str:
     if has_app_context():
         base = str(current_app.config.get("KITSHARE_BASE_URL") or base).rstrip("/")
     return base + path
-

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from bookings.loans import my_overdue_loans, overdue_loans
+from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from bookings.service import bookings_today
 from core.db import hours_between
-from inventory.inspections import overdue_inspections
-from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, InspectionSchedule, School
 from core.timeutil import local_day_bounds, to_local
+from inventory.inspections import overdue_inspections
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, InspectionSchedule, School
 
 
 @dataclass
@@ -67,7 +67,9 @@ def home_for(session: Session, user: User, now: dt.datetime) -> Home:
         session.scalars(
             select(Booking)
             .options(_with_asset())
-            .where(Booking.requester_id == user.id, Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+            .where(
+                Booking.requester_id == user.id, Booking.status == BookingStatus.PENDING, Booking.end_at > now
+            )
             .order_by(Booking.start_at)
         )
     )
@@ -77,12 +79,16 @@ def home_for(session: Session, user: User, now: dt.datetime) -> Home:
         pending = (
             select(Booking)
             .join(Booking.asset)
-            .where(Asset.school_id.in_(school_ids), Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+            .where(
+                Asset.school_id.in_(school_ids), Booking.status == BookingStatus.PENDING, Booking.end_at > now
+            )
         )
         home.approvals_total = session.scalar(select(func.count()).select_from(pending.subquery())) or 0
         home.approvals = list(
             session.scalars(
-                pending.options(_with_asset(), joinedload(Booking.requester), joinedload(Booking.requester_school))
+                pending.options(
+                    _with_asset(), joinedload(Booking.requester), joinedload(Booking.requester_school)
+                )
                 .order_by(Booking.created_at)
                 .limit(5)
             )
@@ -118,7 +124,10 @@ def home_for(session: Session, user: User, now: dt.datetime) -> Home:
         home.counts = {
             "Schools": session.scalar(select(func.count(School.id))) or 0,
             "people": session.scalar(select(func.count(User.id))) or 0,
-            "assets": session.scalar(select(func.count(Asset.id)).where(Asset.status.not_in(WITHDRAWN_STATUSES))) or 0,
+            "assets": session.scalar(
+                select(func.count(Asset.id)).where(Asset.status.not_in(WITHDRAWN_STATUSES))
+            )
+            or 0,
             "bookings": session.scalar(select(func.count(Booking.id))) or 0,
         }
     return home

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from dashboard.service import home_for
 from core.db import db, utcnow
+from dashboard.service import home_for
 
 bp = Blueprint("dashboard", __name__)
 

@@ -52,9 +52,19 @@ NAME_TECHNIQUES = {
     "diffractometer": "X-ray diffraction",
     "cytometer": "Flow cytometry",
 }
-TECHNICIAN_TITLES = ("Research Technician", "Senior Technician", "Technical Specialist", "Laboratory Technician")
+TECHNICIAN_TITLES = (
+    "Research Technician",
+    "Senior Technician",
+    "Technical Specialist",
+    "Laboratory Technician",
+)
 MANAGER_TITLE = "Technical Manager"
-REGISTRATIONS = (RegistrationTitle.RSCITECH, RegistrationTitle.RSCI, RegistrationTitle.REGTECH, RegistrationTitle.CSCI)
+REGISTRATIONS = (
+    RegistrationTitle.RSCITECH,
+    RegistrationTitle.RSCI,
+    RegistrationTitle.REGTECH,
+    RegistrationTitle.CSCI,
+)
 
 
 def seed_profiles(session: Session, today: dt.date) -> int:

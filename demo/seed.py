@@ -72,6 +72,7 @@ from bookings.models import (
 from bookings.rules import within_bookable_hours
 from bookings.service import change_status
 from core.db import atomic, utcnow
+from core.timeutil import local_to_utc, to_local
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
     Asset,
@@ -88,7 +89,6 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from core.timeutil import local_to_utc, to_local
 
 RANDOM_SEED = 20261201
 EMAIL_DOMAIN = "kitshare.example.ac.uk"
@@ -203,16 +203,40 @@ class Showcase:
 
 SHOWCASE = {
     # Booked almost every open hour, and people of several Schools turned away: a second unit.
-    "MED-0004": Showcase("Invest", use=1.0, full_days=True, checks_in=True, life_left_days=2000,
-                         turned_away=("samuel.osei", "chloe.dubois", "kwame.mensah", "rahul.desai")),
-    "PSYC-0001": Showcase("Invest", use=1.0, full_days=True, checks_in=True, life_left_days=1500,
-                          turned_away=("isla.robertson", "zainab.hussain", "grace.adeyemi")),
+    "MED-0004": Showcase(
+        "Invest",
+        use=1.0,
+        full_days=True,
+        checks_in=True,
+        life_left_days=2000,
+        turned_away=("samuel.osei", "chloe.dubois", "kwame.mensah", "rahul.desai"),
+    ),
+    "PSYC-0001": Showcase(
+        "Invest",
+        use=1.0,
+        full_days=True,
+        checks_in=True,
+        life_left_days=1500,
+        turned_away=("isla.robertson", "zainab.hussain", "grace.adeyemi"),
+    ),
     # Booked almost every open hour, wanted more only by its own School: saturated, no invest.
-    "CHEM-0007": Showcase("Saturated", use=1.0, full_days=True, checks_in=True, life_left_days=2500,
-                          turned_away=("priya.natarajan", "tom.whitfield")),
+    "CHEM-0007": Showcase(
+        "Saturated",
+        use=1.0,
+        full_days=True,
+        checks_in=True,
+        life_left_days=2500,
+        turned_away=("priya.natarajan", "tom.whitfield"),
+    ),
     # Booked about half the time, but people of three Schools were turned away: saturated by demand.
-    "PHYS-0001": Showcase("Invest", use=0.6, full_days=True, checks_in=True, life_left_days=1800,
-                          turned_away=("sophie.lambert", "yuki.tanaka", "meilin.chen", "aisha.bello")),
+    "PHYS-0001": Showcase(
+        "Invest",
+        use=0.6,
+        full_days=True,
+        checks_in=True,
+        life_left_days=1800,
+        turned_away=("sophie.lambert", "yuki.tanaka", "meilin.chen", "aisha.bello"),
+    ),
     # Well used at the end of its life (ended eight months ago; ends in five months): replace.
     "CHEM-0003": Showcase("Replace", use=0.75, full_days=True, checks_in=True, life_left_days=-240),
     "ENG-0017": Showcase("Replace", use=0.75, full_days=True, checks_in=True, life_left_days=150),
@@ -221,8 +245,9 @@ SHOWCASE = {
     "PHYS-0018": Showcase("Dispose", use=0.03, borrowed=False),
     "CHEM-0024": Showcase("Dispose", use=0.03, borrowed=False),
     # Idle, not open to other Schools, whose people asked for it: share it.
-    "PHYS-0019": Showcase("Share", use=0.03, shareable=False,
-                          asked_from_outside=("owen.hughes", "marek.kowalski")),
+    "PHYS-0019": Showcase(
+        "Share", use=0.03, shareable=False, asked_from_outside=("owen.hughes", "marek.kowalski")
+    ),
     # Idle, not open to other Schools, nobody asked: share it, or dispose of it.
     "ENG-0018": Showcase("Share or dispose", use=0.03, shareable=False),
 }
@@ -231,13 +256,22 @@ TURNED_AWAY_EACH = 2  # requests refused for each person turned away
 #: Replace: failing inspections. (tag, kind, days ago it failed, note). The crane's latest
 #: thorough examination failed (out of use since); the ultracentrifuge failed two services in
 #: the year, each repaired, and passed its re-test.
-FAILED_LATEST = ("ENG-0028", InspectionKind.LOLER, 9,
-                 "Hoist brake slipping under the test load; taken out of use until repaired and re-examined.")
-FAILED_TWICE = ("BIOS-0013", InspectionKind.SERVICE, (200, 34, 20), (
-    "Drive fault found during the service; parts fitted.",
-    "Rotor imbalance fault found during the service; drive replaced.",
-    "Re-test after the repair: performance verified.",
-))
+FAILED_LATEST = (
+    "ENG-0028",
+    InspectionKind.LOLER,
+    9,
+    "Hoist brake slipping under the test load; taken out of use until repaired and re-examined.",
+)
+FAILED_TWICE = (
+    "BIOS-0013",
+    InspectionKind.SERVICE,
+    (200, 34, 20),
+    (
+        "Drive fault found during the service; parts fitted.",
+        "Rotor imbalance fault found during the service; drive replaced.",
+        "Re-test after the repair: performance verified.",
+    ),
+)
 OUT_OF_USE_REASON = "Failed its LOLER thorough examination (hoist brake slipping): out of use until repaired."
 
 # --- Asset rules ----------------------------------------------------------------------------------
@@ -265,22 +299,34 @@ HOURS_PROFILE_WEIGHTS = (70, 22, 8)
 
 #: How many assets are in each unusual state, with the reasons they might give.
 UNUSUAL_STATUSES: tuple[tuple[AssetStatus, int, tuple[str, ...]], ...] = (
-    (AssetStatus.RETIRED, 3, (
-        "Replaced by a newer model; awaiting disposal through the university's WEEE contractor.",
-        "Beyond economic repair; kept for spare parts.",
-        "Obsolete: the control PC can no longer be updated.",
-    )),
-    (AssetStatus.MAINTENANCE, 4, (
-        "Annual service by the manufacturer's engineer.",
-        "Recalibration after moving rooms.",
-        "Awaiting a replacement lamp; fitted on delivery.",
-        "Firmware and software upgrade in progress.",
-    )),
-    (AssetStatus.OUT_OF_SERVICE, 3, (
-        "Power supply failed; a repair has been quoted and is awaiting a purchase order.",
-        "Rotor imbalance fault; do not use until the engineer has inspected it.",
-        "Vacuum pump fault. The supplier has been called.",
-    )),
+    (
+        AssetStatus.RETIRED,
+        3,
+        (
+            "Replaced by a newer model; awaiting disposal through the university's WEEE contractor.",
+            "Beyond economic repair; kept for spare parts.",
+            "Obsolete: the control PC can no longer be updated.",
+        ),
+    ),
+    (
+        AssetStatus.MAINTENANCE,
+        4,
+        (
+            "Annual service by the manufacturer's engineer.",
+            "Recalibration after moving rooms.",
+            "Awaiting a replacement lamp; fitted on delivery.",
+            "Firmware and software upgrade in progress.",
+        ),
+    ),
+    (
+        AssetStatus.OUT_OF_SERVICE,
+        3,
+        (
+            "Power supply failed; a repair has been quoted and is awaiting a purchase order.",
+            "Rotor imbalance fault; do not use until the engineer has inspected it.",
+            "Vacuum pump fault. The supplier has been called.",
+        ),
+    ),
 )
 
 #: How many days before today each unusual status began (from, to).
@@ -490,7 +536,12 @@ class SeedResult:
             "Demo data created." if self.created else "The demo data was already there: nothing was added.",
             *("  ".join(counts[i : i + COUNTS_PER_LINE]) for i in range(0, len(counts), COUNTS_PER_LINE)),
             "",
-            "Demo sign-ins" + (" (the database keeps only password hashes: note these now):" if self._shows_passwords else ":"),
+            "Demo sign-ins"
+            + (
+                " (the database keeps only password hashes: note these now):"
+                if self._shows_passwords
+                else ":"
+            ),
         ]
         header = ("Role", "Email", "Password")
         widths = [max(len(row[i]) for row in (header, *self.sign_ins)) for i in range(3)]
@@ -604,7 +655,9 @@ def _ensure_categories(run: _Run) -> dict[str, Category]:
     for name, description in CATEGORIES.items():
         category = run.session.scalar(select(Category).where(Category.name == name))
         if category is None:
-            category = Category(name=name, description=description, default_useful_life_years=USEFUL_LIVES.get(name))
+            category = Category(
+                name=name, description=description, default_useful_life_years=USEFUL_LIVES.get(name)
+            )
             run.add(category)
         elif category.default_useful_life_years is None:  # seeded before capital planning
             category.default_useful_life_years = USEFUL_LIVES.get(name)
@@ -1703,8 +1756,16 @@ def _draw_refusals(
                 for _ in range(TURNED_AWAY_EACH):
                     for _ in range(REFUSAL_TRIES):
                         request = _draw_refusal(
-                            rng, asset, reason, bookings_of[asset.tag], windows_of[asset.tag], grants, people,
-                            now, askers=[people.named[name]], shortest=TURNED_AWAY_MINUTES,
+                            rng,
+                            asset,
+                            reason,
+                            bookings_of[asset.tag],
+                            windows_of[asset.tag],
+                            grants,
+                            people,
+                            now,
+                            askers=[people.named[name]],
+                            shortest=TURNED_AWAY_MINUTES,
                         )
                         if request is not None:
                             refusals.append((asset, _refusal(asset, reason, *request)))
@@ -1887,30 +1948,51 @@ def _ensure_hours_changed_at_term_start(
         select(Location).where(Location.school_id == school.id, Location.room == "G.05 Mechanical workshop")
     )
     asset = Asset(
-        school_id=school.id, tag=HOURS_CHANGED_TAG, name="Colchester Student 1800 centre lathe",
-        category=categories["Workshop tools"], location=workshop, contact=manager,
-        manufacturer="Colchester", model="Student 1800", serial_number="CS1800-20417",
+        school_id=school.id,
+        tag=HOURS_CHANGED_TAG,
+        name="Colchester Student 1800 centre lathe",
+        category=categories["Workshop tools"],
+        location=workshop,
+        contact=manager,
+        manufacturer="Colchester",
+        model="Student 1800",
+        serial_number="CS1800-20417",
         description="Gap-bed centre lathe, 1 m between centres. Evening sessions ended when the technician's "
-                    "hours changed at the start of this term.",
-        purchase_date=today - dt.timedelta(days=8 * 365), purchase_cost_pence=1_850_000,
-        funding_source="UKRI Core Equipment 2022", hourly_rate_pence=1500, bookable=True, shareable=False,
-        created_at=run.launched_at, updated_at=run.launched_at, status_changed_at=run.launched_at,
+        "hours changed at the start of this term.",
+        purchase_date=today - dt.timedelta(days=8 * 365),
+        purchase_cost_pence=1_850_000,
+        funding_source="UKRI Core Equipment 2022",
+        hourly_rate_pence=1500,
+        bookable=True,
+        shareable=False,
+        created_at=run.launched_at,
+        updated_at=run.launched_at,
+        status_changed_at=run.launched_at,
         bookable_hours=[BookableHours(weekday=d, opens=o, closes=c) for d, o, c in DEFAULT_WEEKLY_HOURS],
     )
     run.add(asset)
     run.session.flush()
     made_on = local_to_utc(dt.datetime.combine(changed_on, dt.time(8)))
-    run.add(BookableHoursHistory(
-        asset_id=asset.id, in_force_until=changed_on, changed_by_id=manager.id, created_at=made_on,
-        hours=BookableHoursHistory.encode([(day, dt.time(8), dt.time(20)) for day in range(5)]),
-    ))
-    first_evening = max(changed_on - dt.timedelta(weeks=LAST_TERM_EVENING_WEEKS), to_local(run.launched_at).date())
+    run.add(
+        BookableHoursHistory(
+            asset_id=asset.id,
+            in_force_until=changed_on,
+            changed_by_id=manager.id,
+            created_at=made_on,
+            hours=BookableHoursHistory.encode([(day, dt.time(8), dt.time(20)) for day in range(5)]),
+        )
+    )
+    first_evening = max(
+        changed_on - dt.timedelta(weeks=LAST_TERM_EVENING_WEEKS), to_local(run.launched_at).date()
+    )
     slots = [
-        (day, dt.time(17), dt.time(19, 30)) for day in _days(first_evening, changed_on - dt.timedelta(days=1))
+        (day, dt.time(17), dt.time(19, 30))
+        for day in _days(first_evening, changed_on - dt.timedelta(days=1))
         if day.weekday() in (1, 3)
     ] + [
         # Mornings all the year the demo covers: well used, neither idle nor saturated.
-        (day, dt.time(10), dt.time(13)) for day in _days(to_local(run.launched_at).date(), today - dt.timedelta(days=1))
+        (day, dt.time(10), dt.time(13))
+        for day in _days(to_local(run.launched_at).date(), today - dt.timedelta(days=1))
         if day.weekday() < 4
     ]
     # One evening session booked before the change for the first Tuesday of term, and kept: the
@@ -1922,9 +2004,19 @@ def _ensure_hours_changed_at_term_start(
         start_at = local_to_utc(dt.datetime.combine(day, opens))
         end_at = local_to_utc(dt.datetime.combine(day, closes))
         requester = members[number % len(members)]
-        made_at = start_at - dt.timedelta(days=7) if day != kept_on or opens != dt.time(17) else made_on - dt.timedelta(days=1)
-        booking = _new_booking(asset, requester, (start_at, end_at), "Turning parts for a test rig",
-                               BookingStatus.CONFIRMED, made_at)
+        made_at = (
+            start_at - dt.timedelta(days=7)
+            if day != kept_on or opens != dt.time(17)
+            else made_on - dt.timedelta(days=1)
+        )
+        booking = _new_booking(
+            asset,
+            requester,
+            (start_at, end_at),
+            "Turning parts for a test rig",
+            BookingStatus.CONFIRMED,
+            made_at,
+        )
         change_status(booking, BookingStatus.COMPLETED, None, COMPLETED_REASON, at=end_at)
         booking.updated_at = end_at
         bookings.append(booking)

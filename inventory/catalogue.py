@@ -84,13 +84,17 @@ def _local_datetime(value: str | None) -> dt.datetime | None:
     return local_to_utc(wall)
 
 
-def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> tuple[CatalogueFilters, list[str]]:
+def parse_filters(
+    args: Mapping[str, str], include_unbookable: bool = False
+) -> tuple[CatalogueFilters, list[str]]:
     """Read filters from query-string arguments; returns them and the problems found (bad
     values are dropped, with a message, rather than failing the whole page)."""
     problems: list[str] = []
     # PostgreSQL cannot compare text with a NUL character in it: such a filter is left out.
     for name in sorted({name for name, value in args.items() if has_nul(value)}):
-        problems.append(f"The filter {name} contains a NUL character, which cannot be searched for; it is ignored.")
+        problems.append(
+            f"The filter {name} contains a NUL character, which cannot be searched for; it is ignored."
+        )
     args = {name: value for name, value in args.items() if not has_nul(value)}
     status = None
     if args.get("status"):
@@ -106,7 +110,8 @@ def parse_filters(args: Mapping[str, str], include_unbookable: bool = False) -> 
         problems.append(str(error))
     except ValueError as error:
         problems.append(
-            str(error) if str(error) == TIME_OUT_OF_RANGE
+            str(error)
+            if str(error) == TIME_OUT_OF_RANGE
             else "Enter the free-from and free-to times as dates and times, such as 2026-12-01T09:00."
         )
     if (free_from is None) != (free_to is None):
@@ -147,7 +152,10 @@ def booking_window(filters: CatalogueFilters) -> dict[str, str]:
     asset page and the booking form take (local wall-clock times); empty without a window."""
     if filters.free_from is None or filters.free_to is None:
         return {}
-    return {"start": to_local(filters.free_from).strftime(WALL_FORMAT), "end": to_local(filters.free_to).strftime(WALL_FORMAT)}
+    return {
+        "start": to_local(filters.free_from).strftime(WALL_FORMAT),
+        "end": to_local(filters.free_to).strftime(WALL_FORMAT),
+    }
 
 
 def window_from_args(args: Mapping[str, str]) -> dict[str, str]:
@@ -167,7 +175,9 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def catalogue_select(actor: User, filters: CatalogueFilters, today: dt.date | None = None) -> Select[tuple[Asset]]:
+def catalogue_select(
+    actor: User, filters: CatalogueFilters, today: dt.date | None = None
+) -> Select[tuple[Asset]]:
     """The assets matching ``filters``, sorted, without pagination. ``today`` (the local date;
     default: today) is when training must be current for "only equipment I can book"."""
     query = (
@@ -182,9 +192,18 @@ def catalogue_select(actor: User, filters: CatalogueFilters, today: dt.date | No
     for word in filters.q.split():
         pattern = f"%{_escape_like(word.lower())}%"
         query = query.where(
-            or_(*(func.lower(column).like(pattern, escape="\\") for column in (
-                Asset.name, Asset.tag, Asset.manufacturer, Asset.model, Asset.description,
-            )))
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        Asset.name,
+                        Asset.tag,
+                        Asset.manufacturer,
+                        Asset.model,
+                        Asset.description,
+                    )
+                )
+            )
         )
     if filters.school_id is not None:
         query = query.where(Asset.school_id == filters.school_id)
@@ -252,6 +271,8 @@ def filter_choices(session: Session) -> dict[str, list[Any]]:
         "schools": list(session.scalars(select(School).order_by(School.name))),
         "categories": list(session.scalars(select(Category).order_by(Category.name))),
         "locations": list(
-            session.scalars(select(Location).join(Location.school).order_by(School.code, Location.building, Location.room))
+            session.scalars(
+                select(Location).join(Location.school).order_by(School.code, Location.building, Location.room)
+            )
         ),
     }

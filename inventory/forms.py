@@ -16,9 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.bounds import MAX_MINUTES, MINUTES_TOO_MANY
+from core.money import parse_pounds
 from inventory.models import AssetStatus
 from inventory.service import MAX_SPANS_A_DAY  # the form, the API and the import share the limit
-from core.money import parse_pounds
 from web.forms import DayField, KitshareForm, WholeNumberField
 
 
@@ -49,7 +49,6 @@ class Pounds:
 AT_MOST_A_YEAR = NumberRange(max=MAX_MINUTES, message=MINUTES_TOO_MANY)
 
 
-
 class SpanForm(FlaskForm):
     """One span of a weekday's bookable hours; both times empty means no span."""
 
@@ -74,7 +73,9 @@ class DayHoursForm(SpanForm):
     for Monday) and any more (``hours-N-extra-K-opens`` ...), so a day split in two, such as
     09:00-12:00 and 13:00-17:00, is shown and kept whole. All empty: not bookable that day."""
 
-    extra = FieldList(FormField(SpanForm), min_entries=1, max_entries=MAX_SPANS_A_DAY)  # the others, and a blank
+    extra = FieldList(
+        FormField(SpanForm), min_entries=1, max_entries=MAX_SPANS_A_DAY
+    )  # the others, and a blank
 
 
 class AssetForm(KitshareForm):
@@ -96,15 +97,53 @@ class AssetForm(KitshareForm):
     requires_approval = BooleanField("Every booking needs a manager's approval")
     training_required = BooleanField("Only people with current training may book it")
     block_when_inspection_overdue = BooleanField("Refuse bookings while an inspection is overdue")
-    min_notice_minutes = WholeNumberField("Minimum notice (minutes)", default=0, validators=[InputRequired("Enter 0 for no notice."), NumberRange(min=0, message="Use 0 or more minutes."), AT_MOST_A_YEAR])
-    max_booking_minutes = WholeNumberField("Longest booking (minutes)", validators=[Optional(), NumberRange(min=1, message="Use at least 1 minute, or leave empty for no limit."), AT_MOST_A_YEAR])
-    turnaround_minutes = WholeNumberField("Turnaround after each booking (minutes)", default=0, validators=[InputRequired("Enter 0 for no turnaround."), NumberRange(min=0, message="Use 0 or more minutes."), AT_MOST_A_YEAR])
+    min_notice_minutes = WholeNumberField(
+        "Minimum notice (minutes)",
+        default=0,
+        validators=[
+            InputRequired("Enter 0 for no notice."),
+            NumberRange(min=0, message="Use 0 or more minutes."),
+            AT_MOST_A_YEAR,
+        ],
+    )
+    max_booking_minutes = WholeNumberField(
+        "Longest booking (minutes)",
+        validators=[
+            Optional(),
+            NumberRange(min=1, message="Use at least 1 minute, or leave empty for no limit."),
+            AT_MOST_A_YEAR,
+        ],
+    )
+    turnaround_minutes = WholeNumberField(
+        "Turnaround after each booking (minutes)",
+        default=0,
+        validators=[
+            InputRequired("Enter 0 for no turnaround."),
+            NumberRange(min=0, message="Use 0 or more minutes."),
+            AT_MOST_A_YEAR,
+        ],
+    )
     # Loans and check-in (bookings/loans.py).
     portable = BooleanField("Portable: it is lent out, with a recorded hand-over and return")
     checkin_required = BooleanField("People check in at the start of a booking (bench kit)")
-    no_show_release_minutes = WholeNumberField("Release a booking not checked in after (minutes)", validators=[Optional(), NumberRange(min=1, message="Use at least 1 minute, or leave empty never to release."), AT_MOST_A_YEAR])
+    no_show_release_minutes = WholeNumberField(
+        "Release a booking not checked in after (minutes)",
+        validators=[
+            Optional(),
+            NumberRange(min=1, message="Use at least 1 minute, or leave empty never to release."),
+            AT_MOST_A_YEAR,
+        ],
+    )
     # Capital planning (planning/lifecycle.py).
-    useful_life_years = WholeNumberField("Useful life (years)", validators=[Optional(), NumberRange(min=1, max=100, message="Enter 1 to 100 years, or leave it empty for the category's.")])
+    useful_life_years = WholeNumberField(
+        "Useful life (years)",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=100, message="Enter 1 to 100 years, or leave it empty for the category's."
+            ),
+        ],
+    )
     replacement_cost = StringField("Replacement cost (£)", validators=[Length(max=20), Pounds()])
     hours = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
     # The version of the asset the form was filled from, and its settings then (JSON), so a save
@@ -115,7 +154,9 @@ class AssetForm(KitshareForm):
 
     def validate_no_show_release_minutes(self, field: WholeNumberField) -> None:
         if field.data is not None and not self.checkin_required.data:
-            raise ValidationError("Releasing no-shows needs check-in: tick “People check in at the start of a booking”.")
+            raise ValidationError(
+                "Releasing no-shows needs check-in: tick “People check in at the start of a booking”."
+            )
         if field.data is not None and self.portable.data:
             raise ValidationError("Portable kit is handed over, not checked in: leave this empty.")
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,9 +29,9 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from core.db import atomic, utcnow
 from core.errors import DomainError, InvalidInput, NotFound
+from inventory.models import ImportJob, ImportState, School
 from inventory.transfer.applying import apply_import
 from inventory.transfer.planning import ImportPlan, plan_import
-from inventory.models import ImportJob, ImportState, School
 from inventory.transfer.xlsx_limits import XlsxLimits
 
 log = logging.getLogger("kitshare.imports")
@@ -52,8 +53,13 @@ def queue_import(session: Session, actor: User, school: School, filename: str, c
     """
     require_school_manager(actor, school.id)
     job = ImportJob(
-        school_id=school.id, created_by_id=actor.id, filename=filename[:200], content=content,
-        state=ImportState.QUEUED, rows_done=0, message="",
+        school_id=school.id,
+        created_by_id=actor.id,
+        filename=filename[:200],
+        content=content,
+        state=ImportState.QUEUED,
+        rows_done=0,
+        message="",
     )
     session.add(job)
     session.flush()
@@ -132,7 +138,9 @@ def run_import(
                 f"Imported {filename}: {plan.count('create'):,} added, {plan.count('update'):,} updated, "
                 f"{plan.count('unchanged'):,} unchanged; {_count(len(plan.new_locations), 'new location')}."
             )
-            if not _finish(session, job_id, ImportState.DONE, summary, now(), rows_total=total, rows_done=total):
+            if not _finish(
+                session, job_id, ImportState.DONE, summary, now(), rows_total=total, rows_done=total
+            ):
                 # Marked interrupted meanwhile: this import must not commit behind the page's back.
                 raise InvalidInput("The import was stopped before it finished. Upload the file again.")
         return _reloaded(session, job_id)
@@ -170,7 +178,9 @@ def run_queued_imports(
     """What the scheduler runs every few seconds: mark interrupted imports failed, then run the
     queued ones, oldest first, one after another. Returns how many ran."""
     unfinished = session.scalar(
-        select(func.count()).select_from(ImportJob).where(ImportJob.state.in_([ImportState.QUEUED, ImportState.RUNNING]))
+        select(func.count())
+        .select_from(ImportJob)
+        .where(ImportJob.state.in_([ImportState.QUEUED, ImportState.RUNNING]))
     )
     session.rollback()  # a read alone: most ticks find nothing and take no write lock
     if not unfinished:
@@ -240,7 +250,9 @@ def _remove_progress_file(folder: str | Path, job_id: int) -> None:
     _progress_path(folder, job_id).unlink(missing_ok=True)
 
 
-def _progress_writer(session: Session, job_id: int, folder: str | Path, now: Callable[[], dt.datetime]) -> Progress:
+def _progress_writer(
+    session: Session, job_id: int, folder: str | Path, now: Callable[[], dt.datetime]
+) -> Progress:
     engine = session.get_bind()
     engine = getattr(engine, "engine", engine)
     if engine.dialect.name == "sqlite":
@@ -258,7 +270,10 @@ def _progress_writer(session: Session, job_id: int, folder: str | Path, now: Cal
         with engine.begin() as connection:  # a connection of its own: commits at once
             connection.execute(
                 update(ImportJob.__table__)
-                .where(ImportJob.__table__.c.id == job_id, ImportJob.__table__.c.state == ImportState.RUNNING.value)
+                .where(
+                    ImportJob.__table__.c.id == job_id,
+                    ImportJob.__table__.c.state == ImportState.RUNNING.value,
+                )
                 .values(rows_done=done, rows_total=total, progress_at=now())
             )
 
@@ -278,7 +293,11 @@ def _finish(
 ) -> bool:
     """Mark a running job finished; False when it was no longer running (marked interrupted)."""
     values: dict[str, Any] = {
-        "state": state, "message": message, "finished_at": at, "content": None, "problems": problems,
+        "state": state,
+        "message": message,
+        "finished_at": at,
+        "content": None,
+        "problems": problems,
     }
     if rows_total is not None:
         values["rows_total"] = rows_total

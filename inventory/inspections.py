@@ -16,19 +16,18 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from core.config import site_url
 from core.errors import InvalidInput, NotFound
+from core.timeutil import format_day, local_today
 from inventory.models import (
+    WITHDRAWN_STATUSES,
     Asset,
     InspectionKind,
     InspectionOutcome,
     InspectionRecord,
     InspectionSchedule,
-    WITHDRAWN_STATUSES,
 )
 from inventory.service import school_managers_of
-from core.timeutil import format_day, local_today
-from core.config import site_url
-
 
 #: The longest interval a recurring inspection may have: ten years (LOLER is 6 or 12 months,
 #: PAT a year or two, calibration a few years).
@@ -73,7 +72,9 @@ def add_inspection_schedule(
     if last_done_on is not None and last_done_on > today:
         errors["last_done_on"] = ["The date it was last done cannot be in the future."]
     if "kind" not in errors and session.scalar(
-        select(InspectionSchedule.id).where(InspectionSchedule.asset_id == asset.id, InspectionSchedule.kind == kind)
+        select(InspectionSchedule.id).where(
+            InspectionSchedule.asset_id == asset.id, InspectionSchedule.kind == kind
+        )
     ):
         errors["kind"] = [f"This asset already has a {kind.label} schedule; change that one instead."]
     if errors:
@@ -83,14 +84,20 @@ def add_inspection_schedule(
     else:
         next_due_on = first_due_on or today
     schedule = InspectionSchedule(
-        asset_id=asset.id, kind=kind, interval_days=interval_days, last_done_on=last_done_on, next_due_on=next_due_on
+        asset_id=asset.id,
+        kind=kind,
+        interval_days=interval_days,
+        last_done_on=last_done_on,
+        next_due_on=next_due_on,
     )
     try:
         with session.begin_nested():  # a concurrent request may have added the same kind
             session.add(schedule)
     except IntegrityError:
         raise InvalidInput(
-            field_errors={"kind": [f"This asset already has a {kind.label} schedule; change that one instead."]}
+            field_errors={
+                "kind": [f"This asset already has a {kind.label} schedule; change that one instead."]
+            }
         ) from None
     return schedule
 
@@ -126,7 +133,9 @@ def update_inspection_schedule(
     schedule.interval_days = interval_days
     latest = _latest_record(session, schedule)
     latest_failed = (
-        latest is not None and latest.outcome == InspectionOutcome.FAIL and latest.done_on == schedule.last_done_on
+        latest is not None
+        and latest.outcome == InspectionOutcome.FAIL
+        and latest.done_on == schedule.last_done_on
     )
     if schedule.last_done_on is not None and not latest_failed:
         _set_next_due(schedule, schedule.last_done_on + dt.timedelta(days=interval_days))
@@ -242,14 +251,20 @@ def _schedules_of_live_assets(school_ids: set[int] | None):
     return query.order_by(InspectionSchedule.next_due_on, Asset.tag, InspectionSchedule.kind)
 
 
-def overdue_inspections(session: Session, school_ids: set[int] | None, today: dt.date) -> list[InspectionSchedule]:
+def overdue_inspections(
+    session: Session, school_ids: set[int] | None, today: dt.date
+) -> list[InspectionSchedule]:
     """Inspections past their due date, of assets not retired, in those Schools (None: all)."""
     if school_ids is not None and not school_ids:
         return []
-    return list(session.scalars(_schedules_of_live_assets(school_ids).where(InspectionSchedule.next_due_on < today)))
+    return list(
+        session.scalars(_schedules_of_live_assets(school_ids).where(InspectionSchedule.next_due_on < today))
+    )
 
 
-def due_soon(session: Session, school_ids: set[int] | None, today: dt.date, within_days: int) -> list[InspectionSchedule]:
+def due_soon(
+    session: Session, school_ids: set[int] | None, today: dt.date, within_days: int
+) -> list[InspectionSchedule]:
     """Inspections due from today to ``within_days`` ahead (not the overdue ones), assets not retired."""
     if school_ids is not None and not school_ids:
         return []
@@ -278,10 +293,13 @@ def inspection_blocks_booking(session: Session, asset: Asset, today: dt.date) ->
         .limit(1)
     )
 
+
 def reminder_subject(schedule: InspectionSchedule, today: dt.date) -> str:
     asset = schedule.asset
     when = "overdue since" if schedule.next_due_on < today else "due"
-    return f"{schedule.kind.label} {when} {format_day(schedule.next_due_on)}: {asset.name} ({asset.tag})"[:250]
+    return f"{schedule.kind.label} {when} {format_day(schedule.next_due_on)}: {asset.name} ({asset.tag})"[
+        :250
+    ]
 
 
 def reminder_body(schedule: InspectionSchedule, manager: User, today: dt.date, base_url: str) -> str:
@@ -291,7 +309,9 @@ def reminder_body(schedule: InspectionSchedule, manager: User, today: dt.date, b
     lines = [
         f"Dear {manager.name},",
         "",
-        f"{what} is overdue: it was due on {due}." if schedule.next_due_on < today else f"{what} is due on {due}.",
+        f"{what} is overdue: it was due on {due}."
+        if schedule.next_due_on < today
+        else f"{what} is due on {due}.",
         "",
         f"Asset: {asset.name} ({asset.tag})",
         f"School: {asset.school.name}",
@@ -306,7 +326,8 @@ def reminder_body(schedule: InspectionSchedule, manager: User, today: dt.date, b
     if asset.block_when_inspection_overdue:
         lines += [
             "",
-            "Bookings of this asset are refused until it is done." if schedule.next_due_on < today
+            "Bookings of this asset are refused until it is done."
+            if schedule.next_due_on < today
             else "Bookings of this asset will be refused if it becomes overdue.",
         ]
     lines += [

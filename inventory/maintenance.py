@@ -19,7 +19,9 @@ from core.errors import InvalidInput, NotFound
 from inventory.models import Asset, MaintenanceWindow
 
 
-def cancel_maintenance(session: Session, actor: User, window: MaintenanceWindow, now: dt.datetime | None = None) -> None:
+def cancel_maintenance(
+    session: Session, actor: User, window: MaintenanceWindow, now: dt.datetime | None = None
+) -> None:
     """Delete a planned window that has not ended yet (one under way may be cut short this way).
 
     A window that is over is kept as the record of maintenance done. Managers of the asset's
@@ -40,7 +42,11 @@ def maintenance_windows(
     return list(
         session.scalars(
             select(MaintenanceWindow)
-            .where(MaintenanceWindow.asset_id == asset.id, MaintenanceWindow.start_at < to, MaintenanceWindow.end_at > from_)
+            .where(
+                MaintenanceWindow.asset_id == asset.id,
+                MaintenanceWindow.start_at < to,
+                MaintenanceWindow.end_at > from_,
+            )
             .order_by(MaintenanceWindow.start_at, MaintenanceWindow.id)
         )
     )

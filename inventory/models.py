@@ -42,7 +42,9 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    locations: Mapped[list[Location]] = relationship(back_populates="school", order_by="Location.building, Location.room")
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="school", order_by="Location.building, Location.room"
+    )
 
     def __repr__(self) -> str:
         return f"<School {self.code}>"
@@ -76,7 +78,9 @@ class Category(Base):
     default_useful_life_years: Mapped[int | None]
 
     __table_args__ = (
-        CheckConstraint("default_useful_life_years IS NULL OR default_useful_life_years > 0", name="life_positive"),
+        CheckConstraint(
+            "default_useful_life_years IS NULL OR default_useful_life_years > 0", name="life_positive"
+        ),
     )
 
 
@@ -107,13 +111,18 @@ class Asset(Audited, Base):
     __tablename__ = "assets"
     __audit_type__ = "asset"
     # The calendar-feed secret must not be copied into the change history people read.
-    __audit_exclude__ = Audited.__audit_exclude__ | {"calendar_token", "version"}  # version: bookkeeping for edits
+    __audit_exclude__ = Audited.__audit_exclude__ | {
+        "calendar_token",
+        "version",
+    }  # version: bookkeeping for edits
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="RESTRICT"), index=True)
     tag: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), index=True)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="RESTRICT"), index=True
+    )
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="RESTRICT"))
     manufacturer: Mapped[str] = mapped_column(String(200), default="")
     model: Mapped[str] = mapped_column(String(200), default="")
@@ -182,9 +191,13 @@ class Asset(Audited, Base):
         CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
         CheckConstraint("max_booking_minutes IS NULL OR max_booking_minutes > 0", name="max_length_positive"),
         CheckConstraint("turnaround_minutes >= 0", name="turnaround_not_negative"),
-        CheckConstraint("no_show_release_minutes IS NULL OR no_show_release_minutes > 0", name="release_positive"),
+        CheckConstraint(
+            "no_show_release_minutes IS NULL OR no_show_release_minutes > 0", name="release_positive"
+        ),
         CheckConstraint("useful_life_years IS NULL OR useful_life_years > 0", name="life_positive"),
-        CheckConstraint("replacement_cost_pence IS NULL OR replacement_cost_pence >= 0", name="replacement_not_negative"),
+        CheckConstraint(
+            "replacement_cost_pence IS NULL OR replacement_cost_pence >= 0", name="replacement_not_negative"
+        ),
     )
 
     def __repr__(self) -> str:
@@ -235,7 +248,9 @@ class BookableHoursHistory(Base):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("asset_id", "in_force_until", name="uq_bookable_hours_history_asset_until"),)
+    __table_args__ = (
+        UniqueConstraint("asset_id", "in_force_until", name="uq_bookable_hours_history_asset_until"),
+    )
 
     @staticmethod
     def encode(weekly_hours: Any) -> list[list[Any]]:
@@ -253,7 +268,12 @@ def _clock(moment: dt.time) -> str:
 
 def decode_weekly_hours(hours: list[list[Any]]) -> tuple[tuple[int, dt.time, dt.time], ...]:
     """``BookableHoursHistory.hours`` back as sorted (weekday, opens, closes) triples."""
-    return tuple(sorted((int(day), dt.time.fromisoformat(opens), dt.time.fromisoformat(closes)) for day, opens, closes in hours))
+    return tuple(
+        sorted(
+            (int(day), dt.time.fromisoformat(opens), dt.time.fromisoformat(closes))
+            for day, opens, closes in hours
+        )
+    )
 
 
 #: Monday to Friday, 09:00-17:00 local time: the default for a new asset.
@@ -345,7 +365,8 @@ class InspectionSchedule(Audited, Base):
 
     asset: Mapped[Asset] = relationship(back_populates="inspections")
     records: Mapped[list[InspectionRecord]] = relationship(
-        back_populates="schedule", order_by="InspectionRecord.done_on.desc(), InspectionRecord.id.desc()",
+        back_populates="schedule",
+        order_by="InspectionRecord.done_on.desc(), InspectionRecord.id.desc()",
         cascade="all, delete-orphan",
     )
 
@@ -370,7 +391,9 @@ class InspectionRecord(Audited, Base):
     __tablename__ = "inspection_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    schedule_id: Mapped[int] = mapped_column(ForeignKey("inspection_schedules.id", ondelete="CASCADE"), index=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection_schedules.id", ondelete="CASCADE"), index=True
+    )
     done_on: Mapped[dt.date] = mapped_column(Date)
     performed_by: Mapped[str] = mapped_column(String(200))  # a person or a contractor
     outcome: Mapped[InspectionOutcome] = mapped_column(str_enum(InspectionOutcome, "inspection_outcome"))
@@ -477,8 +500,12 @@ class TrainingRequest(Audited, Base):
 
     __table_args__ = (
         Index(
-            "uq_training_requests_open", "user_id", "asset_id", unique=True,
-            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+            "uq_training_requests_open",
+            "user_id",
+            "asset_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
         ),
     )
 
@@ -521,9 +548,7 @@ class ImportJob(Base):
     school: Mapped[School] = relationship()
     created_by: Mapped[User] = relationship()
 
-    __table_args__ = (
-        CheckConstraint("rows_done >= 0", name="rows_done_not_negative"),
-    )
+    __table_args__ = (CheckConstraint("rows_done >= 0", name="rows_done_not_negative"),)
 
     @property
     def finished(self) -> bool:

@@ -24,6 +24,7 @@ from core.bounds import (
 )
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound, StaleVersion
+from core.timeutil import to_local
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
     WITHDRAWN_STATUSES,
@@ -35,7 +36,6 @@ from inventory.models import (
     Location,
     School,
 )
-from core.timeutil import to_local
 
 
 def list_schools(session: Session) -> list[School]:
@@ -69,7 +69,9 @@ def school_summaries(session: Session) -> list[SchoolSummary]:
         .order_by(User.name, User.id)
     ):
         managers.setdefault(school_id, []).append(user)
-    return [SchoolSummary(school, assets.get(school.id, 0), managers.get(school.id, [])) for school in schools]
+    return [
+        SchoolSummary(school, assets.get(school.id, 0), managers.get(school.id, [])) for school in schools
+    ]
 
 
 def get_school(session: Session, school_id: int) -> School:
@@ -114,7 +116,9 @@ def create_school(session: Session, actor: User, code: str, name: str) -> School
     return school
 
 
-def add_location(session: Session, actor: User, school: School, site: str, building: str, room: str) -> Location:
+def add_location(
+    session: Session, actor: User, school: School, site: str, building: str, room: str
+) -> Location:
     """A manager of the School (or an admin) adds a room where its equipment lives."""
     require_school_manager(actor, school.id)
     site, building, room = site.strip() or "Main campus", building.strip(), room.strip()
@@ -181,10 +185,12 @@ class AssetInput:
     # the purchase cost as the replacement estimate.
     useful_life_years: int | None = None
     replacement_cost_pence: int | None = None
-    weekly_hours: list[tuple[int, dt.time, dt.time]] = field(default_factory=lambda: list(DEFAULT_WEEKLY_HOURS))
+    weekly_hours: list[tuple[int, dt.time, dt.time]] = field(
+        default_factory=lambda: list(DEFAULT_WEEKLY_HOURS)
+    )
 
     @classmethod
-    def from_asset(cls, asset: Asset) -> "AssetInput":
+    def from_asset(cls, asset: Asset) -> AssetInput:
         values = {f.name: getattr(asset, f.name) for f in fields(cls) if f.name != "weekly_hours"}
         return cls(**values, weekly_hours=[(h.weekday, h.opens, h.closes) for h in asset.bookable_hours])
 
@@ -194,7 +200,12 @@ _LOOK_UP: Any = object()
 
 
 def validate_asset_input(
-    session: Session, school: School, data: AssetInput, asset: Asset | None = None, *, tag_holder: Any = _LOOK_UP
+    session: Session,
+    school: School,
+    data: AssetInput,
+    asset: Asset | None = None,
+    *,
+    tag_holder: Any = _LOOK_UP,
 ) -> dict[str, list[str]]:
     """Every problem with ``data`` for an asset of ``school``, by field name (empty when fine).
 
@@ -209,7 +220,10 @@ def validate_asset_input(
     if not data.tag.strip():
         problem("tag", "Enter the asset tag.")
     elif not TAG_PATTERN.match(data.tag.strip()):
-        problem("tag", "Use up to 50 letters, digits, dots, hyphens, slashes or underscores, starting with a letter or digit.")
+        problem(
+            "tag",
+            "Use up to 50 letters, digits, dots, hyphens, slashes or underscores, starting with a letter or digit.",
+        )
     else:
         clash = (
             session.scalar(select(Asset).where(func.lower(Asset.tag) == data.tag.strip().lower()))
@@ -217,7 +231,9 @@ def validate_asset_input(
             else tag_holder
         )
         if clash is not None and (asset is None or clash.id != asset.id):
-            problem("tag", f"The tag {data.tag.strip()} is already used by {clash.name} ({clash.school.code}).")
+            problem(
+                "tag", f"The tag {data.tag.strip()} is already used by {clash.name} ({clash.school.code})."
+            )
     if not data.name.strip():
         problem("name", "Enter the asset's name.")
     elif len(data.name.strip()) > 200:
@@ -232,13 +248,21 @@ def validate_asset_input(
         contact = session.get(User, data.contact_id)
         if contact is None or not contact.active:
             problem("contact_id", "Choose an active person as the contact.")
-    for name, limit in (("manufacturer", 200), ("model", 200), ("serial_number", 200), ("funding_source", 200)):
+    for name, limit in (
+        ("manufacturer", 200),
+        ("model", 200),
+        ("serial_number", 200),
+        ("funding_source", 200),
+    ):
         if len(getattr(data, name) or "") > limit:
             problem(name, f"Use at most {limit} characters.")
     if data.purchase_cost_pence is not None and data.purchase_cost_pence < 0:
         problem("purchase_cost_pence", "A cost cannot be negative.")
     if data.useful_life_years is not None and not 1 <= data.useful_life_years <= 100:
-        problem("useful_life_years", "Enter a useful life of 1 to 100 years, or leave it empty for the category's.")
+        problem(
+            "useful_life_years",
+            "Enter a useful life of 1 to 100 years, or leave it empty for the category's.",
+        )
     if data.replacement_cost_pence is not None and data.replacement_cost_pence < 0:
         problem("replacement_cost_pence", "A cost cannot be negative.")
     if data.hourly_rate_pence < 0:
@@ -248,13 +272,23 @@ def validate_asset_input(
     if data.turnaround_minutes < 0:
         problem("turnaround_minutes", "Turnaround cannot be negative.")
     if data.max_booking_minutes is not None and data.max_booking_minutes <= 0:
-        problem("max_booking_minutes", "The longest booking must be more than zero, or left empty for no limit.")
+        problem(
+            "max_booking_minutes", "The longest booking must be more than zero, or left empty for no limit."
+        )
     if data.no_show_release_minutes is not None and data.no_show_release_minutes <= 0:
-        problem("no_show_release_minutes", "Release after at least one minute, or leave it empty never to release.")
+        problem(
+            "no_show_release_minutes",
+            "Release after at least one minute, or leave it empty never to release.",
+        )
     # The columns' ranges: what a form, the API or an imported cell (1e300) sends beyond them is
     # refused here, before PostgreSQL refuses it at the flush or SQLite stores it and the booking
     # arithmetic on it fails later.
-    for name in ("min_notice_minutes", "max_booking_minutes", "turnaround_minutes", "no_show_release_minutes"):
+    for name in (
+        "min_notice_minutes",
+        "max_booking_minutes",
+        "turnaround_minutes",
+        "no_show_release_minutes",
+    ):
         value = getattr(data, name)
         if value is not None and value > MAX_MINUTES:
             problem(name, MINUTES_TOO_MANY)
@@ -290,7 +324,9 @@ def weekly_hours_problems(weekly_hours: list[tuple[int, dt.time, dt.time]]) -> l
         by_day.setdefault(weekday, []).append((opens, closes))
     for weekday, spans in by_day.items():
         if len(spans) > MAX_SPANS_A_DAY:
-            problems.append(f"On {WEEKDAY_NAMES[weekday]} there are {len(spans)} spans of bookable hours: at most {MAX_SPANS_A_DAY}.")
+            problems.append(
+                f"On {WEEKDAY_NAMES[weekday]} there are {len(spans)} spans of bookable hours: at most {MAX_SPANS_A_DAY}."
+            )
         spans.sort()
         for (_, first_closes), (second_opens, _) in zip(spans, spans[1:]):
             if second_opens < first_closes:
@@ -322,7 +358,9 @@ def parse_weekly_hours(text: str) -> list[tuple[int, dt.time, dt.time]]:
     return hours
 
 
-def apply_asset_input(asset: Asset, data: AssetInput, actor: User | None = None, now: dt.datetime | None = None) -> None:
+def apply_asset_input(
+    asset: Asset, data: AssetInput, actor: User | None = None, now: dt.datetime | None = None
+) -> None:
     """Set ``data`` on ``asset``: the one place an asset's weekly hours are set (the form, the
     API and the import all come here), so every change of them is kept in the hours' history."""
     for f in fields(AssetInput):
@@ -346,7 +384,11 @@ def apply_asset_input(asset: Asset, data: AssetInput, actor: User | None = None,
 
 
 def _keep_hours_in_force(
-    session: Session, asset: Asset, replaced: list[tuple[int, dt.time, dt.time]], actor: User | None, now: dt.datetime
+    session: Session,
+    asset: Asset,
+    replaced: list[tuple[int, dt.time, dt.time]],
+    actor: User | None,
+    now: dt.datetime,
 ) -> None:
     """Before an asset's weekly hours change, keep the ones they replace, with the local date the
     change takes effect (the day it is made: reports use the new hours from that day on).
@@ -360,10 +402,15 @@ def _keep_hours_in_force(
     )
     if last is not None and last >= takes_effect:
         return
-    session.add(BookableHoursHistory(
-        asset_id=asset.id, in_force_until=takes_effect, hours=BookableHoursHistory.encode(replaced),
-        changed_by_id=actor.id if actor is not None else None, created_at=now,
-    ))
+    session.add(
+        BookableHoursHistory(
+            asset_id=asset.id,
+            in_force_until=takes_effect,
+            hours=BookableHoursHistory.encode(replaced),
+            changed_by_id=actor.id if actor is not None else None,
+            created_at=now,
+        )
+    )
 
 
 def create_asset(session: Session, actor: User, school: School, data: AssetInput) -> Asset:
@@ -381,16 +428,33 @@ def create_asset(session: Session, actor: User, school: School, data: AssetInput
 
 #: What people call each of an asset's settings, for "what changed" messages.
 FIELD_LABELS = {
-    "tag": "Asset tag", "name": "Name", "category_id": "Category", "location_id": "Location",
-    "manufacturer": "Manufacturer", "model": "Model", "serial_number": "Serial number",
-    "description": "Description", "purchase_date": "Purchase date", "purchase_cost_pence": "Purchase cost",
-    "funding_source": "Funding source", "contact_id": "Contact person", "hourly_rate_pence": "Hourly rate",
-    "bookable": "Bookable", "shareable": "Shareable with other Schools", "requires_approval": "Needs approval",
-    "training_required": "Training required", "block_when_inspection_overdue": "Refused while an inspection is overdue",
-    "min_notice_minutes": "Minimum notice (minutes)", "max_booking_minutes": "Longest booking (minutes)",
-    "turnaround_minutes": "Turnaround (minutes)", "portable": "Portable", "checkin_required": "Check-in",
-    "no_show_release_minutes": "Release no-shows after (minutes)", "useful_life_years": "Useful life (years)",
-    "replacement_cost_pence": "Replacement cost", "weekly_hours": "Bookable hours",
+    "tag": "Asset tag",
+    "name": "Name",
+    "category_id": "Category",
+    "location_id": "Location",
+    "manufacturer": "Manufacturer",
+    "model": "Model",
+    "serial_number": "Serial number",
+    "description": "Description",
+    "purchase_date": "Purchase date",
+    "purchase_cost_pence": "Purchase cost",
+    "funding_source": "Funding source",
+    "contact_id": "Contact person",
+    "hourly_rate_pence": "Hourly rate",
+    "bookable": "Bookable",
+    "shareable": "Shareable with other Schools",
+    "requires_approval": "Needs approval",
+    "training_required": "Training required",
+    "block_when_inspection_overdue": "Refused while an inspection is overdue",
+    "min_notice_minutes": "Minimum notice (minutes)",
+    "max_booking_minutes": "Longest booking (minutes)",
+    "turnaround_minutes": "Turnaround (minutes)",
+    "portable": "Portable",
+    "checkin_required": "Check-in",
+    "no_show_release_minutes": "Release no-shows after (minutes)",
+    "useful_life_years": "Useful life (years)",
+    "replacement_cost_pence": "Replacement cost",
+    "weekly_hours": "Bookable hours",
 }
 
 
@@ -410,7 +474,8 @@ def check_version(asset: Asset, expected_version: int | None, changes: list[str]
         raise StaleVersion(
             f"{asset.name} was changed by someone else after you read it (you had version {expected_version}; "
             f"it is now version {asset.version}). Nothing was changed: read it again and repeat your change.",
-            asset.version, changes,
+            asset.version,
+            changes,
         )
 
 
@@ -437,7 +502,9 @@ def describe_changes(before: AssetInput, after: AssetInput) -> list[str]:
         if f.name == "weekly_hours":
             old, new = sorted(old), sorted(new)
         if old != new:
-            changes.append(f"{FIELD_LABELS.get(f.name, f.name)}: {_shown(f.name, old)} → {_shown(f.name, new)}")
+            changes.append(
+                f"{FIELD_LABELS.get(f.name, f.name)}: {_shown(f.name, old)} → {_shown(f.name, new)}"
+            )
     return changes
 
 
@@ -448,8 +515,11 @@ def get_asset(session: Session, asset_id: int, *, details: bool = True) -> Asset
         asset = session.scalar(
             select(Asset)
             .options(
-                joinedload(Asset.school), joinedload(Asset.category), joinedload(Asset.location),
-                joinedload(Asset.contact), selectinload(Asset.bookable_hours),
+                joinedload(Asset.school),
+                joinedload(Asset.category),
+                joinedload(Asset.location),
+                joinedload(Asset.contact),
+                selectinload(Asset.bookable_hours),
             )
             .where(Asset.id == asset_id)
         )

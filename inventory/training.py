@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.permissions import require_school_manager
 from core.errors import InvalidInput, NotFound
-from inventory.models import Asset, Category, School, TrainingAuthorisation
 from core.timeutil import format_day, local_today
+from inventory.models import Asset, Category, School, TrainingAuthorisation
 
 
 def person_by_email(session: Session, email: str, field: str = "email") -> User:
@@ -223,7 +223,9 @@ def school_training_records(session: Session, school: School) -> list[TrainingAu
         session.scalars(
             select(TrainingAuthorisation)
             .options(*_with_people())
-            .where(TrainingAuthorisation.school_id == school.id, TrainingAuthorisation.category_id.is_not(None))
+            .where(
+                TrainingAuthorisation.school_id == school.id, TrainingAuthorisation.category_id.is_not(None)
+            )
             .order_by(TrainingAuthorisation.granted_on.desc(), TrainingAuthorisation.id.desc())
         )
     )
@@ -231,7 +233,9 @@ def school_training_records(session: Session, school: School) -> list[TrainingAu
 
 def get_training_authorisation(session: Session, authorisation_id: int) -> TrainingAuthorisation:
     grant = session.scalar(
-        select(TrainingAuthorisation).options(*_with_people()).where(TrainingAuthorisation.id == authorisation_id)
+        select(TrainingAuthorisation)
+        .options(*_with_people())
+        .where(TrainingAuthorisation.id == authorisation_id)
     )
     if grant is None:
         raise NotFound("There is no such training authorisation.")

@@ -26,7 +26,7 @@ from accounts.permissions import require_school_manager
 from core.config import site_url
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
-from core.timeutil import local_today, to_local
+from core.timeutil import format_day, local_today, to_local
 from inventory.models import (
     Asset,
     School,
@@ -34,7 +34,6 @@ from inventory.models import (
     TrainingRequest,
     TrainingRequestStatus,
 )
-from core.timeutil import format_day
 from inventory.service import school_managers_of
 from inventory.training import grant_training, has_current_training
 from notifications.service import notify
@@ -75,7 +74,9 @@ def _open_request(session: Session, user: User, asset: Asset) -> TrainingRequest
     )
 
 
-def training_need(session: Session, user: User, asset: Asset, today: dt.date | None = None) -> TrainingNeed | None:
+def training_need(
+    session: Session, user: User, asset: Asset, today: dt.date | None = None
+) -> TrainingNeed | None:
     """None when ``user`` may book ``asset`` as far as training goes (it needs none, or they hold
     current training for it); otherwise their open request, if any, and the last declined one."""
     today = today or local_today()
@@ -161,8 +162,15 @@ def _tell_managers(
     for manager in school_managers_of(session, asset.school_id):
         if manager.id == user.id:
             continue  # nobody is told what they did themselves
-        notify(session, manager, "training_requested", title, body, link,
-               dedupe_key=f"training-request:{training_request.id}:{manager.id}")
+        notify(
+            session,
+            manager,
+            "training_requested",
+            title,
+            body,
+            link,
+            dedupe_key=f"training-request:{training_request.id}:{manager.id}",
+        )
         told += 1
     return told
 
@@ -227,15 +235,36 @@ def grant_training_request(
         raise InvalidInput(field_errors={"scope": [f"{asset.name} has no category; authorise it alone."]})
     note = (note or "").strip() or f"Granted on {training_request.user.name}'s request."
     if scope == "asset":
-        return grant_training(session, actor, training_request.user, asset=asset, granted_on=today,
-                              expires_on=expires_on, note=note, today=today)
-    return grant_training(session, actor, training_request.user, category=asset.category, school=asset.school,
-                          granted_on=today, expires_on=expires_on, note=note, today=today)
+        return grant_training(
+            session,
+            actor,
+            training_request.user,
+            asset=asset,
+            granted_on=today,
+            expires_on=expires_on,
+            note=note,
+            today=today,
+        )
+    return grant_training(
+        session,
+        actor,
+        training_request.user,
+        category=asset.category,
+        school=asset.school,
+        granted_on=today,
+        expires_on=expires_on,
+        note=note,
+        today=today,
+    )
 
 
 def close_requests_covered_by(
-    session: Session, actor: User, grant: TrainingAuthorisation, today: dt.date | None = None,
-    now: dt.datetime | None = None, base_url: str | None = None,
+    session: Session,
+    actor: User,
+    grant: TrainingAuthorisation,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    base_url: str | None = None,
 ) -> list[TrainingRequest]:
     """Open requests of the grant's holder that a current authorisation now covers are granted:
     each records the authorisation, and its requester is told they may book. Returns them."""
@@ -282,8 +311,12 @@ def close_requests_covered_by(
 
 
 def decline_training_request(
-    session: Session, actor: User, training_request: TrainingRequest, reason: str = "",
-    now: dt.datetime | None = None, base_url: str | None = None,
+    session: Session,
+    actor: User,
+    training_request: TrainingRequest,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    base_url: str | None = None,
 ) -> TrainingRequest:
     """A manager of the asset's School declines an open request, saying why if they wish (at
     most 2000 characters); the person is told, and may ask again later."""

@@ -18,10 +18,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
 from core.bounds import TIME_OUT_OF_RANGE, time_in_range
-from inventory.models import InspectionKind, InspectionOutcome
-from inventory.inspections import MAX_INTERVAL_DAYS
 from core.money import format_pounds, parse_pounds
 from core.timeutil import local_to_utc, to_local
+from inventory.inspections import MAX_INTERVAL_DAYS
+from inventory.models import InspectionKind, InspectionOutcome
 from web.forms import DayField, KitshareForm, WholeNumberField
 
 
@@ -147,7 +147,9 @@ class CategoryTrainingForm(GrantTrainingForm):
 
 
 class RevokeForm(KitshareForm):
-    reason = StringField("Reason", validators=[InputRequired("Say why the authorisation is revoked."), Length(max=2000)])
+    reason = StringField(
+        "Reason", validators=[InputRequired("Say why the authorisation is revoked."), Length(max=2000)]
+    )
     submit = SubmitField("Revoke")
 
 

@@ -11,10 +11,11 @@ import os
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from notifications.models import OutboxMessage
 
@@ -56,7 +57,12 @@ def build_email(message: OutboxMessage, from_address: str) -> EmailMessage:
     email.set_content(message.body_text)
     if message.attachment is not None:
         maintype, _, subtype = (message.attachment_type or "application/octet-stream").partition("/")
-        email.add_attachment(message.attachment, maintype=maintype, subtype=subtype, filename=message.attachment_name or "attachment")
+        email.add_attachment(
+            message.attachment,
+            maintype=maintype,
+            subtype=subtype,
+            filename=message.attachment_name or "attachment",
+        )
     return email
 
 
@@ -87,7 +93,9 @@ class SmtpTransport:
         email = build_email(message, self.from_address)
         context = ssl.create_default_context()
         if self.use_ssl:
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=context
+            )
         else:
             connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with connection as smtp:

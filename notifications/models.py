@@ -35,7 +35,9 @@ class OutboxMessage(Base):
     attachment_type: Mapped[str | None] = mapped_column(String(100))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -18,7 +18,9 @@ def mail_password_resets(session: Session, secret_key: str, base_url: str, now: 
     has an active account (other requests are simply marked handled). Returns how many e-mails
     were queued. Call inside a unit of work."""
     waiting = session.scalars(
-        select(PasswordResetRequest).where(PasswordResetRequest.handled_at.is_(None)).order_by(PasswordResetRequest.id)
+        select(PasswordResetRequest)
+        .where(PasswordResetRequest.handled_at.is_(None))
+        .order_by(PasswordResetRequest.id)
     ).all()
     queued = 0
     for request in waiting:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -55,6 +55,7 @@ EVENTS: dict[str, str] = {
 #: How many notices the in-app list shows.
 LIST_LIMIT = 100
 
+
 def wants_email(user: User, event: str) -> bool:
     """People receive every e-mail unless they turned that event off on their profile."""
     return bool((user.email_preferences or {}).get(event, True))
@@ -84,7 +85,14 @@ def notify(
     if user.active and wants_email(user, event):
         footer = f"Choose which e-mails Kitshare sends you: {site_url('/notifications/preferences')}"
         text = body + (f"\n\n{link}" if link and link not in body else "") + f"\n\n{footer}"
-        enqueue(session, user.email, f"Kitshare: {title}", text.strip(), dedupe_key=dedupe_key, attachment=attachment)
+        enqueue(
+            session,
+            user.email,
+            f"Kitshare: {title}",
+            text.strip(),
+            dedupe_key=dedupe_key,
+            attachment=attachment,
+        )
     return notice
 
 
@@ -104,11 +112,14 @@ def notices_for(session: Session, user: User, limit: int = LIST_LIMIT) -> list[N
 
 
 def unread_count(session: Session, user: User) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         )
-    ) or 0
+        or 0
+    )
 
 
 def mark_read(session: Session, user: User, notice_id: int, now: dt.datetime) -> Notification:
@@ -240,7 +251,9 @@ def backoff_after(attempts: int) -> dt.timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
-def send_due(session: Session, now: dt.datetime, transport: Transport, limit: int = BATCH_LIMIT) -> SendReport:
+def send_due(
+    session: Session, now: dt.datetime, transport: Transport, limit: int = BATCH_LIMIT
+) -> SendReport:
     """Send the pending messages whose time has come (``next_attempt_at <= now``), oldest first.
 
     Each message is claimed, sent and its new state committed in a transaction of its own:
@@ -297,14 +310,24 @@ def _attempt(message: OutboxMessage, now: dt.datetime, transport: Transport, rep
         if message.attempts >= MAX_ATTEMPTS:
             message.status = OutboxStatus.FAILED
             report.failed += 1
-            log.error("outbox message %s to %s failed %d times; giving up: %s",
-                      message.id, message.to_address, message.attempts, message.last_error)
+            log.error(
+                "outbox message %s to %s failed %d times; giving up: %s",
+                message.id,
+                message.to_address,
+                message.attempts,
+                message.last_error,
+            )
         else:
             message.next_attempt_at = now + backoff_after(message.attempts)
             report.retrying += 1
-            log.warning("outbox message %s to %s failed (attempt %d), retrying at %s: %s",
-                        message.id, message.to_address, message.attempts,
-                        message.next_attempt_at.isoformat(), message.last_error)
+            log.warning(
+                "outbox message %s to %s failed (attempt %d), retrying at %s: %s",
+                message.id,
+                message.to_address,
+                message.attempts,
+                message.next_attempt_at.isoformat(),
+                message.last_error,
+            )
     else:
         message.status = OutboxStatus.SENT
         message.sent_at = now
@@ -317,5 +340,11 @@ def run_outbox(session: Session, config: Mapping[str, Any], now: dt.datetime | N
     transport = transport_from_config(config)
     report = send_due(session, now or utcnow(), transport)
     if report.attempted:
-        log.info("outbox: %d sent, %d to retry, %d failed (%r)", report.sent, report.retrying, report.failed, transport)
+        log.info(
+            "outbox: %d sent, %d to retry, %d failed (%r)",
+            report.sent,
+            report.retrying,
+            report.failed,
+            transport,
+        )
     return report

@@ -86,8 +86,11 @@ def check_period(period_from: dt.date, period_to: dt.date) -> None:
 
 def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
     """The last twelve months up to today."""
-    start = today.replace(year=today.year - 1) + dt.timedelta(days=1) if not (today.month == 2 and today.day == 29) \
+    start = (
+        today.replace(year=today.year - 1) + dt.timedelta(days=1)
+        if not (today.month == 2 and today.day == 29)
         else dt.date(today.year - 1, 3, 1)
+    )
     return start, today
 
 
@@ -111,7 +114,11 @@ def contribution_record(
 
     # The equipment part has its own visibility: a record shown beyond the School leaves it out
     # when the person keeps their equipment to their School.
-    looked_after = assets_looked_after(session, [person.id])[person.id] if may_see(viewer, person, profile, "assets") else []
+    looked_after = (
+        assets_looked_after(session, [person.id])[person.id]
+        if may_see(viewer, person, profile, "assets")
+        else []
+    )
     for asset in looked_after:
         role = "Contact" if asset.contact_id == person.id else "Named technician"
         items.append(ContributionItem("assets", None, asset.tag, asset.name, f"{role}, {asset.school.name}"))
@@ -119,20 +126,30 @@ def contribution_record(
     windows = session.scalars(
         select(MaintenanceWindow)
         .options(joinedload(MaintenanceWindow.asset))
-        .where(MaintenanceWindow.created_by_id == person.id, MaintenanceWindow.created_at >= start,
-               MaintenanceWindow.created_at < end)
+        .where(
+            MaintenanceWindow.created_by_id == person.id,
+            MaintenanceWindow.created_at >= start,
+            MaintenanceWindow.created_at < end,
+        )
         .order_by(MaintenanceWindow.created_at, MaintenanceWindow.id)
     )
     for window in windows:
         detail = window.reason or "Maintenance"
-        items.append(ContributionItem("maintenance", _local_date(window.created_at), window.asset.tag, window.asset.name, detail))
+        items.append(
+            ContributionItem(
+                "maintenance", _local_date(window.created_at), window.asset.tag, window.asset.name, detail
+            )
+        )
 
     inspections = session.execute(
         select(InspectionRecord, InspectionSchedule, Asset)
         .join(InspectionSchedule, InspectionSchedule.id == InspectionRecord.schedule_id)
         .join(Asset, Asset.id == InspectionSchedule.asset_id)
-        .where(InspectionRecord.recorded_by_id == person.id, InspectionRecord.done_on >= period_from,
-               InspectionRecord.done_on <= period_to)
+        .where(
+            InspectionRecord.recorded_by_id == person.id,
+            InspectionRecord.done_on >= period_from,
+            InspectionRecord.done_on <= period_to,
+        )
         .order_by(InspectionRecord.done_on, InspectionRecord.id)
     ).all()
     for record, schedule, asset in inspections:
@@ -144,8 +161,11 @@ def contribution_record(
         select(TrainingAuthorisation, trained)
         .join(trained, trained.id == TrainingAuthorisation.user_id)
         .options(joinedload(TrainingAuthorisation.asset), joinedload(TrainingAuthorisation.category))
-        .where(TrainingAuthorisation.granted_by_id == person.id, TrainingAuthorisation.granted_on >= period_from,
-               TrainingAuthorisation.granted_on <= period_to)
+        .where(
+            TrainingAuthorisation.granted_by_id == person.id,
+            TrainingAuthorisation.granted_on >= period_from,
+            TrainingAuthorisation.granted_on <= period_to,
+        )
         .order_by(TrainingAuthorisation.granted_on, TrainingAuthorisation.id)
     ).all()
     for grant, trainee in grants:
@@ -153,12 +173,16 @@ def contribution_record(
             tag, name = grant.asset.tag, grant.asset.name
         else:
             tag, name = "", f"Every {grant.category.name if grant.category else ''} asset".replace("  ", " ")
-        items.append(ContributionItem("inductions", grant.granted_on, tag, name, f"Authorised {trainee.name}"))
+        items.append(
+            ContributionItem("inductions", grant.granted_on, tag, name, f"Authorised {trainee.name}")
+        )
 
     def bookings(column, moment_column, kind: str, describe) -> None:
         rows = session.scalars(
             select(Booking)
-            .options(joinedload(Booking.asset), joinedload(Booking.requester), joinedload(Booking.requester_school))
+            .options(
+                joinedload(Booking.asset), joinedload(Booking.requester), joinedload(Booking.requester_school)
+            )
             .where(column == person.id, moment_column >= start, moment_column < end)
             .order_by(moment_column, Booking.id)
         )
@@ -168,14 +192,30 @@ def contribution_record(
             ):
                 continue
             moment = getattr(booking, moment_column.key)
-            items.append(ContributionItem(kind, _local_date(moment), booking.asset.tag, booking.asset.name, describe(booking)))
+            items.append(
+                ContributionItem(
+                    kind, _local_date(moment), booking.asset.tag, booking.asset.name, describe(booking)
+                )
+            )
 
-    bookings(Booking.handed_over_by_id, Booking.handed_over_at, "handovers", lambda b: f"To {b.requester.name}")
-    bookings(Booking.returned_to_id, Booking.returned_at, "returns",
-             lambda b: f"From {b.requester.name}" + (", damaged" if b.returned_damaged else ""))
-    bookings(Booking.decided_by_id, Booking.decided_at, "decisions",
-             lambda b: f"{b.status.value.capitalize()}: request of {b.requester.name} "
-             f"({b.requester_school.name if b.requester_school else 'no School'})")
+    bookings(
+        Booking.handed_over_by_id, Booking.handed_over_at, "handovers", lambda b: f"To {b.requester.name}"
+    )
+    bookings(
+        Booking.returned_to_id,
+        Booking.returned_at,
+        "returns",
+        lambda b: f"From {b.requester.name}" + (", damaged" if b.returned_damaged else ""),
+    )
+    bookings(
+        Booking.decided_by_id,
+        Booking.decided_at,
+        "decisions",
+        lambda b: (
+            f"{b.status.value.capitalize()}: request of {b.requester.name} "
+            f"({b.requester_school.name if b.requester_school else 'no School'})"
+        ),
+    )
 
     order = list(KINDS)
     items.sort(key=lambda item: (order.index(item.kind), item.on or dt.date.min))
@@ -189,7 +229,13 @@ def _neutral(text: str) -> str:
 
 def record_rows(record: ContributionRecord) -> list[list[str]]:
     return [
-        [KINDS[item.kind], item.on.isoformat() if item.on else "Today", item.asset_tag, item.asset_name, item.detail]
+        [
+            KINDS[item.kind],
+            item.on.isoformat() if item.on else "Today",
+            item.asset_tag,
+            item.asset_name,
+            item.detail,
+        ]
         for item in record.items
     ]
 
@@ -228,7 +274,9 @@ def record_xlsx(record: ContributionRecord) -> bytes:
     for cell in details[1]:
         cell.font = Font(bold=True)
     for item in record.items:
-        details.append([KINDS[item.kind], item.on, item.asset_tag, _neutral(item.asset_name), _neutral(item.detail)])
+        details.append(
+            [KINDS[item.kind], item.on, item.asset_tag, _neutral(item.asset_name), _neutral(item.detail)]
+        )
         if item.on is not None:
             details.cell(row=details.max_row, column=2).number_format = "yyyy-mm-dd"
         else:

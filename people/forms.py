@@ -39,10 +39,22 @@ def _registration_field(title: RegistrationTitle) -> DayField:
 
 
 class ProfileForm(KitshareForm):
-    role_title = StringField("Role title", validators=[Length(max=MAX_ROLE_TITLE, message=f"A role title has at most {MAX_ROLE_TITLE} characters.")])
-    specialisms = TextAreaField("Specialisms and techniques", validators=[Length(max=4000, message="Keep the list under 4,000 characters.")])
+    role_title = StringField(
+        "Role title",
+        validators=[
+            Length(max=MAX_ROLE_TITLE, message=f"A role title has at most {MAX_ROLE_TITLE} characters.")
+        ],
+    )
+    specialisms = TextAreaField(
+        "Specialisms and techniques",
+        validators=[Length(max=4000, message="Keep the list under 4,000 characters.")],
+    )
     add_specialism = StringField(
-        "Add a specialism", validators=[Length(max=MAX_TAG_LENGTH, message=f"A specialism has at most {MAX_TAG_LENGTH} characters.")], render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"}
+        "Add a specialism",
+        validators=[
+            Length(max=MAX_TAG_LENGTH, message=f"A specialism has at most {MAX_TAG_LENGTH} characters.")
+        ],
+        render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"},
     )
     submit = SubmitField("Save profile")
 
@@ -75,9 +87,16 @@ class ExpertSearchForm(KitshareForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name, equipment or skill", validators=[Length(max=MAX_QUERY, message=f"Search for at most {MAX_QUERY} characters.")])
+    q = StringField(
+        "Name, equipment or skill",
+        validators=[Length(max=MAX_QUERY, message=f"Search for at most {MAX_QUERY} characters.")],
+    )
     technique = StringField(
-        "Technique", validators=[Length(max=MAX_TAG_LENGTH, message=f"A technique has at most {MAX_TAG_LENGTH} characters.")], render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"}
+        "Technique",
+        validators=[
+            Length(max=MAX_TAG_LENGTH, message=f"A technique has at most {MAX_TAG_LENGTH} characters.")
+        ],
+        render_kw={"list": SUGGESTIONS_ID, "autocomplete": "off"},
     )
     asset = ChoiceField("Equipment", coerce=whole_id, default=0, validate_choice=False)
     category = ChoiceField("Category", coerce=whole_id, default=0, validate_choice=False)

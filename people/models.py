@@ -123,7 +123,9 @@ class AssetTechnician(Base):
     __tablename__ = "asset_technicians"
 
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship()

@@ -52,7 +52,9 @@ def same_school(viewer: User, person: User) -> bool:
     if viewer.id == person.id or viewer.is_admin:
         return True
     school_id = person.home_school_id
-    return school_id is not None and (viewer.home_school_id == school_id or school_id in viewer.managed_school_ids)
+    return school_id is not None and (
+        viewer.home_school_id == school_id or school_id in viewer.managed_school_ids
+    )
 
 
 def may_see(viewer: User, person: User, profile: Profile | None, part: str) -> bool:
@@ -112,11 +114,17 @@ def assets_looked_after(session: Session, user_ids: list[int]) -> dict[int, list
 
 def people_views(session: Session, viewer: User, people: list[User]) -> list[PersonView]:
     ids = [person.id for person in people]
-    profiles = {p.user_id: p for p in session.scalars(select(Profile).where(Profile.user_id.in_(ids)))} if ids else {}
+    profiles = (
+        {p.user_id: p for p in session.scalars(select(Profile).where(Profile.user_id.in_(ids)))}
+        if ids
+        else {}
+    )
     tags: dict[int, list[str]] = {i: [] for i in ids}
     registrations: dict[int, list[Registration]] = {i: [] for i in ids}
     if ids:
-        for tag in session.scalars(select(Specialism).where(Specialism.user_id.in_(ids)).order_by(Specialism.key)):
+        for tag in session.scalars(
+            select(Specialism).where(Specialism.user_id.in_(ids)).order_by(Specialism.key)
+        ):
             tags[tag.user_id].append(tag.name)
         for registration in session.scalars(
             select(Registration).where(Registration.user_id.in_(ids)).order_by(Registration.registered_on)
@@ -199,14 +207,21 @@ def _candidates(session: Session, query: ExpertQuery) -> list[User]:
     by what does not depend on visibility (their School)."""
     has_profile = select(Profile.user_id)
     has_tag = select(Specialism.user_id)
-    is_contact = select(Asset.contact_id).where(Asset.contact_id.is_not(None), Asset.status.not_in(WITHDRAWN_STATUSES))
+    is_contact = select(Asset.contact_id).where(
+        Asset.contact_id.is_not(None), Asset.status.not_in(WITHDRAWN_STATUSES)
+    )
     is_technician = select(AssetTechnician.user_id)
     statement = (
         select(User)
         .options(joinedload(User.home_school))
         .where(
             User.active.is_(True),
-            or_(User.id.in_(has_profile), User.id.in_(has_tag), User.id.in_(is_contact), User.id.in_(is_technician)),
+            or_(
+                User.id.in_(has_profile),
+                User.id.in_(has_tag),
+                User.id.in_(is_contact),
+                User.id.in_(is_technician),
+            ),
         )
         .order_by(User.name, User.id)
     )
@@ -228,7 +243,10 @@ def _matches(view: PersonView, query: ExpertQuery) -> bool:
     if query.q:
         haystack = " ".join(
             [view.user.name, view.role_title or "", *tags]
-            + [f"{a.name} {a.tag} {a.manufacturer} {a.model} {a.category.name if a.category else ''}" for a in assets]
+            + [
+                f"{a.name} {a.tag} {a.manufacturer} {a.model} {a.category.name if a.category else ''}"
+                for a in assets
+            ]
         ).casefold()
         if not all(word in haystack for word in query.q.casefold().split()):
             return False
@@ -311,7 +329,9 @@ def save_profile(session: Session, actor: User, person: User, data: ProfileInput
             setattr(profile, f"{part}_visibility", data.visibility.get(part, DEFAULT_VISIBILITY[part]))
         for old in session.scalars(select(Specialism).where(Specialism.user_id == person.id)):
             session.delete(old)
-        for old_registration in session.scalars(select(Registration).where(Registration.user_id == person.id)):
+        for old_registration in session.scalars(
+            select(Registration).where(Registration.user_id == person.id)
+        ):
             session.delete(old_registration)
         session.flush()
         for name in data.specialisms:
@@ -321,7 +341,9 @@ def save_profile(session: Session, actor: User, person: User, data: ProfileInput
     return profile
 
 
-def _technician_problem(session: Session, asset_id: int | None, user_id: int | None, school_id: int) -> tuple[Asset, User]:
+def _technician_problem(
+    session: Session, asset_id: int | None, user_id: int | None, school_id: int
+) -> tuple[Asset, User]:
     problems: dict[str, list[str]] = {}
     asset = session.get(Asset, asset_id) if asset_id else None
     if asset is None or asset.school_id != school_id:
@@ -330,11 +352,15 @@ def _technician_problem(session: Session, asset_id: int | None, user_id: int | N
     if person is None or not person.active:
         problems["user_id"] = ["Choose an active person."]
     if problems:
-        raise InvalidInput(" ".join(m for messages in problems.values() for m in messages), field_errors=problems)
+        raise InvalidInput(
+            " ".join(m for messages in problems.values() for m in messages), field_errors=problems
+        )
     return asset, person  # type: ignore[return-value]
 
 
-def name_school_technician(session: Session, actor: User, school_id: int, asset_id: int | None, user_id: int | None) -> AssetTechnician:
+def name_school_technician(
+    session: Session, actor: User, school_id: int, asset_id: int | None, user_id: int | None
+) -> AssetTechnician:
     """A manager of the School (or an administrator) names a further technician of one of the
     School's assets; naming someone twice, or naming its contact, is said, not stored twice."""
     if not actor.manages(school_id):
@@ -350,7 +376,9 @@ def name_school_technician(session: Session, actor: User, school_id: int, asset_
     return row
 
 
-def remove_school_technician(session: Session, actor: User, school_id: int, asset_id: int | None, user_id: int | None) -> None:
+def remove_school_technician(
+    session: Session, actor: User, school_id: int, asset_id: int | None, user_id: int | None
+) -> None:
     """A manager of the School (or an administrator) takes a named technician off an asset."""
     if not actor.manages(school_id):
         raise NotAllowed("Only a manager of the School can name its technicians.")

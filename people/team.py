@@ -23,7 +23,7 @@ class Coverage:
 
     @property
     def flag(self) -> str:
-        """"none", "one" or "" (covered by two or more)."""
+        """ "none", "one" or "" (covered by two or more)."""
         return {0: "none", 1: "one"}.get(len(self.technicians), "")
 
 

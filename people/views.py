@@ -191,7 +191,9 @@ def edit(user_id: int):
     elif form.validate_on_submit():
         data = service.ProfileInput(
             role_title=form.role_title.data or "",
-            specialisms=service.parse_tags((form.specialisms.data or "") + "\n" + (form.add_specialism.data or "")),
+            specialisms=service.parse_tags(
+                (form.specialisms.data or "") + "\n" + (form.add_specialism.data or "")
+            ),
             registrations=[(title, field.data) for title, field in registration_fields(form) if field.data],
             visibility={part: Visibility(field.data) for part, field in visibility_fields(form)},
         )
@@ -232,7 +234,10 @@ def _name_form(view: team.Team) -> NameTechnicianForm:
 def school_team(school_id: int):
     view = team.school_team(db.session, current_user, school_id)
     return render_template(
-        "people/team.html", team=view, name_form=_name_form(view), remove_form=RemoveTechnicianForm(formdata=None)
+        "people/team.html",
+        team=view,
+        name_form=_name_form(view),
+        remove_form=RemoveTechnicianForm(formdata=None),
     )
 
 
@@ -249,7 +254,9 @@ def name_technician(school_id: int):
     view = team.school_team(db.session, current_user, school_id)  # 403 for anyone but its managers
     form = _name_form(view)
     if not form.validate_on_submit():
-        raise InvalidInput(" ".join(error for errors in form.errors.values() for error in errors) or "Choose both.")
+        raise InvalidInput(
+            " ".join(error for errors in form.errors.values() for error in errors) or "Choose both."
+        )
     service.name_school_technician(db.session, current_user, school_id, form.asset_id.data, form.user_id.data)
     flash("Technician named.", "success")
     return redirect(url_for("people.school_team", school_id=school_id) + "#coverage-title")

@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from bookings.models import UnmetDemand
 from core.db import UTCDateTime, hours_between, utcnow
+from core.timeutil import to_local
 from inventory.models import (
+    WITHDRAWN_STATUSES,
     Asset,
     InspectionKind,
     InspectionOutcome,
@@ -38,14 +40,12 @@ from inventory.models import (
     InspectionSchedule,
     MaintenanceWindow,
     School,
-    WITHDRAWN_STATUSES,
 )
 from planning.lifecycle import Lifecycle, PlanningSettings, add_years, lifecycle
 from reports.aggregate import CAPACITY_REASONS, is_capacity_demand
 from reports.figures import AssetFigures, ReportSettings, utilisation_report
 from reports.periods import utc_bounds
 from reports.sql import greatest, least
-from core.timeutil import to_local
 
 
 def evidence_period(today: dt.date, records_from: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -72,7 +72,9 @@ class FailedInspection:
 
     @property
     def described(self) -> str:
-        return f"{self.kind.label} failed on {self.done_on:%d %b %Y}" + (" (not passed since)" if self.latest else "")
+        return f"{self.kind.label} failed on {self.done_on:%d %b %Y}" + (
+            " (not passed since)" if self.latest else ""
+        )
 
 
 @dataclass
@@ -124,7 +126,11 @@ class AssetEvidence:
         return sum(s for school, s in self.figures.by_borrower.items() if school != self.asset.school_id)
 
     def unmet_from_others_seconds(self) -> int:
-        return sum(s for school, s in self.unmet_by_school.items() if school is not None and school != self.asset.school_id)
+        return sum(
+            s
+            for school, s in self.unmet_by_school.items()
+            if school is not None and school != self.asset.school_id
+        )
 
 
 @dataclass
@@ -173,7 +179,9 @@ def gather_evidence(
     if category_id is not None:
         query = query.where(Asset.category_id == category_id)
     assets = list(session.scalars(query))
-    report = utilisation_report(session, period_from, period_to, school_ids, report_settings, now=now or utcnow())
+    report = utilisation_report(
+        session, period_from, period_to, school_ids, report_settings, now=now or utcnow()
+    )
     figures = {f.asset_id: f for f in report.assets}
     evidence = {
         asset.id: AssetEvidence(asset, lifecycle(asset, settings, today, valued_on), figures.get(asset.id))
@@ -190,12 +198,17 @@ def gather_evidence(
         period_to=period_to,
         valued_on=valued_on,
         schools_by_id=report.schools_by_id,
-        assets=sorted(evidence.values(), key=lambda e: (report.schools_by_id[e.asset.school_id].code, e.asset.tag)),
+        assets=sorted(
+            evidence.values(), key=lambda e: (report.schools_by_id[e.asset.school_id].code, e.asset.tag)
+        ),
     )
 
 
 def _unmet_by_school(
-    session: Session, asset_ids: list[int], period: tuple[dt.datetime, dt.datetime], evidence: dict[int, AssetEvidence]
+    session: Session,
+    asset_ids: list[int],
+    period: tuple[dt.datetime, dt.datetime],
+    evidence: dict[int, AssetEvidence],
 ) -> None:
     """Hours of unmet demand by the requester's School, clipped to the period as the report
     clips them (so they add up to the report's unmet demand); of those turned away for want of
@@ -208,8 +221,14 @@ def _unmet_by_school(
     capacity: dict[int, dict[tuple[str, ...], Refusals]] = defaultdict(dict)
     others: dict[int, dict[tuple[str, ...], Refusals]] = defaultdict(dict)
     for asset_id, school_id, reasons, source, requests, hours in session.execute(
-        select(UnmetDemand.asset_id, UnmetDemand.requester_school_id, reasons_text, UnmetDemand.source, func.count(),
-               func.sum(hours_between(low, high)))
+        select(
+            UnmetDemand.asset_id,
+            UnmetDemand.requester_school_id,
+            reasons_text,
+            UnmetDemand.source,
+            func.count(),
+            func.sum(hours_between(low, high)),
+        )
         .where(UnmetDemand.asset_id.in_(asset_ids), UnmetDemand.start_at < p1, UnmetDemand.end_at > p0)
         .group_by(UnmetDemand.asset_id, UnmetDemand.requester_school_id, reasons_text, UnmetDemand.source)
     ):
@@ -220,7 +239,9 @@ def _unmet_by_school(
         item = evidence[asset_id]
         item.unmet_by_school[school_id] = item.unmet_by_school.get(school_id, 0) + seconds
         if is_capacity_demand(codes):
-            item.capacity_unmet_by_school[school_id] = item.capacity_unmet_by_school.get(school_id, 0) + seconds
+            item.capacity_unmet_by_school[school_id] = (
+                item.capacity_unmet_by_school.get(school_id, 0) + seconds
+            )
             kind = (next(r for r in CAPACITY_REASONS if r in codes),)
             capacity[asset_id].setdefault(kind, Refusals(kind)).add(school_id, int(requests), seconds)
         else:
@@ -232,16 +253,28 @@ def _unmet_by_school(
 
 
 def _failures(
-    session: Session, asset_ids: list[int], period_from: dt.date, period_to: dt.date, evidence: dict[int, AssetEvidence]
+    session: Session,
+    asset_ids: list[int],
+    period_from: dt.date,
+    period_to: dt.date,
+    evidence: dict[int, AssetEvidence],
 ) -> None:
     """Failed inspections in the year, and any failure that is still its schedule's latest."""
     latest: dict[int, tuple[dt.date, int]] = {}
-    rows = list(session.execute(
-        select(InspectionRecord.id, InspectionRecord.schedule_id, InspectionRecord.done_on, InspectionRecord.outcome,
-               InspectionSchedule.asset_id, InspectionSchedule.kind)
-        .join(InspectionSchedule, InspectionSchedule.id == InspectionRecord.schedule_id)
-        .where(InspectionSchedule.asset_id.in_(asset_ids))
-    ))
+    rows = list(
+        session.execute(
+            select(
+                InspectionRecord.id,
+                InspectionRecord.schedule_id,
+                InspectionRecord.done_on,
+                InspectionRecord.outcome,
+                InspectionSchedule.asset_id,
+                InspectionSchedule.kind,
+            )
+            .join(InspectionSchedule, InspectionSchedule.id == InspectionRecord.schedule_id)
+            .where(InspectionSchedule.asset_id.in_(asset_ids))
+        )
+    )
     for record_id, schedule_id, done_on, _outcome, _asset, _kind in rows:
         if schedule_id not in latest or (done_on, record_id) > latest[schedule_id]:
             latest[schedule_id] = (done_on, record_id)
@@ -254,12 +287,20 @@ def _failures(
 
 
 def _maintenance_costs(
-    session: Session, asset_ids: list[int], period_from: dt.date, period_to: dt.date, evidence: dict[int, AssetEvidence]
+    session: Session,
+    asset_ids: list[int],
+    period_from: dt.date,
+    period_to: dt.date,
+    evidence: dict[int, AssetEvidence],
 ) -> None:
     """Costs recorded on maintenance windows (by the day they started) and inspections."""
     p0, p1 = utc_bounds(period_from, period_to)
     in_year = case(
-        (and_(MaintenanceWindow.start_at >= p0, MaintenanceWindow.start_at < p1), MaintenanceWindow.cost_pence), else_=0
+        (
+            and_(MaintenanceWindow.start_at >= p0, MaintenanceWindow.start_at < p1),
+            MaintenanceWindow.cost_pence,
+        ),
+        else_=0,
     )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for asset_id, total, year in session.execute(
@@ -273,7 +314,9 @@ def _maintenance_costs(
         (InspectionRecord.done_on.between(period_from, period_to), InspectionRecord.cost_pence), else_=0
     )
     for asset_id, total, year in session.execute(
-        select(InspectionSchedule.asset_id, func.sum(InspectionRecord.cost_pence), func.sum(inspected_in_year))
+        select(
+            InspectionSchedule.asset_id, func.sum(InspectionRecord.cost_pence), func.sum(inspected_in_year)
+        )
         .join(InspectionSchedule, InspectionSchedule.id == InspectionRecord.schedule_id)
         .where(InspectionSchedule.asset_id.in_(asset_ids), InspectionRecord.cost_pence.is_not(None))
         .group_by(InspectionSchedule.asset_id)

@@ -34,7 +34,9 @@ class PlanFilterForm(KitshareForm):
     class Meta:
         csrf = False
 
-    school = ChoiceField("School", coerce=whole_id, default=0, validate_choice=False)  # 0: every School they may see
+    school = ChoiceField(
+        "School", coerce=whole_id, default=0, validate_choice=False
+    )  # 0: every School they may see
     category = ChoiceField("Category", coerce=whole_id, default=0, validate_choice=False)
     years = ChoiceField(
         "Financial years",
@@ -64,7 +66,9 @@ class DecisionForm(KitshareForm):
         ],
         validate_choice=False,  # the service says what the choices are
     )
-    note = TextAreaField("Note", validators=[Length(max=MAX_NOTE, message=f"Keep the note to {MAX_NOTE} characters.")])
+    note = TextAreaField(
+        "Note", validators=[Length(max=MAX_NOTE, message=f"Keep the note to {MAX_NOTE} characters.")]
+    )
     back = HiddenField()  # the page's filters, to return to
     submit = SubmitField("Record decision")
 
@@ -72,6 +76,9 @@ class DecisionForm(KitshareForm):
 class CategoryLifeForm(KitshareForm):
     years = WholeNumberField(
         "Useful life (years)",
-        validators=[Optional(), NumberRange(min=1, max=100, message="Enter a whole number of years from 1 to 100.")],
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100, message="Enter a whole number of years from 1 to 100."),
+        ],
     )
     submit = SubmitField("Save")

@@ -25,9 +25,10 @@ Money is integer pence, worked in ``Decimal`` with explicit rounding; never a fl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from inventory.models import Asset
 
@@ -46,17 +47,23 @@ class PlanningSettings:
     failed_inspections: int = 2  # "failing inspections": the latest failed, or this many in the year
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "PlanningSettings":
-        month, day = (int(part) for part in str(config.get("KITSHARE_FINANCIAL_YEAR_START", "08-01")).strip().split("-"))
+    def from_config(cls, config: Mapping[str, Any]) -> PlanningSettings:
+        month, day = (
+            int(part) for part in str(config.get("KITSHARE_FINANCIAL_YEAR_START", "08-01")).strip().split("-")
+        )
         return cls(
             year_start_month=month,
             year_start_day=day,
             inflation_rate=Decimal(str(config.get("KITSHARE_INFLATION_RATE", cls.inflation_rate)).strip()),
-            default_useful_life_years=int(config.get("KITSHARE_DEFAULT_USEFUL_LIFE_YEARS", cls.default_useful_life_years)),
+            default_useful_life_years=int(
+                config.get("KITSHARE_DEFAULT_USEFUL_LIFE_YEARS", cls.default_useful_life_years)
+            ),
             near_end_months=int(config.get("KITSHARE_PLANNING_NEAR_END_MONTHS", cls.near_end_months)),
             well_used=float(config.get("KITSHARE_PLANNING_WELL_USED", cls.well_used)),
             invest_schools=int(config.get("KITSHARE_PLANNING_INVEST_SCHOOLS", cls.invest_schools)),
-            failed_inspections=int(config.get("KITSHARE_PLANNING_FAILED_INSPECTIONS", cls.failed_inspections)),
+            failed_inspections=int(
+                config.get("KITSHARE_PLANNING_FAILED_INSPECTIONS", cls.failed_inspections)
+            ),
         )
 
 
@@ -156,7 +163,9 @@ class UsefulLife:
 
     @property
     def described(self) -> str:
-        origin = {"asset": "set for this asset", "category": "its category's", "default": "the default"}[self.source]
+        origin = {"asset": "set for this asset", "category": "its category's", "default": "the default"}[
+            self.source
+        ]
         return f"{self.years} years ({origin})"
 
 
@@ -217,18 +226,37 @@ class Lifecycle:
     ended: bool  # the end of life is today or has passed
 
 
-def lifecycle(asset: Asset, settings: PlanningSettings, today: dt.date, valued_on: dt.date | None = None) -> Lifecycle:
+def lifecycle(
+    asset: Asset, settings: PlanningSettings, today: dt.date, valued_on: dt.date | None = None
+) -> Lifecycle:
     """Everything ``lifecycle`` rules say about one asset on ``today`` (book value on ``valued_on``,
     today by default). Needs the asset's category loaded."""
     life = useful_life(asset, settings)
     bought = asset.purchase_date
     valued_on = valued_on or today
     this_year = financial_year_of(settings, today)
-    base = asset.replacement_cost_pence if asset.replacement_cost_pence is not None else asset.purchase_cost_pence
+    base = (
+        asset.replacement_cost_pence
+        if asset.replacement_cost_pence is not None
+        else asset.purchase_cost_pence
+    )
     base_kind = "replacement" if asset.replacement_cost_pence is not None else "purchase"
     if bought is None:
         return Lifecycle(
-            life, None, None, None, None, asset.purchase_cost_pence, None, None, base, base_kind, None, None, None, False
+            life,
+            None,
+            None,
+            None,
+            None,
+            asset.purchase_cost_pence,
+            None,
+            None,
+            base,
+            base_kind,
+            None,
+            None,
+            None,
+            False,
         )
     end = end_of_life(bought, life.years)
     end_year = financial_year_of(settings, end)

@@ -33,7 +33,9 @@ class PlanningDecision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
-    recommendation: Mapped[Recommendation] = mapped_column(str_enum(Recommendation, "planning_recommendation"))
+    recommendation: Mapped[Recommendation] = mapped_column(
+        str_enum(Recommendation, "planning_recommendation")
+    )
     outcome: Mapped[DecisionOutcome] = mapped_column(str_enum(DecisionOutcome, "planning_outcome"))
     note: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

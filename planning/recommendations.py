@@ -29,12 +29,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.timeutil import to_local
 from inventory.models import School
 from planning.evidence import AssetEvidence, Refusals
 from planning.lifecycle import PlanningSettings, add_months, add_years, describe_months
 from planning.models import PlanningDecision, Recommendation
 from reports.figures import ReportSettings, percent, reason_label, why_listed
-from core.timeutil import to_local
 
 LABELS = {
     Recommendation.REPLACE: "Replace",
@@ -72,7 +72,7 @@ def _requests(n: int) -> str:
 
 
 def describe_refusals(refusals: list[Refusals], code) -> str:
-    """"6 requests, 14.0 h — already booked 4 (ECS 8.0 h, CHEM 2.0 h); waitlisted, never served 2
+    """ "6 requests, 14.0 h — already booked 4 (ECS 8.0 h, CHEM 2.0 h); waitlisted, never served 2
     (ECS 4.0 h)": the requests behind some unmet demand, by reason and the requester's School
     (``code`` names a School id)."""
     if not refusals:
@@ -83,7 +83,9 @@ def describe_refusals(refusals: list[Refusals], code) -> str:
     for refusal in refusals:
         schools = ", ".join(
             f"{code(school)} {_one_decimal(seconds)}"
-            for school, seconds in sorted(refusal.by_school.items(), key=lambda item: (-item[1], code(item[0])))
+            for school, seconds in sorted(
+                refusal.by_school.items(), key=lambda item: (-item[1], code(item[0]))
+            )
         )
         parts.append(f"{_reason_words(refusal.reasons)} {refusal.requests:,} ({schools})")
     return f"{_requests(total_requests)}, {_one_decimal(total_seconds)} — " + "; ".join(parts)
@@ -158,20 +160,30 @@ def recommend(
     # Replace
     reasons = []
     horizon = add_months(today, settings.near_end_months)
-    if life.end_of_life is not None and life.end_of_life <= horizon and utilisation is not None and utilisation >= settings.well_used:
+    if (
+        life.end_of_life is not None
+        and life.end_of_life <= horizon
+        and utilisation is not None
+        and utilisation >= settings.well_used
+    ):
         when = (
-            f"Its life ended on {life.end_of_life:%d %b %Y}" if life.ended
+            f"Its life ended on {life.end_of_life:%d %b %Y}"
+            if life.ended
             else f"Its life ends on {life.end_of_life:%d %b %Y}, within {settings.near_end_months} months"
         )
-        reasons.append(f"{when}, and it is well used: {percent(utilisation)} utilisation "
-                       f"(at least {percent(settings.well_used)})")
+        reasons.append(
+            f"{when}, and it is well used: {percent(utilisation)} utilisation "
+            f"(at least {percent(settings.well_used)})"
+        )
     latest_failures = [f for f in evidence.failures if f.latest]
     year_failures = [f for f in evidence.failures if period_from <= f.done_on <= period_to]
     if latest_failures:
         reasons.append("Failing inspections: " + "; ".join(f.described for f in latest_failures))
     elif len(year_failures) >= settings.failed_inspections:
-        reasons.append(f"Failing inspections: {len(year_failures)} failed in the year "
-                       f"(at least {settings.failed_inspections}): " + "; ".join(f.described for f in year_failures))
+        reasons.append(
+            f"Failing inspections: {len(year_failures)} failed in the year "
+            f"(at least {settings.failed_inspections}): " + "; ".join(f.described for f in year_failures)
+        )
     if reasons:
         found.append((Recommendation.REPLACE, reasons))
 
@@ -181,11 +193,16 @@ def recommend(
     # Invest
     asking = sorted((s for s in evidence.capacity_unmet_by_school if s is not None), key=code)
     if figures.saturated and len(asking) >= settings.invest_schools:
-        found.append((Recommendation.INVEST, [
-            "Saturated: " + why_listed(figures, report_settings),
-            f"Turned away for want of free time, people of {len(asking)} Schools (at least {settings.invest_schools}): "
-            + describe_refusals(evidence.capacity_refusals, code),
-        ]))
+        found.append(
+            (
+                Recommendation.INVEST,
+                [
+                    "Saturated: " + why_listed(figures, report_settings),
+                    f"Turned away for want of free time, people of {len(asking)} Schools (at least {settings.invest_schools}): "
+                    + describe_refusals(evidence.capacity_refusals, code),
+                ],
+            )
+        )
 
     idle = figures.idle and not figures.saturated
     # Share
@@ -210,11 +227,16 @@ def recommend(
 
     # Dispose or redeploy
     if idle and whole_year(evidence, today, period_from, period_to) and figures.unmet_seconds == 0:
-        found.append((Recommendation.DISPOSE, [
-            f"Idle for the whole year: {percent(utilisation)} utilisation (under "
-            f"{percent(report_settings.idle_threshold)}), {hours(figures.booked_seconds)} booked of "
-            f"{hours(figures.available_seconds)}, and no unmet demand"
-        ]))
+        found.append(
+            (
+                Recommendation.DISPOSE,
+                [
+                    f"Idle for the whole year: {percent(utilisation)} utilisation (under "
+                    f"{percent(report_settings.idle_threshold)}), {hours(figures.booked_seconds)} booked of "
+                    f"{hours(figures.available_seconds)}, and no unmet demand"
+                ],
+            )
+        )
     return found
 
 
@@ -233,40 +255,77 @@ def evidence_lines(
         lines.append(("Utilisation", "Not booked through Kitshare in the year: no figures"))
     else:
         value = percent(figures.utilisation) if figures.utilisation is not None else "no hours available"
-        lines.append(("Utilisation", f"{value}: {hours(figures.booked_seconds)} booked of {hours(figures.available_seconds)} available"))
+        lines.append(
+            (
+                "Utilisation",
+                f"{value}: {hours(figures.booked_seconds)} booked of {hours(figures.available_seconds)} available",
+            )
+        )
         others = evidence.booked_by_others_seconds
-        lines.append(("Used by other Schools", f"{hours(others)} of the booked time" if others else
-                      ("None" + ("" if asset.shareable else ": not open to other Schools"))))
+        lines.append(
+            (
+                "Used by other Schools",
+                f"{hours(others)} of the booked time"
+                if others
+                else ("None" + ("" if asset.shareable else ": not open to other Schools")),
+            )
+        )
     if evidence.unmet_by_school:
         parts = [
             f"{code(s)} {hours(seconds)}"
-            for s, seconds in sorted(evidence.unmet_by_school.items(), key=lambda item: (-item[1], code(item[0])))
+            for s, seconds in sorted(
+                evidence.unmet_by_school.items(), key=lambda item: (-item[1], code(item[0]))
+            )
         ]
         total = figures.unmet_seconds if figures else sum(evidence.unmet_by_school.values())
         lines.append(("Unmet demand", f"{hours(total)}, from " + ", ".join(parts)))
     else:
         lines.append(("Unmet demand", "None"))
-    lines.append(("Turned away for want of free time (counted as capacity demand)",
-                  describe_refusals(evidence.capacity_refusals, code)))
-    lines.append(("Other unmet demand (not counted as capacity demand)",
-                  describe_refusals(evidence.other_refusals, code)))
+    lines.append(
+        (
+            "Turned away for want of free time (counted as capacity demand)",
+            describe_refusals(evidence.capacity_refusals, code),
+        )
+    )
+    lines.append(
+        (
+            "Other unmet demand (not counted as capacity demand)",
+            describe_refusals(evidence.other_refusals, code),
+        )
+    )
     if life.purchase_date is None:
         lines.append(("Age", "Purchase date not recorded: no end of life"))
     else:
         age = describe_months(life.age_months or 0)
         if life.ended:
-            remaining = f"life ended on {life.end_of_life:%d %b %Y}, {describe_months(-(life.months_left or 0))} ago"
+            remaining = (
+                f"life ended on {life.end_of_life:%d %b %Y}, {describe_months(-(life.months_left or 0))} ago"
+            )
         else:
             remaining = f"{describe_months(life.months_left or 0)} left, to {life.end_of_life:%d %b %Y}"
-        lines.append(("Age and remaining life",
-                      f"Bought {life.purchase_date:%d %b %Y}, {age} old; useful life {life.life.described}; {remaining}"))
+        lines.append(
+            (
+                "Age and remaining life",
+                f"Bought {life.purchase_date:%d %b %Y}, {age} old; useful life {life.life.described}; {remaining}",
+            )
+        )
     lines.append(("Failed inspections", "; ".join(f.described for f in evidence.failures) or "None"))
     if figures is not None:
         lines.append(("Cost recovery", _pounds(figures.cost_recovery_pence)))
-    lines.append(("Maintenance and inspection costs", f"{_pounds(evidence.maintenance_year_pence)} in the year, "
-                                                       f"{_pounds(evidence.maintenance_total_pence)} since bought"))
+    lines.append(
+        (
+            "Maintenance and inspection costs",
+            f"{_pounds(evidence.maintenance_year_pence)} in the year, "
+            f"{_pounds(evidence.maintenance_total_pence)} since bought",
+        )
+    )
     if life.replacement_estimate_pence is not None and life.replacement_year is not None:
-        lines.append(("Replacement estimate", f"{_pounds(life.replacement_estimate_pence)} in {life.replacement_year.label}"))
+        lines.append(
+            (
+                "Replacement estimate",
+                f"{_pounds(life.replacement_estimate_pence)} in {life.replacement_year.label}",
+            )
+        )
     else:
         lines.append(("Replacement estimate", "Unknown: no purchase or replacement cost recorded"))
     return lines

@@ -157,13 +157,21 @@ def recommendations_for(
     items = []
     for item in evidence.assets:
         for kind, reasons in recommend(
-            item, settings, report_settings, evidence.today, evidence.period_from, evidence.period_to, evidence.schools_by_id
+            item,
+            settings,
+            report_settings,
+            evidence.today,
+            evidence.period_from,
+            evidence.period_to,
+            evidence.schools_by_id,
         ):
             items.append(RecommendationItem(item, kind, reasons))
     history = decision_history(session, [each.asset.id for each in items])
     for each in items:
         each.decisions = history.get((each.asset.id, each.kind), [])
-    items.sort(key=lambda i: (ORDER.index(i.kind), evidence.schools_by_id[i.asset.school_id].code, i.asset.tag))
+    items.sort(
+        key=lambda i: (ORDER.index(i.kind), evidence.schools_by_id[i.asset.school_id].code, i.asset.tag)
+    )
     return items
 
 
@@ -239,7 +247,13 @@ def record_decision(
     made = {
         made_kind
         for made_kind, _ in recommend(
-            mine, settings, report_settings, evidence.today, evidence.period_from, evidence.period_to, evidence.schools_by_id
+            mine,
+            settings,
+            report_settings,
+            evidence.today,
+            evidence.period_from,
+            evidence.period_to,
+            evidence.schools_by_id,
         )
     }
     if kind not in made:
@@ -247,7 +261,12 @@ def record_decision(
             f"The evidence no longer recommends “{kind.value}” for {asset.name} ({asset.tag}): reload the page."
         )
     decision = PlanningDecision(
-        asset_id=asset.id, recommendation=kind, outcome=chosen, note=note, decided_by_id=actor.id, decided_at=now
+        asset_id=asset.id,
+        recommendation=kind,
+        outcome=chosen,
+        note=note,
+        decided_by_id=actor.id,
+        decided_at=now,
     )
     session.add(decision)
     session.flush()
@@ -270,7 +289,9 @@ def set_category_life(session: Session, actor: User, category_id: int, years: in
     if category is None:
         raise NotFound("There is no such category.")
     if years is not None and not 1 <= years <= 100:
-        raise InvalidInput(field_errors={"years": ["Enter a whole number of years from 1 to 100, or leave it empty."]})
+        raise InvalidInput(
+            field_errors={"years": ["Enter a whole number of years from 1 to 100, or leave it empty."]}
+        )
     category.default_useful_life_years = years
     session.flush()
     return category
@@ -279,7 +300,9 @@ def set_category_life(session: Session, actor: User, category_id: int, years: in
 # --- For the scheduled report ---------------------------------------------------------------------
 
 
-def forecast_appendix(config: Mapping[str, Any]) -> Callable[[Session, User, list[int], dt.datetime], list[str]]:
+def forecast_appendix(
+    config: Mapping[str, Any],
+) -> Callable[[Session, User, list[int], dt.datetime], list[str]]:
     """The capital-planning forecast that rides along with a scheduled utilisation report, for
     subscribers who may see capital planning (``reports.delivery.deliver_due(appendix=...)``;
     the scheduler passes it, as reports sits below planning)."""
@@ -291,7 +314,11 @@ def forecast_appendix(config: Mapping[str, Any]) -> Callable[[Session, User, lis
 
 
 def forecast_summary(
-    session: Session, user: User, school_ids: list[int] | None, config: Mapping[str, Any], now: dt.datetime | None = None
+    session: Session,
+    user: User,
+    school_ids: list[int] | None,
+    config: Mapping[str, Any],
+    now: dt.datetime | None = None,
 ) -> list[str]:
     """A few lines for an e-mail: the replacement forecast's total per year and the open
     recommendations, for the Schools ``user`` may see (all of ``school_ids``, or every one they
@@ -306,7 +333,9 @@ def forecast_summary(
     labels: dict[str, str] = {}
     open_items = 0
     for school_id in scopes:
-        plan = build_plan(session, user, school_id=school_id, category_id=None, years=MAX_YEARS, config=config, now=now)
+        plan = build_plan(
+            session, user, school_id=school_id, category_id=None, years=MAX_YEARS, config=config, now=now
+        )
         for year in plan.forecast.years:
             labels[year.key] = year.label
             row = totals.setdefault(year.key, [0, 0])
@@ -314,6 +343,8 @@ def forecast_summary(
             row[1] += year.total.replacement_pence
         open_items += sum(1 for item in plan.recommendations if item.current is None)
     for key, (count, pence) in totals.items():
-        lines.append(f"  {labels[key]}: {count} asset{'s' if count != 1 else ''}, {format_whole_pounds(pence)}")
+        lines.append(
+            f"  {labels[key]}: {count} asset{'s' if count != 1 else ''}, {format_whole_pounds(pence)}"
+        )
     lines.append(f"Recommendations awaiting a decision: {open_items}")
     return lines

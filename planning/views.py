@@ -12,13 +12,12 @@ from wtforms.fields.choices import SelectChoice
 from core.db import atomic, db
 from core.errors import NotAllowed
 from planning import render, service
-from reports.render import XLSX_CONTENT_TYPE
 from planning.charts import replacement_by_year
 from planning.forms import NO_DECISION, CategoryLifeForm, DecisionForm, PlanFilterForm
 from planning.models import Recommendation
 from planning.recommendations import LABELS, ORDER, RecommendationItem, evidence_lines
 from reports.paging import page_of_table, page_param, paginate
-from reports.render import format_cell
+from reports.render import XLSX_CONTENT_TYPE, format_cell
 from web.forms import refusal_shown
 from web.responses import csv_download, download, form_errors_text
 
@@ -112,13 +111,27 @@ def index():
             page_of: dict[str, str] = {}
             for kind in ORDER:
                 items = [item for item in plan.recommendations if item.kind == kind]
-                paging = paginate(kind.value, items, asked, request.path, RECOMMENDATIONS_PER_PAGE, anchor=f"kind-{kind.value}")
-                kinds.append({
-                    "kind": kind, "label": LABELS[kind], "recs": items, "paging": paging,
-                    "pending": sum(1 for item in items if item.current is None),
-                })
+                paging = paginate(
+                    kind.value,
+                    items,
+                    asked,
+                    request.path,
+                    RECOMMENDATIONS_PER_PAGE,
+                    anchor=f"kind-{kind.value}",
+                )
+                kinds.append(
+                    {
+                        "kind": kind,
+                        "label": LABELS[kind],
+                        "recs": items,
+                        "paging": paging,
+                        "pending": sum(1 for item in items if item.current is None),
+                    }
+                )
                 for item in paging.rows:
-                    page_of[item.key] = urlencode([(page_param(kind.value), paging.page)]) if paging.page > 1 else ""
+                    page_of[item.key] = (
+                        urlencode([(page_param(kind.value), paging.page)]) if paging.page > 1 else ""
+                    )
             shown = [item for entry in kinds for item in entry["paging"].rows]
             context.update(
                 plan=plan,
@@ -132,7 +145,9 @@ def index():
                 chart=replacement_by_year(plan.forecast),
                 evidence={item.key: evidence_lines(item.evidence, schools, plan.today) for item in shown},
                 decision_forms={
-                    item.key: _decision_form(item, "&".join(part for part in (query, page_of[item.key]) if part))
+                    item.key: _decision_form(
+                        item, "&".join(part for part in (query, page_of[item.key]) if part)
+                    )
                     for item in shown
                     if service.may_decide(current_user, item.asset.school_id)
                 },
@@ -245,7 +260,9 @@ def _life_form(category_id: int, years: int | None, formdata: Any = None) -> Cat
 @login_required
 def lives():
     service.require_planning(current_user)
-    return _lives_page({c.id: _life_form(c.id, c.default_useful_life_years) for c in service.categories(db.session)})
+    return _lives_page(
+        {c.id: _life_form(c.id, c.default_useful_life_years) for c in service.categories(db.session)}
+    )
 
 
 @bp.post("/planning/lives/<int:category_id>")
@@ -260,7 +277,10 @@ def set_life(category_id: int):
                 category = service.set_category_life(db.session, current_user, category_id, form.years.data)
         if outcome.succeeded:
             years = category.default_useful_life_years
-            flash(f"{category.name}: " + (f"{years} years." if years else "no useful life of its own."), "success")
+            flash(
+                f"{category.name}: " + (f"{years} years." if years else "no useful life of its own."),
+                "success",
+            )
             return redirect(url_for("planning.lives"))
     forms = {c.id: _life_form(c.id, c.default_useful_life_years) for c in service.categories(db.session)}
     forms[category_id] = form

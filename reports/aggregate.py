@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -107,11 +108,19 @@ class Part:
         if self.service is not None:
             query = (
                 select(*columns)
-                .select_from(ordered_join(self.service, Booking.__table__, self.service.c.asset_id == Booking.asset_id, BY_ASSET))
+                .select_from(
+                    ordered_join(
+                        self.service, Booking.__table__, self.service.c.asset_id == Booking.asset_id, BY_ASSET
+                    )
+                )
                 .where(self.service.c.lo < self.service.c.hi)
             )
             return query.join(driven_by, on) if driven_by is not None else query
-        source = ordered_join(driven_by, Booking.__table__, on, BY_ASSET) if driven_by is not None else BOOKINGS_BY_ASSET
+        source = (
+            ordered_join(driven_by, Booking.__table__, on, BY_ASSET)
+            if driven_by is not None
+            else BOOKINGS_BY_ASSET
+        )
         query = select(*columns).select_from(source)
         if self.others is not None:
             query = query.where(Booking.asset_id.not_in(select(self.others.c.asset_id)))
@@ -155,7 +164,8 @@ class Clipper:
         self.in_scope = Booking.asset_id.in_(assets_in_scope)
         p0, p1 = period
         bounds = [
-            (asset_id, plan.service_start, plan.service_end) for asset_id, plan in plans.items()
+            (asset_id, plan.service_start, plan.service_end)
+            for asset_id, plan in plans.items()
             if (plan.service_start, plan.service_end) != period
         ]
         bounds += [(asset_id, p0, p0) for asset_id in not_in_service]  # an empty interval: nothing counts
@@ -173,7 +183,9 @@ class Clipper:
         connection: the ORM's row handling cost more than the rest of the report's Python.)"""
         connection = self.session.connection()
         for part in self.parts:
-            for batch in connection.execute(build(part), execution_options={"yield_per": ROW_BATCH}).partitions():
+            for batch in connection.execute(
+                build(part), execution_options={"yield_per": ROW_BATCH}
+            ).partitions():
                 yield from batch
 
     def month_of(self, moment: Any) -> Any:
@@ -215,8 +227,12 @@ class Clipper:
                 first, last = self.month_of(low), self.month_of(high)
             return (
                 part.select(
-                    *group, first.label("first_month"), last.label("last_month"),
-                    func.sum(seconds_since(low, origin)), func.sum(seconds_since(high, origin)), func.count(),
+                    *group,
+                    first.label("first_month"),
+                    last.label("last_month"),
+                    func.sum(seconds_since(low, origin)),
+                    func.sum(seconds_since(high, origin)),
+                    func.count(),
                 )
                 .where(*where, low < high)
                 # (By the labels: SQLite would work the months out again for the GROUP BY.)
@@ -236,7 +252,9 @@ class Clipper:
             months.append((last, ends - month_ends[last - 1] * rows))
             yield key, months, rows
 
-    def maintenance_overlaps(self, start: Any, end: Any, conditions: list[Any], columns: list[Any]) -> list[Any]:
+    def maintenance_overlaps(
+        self, start: Any, end: Any, conditions: list[Any], columns: list[Any]
+    ) -> list[Any]:
         """The rows (with their interval) that overlap a maintenance window in the period: few,
         since bookings cannot be made over maintenance; only maintenance added later overlaps.
         (Read from the windows, each looking up its asset's rows, rather than asking of every row.)"""
@@ -249,9 +267,13 @@ class Clipper:
             MaintenanceWindow.end_at > p0,
         )
         rows = self.rows(
-            lambda part: part.select(Booking.id, *columns, start, end, driven_by=MaintenanceWindow.__table__, on=overlapping)
-            .where(*conditions, start < p1, end > p0, part.in_service(start, end))
-            .distinct()
+            lambda part: (
+                part.select(
+                    Booking.id, *columns, start, end, driven_by=MaintenanceWindow.__table__, on=overlapping
+                )
+                .where(*conditions, start < p1, end > p0, part.in_service(start, end))
+                .distinct()
+            )
         )
         return [row[1:] for row in rows]
 
@@ -289,7 +311,11 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
     # blocked at least until its end (a CHECK constraint), so ``blocked_until`` after the start
     # of the period says nothing new, but is in the index: older bookings are passed over there.
     conditions = [
-        Booking.status.in_(BOOKED), clipper.in_scope, Booking.start_at < p1, Booking.end_at > p0, Booking.blocked_until > p0,
+        Booking.status.in_(BOOKED),
+        clipper.in_scope,
+        Booking.start_at < p1,
+        Booking.end_at > p0,
+        Booking.blocked_until > p0,
     ]
     cells: dict[tuple[int, int | None, int], float] = defaultdict(float)
     # (The loop most rows of the report go through: kept to plain tuples and dict updates.)
@@ -308,7 +334,10 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
         asset.no_shows += no_shows
         asset.cancellation_base += base
     for asset_id, borrower, person, start, end in clipper.maintenance_overlaps(
-        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id, Booking.requester_id]
+        Booking.start_at,
+        Booking.end_at,
+        conditions,
+        [Booking.asset_id, Booking.requester_school_id, Booking.requester_id],
     ):
         lost = clipper.maintenance_seconds(asset_id, start, end)
         for month, seconds in enumerate(lost):
@@ -353,12 +382,16 @@ def _people_and_due(clipper: Clipper, now: dt.datetime) -> Iterator[Any]:
         low, high = part.bounds(Booking.start_at, Booking.end_at)
         held = and_(Booking.status.in_(BOOKED), low < high)
         starts_here = and_(
-            Booking.start_at >= p0, Booking.start_at < p1, Booking.start_at >= part.start, Booking.start_at < part.end,
+            Booking.start_at >= p0,
+            Booking.start_at < p1,
+            Booking.start_at >= part.start,
+            Booking.start_at < part.end,
         )
         due = and_(starts_here, Booking.status.in_(DUE), Booking.start_at < min(p1, now))
         return (
             part.select(
-                Booking.asset_id, Booking.requester_id,
+                Booking.asset_id,
+                Booking.requester_id,
                 func.sum(case((held, 1), else_=0)),
                 func.sum(case((due, 1), else_=0)),
                 func.sum(case((and_(due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
@@ -367,8 +400,11 @@ def _people_and_due(clipper: Clipper, now: dt.datetime) -> Iterator[Any]:
             # (A booking that starts in the period ends after its start, and is blocked at least
             # until its end: these bounds leave none out.)
             .where(
-                Booking.status.in_(CANCELLATION_BASE), clipper.in_scope,
-                Booking.start_at < p1, Booking.end_at > p0, Booking.blocked_until > p0,
+                Booking.status.in_(CANCELLATION_BASE),
+                clipper.in_scope,
+                Booking.start_at < p1,
+                Booking.end_at > p0,
+                Booking.blocked_until > p0,
             )
             .group_by(Booking.asset_id, Booking.requester_id)
         )
@@ -392,7 +428,9 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
         figures[asset_id].tracks_actual_use = True
         for month, seconds in months:
             cells[(asset_id, month)] += seconds
-    for asset_id, use_start, use_end in clipper.maintenance_overlaps(start, end, conditions, [Booking.asset_id]):
+    for asset_id, use_start, use_end in clipper.maintenance_overlaps(
+        start, end, conditions, [Booking.asset_id]
+    ):
         for month, seconds in enumerate(clipper.maintenance_seconds(asset_id, use_start, use_end)):
             cells[(asset_id, month)] -= seconds
     for (asset_id, month), seconds in cells.items():
@@ -403,7 +441,9 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
             asset.actual_available_seconds = asset.available_seconds
 
 
-def count_late_cancellations(clipper: Clipper, figures: dict[int, AssetFigures], settings: ReportSettings) -> None:
+def count_late_cancellations(
+    clipper: Clipper, figures: dict[int, AssetFigures], settings: ReportSettings
+) -> None:
     """Per asset: late cancellations (the base they are a share of is counted with the bookings,
     ``count_booked``). A booking counts where it starts, in the asset's in-service days in the
     period."""
@@ -411,8 +451,11 @@ def count_late_cancellations(clipper: Clipper, figures: dict[int, AssetFigures],
 
     def starting(part: Part) -> list[Any]:
         return [
-            clipper.in_scope, Booking.start_at >= p0, Booking.start_at < p1,
-            Booking.start_at >= part.start, Booking.start_at < part.end,
+            clipper.in_scope,
+            Booking.start_at >= p0,
+            Booking.start_at < p1,
+            Booking.start_at >= part.start,
+            Booking.start_at < part.end,
         ]
 
     # When each booking was cancelled: the history row that made it so (or its last update).
@@ -425,14 +468,18 @@ def count_late_cancellations(clipper: Clipper, figures: dict[int, AssetFigures],
     # up twice, to leave out only one cancellation in eight.)
     cancelled_at = func.coalesce(
         select(func.max(BookingStatusChange.at))
-        .where(BookingStatusChange.booking_id == Booking.id, BookingStatusChange.to_status == BookingStatus.CANCELLED)
+        .where(
+            BookingStatusChange.booking_id == Booking.id,
+            BookingStatusChange.to_status == BookingStatus.CANCELLED,
+        )
         .scalar_subquery(),
         Booking.updated_at,
     )
     horizon = dt.timedelta(hours=horizon_hours)
     for asset_id, start_at, when in clipper.rows(
-        lambda part: part.select(Booking.asset_id, Booking.start_at, cancelled_at)
-        .where(*starting(part), Booking.status == BookingStatus.CANCELLED)
+        lambda part: part.select(Booking.asset_id, Booking.start_at, cancelled_at).where(
+            *starting(part), Booking.status == BookingStatus.CANCELLED
+        )
     ):
         if start_at - when < horizon and is_late_cancellation(when, start_at, settings.late_cancel_hours):
             figures[asset_id].late_cancellations += 1
@@ -449,16 +496,26 @@ def unmet_rows_for(clipper: Clipper) -> list[UnmetRow]:
     reasons_text = cast(UnmetDemand.reasons, String)
     rows = session.execute(
         select(
-            UnmetDemand.asset_id, UnmetDemand.source, reasons_text, func.count(), func.sum(hours_between(low, high)),
+            UnmetDemand.asset_id,
+            UnmetDemand.source,
+            reasons_text,
+            func.count(),
+            func.sum(hours_between(low, high)),
             UnmetDemand.requester_id,
         )
-        .where(UnmetDemand.asset_id.in_(clipper.assets_in_scope), UnmetDemand.start_at < p1, UnmetDemand.end_at > p0)
+        .where(
+            UnmetDemand.asset_id.in_(clipper.assets_in_scope),
+            UnmetDemand.start_at < p1,
+            UnmetDemand.end_at > p0,
+        )
         .group_by(UnmetDemand.asset_id, UnmetDemand.source, reasons_text, UnmetDemand.requester_id)
     )
     result: list[UnmetRow] = []
     for asset_id, source, reasons, requests, hours, requester_id in rows:
         codes = json.loads(reasons) if reasons else []
-        result.append((asset_id, str(source), list(codes) or [str(source)], requests, _to_seconds(hours), requester_id))
+        result.append(
+            (asset_id, str(source), list(codes) or [str(source)], requests, _to_seconds(hours), requester_id)
+        )
     return result
 
 

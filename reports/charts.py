@@ -26,7 +26,9 @@ IDLE = "#8a4b00"
 SATURATED = "#b3261e"
 
 
-def _text(x: float, y: float, content: str, anchor: str = "start", fill: str = INK, size: int = 14, weight: str = "") -> str:
+def _text(
+    x: float, y: float, content: str, anchor: str = "start", fill: str = INK, size: int = 14, weight: str = ""
+) -> str:
     bold = ' font-weight="bold"' if weight else ""
     # A white halo keeps a label readable where it crosses a threshold line.
     return (
@@ -37,19 +39,25 @@ def _text(x: float, y: float, content: str, anchor: str = "start", fill: str = I
 
 
 def _svg(
-    chart_id: str, title: str, description: str, width: int, height: int, body: list[str], layout: str = "wide"
+    chart_id: str,
+    title: str,
+    description: str,
+    width: int,
+    height: int,
+    body: list[str],
+    layout: str = "wide",
 ) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart chart-{layout}">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
-        + "".join(body)
-        + "</svg>"
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>' + "".join(body) + "</svg>"
     )
 
 
-def _threshold_lines(x0: float, width: float, top: float, bottom: float, settings: dict[str, Any], scale: float) -> list[str]:
+def _threshold_lines(
+    x0: float, width: float, top: float, bottom: float, settings: dict[str, Any], scale: float
+) -> list[str]:
     body = []
     for value, label, colour in (
         (settings["idle_threshold"], "idle", IDLE),
@@ -83,7 +91,9 @@ def _utilisation_bars(
         body += _threshold_lines(x0, bar_width, top, height - 24, settings, 1.0)
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = x0 + tick * bar_width
-        body.append(f'<line x1="{x:.1f}" y1="{height - 24}" x2="{x:.1f}" y2="{height - 19}" stroke="{MUTED}"/>')
+        body.append(
+            f'<line x1="{x:.1f}" y1="{height - 24}" x2="{x:.1f}" y2="{height - 19}" stroke="{MUTED}"/>'
+        )
         body.append(_text(x, height - 4, percent(tick).replace(".0", ""), "middle", MUTED, 12))
     for index, (label, value) in enumerate(rows):
         y = top + index * row_height
@@ -92,7 +102,9 @@ def _utilisation_bars(
             body.append(_text(x0 + 6, y + 22, "no hours available", "start", MUTED, 13))
             continue
         length = max(min(value, 1.0) * bar_width, 1.0)
-        body.append(f'<rect x="{x0}" y="{y + 6}" width="{length:.1f}" height="{row_height - 12}" fill="{BAR}"/>')
+        body.append(
+            f'<rect x="{x0}" y="{y + 6}" width="{length:.1f}" height="{row_height - 12}" fill="{BAR}"/>'
+        )
         body.append(_text(x0 + length + 6, y + 22, percent(value), "start", INK))
     return width, height, body
 
@@ -100,9 +112,13 @@ def _utilisation_bars(
 def utilisation_by_school(figures: dict[str, Any], chart_id: str = "chart-schools") -> Markup:
     """Horizontal bars: each School's utilisation, and all of them together, against the idle
     and saturated thresholds; wide for a desktop, narrow for a phone."""
-    rows = [(s["code"], s["utilisation"]) for s in figures["schools"]] + [("All", figures["totals"]["utilisation"])]
+    rows = [(s["code"], s["utilisation"]) for s in figures["schools"]] + [
+        ("All", figures["totals"]["utilisation"])
+    ]
     title = "Utilisation by School"
-    description = "; ".join(f"{label}: {percent(value) if value is not None else 'no value'}" for label, value in rows)
+    description = "; ".join(
+        f"{label}: {percent(value) if value is not None else 'no value'}" for label, value in rows
+    )
     description += ". The table of Schools has the same figures."
     charts = []
     for layout, widths, suffix in (("wide", (100, 520, 80), ""), ("narrow", (64, 196, 60), "-narrow")):
@@ -135,10 +151,13 @@ def monthly_trend(figures: dict[str, Any], chart_id: str = "chart-trend") -> Mar
             body.append(_text(x + column / 2, base - 6, NO_VALUE, "middle", MUTED, 12))
             continue
         bar = max(min(value, 1.0) * plot_height, 1.0)
-        body.append(f'<rect x="{x + column * 0.2:.1f}" y="{base - bar:.1f}" width="{column * 0.6:.1f}" height="{bar:.1f}" fill="{BAR}"/>')
+        body.append(
+            f'<rect x="{x + column * 0.2:.1f}" y="{base - bar:.1f}" width="{column * 0.6:.1f}" height="{bar:.1f}" fill="{BAR}"/>'
+        )
         body.append(_text(x + column / 2, base - bar - 5, percent(value), "middle", INK, 11))
     description = "; ".join(
-        f"{m['label']}: {percent(m['utilisation']) if m['utilisation'] is not None else 'no value'}" for m in months
+        f"{m['label']}: {percent(m['utilisation']) if m['utilisation'] is not None else 'no value'}"
+        for m in months
     )
     title = "Utilisation month by month"
     description += ". The month-by-month table has the same figures."
@@ -152,12 +171,20 @@ def monthly_trend(figures: dict[str, Any], chart_id: str = "chart-trend") -> Mar
 #: Each School's line: a colour and a dash pattern, so no line is told apart by colour alone; each
 #: line is also named in text at its end. All the Schools together: the thick dark line.
 SERIES_STYLES = [
-    ("#0b5cad", ""), ("#8a4b00", "8 4"), ("#146c2e", "2 4"), ("#6b2d9e", "10 4 2 4"), ("#b3261e", "4 4"),
-    ("#00696b", "12 3"), ("#5b5b00", "1 3"), ("#9c2762", "6 2 2 2"),
+    ("#0b5cad", ""),
+    ("#8a4b00", "8 4"),
+    ("#146c2e", "2 4"),
+    ("#6b2d9e", "10 4 2 4"),
+    ("#b3261e", "4 4"),
+    ("#00696b", "12 3"),
+    ("#5b5b00", "1 3"),
+    ("#9c2762", "6 2 2 2"),
 ]
 
 
-def _spread(labels: list[tuple[float, str, str]], gap: float, low: float, high: float) -> list[tuple[float, str, str]]:
+def _spread(
+    labels: list[tuple[float, str, str]], gap: float, low: float, high: float
+) -> list[tuple[float, str, str]]:
     """Move the line-end labels apart vertically (at least ``gap``), keeping them in bounds."""
     placed: list[tuple[float, str, str]] = []
     for y, text, colour in sorted(labels):
@@ -169,20 +196,30 @@ def _spread(labels: list[tuple[float, str, str]], gap: float, low: float, high: 
     return placed
 
 
-def trend_lines(months: list[dict[str, Any]], series: list[tuple[str, str, list[Any]]], chart_id: str = "chart-twelve") -> Markup:
+def trend_lines(
+    months: list[dict[str, Any]], series: list[tuple[str, str, list[Any]]], chart_id: str = "chart-twelve"
+) -> Markup:
     """Lines: utilisation of each School and of all of them, month by month (``reports.trend``);
     drawn wide for a desktop and narrow for a phone. A month with no hours available leaves a gap."""
     highest = max((c.utilisation or 0 for _, _, cells in series for c in cells), default=0)
     scale = 1.0 if highest > 0.5 else 0.5 if highest > 0.25 else 0.25  # the top of the axis
-    description = "; ".join(
-        f"{code}: " + ", ".join(
-            f"{m['label']} {percent(c.utilisation) if c.utilisation is not None else 'no value'}" for m, c in zip(months, cells)
+    description = (
+        "; ".join(
+            f"{code}: "
+            + ", ".join(
+                f"{m['label']} {percent(c.utilisation) if c.utilisation is not None else 'no value'}"
+                for m, c in zip(months, cells)
+            )
+            for code, _, cells in series
         )
-        for code, _, cells in series
-    ) + ". The table below has the same figures."
+        + ". The table below has the same figures."
+    )
     title = "Utilisation by month, per School and overall"
     charts = []
-    for layout, width, height, font, suffix in (("wide", 860, 340, 13, ""), ("narrow", 320, 300, 13, "-narrow")):
+    for layout, width, height, font, suffix in (
+        ("wide", 860, 340, 13, ""),
+        ("narrow", 320, 300, 13, "-narrow"),
+    ):
         left, right, top, bottom = 44, 64 if layout == "wide" else 52, 16, 40
         plot_w, plot_h = width - left - right, height - top - bottom
         step = plot_w / max(len(months) - 1, 1)
@@ -190,10 +227,14 @@ def trend_lines(months: list[dict[str, Any]], series: list[tuple[str, str, list[
         for tick in (0, 0.5, 1.0):
             y = top + plot_h - tick * plot_h
             body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{LINE}"/>')
-            body.append(_text(left - 6, y + 4, percent(tick * scale).replace(".0%", "%"), "end", MUTED, font - 1))
+            body.append(
+                _text(left - 6, y + 4, percent(tick * scale).replace(".0%", "%"), "end", MUTED, font - 1)
+            )
         for index, month in enumerate(months):
             x = left + index * step
-            if layout == "wide" or (len(months) - 1 - index) % 2 == 0:  # a phone: every other month, to the last
+            if (
+                layout == "wide" or (len(months) - 1 - index) % 2 == 0
+            ):  # a phone: every other month, to the last
                 name, year = month["label"].split()
                 body.append(_text(x, top + plot_h + 16, name, "middle", INK, font - 1))
                 if layout == "wide" and (index == 0 or name == "Jan"):
@@ -216,7 +257,9 @@ def trend_lines(months: list[dict[str, Any]], series: list[tuple[str, str, list[
             dashes = f' stroke-dasharray="{dash}"' if dash else ""
             for segment in segments:
                 if len(segment) > 1:
-                    body.append(f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" stroke-width="{stroke}"{dashes}/>')
+                    body.append(
+                        f'<polyline points="{" ".join(segment)}" fill="none" stroke="{colour}" stroke-width="{stroke}"{dashes}/>'
+                    )
                 elif segment:
                     x, y = segment[0].split(",")
                     body.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>')

@@ -27,23 +27,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import DEFAULT_BASE_URL
 from core.db import atomic, utcnow
 from core.errors import NotAllowed
+from core.timeutil import to_local
+from notifications.service import notify
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
 from reports.models import DeliveryStatus, ReportDelivery, ReportSubscription
 from reports.periods import describe_period, finished_periods
 from reports.render import XLSX_CONTENT_TYPE, file_name, percent
 from reports.service import store_snapshot
-from core.timeutil import to_local
-from notifications.service import notify
-from core.config import DEFAULT_BASE_URL
 
 log = logging.getLogger("kitshare.reports")
 
@@ -101,7 +101,9 @@ def deliver_due(
     today = to_local(now).date()
     subscriptions = [
         (subscription.id, subscription.frequency, to_local(subscription.created_at).date())
-        for subscription in session.scalars(select(ReportSubscription).where(ReportSubscription.active.is_(True)))
+        for subscription in session.scalars(
+            select(ReportSubscription).where(ReportSubscription.active.is_(True))
+        )
     ]
     finished = {
         (delivery.subscription_id, delivery.period_start): delivery
@@ -122,7 +124,15 @@ def deliver_due(
                 continue
             try:
                 if deliver(
-                    session, subscription_id, period_start, period_end, now, settings, base_url, reports, config,
+                    session,
+                    subscription_id,
+                    period_start,
+                    period_end,
+                    now,
+                    settings,
+                    base_url,
+                    reports,
+                    config,
                     appendix=appendix,
                 ):
                     run.sent += 1
@@ -137,7 +147,9 @@ def deliver_due(
     return run
 
 
-def claim(session: Session, subscription_id: int, period_start: dt.date, period_end: dt.date, now: dt.datetime) -> ReportDelivery | None:
+def claim(
+    session: Session, subscription_id: int, period_start: dt.date, period_end: dt.date, now: dt.datetime
+) -> ReportDelivery | None:
     """Take the (subscription, period) delivery for this transaction, or None if it is sent (or
     has failed for good). Call it inside ``atomic``: the claim lasts as long as the transaction."""
     insert = _insert_for(session)
@@ -201,9 +213,13 @@ def deliver(
         try:
             scope = report_scope_for(user, subscription.school_ids)
         except NotAllowed as refused:
-            raise PermanentFailure(f"{user.email} may no longer see this report: {refused.message}") from refused
+            raise PermanentFailure(
+                f"{user.email} may no longer see this report: {refused.message}"
+            ) from refused
         key = (tuple(sorted(scope)) if scope is not None else None, period_start, period_end)
-        report = (reports or {}).get(key) or utilisation_report(session, period_start, period_end, scope, settings, now=now)
+        report = (reports or {}).get(key) or utilisation_report(
+            session, period_start, period_end, scope, settings, now=now
+        )
         if reports is not None:
             reports[key] = report
         snapshot = store_snapshot(session, report, user)
@@ -214,7 +230,16 @@ def deliver(
         extra = appendix(session, user, list(subscription.school_ids or []), now) if appendix else []
         if extra:  # e.g. the capital-planning forecast, for those who may see it (the scheduler's)
             body += "\n\n" + "\n".join(extra)
-        _enqueue(session, user, title, body, link, figures, snapshot.xlsx or b"", f"report:{subscription_id}:{period_start.isoformat()}")
+        _enqueue(
+            session,
+            user,
+            title,
+            body,
+            link,
+            figures,
+            snapshot.xlsx or b"",
+            f"report:{subscription_id}:{period_start.isoformat()}",
+        )
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = now
         delivery.snapshot_id = snapshot.id
@@ -223,12 +248,24 @@ def deliver(
 
 
 def _enqueue(
-    session: Session, user: Any, title: str, body: str, link: str, figures: dict[str, Any], xlsx: bytes, dedupe_key: str
+    session: Session,
+    user: Any,
+    title: str,
+    body: str,
+    link: str,
+    figures: dict[str, Any],
+    xlsx: bytes,
+    dedupe_key: str,
 ) -> None:
     """Tell the subscriber through the generic channel: the notice, and the e-mail with the XLSX
     (named for the outbox it fills: tests stand in for it to fail a delivery at this point)."""
     notify(
-        session, user, EVENT, title, body, link,
+        session,
+        user,
+        EVENT,
+        title,
+        body,
+        link,
         dedupe_key=dedupe_key,
         attachment=(file_name(figures, "xlsx"), XLSX_CONTENT_TYPE, xlsx),
     )
@@ -236,26 +273,36 @@ def _enqueue(
 
 def _body(figures: dict[str, Any], frequency: str, link: str, base_url: str) -> str:
     totals = figures["totals"]
-    return "\n".join([
-        f"Your {frequency} utilisation report for {figures['scope']['label']} is attached as a spreadsheet.",
-        "",
-        f"Period: {figures['period']['from']} to {figures['period']['to']}",
-        f"Assets: {totals['assets']}",
-        f"Booked: {totals['booked_hours']:,.1f} of {totals['available_hours']:,.1f} available hours "
-        f"(utilisation {percent(totals['utilisation'])})",
-        f"Idle assets: {len(figures['idle'])}. Saturated assets: {len(figures['saturated'])}.",
-        *(
-            [f"Bookings outside the bookable hours in force on their days: {totals['outside_hours_bookings']:,}."]
-            if totals.get("outside_hours_bookings") else []
-        ),
-        "",
-        f"The report as it was sent, with what every figure means: {link}",
-        f"Your report subscriptions: {base_url}/reports/subscriptions",
-    ])
+    return "\n".join(
+        [
+            f"Your {frequency} utilisation report for {figures['scope']['label']} is attached as a spreadsheet.",
+            "",
+            f"Period: {figures['period']['from']} to {figures['period']['to']}",
+            f"Assets: {totals['assets']}",
+            f"Booked: {totals['booked_hours']:,.1f} of {totals['available_hours']:,.1f} available hours "
+            f"(utilisation {percent(totals['utilisation'])})",
+            f"Idle assets: {len(figures['idle'])}. Saturated assets: {len(figures['saturated'])}.",
+            *(
+                [
+                    f"Bookings outside the bookable hours in force on their days: {totals['outside_hours_bookings']:,}."
+                ]
+                if totals.get("outside_hours_bookings")
+                else []
+            ),
+            "",
+            f"The report as it was sent, with what every figure means: {link}",
+            f"Your report subscriptions: {base_url}/reports/subscriptions",
+        ]
+    )
 
 
 def record_failure(
-    session: Session, subscription_id: int, period_start: dt.date, period_end: dt.date, now: dt.datetime, error: BaseException
+    session: Session,
+    subscription_id: int,
+    period_start: dt.date,
+    period_end: dt.date,
+    now: dt.datetime,
+    error: BaseException,
 ) -> None:
     """Record a failed delivery (its own transaction), never over one another run has sent."""
     permanent = isinstance(error, PermanentFailure)

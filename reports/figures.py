@@ -48,18 +48,20 @@ import datetime as dt
 import functools
 import itertools
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from bookings.models import Booking
 from bookings.availability import WeeklyHours, weekly_intervals
+from bookings.models import Booking
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed
+from core.timeutil import to_local
 from inventory.models import (
     Asset,
     AssetStatus,
@@ -84,9 +86,8 @@ from reports.aggregate import (
 )
 from reports.intervals import Interval, merge, split_by_spans, subtract
 from reports.periods import MAX_PERIOD_DAYS, Span, describe_period, month_spans, utc_bounds
-from core.timeutil import to_local
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 FIGURES_VERSION = 1
 
@@ -130,7 +131,7 @@ class ReportSettings:
     saturated_min_people: int = 2
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "ReportSettings":
+    def from_config(cls, config: Mapping[str, Any]) -> ReportSettings:
         return cls(
             idle_threshold=float(config.get("KITSHARE_IDLE_THRESHOLD", cls.idle_threshold)),
             saturated_threshold=float(config.get("KITSHARE_SATURATED_THRESHOLD", cls.saturated_threshold)),
@@ -173,7 +174,9 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 def pence_for(seconds: int, hourly_rate_pence: int) -> int:
     """Seconds of use at an hourly rate, in whole pence (half a penny rounds up)."""
-    return int((Decimal(seconds) * Decimal(hourly_rate_pence) / Decimal(3600)).to_integral_value(ROUND_HALF_UP))
+    return int(
+        (Decimal(seconds) * Decimal(hourly_rate_pence) / Decimal(3600)).to_integral_value(ROUND_HALF_UP)
+    )
 
 
 @dataclass(kw_only=True)
@@ -196,12 +199,22 @@ class Usage:
     outside_hours_bookings: int = 0  # counted bookings not wholly inside the hours in force then
 
     SUMMED = (
-        "available_seconds", "booked_seconds", "actual_seconds", "actual_available_seconds", "bookings",
-        "due", "no_shows", "cancellation_base", "late_cancellations", "unmet_seconds", "unmet_requests",
-        "cost_recovery_pence", "outside_hours_bookings",
+        "available_seconds",
+        "booked_seconds",
+        "actual_seconds",
+        "actual_available_seconds",
+        "bookings",
+        "due",
+        "no_shows",
+        "cancellation_base",
+        "late_cancellations",
+        "unmet_seconds",
+        "unmet_requests",
+        "cost_recovery_pence",
+        "outside_hours_bookings",
     )
 
-    def add(self, other: "Usage") -> None:
+    def add(self, other: Usage) -> None:
         mine, theirs = self.__dict__, other.__dict__  # (a roll-up adds 30,000 assets: no getattr)
         for name in self.SUMMED:
             mine[name] += theirs[name]
@@ -307,7 +320,10 @@ class Report:
 
     @property
     def saturated(self) -> list[AssetFigures]:
-        return sorted((a for a in self.assets if a.saturated), key=lambda a: (-(a.utilisation or 0), -a.unmet_seconds, a.tag))
+        return sorted(
+            (a for a in self.assets if a.saturated),
+            key=lambda a: (-(a.utilisation or 0), -a.unmet_seconds, a.tag),
+        )
 
     @property
     def title(self) -> str:
@@ -396,11 +412,10 @@ def utilisation_report(
     spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
 
     history = _hours_history(session, school_ids)
-    plans, not_in_service = _plan_assets(session, school_ids, period_from, period_to, spans, spans_utc, history)
-    figures = {
-        asset_id: _new_asset_figures(plan, spans)
-        for asset_id, plan in plans.items()
-    }
+    plans, not_in_service = _plan_assets(
+        session, school_ids, period_from, period_to, spans, spans_utc, history
+    )
+    figures = {asset_id: _new_asset_figures(plan, spans) for asset_id, plan in plans.items()}
     _count_outside_hours(session, plans, history, figures, period)
     users_by_asset: dict[int, set[int]] = {}
     unmet_rows: list[UnmetRow] = []
@@ -478,11 +493,14 @@ def why_listed(asset: AssetFigures, settings: ReportSettings) -> str:
         return f"{percent(utilisation or 0.0)} booked (under {percent(settings.idle_threshold)})"
     reasons = []
     if asset.saturated_by_use:
-        reasons.append(f"{percent(utilisation or 0.0)} booked (at or above {percent(settings.saturated_threshold)})")
+        reasons.append(
+            f"{percent(utilisation or 0.0)} booked (at or above {percent(settings.saturated_threshold)})"
+        )
     if asset.saturated_by_demand:
         split = "; ".join(
             f"{_CAPACITY_WORDS.get(reason, reason_label(reason).lower())} {_one_decimal_hours(asset.capacity_by_reason[reason])}"
-            for reason in CAPACITY_REASONS if asset.capacity_by_reason.get(reason)
+            for reason in CAPACITY_REASONS
+            if asset.capacity_by_reason.get(reason)
         )
         people = f"{asset.capacity_people} {'person' if asset.capacity_people == 1 else 'people'}"
         reasons.append(
@@ -506,7 +524,9 @@ def _assets_in_scope(school_ids: set[int] | None) -> Select[Any]:
 HoursInForce = list[tuple[dt.date, dt.date, WeeklyHours]]
 
 
-def _hours_history(session: Session, school_ids: set[int] | None) -> dict[int, list[tuple[dt.date, WeeklyHours]]]:
+def _hours_history(
+    session: Session, school_ids: set[int] | None
+) -> dict[int, list[tuple[dt.date, WeeklyHours]]]:
     """Per asset in scope whose hours ever changed: (in force until, the hours), oldest first.
     One row per change of hours, so a small table: read whole."""
     history: dict[int, list[tuple[dt.date, WeeklyHours]]] = defaultdict(list)
@@ -540,8 +560,13 @@ def hours_in_force(
 
 
 def _plan_assets(
-    session: Session, school_ids: set[int] | None, period_from: dt.date, period_to: dt.date, spans: list[Span],
-    spans_utc: list[Interval], history: dict[int, list[tuple[dt.date, WeeklyHours]]] | None = None,
+    session: Session,
+    school_ids: set[int] | None,
+    period_from: dt.date,
+    period_to: dt.date,
+    spans: list[Span],
+    spans_utc: list[Interval],
+    history: dict[int, list[tuple[dt.date, WeeklyHours]]] | None = None,
 ) -> tuple[dict[int, AssetPlan], list[int]]:
     """The bookable assets in scope that were in service in the period, with their available
     time: the weekly hours in force on each in-service day, less maintenance (merged, so
@@ -575,16 +600,17 @@ def _plan_assets(
     windows: dict[int, list[Interval]] = defaultdict(list)
     for asset_id, start, end in session.execute(
         select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
-            MaintenanceWindow.start_at < p1, MaintenanceWindow.end_at > p0,
+            MaintenanceWindow.start_at < p1,
+            MaintenanceWindow.end_at > p0,
             MaintenanceWindow.asset_id.in_(_assets_in_scope(school_ids)),
         )
     ):
         windows[asset_id].append((start, end))
     weekly: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
     for asset_id, weekday, opens, closes in session.execute(
-        select(BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes).where(
-            BookableHours.asset_id.in_(_assets_in_scope(school_ids))
-        )
+        select(
+            BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes
+        ).where(BookableHours.asset_id.in_(_assets_in_scope(school_ids)))
     ):
         weekly[asset_id].append((weekday, opens, closes))
     opening = DailyOpening(period_from, period_to)
@@ -596,7 +622,10 @@ def _plan_assets(
         if asset_id in history:
             runs = hours_in_force(hours, history[asset_id], plan.first_day, plan.last_day)
             month_seconds = [
-                sum(opening.seconds(run, max(first, span.first_day), min(last, span.last_day)) for first, last, run in runs)
+                sum(
+                    opening.seconds(run, max(first, span.first_day), min(last, span.last_day))
+                    for first, last, run in runs
+                )
                 for span in spans
             ]
         else:  # nearly every asset: one set of hours throughout
@@ -604,7 +633,9 @@ def _plan_assets(
             key = (hours, plan.first_day, plan.last_day)
             if key not in months_of:
                 months_of[key] = [
-                    opening.seconds(hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day))
+                    opening.seconds(
+                        hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day)
+                    )
                     for span in spans
                 ]
             month_seconds = list(months_of[key])
@@ -623,7 +654,9 @@ class DailyOpening:
     def __init__(self, period_from: dt.date, period_to: dt.date) -> None:
         self.period_from, self.period_to = period_from, period_to
         days = (period_to - period_from).days + 1
-        self.day_bounds = [utc_bounds(day, day) for day in (period_from + dt.timedelta(days=n) for n in range(days))]
+        self.day_bounds = [
+            utc_bounds(day, day) for day in (period_from + dt.timedelta(days=n) for n in range(days))
+        ]
         self.running: dict[WeeklyHours, list[float]] = {}
 
     def seconds(self, hours: WeeklyHours, first_day: dt.date, last_day: dt.date) -> float:
@@ -633,7 +666,9 @@ class DailyOpening:
             return 0.0
         running = self.running.get(hours)
         if running is None:
-            per_day = split_by_spans(weekly_intervals(hours, self.period_from, self.period_to), self.day_bounds)
+            per_day = split_by_spans(
+                weekly_intervals(hours, self.period_from, self.period_to), self.day_bounds
+            )
             running = self.running[hours] = [0.0, *itertools.accumulate(per_day)]
         return running[(last_day - self.period_from).days + 1] - running[(first_day - self.period_from).days]
 
@@ -678,22 +713,26 @@ def _count_outside_hours(
     in-service days in the period are read, and of those only the bookings in the period. An
     asset whose hours never changed costs nothing here."""
     changed = {
-        asset_id: rows for asset_id, rows in history.items()
+        asset_id: rows
+        for asset_id, rows in history.items()
         if asset_id in plans and rows[0][0] <= plans[asset_id].last_day
     }
     if not changed:
         return
     current: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
     for asset_id, weekday, opens, closes in session.execute(
-        select(BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes).where(
-            BookableHours.asset_id.in_(changed)
-        )
+        select(
+            BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes
+        ).where(BookableHours.asset_id.in_(changed))
     ):
         current[asset_id].append((weekday, opens, closes))
     p0, p1 = period
     for asset_id, start_at, end_at in session.execute(
         select(Booking.asset_id, Booking.start_at, Booking.end_at).where(
-            Booking.asset_id.in_(changed), Booking.status.in_(BOOKED), Booking.start_at < p1, Booking.end_at > p0
+            Booking.asset_id.in_(changed),
+            Booking.status.in_(BOOKED),
+            Booking.start_at < p1,
+            Booking.end_at > p0,
         )
     ):
         plan = plans[asset_id]
@@ -723,7 +762,10 @@ def _new_asset_figures(plan: AssetPlan, spans: list[Span]) -> AssetFigures:
         in_service_to=last,
         service_days=(plan.last_day - plan.first_day).days + 1,
         tracks_actual_use=bool(asset.checkin_required or asset.portable),
-        months=[MonthUsage(span=span, available_seconds=seconds) for span, seconds in zip(spans, plan.month_available)],
+        months=[
+            MonthUsage(span=span, available_seconds=seconds)
+            for span, seconds in zip(spans, plan.month_available)
+        ],
     )
     figures.available_seconds = sum(plan.month_available)
     return figures
@@ -747,8 +789,10 @@ def _roll_up(
         for month, asset_month in zip(target.months, asset.months):
             month.available_seconds += asset_month.available_seconds
             month.booked_seconds += asset_month.booked_seconds
-        for mine, theirs in ((target.unmet_by_reason, asset.unmet_by_reason),
-                             (target.unmet_requests_by_reason, asset.unmet_requests_by_reason)):
+        for mine, theirs in (
+            (target.unmet_by_reason, asset.unmet_by_reason),
+            (target.unmet_requests_by_reason, asset.unmet_requests_by_reason),
+        ):
             for reason, amount in theirs.items():
                 mine[reason] = mine.get(reason, 0) + amount
 
@@ -821,13 +865,19 @@ def _usage_json(usage: Usage) -> dict[str, Any]:
 def _reasons_json(figures: AssetFigures | GroupFigures) -> list[dict[str, Any]]:
     """Unmet demand by reason: requests and hours, the most hours first."""
     return [
-        {"reason": reason, "label": reason_label(reason), "requests": figures.unmet_requests_by_reason.get(reason, 0),
-         "hours": _hours(seconds)}
+        {
+            "reason": reason,
+            "label": reason_label(reason),
+            "requests": figures.unmet_requests_by_reason.get(reason, 0),
+            "hours": _hours(seconds),
+        }
         for reason, seconds in sorted(figures.unmet_by_reason.items(), key=lambda item: (-item[1], item[0]))
     ]
 
 
-def _months_json(months: list[MonthUsage], names: dict[int, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+def _months_json(
+    months: list[MonthUsage], names: dict[int, dict[str, str]] | None = None
+) -> list[dict[str, Any]]:
     """``names``: each span's ``_span_json`` by ``id`` (a report's months share their spans)."""
     # (Run for every asset's every month: _hours and utilisation are inline.)
     result = []
@@ -836,19 +886,26 @@ def _months_json(months: list[MonthUsage], names: dict[int, dict[str, str]] | No
         if span is None:
             span = _span_json(m.span)
         available, booked = m.available_seconds, m.booked_seconds
-        result.append({
-            **span,
-            "available_hours": round(available / 3600, 2),
-            "booked_hours": round(booked / 3600, 2),
-            "utilisation": booked / available if available else None,
-        })
+        result.append(
+            {
+                **span,
+                "available_hours": round(available / 3600, 2),
+                "booked_hours": round(booked / 3600, 2),
+                "utilisation": booked / available if available else None,
+            }
+        )
     return result
 
 
 @functools.lru_cache(maxsize=256)
 def _span_json(span: Span) -> dict[str, str]:
     """A month's names and dates (the same for every asset of a report: worked out once)."""
-    return {"month": span.key, "label": span.label, "from": span.first_day.isoformat(), "to": span.last_day.isoformat()}
+    return {
+        "month": span.key,
+        "label": span.label,
+        "from": span.first_day.isoformat(),
+        "to": span.last_day.isoformat(),
+    }
 
 
 def _school_ref(schools_by_id: dict[int, School], school_id: int | None) -> dict[str, Any]:
@@ -872,32 +929,35 @@ def report_to_json(report: Report) -> dict[str, Any]:
     assets = []
     for asset in report.assets:
         school = schools_by_id[asset.school_id]
-        assets.append({
-            "id": asset.asset_id,
-            "tag": asset.tag,
-            "name": asset.name,
-            "school_id": asset.school_id,
-            "school_code": school.code,
-            "category_id": asset.category_id,
-            "category": asset.category_name,
-            "hourly_rate_pence": asset.hourly_rate_pence,
-            "in_service_from": asset.in_service_from.isoformat(),
-            "in_service_to": asset.in_service_to.isoformat() if asset.in_service_to else None,
-            "service_days": asset.service_days,
-            "tracks_actual_use": asset.tracks_actual_use,
-            **_usage_json(asset),
-            "idle": asset.idle,
-            "saturated": asset.saturated,
-            "outside_hours": asset.outside_hours,
-            "by_borrower": [
-                {**_school_ref(schools_by_id, borrower), "hours": _hours(seconds)}
-                for borrower, seconds in sorted(
-                    asset.by_borrower.items(), key=lambda item: (item[0] is None, _school_ref(schools_by_id, item[0])["code"])
-                )
-            ],
-            "unmet_by_reason": _reasons_json(asset),
-            "months": _months_json(asset.months, names),
-        })
+        assets.append(
+            {
+                "id": asset.asset_id,
+                "tag": asset.tag,
+                "name": asset.name,
+                "school_id": asset.school_id,
+                "school_code": school.code,
+                "category_id": asset.category_id,
+                "category": asset.category_name,
+                "hourly_rate_pence": asset.hourly_rate_pence,
+                "in_service_from": asset.in_service_from.isoformat(),
+                "in_service_to": asset.in_service_to.isoformat() if asset.in_service_to else None,
+                "service_days": asset.service_days,
+                "tracks_actual_use": asset.tracks_actual_use,
+                **_usage_json(asset),
+                "idle": asset.idle,
+                "saturated": asset.saturated,
+                "outside_hours": asset.outside_hours,
+                "by_borrower": [
+                    {**_school_ref(schools_by_id, borrower), "hours": _hours(seconds)}
+                    for borrower, seconds in sorted(
+                        asset.by_borrower.items(),
+                        key=lambda item: (item[0] is None, _school_ref(schools_by_id, item[0])["code"]),
+                    )
+                ],
+                "unmet_by_reason": _reasons_json(asset),
+                "months": _months_json(asset.months, names),
+            }
+        )
 
     settings = report.settings
 
@@ -924,7 +984,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "scope": {
             "school_ids": report.school_ids,
             "label": ", ".join(s.code for s in scope) if scope is not None else "All Schools",
-            "schools": [{"id": s.id, "code": s.code, "name": s.name} for s in scope] if scope is not None else None,
+            "schools": [{"id": s.id, "code": s.code, "name": s.name} for s in scope]
+            if scope is not None
+            else None,
         },
         "generated_at": report.generated_at.astimezone(UTC).isoformat(),
         "settings": {
@@ -934,15 +996,32 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "saturated_min_people": report.settings.saturated_min_people,
             "late_cancel_hours": report.settings.late_cancel_hours,
         },
-        "totals": {"assets": report.total.assets, **_usage_json(report.total), "months": _months_json(report.total.months, names),
-                   "unmet_by_reason": _reasons_json(report.total)},
+        "totals": {
+            "assets": report.total.assets,
+            **_usage_json(report.total),
+            "months": _months_json(report.total.months, names),
+            "unmet_by_reason": _reasons_json(report.total),
+        },
         "schools": [
-            {"id": g.key, "code": g.code, "name": g.label, "assets": g.assets, **_usage_json(g), "months": _months_json(g.months, names),
-             "unmet_by_reason": _reasons_json(g)}
+            {
+                "id": g.key,
+                "code": g.code,
+                "name": g.label,
+                "assets": g.assets,
+                **_usage_json(g),
+                "months": _months_json(g.months, names),
+                "unmet_by_reason": _reasons_json(g),
+            }
             for g in report.schools
         ],
         "categories": [
-            {"id": g.key, "name": g.label, "assets": g.assets, **_usage_json(g), "unmet_by_reason": _reasons_json(g)}
+            {
+                "id": g.key,
+                "name": g.label,
+                "assets": g.assets,
+                **_usage_json(g),
+                "unmet_by_reason": _reasons_json(g),
+            }
             for g in report.categories
         ],
         "assets": assets,
@@ -953,7 +1032,11 @@ def report_to_json(report: Report) -> dict[str, Any]:
                 {"owner_id": owner, "borrower_id": borrower, "hours": _hours(seconds)}
                 for (owner, borrower), seconds in sorted(
                     report.sharing.items(),
-                    key=lambda item: (schools_by_id[item[0][0]].code, item[0][1] is None, _school_ref(schools_by_id, item[0][1])["code"]),
+                    key=lambda item: (
+                        schools_by_id[item[0][0]].code,
+                        item[0][1] is None,
+                        _school_ref(schools_by_id, item[0][1])["code"],
+                    ),
                 )
             ],
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Iterable
+from collections.abc import Iterable
 
 from core.timeutil import local_day_bounds, to_local
 

@@ -51,14 +51,18 @@ class ReportDelivery(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("report_subscriptions.id", ondelete="CASCADE"))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)  # inclusive
-    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.CLAIMED)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.CLAIMED
+    )
     claimed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("report_snapshots.id", ondelete="SET NULL"))
 
-    __table_args__ = (UniqueConstraint("subscription_id", "period_start", name="uq_report_deliveries_period"),)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_start", name="uq_report_deliveries_period"),
+    )
 
 
 class ReportSnapshot(Base):

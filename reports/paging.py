@@ -8,8 +8,9 @@ without JavaScript and can be shared.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 #: Rows a page of a long table shows.
@@ -63,7 +64,12 @@ def page_param(key: str) -> str:
 
 
 def paginate(
-    key: str, rows: Sequence[Any], query: Iterable[tuple[str, str]], path: str, per_page: int | None = None, anchor: str = ""
+    key: str,
+    rows: Sequence[Any],
+    query: Iterable[tuple[str, str]],
+    path: str,
+    per_page: int | None = None,
+    anchor: str = "",
 ) -> TablePage:
     """The page of ``rows`` the query asks for (``<key>_page``; the first when it names none or
     one out of range), with links to every page that keep the rest of the query."""
@@ -83,7 +89,7 @@ def paginate(
         return f"{path}?{urlencode([*others, (name, str(number))])}" + (f"#{anchor}" if anchor else "")
 
     start = (page - 1) * per_page
-    shown = list(rows[start:start + per_page])
+    shown = list(rows[start : start + per_page])
     return TablePage(
         key=key,
         rows=shown,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from reports.models import Frequency
 from core.timeutil import local_day_bounds
+from reports.models import Frequency
 
 #: The longest period a report may cover (about ten years), so a typing slip cannot ask for a century.
 MAX_PERIOD_DAYS = 3700

@@ -27,14 +27,23 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from inventory.transfer.formula_guard import neutralise_cell
 from core.money import format_hours, format_pounds, format_whole_pounds
+from inventory.transfer.formula_guard import neutralise_cell
 
-HOURS, RATIO, PENCE, PRICE, ACTUAL, COUNT, TEXT = "hours", "ratio", "pence", "price", "actual", "count", "text"
+HOURS, RATIO, PENCE, PRICE, ACTUAL, COUNT, TEXT = (
+    "hours",
+    "ratio",
+    "pence",
+    "price",
+    "actual",
+    "count",
+    "text",
+)
 MONEY = (PENCE, PRICE)
 NO_VALUE = "–"
 
@@ -84,7 +93,9 @@ class Coverage:
     def describe(self) -> str:
         """'2.1% — 12 assets that record use: 40.0 of 913.0 available hours'."""
         if not self.assets:
-            return "No asset in these figures records use (check-in or hand-over): no actual utilisation to show"
+            return (
+                "No asset in these figures records use (check-in or hand-over): no actual utilisation to show"
+            )
         if self.ratio is None:
             return f"{self.assets} asset{'s' if self.assets != 1 else ''} that record use, with no available hours"
         return (
@@ -97,8 +108,12 @@ class Coverage:
 def coverage_of(group: dict[str, Any], assets: Iterable[dict[str, Any]]) -> Coverage:
     """The coverage of a group's (or the whole report's) actual utilisation, from its assets."""
     recording = sum(1 for asset in assets if asset.get("tracks_actual_use"))
-    return Coverage(group["actual_utilisation"], recording, group.get("actual_hours", 0.0),
-                    group.get("actual_available_hours", 0.0))
+    return Coverage(
+        group["actual_utilisation"],
+        recording,
+        group.get("actual_hours", 0.0),
+        group.get("actual_available_hours", 0.0),
+    )
 
 
 def format_cell(value: Any, kind: str) -> str:
@@ -108,8 +123,10 @@ def format_cell(value: Any, kind: str) -> str:
             return "Not recorded"
         if value.ratio is None:
             return NO_VALUE
-        return (f"{percent(value.ratio)} ({value.assets} asset{'s' if value.assets != 1 else ''}: "
-                f"{format_hours(value.actual_hours)} of {format_hours(value.available_hours)} h)")
+        return (
+            f"{percent(value.ratio)} ({value.assets} asset{'s' if value.assets != 1 else ''}: "
+            f"{format_hours(value.actual_hours)} of {format_hours(value.available_hours)} h)"
+        )
     if value is None:
         return NO_VALUE if kind in (RATIO, ACTUAL) else ""
     if kind == HOURS:
@@ -159,60 +176,94 @@ def definitions(figures: dict[str, Any]) -> list[tuple[str, str]]:
     min_people = settings.get("saturated_min_people", 2)
     notice = settings["late_cancel_hours"]
     return [
-        ("Available hours",
-         "The asset's weekly bookable hours in force on each day of the period (the hours it had then, if they have "
-         "changed since) on which it was in service (from its purchase "
-         "date, or the date it was added to Kitshare when that is unknown, until the day before it was retired), less "
-         "its maintenance windows. Hours are clock hours in local time: 09:00 to 17:00 is 8 hours on either side of a "
-         "clock change, and a day open around the clock has 23 or 25 hours when the clocks change. Assets that are not "
-         "bookable in Kitshare are left out."),
-        ("Booked hours",
-         "Confirmed, checked-out and completed bookings, each clipped to the period and to the asset's days in service, "
-         "less any time under maintenance. Pending, rejected, cancelled and no-show bookings do not count. Bookings can "
-         "only be made inside bookable hours; if an asset's hours were cut after bookings were made, its booked hours in "
-         "a month are capped at its available hours."),
-        ("Utilisation", "Booked hours divided by available hours. There is no value (–) where no hours were available."),
-        ("Bookings outside hours",
-         "Confirmed, checked-out and completed bookings in the period that are not wholly inside the bookable hours in "
-         "force on their days: made before the asset's hours were changed. Their hours count as booked; the assets that "
-         "have them are flagged."),
-        ("Actual utilisation",
-         "Hours actually used divided by available hours: from check-in (or the booked start, if checked in early) to "
-         "the booked end, and for loans from hand-over to return (or now, while still out), clipped the same way. Shown "
-         "for assets that need check-in, are lent out, or had a check-in or hand-over in the period; rollups include only "
-         "those assets."),
-        ("No-show rate",
-         "Bookings released or marked as a no-show, divided by bookings due: confirmed, checked-out, completed and no-show "
-         "bookings that started in the period, up to now."),
-        ("Late-cancellation rate",
-         f"Bookings cancelled less than {notice} working hours (Monday to Friday; 24 hours is one working day) before their "
-         "start, or after it, divided by the bookings that started in the period and were confirmed, used, a no-show or "
-         "cancelled. With 24 hours, a booking for Monday 10:00 cancelled after Friday 10:00 is late."),
-        ("Schools, categories and totals",
-         "The sums of booked and available hours over their assets, then the ratio: weighted by hours, never an average of "
-         "percentages. Distinct users are counted once however many assets they booked."),
-        ("Bookings and users", "Bookings whose booked hours count in the period, and the distinct people who made them."),
-        ("Sharing matrix",
-         "Booked hours of each owning School's assets, by the School of the person who booked (their home School when they "
-         "asked)."),
-        ("Unmet demand",
-         "Hours of requests the booking rules refused, requests a manager rejected, waitlist places whose time passed "
-         "without the person getting a booking (“waitlisted, never served”) and requests whose start passed "
-         "with no decision (“not decided in time”), clipped to the period. A request refused for several "
-         "reasons counts under each reason, and once in an asset's total."),
-        ("Cost recovery",
-         "Booked hours times the asset's hourly charge-out rate (full economic costing), rounded to the penny."),
-        ("Idle", f"Utilisation under {idle}, and not saturated: candidates for sharing more widely, or for disposal. "
-                 "No asset is both idle and saturated."),
-        ("Saturated",
-         f"Utilisation at or above {saturated}; or demand turned away for want of free time (requests refused only "
-         "because the time was already booked, and waitlist places never served) of at least "
-         f"{min_hours:g} hours in the period from at least {min_people} different "
-         f"{'person' if min_people == 1 else 'people'}: candidates for investment. A manager's rejection, maintenance, "
-         "missing training, sharing, notice, length and quota rules, and requests not decided in time are unmet demand "
-         "by reason, but do not make an asset saturated. Each listed asset says why it is there."),
-        ("Month by month", "The same hours for each calendar month of the period (a part month where the period starts or "
-                           "ends in it)."),
+        (
+            "Available hours",
+            "The asset's weekly bookable hours in force on each day of the period (the hours it had then, if they have "
+            "changed since) on which it was in service (from its purchase "
+            "date, or the date it was added to Kitshare when that is unknown, until the day before it was retired), less "
+            "its maintenance windows. Hours are clock hours in local time: 09:00 to 17:00 is 8 hours on either side of a "
+            "clock change, and a day open around the clock has 23 or 25 hours when the clocks change. Assets that are not "
+            "bookable in Kitshare are left out.",
+        ),
+        (
+            "Booked hours",
+            "Confirmed, checked-out and completed bookings, each clipped to the period and to the asset's days in service, "
+            "less any time under maintenance. Pending, rejected, cancelled and no-show bookings do not count. Bookings can "
+            "only be made inside bookable hours; if an asset's hours were cut after bookings were made, its booked hours in "
+            "a month are capped at its available hours.",
+        ),
+        (
+            "Utilisation",
+            "Booked hours divided by available hours. There is no value (–) where no hours were available.",
+        ),
+        (
+            "Bookings outside hours",
+            "Confirmed, checked-out and completed bookings in the period that are not wholly inside the bookable hours in "
+            "force on their days: made before the asset's hours were changed. Their hours count as booked; the assets that "
+            "have them are flagged.",
+        ),
+        (
+            "Actual utilisation",
+            "Hours actually used divided by available hours: from check-in (or the booked start, if checked in early) to "
+            "the booked end, and for loans from hand-over to return (or now, while still out), clipped the same way. Shown "
+            "for assets that need check-in, are lent out, or had a check-in or hand-over in the period; rollups include only "
+            "those assets.",
+        ),
+        (
+            "No-show rate",
+            "Bookings released or marked as a no-show, divided by bookings due: confirmed, checked-out, completed and no-show "
+            "bookings that started in the period, up to now.",
+        ),
+        (
+            "Late-cancellation rate",
+            f"Bookings cancelled less than {notice} working hours (Monday to Friday; 24 hours is one working day) before their "
+            "start, or after it, divided by the bookings that started in the period and were confirmed, used, a no-show or "
+            "cancelled. With 24 hours, a booking for Monday 10:00 cancelled after Friday 10:00 is late.",
+        ),
+        (
+            "Schools, categories and totals",
+            "The sums of booked and available hours over their assets, then the ratio: weighted by hours, never an average of "
+            "percentages. Distinct users are counted once however many assets they booked.",
+        ),
+        (
+            "Bookings and users",
+            "Bookings whose booked hours count in the period, and the distinct people who made them.",
+        ),
+        (
+            "Sharing matrix",
+            "Booked hours of each owning School's assets, by the School of the person who booked (their home School when they "
+            "asked).",
+        ),
+        (
+            "Unmet demand",
+            "Hours of requests the booking rules refused, requests a manager rejected, waitlist places whose time passed "
+            "without the person getting a booking (“waitlisted, never served”) and requests whose start passed "
+            "with no decision (“not decided in time”), clipped to the period. A request refused for several "
+            "reasons counts under each reason, and once in an asset's total.",
+        ),
+        (
+            "Cost recovery",
+            "Booked hours times the asset's hourly charge-out rate (full economic costing), rounded to the penny.",
+        ),
+        (
+            "Idle",
+            f"Utilisation under {idle}, and not saturated: candidates for sharing more widely, or for disposal. "
+            "No asset is both idle and saturated.",
+        ),
+        (
+            "Saturated",
+            f"Utilisation at or above {saturated}; or demand turned away for want of free time (requests refused only "
+            "because the time was already booked, and waitlist places never served) of at least "
+            f"{min_hours:g} hours in the period from at least {min_people} different "
+            f"{'person' if min_people == 1 else 'people'}: candidates for investment. A manager's rejection, maintenance, "
+            "missing training, sharing, notice, length and quota rules, and requests not decided in time are unmet demand "
+            "by reason, but do not make an asset saturated. Each listed asset says why it is there.",
+        ),
+        (
+            "Month by month",
+            "The same hours for each calendar month of the period (a part month where the period starts or "
+            "ends in it).",
+        ),
     ]
 
 
@@ -237,11 +288,23 @@ def _usage(row: dict[str, Any], coverage: Coverage | None = None) -> list[Any]:
     """A row's usage figures; ``coverage`` stands for its actual utilisation (a group's), or for
     an asset, whether it records use at all."""
     if coverage is None:  # an asset
-        coverage = Coverage(row["actual_utilisation"], int(bool(row.get("tracks_actual_use"))),
-                            row.get("actual_hours", 0.0), row.get("actual_available_hours", 0.0))
+        coverage = Coverage(
+            row["actual_utilisation"],
+            int(bool(row.get("tracks_actual_use"))),
+            row.get("actual_hours", 0.0),
+            row.get("actual_available_hours", 0.0),
+        )
     return [
-        row["available_hours"], row["booked_hours"], row["utilisation"], coverage, row["bookings"],
-        row["users"], row["no_show_rate"], row["late_cancellation_rate"], row["unmet_hours"], row["cost_recovery_pence"],
+        row["available_hours"],
+        row["booked_hours"],
+        row["utilisation"],
+        coverage,
+        row["bookings"],
+        row["users"],
+        row["no_show_rate"],
+        row["late_cancellation_rate"],
+        row["unmet_hours"],
+        row["cost_recovery_pence"],
         row.get("outside_hours_bookings"),  # absent from snapshots kept before it was counted
     ]
 
@@ -253,23 +316,50 @@ def report_tables(figures: dict[str, Any], per_asset_months: bool = True) -> lis
     coverage = coverages(figures)
     tables = [
         Table(
-            "schools", "By School", "Utilisation by owning School",
+            "schools",
+            "By School",
+            "Utilisation by owning School",
             [Column("School"), Column("Name"), Column("Assets", COUNT), *USAGE_COLUMNS],
-            [[s["code"], s["name"], s["assets"], *_usage(s, coverage["schools"][s["code"]])] for s in figures["schools"]],
+            [
+                [s["code"], s["name"], s["assets"], *_usage(s, coverage["schools"][s["code"]])]
+                for s in figures["schools"]
+            ],
             ["All", "", totals["assets"], *_usage(totals, coverage["total"])],
         ),
         Table(
-            "categories", "By category", "Utilisation by equipment category",
+            "categories",
+            "By category",
+            "Utilisation by equipment category",
             [Column("Category"), Column("Assets", COUNT), *USAGE_COLUMNS],
-            [[c["name"], c["assets"], *_usage(c, coverage["categories"][c["id"]])] for c in figures["categories"]],
+            [
+                [c["name"], c["assets"], *_usage(c, coverage["categories"][c["id"]])]
+                for c in figures["categories"]
+            ],
             ["All", totals["assets"], *_usage(totals, coverage["total"])],
         ),
         Table(
-            "assets", "By asset", "Utilisation of each asset",
-            [Column("Tag"), Column("Asset"), Column("School"), Column("Category"), Column("Hourly rate", PRICE),
-             Column("Days in service", COUNT), *USAGE_COLUMNS],
+            "assets",
+            "By asset",
+            "Utilisation of each asset",
             [
-                [a["tag"], a["name"], a["school_code"], a["category"], a["hourly_rate_pence"], a["service_days"], *_usage(a)]
+                Column("Tag"),
+                Column("Asset"),
+                Column("School"),
+                Column("Category"),
+                Column("Hourly rate", PRICE),
+                Column("Days in service", COUNT),
+                *USAGE_COLUMNS,
+            ],
+            [
+                [
+                    a["tag"],
+                    a["name"],
+                    a["school_code"],
+                    a["category"],
+                    a["hourly_rate_pence"],
+                    a["service_days"],
+                    *_usage(a),
+                ]
                 for a in figures["assets"]
             ],
         ),
@@ -277,64 +367,132 @@ def report_tables(figures: dict[str, Any], per_asset_months: bool = True) -> lis
     sharing = figures["sharing"]
     cells = {(c["owner_id"], c["borrower_id"]): c["hours"] for c in sharing["cells"]}
     borrowers = sharing["borrowers"]
-    tables.append(Table(
-        "sharing", "Sharing matrix", "Booked hours by owning School (rows) and the borrower's School (columns)",
-        [Column("Owner School"), *[Column(b["code"] or b["name"], HOURS) for b in borrowers],
-         Column("Other Schools' share", RATIO), Column("Total hours", HOURS)],
-        [
+    tables.append(
+        Table(
+            "sharing",
+            "Sharing matrix",
+            "Booked hours by owning School (rows) and the borrower's School (columns)",
             [
-                owner["code"],
-                *[cells.get((owner["id"], b["id"]), 0.0) for b in borrowers],
-                _share_of_others(owner["id"], cells),
-                round(sum(hours for (o, _), hours in cells.items() if o == owner["id"]), 2),
-            ]
-            for owner in sharing["owners"]
-        ],
-    ))
-    tables.append(Table(
-        "asset_borrowers", "Hours by borrowing School, per asset", "Booked hours of each asset by the borrower's School",
-        [Column("Tag"), Column("Asset"), Column("Owner School"), Column("Borrower School"), Column("Booked hours", HOURS)],
-        [
-            [a["tag"], a["name"], a["school_code"], b["code"] or b["name"], b["hours"]]
-            for a in figures["assets"] for b in a["by_borrower"]
-        ],
-    ))
-    tables.append(Table(
-        "unmet", "Unmet demand by reason", "Hours of refused and rejected requests, by reason",
-        [Column("Reason"), Column("Requests", COUNT), Column("Hours", HOURS)],
-        [[r["label"], r["requests"], r["hours"]] for r in figures["unmet_demand"]],
-    ))
-    flagged_columns = [Column("Tag"), Column("Asset"), Column("School"), Column("Available hours", HOURS),
-                       Column("Booked hours", HOURS), Column("Utilisation", RATIO), Column("Unmet demand hours", HOURS),
-                       Column("Why")]
+                Column("Owner School"),
+                *[Column(b["code"] or b["name"], HOURS) for b in borrowers],
+                Column("Other Schools' share", RATIO),
+                Column("Total hours", HOURS),
+            ],
+            [
+                [
+                    owner["code"],
+                    *[cells.get((owner["id"], b["id"]), 0.0) for b in borrowers],
+                    _share_of_others(owner["id"], cells),
+                    round(sum(hours for (o, _), hours in cells.items() if o == owner["id"]), 2),
+                ]
+                for owner in sharing["owners"]
+            ],
+        )
+    )
+    tables.append(
+        Table(
+            "asset_borrowers",
+            "Hours by borrowing School, per asset",
+            "Booked hours of each asset by the borrower's School",
+            [
+                Column("Tag"),
+                Column("Asset"),
+                Column("Owner School"),
+                Column("Borrower School"),
+                Column("Booked hours", HOURS),
+            ],
+            [
+                [a["tag"], a["name"], a["school_code"], b["code"] or b["name"], b["hours"]]
+                for a in figures["assets"]
+                for b in a["by_borrower"]
+            ],
+        )
+    )
+    tables.append(
+        Table(
+            "unmet",
+            "Unmet demand by reason",
+            "Hours of refused and rejected requests, by reason",
+            [Column("Reason"), Column("Requests", COUNT), Column("Hours", HOURS)],
+            [[r["label"], r["requests"], r["hours"]] for r in figures["unmet_demand"]],
+        )
+    )
+    flagged_columns = [
+        Column("Tag"),
+        Column("Asset"),
+        Column("School"),
+        Column("Available hours", HOURS),
+        Column("Booked hours", HOURS),
+        Column("Utilisation", RATIO),
+        Column("Unmet demand hours", HOURS),
+        Column("Why"),
+    ]
     for key, title, caption in (
         ("idle", "Idle assets", "Candidates for sharing or disposal"),
         ("saturated", "Saturated assets", "Candidates for investment"),
     ):
-        tables.append(Table(
-            key, title, caption, flagged_columns,
-            [[a["tag"], a["name"], a["school_code"], a["available_hours"], a["booked_hours"], a["utilisation"], a["unmet_hours"],
-              a["why"]]
-             for a in figures[key]],
-        ))
-    trend_columns = [Column("Month"), Column("School"), Column("Available hours", HOURS), Column("Booked hours", HOURS),
-                     Column("Utilisation", RATIO)]
+        tables.append(
+            Table(
+                key,
+                title,
+                caption,
+                flagged_columns,
+                [
+                    [
+                        a["tag"],
+                        a["name"],
+                        a["school_code"],
+                        a["available_hours"],
+                        a["booked_hours"],
+                        a["utilisation"],
+                        a["unmet_hours"],
+                        a["why"],
+                    ]
+                    for a in figures[key]
+                ],
+            )
+        )
+    trend_columns = [
+        Column("Month"),
+        Column("School"),
+        Column("Available hours", HOURS),
+        Column("Booked hours", HOURS),
+        Column("Utilisation", RATIO),
+    ]
     trend_rows = []
     for index, month in enumerate(totals["months"]):
         for school in figures["schools"]:
             m = school["months"][index]
-            trend_rows.append([month["label"], school["code"], m["available_hours"], m["booked_hours"], m["utilisation"]])
-        trend_rows.append([month["label"], "All", month["available_hours"], month["booked_hours"], month["utilisation"]])
-    tables.append(Table("trend", "Month by month", "Utilisation by month and School", trend_columns, trend_rows))
+            trend_rows.append(
+                [month["label"], school["code"], m["available_hours"], m["booked_hours"], m["utilisation"]]
+            )
+        trend_rows.append(
+            [month["label"], "All", month["available_hours"], month["booked_hours"], month["utilisation"]]
+        )
+    tables.append(
+        Table("trend", "Month by month", "Utilisation by month and School", trend_columns, trend_rows)
+    )
     if per_asset_months:
-        tables.append(Table(
-            "asset_trend", "Month by month, per asset", "Utilisation of each asset by month",
-            [Column("Tag"), Column("Asset"), *trend_columns[:1], *trend_columns[2:]],
-            [
-                [a["tag"], a["name"], m["label"], m["available_hours"], m["booked_hours"], m["utilisation"]]
-                for a in figures["assets"] for m in a["months"]
-            ],
-        ))
+        tables.append(
+            Table(
+                "asset_trend",
+                "Month by month, per asset",
+                "Utilisation of each asset by month",
+                [Column("Tag"), Column("Asset"), *trend_columns[:1], *trend_columns[2:]],
+                [
+                    [
+                        a["tag"],
+                        a["name"],
+                        m["label"],
+                        m["available_hours"],
+                        m["booked_hours"],
+                        m["utilisation"],
+                    ]
+                    for a in figures["assets"]
+                    for m in a["months"]
+                ],
+            )
+        )
     return tables
 
 
@@ -344,9 +502,13 @@ def coverages(figures: dict[str, Any]) -> dict[str, Any]:
     assets = figures["assets"]
     return {
         "total": coverage_of(figures["totals"], assets),
-        "schools": {s["code"]: coverage_of(s, [a for a in assets if a["school_code"] == s["code"]]) for s in figures["schools"]},
+        "schools": {
+            s["code"]: coverage_of(s, [a for a in assets if a["school_code"] == s["code"]])
+            for s in figures["schools"]
+        },
         "categories": {
-            c["id"]: coverage_of(c, [a for a in assets if a["category_id"] == c["id"]]) for c in figures["categories"]
+            c["id"]: coverage_of(c, [a for a in assets if a["category_id"] == c["id"]])
+            for c in figures["categories"]
         },
     }
 
@@ -413,7 +575,14 @@ def _write_table(writer: Any, table: Table) -> None:
 
 # --- XLSX ----------------------------------------------------------------------------------------
 
-XLSX_FORMATS = {HOURS: "#,##0.00", RATIO: "0.0%", ACTUAL: "0.0%", PENCE: '"£"#,##0.00', PRICE: '"£"#,##0.00', COUNT: "0"}
+XLSX_FORMATS = {
+    HOURS: "#,##0.00",
+    RATIO: "0.0%",
+    ACTUAL: "0.0%",
+    PENCE: '"£"#,##0.00',
+    PRICE: '"£"#,##0.00',
+    COUNT: "0",
+}
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -432,7 +601,9 @@ def _xlsx_value(value: Any, kind: str) -> Any:
 def render_xlsx(figures: dict[str, Any]) -> bytes:
     """The report as an XLSX workbook: a summary sheet with the definitions, then one sheet per
     table. Numbers are numbers, with hours, percentage and money formats on the cells."""
-    return xlsx_workbook(summary_rows(figures), definitions(figures), report_tables(figures), _sheet_title, label_width=38)
+    return xlsx_workbook(
+        summary_rows(figures), definitions(figures), report_tables(figures), _sheet_title, label_width=38
+    )
 
 
 def xlsx_workbook(
@@ -482,7 +653,9 @@ def xlsx_workbook(
                 cell.font = bold
         sheet.freeze_panes = "A2"
         for index, column in enumerate(table.columns, start=1):
-            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, min(40, len(column.header) + 4))
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
+                12, min(40, len(column.header) + 4)
+            )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

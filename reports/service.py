@@ -5,7 +5,7 @@ The figures themselves are in ``reports.figures``; the scheduled delivery in ``r
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -64,7 +64,9 @@ def _check_schools(session: Session, school_ids: Iterable[int]) -> list[int]:
 # --- Snapshots -----------------------------------------------------------------------------------
 
 
-def store_snapshot(session: Session, report: Report, created_by: User | None, title: str | None = None) -> ReportSnapshot:
+def store_snapshot(
+    session: Session, report: Report, created_by: User | None, title: str | None = None
+) -> ReportSnapshot:
     """Keep a report as it is now: its figures and its XLSX, to open later unchanged. Call it
     inside ``atomic``."""
     figures = report_to_json(report)
@@ -98,7 +100,11 @@ def get_snapshot(session: Session, viewer: User, snapshot_id: int) -> ReportSnap
 def list_subscriptions(session: Session, actor: User) -> list[ReportSubscription]:
     """The actor's own subscriptions; an administrator sees everyone's."""
     require_reports(actor)
-    query = select(ReportSubscription).options(joinedload(ReportSubscription.user)).order_by(ReportSubscription.id)
+    query = (
+        select(ReportSubscription)
+        .options(joinedload(ReportSubscription.user))
+        .order_by(ReportSubscription.id)
+    )
     if not actor.is_admin:
         query = query.where(ReportSubscription.user_id == actor.id)
     return list(session.scalars(query))
@@ -173,4 +179,3 @@ def describe_subscription(subscription: ReportSubscription, schools_by_id: dict[
     else:
         scope = ", ".join(schools_by_id[s].code for s in subscription.school_ids if s in schools_by_id)
     return f"{subscription.frequency.value.capitalize()}, {scope}"
-

@@ -61,7 +61,7 @@ def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
 
 def utc_sql(value: dt.datetime, dialect: str) -> str:
     """An aware datetime as an SQL literal, the way ``UTCDateTime`` stores it."""
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     if dialect == "postgresql":
         return f"CAST('{value.isoformat()}' AS TIMESTAMP WITH TIME ZONE)"
     return f"'{value:%Y-%m-%d %H:%M:%S.%f}'"
@@ -71,7 +71,9 @@ def service_table(rows: list[tuple[int, dt.datetime, dt.datetime]], dialect: str
     """An inline table ``service (asset_id, lo, hi)`` of the given rows, written as literals (ints
     and datetimes formatted here, never text from outside), so a report covering tens of thousands
     of assets stays within the databases' limits on bound parameters."""
-    body = ", ".join(f"({int(asset_id)}, {utc_sql(lo, dialect)}, {utc_sql(hi, dialect)})" for asset_id, lo, hi in rows)
+    body = ", ".join(
+        f"({int(asset_id)}, {utc_sql(lo, dialect)}, {utc_sql(hi, dialect)})" for asset_id, lo, hi in rows
+    )
     return (
         text(f"SELECT column1 AS asset_id, column2 AS lo, column3 AS hi FROM (VALUES {body}) AS service_rows")
         .columns(column("asset_id", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()))

@@ -68,24 +68,58 @@ def headline_figures(figures: dict[str, Any], previous: dict[str, Any] | None = 
 
     coverage = coverages(figures)["total"]
     previous_coverage = coverages(previous)["total"] if previous else None
-    actual_value = percent(coverage.ratio) if coverage.assets and coverage.ratio is not None else "Not recorded"
+    actual_value = (
+        percent(coverage.ratio) if coverage.assets and coverage.ratio is not None else "Not recorded"
+    )
     unmet_requests = totals.get("unmet_requests", 0)
     return [
-        Headline("Available hours", format_hours(totals["available_hours"]), f"{totals['assets']:,} assets",
-                 change(_hours_change(totals["available_hours"], before["available_hours"]) if before else None)),
-        Headline("Booked hours", format_hours(totals["booked_hours"]), "",
-                 change(_hours_change(totals["booked_hours"], before["booked_hours"]) if before else None)),
-        Headline("Utilisation", percent(totals["utilisation"]) if totals["utilisation"] is not None else NO_VALUE,
-                 "booked of available hours",
-                 change(_points(totals["utilisation"], before["utilisation"]) if before else None)),
-        Headline("Actual utilisation", actual_value, coverage.describe().split(" — ", 1)[-1],
-                 change(_points(coverage.ratio, previous_coverage.ratio if previous_coverage and previous_coverage.assets else None))
-                 if coverage.assets and coverage.ratio is not None else ""),
-        Headline("Unmet demand", f"{format_hours(totals['unmet_hours'])} h",
-                 f"{unmet_requests:,} request{'s' if unmet_requests != 1 else ''} refused or rejected",
-                 change(_hours_change(totals["unmet_hours"], before["unmet_hours"]) if before else None)),
-        Headline("Cost recovery", format_whole_pounds(totals["cost_recovery_pence"]), "booked hours × hourly rates",
-                 change(_pounds_change(totals["cost_recovery_pence"], before["cost_recovery_pence"]) if before else None)),
+        Headline(
+            "Available hours",
+            format_hours(totals["available_hours"]),
+            f"{totals['assets']:,} assets",
+            change(_hours_change(totals["available_hours"], before["available_hours"]) if before else None),
+        ),
+        Headline(
+            "Booked hours",
+            format_hours(totals["booked_hours"]),
+            "",
+            change(_hours_change(totals["booked_hours"], before["booked_hours"]) if before else None),
+        ),
+        Headline(
+            "Utilisation",
+            percent(totals["utilisation"]) if totals["utilisation"] is not None else NO_VALUE,
+            "booked of available hours",
+            change(_points(totals["utilisation"], before["utilisation"]) if before else None),
+        ),
+        Headline(
+            "Actual utilisation",
+            actual_value,
+            coverage.describe().split(" — ", 1)[-1],
+            change(
+                _points(
+                    coverage.ratio,
+                    previous_coverage.ratio if previous_coverage and previous_coverage.assets else None,
+                )
+            )
+            if coverage.assets and coverage.ratio is not None
+            else "",
+        ),
+        Headline(
+            "Unmet demand",
+            f"{format_hours(totals['unmet_hours'])} h",
+            f"{unmet_requests:,} request{'s' if unmet_requests != 1 else ''} refused or rejected",
+            change(_hours_change(totals["unmet_hours"], before["unmet_hours"]) if before else None),
+        ),
+        Headline(
+            "Cost recovery",
+            format_whole_pounds(totals["cost_recovery_pence"]),
+            "booked hours × hourly rates",
+            change(
+                _pounds_change(totals["cost_recovery_pence"], before["cost_recovery_pence"])
+                if before
+                else None
+            ),
+        ),
     ]
 
 

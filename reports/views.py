@@ -128,7 +128,9 @@ def _page_context(figures: dict[str, Any], previous: dict[str, Any] | None = Non
         "definitions": definitions(figures),
         "school_chart": utilisation_by_school(figures),
         "trend_chart": monthly_trend(figures),
-        "period_label": describe_period(dt.date.fromisoformat(figures["period"]["from"]), dt.date.fromisoformat(figures["period"]["to"])),
+        "period_label": describe_period(
+            dt.date.fromisoformat(figures["period"]["from"]), dt.date.fromisoformat(figures["period"]["to"])
+        ),
     }
 
 
@@ -138,7 +140,10 @@ def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
     first, last = previous_period(report.period_from, report.period_to)
     try:
         previous = utilisation_report(
-            db.session, first, last, report_scope_for(current_user, form.schools.data or None),
+            db.session,
+            first,
+            last,
+            report_scope_for(current_user, form.schools.data or None),
             ReportSettings.from_config(current_app.config),
         )
     except InvalidInput:
@@ -235,7 +240,10 @@ def trend():
     finance and administrators see every School, managers the Schools they manage."""
     service.require_reports(current_user)
     figures = twelve_month_trend(
-        db.session, report_scope_for(current_user, None), local_today(), ReportSettings.from_config(current_app.config)
+        db.session,
+        report_scope_for(current_user, None),
+        local_today(),
+        ReportSettings.from_config(current_app.config),
     )
     query = _query(figures.period_from, figures.period_to, [])
     return render_template(
@@ -315,7 +323,9 @@ def create_subscription():
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                subscription = service.create_subscription(db.session, current_user, form.frequency.data, form.schools.data)
+                subscription = service.create_subscription(
+                    db.session, current_user, form.frequency.data, form.schools.data
+                )
         if outcome.succeeded:
             flash(f"Subscribed: the {subscription.frequency.value} report will come by e-mail.", "success")
             return redirect(url_for("reports.subscriptions"))
@@ -335,16 +345,26 @@ def _change(subscription_id: int, change, message: str):
 @bp.post("/subscriptions/<int:subscription_id>/pause")
 @login_required
 def pause_subscription(subscription_id: int):
-    return _change(subscription_id, lambda s, a, i: service.set_active(s, a, i, False), "Paused: no reports will be sent until you resume it.")
+    return _change(
+        subscription_id,
+        lambda s, a, i: service.set_active(s, a, i, False),
+        "Paused: no reports will be sent until you resume it.",
+    )
 
 
 @bp.post("/subscriptions/<int:subscription_id>/resume")
 @login_required
 def resume_subscription(subscription_id: int):
-    return _change(subscription_id, lambda s, a, i: service.set_active(s, a, i, True), "Resumed: the next report goes out when the current period ends.")
+    return _change(
+        subscription_id,
+        lambda s, a, i: service.set_active(s, a, i, True),
+        "Resumed: the next report goes out when the current period ends.",
+    )
 
 
 @bp.post("/subscriptions/<int:subscription_id>/delete")
 @login_required
 def delete_subscription(subscription_id: int):
-    return _change(subscription_id, service.delete_subscription, "Subscription deleted. Reports already sent are kept.")
+    return _change(
+        subscription_id, service.delete_subscription, "Subscription deleted. Reports already sent are kept."
+    )

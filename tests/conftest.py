@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from web.app import create_app
 from core.db import db
+from web.app import create_app
 
 TEST_DB = os.environ.get("KITSHARE_TEST_DB", "sqlite")
 TEST_SECRET = "test-secret-key-" + "x" * 32
@@ -39,7 +39,9 @@ def _postgres_url() -> str:
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+            )
             if not exists:
                 conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
     except sa.exc.OperationalError as error:

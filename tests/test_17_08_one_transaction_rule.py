@@ -63,7 +63,9 @@ def camera(session, world):
 
 @pytest.fixture
 def bench(session, world):
-    return make_asset(session, world["chem"], name="Plate reader", checkin_required=True, no_show_release_minutes=15)
+    return make_asset(
+        session, world["chem"], name="Plate reader", checkin_required=True, no_show_release_minutes=15
+    )
 
 
 # --- bookings/service.py ------------------------------------------------------------------------
@@ -73,7 +75,12 @@ def test_request_booking_commits_all_or_nothing(session, world, monkeypatch):
     fail_after(monkeypatch, notices, "notify_requested")
     with pytest.raises(Injected):
         _pending(session, world)
-    assert committed(session, Booking) == committed(session, BookingStatusChange) == committed(session, Notification) == 0
+    assert (
+        committed(session, Booking)
+        == committed(session, BookingStatusChange)
+        == committed(session, Notification)
+        == 0
+    )
     monkeypatch.undo()
     booking = _pending(session, world)
     assert status_seen(session, booking.id) == BookingStatus.PENDING
@@ -84,10 +91,28 @@ def test_request_series_commits_all_or_nothing(session, world, monkeypatch):
     recurrence = service.Recurrence("weekly", count=3)
     fail_after(monkeypatch, notices, "notify_series_requested")
     with pytest.raises(Injected):
-        service.request_series(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Prints", recurrence, NOW)
+        service.request_series(
+            session,
+            world["chemist"],
+            world["printer"].id,
+            at(MONDAY, 10),
+            at(MONDAY, 12),
+            "Prints",
+            recurrence,
+            NOW,
+        )
     assert committed(session, Booking) == committed(session, BookingSeries) == 0
     monkeypatch.undo()
-    service.request_series(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Prints", recurrence, NOW)
+    service.request_series(
+        session,
+        world["chemist"],
+        world["printer"].id,
+        at(MONDAY, 10),
+        at(MONDAY, 12),
+        "Prints",
+        recurrence,
+        NOW,
+    )
     assert committed(session, Booking) == 3 and committed(session, BookingSeries) == 1
 
 
@@ -235,7 +260,9 @@ def test_one_delivery_commits_all_or_nothing(session, world, monkeypatch):
     from reports.figures import ReportSettings
     from reports.models import Frequency, ReportSubscription
 
-    subscription = ReportSubscription(user_id=world["phys_manager"].id, frequency=Frequency.WEEKLY, school_ids=[world["phys"].id])
+    subscription = ReportSubscription(
+        user_id=world["phys_manager"].id, frequency=Frequency.WEEKLY, school_ids=[world["phys"].id]
+    )
     session.add(subscription)
     session.commit()
     monday, sunday = dt.date(2029, 12, 17), dt.date(2029, 12, 23)
@@ -245,9 +272,19 @@ def test_one_delivery_commits_all_or_nothing(session, world, monkeypatch):
 
     monkeypatch.setattr(delivery, "_enqueue", killed)  # after the claim and the snapshot are written
     with pytest.raises(Injected):
-        delivery.deliver(session, subscription.id, monday, sunday, NOW, ReportSettings.from_config({}), "https://kitshare.test")
+        delivery.deliver(
+            session,
+            subscription.id,
+            monday,
+            sunday,
+            NOW,
+            ReportSettings.from_config({}),
+            "https://kitshare.test",
+        )
     assert committed(session, ReportDelivery) == committed(session, ReportSnapshot) == 0
     monkeypatch.undo()
-    assert delivery.deliver(session, subscription.id, monday, sunday, NOW, ReportSettings.from_config({}), "https://kitshare.test")
+    assert delivery.deliver(
+        session, subscription.id, monday, sunday, NOW, ReportSettings.from_config({}), "https://kitshare.test"
+    )
     assert committed(session, ReportDelivery) == committed(session, ReportSnapshot) == 1
     assert committed(session, OutboxMessage) == committed(session, Notification) == 1

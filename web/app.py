@@ -149,7 +149,9 @@ def _configure_login(app: Flask) -> None:
         header = app.config["KITSHARE_SSO_HEADER"]
         if not header:
             return None
-        peer = req.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", req.environ.get("REMOTE_ADDR", ""))
+        peer = req.environ.get("werkzeug.proxy_fix.orig", {}).get(
+            "REMOTE_ADDR", req.environ.get("REMOTE_ADDR", "")
+        )
         try:
             address = ipaddress.ip_address(peer)
         except ValueError:
@@ -169,12 +171,19 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.views import bp as dashboard_bp
     from inventory.views import bp as inventory_bp
     from notifications.views import bp as notifications_bp
-    from planning.views import bp as planning_bp
     from people.views import bp as people_bp
+    from planning.views import bp as planning_bp
     from reports.views import bp as reports_bp
 
     for blueprint in (
-        accounts_bp, admin_bp, bookings_bp, dashboard_bp, inventory_bp, notifications_bp, reports_bp, planning_bp,
+        accounts_bp,
+        admin_bp,
+        bookings_bp,
+        dashboard_bp,
+        inventory_bp,
+        notifications_bp,
+        reports_bp,
+        planning_bp,
         people_bp,
     ):
         app.register_blueprint(blueprint)

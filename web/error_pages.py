@@ -47,8 +47,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotAllowed)
     @app.errorhandler(403)
     def forbidden(error: Exception):
-        message = error.message if isinstance(error, DomainError) else (
-            "Your account does not have permission to see this page."
+        message = (
+            error.message
+            if isinstance(error, DomainError)
+            else ("Your account does not have permission to see this page.")
         )
         return page(403, "Not allowed", message)
 
@@ -59,8 +61,10 @@ def register_error_handlers(app: Flask) -> None:
     def not_found(error: Exception):
         if is_api_request():  # an unknown /api/ address: answer as the API does, never with a page
             return error_problem(error)
-        message = error.message if isinstance(error, DomainError) else (
-            "There is no page at this address. Check the address, or start again from the home page."
+        message = (
+            error.message
+            if isinstance(error, DomainError)
+            else ("There is no page at this address. Check the address, or start again from the home page.")
         )
         return page(404, "Page not found", message)
 
@@ -88,7 +92,9 @@ def register_error_handlers(app: Flask) -> None:
     def too_large(error: Exception):
         from inventory.media import format_size
 
-        return page(413, "File too large", f"Uploads are limited to {format_size(app.config['MAX_CONTENT_LENGTH'])}.")
+        return page(
+            413, "File too large", f"Uploads are limited to {format_size(app.config['MAX_CONTENT_LENGTH'])}."
+        )
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

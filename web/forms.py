@@ -4,11 +4,11 @@ refusal is shown on a form page (``refusal_shown``)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from flask import flash
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, IntegerField, SelectMultipleField
 from wtforms import Form as PlainForm

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Flask, url_for
 from flask_login import current_user
 
-
 NAV = [
     ("Find equipment", "inventory.catalogue_page", None),
     ("My bookings", "bookings.mine", None),
@@ -33,7 +32,5 @@ def nav_items(app: Flask) -> list[dict[str, Any]]:
             continue
         wanted = (role,) if isinstance(role, str) else (role or ())
         visible = role is None or current_user.is_admin or any(current_user.has_role(Role(r)) for r in wanted)
-        items.append(
-            {"label": label, "url": url_for(endpoint), "endpoint": endpoint, "visible": visible}
-        )
+        items.append({"label": label, "url": url_for(endpoint), "endpoint": endpoint, "visible": visible})
     return items

@@ -14,7 +14,11 @@ def local_path(target: str | None) -> str | None:
     ``//host`` and ``/\\host`` forms browsers read as another site."""
     if not target or not target.startswith("/") or len(target) > 2000:
         return None
-    if target.startswith("//") or "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+    if (
+        target.startswith("//")
+        or "\\" in target
+        or any(ord(char) < 32 or ord(char) == 127 for char in target)
+    ):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

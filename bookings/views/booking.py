@@ -17,10 +17,10 @@ from bookings.rules import BookingRefused, SeriesRefused, next_free_slots
 from bookings.views import bp
 from core.db import db, utcnow
 from core.errors import InvalidInput
+from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, local_today, to_local
 from inventory.service import get_asset
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
-from core.timeutil import NonexistentLocalTime, format_local, local_to_utc, local_today, to_local
 from web.forms import refusal_shown, show_errors, whole_id
 from web.responses import local_path, safe_next
 
@@ -131,7 +131,10 @@ def _booked(bookings: list) -> object:
     count = len(bookings)
     what = f"{count} bookings" if count > 1 else "Your booking"
     if pending:
-        flash(f"{what} of {first.asset.name} {'are' if count > 1 else 'is'} requested: a manager of {first.asset.school.code} will approve or reject {'them' if count > 1 else 'it'}.", "success")
+        flash(
+            f"{what} of {first.asset.name} {'are' if count > 1 else 'is'} requested: a manager of {first.asset.school.code} will approve or reject {'them' if count > 1 else 'it'}.",
+            "success",
+        )
     else:
         flash(f"{what} of {first.asset.name} {'are' if count > 1 else 'is'} confirmed.", "success")
     return redirect(url_for("bookings.detail", booking_id=first.id))
@@ -141,7 +144,11 @@ def _booked(bookings: list) -> object:
 @login_required
 def mine():
     groups = service.my_bookings(
-        db.session, current_user, utcnow(), upcoming_page=_page_number("page"), past_page=_page_number("past_page")
+        db.session,
+        current_user,
+        utcnow(),
+        upcoming_page=_page_number("page"),
+        past_page=_page_number("past_page"),
     )
     return render_template("bookings/mine.html", groups=groups)
 
@@ -164,10 +171,14 @@ def detail(booking_id: int):
         manages=manages,
         can_decide=pending and service.may_decide(current_user, booking),
         # Who decides a pending request, for its requester (a manager of the School or not).
-        deciders=service.other_deciders(db.session, booking) if pending and booking.requester_id == current_user.id else [],
+        deciders=service.other_deciders(db.session, booking)
+        if pending and booking.requester_id == current_user.id
+        else [],
         can_cancel=booking.status in service.CANCELLABLE and booking.end_at > utcnow(),
         cancel_form=ReasonForm(),
-        clashes=service.overlapping_pending(db.session, booking) if manages and booking.status.value == "pending" else [],
+        clashes=service.overlapping_pending(db.session, booking)
+        if manages and booking.status.value == "pending"
+        else [],
         in_the_way=disruption.clashes_for(db.session, booking),
     )
 
@@ -193,14 +204,21 @@ def cancel(booking_id: int):
         return redirect(url_for("bookings.detail", booking_id=booking_id))
     if not outcome.succeeded:  # a manager gave no reason: ask again, with what is missing
         return _confirm_cancel(service.get_booking(db.session, current_user, booking_id), form, status=400)
-    flash(f"The booking of {booking.asset.name} on {format_local(booking.start_at, '%a %d %b, %H:%M')} is cancelled.", "success")
+    flash(
+        f"The booking of {booking.asset.name} on {format_local(booking.start_at, '%a %d %b, %H:%M')} is cancelled.",
+        "success",
+    )
     return redirect(safe_next(form.next.data, url_for("bookings.mine")))
 
 
 def _confirm_cancel(booking, form: CancelForm, status: int = 200):
     back = safe_next(form.next.data, url_for("bookings.detail", booking_id=booking.id))
     return render_template(
-        "bookings/cancel.html", booking=booking, form=form, own=booking.requester_id == current_user.id, back=back
+        "bookings/cancel.html",
+        booking=booking,
+        form=form,
+        own=booking.requester_id == current_user.id,
+        back=back,
     ), status
 
 
@@ -249,20 +267,33 @@ def approve(booking_id: int):
     if form.validate_on_submit():
         reject_ids = request.form.getlist("reject", type=whole_id)  # "²" or 2**31: left out
         try:
-            service.approve(db.session, current_user, booking_id, reject_ids, form.rejection_reason.data or "")
+            service.approve(
+                db.session, current_user, booking_id, reject_ids, form.rejection_reason.data or ""
+            )
         except BookingRefused as error:
             refusal = error
         except InvalidInput as error:
             show_errors(form, error)
         else:
-            rejected = f" and rejected {len(reject_ids)} overlapping request{'s' if len(reject_ids) != 1 else ''}" if reject_ids else ""
-            flash(f"Approved {booking.requester.name}'s booking of {booking.asset.name}{rejected}.", "success")
+            rejected = (
+                f" and rejected {len(reject_ids)} overlapping request{'s' if len(reject_ids) != 1 else ''}"
+                if reject_ids
+                else ""
+            )
+            flash(
+                f"Approved {booking.requester.name}'s booking of {booking.asset.name}{rejected}.", "success"
+            )
             return redirect(_back_to_queue())
         booking = service.load_request_to_decide(db.session, current_user, booking_id)
         clashes = service.overlapping_pending(db.session, booking)
     status = refusal.status_code if refusal else (400 if form.is_submitted() else 200)
     return render_template(
-        "bookings/approve.html", booking=booking, form=form, clashes=clashes, refusal=refusal, back=_back_to_queue()
+        "bookings/approve.html",
+        booking=booking,
+        form=form,
+        clashes=clashes,
+        refusal=refusal,
+        back=_back_to_queue(),
     ), status
 
 

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from bookings import feeds
 from bookings.views import bp
-from core.db import atomic, db, utcnow
 from core.config import site_url
+from core.db import atomic, db, utcnow
 
 
 def _base_url() -> str:
@@ -48,8 +48,11 @@ def asset_feed(token: str):
 def reset_my_calendar_token():
     with atomic(db.session, current_user):
         feeds.reset_user_token(db.session, current_user)
-    flash("Your calendar feed has a new address and the old one no longer works. "
-          "Subscribe to the new address in your calendar program.", "success")
+    flash(
+        "Your calendar feed has a new address and the old one no longer works. "
+        "Subscribe to the new address in your calendar program.",
+        "success",
+    )
     return redirect(url_for("accounts.profile") + "#calendar-feeds-title")
 
 

@@ -81,7 +81,9 @@ def return_loan(booking_id: int):
     form = ReturnForm()
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            loans.return_loan(db.session, current_user, booking_id, form.condition.data, form.damaged.data, utcnow())
+            loans.return_loan(
+                db.session, current_user, booking_id, form.condition.data, form.damaged.data, utcnow()
+            )
         if outcome.succeeded:
             if form.damaged.data:
                 flash(

@@ -44,7 +44,9 @@ def quotas_page(school_id: int):
         with refusal_shown(form, field_names=_QUOTA_FIELDS) as outcome:
             with atomic(db.session, current_user):
                 quotas.create_quota(
-                    db.session, current_user, school.id,
+                    db.session,
+                    current_user,
+                    school.id,
                     asset_id=int(raw_id) if kind == "asset" else None,
                     category_id=int(raw_id) if kind == "category" else None,
                     period=form.period.data,
@@ -56,7 +58,10 @@ def quotas_page(school_id: int):
             return redirect(url_for("bookings.quotas_page", school_id=school.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "bookings/quotas.html", school=school, form=form, rows=quotas.list_quotas(db.session, school.id),
+        "bookings/quotas.html",
+        school=school,
+        form=form,
+        rows=quotas.list_quotas(db.session, school.id),
         describe=quotas.describe_minutes,
     ), status
 

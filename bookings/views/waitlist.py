@@ -12,8 +12,8 @@ from bookings.forms import WaitlistForm
 from bookings.rules import BookingRefused
 from bookings.views import bp
 from core.db import atomic, db, utcnow
-from inventory.service import get_asset
 from core.timeutil import NonexistentLocalTime, format_local, local_to_utc
+from inventory.service import get_asset
 from web.forms import refusal_shown
 
 
@@ -56,7 +56,9 @@ def join_waitlist(asset_id: int):
 def my_waitlist():
     now = utcnow()
     return render_template(
-        "bookings/waitlist.html", groups=waitlist.my_waitlist(db.session, current_user, now), now=now,
+        "bookings/waitlist.html",
+        groups=waitlist.my_waitlist(db.session, current_user, now),
+        now=now,
         offer_interval=waitlist.offer_interval,
     )
 
@@ -68,7 +70,10 @@ def accept_offer(entry_id: int):
         with refusal_shown() as outcome:
             booking = waitlist.accept_offer(db.session, current_user, entry_id, utcnow())
     except BookingRefused as refusal:
-        flash("The time could not be booked: " + refusal.message + " You keep your place on the waitlist.", "error")
+        flash(
+            "The time could not be booked: " + refusal.message + " You keep your place on the waitlist.",
+            "error",
+        )
         return redirect(url_for("bookings.my_waitlist"))
     if not outcome.succeeded:
         return redirect(url_for("bookings.my_waitlist"))

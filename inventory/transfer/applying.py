@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -60,9 +61,7 @@ def apply_import(session: Session, actor: User, school: School, plan: ImportPlan
                 if (row.status, row.status_reason) != (asset.status, asset.status_reason):
                     asset_changes.change_asset_status(session, actor, asset, row.status, row.status_reason)
             except InvalidInput as error:
-                raise InvalidInput(
-                    f"Line {row.line} ({row.tag}): {_messages(error)}"
-                ) from None
+                raise InvalidInput(f"Line {row.line} ({row.tag}): {_messages(error)}") from None
         done += 1
         yield done
 
@@ -83,14 +82,14 @@ def _load_referenced(session: Session, school: School, plan: ImportPlan) -> list
         *session.scalars(select(Location).where(Location.school_id == school.id)),
     ]
     for start in range(0, len(contact_ids), 500):
-        held.extend(session.scalars(select(User).where(User.id.in_(contact_ids[start:start + 500]))))
+        held.extend(session.scalars(select(User).where(User.id.in_(contact_ids[start : start + 500]))))
     return held
 
 
 def _assets_by_id(session: Session, ids: list[int]) -> dict[int, Asset]:
     assets: dict[int, Asset] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         for asset in session.scalars(
             select(Asset)
             .options(selectinload(Asset.bookable_hours), joinedload(Asset.school))

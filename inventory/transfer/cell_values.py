@@ -7,9 +7,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-
-from inventory.models import AssetStatus
 from core.money import parse_pounds
+from inventory.models import AssetStatus
 from inventory.transfer.formula_guard import restore_cell
 
 

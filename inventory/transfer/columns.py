@@ -4,12 +4,8 @@ unchanged; and the limits of an upload (rows, file kinds).
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
-
-
-from inventory.models import Category, School
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,11 @@ COLUMNS: tuple[Column, ...] = (
 HEADERS = tuple(column.header for column in COLUMNS)
 HEADER_OF = {column.key: column.header for column in COLUMNS}
 BOOLEAN_KEYS = (
-    "bookable", "shareable", "requires_approval", "training_required", "block_when_inspection_overdue",
+    "bookable",
+    "shareable",
+    "requires_approval",
+    "training_required",
+    "block_when_inspection_overdue",
 )
 
 #: Where each AssetInput field's problems are reported.

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session, joinedload, selectinload
 

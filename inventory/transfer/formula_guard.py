@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-
-
 #: What makes a spreadsheet read a cell as a formula (OWASP: = + - @, tab and carriage return),
 #: plus the quote itself, so that neutralising is exactly undone by ``restore_cell``.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

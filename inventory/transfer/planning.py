@@ -4,8 +4,9 @@ changes and the problems, each where the spreadsheet shows it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -16,7 +17,6 @@ from accounts.service import find_user_by_email
 from core.bounds import NUL_IN_TEXT, has_nul
 from inventory import service
 from inventory.models import Asset, AssetStatus, Category, Location, School
-from inventory.transfer.xlsx_limits import XlsxLimits
 from inventory.transfer.cell_values import (
     cell_boolean,
     cell_date,
@@ -27,14 +27,15 @@ from inventory.transfer.cell_values import (
 )
 from inventory.transfer.columns import (
     BOOLEAN_KEYS,
-    Column,
-    HEADERS,
     COLUMN_BY_HEADER,
     COLUMN_FOR_FIELD,
     HEADER_OF,
+    HEADERS,
+    Column,
     header_key,
 )
 from inventory.transfer.reading import is_blank, read_table
+from inventory.transfer.xlsx_limits import XlsxLimits
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,12 @@ class ImportPlan:
 
 
 def plan_import(
-    session: Session, actor: User, school: School, filename: str, content: bytes, limits: XlsxLimits | None = None
+    session: Session,
+    actor: User,
+    school: School,
+    filename: str,
+    content: bytes,
+    limits: XlsxLimits | None = None,
 ) -> ImportPlan:
     """Read and check a register file for ``school``, writing nothing.
 
@@ -115,7 +121,7 @@ def plan_import(
     return plan
 
 
-def _plan_bookings(session: Session, plan: ImportPlan, context: "_PlanContext") -> None:
+def _plan_bookings(session: Session, plan: ImportPlan, context: _PlanContext) -> None:
     """Count the bookings still to come that the import's status and hours changes end or leave in
     the way, so that the preview says so before the manager confirms (the same rule as the asset
     page's, bookings/disruption.py)."""
@@ -127,12 +133,17 @@ def _plan_bookings(session: Session, plan: ImportPlan, context: "_PlanContext") 
         asset = assets.get(row.asset_id or 0)
         if row.action != "update" or asset is None:
             continue
-        by_status = disruption.affected_by_status(session, asset, row.status) if row.status != asset.status else None
+        by_status = (
+            disruption.affected_by_status(session, asset, row.status) if row.status != asset.status else None
+        )
         if by_status is not None and by_status.ends_all:
             plan.bookings_cancelled += len(by_status.confirmed)
             plan.requests_rejected += len(by_status.pending)
             continue
-        kept = {booking.id for booking in disruption.affected_by_hours(session, asset, row.data.weekly_hours).confirmed}
+        kept = {
+            booking.id
+            for booking in disruption.affected_by_hours(session, asset, row.data.weekly_hours).confirmed
+        }
         if by_status is not None:
             kept |= {booking.id for booking in by_status.confirmed}
         plan.bookings_kept += len(kept)
@@ -161,7 +172,8 @@ def _read_header(
         elif column.key in seen:
             plan.problems.append(
                 Problem(
-                    1, text,
+                    1,
+                    text,
                     f"{column.header} is also column {_column_letter(seen[column.key])}; "
                     "give each column once.",
                 )
@@ -205,7 +217,7 @@ class _PlanContext:
     @classmethod
     def load(
         cls, session: Session, school: School, rows: list[list[Any]], columns: dict[int, Column]
-    ) -> "_PlanContext":
+    ) -> _PlanContext:
         tag_index = next(i for i, column in columns.items() if column.key == "tag")
         # A tag with a NUL character is refused on its row; PostgreSQL would refuse the query.
         tags = {cell_text(row[tag_index]).lower() for row in rows if tag_index < len(row)}
@@ -213,7 +225,7 @@ class _PlanContext:
         assets: dict[str, Asset] = {}
         ordered = sorted(tags)
         for start in range(0, len(ordered), 500):
-            chunk = ordered[start:start + 500]
+            chunk = ordered[start : start + 500]
             for asset in session.scalars(
                 select(Asset)
                 .options(
@@ -335,7 +347,8 @@ def _read_fields(
         except ValueError as error:
             problem("purchase_date", str(error))
     for key, attribute, empty in (
-        ("purchase_cost", "purchase_cost_pence", None), ("hourly_rate", "hourly_rate_pence", 0),
+        ("purchase_cost", "purchase_cost_pence", None),
+        ("hourly_rate", "hourly_rate_pence", 0),
     ):
         if key in values:
             try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
-
+from typing import Any
 
 from core.errors import InvalidInput
-from inventory.transfer.xlsx_limits import XlsxLimits, check_xlsx
 from inventory.transfer.columns import MAX_ROWS, UPLOAD_SUFFIXES
+from inventory.transfer.xlsx_limits import XlsxLimits, check_xlsx
 
 
 def read_table(

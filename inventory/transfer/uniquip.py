@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User, school_managers
-from inventory.models import WITHDRAWN_STATUSES, Asset, Location, School
+from inventory.models import WITHDRAWN_STATUSES, Asset, School
 from inventory.transfer.export import write_csv
 
-
 UNIQUIP_COLUMNS = (
-    "Type", "Name", "Description", "Related Facility ID", "Technique", "Location", "Contact Name",
-    "Contact Telephone", "Contact URL", "Contact Email", "Secondary Contact Name",
-    "Secondary Contact Telephone", "Secondary Contact URL", "Secondary Contact Email", "ID", "Photo",
-    "Department", "Site Location", "Building", "Service Level", "Web Address",
+    "Type",
+    "Name",
+    "Description",
+    "Related Facility ID",
+    "Technique",
+    "Location",
+    "Contact Name",
+    "Contact Telephone",
+    "Contact URL",
+    "Contact Email",
+    "Secondary Contact Name",
+    "Secondary Contact Telephone",
+    "Secondary Contact URL",
+    "Secondary Contact Email",
+    "ID",
+    "Photo",
+    "Department",
+    "Site Location",
+    "Building",
+    "Service Level",
+    "Web Address",
 )
 DEFAULT_SITE = "Main campus"
 
@@ -30,10 +46,14 @@ def uniquip_assets(session: Session) -> list[Asset]:
             select(Asset)
             .join(Asset.school)
             .options(
-                joinedload(Asset.school), joinedload(Asset.category),
-                joinedload(Asset.location), joinedload(Asset.contact),
+                joinedload(Asset.school),
+                joinedload(Asset.category),
+                joinedload(Asset.location),
+                joinedload(Asset.contact),
             )
-            .where(Asset.shareable.is_(True), Asset.bookable.is_(True), Asset.status.not_in(WITHDRAWN_STATUSES))
+            .where(
+                Asset.shareable.is_(True), Asset.bookable.is_(True), Asset.status.not_in(WITHDRAWN_STATUSES)
+            )
             .order_by(School.name, Asset.name, Asset.id)
         ).unique()
     )
@@ -74,26 +94,31 @@ def uniquip_rows(
         contact = contact or managers.get(asset.school_id)
         page = f"{base_url}/assets/{asset.id}"
         location = asset.location
-        rows.append([
-            "equipment",
-            asset.name,
-            html.escape(asset.description),
-            "",
-            asset.category.name if asset.category else "",
-            location_url,
-            contact.name if contact else f"{asset.school.name} technical staff",
-            "",
-            page,
-            contact.email if contact else "",
-            "", "", "", "",
-            asset.tag,
-            photo_url(asset) if photo_url and asset.photo_filename else "",
-            asset.school.name,
-            (location.site if location and location.site else "") or DEFAULT_SITE,
-            location.building if location else "",
-            "",
-            page,
-        ])
+        rows.append(
+            [
+                "equipment",
+                asset.name,
+                html.escape(asset.description),
+                "",
+                asset.category.name if asset.category else "",
+                location_url,
+                contact.name if contact else f"{asset.school.name} technical staff",
+                "",
+                page,
+                contact.email if contact else "",
+                "",
+                "",
+                "",
+                "",
+                asset.tag,
+                photo_url(asset) if photo_url and asset.photo_filename else "",
+                asset.school.name,
+                (location.site if location and location.site else "") or DEFAULT_SITE,
+                location.building if location else "",
+                "",
+                page,
+            ]
+        )
     return rows
 
 

@@ -9,10 +9,8 @@ import secrets
 import time
 from pathlib import Path
 
-
 from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.transfer.columns import UPLOAD_SUFFIXES
-
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: How long a previewed upload waits for its confirmation; the scheduler removes older ones.
@@ -39,7 +37,10 @@ def save_upload(directory: str | Path, user_id: int, school_id: int, filename: s
     token = secrets.token_urlsafe(24)
     (folder / f"{token}.{suffix}").write_bytes(content)
     meta = {
-        "user_id": user_id, "school_id": school_id, "filename": Path(filename).name[:200], "suffix": suffix,
+        "user_id": user_id,
+        "school_id": school_id,
+        "filename": Path(filename).name[:200],
+        "suffix": suffix,
     }
     (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
     return token

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from xml.parsers import expat
 
 from core.errors import InvalidInput
@@ -50,7 +51,7 @@ class XlsxLimits:
     max_cell_chars: int = EXCEL_MAX_CELL_CHARS
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "XlsxLimits":
+    def from_config(cls, config: Mapping[str, Any]) -> XlsxLimits:
         defaults = cls()
         return cls(
             max_part_bytes=int(config.get("KITSHARE_XLSX_MAX_PART_BYTES", defaults.max_part_bytes)),
@@ -100,7 +101,9 @@ def check_xlsx(filename: str, content: bytes, limits: XlsxLimits) -> None:
         for part in parts:
             if part.is_dir():
                 continue
-            unpacked_total += _scan_part(archive, part, filename, limits, limits.max_total_bytes - unpacked_total)
+            unpacked_total += _scan_part(
+                archive, part, filename, limits, limits.max_total_bytes - unpacked_total
+            )
 
 
 def _too_big(filename: str, part: str, limit: int) -> InvalidInput:
@@ -121,7 +124,9 @@ def _damaged(filename: str, part: str, why: str) -> InvalidInput:
     return InvalidInput(f"{filename} is damaged: {part} {why}. {_resave()}")
 
 
-def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, filename: str, limits: XlsxLimits, room: int) -> int:
+def _scan_part(
+    archive: zipfile.ZipFile, part: zipfile.ZipInfo, filename: str, limits: XlsxLimits, room: int
+) -> int:
     """Unpack one part piece by piece, counting its bytes; an XML part is also parsed, piece by
     piece, by ``_PartScan``. Returns the number of bytes the part unpacked to."""
     unpacked = 0
@@ -147,7 +152,15 @@ def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, filename: str, l
                 scan.feed(piece)
             if scan is not None and scan is not _NOT_XML:
                 scan.close()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ):
         # zipfile stops at the declared size and then finds the checksum wrong: the file lied.
         raise _damaged(filename, part.filename, "does not unpack to what the file says it holds") from None
     return unpacked
@@ -217,7 +230,9 @@ class _PartScan:
         self.fed += len(piece)
         if self.fed - self.parser.CurrentByteIndex > _MAX_TOKEN_BYTES:
             # Nothing has come out of the parser for that long: it is holding one huge tag.
-            raise _damaged(self.filename, self.part, "has a tag or comment longer than any spreadsheet program writes")
+            raise _damaged(
+                self.filename, self.part, "has a tag or comment longer than any spreadsheet program writes"
+            )
 
     def close(self) -> None:
         self._parse(b"", True)
@@ -229,7 +244,8 @@ class _PartScan:
             raise refused.error from None
         except expat.ExpatError as error:
             raise _damaged(
-                self.filename, self.part,
+                self.filename,
+                self.part,
                 f"is not well-formed XML ({expat.ErrorString(error.code)} at line {error.lineno}, "
                 f"column {error.offset + 1})",
             ) from None
@@ -239,10 +255,12 @@ class _PartScan:
 
     def _doctype(self, *_: Any) -> None:
         # Excel never writes one; a DTD is how entity expansion ("billion laughs") gets in.
-        self._refuse(InvalidInput(
-            f"{self.filename} contains a document type declaration (DTD) in {self.part}, which spreadsheet "
-            f"programs never write, so Kitshare does not read it. {_resave()}"
-        ))
+        self._refuse(
+            InvalidInput(
+                f"{self.filename} contains a document type declaration (DTD) in {self.part}, which spreadsheet "
+                f"programs never write, so Kitshare does not read it. {_resave()}"
+            )
+        )
 
     def _entity(self, *_: Any) -> None:
         self._doctype()
@@ -276,7 +294,9 @@ class _PartScan:
             if self.cells > self.limits.max_cells:
                 self._refuse(self._too_many_cells())
             if self.row_cells > EXCEL_MAX_COLUMNS:
-                self._refuse(_damaged(self.filename, self.part, f"has a row of more than {EXCEL_MAX_COLUMNS:,} cells"))
+                self._refuse(
+                    _damaged(self.filename, self.part, f"has a row of more than {EXCEL_MAX_COLUMNS:,} cells")
+                )
             self.cell_ref = attrs.get("r", "")
             self.grouping, self.text = True, 0  # the pieces of a cell's text (runs, value) add up
             if attrs.get("t") == "d":
@@ -329,11 +349,13 @@ class _PartScan:
         if number is not None and not (number.isascii() and number.isdigit()):
             self._refuse(_damaged(self.filename, self.part, f"has a row numbered {number[:20]!r}"))
         if self.rows > self.limits.max_rows or (number is not None and int(number) > self.limits.max_rows):
-            self._refuse(InvalidInput(
-                f"{self.filename} goes on past row {self.limits.max_rows:,} of its sheet (empty rows count "
-                f"too). An import takes at most {MAX_ROWS:,} rows: delete the rows below the register, or "
-                "split it into smaller files and import them one after another."
-            ))
+            self._refuse(
+                InvalidInput(
+                    f"{self.filename} goes on past row {self.limits.max_rows:,} of its sheet (empty rows count "
+                    f"too). An import takes at most {MAX_ROWS:,} rows: delete the rows below the register, or "
+                    "split it into smaller files and import them one after another."
+                )
+            )
 
     def _too_many_cells(self) -> InvalidInput:
         return InvalidInput(
@@ -359,7 +381,9 @@ class _PartScan:
         except (ValueError, TypeError, OverflowError):
             where = f"Cell {self.cell_ref[:20]}" if self.cell_ref else "A cell"
             shown = text if len(text) <= 40 else text[:40] + "…"
-            self._refuse(InvalidInput(
-                f"{where} of {self.filename} is marked as a date but holds {shown!r}, which is not a date. "
-                "Enter dates as YYYY-MM-DD and try again."
-            ))
+            self._refuse(
+                InvalidInput(
+                    f"{where} of {self.filename} is marked as a date but holds {shown!r}, which is not a date. "
+                    "Enter dates as YYYY-MM-DD and try again."
+                )
+            )

@@ -46,7 +46,9 @@ def require_decisions(affected: Affected, decisions: Decisions | None) -> None:
         raise ConfirmationNeeded(affected)
 
 
-def confirmation_page(affected: Affected, *, title: str, intro: str, confirm_label: str, back: str, asset=None):
+def confirmation_page(
+    affected: Affected, *, title: str, intro: str, confirm_label: str, back: str, asset=None
+):
     carried = [
         (name, value)
         for name, values in request.form.lists()
@@ -55,6 +57,12 @@ def confirmation_page(affected: Affected, *, title: str, intro: str, confirm_lab
     ]
     return render_template(
         "inventory/affected_bookings.html",
-        affected=affected, title=title, intro=intro, confirm_label=confirm_label, back=back, asset=asset,
-        carried=carried, action=request.path,
+        affected=affected,
+        title=title,
+        intro=intro,
+        confirm_label=confirm_label,
+        back=back,
+        asset=asset,
+        carried=carried,
+        action=request.path,
     )

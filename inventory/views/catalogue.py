@@ -58,7 +58,8 @@ def asset(asset_id: int):
         "may_book": may_book,
         # Training the person lacks is said before they try to book, with a way to ask for it.
         "training_need": training_need(db.session, current_user, asset, today)
-        if may_book and not asset.status.withdrawn else None,
+        if may_book and not asset.status.withdrawn
+        else None,
         "training_form": TrainingRequestForm(formdata=None),
         "status_form": StatusForm(status=asset.status.value) if manages else None,
         "history": history,
@@ -79,7 +80,10 @@ def _history(asset_id: int) -> tuple[list[AuditEntry], dict[int, str]]:
         )
     )
     actor_ids = {entry.actor_id for entry in entries if entry.actor_id}
-    names = {user_id: name for user_id, name in db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids)))}
+    names = {
+        user_id: name
+        for user_id, name in db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids)))
+    }
     return entries, names
 
 
@@ -92,5 +96,7 @@ def _upkeep(asset, today: dt.date, manages: bool) -> dict:
             db.session, asset, utcnow() - dt.timedelta(days=365), utcnow() + dt.timedelta(days=365)
         ),
         "inspections": asset.inspections,
-        "authorised": training.authorised_people(db.session, asset, today) if asset.training_required or manages else [],
+        "authorised": training.authorised_people(db.session, asset, today)
+        if asset.training_required or manages
+        else [],
     }

@@ -48,7 +48,11 @@ def asset_photo_upload(asset_id: int):
         with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 media.save_photo(
-                    db.session, current_user, asset, form.photo.data, current_app.instance_path,
+                    db.session,
+                    current_user,
+                    asset,
+                    form.photo.data,
+                    current_app.instance_path,
                     max_bytes=_photo_max_bytes(),
                 )
         if outcome.succeeded:
@@ -127,7 +131,10 @@ def labels_pdf():
     if form.validate():
         with refusal_shown(form) as outcome:
             school, assets = media.assets_for_labels(
-                db.session, current_user, form.school.data, form.category.data or None,
+                db.session,
+                current_user,
+                form.school.data,
+                form.category.data or None,
                 media.parse_tags(form.tags.data or ""),
             )
         if outcome.succeeded:

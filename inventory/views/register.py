@@ -9,22 +9,21 @@ from dataclasses import asdict, fields, replace
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Role, User
 from accounts.permissions import require_school_manager, roles_required
-from bookings import disruption
+from bookings import asset_changes, disruption
 from core.db import atomic, db
 from core.errors import InvalidInput, StaleVersion
+from core.money import format_pounds, parse_pounds
 from inventory import catalogue, media, service
-from bookings import asset_changes
 from inventory.forms import AssetForm, CategoryForm, StatusForm
-from inventory.service import MAX_SPANS_A_DAY
 from inventory.models import AssetStatus, Location, School
+from inventory.service import MAX_SPANS_A_DAY
 from inventory.views import affected as affected_views
 from inventory.views import bp
-from core.money import format_pounds, parse_pounds
 from web.forms import refusal_shown, show_errors
-from wtforms.fields.choices import SelectChoice
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -65,7 +64,9 @@ def create_category():
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                category = service.create_category(db.session, current_user, form.name.data, form.description.data or "")
+                category = service.create_category(
+                    db.session, current_user, form.name.data, form.description.data or ""
+                )
         if outcome.succeeded:
             flash(f"Added the category {category.name}.", "success")
             return redirect(url_for("inventory.register"))
@@ -92,10 +93,25 @@ def _set_choices(form: AssetForm, school: School) -> None:
 
 def _fill_form(form: AssetForm, data: service.AssetInput) -> None:
     for name in (
-        "tag", "name", "manufacturer", "model", "serial_number", "description", "purchase_date", "funding_source",
-        "bookable", "shareable", "requires_approval", "training_required", "block_when_inspection_overdue",
-        "min_notice_minutes", "max_booking_minutes", "turnaround_minutes",
-        "portable", "checkin_required", "no_show_release_minutes",  # loans and check-in
+        "tag",
+        "name",
+        "manufacturer",
+        "model",
+        "serial_number",
+        "description",
+        "purchase_date",
+        "funding_source",
+        "bookable",
+        "shareable",
+        "requires_approval",
+        "training_required",
+        "block_when_inspection_overdue",
+        "min_notice_minutes",
+        "max_booking_minutes",
+        "turnaround_minutes",
+        "portable",
+        "checkin_required",
+        "no_show_release_minutes",  # loans and check-in
         "useful_life_years",  # capital planning
     ):
         getattr(form, name).data = getattr(data, name)
@@ -127,7 +143,9 @@ def _spans(form: AssetForm) -> list[tuple[int, dt.time, dt.time]]:
 def _snapshot(data: service.AssetInput) -> str:
     """An asset's settings as the form's hidden ``original`` field carries them (JSON)."""
     values = asdict(data)
-    values["weekly_hours"] = [(day, f"{opens:%H:%M:%S}", f"{closes:%H:%M:%S}") for day, opens, closes in data.weekly_hours]
+    values["weekly_hours"] = [
+        (day, f"{opens:%H:%M:%S}", f"{closes:%H:%M:%S}") for day, opens, closes in data.weekly_hours
+    ]
     values["purchase_date"] = data.purchase_date.isoformat() if data.purchase_date else None
     return json.dumps(values, separators=(",", ":"))
 
@@ -138,7 +156,8 @@ def _from_snapshot(text: str | None) -> service.AssetInput | None:
         values = json.loads(text or "")
         values = {f.name: values[f.name] for f in fields(service.AssetInput)}
         values["weekly_hours"] = [
-            (int(day), dt.time.fromisoformat(opens), dt.time.fromisoformat(closes)) for day, opens, closes in values["weekly_hours"]
+            (int(day), dt.time.fromisoformat(opens), dt.time.fromisoformat(closes))
+            for day, opens, closes in values["weekly_hours"]
         ]
         if values["purchase_date"]:
             values["purchase_date"] = dt.date.fromisoformat(values["purchase_date"])
@@ -192,13 +211,17 @@ def _input_from_form(form: AssetForm) -> service.AssetInput:
 
 
 _FIELD_FOR = {
-    "purchase_cost_pence": "purchase_cost", "hourly_rate_pence": "hourly_rate", "weekly_hours": "hours",
+    "purchase_cost_pence": "purchase_cost",
+    "hourly_rate_pence": "hourly_rate",
+    "weekly_hours": "hours",
     "replacement_cost_pence": "replacement_cost",
 }
 
 
 def _show(form: AssetForm, error: InvalidInput) -> None:
-    error.field_errors = {_FIELD_FOR.get(name, name): messages for name, messages in error.field_errors.items()}
+    error.field_errors = {
+        _FIELD_FOR.get(name, name): messages for name, messages in error.field_errors.items()
+    }
     show_errors(form, error)
 
 
@@ -219,7 +242,9 @@ def new_asset(school_id: int):
             flash(f"Added {asset.name} ({asset.tag}) to {school.name}'s register.", "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("inventory/asset_form.html", form=form, school=school, asset=None, weekdays=WEEKDAYS), status
+    return render_template(
+        "inventory/asset_form.html", form=form, school=school, asset=None, weekdays=WEEKDAYS
+    ), status
 
 
 @bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
@@ -240,7 +265,9 @@ def edit_asset(asset_id: int):
                 service.lock_asset(db.session, asset)
                 read = _from_snapshot(form.original.data)
                 try:
-                    changes = service.describe_changes(read, service.AssetInput.from_asset(asset)) if read else []
+                    changes = (
+                        service.describe_changes(read, service.AssetInput.from_asset(asset)) if read else []
+                    )
                 except (TypeError, ValueError):  # a hand-edited hidden field: say only that it changed
                     changes = []
                 service.check_version(asset, _form_version(form), changes)
@@ -307,7 +334,9 @@ def change_status(asset_id: int):
             return affected_views.confirmation_page(
                 needed.affected,
                 title=(
-                    f"Make {asset.name} {label}?" if needed.affected.ends_all else f"Change the status of {asset.name}?"
+                    f"Make {asset.name} {label}?"
+                    if needed.affected.ends_all
+                    else f"Change the status of {asset.name}?"
                 ),
                 intro=(
                     f"Making {asset.name} {label} ends the bookings below, with your reason."

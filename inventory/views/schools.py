@@ -11,9 +11,8 @@ from bookings.approvals import waiting_by_school
 from core.db import atomic, db, utcnow
 from inventory import service
 from inventory.forms import LocationForm, SchoolForm
-from web.forms import refusal_shown
-
 from inventory.views import bp
+from web.forms import refusal_shown
 
 
 def _schools_page(form: SchoolForm | None) -> str:

@@ -25,12 +25,15 @@ from web.forms import refusal_messages, refusal_shown
 def request_training(asset_id: int):
     asset = service.get_asset(db.session, asset_id)
     back = (
-        url_for("bookings.new", asset_id=asset.id) if request.form.get("back") == "book"
+        url_for("bookings.new", asset_id=asset.id)
+        if request.form.get("back") == "book"
         else url_for("inventory.asset", asset_id=asset.id)
     )
     form = TrainingRequestForm()
     if not form.validate_on_submit():
-        for message in refusal_messages(InvalidInput(field_errors={name: list(e) for name, e in form.errors.items()})):
+        for message in refusal_messages(
+            InvalidInput(field_errors={name: list(e) for name, e in form.errors.items()})
+        ):
             flash(message, "error")
         return redirect(back)
     with refusal_shown() as outcome:
@@ -38,11 +41,17 @@ def request_training(asset_id: int):
             _, told = training_requests.request_training(db.session, current_user, asset, form.message.data)
     if outcome.succeeded:
         if told:
-            flash(f"Your request for training on {asset.name} is sent to the managers of {asset.school.code}. "
-                  "Kitshare will tell you when they decide.", "success")
+            flash(
+                f"Your request for training on {asset.name} is sent to the managers of {asset.school.code}. "
+                "Kitshare will tell you when they decide.",
+                "success",
+            )
         else:
-            flash(f"Your request for training on {asset.name} is recorded, but {asset.school.name} has no "
-                  "manager in Kitshare to tell yet: please ask the asset's contact.", "success")
+            flash(
+                f"Your request for training on {asset.name} is recorded, but {asset.school.name} has no "
+                "manager in Kitshare to tell yet: please ask the asset's contact.",
+                "success",
+            )
     return redirect(back)
 
 
@@ -75,9 +84,17 @@ def grant_training_request(request_id: int):
         with refusal_shown(form, flash_unless_fields=True) as outcome:
             with atomic(db.session, current_user):
                 grant = training_requests.grant_training_request(
-                    db.session, current_user, training_request, scope=form.scope.data, expires_on=form.expires_on.data
+                    db.session,
+                    current_user,
+                    training_request,
+                    scope=form.scope.data,
+                    expires_on=form.expires_on.data,
                 )
-                what = asset.name if grant.asset_id else f"every {asset.category.name} asset of {asset.school.code}"
+                what = (
+                    asset.name
+                    if grant.asset_id
+                    else f"every {asset.category.name} asset of {asset.school.code}"
+                )
                 message = f"{person.name} is now authorised to use {what}; they have been told."
         if outcome.flashed:  # already decided: nothing to correct on the form
             return redirect(back)
@@ -96,10 +113,15 @@ def decline_training_request(request_id: int):
     if form.validate_on_submit():
         with refusal_shown(form, flash_unless_fields=True) as outcome:
             with atomic(db.session, current_user):
-                training_requests.decline_training_request(db.session, current_user, training_request, form.reason.data)
+                training_requests.decline_training_request(
+                    db.session, current_user, training_request, form.reason.data
+                )
         if outcome.flashed:
             return redirect(back)
         if outcome.succeeded:
-            flash(f"{person.name}'s request for training on {asset.name} declined; they have been told.", "success")
+            flash(
+                f"{person.name}'s request for training on {asset.name} declined; they have been told.",
+                "success",
+            )
             return redirect(back)
     return page({request_id: (GrantRequestForm(formdata=None, prefix=f"grant-{request_id}"), form)})

@@ -13,22 +13,22 @@ from wtforms import HiddenField, SubmitField
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
+from core.config import site_url
 from core.db import atomic, db, utcnow
 from core.errors import InvalidInput
+from core.timeutil import to_local
 from inventory import catalogue, import_jobs, service
+from inventory.models import ImportState
 from inventory.transfer.columns import COLUMNS
 from inventory.transfer.export import register_csv, register_xlsx
 from inventory.transfer.planning import plan_import
 from inventory.transfer.turtle import organisation_profile
 from inventory.transfer.uniquip import uniquip_csv
 from inventory.transfer.upload_stash import discard_upload, load_upload, save_upload, upload_folder
-from inventory.models import ImportState
 from inventory.transfer.xlsx_limits import XlsxLimits
 from inventory.views import bp
-from core.timeutil import to_local
 from web.forms import KitshareForm
 from web.responses import csv_download
-from core.config import site_url
 
 #: How often the progress page reloads itself while an import runs.
 REFRESH_SECONDS = 2
@@ -178,6 +178,7 @@ def uniquip():
     """Shareable equipment in the Uniquip layout, for equipment.data.ac.uk. Public: no sign-in."""
     photo_url = None
     if "inventory.asset_photo" in current_app.view_functions:
+
         def photo_url(asset) -> str:
             return _base_url() + url_for("inventory.asset_photo", asset_id=asset.id)
 

@@ -13,10 +13,10 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from accounts.permissions import require_school_manager
-from bookings import disruption
+from bookings import asset_changes, disruption
 from core.db import UTC, atomic, db, utcnow
 from core.errors import InvalidInput
-from bookings import asset_changes
+from core.timeutil import format_day, format_local, local_today
 from inventory import inspections, maintenance, service, training, training_requests
 from inventory.models import Asset, Category, InspectionKind, InspectionOutcome, School
 from inventory.upkeep_forms import (
@@ -33,7 +33,6 @@ from inventory.upkeep_forms import (
 )
 from inventory.views import affected as affected_views
 from inventory.views import bp
-from core.timeutil import format_day, format_local, local_today
 from web.forms import refusal_shown, show_errors
 
 #: Maintenance windows are listed from this far back (older ones are in the audit log).
@@ -62,12 +61,20 @@ def _maintenance_page(asset: Asset, form: MaintenanceForm, status: int = 200):
     windows = maintenance.maintenance_windows(db.session, asset, now - MAINTENANCE_HISTORY, FAR_FUTURE)
     planned = [w for w in windows if w.end_at > now]
     past = [w for w in reversed(windows) if w.end_at <= now]
-    clashes = {w.id: asset_changes.bookings_clashing_with(db.session, asset, w.start_at, w.end_at) for w in planned}
+    clashes = {
+        w.id: asset_changes.bookings_clashing_with(db.session, asset, w.start_at, w.end_at) for w in planned
+    }
     cancel_forms = {w.id: ConfirmForm(formdata=None, prefix=f"cancel-{w.id}") for w in planned}
     return (
         render_template(
             "inventory/upkeep_maintenance.html",
-            asset=asset, form=form, planned=planned, past=past, clashes=clashes, cancel_forms=cancel_forms, now=now,
+            asset=asset,
+            form=form,
+            planned=planned,
+            past=past,
+            clashes=clashes,
+            cancel_forms=cancel_forms,
+            now=now,
         ),
         status,
     )
@@ -84,12 +91,20 @@ def asset_maintenance(asset_id: int):
         decisions = affected_views.submitted_decisions()
         try:
             with atomic(db.session, current_user):
-                affected = disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data) if (
-                    form.start_at.data and form.end_at.data
-                ) else disruption.Affected()
+                affected = (
+                    disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data)
+                    if (form.start_at.data and form.end_at.data)
+                    else disruption.Affected()
+                )
                 window = asset_changes.schedule_maintenance(
-                    db.session, current_user, asset, form.start_at.data, form.end_at.data, form.reason.data,
-                    form.cost.data, decisions,
+                    db.session,
+                    current_user,
+                    asset,
+                    form.start_at.data,
+                    form.end_at.data,
+                    form.reason.data,
+                    form.cost.data,
+                    decisions,
                 )
                 affected_views.require_decisions(affected, decisions)
                 start_at, end_at, settlement = window.start_at, window.end_at, window.settlement
@@ -109,7 +124,9 @@ def asset_maintenance(asset_id: int):
         except InvalidInput as error:
             show_errors(form, error)
         else:
-            flash(f"Maintenance scheduled from {format_local(start_at)} to {format_local(end_at)}.", "success")
+            flash(
+                f"Maintenance scheduled from {format_local(start_at)} to {format_local(end_at)}.", "success"
+            )
             if settlement:
                 flash(settlement.summary(), "success")
             return redirect(url_for("inventory.asset_maintenance", asset_id=asset.id))
@@ -153,7 +170,9 @@ def _inspections_page(
         )
         interval_forms.setdefault(
             schedule.id,
-            IntervalForm(formdata=None, prefix=f"interval-{schedule.id}", interval_days=schedule.interval_days),
+            IntervalForm(
+                formdata=None, prefix=f"interval-{schedule.id}", interval_days=schedule.interval_days
+            ),
         )
         remove_forms[schedule.id] = ConfirmForm(formdata=None, prefix=f"remove-{schedule.id}")
     return (
@@ -182,8 +201,14 @@ def asset_inspections(asset_id: int):
         with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 schedule = inspections.add_inspection_schedule(
-                    db.session, current_user, asset, InspectionKind(form.kind.data), form.interval_days.data,
-                    form.last_done_on.data, form.first_due_on.data, local_today(),
+                    db.session,
+                    current_user,
+                    asset,
+                    InspectionKind(form.kind.data),
+                    form.interval_days.data,
+                    form.last_done_on.data,
+                    form.first_due_on.data,
+                    local_today(),
                 )
                 message = (
                     f"{schedule.kind.label} every {schedule.interval_days} days added; "
@@ -205,13 +230,22 @@ def record_inspection(asset_id: int, schedule_id: int):
         with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
                 inspections.record_inspection(
-                    db.session, current_user, schedule, form.done_on.data, form.performed_by.data,
-                    InspectionOutcome(form.outcome.data), form.note.data, form.cost.data, today=local_today(),
+                    db.session,
+                    current_user,
+                    schedule,
+                    form.done_on.data,
+                    form.performed_by.data,
+                    InspectionOutcome(form.outcome.data),
+                    form.note.data,
+                    form.cost.data,
+                    today=local_today(),
                 )
                 message = f"{schedule.kind.label} recorded; next due {format_day(schedule.next_due_on)}."
         if outcome.succeeded:
             flash(message, "success")
-            return redirect(url_for("inventory.asset_inspections", asset_id=asset.id, _anchor=f"schedule-{schedule_id}"))
+            return redirect(
+                url_for("inventory.asset_inspections", asset_id=asset.id, _anchor=f"schedule-{schedule_id}")
+            )
     return _inspections_page(asset, record_forms={schedule_id: form}, status=400)
 
 
@@ -224,14 +258,18 @@ def change_inspection_interval(asset_id: int, schedule_id: int):
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
             with atomic(db.session, current_user):
-                inspections.update_inspection_schedule(db.session, current_user, schedule, form.interval_days.data)
+                inspections.update_inspection_schedule(
+                    db.session, current_user, schedule, form.interval_days.data
+                )
                 message = (
                     f"{schedule.kind.label} now every {schedule.interval_days} days; "
                     f"next due {format_day(schedule.next_due_on)}."
                 )
         if outcome.succeeded:
             flash(message, "success")
-            return redirect(url_for("inventory.asset_inspections", asset_id=asset.id, _anchor=f"schedule-{schedule_id}"))
+            return redirect(
+                url_for("inventory.asset_inspections", asset_id=asset.id, _anchor=f"schedule-{schedule_id}")
+            )
     return _inspections_page(asset, interval_forms={schedule_id: form}, status=400)
 
 
@@ -253,7 +291,9 @@ def remove_inspection_schedule(asset_id: int, schedule_id: int):
 # --- Training -----------------------------------------------------------------------------------
 
 
-def request_forms(requests, forms: dict | None = None) -> dict[int, tuple[GrantRequestForm, DeclineRequestForm]]:
+def request_forms(
+    requests, forms: dict | None = None
+) -> dict[int, tuple[GrantRequestForm, DeclineRequestForm]]:
     """A Grant and a Decline form for each open training request (``forms``: ones to show as
     submitted, with their errors). The Grant form offers the asset, or its category in its School."""
     forms = dict(forms or {})
@@ -270,12 +310,18 @@ def request_forms(requests, forms: dict | None = None) -> dict[int, tuple[GrantR
 def scope_choices(form: GrantRequestForm, asset: Asset) -> None:
     form.scope.choices = [SelectChoice("asset", f"{asset.name} only")]
     if asset.category is not None:
-        form.scope.choices.append(SelectChoice("category", f"Every {asset.category.name} asset of {asset.school.code}"))
+        form.scope.choices.append(
+            SelectChoice("category", f"Every {asset.category.name} asset of {asset.school.code}")
+        )
 
 
-def _training_page(asset: Asset, form: GrantTrainingForm | None = None,
-                   revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200,
-                   decision_forms: dict | None = None):
+def _training_page(
+    asset: Asset,
+    form: GrantTrainingForm | None = None,
+    revoke_forms: dict[int, RevokeForm] | None = None,
+    status: int = 200,
+    decision_forms: dict | None = None,
+):
     today = local_today()
     requests = training_requests.open_training_requests(db.session, asset=asset)
     records = training.training_records(db.session, asset)
@@ -288,9 +334,14 @@ def _training_page(asset: Asset, form: GrantTrainingForm | None = None,
     return (
         render_template(
             "inventory/upkeep_training.html",
-            asset=asset, today=today, current=current, past=past,
-            form=form or GrantTrainingForm(formdata=None, granted_on=today), revoke_forms=revoke_forms,
-            requests=requests, decision_forms=request_forms(requests, decision_forms),
+            asset=asset,
+            today=today,
+            current=current,
+            past=past,
+            form=form or GrantTrainingForm(formdata=None, granted_on=today),
+            revoke_forms=revoke_forms,
+            requests=requests,
+            decision_forms=request_forms(requests, decision_forms),
             state=lambda grant: training.training_state(grant, today),
         ),
         status,
@@ -309,8 +360,14 @@ def asset_training(asset_id: int):
             with atomic(db.session, current_user):
                 person = training.person_by_email(db.session, form.email.data)
                 training.grant_training(
-                    db.session, current_user, person, asset=asset, granted_on=form.granted_on.data,
-                    expires_on=form.expires_on.data, note=form.note.data, today=local_today(),
+                    db.session,
+                    current_user,
+                    person,
+                    asset=asset,
+                    granted_on=form.granted_on.data,
+                    expires_on=form.expires_on.data,
+                    note=form.note.data,
+                    today=local_today(),
                 )
                 message = f"{person.name} is now authorised to use {asset.name}."
         if outcome.succeeded:
@@ -327,7 +384,9 @@ def revoke_asset_training(asset_id: int, authorisation_id: int):
     if grant.asset_id != asset.id:
         abort(404)
     return _revoke(
-        grant, asset.name, url_for("inventory.asset_training", asset_id=asset.id),
+        grant,
+        asset.name,
+        url_for("inventory.asset_training", asset_id=asset.id),
         lambda forms: _training_page(asset, revoke_forms=forms, status=400),
     )
 
@@ -341,7 +400,9 @@ def _revoke(grant, what: str, back: str, page):
         try:
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_revocation(db.session, grant)
-                asset_changes.revoke_training(db.session, current_user, grant, form.reason.data, decisions=decisions)
+                asset_changes.revoke_training(
+                    db.session, current_user, grant, form.reason.data, decisions=decisions
+                )
                 affected_views.require_decisions(affected, decisions)
                 settlement = grant.settlement
         except affected_views.ConfirmationNeeded as needed:
@@ -369,9 +430,13 @@ def _revoke(grant, what: str, back: str, page):
     return page({grant.id: form})
 
 
-def _school_training_page(school: School, form: CategoryTrainingForm | None = None,
-                          revoke_forms: dict[int, RevokeForm] | None = None, status: int = 200,
-                          decision_forms: dict | None = None):
+def _school_training_page(
+    school: School,
+    form: CategoryTrainingForm | None = None,
+    revoke_forms: dict[int, RevokeForm] | None = None,
+    status: int = 200,
+    decision_forms: dict | None = None,
+):
     today = local_today()
     requests = training_requests.open_training_requests(db.session, school=school)
     records = training.school_training_records(db.session, school)
@@ -386,8 +451,14 @@ def _school_training_page(school: School, form: CategoryTrainingForm | None = No
     return (
         render_template(
             "inventory/upkeep_school_training.html",
-            school=school, today=today, current=current, past=past, form=form, revoke_forms=revoke_forms,
-            requests=requests, decision_forms=request_forms(requests, decision_forms),
+            school=school,
+            today=today,
+            current=current,
+            past=past,
+            form=form,
+            revoke_forms=revoke_forms,
+            requests=requests,
+            decision_forms=request_forms(requests, decision_forms),
             state=lambda grant: training.training_state(grant, today),
         ),
         status,
@@ -416,11 +487,19 @@ def school_training(school_id: int):
             with atomic(db.session, current_user):
                 person = training.person_by_email(db.session, form.email.data)
                 training.grant_training(
-                    db.session, current_user, person, category=category, school=school,
-                    granted_on=form.granted_on.data, expires_on=form.expires_on.data, note=form.note.data,
+                    db.session,
+                    current_user,
+                    person,
+                    category=category,
+                    school=school,
+                    granted_on=form.granted_on.data,
+                    expires_on=form.expires_on.data,
+                    note=form.note.data,
                     today=local_today(),
                 )
-                message = f"{person.name} is now authorised to use every {category.name} asset of {school.name}."
+                message = (
+                    f"{person.name} is now authorised to use every {category.name} asset of {school.name}."
+                )
         if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.school_training", school_id=school.id))
@@ -435,6 +514,8 @@ def revoke_school_training(school_id: int, authorisation_id: int):
     if grant.school_id != school.id or grant.category_id is None:
         abort(404)
     return _revoke(
-        grant, grant.category.name, url_for("inventory.school_training", school_id=school.id),
+        grant,
+        grant.category.name,
+        url_for("inventory.school_training", school_id=school.id),
         lambda forms: _school_training_page(school, revoke_forms=forms, status=400),
     )

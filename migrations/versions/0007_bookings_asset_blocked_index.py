@@ -11,19 +11,19 @@ Revises: 0006
 Create Date: 2026-12-04 23:40:00
 
 """
+
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_bookings_asset_blocked', 'bookings', ['asset_id', 'blocked_until'], unique=False)
+    op.create_index("ix_bookings_asset_blocked", "bookings", ["asset_id", "blocked_until"], unique=False)
 
 
 def downgrade():
-    op.drop_index('ix_bookings_asset_blocked', table_name='bookings')
+    op.drop_index("ix_bookings_asset_blocked", table_name="bookings")

@@ -11,20 +11,20 @@ Revises: 0011_sessions
 Create Date: 2026-12-06 10:00:00
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012_lapsed_demand'
-down_revision = '0011_sessions'
+revision = "0012_lapsed_demand"
+down_revision = "0011_sessions"
 branch_labels = None
 depends_on = None
 
-STATUS_BEFORE = ('pending', 'confirmed', 'rejected', 'cancelled', 'checked_out', 'completed', 'no_show')
-STATUS_AFTER = (*STATUS_BEFORE, 'lapsed')
-SOURCE_BEFORE = ('refused', 'rejected')
-SOURCE_AFTER = (*SOURCE_BEFORE, 'waitlisted', 'lapsed')
+STATUS_BEFORE = ("pending", "confirmed", "rejected", "cancelled", "checked_out", "completed", "no_show")
+STATUS_AFTER = (*STATUS_BEFORE, "lapsed")
+SOURCE_BEFORE = ("refused", "rejected")
+SOURCE_AFTER = (*SOURCE_BEFORE, "waitlisted", "lapsed")
 
 
 def _enum(values, name):
@@ -32,26 +32,47 @@ def _enum(values, name):
 
 
 def _alter_statuses(before, after):
-    with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.alter_column('status', type_=_enum(after, 'booking_status'),
-                              existing_type=_enum(before, 'booking_status'), existing_nullable=False)
-    with op.batch_alter_table('booking_status_changes', schema=None) as batch_op:
-        batch_op.alter_column('from_status', type_=_enum(after, 'booking_status_from'),
-                              existing_type=_enum(before, 'booking_status_from'), existing_nullable=True)
-        batch_op.alter_column('to_status', type_=_enum(after, 'booking_status_to'),
-                              existing_type=_enum(before, 'booking_status_to'), existing_nullable=False)
+    with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.alter_column(
+            "status",
+            type_=_enum(after, "booking_status"),
+            existing_type=_enum(before, "booking_status"),
+            existing_nullable=False,
+        )
+    with op.batch_alter_table("booking_status_changes", schema=None) as batch_op:
+        batch_op.alter_column(
+            "from_status",
+            type_=_enum(after, "booking_status_from"),
+            existing_type=_enum(before, "booking_status_from"),
+            existing_nullable=True,
+        )
+        batch_op.alter_column(
+            "to_status",
+            type_=_enum(after, "booking_status_to"),
+            existing_type=_enum(before, "booking_status_to"),
+            existing_nullable=False,
+        )
 
 
 def upgrade():
     _alter_statuses(STATUS_BEFORE, STATUS_AFTER)
-    with op.batch_alter_table('unmet_demand', schema=None) as batch_op:
-        batch_op.alter_column('source', type_=_enum(SOURCE_AFTER, 'demand_source'),
-                              existing_type=_enum(SOURCE_BEFORE, 'demand_source'), existing_nullable=False)
-        batch_op.add_column(sa.Column('waitlist_entry_id', sa.Integer(), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_unmet_demand_waitlist_entry_id'), ['waitlist_entry_id'])
+    with op.batch_alter_table("unmet_demand", schema=None) as batch_op:
+        batch_op.alter_column(
+            "source",
+            type_=_enum(SOURCE_AFTER, "demand_source"),
+            existing_type=_enum(SOURCE_BEFORE, "demand_source"),
+            existing_nullable=False,
+        )
+        batch_op.add_column(sa.Column("waitlist_entry_id", sa.Integer(), nullable=True))
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_unmet_demand_waitlist_entry_id"), ["waitlist_entry_id"]
+        )
         batch_op.create_foreign_key(
-            batch_op.f('fk_unmet_demand_waitlist_entry_id_waitlist_entries'), 'waitlist_entries',
-            ['waitlist_entry_id'], ['id'], ondelete='SET NULL',
+            batch_op.f("fk_unmet_demand_waitlist_entry_id_waitlist_entries"),
+            "waitlist_entries",
+            ["waitlist_entry_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
 
 
@@ -62,10 +83,16 @@ def downgrade():
     op.execute("UPDATE bookings SET status = 'pending' WHERE status = 'lapsed'")
     op.execute("DELETE FROM booking_status_changes WHERE to_status = 'lapsed'")
     op.execute("UPDATE booking_status_changes SET from_status = 'pending' WHERE from_status = 'lapsed'")
-    with op.batch_alter_table('unmet_demand', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_unmet_demand_waitlist_entry_id_waitlist_entries'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('uq_unmet_demand_waitlist_entry_id'), type_='unique')
-        batch_op.drop_column('waitlist_entry_id')
-        batch_op.alter_column('source', type_=_enum(SOURCE_BEFORE, 'demand_source'),
-                              existing_type=_enum(SOURCE_AFTER, 'demand_source'), existing_nullable=False)
+    with op.batch_alter_table("unmet_demand", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_unmet_demand_waitlist_entry_id_waitlist_entries"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(batch_op.f("uq_unmet_demand_waitlist_entry_id"), type_="unique")
+        batch_op.drop_column("waitlist_entry_id")
+        batch_op.alter_column(
+            "source",
+            type_=_enum(SOURCE_BEFORE, "demand_source"),
+            existing_type=_enum(SOURCE_AFTER, "demand_source"),
+            existing_nullable=False,
+        )
     _alter_statuses(STATUS_AFTER, STATUS_BEFORE)

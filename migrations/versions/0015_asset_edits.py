@@ -11,13 +11,13 @@ Revises: 0013_hours_history
 Create Date: 2026-12-06 10:15:00
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0015_asset_edits'
-down_revision = '0013_hours_history'
+revision = "0015_asset_edits"
+down_revision = "0013_hours_history"
 branch_labels = None
 depends_on = None
 
@@ -36,10 +36,10 @@ END
 
 
 def upgrade():
-    with op.batch_alter_table('assets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')
+    with op.batch_alter_table("assets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         # Times as seconds from midnight: an int4range of each span, half-open like bookings.
         op.execute(
             "ALTER TABLE bookable_hours ADD CONSTRAINT ex_bookable_hours_no_overlap EXCLUDE USING gist "
@@ -47,15 +47,15 @@ def upgrade():
             "int4range(EXTRACT(EPOCH FROM opens)::integer, EXTRACT(EPOCH FROM closes)::integer, '[)') WITH &&)"
         )
     else:
-        op.execute(_SQLITE_OVERLAP.format(when='insert', event='INSERT'))
-        op.execute(_SQLITE_OVERLAP.format(when='update', event='UPDATE'))
+        op.execute(_SQLITE_OVERLAP.format(when="insert", event="INSERT"))
+        op.execute(_SQLITE_OVERLAP.format(when="update", event="UPDATE"))
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('ALTER TABLE bookable_hours DROP CONSTRAINT ex_bookable_hours_no_overlap')
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE bookable_hours DROP CONSTRAINT ex_bookable_hours_no_overlap")
     else:
-        op.execute('DROP TRIGGER tr_bookable_hours_no_overlap_insert')
-        op.execute('DROP TRIGGER tr_bookable_hours_no_overlap_update')
-    with op.batch_alter_table('assets', schema=None) as batch_op:
-        batch_op.drop_column('version')
+        op.execute("DROP TRIGGER tr_bookable_hours_no_overlap_insert")
+        op.execute("DROP TRIGGER tr_bookable_hours_no_overlap_update")
+    with op.batch_alter_table("assets", schema=None) as batch_op:
+        batch_op.drop_column("version")

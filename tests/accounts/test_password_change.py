@@ -17,7 +17,11 @@ NEW = "a long new passphrase"
 def _change(client, current=PASSWORD, new=NEW, confirm=None):
     return client.post(
         "/profile/password",
-        data={"current_password": current, "new_password": new, "confirm_password": new if confirm is None else confirm},
+        data={
+            "current_password": current,
+            "new_password": new,
+            "confirm_password": new if confirm is None else confirm,
+        },
     )
 
 
@@ -54,7 +58,9 @@ def test_after_too_many_wrong_current_passwords_even_the_right_one_waits(client,
 def test_a_short_new_password_and_a_mismatch_are_refused(client, session):
     sign_in(client, make_user(session, make_school(session)).email)
     short = _change(client, new="short")
-    assert short.status_code == 400 and f"Use at least {service.MIN_PASSWORD_LENGTH} characters." in short.text
+    assert (
+        short.status_code == 400 and f"Use at least {service.MIN_PASSWORD_LENGTH} characters." in short.text
+    )
     mismatch = _change(client, confirm=NEW + "!")
     assert mismatch.status_code == 400 and "The two new passwords differ." in mismatch.text
 
@@ -96,7 +102,9 @@ def test_a_new_password_revokes_api_tokens_and_the_calendar_feed_address(client,
     _change(client)
     assert "your 1 API token and calendar links were revoked" in client.get("/profile").text
     see_committed(session)
-    assert session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))) == 0
+    assert (
+        session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))) == 0
+    )
     assert session.get(User, user.id).calendar_token != feed
     assert client.get(f"/calendar/user/{feed}.ics").status_code == 404
 
@@ -130,7 +138,13 @@ def test_an_admin_setting_a_password_revokes_the_persons_tokens(client, session)
     assert form.status_code == 200
     response = client.post(
         f"/admin/users/{person.id}",
-        data={"email": person.email, "name": person.name, "home_school": school.id, "active": "y", "password": NEW},
+        data={
+            "email": person.email,
+            "name": person.name,
+            "home_school": school.id,
+            "active": "y",
+            "password": NEW,
+        },
     )
     assert response.status_code == 302
     see_committed(session)
@@ -143,7 +157,14 @@ def test_an_admin_who_sets_their_own_password_stays_signed_in(client, session):
     sign_in(client, admin.email)
     response = client.post(
         f"/admin/users/{admin.id}",
-        data={"email": admin.email, "name": admin.name, "home_school": school.id, "active": "y", "is_admin": "y", "password": NEW},
+        data={
+            "email": admin.email,
+            "name": admin.name,
+            "home_school": school.id,
+            "active": "y",
+            "is_admin": "y",
+            "password": NEW,
+        },
     )
     assert response.status_code == 302
     assert client.get("/").status_code == 200

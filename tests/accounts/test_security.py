@@ -30,7 +30,7 @@ def test_five_failures_lock_an_address_with_the_same_message_whether_or_not_it_e
 
 def test_the_lock_lifts_after_the_window(client, session):
     user = make_user(session, make_school(session))
-    with time_machine.travel(dt.datetime(2030, 1, 7, 10, tzinfo=dt.timezone.utc), tick=False) as clock:
+    with time_machine.travel(dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC), tick=False) as clock:
         for _ in range(service.MAX_FAILURES_PER_EMAIL):
             sign_in(client, user.email, "wrong password")
         assert sign_in(client, user.email).status_code == 429
@@ -68,17 +68,26 @@ def test_password_reset_by_email_works_once(client, session):
     response = client.post("/password-reset", data={"email": user.email.upper()}, follow_redirects=True)
     assert "If an account has that address" in response.text
     token = _reset_link(session, user.email)
-    assert client.post(f"/password-reset/{token}", data={"password": "a new passphrase", "confirm": "a new passphrase"}).status_code == 302
+    assert (
+        client.post(
+            f"/password-reset/{token}", data={"password": "a new passphrase", "confirm": "a new passphrase"}
+        ).status_code
+        == 302
+    )
     assert sign_in(client, user.email, "a new passphrase").status_code == 302
     client.post("/sign-out")
-    reused = client.post(f"/password-reset/{token}", data={"password": "another one!!", "confirm": "another one!!"}, follow_redirects=True)
+    reused = client.post(
+        f"/password-reset/{token}",
+        data={"password": "another one!!", "confirm": "another one!!"},
+        follow_redirects=True,
+    )
     assert "expired or has been used" in reused.text
     assert sign_in(client, user.email, "another one!!").status_code == 400
 
 
 def test_a_reset_link_expires_after_an_hour(client, session):
     user = make_user(session, make_school(session))
-    with time_machine.travel(dt.datetime(2030, 1, 7, 10, tzinfo=dt.timezone.utc), tick=False) as clock:
+    with time_machine.travel(dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC), tick=False) as clock:
         client.post("/password-reset", data={"email": user.email})
         token = _reset_link(session, user.email)
         clock.shift(dt.timedelta(hours=1, minutes=1))
@@ -101,18 +110,26 @@ def test_a_forged_reset_token_is_refused(client, session):
 @pytest.fixture
 def sso_client(database_url, app):
     sso_app = create_app(
-        settings_for_tests(database_url, KITSHARE_SSO_HEADER="X-Remote-User", KITSHARE_SSO_TRUSTED_PROXIES="10.0.0.5/32")
+        settings_for_tests(
+            database_url, KITSHARE_SSO_HEADER="X-Remote-User", KITSHARE_SSO_TRUSTED_PROXIES="10.0.0.5/32"
+        )
     )
     return sso_app.test_client()
 
 
 def test_single_sign_on_trusts_the_header_only_from_the_configured_proxy(sso_client, session):
     make_user(session, make_school(session), email="jo.bloggs@test.ac.uk", name="Jo Bloggs")
-    trusted = sso_client.get("/", headers={"X-Remote-User": "jo.bloggs@test.ac.uk"}, environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    trusted = sso_client.get(
+        "/", headers={"X-Remote-User": "jo.bloggs@test.ac.uk"}, environ_base={"REMOTE_ADDR": "10.0.0.5"}
+    )
     assert trusted.status_code == 200 and "Hello, Jo Bloggs" in trusted.text
-    spoofed = sso_client.get("/", headers={"X-Remote-User": "jo.bloggs@test.ac.uk"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    spoofed = sso_client.get(
+        "/", headers={"X-Remote-User": "jo.bloggs@test.ac.uk"}, environ_base={"REMOTE_ADDR": "192.0.2.9"}
+    )
     assert spoofed.status_code == 302
-    unknown = sso_client.get("/", headers={"X-Remote-User": "stranger@test.ac.uk"}, environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    unknown = sso_client.get(
+        "/", headers={"X-Remote-User": "stranger@test.ac.uk"}, environ_base={"REMOTE_ADDR": "10.0.0.5"}
+    )
     assert unknown.status_code == 302
 
 

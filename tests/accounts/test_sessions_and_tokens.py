@@ -20,7 +20,15 @@ from web.responses import safe_next
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example/", "javascript:alert(1)", "/\t/evil.example", "", None],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "",
+        None,
+    ],
 )
 def test_safe_next_refuses_anything_but_a_local_path(target):
     assert safe_next(target, "/fallback") == "/fallback"
@@ -68,7 +76,12 @@ def test_making_a_token_on_the_profile_needs_the_right_password_and_a_listed_lif
         assert response.status_code == 400 and message in response.text
     see_committed(session)
     assert session.scalar(select(ApiToken.id)) is None
-    assert client.post("/profile", data={"name": "Script", "lifetime_days": "30", "password": PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/profile", data={"name": "Script", "lifetime_days": "30", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
     see_committed(session)
     assert session.scalar(select(ApiToken.expires_at)) - utcnow() < dt.timedelta(days=30, minutes=1)
 
@@ -133,7 +146,9 @@ def test_the_reset_form_records_every_address_alike_and_the_job_mails_only_accou
     for email in (user.email, "ghost@test.ac.uk"):
         assert client.post("/password-reset", data={"email": email}).status_code == 302
     see_committed(session)
-    assert sorted(session.scalars(select(PasswordResetRequest.email))) == sorted([user.email.lower(), "ghost@test.ac.uk"])
+    assert sorted(session.scalars(select(PasswordResetRequest.email))) == sorted(
+        [user.email.lower(), "ghost@test.ac.uk"]
+    )
     assert mail_password_resets(session, TEST_SECRET, "http://k.test", utcnow()) == 1
     assert mail_password_resets(session, TEST_SECRET, "http://k.test", utcnow()) == 0  # each once
 

@@ -14,7 +14,9 @@ from tests.factories import make_school, make_user
 def test_a_token_is_shown_once_then_only_its_prefix(client, session):
     user = make_user(session, make_school(session))
     sign_in(client, user.email)
-    page = client.post("/profile", data={"name": "Timetable sync", "password": PASSWORD, "lifetime_days": "365"}).text
+    page = client.post(
+        "/profile", data={"name": "Timetable sync", "password": PASSWORD, "lifetime_days": "365"}
+    ).text
     token = re.search(r'<code class="token">(ks_[^<]+)</code>', page).group(1)
     assert find_api_token(session, token, utcnow()).user_id == user.id
     later = client.get("/profile").text

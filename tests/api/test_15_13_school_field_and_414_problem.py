@@ -35,7 +35,8 @@ WITH_SCHOOL = [
     pytest.param(path, operation, id=operation["operationId"])
     for path, item in DOCUMENT["paths"].items()
     for method, operation in item.items()
-    if method == "get" and any(p["name"] == "school" and p["in"] == "query" for p in operation.get("parameters", []))
+    if method == "get"
+    and any(p["name"] == "school" and p["in"] == "query" for p in operation.get("parameters", []))
 ]
 
 
@@ -62,8 +63,12 @@ def test_the_capital_plan_for_an_unknown_school_names_the_field_school(admin):
 
 def test_every_operation_taking_school_is_among_those_checked():
     assert sorted(p.id for p in WITH_SCHOOL) == [
-        "getPlanningForecast", "getPlanningRecommendations", "getSharingReport", "getUtilisationReport",
-        "listAssets", "listBookings",
+        "getPlanningForecast",
+        "getPlanningRecommendations",
+        "getSharingReport",
+        "getUtilisationReport",
+        "listAssets",
+        "listBookings",
     ]
 
 
@@ -172,7 +177,10 @@ def gunicorn(app, database_url, tmp_path):
     log = (tmp_path / "gunicorn.log").open("ab")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -209,7 +217,9 @@ def test_every_operation_declares_414_as_a_problem():
             response = operation["responses"].get("414")
             assert response is not None, f"{method} {path}"
             assert list(response["content"]) == ["application/problem+json"]
-            assert response["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+            assert response["content"]["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
     assert {"type": "/api/v1/problems/uri-too-long", "status": 414, "title": "URI too long"}.items() <= next(
         p for p in DOCUMENT["x-problem-types"] if p["status"] == 414
     ).items()

@@ -25,14 +25,18 @@ def test_a_request_without_a_token_is_refused_with_a_bearer_challenge(anonymous,
 
 
 def test_a_token_from_the_command_line_works(app, client, world):
-    result = app.test_cli_runner().invoke(args=["create-token", "carla@example.ac.uk", "--name", "Timetabling"])
+    result = app.test_cli_runner().invoke(
+        args=["create-token", "carla@example.ac.uk", "--name", "Timetabling"]
+    )
     assert result.exit_code == 0
     assert Api(client, result.output.strip()).get("/bookings").status_code == 200
 
 
 def test_a_token_from_the_profile_page_works(client, world):
     sign_in(client, world["carla"].email)
-    page = client.post("/profile", data={"name": "Finance dashboard", "password": PASSWORD, "lifetime_days": "365"}).text
+    page = client.post(
+        "/profile", data={"name": "Finance dashboard", "password": PASSWORD, "lifetime_days": "365"}
+    ).text
     token = re.search(r'<code class="token">(ks_[^<]+)</code>', page).group(1)
     client.post("/sign-out")
     assert Api(client, token).get("/bookings").status_code == 200

@@ -186,7 +186,9 @@ def test_a_recurrence_needs_a_count_or_an_end_date(carla):
 
 def test_a_series_that_ends_before_it_starts_books_nothing(carla):
     before = carla.get("/bookings").json["total"]
-    response = carla.post("/bookings", json={**WEDNESDAY, "recurrence": {"frequency": "weekly", "until": "2030-01-08"}})
+    response = carla.post(
+        "/bookings", json={**WEDNESDAY, "recurrence": {"frequency": "weekly", "until": "2030-01-08"}}
+    )
     assert response.status_code == 422
     assert response.json["errors"] == {"until": ["The series ends before its first booking."]}
     assert carla.get("/bookings").json["total"] == before

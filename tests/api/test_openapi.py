@@ -8,8 +8,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
 
-from web.app import create_app
 from tests.conftest import settings_for_tests
+from web.app import create_app
 
 # The document as a client sees it; only the routes matter, so any database URL will do.
 DOCUMENT = create_app(settings_for_tests("sqlite://")).test_client().get("/api/v1/openapi.json").json

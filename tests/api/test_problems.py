@@ -2,10 +2,10 @@
 
 import pytest
 
-from web.app import create_app
 from tests.api.conftest import Api
 from tests.api.world import token_for
 from tests.conftest import settings_for_tests
+from web.app import create_app
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail"}
 

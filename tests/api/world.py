@@ -16,7 +16,7 @@ from bookings.models import BookingStatus
 from inventory.models import Category, Location
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: "Now" in the examples: Friday 28 December 2029, noon (London is on UTC in winter).
 NOW = dt.datetime(2029, 12, 28, 12, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from bench.generate import SMOKE, overlapping_active_bookings, populate
 from bookings.models import Booking, BookingStatusChange
 from tests.factories import make_asset, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2029, 12, 28, 12, tzinfo=UTC)
 
 
@@ -19,7 +19,9 @@ def test_the_generator_builds_the_asked_number_of_bookings_each_with_its_history
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(Booking)) == SMOKE.bookings
     first_steps = session.scalar(
-        sa.select(sa.func.count(sa.distinct(BookingStatusChange.booking_id))).where(BookingStatusChange.from_status.is_(None))
+        sa.select(sa.func.count(sa.distinct(BookingStatusChange.booking_id))).where(
+            BookingStatusChange.from_status.is_(None)
+        )
     )
     assert first_steps == SMOKE.bookings
 
@@ -42,9 +44,14 @@ def test_the_floor_refuses_an_overlap_with_the_turnaround_and_books_after_it(ses
         in_turnaround = floor.create_booking(
             person.id, asset.id, ten + dt.timedelta(minutes=70), ten + dt.timedelta(hours=2), "Imaging", NOW
         )
-        after = floor.create_booking(person.id, asset.id, ten + dt.timedelta(minutes=75), ten + dt.timedelta(hours=2), "Imaging", NOW)
+        after = floor.create_booking(
+            person.id, asset.id, ten + dt.timedelta(minutes=75), ten + dt.timedelta(hours=2), "Imaging", NOW
+        )
     finally:
         floor.close()
     session.rollback()
     assert first is not None and in_turnaround is None and after is not None
-    assert session.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.asset_id == asset.id)) == 2
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.asset_id == asset.id))
+        == 2
+    )

@@ -7,7 +7,7 @@ import pytest
 from accounts.models import Role
 from tests.factories import make_asset, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: "Now" for the service-level tests: a Friday noon in winter, London = UTC.
 NOW = dt.datetime(2029, 12, 28, 12, tzinfo=UTC)
 MONDAY = dt.date(2030, 1, 7)

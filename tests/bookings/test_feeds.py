@@ -49,14 +49,14 @@ def test_the_feed_is_an_icalendar_file_anyone_with_the_address_can_fetch(client,
 def test_event_times_are_the_bookings_utc_times(client, session, world):
     booking = book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12, 30))
     (event,) = feed(client, user_feed_url(session, world["chemist"])).walk("VEVENT")
-    assert event.decoded("DTSTART") == booking.start_at == dt.datetime(2030, 1, 7, 10, tzinfo=dt.timezone.utc)
+    assert event.decoded("DTSTART") == booking.start_at == dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC)
     assert event.decoded("DTEND") == booking.end_at
     assert event.decoded("DTSTART").utcoffset() == dt.timedelta(0)
     assert b"DTSTART:20300107T100000Z" in client.get(user_feed_url(session, world["chemist"])).data
 
 
 def test_a_summer_booking_is_written_in_utc_not_local_time(client, session, world):
-    summer = dt.datetime(2030, 7, 1, 9, tzinfo=dt.timezone.utc)  # 10:00 in London (BST)
+    summer = dt.datetime(2030, 7, 1, 9, tzinfo=dt.UTC)  # 10:00 in London (BST)
     make_booking(session, world["scope"], world["chemist"], summer, hours=2)
     (event,) = feed(client, user_feed_url(session, world["chemist"])).walk("VEVENT")
     assert event.decoded("DTSTART") == summer
@@ -99,13 +99,21 @@ def test_cancelled_and_rejected_bookings_are_sent_as_cancelled(client, session, 
         service.reject(session, world["phys_manager"], rejected.id, "Needed for teaching", NOW)
     events = feed(client, user_feed_url(session, world["chemist"])).walk("VEVENT")
     status = {str(e["URL"]).rsplit("/", 1)[1]: str(e["STATUS"]) for e in events}
-    assert status == {str(cancelled.id): "CANCELLED", str(rejected.id): "CANCELLED", str(kept.id): "CONFIRMED"}
+    assert status == {
+        str(cancelled.id): "CANCELLED",
+        str(rejected.id): "CANCELLED",
+        str(kept.id): "CONFIRMED",
+    }
 
 
 def test_bookings_that_ended_more_than_90_days_ago_are_left_out(client, session, world):
-    now = dt.datetime.now(dt.timezone.utc)
-    make_booking(session, world["scope"], world["chemist"], now - dt.timedelta(days=91), status=BookingStatus.COMPLETED)
-    recent = make_booking(session, world["scope"], world["chemist"], now - dt.timedelta(days=89), status=BookingStatus.COMPLETED)
+    now = dt.datetime.now(dt.UTC)
+    make_booking(
+        session, world["scope"], world["chemist"], now - dt.timedelta(days=91), status=BookingStatus.COMPLETED
+    )
+    recent = make_booking(
+        session, world["scope"], world["chemist"], now - dt.timedelta(days=89), status=BookingStatus.COMPLETED
+    )
     urls = [str(e["URL"]) for e in feed(client, user_feed_url(session, world["chemist"])).walk("VEVENT")]
     assert [url.rsplit("/", 1)[1] for url in urls] == [str(recent.id)]  # not the old one
 
@@ -156,7 +164,8 @@ def test_the_asset_feed_shows_busy_times_without_names_or_purposes(client, sessi
     assert response.status_code == 200
     calendar = icalendar.Calendar.from_ical(response.data)
     assert sorted((str(e["SUMMARY"]), str(e["STATUS"])) for e in calendar.walk("VEVENT")) == [
-        ("Booked", "CONFIRMED"), ("Requested", "TENTATIVE"),
+        ("Booked", "CONFIRMED"),
+        ("Requested", "TENTATIVE"),
     ]
     text = response.data.decode()
     for private in ("Chloe", "Chemist", "Priya", "Physicist", "Secret project", world["chemist"].email):

@@ -8,12 +8,11 @@ from sqlalchemy import select
 
 from bookings import loans, service
 from bookings.models import Booking, BookingStatus
-from notifications.models import Notification
 from bookings.rules import BookingRefused
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import Asset
-from notifications.models import OutboxMessage
+from notifications.models import Notification, OutboxMessage
 from tests.bookings.conftest import MONDAY, at
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_booking
@@ -37,7 +36,9 @@ def loan(session, world, camera):
 @pytest.fixture
 def bench(session, world):
     """A CHEM bench instrument that is checked in, and released 15 minutes after a start without one."""
-    return make_asset(session, world["chem"], name="Plate reader", checkin_required=True, no_show_release_minutes=15)
+    return make_asset(
+        session, world["chem"], name="Plate reader", checkin_required=True, no_show_release_minutes=15
+    )
 
 
 def hand_over(session, actor, booking, when, condition="Good, with charger and case"):
@@ -52,7 +53,9 @@ def return_loan(session, actor, booking, when, condition="As handed over", damag
 
 def notices(session, user, event):
     see_committed(session)
-    return session.scalars(select(Notification).where(Notification.user_id == user.id, Notification.event == event)).all()
+    return session.scalars(
+        select(Notification).where(Notification.user_id == user.id, Notification.event == event)
+    ).all()
 
 
 # --- Hand-over and return --------------------------------------------------------------------
@@ -113,7 +116,9 @@ def test_a_return_completes_the_loan(session, world, loan):
     booking = session.get(Booking, loan.id)
     assert booking.status == BookingStatus.COMPLETED
     assert (booking.returned_at, booking.returned_to_id, booking.return_condition) == (
-        at(MONDAY, 15, 40), world["phys_manager"].id, "Fine"
+        at(MONDAY, 15, 40),
+        world["phys_manager"].id,
+        "Fine",
     )
     assert not booking.returned_damaged
     assert session.get(Asset, loan.asset_id).damage_reported_at is None
@@ -131,7 +136,9 @@ def test_a_damaged_return_flags_the_asset_and_tells_its_schools_managers(session
     assert notice.title == f"Thermal camera ({asset.tag}) came back damaged"
     assert "Cracked lens" in notice.body
     assert notices(session, world["chem_manager"], "loan_damaged") == []
-    mail = session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == world["phys_manager"].email)).one()
+    mail = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == world["phys_manager"].email)
+    ).one()
     assert "came back damaged" in mail.subject
 
 
@@ -153,10 +160,16 @@ def test_hand_over_and_return_through_the_pages(client, session, world, loan):
         page = client.get(f"/bookings/{loan.id}").text
         assert "Record the hand-over" in page
         assert client.post(f"/bookings/{loan.id}/hand-over", data={"condition": ""}).status_code == 400
-        response = client.post(f"/bookings/{loan.id}/hand-over", data={"condition": "Good"}, follow_redirects=True)
+        response = client.post(
+            f"/bookings/{loan.id}/hand-over", data={"condition": "Good"}, follow_redirects=True
+        )
         assert "Thermal camera is handed over to Chloe Chemist." in response.text
         clock.move_to(at(MONDAY, 15))
-        response = client.post(f"/bookings/{loan.id}/return", data={"condition": "Scratched screen", "damaged": "y"}, follow_redirects=True)
+        response = client.post(
+            f"/bookings/{loan.id}/return",
+            data={"condition": "Scratched screen", "damaged": "y"},
+            follow_redirects=True,
+        )
         assert "it is flagged" in response.text
         asset_page = client.get(f"/assets/{loan.asset_id}").text
     assert "Damaged" in asset_page and "Scratched screen" in asset_page
@@ -189,7 +202,11 @@ def test_an_overdue_loan_is_on_both_schools_dashboards_and_the_borrowers(client,
             sign_in(client, world[person].email)
             page = client.get("/").text
             assert f"Hello, {world[person].name}" in page
-            assert "Overdue loans" in page and "Thermal camera" in page and "due back Mon 07 Jan 2030, 16:00" in page
+            assert (
+                "Overdue loans" in page
+                and "Thermal camera" in page
+                and "due back Mon 07 Jan 2030, 16:00" in page
+            )
             client.post("/sign-out")
         sign_in(client, world["chemist"].email)
         assert "Please return" in client.get("/").text
@@ -299,7 +316,9 @@ def test_a_released_no_show_frees_the_time_for_someone_else(session, world, benc
     make_booking(session, bench, world["chemist"], at(MONDAY, 10), hours=2)
     with time_machine.travel(at(MONDAY, 10, 20), tick=False):
         with pytest.raises(BookingRefused):
-            service.request_booking(session, world["chemist2"], bench.id, at(MONDAY, 10, 30), at(MONDAY, 12), "Assay", utcnow())
+            service.request_booking(
+                session, world["chemist2"], bench.id, at(MONDAY, 10, 30), at(MONDAY, 12), "Assay", utcnow()
+            )
         with atomic(session):
             loans.release_no_shows(session, utcnow())
         booking = service.request_booking(

@@ -17,7 +17,13 @@ def own_request(session, world):
     world["scope"].requires_approval = True
     session.commit()
     booking = service.request_booking(
-        session, world["chem_manager"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "My own samples", NOW
+        session,
+        world["chem_manager"],
+        world["scope"].id,
+        at(MONDAY, 10),
+        at(MONDAY, 11),
+        "My own samples",
+        NOW,
     )
     assert booking.status == BookingStatus.PENDING
     return booking
@@ -54,12 +60,16 @@ def test_an_admin_cannot_decide_their_own_request_either(session, world):
     admin = make_user(session, world["chem"], Role.ADMIN)
     world["scope"].requires_approval = True
     session.commit()
-    booking = service.request_booking(session, admin, world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Mine", NOW)
+    booking = service.request_booking(
+        session, admin, world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Mine", NOW
+    )
     assert not service.may_decide(admin, booking)
     assert service.may_decide(world["chem_manager"], booking)
     with pytest.raises(NotAllowed):
         service.approve(session, admin, booking.id, now=NOW)
-    assert service.approve(session, world["chem_manager"], booking.id, now=NOW).status == BookingStatus.CONFIRMED
+    assert (
+        service.approve(session, world["chem_manager"], booking.id, now=NOW).status == BookingStatus.CONFIRMED
+    )
 
 
 def test_the_requester_is_not_among_those_who_decide(session, world, own_request):

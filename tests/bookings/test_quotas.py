@@ -20,7 +20,13 @@ NEXT_MONDAY = MONDAY + dt.timedelta(weeks=1)
 
 
 def add_quota(session, world, **fields):
-    values = {"asset_id": None, "category_id": None, "period": "week", "own_school_minutes": None, "other_school_minutes": None}
+    values = {
+        "asset_id": None,
+        "category_id": None,
+        "period": "week",
+        "own_school_minutes": None,
+        "other_school_minutes": None,
+    }
     values.update(fields)
     with atomic(session, world["chem_manager"]):
         return quotas.create_quota(session, world["chem_manager"], world["chem"].id, **values)
@@ -46,7 +52,10 @@ def test_a_request_over_the_weekly_quota_is_refused_with_the_cap_the_use_and_the
 def test_a_booking_that_fits_the_quota_is_made(session, world):
     add_quota(session, world, asset_id=world["scope"].id, own_school_minutes=4 * 60)
     book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 13))
-    assert book(session, world["chemist"], world["scope"], at(TUESDAY, 10), at(TUESDAY, 11)).status == BookingStatus.CONFIRMED
+    assert (
+        book(session, world["chemist"], world["scope"], at(TUESDAY, 10), at(TUESDAY, 11)).status
+        == BookingStatus.CONFIRMED
+    )
 
 
 def test_the_quota_resets_with_the_week(session, world):
@@ -83,7 +92,9 @@ def test_pending_requests_count_and_cancelled_bookings_do_not(session, world):
 def test_approving_a_request_does_not_count_it_twice(session, world):
     add_quota(session, world, asset_id=world["scope"].id, other_school_minutes=2 * 60)
     pending = book(session, world["physicist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12))
-    assert service.approve(session, world["chem_manager"], pending.id, now=NOW).status == BookingStatus.CONFIRMED
+    assert (
+        service.approve(session, world["chem_manager"], pending.id, now=NOW).status == BookingStatus.CONFIRMED
+    )
 
 
 def test_a_category_quota_counts_the_schools_assets_in_it_together(session, world):
@@ -101,12 +112,18 @@ def test_a_category_quota_counts_the_schools_assets_in_it_together(session, worl
 
 
 def test_the_quota_period_is_the_local_week_or_month(session):
-    start, end, resets = quotas.period_bounds(QuotaPeriod.WEEK, dt.datetime(2030, 7, 3, 23, 30, tzinfo=dt.timezone.utc))
+    start, end, resets = quotas.period_bounds(
+        QuotaPeriod.WEEK, dt.datetime(2030, 7, 3, 23, 30, tzinfo=dt.UTC)
+    )
     # 00:30 on Thursday 4 July in London: the week of Monday 1 July, from midnight BST.
     assert (start, end, resets) == (
-        dt.datetime(2030, 6, 30, 23, tzinfo=dt.timezone.utc), dt.datetime(2030, 7, 7, 23, tzinfo=dt.timezone.utc), dt.date(2030, 7, 8)
+        dt.datetime(2030, 6, 30, 23, tzinfo=dt.UTC),
+        dt.datetime(2030, 7, 7, 23, tzinfo=dt.UTC),
+        dt.date(2030, 7, 8),
     )
-    assert quotas.period_bounds(QuotaPeriod.MONTH, dt.datetime(2030, 12, 31, 12, tzinfo=dt.timezone.utc))[2] == dt.date(2031, 1, 1)
+    assert quotas.period_bounds(QuotaPeriod.MONTH, dt.datetime(2030, 12, 31, 12, tzinfo=dt.UTC))[
+        2
+    ] == dt.date(2031, 1, 1)
 
 
 def test_a_quota_needs_a_cap_and_one_of_the_schools_assets(session, world):
@@ -120,8 +137,14 @@ def test_a_manager_of_another_school_cannot_set_quotas(session, world):
     with pytest.raises(NotAllowed):
         with atomic(session, world["phys_manager"]):
             quotas.create_quota(
-                session, world["phys_manager"], world["chem"].id, asset_id=world["scope"].id, category_id=None,
-                period="week", own_school_minutes=60, other_school_minutes=None,
+                session,
+                world["phys_manager"],
+                world["chem"].id,
+                asset_id=world["scope"].id,
+                category_id=None,
+                period="week",
+                own_school_minutes=60,
+                other_school_minutes=None,
             )
 
 
@@ -132,16 +155,32 @@ def test_a_manager_adds_and_deletes_a_quota_on_the_page(client, session, world):
     sign_in(client, world["chem_manager"].email)
     url = f"/schools/{world['chem'].id}/quotas"
     assert "No quotas" in client.get(url).text
-    bad = client.post(url, data={"scope": f"asset:{world['scope'].id}", "period": "week", "own_school_hours": "lots"})
+    bad = client.post(
+        url, data={"scope": f"asset:{world['scope'].id}", "period": "week", "own_school_hours": "lots"}
+    )
     assert bad.status_code == 400 and "Enter hours such as 8, 7.5 or 7:30" in bad.text
     response = client.post(
-        url, data={"scope": f"asset:{world['scope'].id}", "period": "week", "own_school_hours": "7.5", "other_school_hours": "2:30"},
+        url,
+        data={
+            "scope": f"asset:{world['scope'].id}",
+            "period": "week",
+            "own_school_hours": "7.5",
+            "other_school_hours": "2:30",
+        },
         follow_redirects=True,
     )
-    assert "Added the quota." in response.text and "7 h 30 min" in response.text and "2 h 30 min" in response.text
+    assert (
+        "Added the quota." in response.text
+        and "7 h 30 min" in response.text
+        and "2 h 30 min" in response.text
+    )
     see_committed(session)
     quota = session.scalars(select(Quota)).one()
-    assert (quota.own_school_minutes, quota.other_school_minutes, quota.period) == (450, 150, QuotaPeriod.WEEK)
+    assert (quota.own_school_minutes, quota.other_school_minutes, quota.period) == (
+        450,
+        150,
+        QuotaPeriod.WEEK,
+    )
     client.post(f"/quotas/{quota.id}/delete")
     see_committed(session)
     assert session.scalars(select(Quota)).all() == []
@@ -152,7 +191,12 @@ def test_another_schools_manager_gets_403_on_the_quota_pages(client, session, wo
     sign_in(client, world["phys_manager"].email)
     url = f"/schools/{world['chem'].id}/quotas"
     assert client.get(url).status_code == 403
-    assert client.post(url, data={"scope": f"asset:{world['scope'].id}", "period": "week", "own_school_hours": "1"}).status_code == 403
+    assert (
+        client.post(
+            url, data={"scope": f"asset:{world['scope'].id}", "period": "week", "own_school_hours": "1"}
+        ).status_code
+        == 403
+    )
     assert client.post(f"/quotas/{quota.id}/delete").status_code == 403
     see_committed(session)
     assert session.scalars(select(Quota)).one().id == quota.id

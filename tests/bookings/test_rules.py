@@ -8,7 +8,13 @@ from sqlalchemy import func, select
 from bookings import service
 from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import BookingRefused
-from inventory.models import AssetStatus, InspectionKind, InspectionSchedule, MaintenanceWindow, TrainingAuthorisation
+from inventory.models import (
+    AssetStatus,
+    InspectionKind,
+    InspectionSchedule,
+    MaintenanceWindow,
+    TrainingAuthorisation,
+)
 from tests.bookings.conftest import MONDAY, NOW, at
 
 
@@ -39,7 +45,10 @@ def test_another_schools_asset_is_a_pending_loan_request(session, world):
 def test_an_approval_flagged_asset_is_pending_even_for_its_own_school(session, world):
     world["scope"].requires_approval = True
     session.commit()
-    assert book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12)).status == BookingStatus.PENDING
+    assert (
+        book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12)).status
+        == BookingStatus.PENDING
+    )
 
 
 def test_overlap_is_refused_naming_the_booking_and_suggesting_free_slots(session, world):
@@ -65,14 +74,18 @@ def test_a_manager_sees_who_holds_the_conflicting_booking(session, world):
 
 def test_the_turnaround_after_a_booking_is_kept_free(session, world):
     book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12))
-    assert refused(session, world["chemist2"], world["scope"], at(MONDAY, 12, 15), at(MONDAY, 13)).codes == ["overlap"]
+    assert refused(session, world["chemist2"], world["scope"], at(MONDAY, 12, 15), at(MONDAY, 13)).codes == [
+        "overlap"
+    ]
     # Half-open intervals: starting exactly when the turnaround ends is fine.
     book(session, world["chemist2"], world["scope"], at(MONDAY, 12, 30), at(MONDAY, 13))
 
 
 def test_the_new_bookings_own_turnaround_must_fit_before_the_next_booking(session, world):
     book(session, world["chemist"], world["scope"], at(MONDAY, 14), at(MONDAY, 15))
-    assert refused(session, world["chemist2"], world["scope"], at(MONDAY, 13), at(MONDAY, 13, 45)).codes == ["overlap"]
+    assert refused(session, world["chemist2"], world["scope"], at(MONDAY, 13), at(MONDAY, 13, 45)).codes == [
+        "overlap"
+    ]
 
 
 def test_pending_requests_do_not_block_each_other(session, world):
@@ -82,7 +95,11 @@ def test_pending_requests_do_not_block_each_other(session, world):
 
 
 def test_a_maintenance_window_blocks_bookings(session, world):
-    session.add(MaintenanceWindow(asset=world["scope"], start_at=at(MONDAY, 9), end_at=at(MONDAY, 13), reason="Laser service"))
+    session.add(
+        MaintenanceWindow(
+            asset=world["scope"], start_at=at(MONDAY, 9), end_at=at(MONDAY, 13), reason="Laser service"
+        )
+    )
     session.commit()
     refusal = refused(session, world["chemist"], world["scope"], at(MONDAY, 12), at(MONDAY, 14))
     assert refusal.codes == ["maintenance"]
@@ -103,12 +120,21 @@ def test_an_asset_out_of_action_cannot_be_booked(session, world, status):
 def test_an_unbookable_asset_cannot_be_booked(session, world):
     world["scope"].bookable = False
     session.commit()
-    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).codes == ["not_bookable"]
+    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).codes == [
+        "not_bookable"
+    ]
 
 
 def test_an_overdue_inspection_blocks_bookings_when_the_asset_says_so(session, world):
-    session.add(InspectionSchedule(asset=world["scope"], kind=InspectionKind.CALIBRATION, interval_days=365,
-                                   last_done_on=dt.date(2028, 1, 1), next_due_on=dt.date(2029, 1, 1)))
+    session.add(
+        InspectionSchedule(
+            asset=world["scope"],
+            kind=InspectionKind.CALIBRATION,
+            interval_days=365,
+            last_done_on=dt.date(2028, 1, 1),
+            next_due_on=dt.date(2029, 1, 1),
+        )
+    )
     session.commit()
     book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11))  # setting off: allowed
     world["scope"].block_when_inspection_overdue = True
@@ -123,7 +149,10 @@ def test_an_unshared_asset_is_refused_to_other_schools_only(session, world):
     session.commit()
     refusal = refused(session, world["chemist"], world["printer"], at(MONDAY, 10), at(MONDAY, 11))
     assert refusal.codes == ["not_shared"]
-    assert book(session, world["physicist"], world["printer"], at(MONDAY, 10), at(MONDAY, 11)).status == BookingStatus.CONFIRMED
+    assert (
+        book(session, world["physicist"], world["printer"], at(MONDAY, 10), at(MONDAY, 11)).status
+        == BookingStatus.CONFIRMED
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,29 +187,57 @@ def test_maximum_length(session, world):
 
 
 def test_a_booking_must_end_after_it_starts(session, world):
-    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 12), at(MONDAY, 11)).codes == ["ends_before_start"]
+    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 12), at(MONDAY, 11)).codes == [
+        "ends_before_start"
+    ]
 
 
 def test_a_booking_in_the_past_is_refused(session, world):
-    assert "in_past" in refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11), now=at(MONDAY, 12)).codes
+    assert (
+        "in_past"
+        in refused(
+            session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11), now=at(MONDAY, 12)
+        ).codes
+    )
 
 
 def test_training_is_required_where_the_asset_says_so(session, world):
     world["scope"].training_required = True
     session.commit()
-    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).codes == ["training"]
-    session.add(TrainingAuthorisation(user_id=world["chemist"].id, school_id=world["chem"].id, asset_id=world["scope"].id,
-                                      granted_on=dt.date(2029, 1, 1), expires_on=dt.date(2030, 12, 31)))
+    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).codes == [
+        "training"
+    ]
+    session.add(
+        TrainingAuthorisation(
+            user_id=world["chemist"].id,
+            school_id=world["chem"].id,
+            asset_id=world["scope"].id,
+            granted_on=dt.date(2029, 1, 1),
+            expires_on=dt.date(2030, 12, 31),
+        )
+    )
     session.commit()
-    assert book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).status == BookingStatus.CONFIRMED
+    assert (
+        book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).status
+        == BookingStatus.CONFIRMED
+    )
 
 
 def test_an_expired_training_authorisation_does_not_count(session, world):
     world["scope"].training_required = True
-    session.add(TrainingAuthorisation(user_id=world["chemist"].id, school_id=world["chem"].id, asset_id=world["scope"].id,
-                                      granted_on=dt.date(2028, 1, 1), expires_on=dt.date(2029, 6, 30)))
+    session.add(
+        TrainingAuthorisation(
+            user_id=world["chemist"].id,
+            school_id=world["chem"].id,
+            asset_id=world["scope"].id,
+            granted_on=dt.date(2028, 1, 1),
+            expires_on=dt.date(2029, 6, 30),
+        )
+    )
     session.commit()
-    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).codes == ["training"]
+    assert refused(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11)).codes == [
+        "training"
+    ]
 
 
 def test_every_broken_rule_is_listed_not_just_the_first(session, world):
@@ -208,7 +265,9 @@ def test_a_purpose_is_required(session, world):
     from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "  ", NOW)
+        service.request_booking(
+            session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "  ", NOW
+        )
 
 
 def test_an_unknown_asset_is_not_found(session, world):

@@ -10,7 +10,12 @@ from bookings.models import Booking, BookingStatus
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in
 
-FORM = {"start": "2030-01-07T10:00", "end": "2030-01-07T12:00", "purpose": "Imaging zebrafish", "repeat": "none"}
+FORM = {
+    "start": "2030-01-07T10:00",
+    "end": "2030-01-07T12:00",
+    "purpose": "Imaging zebrafish",
+    "repeat": "none",
+}
 
 
 def test_booking_form_shows_the_rules_and_free_slots(client, session, world):
@@ -40,22 +45,31 @@ def test_a_loan_request_through_the_form_is_pending(client, session, world):
 
 
 def test_a_clash_shows_the_conflict_and_offers_free_slots(client, session, world):
-    service.request_booking(session, world["chemist2"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    service.request_booking(
+        session, world["chemist2"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["chemist"].email)
     response = client.post(f"/assets/{world['scope'].id}/book", data=FORM)
     assert response.status_code == 409
     assert "This booking cannot be made" in response.text
     assert "It overlaps another booking (with 30 minutes turnaround)." in response.text
     assert "Booked, Mon 07 Jan 2030, 10:00 to 12:30" in response.text
-    assert 'form="booking-form" formnovalidate name="use_slot" value="2030-01-07T12:30/2030-01-07T14:30"' in response.text
-    prefilled = client.get(f"/assets/{world['scope'].id}/book?start=2030-01-07T12:30:00&end=2030-01-07T14:30:00").text
+    assert (
+        'form="booking-form" formnovalidate name="use_slot" value="2030-01-07T12:30/2030-01-07T14:30"'
+        in response.text
+    )
+    prefilled = client.get(
+        f"/assets/{world['scope'].id}/book?start=2030-01-07T12:30:00&end=2030-01-07T14:30:00"
+    ).text
     assert 'value="2030-01-07T12:30"' in prefilled
 
 
 def test_choosing_a_free_slot_keeps_what_was_typed_and_books_nothing(client, session, world):
     sign_in(client, world["chemist"].email)
     typed = {**FORM, "repeat": "weekly", "count": "4", "purpose": "Imaging zebrafish, batch 7"}
-    response = client.post(f"/assets/{world['scope'].id}/book", data={**typed, "use_slot": "2030-01-07T12:30/2030-01-07T14:30"})
+    response = client.post(
+        f"/assets/{world['scope'].id}/book", data={**typed, "use_slot": "2030-01-07T12:30/2030-01-07T14:30"}
+    )
     assert response.status_code == 200
     page = response.text
     assert 'value="2030-01-07T12:30"' in page and 'value="2030-01-07T14:30"' in page
@@ -78,7 +92,9 @@ def test_a_free_slot_that_cannot_be_read_books_nothing(client, session, world):
 
 def test_form_errors_are_shown_beside_their_fields(client, session, world):
     sign_in(client, world["chemist"].email)
-    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "end": "2030-01-07T09:00", "purpose": ""})
+    response = client.post(
+        f"/assets/{world['scope'].id}/book", data={**FORM, "end": "2030-01-07T09:00", "purpose": ""}
+    )
     assert response.status_code == 400
     assert "The booking must end after it starts." in response.text
     assert "Say what the booking is for." in response.text
@@ -86,16 +102,28 @@ def test_form_errors_are_shown_beside_their_fields(client, session, world):
 
 def test_a_time_that_does_not_exist_is_refused_clearly(client, session, world):
     sign_in(client, world["chemist"].email)
-    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "start": "2030-03-31T01:30", "end": "2030-03-31T03:00"})
+    response = client.post(
+        f"/assets/{world['scope'].id}/book",
+        data={**FORM, "start": "2030-03-31T01:30", "end": "2030-03-31T03:00"},
+    )
     assert response.status_code == 400
     assert "the clocks go forward" in response.text
 
 
 def test_a_recurring_series_with_a_clash_reports_each_occurrence(client, session, world):
-    service.request_booking(session, world["chemist2"], world["scope"].id, at(MONDAY + dt.timedelta(weeks=1), 10),
-                            at(MONDAY + dt.timedelta(weeks=1), 11), "x", NOW)
+    service.request_booking(
+        session,
+        world["chemist2"],
+        world["scope"].id,
+        at(MONDAY + dt.timedelta(weeks=1), 10),
+        at(MONDAY + dt.timedelta(weeks=1), 11),
+        "x",
+        NOW,
+    )
     sign_in(client, world["chemist"].email)
-    response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "repeat": "weekly", "count": "3"})
+    response = client.post(
+        f"/assets/{world['scope'].id}/book", data={**FORM, "repeat": "weekly", "count": "3"}
+    )
     assert response.status_code == 409
     assert "1 of the 3 bookings in this series cannot be made" in response.text
     assert response.text.count("Free</td>") == 2
@@ -104,14 +132,20 @@ def test_a_recurring_series_with_a_clash_reports_each_occurrence(client, session
 
 
 def test_approval_by_the_owning_schools_manager_through_the_pages(client, session, world):
-    chosen = service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Print A", NOW)
-    clash = service.request_booking(session, world["chemist2"], world["printer"].id, at(MONDAY, 11), at(MONDAY, 13), "Print B", NOW)
+    chosen = service.request_booking(
+        session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Print A", NOW
+    )
+    clash = service.request_booking(
+        session, world["chemist2"], world["printer"].id, at(MONDAY, 11), at(MONDAY, 13), "Print B", NOW
+    )
     sign_in(client, world["phys_manager"].email)
     queue = client.get("/approvals").text
     assert "Print A" in queue and "Print B" in queue and "1 overlapping" in queue and "(loan)" in queue
     confirm = client.get(f"/bookings/{chosen.id}/approve").text
     assert "These requests overlap it" in confirm and "Charlie Chemist" in confirm
-    response = client.post(f"/bookings/{chosen.id}/approve", data={"reject": [str(clash.id)], "rejection_reason": "Teaching"})
+    response = client.post(
+        f"/bookings/{chosen.id}/approve", data={"reject": [str(clash.id)], "rejection_reason": "Teaching"}
+    )
     assert response.status_code == 302
     see_committed(session)
     assert session.get(Booking, chosen.id).status == BookingStatus.CONFIRMED
@@ -122,7 +156,9 @@ def test_approval_by_the_owning_schools_manager_through_the_pages(client, sessio
 
 
 def test_a_manager_of_another_school_gets_403_on_approval_and_rejection(client, session, world):
-    booking = service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["chem_manager"].email)
     assert client.get(f"/bookings/{booking.id}/approve").status_code == 403
     assert client.post(f"/bookings/{booking.id}/approve", data={}).status_code == 403
@@ -137,7 +173,9 @@ def test_technicians_cannot_open_the_approval_queue(client, session, world):
 
 
 def test_someone_elses_booking_is_not_found(client, session, world):
-    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["physicist"].email)
     assert client.get(f"/bookings/{booking.id}").status_code == 404
     assert client.get(f"/bookings/{booking.id}/cancel").status_code == 404
@@ -147,7 +185,9 @@ def test_someone_elses_booking_is_not_found(client, session, world):
 
 
 def test_cancel_from_my_bookings_asks_once_then_cancels(client, session, world):
-    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["chemist"].email)
     assert f'href="/bookings/{booking.id}/cancel?next=/bookings"' in client.get("/bookings").text
     question = client.get(f"/bookings/{booking.id}/cancel?next=/bookings")
@@ -165,11 +205,20 @@ def test_cancel_from_my_bookings_asks_once_then_cancels(client, session, world):
 def test_my_bookings_lists_requests_first_then_upcoming_and_past_a_page_at_a_time(session, world):
     chemist = world["chemist"]
     held = [
-        service.request_booking(session, chemist, world["scope"].id, at(MONDAY + dt.timedelta(days=7 * week), 10),
-                                at(MONDAY + dt.timedelta(days=7 * week), 11), "x", NOW)
+        service.request_booking(
+            session,
+            chemist,
+            world["scope"].id,
+            at(MONDAY + dt.timedelta(days=7 * week), 10),
+            at(MONDAY + dt.timedelta(days=7 * week), 11),
+            "x",
+            NOW,
+        )
         for week in range(5)
     ]
-    request = service.request_booking(session, chemist, world["printer"].id, at(MONDAY, 14), at(MONDAY, 15), "x", NOW)
+    request = service.request_booking(
+        session, chemist, world["printer"].id, at(MONDAY, 14), at(MONDAY, 15), "x", NOW
+    )
     later = at(MONDAY + dt.timedelta(days=15), 12)  # the first three are over by then
 
     first = service.my_bookings(session, chemist, NOW, per_page=2)
@@ -181,35 +230,56 @@ def test_my_bookings_lists_requests_first_then_upcoming_and_past_a_page_at_a_tim
 
     mine = service.my_bookings(session, chemist, later, per_page=2)
     assert mine.upcoming.items == held[3:]
-    assert mine.past.items == [held[2], held[1]] and mine.past.total == 4  # latest first; the request's time passed
-    assert service.my_bookings(session, chemist, later, past_page=2, per_page=2).past.items == [request, held[0]]
+    assert (
+        mine.past.items == [held[2], held[1]] and mine.past.total == 4
+    )  # latest first; the request's time passed
+    assert service.my_bookings(session, chemist, later, past_page=2, per_page=2).past.items == [
+        request,
+        held[0],
+    ]
 
 
 def test_my_bookings_page_shows_requests_first_and_keeps_bad_page_numbers_harmless(client, session, world):
-    service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
-    service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 14), at(MONDAY, 15), "x", NOW)
+    service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
+    service.request_booking(
+        session, world["chemist"], world["printer"].id, at(MONDAY, 14), at(MONDAY, 15), "x", NOW
+    )
     sign_in(client, world["chemist"].email)
     for query in ("", "?page=2", "?page=%C2%B2", "?past_page=99999999999999", "?page=-1"):
         page = client.get(f"/bookings{query}")
         assert page.status_code == 200
-        assert page.text.index("Waiting for approval") < page.text.index("Upcoming") < page.text.index("Past,")
+        assert (
+            page.text.index("Waiting for approval") < page.text.index("Upcoming") < page.text.index("Past,")
+        )
 
 
 def test_after_cancelling_next_is_followed_only_to_a_path_on_this_site(client, session, world):
     sign_in(client, world["chemist"].email)
-    for elsewhere in ("https://evil.example.com/", "//evil.example.com", "/\\evil.example.com", "javascript:alert(1)"):
+    for elsewhere in (
+        "https://evil.example.com/",
+        "//evil.example.com",
+        "/\\evil.example.com",
+        "javascript:alert(1)",
+    ):
         booking = service.request_booking(
             session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
         )
         session.commit()
-        assert 'name="next" type="hidden" value=""' in client.get(f"/bookings/{booking.id}/cancel", query_string={"next": elsewhere}).text
+        assert (
+            'name="next" type="hidden" value=""'
+            in client.get(f"/bookings/{booking.id}/cancel", query_string={"next": elsewhere}).text
+        )
         response = client.post(f"/bookings/{booking.id}/cancel", data={"next": elsewhere})
         assert response.headers["Location"] == "/bookings"
         see_committed(session)
 
 
 def test_a_manager_cancelling_someone_elses_booking_is_asked_for_a_reason(client, session, world):
-    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["chem_manager"].email)
     question = client.get(f"/bookings/{booking.id}/cancel").text
     assert "Cancel Chloe Chemist&#39;s booking of Confocal microscope on Mon 07 Jan 2030, 10:00?" in question
@@ -222,7 +292,9 @@ def test_a_manager_cancelling_someone_elses_booking_is_asked_for_a_reason(client
 
 
 def test_a_booking_that_cannot_be_cancelled_is_not_asked_about(client, session, world):
-    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["chemist"].email)
     client.post(f"/bookings/{booking.id}/cancel")
     response = client.get(f"/bookings/{booking.id}/cancel", follow_redirects=True)
@@ -231,7 +303,9 @@ def test_a_booking_that_cannot_be_cancelled_is_not_asked_about(client, session, 
 
 
 def test_the_booking_page_cancel_action_goes_through_the_question(client, session, world):
-    booking = service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["chemist"].email)
     page = client.get(f"/bookings/{booking.id}").text
     assert f'href="/bookings/{booking.id}/cancel">Cancel this booking…</a>' in page
@@ -239,7 +313,9 @@ def test_the_booking_page_cancel_action_goes_through_the_question(client, sessio
 
 
 def test_the_week_calendar_shows_free_and_busy_time(client, session, world):
-    service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW)
+    service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "x", NOW
+    )
     sign_in(client, world["physicist"].email)
     page = client.get(f"/assets/{world['scope'].id}/week?start=2030-01-09").text
     assert "week of 07 Jan 2030" in page
@@ -249,7 +325,9 @@ def test_the_week_calendar_shows_free_and_busy_time(client, session, world):
 
 
 def test_the_managers_home_page_lists_waiting_requests_and_todays_bookings(client, session, world):
-    service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Print A", NOW)
+    service.request_booking(
+        session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Print A", NOW
+    )
     sign_in(client, world["phys_manager"].email)
     page = client.get("/").text
     assert "1 request</a> for PHYS equipment" in page
@@ -258,10 +336,14 @@ def test_the_managers_home_page_lists_waiting_requests_and_todays_bookings(clien
 
 def test_a_refused_series_offers_times_at_which_the_whole_series_is_free(client, session, world):
     next_monday = MONDAY + dt.timedelta(days=7)
-    service.request_booking(session, world["chemist2"], world["scope"].id, at(next_monday, 10), at(next_monday, 12), "x", NOW)
+    service.request_booking(
+        session, world["chemist2"], world["scope"].id, at(next_monday, 10), at(next_monday, 12), "x", NOW
+    )
     with time_machine.travel(NOW, tick=False):
         sign_in(client, world["chemist"].email)
-        response = client.post(f"/assets/{world['scope'].id}/book", data={**FORM, "repeat": "weekly", "count": "2"})
+        response = client.post(
+            f"/assets/{world['scope'].id}/book", data={**FORM, "repeat": "weekly", "count": "2"}
+        )
     assert response.status_code == 409
     assert "The whole series is free at these times instead" in response.text
     # 12:00 is free on the first Monday but not the second (booked to 12:00, then 30 minutes kept free).

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bookings import loans, service, waitlist
 from bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
-from notifications.models import Notification
 from bookings.rules import BookingRefused
 from core.db import atomic
 from core.errors import InvalidInput
+from notifications.models import Notification
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_booking
@@ -66,7 +66,14 @@ def test_nobody_waits_for_their_own_booking(session, world, taken):
 
 def test_a_cancelled_slot_is_offered_to_the_first_person_waiting_only(session, world, taken):
     first = join(session, world["chemist2"], world["scope"], at(MONDAY, 10), at(MONDAY, 12), NOW)
-    second = join(session, world["physicist"], world["scope"], at(MONDAY, 10), at(MONDAY, 11), NOW + dt.timedelta(minutes=1))
+    second = join(
+        session,
+        world["physicist"],
+        world["scope"],
+        at(MONDAY, 10),
+        at(MONDAY, 11),
+        NOW + dt.timedelta(minutes=1),
+    )
     cancel(session, world["chemist"], taken, NOW + dt.timedelta(hours=1))
     offered = entry(session, first.id)
     assert offered.status == WaitlistStatus.OFFERED
@@ -98,7 +105,14 @@ def test_an_offer_accepted_for_another_schools_asset_is_a_request(session, world
 
 def test_an_offer_that_times_out_passes_to_the_next_person(session, world, taken):
     first = join(session, world["chemist2"], world["scope"], at(MONDAY, 10), at(MONDAY, 12), NOW)
-    second = join(session, world["physicist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12), NOW + dt.timedelta(minutes=1))
+    second = join(
+        session,
+        world["physicist"],
+        world["scope"],
+        at(MONDAY, 10),
+        at(MONDAY, 12),
+        NOW + dt.timedelta(minutes=1),
+    )
     cancel(session, world["chemist"], taken, NOW)
     with atomic(session):
         assert waitlist.expire_offers(session, NOW + OFFER - dt.timedelta(minutes=1)) == 0
@@ -110,7 +124,9 @@ def test_an_offer_that_times_out_passes_to_the_next_person(session, world, taken
     assert passed_on.status == WaitlistStatus.OFFERED and passed_on.offer_expires_at == NOW + 2 * OFFER
     with pytest.raises(InvalidInput, match="no open offer"):
         waitlist.accept_offer(session, world["chemist2"], first.id, NOW + OFFER + dt.timedelta(minutes=1))
-    assert waitlist.accept_offer(session, world["physicist"], second.id, NOW + OFFER + dt.timedelta(minutes=5)).id
+    assert waitlist.accept_offer(
+        session, world["physicist"], second.id, NOW + OFFER + dt.timedelta(minutes=5)
+    ).id
 
 
 def test_an_offer_cannot_be_accepted_after_it_runs_out(session, world, taken):
@@ -122,7 +138,14 @@ def test_an_offer_cannot_be_accepted_after_it_runs_out(session, world, taken):
 
 def test_declining_an_offer_passes_it_on(session, world, taken):
     first = join(session, world["chemist2"], world["scope"], at(MONDAY, 10), at(MONDAY, 12), NOW)
-    second = join(session, world["physicist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12), NOW + dt.timedelta(minutes=1))
+    second = join(
+        session,
+        world["physicist"],
+        world["scope"],
+        at(MONDAY, 10),
+        at(MONDAY, 12),
+        NOW + dt.timedelta(minutes=1),
+    )
     cancel(session, world["chemist"], taken)
     with atomic(session, world["chemist2"]):
         waitlist.leave_waitlist(session, world["chemist2"], first.id, NOW)
@@ -133,7 +156,9 @@ def test_declining_an_offer_passes_it_on(session, world, taken):
 def test_an_offer_taken_by_a_direct_booking_keeps_the_persons_place(session, world, taken):
     waiting = join(session, world["chemist2"], world["scope"], at(MONDAY, 10), at(MONDAY, 12))
     cancel(session, world["chemist"], taken)
-    service.request_booking(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Again", NOW)
+    service.request_booking(
+        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Again", NOW
+    )
     with pytest.raises(BookingRefused) as refusal:
         waitlist.accept_offer(session, world["chemist2"], waiting.id, NOW)
     assert refusal.value.codes == ["overlap"]
@@ -142,7 +167,9 @@ def test_an_offer_taken_by_a_direct_booking_keeps_the_persons_place(session, wor
 
 
 def test_a_released_no_show_is_offered_from_now_to_its_end(session, world):
-    bench = make_asset(session, world["chem"], name="Plate reader", checkin_required=True, no_show_release_minutes=15)
+    bench = make_asset(
+        session, world["chem"], name="Plate reader", checkin_required=True, no_show_release_minutes=15
+    )
     make_booking(session, bench, world["chemist"], at(MONDAY, 10), hours=2)
     waiting = join(session, world["chemist2"], bench, at(MONDAY, 10), at(MONDAY, 12))
     with atomic(session):
@@ -156,7 +183,12 @@ def test_a_released_no_show_is_offered_from_now_to_its_end(session, world):
 
 
 def test_a_clash_on_the_booking_form_offers_the_waitlist(client, session, world, taken):
-    form = {"start": "2030-01-07T10:00", "end": "2030-01-07T12:00", "purpose": "Imaging zebrafish", "repeat": "none"}
+    form = {
+        "start": "2030-01-07T10:00",
+        "end": "2030-01-07T12:00",
+        "purpose": "Imaging zebrafish",
+        "repeat": "none",
+    }
     with time_machine.travel(NOW, tick=False):
         sign_in(client, world["chemist2"].email)
         refused = client.post(f"/assets/{world['scope'].id}/book", data=form)
@@ -178,7 +210,10 @@ def test_accepting_an_offer_on_my_waitlist_page(client, session, world, taken):
         response = client.post(f"/waitlist/{waiting.id}/accept", follow_redirects=True)
     assert "Your booking of Confocal microscope is confirmed." in response.text
     see_committed(session)
-    assert session.scalars(select(Booking).where(Booking.requester_id == world["chemist2"].id)).one().status == BookingStatus.CONFIRMED
+    assert (
+        session.scalars(select(Booking).where(Booking.requester_id == world["chemist2"].id)).one().status
+        == BookingStatus.CONFIRMED
+    )
 
 
 def test_nobody_accepts_someone_elses_offer(client, session, world, taken):

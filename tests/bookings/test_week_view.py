@@ -40,9 +40,15 @@ def test_on_a_monday_the_week_view_opens_on_that_monday(client, session, world):
 
 
 def test_past_days_show_the_bookings_they_had(client, session, world):
-    make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10), hours=2, status=BookingStatus.COMPLETED)
-    make_booking(session, world["scope"], world["chemist2"], at(MONDAY, 14), hours=1, status=BookingStatus.NO_SHOW)
-    make_booking(session, world["scope"], world["chemist"], at(MONDAY, 16), hours=1, status=BookingStatus.CANCELLED)
+    make_booking(
+        session, world["scope"], world["chemist"], at(MONDAY, 10), hours=2, status=BookingStatus.COMPLETED
+    )
+    make_booking(
+        session, world["scope"], world["chemist2"], at(MONDAY, 14), hours=1, status=BookingStatus.NO_SHOW
+    )
+    make_booking(
+        session, world["scope"], world["chemist"], at(MONDAY, 16), hours=1, status=BookingStatus.CANCELLED
+    )
     with time_machine.travel(at(WEDNESDAY, 12), tick=False):
         sign_in(client, world["chemist"].email)
         page = client.get(f"/assets/{world['scope'].id}/week").text
@@ -54,7 +60,9 @@ def test_past_days_show_the_bookings_they_had(client, session, world):
 
 
 def test_a_loan_returned_early_is_busy_only_until_it_came_back(session, world):
-    booking = make_booking(session, world["scope"], world["chemist"], at(MONDAY, 9), hours=8, status=BookingStatus.COMPLETED)
+    booking = make_booking(
+        session, world["scope"], world["chemist"], at(MONDAY, 9), hours=8, status=BookingStatus.COMPLETED
+    )
     booking.returned_at = at(MONDAY, 11)
     session.commit()
     days = asset_days(session, world["chemist"], world["scope"], MONDAY, days=1, now=at(MONDAY, 12))

@@ -38,7 +38,9 @@ def test_a_manager_of_another_school_cannot_approve(session, world):
 
 def test_approving_rechecks_the_rules(session, world):
     booking = request(session, world["chemist"], world["printer"], at(MONDAY, 10), at(MONDAY, 12))
-    session.add(MaintenanceWindow(asset_id=world["printer"].id, start_at=at(MONDAY, 11), end_at=at(MONDAY, 15)))
+    session.add(
+        MaintenanceWindow(asset_id=world["printer"].id, start_at=at(MONDAY, 11), end_at=at(MONDAY, 15))
+    )
     session.commit()
     with pytest.raises(BookingRefused) as refusal:
         service.approve(session, world["phys_manager"], booking.id, now=NOW)
@@ -60,7 +62,9 @@ def test_approve_and_reject_the_overlapping_requests_in_one_step(session, world)
     clash = request(session, world["chemist2"], world["printer"], at(MONDAY, 11), at(MONDAY, 13))
     elsewhere = request(session, world["chemist2"], world["printer"], at(MONDAY, 14), at(MONDAY, 15))
     assert [b.id for b in service.overlapping_pending(session, chosen)] == [clash.id]
-    service.approve(session, world["phys_manager"], chosen.id, [clash.id], "The printer is needed for a class", now=NOW)
+    service.approve(
+        session, world["phys_manager"], chosen.id, [clash.id], "The printer is needed for a class", now=NOW
+    )
     see_committed(session)
     assert session.get(Booking, chosen.id).status == BookingStatus.CONFIRMED
     rejected = session.get(Booking, clash.id)
@@ -102,7 +106,10 @@ def test_rejection_needs_a_reason_and_is_unmet_demand(session, world):
     see_committed(session)
     rejected = session.get(Booking, booking.id)
     assert rejected.status == BookingStatus.REJECTED and rejected.decision_reason == "Booked for teaching"
-    assert session.scalar(select(func.count(UnmetDemand.id)).where(UnmetDemand.source == DemandSource.REJECTED)) == 1
+    assert (
+        session.scalar(select(func.count(UnmetDemand.id)).where(UnmetDemand.source == DemandSource.REJECTED))
+        == 1
+    )
 
 
 def test_requesters_cancel_their_own_and_managers_cancel_with_a_reason(session, world):
@@ -121,9 +128,15 @@ def test_requesters_cancel_their_own_and_managers_cancel_with_a_reason(session, 
     assert session.get(Booking, mine.id).status == BookingStatus.CANCELLED
     cancelled = session.get(Booking, theirs.id)
     assert cancelled.status == BookingStatus.CANCELLED
-    assert cancelled.history[-1].reason == "Instrument fault" and cancelled.history[-1].by_id == world["chem_manager"].id
+    assert (
+        cancelled.history[-1].reason == "Instrument fault"
+        and cancelled.history[-1].by_id == world["chem_manager"].id
+    )
     # A cancelled booking frees its time.
-    assert request(session, world["chemist"], world["scope"], at(MONDAY, 13), at(MONDAY, 14)).status == BookingStatus.CONFIRMED
+    assert (
+        request(session, world["chemist"], world["scope"], at(MONDAY, 13), at(MONDAY, 14)).status
+        == BookingStatus.CONFIRMED
+    )
 
 
 def test_a_finished_booking_cannot_be_cancelled(session, world):
@@ -138,7 +151,10 @@ def test_the_approval_queue_is_oldest_first_and_only_for_the_managers_schools(se
     world["scope"].requires_approval = True
     session.commit()
     own_school = request(session, world["chemist"], world["scope"], at(MONDAY, 9), at(MONDAY, 10))
-    assert [b.id for b in approvals.approval_queue(session, world["phys_manager"], NOW)] == [first.id, second.id]
+    assert [b.id for b in approvals.approval_queue(session, world["phys_manager"], NOW)] == [
+        first.id,
+        second.id,
+    ]
     assert [b.id for b in approvals.approval_queue(session, world["chem_manager"], NOW)] == [own_school.id]
 
 
@@ -147,8 +163,14 @@ def test_the_approval_queue_is_oldest_first_and_only_for_the_managers_schools(se
 
 def test_a_weekly_series_is_created_whole(session, world):
     bookings = service.request_series(
-        session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Weekly lab",
-        service.Recurrence("weekly", count=4), NOW,
+        session,
+        world["chemist"],
+        world["scope"].id,
+        at(MONDAY, 10),
+        at(MONDAY, 11),
+        "Weekly lab",
+        service.Recurrence("weekly", count=4),
+        NOW,
     )
     assert [b.start_at for b in bookings] == [at(MONDAY + dt.timedelta(weeks=n), 10) for n in range(4)]
     assert len({b.series_id for b in bookings}) == 1 and bookings[0].series.description == "Weekly, 4 times"
@@ -157,8 +179,14 @@ def test_a_weekly_series_is_created_whole(session, world):
 def test_a_daily_series_until_a_date_skips_nothing_and_refuses_weekends(session, world):
     with pytest.raises(SeriesRefused) as refusal:
         service.request_series(
-            session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Daily",
-            service.Recurrence("daily", until=MONDAY + dt.timedelta(days=6)), NOW,
+            session,
+            world["chemist"],
+            world["scope"].id,
+            at(MONDAY, 10),
+            at(MONDAY, 11),
+            "Daily",
+            service.Recurrence("daily", until=MONDAY + dt.timedelta(days=6)),
+            NOW,
         )
     report = refusal.value.occurrences
     assert len(report) == 7
@@ -167,11 +195,23 @@ def test_a_daily_series_until_a_date_skips_nothing_and_refuses_weekends(session,
 
 
 def test_a_series_with_one_clash_is_created_as_nothing(session, world):
-    clash = request(session, world["chemist2"], world["scope"], at(MONDAY + dt.timedelta(weeks=2), 10), at(MONDAY + dt.timedelta(weeks=2), 11))
+    clash = request(
+        session,
+        world["chemist2"],
+        world["scope"],
+        at(MONDAY + dt.timedelta(weeks=2), 10),
+        at(MONDAY + dt.timedelta(weeks=2), 11),
+    )
     with pytest.raises(SeriesRefused) as refusal:
         service.request_series(
-            session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "Weekly lab",
-            service.Recurrence("weekly", count=4), NOW,
+            session,
+            world["chemist"],
+            world["scope"].id,
+            at(MONDAY, 10),
+            at(MONDAY, 11),
+            "Weekly lab",
+            service.Recurrence("weekly", count=4),
+            NOW,
         )
     report = refusal.value.occurrences
     assert [o.violations[0].code if o.violations else None for o in report] == [None, None, "overlap", None]
@@ -183,8 +223,16 @@ def test_a_series_with_one_clash_is_created_as_nothing(session, world):
 
 def test_a_series_needs_a_count_or_an_end_date(session, world):
     with pytest.raises(InvalidInput):
-        service.request_series(session, world["chemist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 11), "x",
-                               service.Recurrence("weekly"), NOW)
+        service.request_series(
+            session,
+            world["chemist"],
+            world["scope"].id,
+            at(MONDAY, 10),
+            at(MONDAY, 11),
+            "x",
+            service.Recurrence("weekly"),
+            NOW,
+        )
 
 
 # --- Clock changes -----------------------------------------------------------------------------
@@ -196,7 +244,11 @@ def _all_week(session, school):
     from inventory.models import BookableHours
 
     asset = make_asset(session, school, name="Incubator")
-    replace_hours(session, asset, [BookableHours(weekday=d, opens=dt_.time(0), closes=dt_.time(23, 59)) for d in range(7)])
+    replace_hours(
+        session,
+        asset,
+        [BookableHours(weekday=d, opens=dt_.time(0), closes=dt_.time(23, 59)) for d in range(7)],
+    )
     session.commit()
     return asset
 
@@ -207,9 +259,14 @@ def test_a_booking_across_the_october_clock_change_has_the_right_length(session,
     asset = _all_week(session, world["chem"])
     start = local_to_utc(dt.datetime(2030, 10, 26, 22, 0))  # Saturday 22:00 BST
     end = local_to_utc(dt.datetime(2030, 10, 27, 6, 0))  # Sunday 06:00 GMT
-    booking = service.request_booking(session, world["chemist"], asset.id, start, end, "Overnight culture", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], asset.id, start, end, "Overnight culture", NOW
+    )
     assert end - start == dt.timedelta(hours=9)  # the clocks went back: one hour longer
-    assert (booking.start_at, booking.end_at) == (dt.datetime(2030, 10, 26, 21, tzinfo=UTC), dt.datetime(2030, 10, 27, 6, tzinfo=UTC))
+    assert (booking.start_at, booking.end_at) == (
+        dt.datetime(2030, 10, 26, 21, tzinfo=UTC),
+        dt.datetime(2030, 10, 27, 6, tzinfo=UTC),
+    )
     from tests.conftest import sign_in
 
     sign_in(client, world["chemist"].email)
@@ -223,7 +280,9 @@ def test_a_booking_across_the_march_clock_change_has_the_right_length(session, w
     asset = _all_week(session, world["chem"])
     start = local_to_utc(dt.datetime(2030, 3, 30, 22, 0))  # Saturday 22:00 GMT
     end = local_to_utc(dt.datetime(2030, 3, 31, 6, 0))  # Sunday 06:00 BST
-    booking = service.request_booking(session, world["chemist"], asset.id, start, end, "Overnight culture", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], asset.id, start, end, "Overnight culture", NOW
+    )
     assert booking.end_at - booking.start_at == dt.timedelta(hours=7)  # the clocks went forward
     from tests.conftest import sign_in
 
@@ -234,13 +293,25 @@ def test_a_booking_across_the_march_clock_change_has_the_right_length(session, w
 
 def test_office_hours_hold_in_local_time_after_the_clock_change(session, world):
     booking = service.request_booking(
-        session, world["chemist"], world["scope"].id,
-        dt.datetime(2030, 4, 1, 8, tzinfo=UTC), dt.datetime(2030, 4, 1, 16, tzinfo=UTC), "09:00-17:00 BST", NOW,
+        session,
+        world["chemist"],
+        world["scope"].id,
+        dt.datetime(2030, 4, 1, 8, tzinfo=UTC),
+        dt.datetime(2030, 4, 1, 16, tzinfo=UTC),
+        "09:00-17:00 BST",
+        NOW,
     )
     assert booking.status == BookingStatus.CONFIRMED
     with pytest.raises(BookingRefused) as refusal:  # 16:00-17:00 UTC is 17:00-18:00 BST: closed
-        service.request_booking(session, world["chemist2"], world["scope"].id,
-                                dt.datetime(2030, 4, 1, 16, 30, tzinfo=UTC), dt.datetime(2030, 4, 1, 17, tzinfo=UTC), "x", NOW)
+        service.request_booking(
+            session,
+            world["chemist2"],
+            world["scope"].id,
+            dt.datetime(2030, 4, 1, 16, 30, tzinfo=UTC),
+            dt.datetime(2030, 4, 1, 17, tzinfo=UTC),
+            "x",
+            NOW,
+        )
     assert "outside_hours" in refusal.value.codes
 
 
@@ -249,7 +320,13 @@ def test_a_weekly_series_keeps_its_local_time_across_the_clock_change(session, w
 
     start = local_to_utc(dt.datetime(2030, 3, 25, 10))
     bookings = service.request_series(
-        session, world["chemist"], world["scope"].id, start, start + dt.timedelta(hours=1), "Weekly",
-        service.Recurrence("weekly", count=2), NOW,
+        session,
+        world["chemist"],
+        world["scope"].id,
+        start,
+        start + dt.timedelta(hours=1),
+        "Weekly",
+        service.Recurrence("weekly", count=2),
+        NOW,
     )
     assert [b.start_at.hour for b in bookings] == [10, 9]  # 10:00 GMT, then 10:00 BST = 09:00 UTC

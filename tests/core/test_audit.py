@@ -17,7 +17,9 @@ START = dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC)
 
 def _entries(session, object_type, object_id):
     return session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id).order_by(AuditEntry.id)
+        select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+        .order_by(AuditEntry.id)
     ).all()
 
 
@@ -34,7 +36,10 @@ def test_creating_and_changing_an_asset_is_logged_with_who_and_what(session):
     update = rest[-1]
     assert update.action == "updated"
     assert update.actor_id == manager.id
-    assert update.changes == {"status": ["available", "maintenance"], "status_reason": ["", "Laser alignment"]}
+    assert update.changes == {
+        "status": ["available", "maintenance"],
+        "status_reason": ["", "Laser alignment"],
+    }
     assert update.at.tzinfo is not None
 
 
@@ -55,7 +60,11 @@ def test_a_maintenance_window_is_logged_against_its_asset(session):
     school = make_school(session)
     asset = make_asset(session, school)
     with atomic(session):
-        session.add(MaintenanceWindow(asset=asset, start_at=START, end_at=START + dt.timedelta(hours=2), reason="Service"))
+        session.add(
+            MaintenanceWindow(
+                asset=asset, start_at=START, end_at=START + dt.timedelta(hours=2), reason="Service"
+            )
+        )
     last = _entries(session, "asset", asset.id)[-1]
     assert any(key.startswith("maintenance[") and key.endswith(".reason") for key in last.changes)
 
@@ -71,5 +80,8 @@ def test_booking_status_changes_are_logged_and_kept_in_the_booking_history(sessi
     assert audit.actor_id == user.id
     [step] = booking.history
     assert (step.from_status, step.to_status, step.by_id, step.reason) == (
-        BookingStatus.PENDING, BookingStatus.CANCELLED, user.id, "Plans changed"
+        BookingStatus.PENDING,
+        BookingStatus.CANCELLED,
+        user.id,
+        "Plans changed",
     )

@@ -10,7 +10,9 @@ GOOD_KEY = "k" * 48
 
 @pytest.mark.parametrize("key", ["", DEFAULT_SECRET_KEY, "short-key"])
 def test_production_refuses_a_missing_default_or_short_secret_key(key, tmp_path):
-    config = Config.from_env({"KITSHARE_ENV": "production", "SECRET_KEY": key, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    config = Config.from_env(
+        {"KITSHARE_ENV": "production", "SECRET_KEY": key, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    )
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app(config)
 
@@ -23,7 +25,13 @@ def test_production_is_the_default_mode_so_a_deployment_cannot_forget_it():
 
 def test_production_starts_with_a_real_key_and_secure_cookies(tmp_path):
     app = create_app(
-        Config.from_env({"KITSHARE_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+        Config.from_env(
+            {
+                "KITSHARE_ENV": "production",
+                "SECRET_KEY": GOOD_KEY,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            }
+        )
     )
     assert app.config["SECRET_KEY"] == GOOD_KEY
     for prefix in ("SESSION", "REMEMBER"):
@@ -33,14 +41,21 @@ def test_production_starts_with_a_real_key_and_secure_cookies(tmp_path):
 
 
 def test_development_runs_with_the_placeholder_key_over_plain_http(tmp_path):
-    app = create_app(Config.from_env({"KITSHARE_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}))
+    app = create_app(
+        Config.from_env({"KITSHARE_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    )
     assert app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
     assert app.config["SESSION_COOKIE_SECURE"] is False
 
 
 def test_environment_variables_are_read_and_typed():
     config = Config.from_env(
-        {"KITSHARE_TIMEZONE": "Europe/Dublin", "MAIL_PORT": "587", "MAIL_USE_TLS": "true", "DATABASE_URL": "postgres://u@h/db"}
+        {
+            "KITSHARE_TIMEZONE": "Europe/Dublin",
+            "MAIL_PORT": "587",
+            "MAIL_USE_TLS": "true",
+            "DATABASE_URL": "postgres://u@h/db",
+        }
     )
     settings = Config(**{**config.__dict__, "KITSHARE_ENV": "development"}).flask_settings()
     assert settings["KITSHARE_TIMEZONE"] == "Europe/Dublin"
@@ -82,4 +97,8 @@ def test_single_sign_on_without_trusted_proxies_is_refused():
     with pytest.raises(ConfigError, match="KITSHARE_SSO_TRUSTED_PROXIES"):
         Config(KITSHARE_ENV="development", KITSHARE_SSO_HEADER="REMOTE_USER").flask_settings()
     with pytest.raises(ConfigError, match="KITSHARE_SSO_TRUSTED_PROXIES"):
-        Config(KITSHARE_ENV="development", KITSHARE_SSO_HEADER="REMOTE_USER", KITSHARE_SSO_TRUSTED_PROXIES="not-an-ip").flask_settings()
+        Config(
+            KITSHARE_ENV="development",
+            KITSHARE_SSO_HEADER="REMOTE_USER",
+            KITSHARE_SSO_TRUSTED_PROXIES="not-an-ip",
+        ).flask_settings()

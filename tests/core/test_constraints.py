@@ -27,7 +27,9 @@ def test_email_is_unique_whatever_its_case(session):
 def test_the_service_refuses_a_duplicate_email_with_a_message(session):
     make_user(session, None, email="ann@test.ac.uk")
     with pytest.raises(InvalidInput) as refused:
-        accounts_service.create_user(session, email="Ann@TEST.ac.uk", name="Ann", password="long password!", home_school=None)
+        accounts_service.create_user(
+            session, email="Ann@TEST.ac.uk", name="Ann", password="long password!", home_school=None
+        )
     assert "already has an account" in refused.value.field_errors["email"][0]
 
 
@@ -80,7 +82,9 @@ def test_times_come_back_aware_in_utc(session):
     assert booking.start_at.utcoffset() == dt.timedelta(0)
 
 
-@pytest.mark.skipif(TEST_DB != "postgresql", reason="the exclusion constraint is PostgreSQL's; SQLite serialises writers")
+@pytest.mark.skipif(
+    TEST_DB != "postgresql", reason="the exclusion constraint is PostgreSQL's; SQLite serialises writers"
+)
 def test_postgresql_refuses_overlapping_active_bookings_including_turnaround(session):
     school = make_school(session)
     asset = make_asset(session, school, turnaround_minutes=30)

@@ -8,11 +8,10 @@ from core.db import db
 
 def test_migrations_and_models_agree(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
-        )
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
         differences = [
-            d for d in compare_metadata(context, db.metadata)
+            d
+            for d in compare_metadata(context, db.metadata)
             # APScheduler's own job table is not part of our models.
             if not (d[0] == "remove_table" and d[1].name == "scheduler_jobs")
         ]

@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from bookings.models import Booking, BookingStatus, UnmetDemand
 from core.db import UTC
+from core.timeutil import local_to_utc, to_local
 from demo.seed import seed
 from inventory.models import Asset, InspectionOutcome, InspectionSchedule, MaintenanceWindow
 from planning.service import build_plan
 from reports.figures import ReportSettings, utilisation_report
-from core.timeutil import local_to_utc, to_local
 
 NOW = dt.datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 TODAY = to_local(NOW).date()

@@ -18,7 +18,9 @@ from accounts.models import Role, User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingSeries, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import within_bookable_hours
 from core.db import UTC, db
+from core.timeutil import to_local
 from demo.seed import seed
+from inventory.inspections import due_soon, overdue_inspections
 from inventory.models import (
     Asset,
     AssetStatus,
@@ -28,9 +30,7 @@ from inventory.models import (
     School,
     TrainingAuthorisation,
 )
-from inventory.inspections import due_soon, overdue_inspections
 from inventory.training import has_current_training
-from core.timeutil import to_local
 
 # A week and a half before the clocks go forward, so the weekly series cross the change.
 NOW = dt.datetime(2026, 3, 18, 10, 0, tzinfo=UTC)

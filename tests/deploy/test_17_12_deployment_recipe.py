@@ -36,7 +36,9 @@ DOC = ROOT / "docs" / "deployment.md"
 
 pytestmark = [
     pytest.mark.postgres_only,
-    pytest.mark.skipif(TEST_DB != "postgresql", reason="the recipe deploys on PostgreSQL: the PostgreSQL pass runs it"),
+    pytest.mark.skipif(
+        TEST_DB != "postgresql", reason="the recipe deploys on PostgreSQL: the PostgreSQL pass runs it"
+    ),
 ]
 
 
@@ -56,9 +58,7 @@ def the_recipe() -> dict[str, object]:
         return found[0]
 
     env_file = next(block for block in blocks(text, "sh") if "/etc/kitshare/env" in block)
-    environment = dict(
-        line.split("=", 1) for line in env_file.splitlines() if re.match(r"^[A-Z_]+=", line)
-    )
+    environment = dict(line.split("=", 1) for line in env_file.splitlines() if re.match(r"^[A-Z_]+=", line))
     return {
         "venv": one(shell, r"-m venv /srv/kitshare/\.venv$"),
         "install": one(shell, r"/srv/kitshare/\.venv/bin/pip install "),
@@ -142,7 +142,9 @@ def test_the_documented_install_serves_signed_in_pages_outside_the_checkout(data
     subprocess.run(local(str(recipe["install"])), check=True, timeout=900, cwd=srv, capture_output=True)
 
     site = next((srv / ".venv" / "lib").glob("python3*/site-packages"))
-    installed = sorted(path.name for path in site.iterdir() if path.name.startswith("kitshare") or path.suffix == ".pth")
+    installed = sorted(
+        path.name for path in site.iterdir() if path.name.startswith("kitshare") or path.suffix == ".pth"
+    )
     assert "kitshare.pth" in installed and "kitshare" in installed
     for name in ("config.py", "db.py", "errors.py", "cli.py", "web", "core", "inventory"):
         assert not (site / name).exists(), f"{name} is a top-level name in site-packages"
@@ -153,7 +155,10 @@ def test_the_documented_install_serves_signed_in_pages_outside_the_checkout(data
     assert workdir == srv, "the services' working directory is /srv/kitshare, outside the checkout"
     environment = {
         **{key: value for key, value in os.environ.items() if key in ("PATH", "LANG", "HOME")},
-        **{key: value.replace("/srv/kitshare", str(srv)) for key, value in dict(recipe["environment"]).items()},
+        **{
+            key: value.replace("/srv/kitshare", str(srv))
+            for key, value in dict(recipe["environment"]).items()
+        },
         "SECRET_KEY": "deploy-test-" + "k" * 40,
         "DATABASE_URL": fresh_database(database_url),
         "KITSHARE_RATELIMIT_STORAGE_URI": "memory://",  # no Redis here
@@ -163,7 +168,9 @@ def test_the_documented_install_serves_signed_in_pages_outside_the_checkout(data
     assert environment["KITSHARE_INSTANCE_DIR"] == str(srv / "instance")
 
     def run(command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(local(command), cwd=srv, env=environment, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            local(command), cwd=srv, env=environment, capture_output=True, text=True, timeout=300
+        )
 
     init = run(str(recipe["init-db"]))
     assert init.returncode == 0, init.stderr
@@ -203,7 +210,9 @@ def test_the_documented_install_serves_signed_in_pages_outside_the_checkout(data
         assert "IT Admin" in home and "Sign out" in home
         status, people = browser.request("/admin/users")
         assert status == 200 and email in people
-        status, stylesheet = browser.request("/static/" + next(p.name for p in (ROOT / "static").glob("*.css")))
+        status, stylesheet = browser.request(
+            "/static/" + next(p.name for p in (ROOT / "static").glob("*.css"))
+        )
         assert status == 200 and stylesheet
     finally:
         server.send_signal(signal.SIGTERM)

@@ -8,7 +8,6 @@ Screenshots of each main page, on a desktop and a 390 px phone, go to test-outpu
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +38,11 @@ def new_page(browser, live_server):
         # bypass_csp lets axe-core be injected; the app's own pages run under the real policy.
         # A UK browser: dates and times show as people at the university see them.
         context = browser.new_context(
-            viewport=VIEWPORTS[viewport], base_url=live_server, bypass_csp=True, locale="en-GB", timezone_id="Europe/London"
+            viewport=VIEWPORTS[viewport],
+            base_url=live_server,
+            bypass_csp=True,
+            locale="en-GB",
+            timezone_id="Europe/London",
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

@@ -7,7 +7,10 @@ from tests.factories import make_asset, make_school, make_user
 
 
 def test_a_technician_requests_another_schools_asset_and_its_manager_approves_it(new_page, session):
-    chem, phys = make_school(session, "CHEM", "School of Chemistry"), make_school(session, "PHYS", "School of Physics")
+    chem, phys = (
+        make_school(session, "CHEM", "School of Chemistry"),
+        make_school(session, "PHYS", "School of Physics"),
+    )
     technician = make_user(session, chem, name="Chloe Chemist")
     rival = make_user(session, chem, name="Rory Rival")
     manager = make_user(session, phys, Role.MANAGER, name="Pavel Physics")

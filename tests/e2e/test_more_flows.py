@@ -20,7 +20,9 @@ HEADER = "Tag,Name,Category,Purchase cost (GBP)\n"
 GOOD_ROW = "IMP-001,Confocal microscope Zeiss LSM 980,Microscopy,125000.00\n"
 
 
-def test_a_manager_imports_a_spreadsheet_and_fixes_a_bad_row_from_the_error_list(new_page, app, session, tmp_path, monkeypatch):
+def test_a_manager_imports_a_spreadsheet_and_fixes_a_bad_row_from_the_error_list(
+    new_page, app, session, tmp_path, monkeypatch
+):
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))  # uploads out of the checkout
     school = make_school(session, "BIO", "School of Biology")
     session.add(Category(name="Microscopy"))
@@ -63,7 +65,9 @@ def test_a_manager_imports_a_spreadsheet_and_fixes_a_bad_row_from_the_error_list
     expect(page.get_by_role("link", name="Confocal microscope Zeiss LSM 980")).to_have_count(1)
 
 
-def test_the_import_pages_work_on_a_phone_without_serious_accessibility_violations(new_page, app, session, tmp_path, monkeypatch):
+def test_the_import_pages_work_on_a_phone_without_serious_accessibility_violations(
+    new_page, app, session, tmp_path, monkeypatch
+):
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))  # uploads out of the checkout
     school = make_school(session, "BIO", "School of Biology")
     session.add(Category(name="Microscopy"))
@@ -110,7 +114,10 @@ def test_finance_changes_the_report_period_and_downloads_the_workbook(new_page, 
     workbook = openpyxl.load_workbook(saved, read_only=True)
     assert workbook.sheetnames
     cells = " ".join(
-        str(value) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for value in row
+        str(value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
         if value is not None
     )
     assert "Utilisation, 1–31 Oct 2026" in cells  # the workbook is for the period picked

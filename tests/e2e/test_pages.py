@@ -12,13 +12,16 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot, serious_accessibility_violations, sign_in_as
 from tests.factories import make_asset, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2029, 12, 28, 12, tzinfo=UTC)
 
 
 @pytest.fixture
 def campus(session):
-    chem, phys = make_school(session, "CHEM", "School of Chemistry"), make_school(session, "PHYS", "School of Physics")
+    chem, phys = (
+        make_school(session, "CHEM", "School of Chemistry"),
+        make_school(session, "PHYS", "School of Physics"),
+    )
     location = Location(school=chem, building="Dalton Building", room="1.04", site="Main campus")
     category = Category(name="Microscopes", description="Light and electron microscopes")
     session.add_all([location, category])
@@ -28,21 +31,63 @@ def campus(session):
         "finance": make_user(session, chem, Role.FINANCE, name="Fin Ance"),
         "admin": make_user(session, phys, Role.ADMIN, name="Ada Admin"),
     }
-    scope = make_asset(session, chem, name="Confocal microscope", manufacturer="Zeiss", model="LSM 980",
-                       location=location, category=category, description="Four lasers and an Airyscan detector.")
+    scope = make_asset(
+        session,
+        chem,
+        name="Confocal microscope",
+        manufacturer="Zeiss",
+        model="LSM 980",
+        location=location,
+        category=category,
+        description="Four lasers and an Airyscan detector.",
+    )
     printer = make_asset(session, phys, name="Ultimaker S5")
-    booking = bookings.request_booking(session, people["technician"], scope.id, dt.datetime(2030, 1, 7, 10, tzinfo=UTC),
-                                       dt.datetime(2030, 1, 7, 12, tzinfo=UTC), "Imaging", NOW)
-    bookings.request_booking(session, people["technician"], printer.id, dt.datetime(2030, 1, 8, 10, tzinfo=UTC),
-                             dt.datetime(2030, 1, 8, 12, tzinfo=UTC), "Printing a part", NOW)
+    booking = bookings.request_booking(
+        session,
+        people["technician"],
+        scope.id,
+        dt.datetime(2030, 1, 7, 10, tzinfo=UTC),
+        dt.datetime(2030, 1, 7, 12, tzinfo=UTC),
+        "Imaging",
+        NOW,
+    )
+    bookings.request_booking(
+        session,
+        people["technician"],
+        printer.id,
+        dt.datetime(2030, 1, 8, 10, tzinfo=UTC),
+        dt.datetime(2030, 1, 8, 12, tzinfo=UTC),
+        "Printing a part",
+        NOW,
+    )
     return {"people": people, "scope": scope, "booking": booking, "chem": chem}
 
 
 PAGES = {
-    "technician": ["/", "/catalogue", "/assets/{scope}", "/assets/{scope}/book", "/assets/{scope}/week", "/bookings",
-                   "/bookings/{booking}", "/profile", "/schools"],
-    "manager": ["/", "/approvals", "/register", "/assets/{scope}", "/assets/{scope}/edit", "/assets/{scope}/maintenance",
-                "/assets/{scope}/inspections", "/assets/{scope}/training", "/schools/{chem}", "/schools/{chem}/import", "/labels"],
+    "technician": [
+        "/",
+        "/catalogue",
+        "/assets/{scope}",
+        "/assets/{scope}/book",
+        "/assets/{scope}/week",
+        "/bookings",
+        "/bookings/{booking}",
+        "/profile",
+        "/schools",
+    ],
+    "manager": [
+        "/",
+        "/approvals",
+        "/register",
+        "/assets/{scope}",
+        "/assets/{scope}/edit",
+        "/assets/{scope}/maintenance",
+        "/assets/{scope}/inspections",
+        "/assets/{scope}/training",
+        "/schools/{chem}",
+        "/schools/{chem}/import",
+        "/labels",
+    ],
     "finance": ["/"],
     "admin": ["/", "/admin/users", "/admin/users/new", "/schools"],
 }
@@ -77,7 +122,12 @@ def test_main_pages_have_no_serious_accessibility_violations(new_page, session, 
 #: The forms people fill in most, by who fills them in.
 KEYBOARD_FORMS = {
     "technician": ["/assets/{scope}/book", "/profile"],
-    "manager": ["/assets/{scope}/edit", "/assets/{scope}/maintenance", "/assets/{scope}/training", "/schools/{chem}/import"],
+    "manager": [
+        "/assets/{scope}/edit",
+        "/assets/{scope}/maintenance",
+        "/assets/{scope}/training",
+        "/schools/{chem}/import",
+    ],
 }
 
 #: What identifies a form control as the Tab key reaches it; a radio group is one stop.
@@ -93,10 +143,12 @@ def test_every_control_of_the_main_forms_is_reached_with_the_tab_key(new_page, s
     for path in KEYBOARD_FORMS[role]:
         url = path.format(**ids)
         assert page.goto(url).status == 200, url
-        wanted = set(page.eval_on_selector_all(
-            "main form :is(input:not([type=hidden]), select, textarea, button):not([disabled])",
-            f"els => els.filter(e => e.offsetParent !== null).map({CONTROL_KEY})",
-        ))
+        wanted = set(
+            page.eval_on_selector_all(
+                "main form :is(input:not([type=hidden]), select, textarea, button):not([disabled])",
+                f"els => els.filter(e => e.offsetParent !== null).map({CONTROL_KEY})",
+            )
+        )
         assert wanted, url
         reached = set()
         # Well past the form (the page's links come too); a time input takes a Tab for its hours and one for its minutes.

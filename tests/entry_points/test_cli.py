@@ -13,8 +13,19 @@ from tests.factories import make_school, make_user
 def test_create_user_with_a_role_and_school(app, session):
     school = make_school(session, "CHEM")
     result = app.test_cli_runner().invoke(
-        args=["create-user", "--email", "m@test.ac.uk", "--name", "Marie Curie", "--password", "polonium-1898",
-              "--role", "manager", "--school", "chem"]
+        args=[
+            "create-user",
+            "--email",
+            "m@test.ac.uk",
+            "--name",
+            "Marie Curie",
+            "--password",
+            "polonium-1898",
+            "--role",
+            "manager",
+            "--school",
+            "chem",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "Created m@test.ac.uk (technician, manager)" in result.output
@@ -26,16 +37,42 @@ def test_create_user_with_a_role_and_school(app, session):
 def test_create_user_refuses_bad_input_with_a_clear_message(app, session):
     make_user(session, None, email="taken@test.ac.uk")
     runner = app.test_cli_runner()
-    duplicate = runner.invoke(args=["create-user", "--email", "Taken@test.ac.uk", "--name", "X", "--password", "long enough!"])
+    duplicate = runner.invoke(
+        args=["create-user", "--email", "Taken@test.ac.uk", "--name", "X", "--password", "long enough!"]
+    )
     assert duplicate.exit_code != 0
     assert "already has an account" in duplicate.output
-    short = runner.invoke(args=["create-user", "--email", "new@test.ac.uk", "--name", "X", "--password", "short"])
+    short = runner.invoke(
+        args=["create-user", "--email", "new@test.ac.uk", "--name", "X", "--password", "short"]
+    )
     assert "at least 10 characters" in short.output
     unknown_school = runner.invoke(
-        args=["create-user", "--email", "new@test.ac.uk", "--name", "X", "--password", "long enough!", "--school", "NOPE"]
+        args=[
+            "create-user",
+            "--email",
+            "new@test.ac.uk",
+            "--name",
+            "X",
+            "--password",
+            "long enough!",
+            "--school",
+            "NOPE",
+        ]
     )
     assert "No School with code 'NOPE'" in unknown_school.output
-    bad_role = runner.invoke(args=["create-user", "--email", "new@test.ac.uk", "--name", "X", "--password", "long enough!", "--role", "king"])
+    bad_role = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "new@test.ac.uk",
+            "--name",
+            "X",
+            "--password",
+            "long enough!",
+            "--role",
+            "king",
+        ]
+    )
     assert bad_role.exit_code != 0
     assert session.scalar(select(func.count(User.id))) == 1
 

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from web.app import create_app
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatusChange
 from tests.conftest import PASSWORD, TEST_DB, TEST_SECRET, see_committed, settings_for_tests
 from tests.factories import make_asset, make_school, make_user
+from web.app import create_app
 
 PROJECT = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -106,7 +106,9 @@ def test_a_database_that_cannot_be_reached_gets_a_503_page_that_needs_no_databas
 
 
 @pytest.mark.skipif(TEST_DB != "postgresql", reason="SQLite has no server connections to lose")
-def test_while_the_database_is_down_requests_fail_cleanly_and_then_recover_without_a_restart(live_server, session, app):
+def test_while_the_database_is_down_requests_fail_cleanly_and_then_recover_without_a_restart(
+    live_server, session, app
+):
     user = make_user(session, make_school(session), name="Dora Dropped")
     opener = _browser()
     status, _, _ = _fetch(opener, live_server + "/sign-in", {"email": user.email, "password": PASSWORD})
@@ -125,7 +127,9 @@ def test_while_the_database_is_down_requests_fail_cleanly_and_then_recover_witho
         with admin.connect() as conn:
             conn.exec_driver_sql(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
             dropped = conn.scalar(
-                sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"),
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"
+                ),
                 {"name": database},
             )
         assert dropped >= 1
@@ -133,7 +137,9 @@ def test_while_the_database_is_down_requests_fail_cleanly_and_then_recover_witho
         for status, body, _ in while_down:
             assert status == 503 and "cannot reach its database just now" in body
             _assert_no_leak(status, body)
-        api = urllib.request.Request(live_server + "/api/v1/assets", headers={"Authorization": "Bearer ks_anything"})
+        api = urllib.request.Request(
+            live_server + "/api/v1/assets", headers={"Authorization": "Bearer ks_anything"}
+        )
         try:
             urllib.request.urlopen(api, timeout=10)
         except urllib.error.HTTPError as error:
@@ -183,18 +189,23 @@ def _slot(k: int) -> tuple[str, str]:
 def _start_gunicorn(database_url: str, log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     environment = dict(os.environ)
-    environment.update({
-        "DATABASE_URL": database_url,
-        "KITSHARE_ENV": "development",
-        "SECRET_KEY": TEST_SECRET,
-        "PASSWORD_HASH_TIME_COST": "1",
-        "PASSWORD_HASH_MEMORY_KIB": "1024",
-        "MAIL_OUTBOX_DIR": "",
-    })
+    environment.update(
+        {
+            "DATABASE_URL": database_url,
+            "KITSHARE_ENV": "development",
+            "SECRET_KEY": TEST_SECRET,
+            "PASSWORD_HASH_TIME_COST": "1",
+            "PASSWORD_HASH_MEMORY_KIB": "1024",
+            "MAIL_OUTBOX_DIR": "",
+        }
+    )
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "30", "wsgi:app"],
-        cwd=PROJECT, env=environment, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        cwd=PROJECT,
+        env=environment,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -229,18 +240,31 @@ def test_a_worker_killed_mid_booking_leaves_no_half_written_or_lost_booking(data
                 if opener is None:
                     candidate = _browser()
                     _, page, _ = _fetch(candidate, base + "/sign-in")
-                    status, _, _ = _fetch(candidate, base + "/sign-in", {
-                        "csrf_token": CSRF.search(page).group(1), "email": email, "password": PASSWORD,
-                    })
+                    status, _, _ = _fetch(
+                        candidate,
+                        base + "/sign-in",
+                        {
+                            "csrf_token": CSRF.search(page).group(1),
+                            "email": email,
+                            "password": PASSWORD,
+                        },
+                    )
                     if status != 302:
                         continue
                     opener = candidate
                 _, page, _ = _fetch(opener, f"{base}/assets/{asset.id}/book")
                 start, end = _slot(k)
-                status, body, location = _fetch(opener, f"{base}/assets/{asset.id}/book", {
-                    "csrf_token": CSRF.search(page).group(1), "start": start, "end": end,
-                    "purpose": f"run {k}", "repeat": "none",
-                })
+                status, body, location = _fetch(
+                    opener,
+                    f"{base}/assets/{asset.id}/book",
+                    {
+                        "csrf_token": CSRF.search(page).group(1),
+                        "start": start,
+                        "end": end,
+                        "purpose": f"run {k}",
+                        "repeat": "none",
+                    },
+                )
                 k += 1
                 if status == 302:
                     with lock:

@@ -19,14 +19,18 @@ def _half_hours(count: int) -> list[tuple[int, dt.time, dt.time]]:
 def test_twelve_spans_a_day_are_fine_and_thirteen_are_refused():
     assert MAX_SPANS_A_DAY == 12
     assert weekly_hours_problems(_half_hours(12)) == []
-    assert weekly_hours_problems(_half_hours(13)) == ["On Mon there are 13 spans of bookable hours: at most 12."]
+    assert weekly_hours_problems(_half_hours(13)) == [
+        "On Mon there are 13 spans of bookable hours: at most 12."
+    ]
 
 
 def test_the_edit_page_shows_all_twelve_spans_and_keeps_them(client, session):
     chem = make_school(session, "CHEM")
     manager = make_user(session, chem, Role.MANAGER)
     asset = make_asset(session, chem)
-    replace_hours(session, asset, [BookableHours(weekday=d, opens=o, closes=c) for d, o, c in _half_hours(12)])
+    replace_hours(
+        session, asset, [BookableHours(weekday=d, opens=o, closes=c) for d, o, c in _half_hours(12)]
+    )
     session.commit()
     sign_in(client, manager.email)
     page = client.get(f"/assets/{asset.id}/edit")

@@ -107,13 +107,15 @@ def declaring(content: bytes, part: str, size: int) -> bytes:
     """The same zip, but its directory and the part's own header say the part unpacks to ``size``."""
     data = bytearray(content)
     info = zipfile.ZipFile(io.BytesIO(content)).getinfo(part)
-    assert info.file_size < 0xFFFFFFFF and not info.extra, "a plain (not zip64) entry, so the size is in place"
-    data[info.header_offset + 22: info.header_offset + 26] = size.to_bytes(4, "little")
+    assert info.file_size < 0xFFFFFFFF and not info.extra, (
+        "a plain (not zip64) entry, so the size is in place"
+    )
+    data[info.header_offset + 22 : info.header_offset + 26] = size.to_bytes(4, "little")
     for found in re.finditer(re.escape(b"PK\x01\x02"), content):  # the part's entry in the zip's directory
         entry = found.start()
-        name_length = int.from_bytes(content[entry + 28: entry + 30], "little")
-        if content[entry + 46: entry + 46 + name_length] == part.encode():
-            data[entry + 24: entry + 28] = size.to_bytes(4, "little")
+        name_length = int.from_bytes(content[entry + 28 : entry + 30], "little")
+        if content[entry + 46 : entry + 46 + name_length] == part.encode():
+            data[entry + 24 : entry + 28] = size.to_bytes(4, "little")
             return bytes(data)
     raise AssertionError(f"{part} is not in the zip's directory")
 
@@ -150,11 +152,13 @@ def malformed() -> bytes:
 
 
 def bad_date() -> bytes:
-    return workbook(sheet(
-        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
-        '<c r="C1" t="inlineStr"><is><t>Purchase date</t></is></c></row>'
-        '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="d"><v>2026-13-45</v></c></row>'
-    ))
+    return workbook(
+        sheet(
+            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+            '<c r="C1" t="inlineStr"><is><t>Purchase date</t></is></c></row>'
+            '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="d"><v>2026-13-45</v></c></row>'
+        )
+    )
 
 
 # --- Through the import page ------------------------------------------------------------------
@@ -191,17 +195,21 @@ def refused(client, session, school, content: bytes) -> str:
 
 
 def test_a_well_formed_workbook_with_shared_strings_and_a_date_is_previewed(client, session, chemistry):
-    content = workbook(sheet(
-        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
-        '<c r="C1" t="inlineStr"><is><t>Purchase date</t></is></c></row>'
-        '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="d"><v>2021-03-31</v></c></row>'
-    ))
+    content = workbook(
+        sheet(
+            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+            '<c r="C1" t="inlineStr"><is><t>Purchase date</t></is></c></row>'
+            '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="d"><v>2021-03-31</v></c></row>'
+        )
+    )
     response = upload(client, chemistry, content)
     assert response.status_code == 200, response.text[:2000]
     assert "Import 1 row" in response.text
 
 
-def test_one_shared_string_of_100_million_characters_is_refused_by_its_declared_size(client, session, chemistry):
+def test_one_shared_string_of_100_million_characters_is_refused_by_its_declared_size(
+    client, session, chemistry
+):
     content = one_huge_shared_string(100_000_000)
     assert len(content) < 150_000
     page = refused(client, session, chemistry, content)
@@ -213,7 +221,10 @@ def test_one_shared_string_of_100_million_characters_is_refused_by_its_declared_
 
 def test_a_part_that_lies_about_its_size_is_refused_as_damaged(client, session, chemistry):
     page = refused(client, session, chemistry, lying_about_its_size())
-    assert "register.xlsx is damaged: xl/sharedStrings.xml does not unpack to what the file says it holds." in page
+    assert (
+        "register.xlsx is damaged: xl/sharedStrings.xml does not unpack to what the file says it holds."
+        in page
+    )
 
 
 def test_the_parts_together_are_limited_too(client, session, chemistry, app, monkeypatch):
@@ -221,10 +232,14 @@ def test_the_parts_together_are_limited_too(client, session, chemistry, app, mon
     unpacked = sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(content)).infolist())
     monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_TOTAL_BYTES", unpacked - 1)
     page = refused(client, session, chemistry, content)
-    assert f"register.xlsx is too big to import: it unpacks to more than {unpacked - 1:,} bytes in all" in page
+    assert (
+        f"register.xlsx is too big to import: it unpacks to more than {unpacked - 1:,} bytes in all" in page
+    )
 
 
-def test_a_zip_of_more_parts_than_allowed_is_refused_before_its_directory_is_read(client, session, chemistry, app, monkeypatch):
+def test_a_zip_of_more_parts_than_allowed_is_refused_before_its_directory_is_read(
+    client, session, chemistry, app, monkeypatch
+):
     monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_PARTS", 5)  # the workbook has 6
     page = refused(client, session, chemistry, workbook())
     assert "register.xlsx has more than 5 parts inside, far more than a spreadsheet needs." in page
@@ -233,7 +248,10 @@ def test_a_zip_of_more_parts_than_allowed_is_refused_before_its_directory_is_rea
 def test_a_cell_longer_than_excel_allows_is_refused(client, session, chemistry):
     page = refused(client, session, chemistry, workbook(strings_xml=shared([*STRINGS[:3], "a" * 32_768])))
     assert "A text in register.xlsx (xl/sharedStrings.xml) holds more than 32,767 characters" in page
-    inline = sheet(HEADER_ROW + f'<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="inlineStr"><is><t>{"a" * 32_768}</t></is></c></row>')
+    inline = sheet(
+        HEADER_ROW
+        + f'<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="inlineStr"><is><t>{"a" * 32_768}</t></is></c></row>'
+    )
     page = refused(client, session, chemistry, workbook(inline))
     assert "Cell B2 of register.xlsx holds more than 32,767 characters" in page
 
@@ -257,7 +275,9 @@ def test_a_row_numbered_beyond_the_limit_is_refused_before_openpyxl_fills_the_ga
 
 def test_too_many_cells_are_refused(client, session, chemistry, app, monkeypatch):
     monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_CELLS", 5)
-    rows = HEADER_ROW + ASSET_ROW + '<row r="3"><c r="A3" t="s"><v>2</v></c><c r="B3" t="s"><v>3</v></c></row>'
+    rows = (
+        HEADER_ROW + ASSET_ROW + '<row r="3"><c r="A3" t="s"><v>2</v></c><c r="B3" t="s"><v>3</v></c></row>'
+    )
     page = refused(client, session, chemistry, workbook(sheet(rows)))
     assert "register.xlsx has more than 5 cells (formatted empty cells count too)." in page
 
@@ -269,7 +289,10 @@ def test_a_dtd_with_entities_is_refused_unexpanded(client, session, chemistry):
 
 def test_malformed_sheet_xml_is_refused(client, session, chemistry):
     page = refused(client, session, chemistry, malformed())
-    assert "register.xlsx is damaged: xl/worksheets/sheet1.xml is not well-formed XML (mismatched tag at line 1" in page
+    assert (
+        "register.xlsx is damaged: xl/worksheets/sheet1.xml is not well-formed XML (mismatched tag at line 1"
+        in page
+    )
 
 
 def test_a_date_cell_that_is_no_date_is_refused(client, session, chemistry):
@@ -278,9 +301,14 @@ def test_a_date_cell_that_is_no_date_is_refused(client, session, chemistry):
 
 
 def test_a_number_cell_that_is_no_number_is_refused_not_a_500(client, session, chemistry):
-    content = workbook(sheet(HEADER_ROW + '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="n"><v>lots</v></c></row>'))
+    content = workbook(
+        sheet(HEADER_ROW + '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="n"><v>lots</v></c></row>')
+    )
     page = refused(client, session, chemistry, content)
-    assert "register.xlsx could not be read near row 2: a cell there holds a value its type does not allow." in page
+    assert (
+        "register.xlsx could not be read near row 2: a cell there holds a value its type does not allow."
+        in page
+    )
 
 
 def test_a_queued_job_whose_file_is_hostile_fails_with_the_same_message(app, session, chemistry):
@@ -354,16 +382,32 @@ def test_refusing_a_hostile_workbook_takes_less_than_100_mb_above_the_baseline(
     warm.write_bytes(workbook())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     finished = subprocess.run(
-        [sys.executable, "-c", WORKER, str(ROOT), database_url, str(chemistry.id), "manager@chem.ac.uk",
-         str(hostile), str(warm), str(tmp_path / "instance")],
-        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            str(ROOT),
+            database_url,
+            str(chemistry.id),
+            "manager@chem.ac.uk",
+            str(hostile),
+            str(warm),
+            str(tmp_path / "instance"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=ROOT,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     outcome = json.loads(finished.stdout.strip().splitlines()[-1])
     growth_mb = (outcome["peak_kb"] - outcome["baseline_kb"]) / 1024
-    print(f"{case}: {hostile.stat().st_size / 1024:,.0f} KB file, worker baseline "
-          f"{outcome['baseline_kb'] / 1024:,.0f} MB, peak {outcome['peak_kb'] / 1024:,.0f} MB (+{growth_mb:,.0f} MB), "
-          f"answer {outcome['status']}")
+    print(
+        f"{case}: {hostile.stat().st_size / 1024:,.0f} KB file, worker baseline "
+        f"{outcome['baseline_kb'] / 1024:,.0f} MB, peak {outcome['peak_kb'] / 1024:,.0f} MB (+{growth_mb:,.0f} MB), "
+        f"answer {outcome['status']}"
+    )
     assert outcome["status"] == 400
     assert "register.xlsx" in outcome["text"] and "Check the file" in outcome["text"]
     assert growth_mb < 100

@@ -66,8 +66,13 @@ def test_progress_can_be_read_while_the_import_runs(app, session, world, tmp_pat
         if data.tag == "CHEM-0550":  # rows 0 to 549 are done: progress was written at 500
             with Session(engine) as reader:  # as the progress page reads it, from outside
                 running = reader.get(ImportJob, job.id)
-                seen.append((running.state.value, import_jobs.rows_done(running, tmp_path),
-                             import_jobs.rows_total(running, tmp_path)))
+                seen.append(
+                    (
+                        running.state.value,
+                        import_jobs.rows_done(running, tmp_path),
+                        import_jobs.rows_total(running, tmp_path),
+                    )
+                )
         return real_create(session_, actor, school, data)
 
     monkeypatch.setattr(service, "create_asset", create_and_look)
@@ -124,8 +129,13 @@ def test_the_job_page_is_for_the_schools_managers(app, client, session, world):
     assert page.status_code == 200 and "Waiting to start" in page.text
     progress = client.get(f"/schools/{world['school'].id}/import/jobs/{job.id}/progress.json")
     assert progress.json == {
-        "id": job.id, "state": "queued", "filename": "register.csv", "rows_done": 0, "rows_total": None,
-        "finished": False, "message": "",
+        "id": job.id,
+        "state": "queued",
+        "filename": "register.csv",
+        "rows_done": 0,
+        "rows_total": None,
+        "finished": False,
+        "message": "",
     }
     assert client.get(f"/schools/{world['school'].id + 999}/import/jobs/{job.id}").status_code == 403
     other_client = app.test_client()

@@ -426,7 +426,10 @@ def test_a_label_shows_the_tag_name_school_and_university(session, chem):
 def test_a_long_name_is_cut_to_two_lines():
     lines = media.fit_lines(
         "Ultra-high-performance liquid chromatography system with diode-array and mass detectors",
-        "Helvetica", 7.5, 76, 2,
+        "Helvetica",
+        7.5,
+        76,
+        2,
     )
     assert len(lines) == 2
     assert lines[-1].endswith("…")

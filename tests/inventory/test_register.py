@@ -12,7 +12,7 @@ from inventory.models import Asset, AssetStatus, Category, Location
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -29,11 +29,24 @@ def schools(session):
 
 def asset_form(**overrides):
     data = {
-        "tag": "CHEM-0100", "name": "Benchtop centrifuge", "category_id": 0, "location_id": 0, "contact_id": 0,
-        "manufacturer": "Eppendorf", "model": "5810 R", "serial_number": "SN-1", "description": "Refrigerated.",
-        "purchase_date": "2022-03-01", "purchase_cost": "12,499.99", "funding_source": "EPSRC EP/X000001/1",
-        "hourly_rate": "7.50", "bookable": "y", "shareable": "y", "min_notice_minutes": "60",
-        "max_booking_minutes": "240", "turnaround_minutes": "15",
+        "tag": "CHEM-0100",
+        "name": "Benchtop centrifuge",
+        "category_id": 0,
+        "location_id": 0,
+        "contact_id": 0,
+        "manufacturer": "Eppendorf",
+        "model": "5810 R",
+        "serial_number": "SN-1",
+        "description": "Refrigerated.",
+        "purchase_date": "2022-03-01",
+        "purchase_cost": "12,499.99",
+        "funding_source": "EPSRC EP/X000001/1",
+        "hourly_rate": "7.50",
+        "bookable": "y",
+        "shareable": "y",
+        "min_notice_minutes": "60",
+        "max_booking_minutes": "240",
+        "turnaround_minutes": "15",
     }
     for day in range(7):
         data[f"hours-{day}-opens"] = "09:00" if day < 5 else ""
@@ -44,7 +57,10 @@ def asset_form(**overrides):
 
 def test_a_manager_adds_an_asset_with_every_field_and_rule(client, session, schools):
     sign_in(client, schools["manager_a"].email)
-    response = client.post(f"/schools/{schools['a'].id}/assets/new", data=asset_form(**{"hours-5-opens": "10:00", "hours-5-closes": "14:00"}))
+    response = client.post(
+        f"/schools/{schools['a'].id}/assets/new",
+        data=asset_form(**{"hours-5-opens": "10:00", "hours-5-closes": "14:00"}),
+    )
     assert response.status_code == 302, response.text
     asset = session.scalar(select(Asset).where(Asset.tag == "CHEM-0100"))
     assert asset.school_id == schools["a"].id
@@ -68,13 +84,20 @@ def test_bad_values_are_reported_beside_their_fields_and_nothing_is_saved(client
     sign_in(client, schools["manager_a"].email)
     response = client.post(
         f"/schools/{schools['a'].id}/assets/new",
-        data=asset_form(tag="TAKEN-1", purchase_cost="twelve", turnaround_minutes="-5", **{"hours-0-opens": "18:00", "hours-1-closes": ""}),
+        data=asset_form(
+            tag="TAKEN-1",
+            purchase_cost="twelve",
+            turnaround_minutes="-5",
+            **{"hours-0-opens": "18:00", "hours-1-closes": ""},
+        ),
     )
     assert response.status_code == 400
     assert "is not an amount in pounds" in response.text
     assert "Use 0 or more minutes." in response.text
     assert "Tuesday: Give both the opening and closing time, or neither." in response.text
-    ok_otherwise = client.post(f"/schools/{schools['a'].id}/assets/new", data=asset_form(tag="TAKEN-1", **{"hours-0-opens": "18:00"}))
+    ok_otherwise = client.post(
+        f"/schools/{schools['a'].id}/assets/new", data=asset_form(tag="TAKEN-1", **{"hours-0-opens": "18:00"})
+    )
     assert "already used by" in ok_otherwise.text
     assert "must open before it closes" in ok_otherwise.text
     assert session.scalar(select(func.count(Asset.id))) == 1
@@ -88,7 +111,9 @@ def test_a_manager_edits_rules_and_the_change_is_audited(client, session, school
     see_committed(session)
     asset = session.get(Asset, asset.id)
     assert asset.requires_approval and asset.training_required and asset.max_booking_minutes is None
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.object_id == asset.id, AuditEntry.action == "updated")).all()[-1]
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.object_id == asset.id, AuditEntry.action == "updated")
+    ).all()[-1]
     assert entry.actor_id == schools["manager_a"].id
     page = client.get(f"/assets/{asset.id}").text
     assert "Change history" in page and "requires approval" in page
@@ -138,10 +163,18 @@ def test_a_manager_of_another_school_can_neither_see_the_forms_nor_change_anythi
     before = (asset.name, asset.status)
     sign_in(client, schools["manager_a"].email)
     page = client.get(f"/assets/{asset.id}").text
-    assert "Edit details and rules" not in page and "Change status" not in page and "Change history" not in page
+    assert (
+        "Edit details and rules" not in page and "Change status" not in page and "Change history" not in page
+    )
     assert client.get(f"/assets/{asset.id}/edit").status_code == 403
-    assert client.post(f"/assets/{asset.id}/edit", data=asset_form(tag=asset.tag, name="Hijacked")).status_code == 403
-    assert client.post(f"/assets/{asset.id}/status", data={"status": "retired", "reason": "x"}).status_code == 403
+    assert (
+        client.post(f"/assets/{asset.id}/edit", data=asset_form(tag=asset.tag, name="Hijacked")).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/assets/{asset.id}/status", data={"status": "retired", "reason": "x"}).status_code
+        == 403
+    )
     assert client.post(f"/assets/{asset.id}/delete").status_code == 403
     assert client.get(f"/schools/{schools['b'].id}/assets/new").status_code == 403
     assert client.post(f"/schools/{schools['b'].id}/assets/new", data=asset_form()).status_code == 403
@@ -169,9 +202,20 @@ def test_the_asset_page_shows_every_field_rules_and_the_next_two_weeks(client, s
     location = Location(school=schools["a"], building="Dalton", room="1.01", site="North campus")
     session.add(location)
     asset = make_asset(
-        session, schools["a"], name="Confocal", manufacturer="Zeiss", model="LSM 980", serial_number="Z-77",
-        description="Four lasers.", location=location, category=schools["category"], contact=schools["manager_a"],
-        hourly_rate_pence=4500, min_notice_minutes=1440, max_booking_minutes=240, turnaround_minutes=30,
+        session,
+        schools["a"],
+        name="Confocal",
+        manufacturer="Zeiss",
+        model="LSM 980",
+        serial_number="Z-77",
+        description="Four lasers.",
+        location=location,
+        category=schools["category"],
+        contact=schools["manager_a"],
+        hourly_rate_pence=4500,
+        min_notice_minutes=1440,
+        max_booking_minutes=240,
+        turnaround_minutes=30,
     )
     booker = make_user(session, schools["b"], name="Visiting Researcher")
     tomorrow = dt.datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
@@ -179,8 +223,21 @@ def test_the_asset_page_shows_every_field_rules_and_the_next_two_weeks(client, s
     technician = make_user(session, schools["a"])
     sign_in(client, technician.email)
     page = client.get(f"/assets/{asset.id}").text
-    for text in ("Confocal", "Zeiss", "LSM 980", "Z-77", "Four lasers.", "Dalton, 1.01, North campus", "Centrifuges",
-                 "£45.00", "1 day", "4 hours", "30 minutes", "Monday 09:00–17:00", "The next two weeks"):
+    for text in (
+        "Confocal",
+        "Zeiss",
+        "LSM 980",
+        "Z-77",
+        "Four lasers.",
+        "Dalton, 1.01, North campus",
+        "Centrifuges",
+        "£45.00",
+        "1 day",
+        "4 hours",
+        "30 minutes",
+        "Monday 09:00–17:00",
+        "The next two weeks",
+    ):
         assert text in page, text
     assert "Booked" in page and "Visiting Researcher" not in page  # not the viewer's to know
     client.post("/sign-out")

@@ -9,7 +9,7 @@ from inventory.models import AssetStatus
 from inventory.service import school_summaries
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2029, 12, 28, 12, tzinfo=UTC)
 
 

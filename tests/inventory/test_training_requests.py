@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from notifications.models import Notification
+from bookings import asset_changes
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
-from bookings import asset_changes
 from inventory import training, training_requests
 from inventory.catalogue import CatalogueFilters, search
 from inventory.models import Category, TrainingAuthorisation, TrainingRequest, TrainingRequestStatus
-from notifications.models import OutboxMessage
+from notifications.models import Notification, OutboxMessage
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_school, make_user
 
@@ -39,10 +38,22 @@ def world(session):
         "ben": make_user(session, phys, Role.MANAGER, name="Ben Manager"),
         "tess": make_user(session, chem, name="Tess Technician"),
         "paul": make_user(session, phys, name="Paul Physicist"),
-        "sem": make_asset(session, chem, name="Scanning electron microscope", tag="CHEM-0001",
-                          category=microscopes, training_required=True),
-        "confocal": make_asset(session, chem, name="Confocal microscope", tag="CHEM-0002",
-                               category=microscopes, training_required=True),
+        "sem": make_asset(
+            session,
+            chem,
+            name="Scanning electron microscope",
+            tag="CHEM-0001",
+            category=microscopes,
+            training_required=True,
+        ),
+        "confocal": make_asset(
+            session,
+            chem,
+            name="Confocal microscope",
+            tag="CHEM-0002",
+            category=microscopes,
+            training_required=True,
+        ),
         "balance": make_asset(session, chem, name="Balance", tag="CHEM-0003"),
     }
 
@@ -55,7 +66,9 @@ def _ask(session, world, person="tess", asset="sem", message=""):
 
 
 def _notices(session, user, event):
-    return session.scalars(select(Notification).where(Notification.user_id == user.id, Notification.event == event)).all()
+    return session.scalars(
+        select(Notification).where(Notification.user_id == user.id, Notification.event == event)
+    ).all()
 
 
 # --- Asking -------------------------------------------------------------------------------------
@@ -70,7 +83,10 @@ def test_a_person_lacking_training_is_told_before_booking(session, world):
 def test_asking_for_training_tells_every_manager_of_the_owning_school(session, world):
     training_request, told = _ask(session, world, message="I used one in my PhD.")
     assert told == 2
-    assert training_request.status == TrainingRequestStatus.OPEN and training_request.message == "I used one in my PhD."
+    assert (
+        training_request.status == TrainingRequestStatus.OPEN
+        and training_request.message == "I used one in my PhD."
+    )
     for manager in (world["ada"], world["alf"]):
         [notice] = _notices(session, manager, "training_requested")
         assert "Scanning electron microscope" in notice.title and "Tess Technician" in notice.title
@@ -78,7 +94,10 @@ def test_asking_for_training_tells_every_manager_of_the_owning_school(session, w
         assert notice.link == f"https://kit.example.ac.uk/assets/{world['sem'].id}/training#training-requests"
     assert _notices(session, world["ben"], "training_requested") == []
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
-    assert training_requests.training_need(session, world["tess"], world["sem"], TODAY).open_request == training_request
+    assert (
+        training_requests.training_need(session, world["tess"], world["sem"], TODAY).open_request
+        == training_request
+    )
 
 
 def test_nobody_asks_twice_while_a_request_is_open(session, world):
@@ -105,7 +124,9 @@ def test_asking_is_refused_where_training_would_not_help(session, world):
     with pytest.raises(InvalidInput, match="does not share"):
         _ask(session, world, person="paul")
     with atomic(session, world["ada"]):
-        training.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY)
+        training.grant_training(
+            session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY
+        )
     with pytest.raises(InvalidInput, match="already authorised"):
         _ask(session, world)
 
@@ -130,10 +151,15 @@ def test_granting_a_request_authorises_the_person_and_tells_them(session, world)
     with atomic(session, world["alf"]):
         grant = training_requests.grant_training_request(session, world["alf"], training_request, today=TODAY)
     assert (grant.user_id, grant.asset_id, grant.granted_on, grant.granted_by_id) == (
-        world["tess"].id, world["sem"].id, TODAY, world["alf"].id
+        world["tess"].id,
+        world["sem"].id,
+        TODAY,
+        world["alf"].id,
     )
     assert training.has_current_training(session, world["tess"], world["sem"], TODAY)
-    assert training_request.status == TrainingRequestStatus.GRANTED and training_request.authorisation == grant
+    assert (
+        training_request.status == TrainingRequestStatus.GRANTED and training_request.authorisation == grant
+    )
     assert training_request.decided_by_id == world["alf"].id
     [notice] = _notices(session, world["tess"], "training_decided")
     assert notice.title.startswith("Training granted: Scanning electron microscope")
@@ -144,8 +170,14 @@ def test_a_category_grant_closes_every_request_it_covers(session, world):
     sem, _ = _ask(session, world)
     confocal, _ = _ask(session, world, asset="confocal")
     with atomic(session, world["ada"]):
-        grant = training_requests.grant_training_request(session, world["ada"], sem, scope="category", today=TODAY)
-    assert (grant.category_id, grant.school_id, grant.asset_id) == (world["microscopes"].id, world["chem"].id, None)
+        grant = training_requests.grant_training_request(
+            session, world["ada"], sem, scope="category", today=TODAY
+        )
+    assert (grant.category_id, grant.school_id, grant.asset_id) == (
+        world["microscopes"].id,
+        world["chem"].id,
+        None,
+    )
     assert sem.status == confocal.status == TrainingRequestStatus.GRANTED
     assert len(_notices(session, world["tess"], "training_decided")) == 2
 
@@ -153,14 +185,18 @@ def test_a_category_grant_closes_every_request_it_covers(session, world):
 def test_training_granted_the_usual_way_closes_the_open_request(session, world):
     training_request, _ = _ask(session, world)
     with atomic(session, world["ada"]):
-        training.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY)
+        training.grant_training(
+            session, world["ada"], world["tess"], asset=world["sem"], granted_on=TODAY, today=TODAY
+        )
     assert training_request.status == TrainingRequestStatus.GRANTED
 
 
 def test_declining_tells_the_person_why_and_they_may_ask_again(session, world):
     training_request, _ = _ask(session, world)
     with atomic(session, world["ada"]):
-        training_requests.decline_training_request(session, world["ada"], training_request, "Next induction is in July.")
+        training_requests.decline_training_request(
+            session, world["ada"], training_request, "Next induction is in July."
+        )
     assert training_request.status == TrainingRequestStatus.DECLINED
     [notice] = _notices(session, world["tess"], "training_decided")
     assert "declined" in notice.title.lower() and "Next induction is in July." in notice.body
@@ -191,30 +227,54 @@ def test_only_managers_of_the_owning_school_decide(session, world):
 
 
 def _names(session, user):
-    return {asset.name for asset in search(session, user, CatalogueFilters(shareable_with_me=True, per_page=100)).items}
+    return {
+        asset.name
+        for asset in search(session, user, CatalogueFilters(shareable_with_me=True, per_page=100)).items
+    }
 
 
 def test_only_equipment_i_can_book_leaves_out_training_i_lack(session, world):
     assert _names(session, world["tess"]) == {"Balance"}
-    assert "Scanning electron microscope" in {a.name for a in search(session, world["tess"], CatalogueFilters()).items}
+    assert "Scanning electron microscope" in {
+        a.name for a in search(session, world["tess"], CatalogueFilters()).items
+    }
 
 
 def test_only_equipment_i_can_book_includes_training_held_by_asset_or_category(session, world):
     with atomic(session, world["ada"]):
-        training.grant_training(session, world["ada"], world["tess"], asset=world["sem"], granted_on=dt.date(2025, 1, 10))
+        training.grant_training(
+            session, world["ada"], world["tess"], asset=world["sem"], granted_on=dt.date(2025, 1, 10)
+        )
     assert _names(session, world["tess"]) == {"Balance", "Scanning electron microscope"}
     with atomic(session, world["ada"]):
-        training.grant_training(session, world["ada"], world["tess"], category=world["microscopes"], school=world["chem"],
-                              granted_on=dt.date(2025, 1, 10))
-    assert _names(session, world["tess"]) == {"Balance", "Scanning electron microscope", "Confocal microscope"}
+        training.grant_training(
+            session,
+            world["ada"],
+            world["tess"],
+            category=world["microscopes"],
+            school=world["chem"],
+            granted_on=dt.date(2025, 1, 10),
+        )
+    assert _names(session, world["tess"]) == {
+        "Balance",
+        "Scanning electron microscope",
+        "Confocal microscope",
+    }
 
 
 def test_expired_or_revoked_training_does_not_count_in_the_filter(session, world):
     with atomic(session, world["ada"]):
-        grant = training.grant_training(session, world["ada"], world["tess"], asset=world["sem"],
-                                      granted_on=dt.date(2020, 1, 1), expires_on=dt.date(2021, 1, 1))
-        revoked = training.grant_training(session, world["ada"], world["tess"], asset=world["confocal"],
-                                        granted_on=dt.date(2020, 1, 1))
+        grant = training.grant_training(
+            session,
+            world["ada"],
+            world["tess"],
+            asset=world["sem"],
+            granted_on=dt.date(2020, 1, 1),
+            expires_on=dt.date(2021, 1, 1),
+        )
+        revoked = training.grant_training(
+            session, world["ada"], world["tess"], asset=world["confocal"], granted_on=dt.date(2020, 1, 1)
+        )
         asset_changes.revoke_training(session, world["ada"], revoked, "Left the group")
     assert grant is not None
     assert _names(session, world["tess"]) == {"Balance"}
@@ -230,7 +290,9 @@ def test_the_asset_page_says_training_is_required_before_the_book_button(client,
     assert f'href="/assets/{world["sem"].id}/book"' not in page
     assert "Request training" in page
     booking_form = client.get(f"/assets/{world['sem'].id}/book").text
-    assert booking_form.index("Training required: you are not authorised") < booking_form.index('name="purpose"')
+    assert booking_form.index("Training required: you are not authorised") < booking_form.index(
+        'name="purpose"'
+    )
     assert "Training required" not in client.get(f"/assets/{world['balance'].id}").text
 
 
@@ -238,7 +300,9 @@ def test_requesting_training_on_the_page_records_it_once(client, session, world)
     sign_in(client, world["tess"].email)
     url = f"/assets/{world['sem'].id}/training-request"
     response = client.post(url, data={"message": "Please", "back": "book"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/assets/{world['sem'].id}/book")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/assets/{world['sem'].id}/book"
+    )
     page = client.get(response.headers["Location"]).text
     assert "is sent to the managers of CHEM" in page and "You asked for training on" in page
     response = client.post(url, data={"message": "Again"}, follow_redirects=True)
@@ -252,12 +316,16 @@ def test_managers_grant_from_the_asset_training_page(client, session, world):
     sign_in(client, world["ada"].email)
     page = client.get(f"/assets/{world['sem'].id}/training").text
     assert "Training requests (1)" in page and "Tess Technician" in page and "I used one in my PhD." in page
-    response = client.post(f"/training-requests/{training_request.id}/grant",
-                           data={f"grant-{training_request.id}-scope": "asset"})
+    response = client.post(
+        f"/training-requests/{training_request.id}/grant",
+        data={f"grant-{training_request.id}-scope": "asset"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/assets/{world['sem'].id}/training")
-    assert "Tess Technician is now authorised to use Scanning electron microscope" in client.get(
-        response.headers["Location"]).text
+    assert (
+        "Tess Technician is now authorised to use Scanning electron microscope"
+        in client.get(response.headers["Location"]).text
+    )
     see_committed(session)
     assert session.get(TrainingRequest, training_request.id).status == TrainingRequestStatus.GRANTED
     assert session.scalar(select(func.count()).select_from(TrainingAuthorisation)) == 1
@@ -281,14 +349,21 @@ def test_managers_decline_from_the_school_training_page(client, session, world):
 def test_a_bad_expiry_date_shows_the_grant_form_again(client, session, world):
     training_request, _ = _ask(session, world)
     sign_in(client, world["ada"].email)
-    response = client.post(f"/training-requests/{training_request.id}/grant", data={
-        f"grant-{training_request.id}-scope": "asset", f"grant-{training_request.id}-expires_on": "2020-01-01",
-    })
+    response = client.post(
+        f"/training-requests/{training_request.id}/grant",
+        data={
+            f"grant-{training_request.id}-scope": "asset",
+            f"grant-{training_request.id}-expires_on": "2020-01-01",
+        },
+    )
     assert response.status_code == 400
     assert "The authorisation cannot expire before it was granted." in response.text
-    response = client.post(f"/training-requests/{training_request.id}/grant", data={
-        f"grant-{training_request.id}-scope": "everything",
-    })
+    response = client.post(
+        f"/training-requests/{training_request.id}/grant",
+        data={
+            f"grant-{training_request.id}-scope": "everything",
+        },
+    )
     assert response.status_code == 400
     see_committed(session)
     assert session.get(TrainingRequest, training_request.id).status == TrainingRequestStatus.OPEN

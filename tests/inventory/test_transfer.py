@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from accounts.models import Role
 from core.audit import AuditEntry
 from core.errors import InvalidInput
+from inventory.models import Asset, AssetStatus, Category, Location
 from inventory.transfer.applying import apply_import
 from inventory.transfer.columns import HEADERS
 from inventory.transfer.formula_guard import neutralise_cell, restore_cell
 from inventory.transfer.planning import plan_import
 from inventory.transfer.turtle import organisation_profile
-from inventory.models import Asset, AssetStatus, Category, Location
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_school, make_user
 
@@ -144,7 +144,9 @@ def summary_of(preview) -> tuple[int, int, int]:
 
 
 def problems_in(response) -> set[tuple[int, str]]:
-    cells = re.findall(r'<tr><td class="num"[^>]*>(\d+)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>', response.text)
+    cells = re.findall(
+        r'<tr><td class="num"[^>]*>(\d+)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>', response.text
+    )
     return {(int(line), html.unescape(column)) for line, column, _ in cells}
 
 
@@ -295,7 +297,9 @@ def test_a_good_csv_import_creates_the_assets_with_every_field(client, session, 
     assert (asset.training_required, asset.block_when_inspection_overdue) == (True, True)
     assert (asset.min_notice_minutes, asset.max_booking_minutes, asset.turnaround_minutes) == (1440, 480, 30)
     assert [(h.weekday, h.opens, h.closes) for h in asset.bookable_hours] == [
-        (0, dt.time(9), dt.time(17)), (2, dt.time(10), dt.time(12)), (2, dt.time(13), dt.time(16)),
+        (0, dt.time(9), dt.time(17)),
+        (2, dt.time(10), dt.time(12)),
+        (2, dt.time(13), dt.time(16)),
     ]
 
 
@@ -410,10 +414,17 @@ def test_the_upload_is_deleted_once_imported(client, app, session, world):
 def test_an_xlsx_workbook_imports(client, session, world):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append([
-        "Tag", "Name", "Purchase date", "Purchase cost (GBP)", "Bookable", "Maximum booking (minutes)",
-        "Serial number",
-    ])
+    sheet.append(
+        [
+            "Tag",
+            "Name",
+            "Purchase date",
+            "Purchase cost (GBP)",
+            "Bookable",
+            "Maximum booking (minutes)",
+            "Serial number",
+        ]
+    )
     sheet.append(["CHEM-0100", "Fume cupboard", dt.datetime(2020, 1, 15), 1234.5, True, 120.0, 12345])
     content = io.BytesIO()
     workbook.save(content)
@@ -457,7 +468,9 @@ def test_5000_rows_import_in_one_go(client, session, world):
 def _export_csv(client, **args) -> list[dict[str, str]]:
     response = client.get("/register/export.csv", query_string=args)
     assert response.status_code == 200, response.text
-    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))  # as Excel reads it, BOM and all
+    return list(
+        csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")))
+    )  # as Excel reads it, BOM and all
 
 
 def test_an_exported_csv_reimports_to_the_same_register(client, session, world):
@@ -548,8 +561,14 @@ def test_the_uniquip_export_has_the_template_header_and_maps_each_field(client, 
     microscopy = session.scalars(select(Category).where(Category.name == "Microscopy")).one()
     location = Location(school=school, site="North campus", building="Dalton", room="1.04")
     asset = make_asset(
-        session, school, tag="CHEM-0001", name="Confocal microscope", description="Lasers & <optics>",
-        category=microscopy, location=location, contact=world["contact"],
+        session,
+        school,
+        tag="CHEM-0001",
+        name="Confocal microscope",
+        description="Lasers & <optics>",
+        category=microscopy,
+        location=location,
+        contact=world["contact"],
     )
     make_asset(session, school, tag="CHEM-0002", shareable=False)
     make_asset(session, school, tag="CHEM-0003", bookable=False)
@@ -559,10 +578,27 @@ def test_the_uniquip_export_has_the_template_header_and_maps_each_field(client, 
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     header, *rows = list(csv.reader(io.StringIO(response.text)))
     assert header == [
-        "Type", "Name", "Description", "Related Facility ID", "Technique", "Location", "Contact Name",
-        "Contact Telephone", "Contact URL", "Contact Email", "Secondary Contact Name",
-        "Secondary Contact Telephone", "Secondary Contact URL", "Secondary Contact Email", "ID", "Photo",
-        "Department", "Site Location", "Building", "Service Level", "Web Address",
+        "Type",
+        "Name",
+        "Description",
+        "Related Facility ID",
+        "Technique",
+        "Location",
+        "Contact Name",
+        "Contact Telephone",
+        "Contact URL",
+        "Contact Email",
+        "Secondary Contact Name",
+        "Secondary Contact Telephone",
+        "Secondary Contact URL",
+        "Secondary Contact Email",
+        "ID",
+        "Photo",
+        "Department",
+        "Site Location",
+        "Building",
+        "Service Level",
+        "Web Address",
     ]
     assert len(rows) == 1
     page = f"{app.config['KITSHARE_BASE_URL']}/assets/{asset.id}"

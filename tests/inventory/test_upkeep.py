@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from core.audit import AuditEntry
+from bookings import asset_changes
 from bookings.models import BookingStatus
+from core.audit import AuditEntry
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
-from bookings import asset_changes
-from inventory import inspections, maintenance, training
 from core.timeutil import local_today
+from inventory import inspections, maintenance, training
 from inventory.models import (
     AssetStatus,
     Category,
@@ -31,7 +31,7 @@ from notifications.models import OutboxMessage
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TODAY = dt.date(2030, 6, 15)
 JULY_1_0900_BST = dt.datetime(2030, 7, 1, 8, tzinfo=UTC)  # 09:00 in London, summer time
 
@@ -50,7 +50,9 @@ def world(session):
     }
 
 
-def _schedule(session, world, kind=InspectionKind.PAT_TEST, interval=365, last_done=None, first_due=None, asset=None):
+def _schedule(
+    session, world, kind=InspectionKind.PAT_TEST, interval=365, last_done=None, first_due=None, asset=None
+):
     with atomic(session, world["manager_a"]):
         return inspections.add_inspection_schedule(
             session, world["manager_a"], asset or world["asset"], kind, interval, last_done, first_due, TODAY
@@ -88,7 +90,9 @@ def test_a_manager_schedules_maintenance_in_local_time(client, session, world):
 
 def test_maintenance_must_end_after_it_starts_and_say_why(session, world):
     with pytest.raises(InvalidInput) as excinfo:
-        asset_changes.schedule_maintenance(session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST, " ")
+        asset_changes.schedule_maintenance(
+            session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST, " "
+        )
     assert set(_field_errors(excinfo)) == {"end_at", "reason"}
 
 
@@ -127,7 +131,12 @@ def test_a_manager_of_another_school_cannot_schedule_or_cancel_maintenance(clien
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
         window = asset_changes.schedule_maintenance(
-            session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "Service"
+            session,
+            world["manager_a"],
+            asset,
+            JULY_1_0900_BST,
+            JULY_1_0900_BST + dt.timedelta(hours=2),
+            "Service",
         )
     sign_in(client, world["manager_b"].email)
     assert client.get(f"/assets/{asset.id}/maintenance").status_code == 403
@@ -142,7 +151,13 @@ def test_overlapping_confirmed_bookings_are_listed_before_saving_and_kept_when_c
     only reported, after saving, before)."""
     asset = world["asset"]
     overlapping = make_booking(session, asset, world["technician"], JULY_1_0900_BST + dt.timedelta(hours=1))
-    make_booking(session, asset, world["technician"], JULY_1_0900_BST + dt.timedelta(hours=2), status=BookingStatus.CANCELLED)
+    make_booking(
+        session,
+        asset,
+        world["technician"],
+        JULY_1_0900_BST + dt.timedelta(hours=2),
+        status=BookingStatus.CANCELLED,
+    )
     make_booking(session, asset, world["technician"], JULY_1_0900_BST + dt.timedelta(days=1))
     sign_in(client, world["manager_a"].email)
     window = {"start_at": "2030-07-01T09:00", "end_at": "2030-07-01T17:00", "reason": "Service"}
@@ -166,16 +181,30 @@ def test_bookings_clashing_with_counts_booked_time_not_turnaround(session, world
     asset = world["asset"]
     asset.turnaround_minutes = 30
     session.commit()
-    booking = make_booking(session, asset, world["technician"], JULY_1_0900_BST)  # 09:00-10:00, blocked to 10:30
-    assert asset_changes.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(minutes=59), JULY_1_0900_BST + dt.timedelta(hours=3)) == [booking]
-    assert asset_changes.bookings_clashing_with(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(hours=3)) == []
+    booking = make_booking(
+        session, asset, world["technician"], JULY_1_0900_BST
+    )  # 09:00-10:00, blocked to 10:30
+    assert asset_changes.bookings_clashing_with(
+        session, asset, JULY_1_0900_BST + dt.timedelta(minutes=59), JULY_1_0900_BST + dt.timedelta(hours=3)
+    ) == [booking]
+    assert (
+        asset_changes.bookings_clashing_with(
+            session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(hours=3)
+        )
+        == []
+    )
 
 
 def test_cancelling_a_planned_window_deletes_it(client, session, world):
     asset = world["asset"]
     with atomic(session, world["manager_a"]):
         window = asset_changes.schedule_maintenance(
-            session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "Service"
+            session,
+            world["manager_a"],
+            asset,
+            JULY_1_0900_BST,
+            JULY_1_0900_BST + dt.timedelta(hours=2),
+            "Service",
         )
     window_id = window.id
     sign_in(client, world["manager_a"].email)
@@ -189,7 +218,12 @@ def test_a_window_that_is_over_is_kept_as_a_record(session, world):
     last_year = dt.datetime(2025, 3, 3, 9, tzinfo=UTC)
     with atomic(session, world["manager_a"]):
         window = asset_changes.schedule_maintenance(
-            session, world["manager_a"], world["asset"], last_year, last_year + dt.timedelta(hours=3), "Repair"
+            session,
+            world["manager_a"],
+            world["asset"],
+            last_year,
+            last_year + dt.timedelta(hours=3),
+            "Repair",
         )
     with pytest.raises(InvalidInput, match="over"):
         maintenance.cancel_maintenance(session, world["manager_a"], window)
@@ -202,19 +236,33 @@ def test_maintenance_windows_lists_those_overlapping_the_period(session, world):
             session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=2), "In"
         )
         asset_changes.schedule_maintenance(
-            session, world["manager_a"], asset, JULY_1_0900_BST + dt.timedelta(days=40), JULY_1_0900_BST + dt.timedelta(days=41), "Later"
+            session,
+            world["manager_a"],
+            asset,
+            JULY_1_0900_BST + dt.timedelta(days=40),
+            JULY_1_0900_BST + dt.timedelta(days=41),
+            "Later",
         )
-    found = maintenance.maintenance_windows(session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(days=30))
+    found = maintenance.maintenance_windows(
+        session, asset, JULY_1_0900_BST + dt.timedelta(hours=1), JULY_1_0900_BST + dt.timedelta(days=30)
+    )
     assert found == [inside]
 
 
 def test_scheduling_maintenance_leaves_an_audit_row_with_the_actor(session, world):
     with atomic(session, world["manager_a"]):
         asset_changes.schedule_maintenance(
-            session, world["manager_a"], world["asset"], JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service"
+            session,
+            world["manager_a"],
+            world["asset"],
+            JULY_1_0900_BST,
+            JULY_1_0900_BST + dt.timedelta(hours=1),
+            "Service",
         )
     entry = session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == "asset", AuditEntry.object_id == world["asset"].id).order_by(AuditEntry.id.desc())
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "asset", AuditEntry.object_id == world["asset"].id)
+        .order_by(AuditEntry.id.desc())
     ).first()
     assert entry.actor_id == world["manager_a"].id
     assert any(key.startswith("maintenance[") and key.endswith(".reason") for key in entry.changes)
@@ -251,7 +299,11 @@ def test_a_passing_inspection_moves_the_due_date_on(session, world):
     schedule = _schedule(session, world, interval=365, last_done=dt.date(2029, 6, 1))
     record = _record(session, world, schedule, dt.date(2030, 6, 10))
     assert (schedule.last_done_on, schedule.next_due_on) == (dt.date(2030, 6, 10), dt.date(2031, 6, 10))
-    assert (record.performed_by, record.outcome, record.recorded_by_id) == ("Sparks Ltd", InspectionOutcome.PASS, world["manager_a"].id)
+    assert (record.performed_by, record.outcome, record.recorded_by_id) == (
+        "Sparks Ltd",
+        InspectionOutcome.PASS,
+        world["manager_a"].id,
+    )
 
 
 def test_a_failed_inspection_does_not_move_the_due_date_on(session, world):
@@ -316,12 +368,26 @@ def test_overdue_inspections_across_schools_skip_retired_assets(session, world):
     asset_b = make_asset(session, world["b"], name="Fume cupboard 3")
     retired = make_asset(session, world["a"], name="Old lathe", status=AssetStatus.RETIRED)
     overdue_a = _schedule(session, world, first_due=TODAY - dt.timedelta(days=3))
-    overdue_b = InspectionSchedule(asset_id=asset_b.id, kind=InspectionKind.FUME_CUPBOARD, interval_days=365, next_due_on=TODAY - dt.timedelta(days=1))
-    session.add_all([
-        overdue_b,
-        InspectionSchedule(asset_id=retired.id, kind=InspectionKind.PAT_TEST, interval_days=365, next_due_on=TODAY - dt.timedelta(days=9)),
-        InspectionSchedule(asset_id=asset_b.id, kind=InspectionKind.PAT_TEST, interval_days=365, next_due_on=TODAY),
-    ])
+    overdue_b = InspectionSchedule(
+        asset_id=asset_b.id,
+        kind=InspectionKind.FUME_CUPBOARD,
+        interval_days=365,
+        next_due_on=TODAY - dt.timedelta(days=1),
+    )
+    session.add_all(
+        [
+            overdue_b,
+            InspectionSchedule(
+                asset_id=retired.id,
+                kind=InspectionKind.PAT_TEST,
+                interval_days=365,
+                next_due_on=TODAY - dt.timedelta(days=9),
+            ),
+            InspectionSchedule(
+                asset_id=asset_b.id, kind=InspectionKind.PAT_TEST, interval_days=365, next_due_on=TODAY
+            ),
+        ]
+    )
     session.commit()
     assert inspections.overdue_inspections(session, None, TODAY) == [overdue_a, overdue_b]
     assert inspections.overdue_inspections(session, {world["b"].id}, TODAY) == [overdue_b]
@@ -341,7 +407,9 @@ def test_an_overdue_inspection_blocks_booking_only_when_the_asset_says_so(sessio
     asset.block_when_inspection_overdue = True
     session.commit()
     assert inspections.inspection_blocks_booking(session, asset, TODAY) == schedule
-    assert inspections.inspection_blocks_booking(session, asset, TODAY - dt.timedelta(days=1)) is None  # due, not yet overdue
+    assert (
+        inspections.inspection_blocks_booking(session, asset, TODAY - dt.timedelta(days=1)) is None
+    )  # due, not yet overdue
 
 
 def test_a_manager_of_another_school_cannot_add_a_schedule(session, world):
@@ -358,8 +426,13 @@ def test_a_manager_records_an_inspection_on_the_page(client, session, world):
     prefix = f"record-{schedule.id}-"
     response = client.post(
         f"/assets/{world['asset'].id}/inspections/{schedule.id}/record",
-        data={prefix + "done_on": done_on.isoformat(), prefix + "performed_by": "Sparks Ltd",
-              prefix + "outcome": "pass", prefix + "note": "All good", prefix + "cost": "45.50"},
+        data={
+            prefix + "done_on": done_on.isoformat(),
+            prefix + "performed_by": "Sparks Ltd",
+            prefix + "outcome": "pass",
+            prefix + "note": "All good",
+            prefix + "cost": "45.50",
+        },
     )
     assert response.status_code == 302
     see_committed(session)
@@ -376,7 +449,12 @@ def test_a_bad_cost_is_refused_with_a_message(client, session, world):
     prefix = f"record-{schedule.id}-"
     response = client.post(
         f"/assets/{world['asset'].id}/inspections/{schedule.id}/record",
-        data={prefix + "done_on": "2025-01-01", prefix + "performed_by": "Sparks", prefix + "outcome": "pass", prefix + "cost": "lots"},
+        data={
+            prefix + "done_on": "2025-01-01",
+            prefix + "performed_by": "Sparks",
+            prefix + "outcome": "pass",
+            prefix + "cost": "lots",
+        },
     )
     assert response.status_code == 400
     assert "is not an amount in pounds" in response.text
@@ -484,7 +562,11 @@ def test_managers_of_other_schools_and_inactive_managers_are_not_reminded(sessio
 def test_an_overdue_reminder_says_overdue(session, world):
     _schedule(session, world, first_due=dt.date(2030, 6, 1))
     _remind(session)
-    assert session.scalars(select(OutboxMessage.subject)).one().startswith("Kitshare: PAT test overdue since 1 Jun 2030")
+    assert (
+        session.scalars(select(OutboxMessage.subject))
+        .one()
+        .startswith("Kitshare: PAT test overdue since 1 Jun 2030")
+    )
 
 
 def test_nothing_is_reminded_beyond_the_lead_time_or_for_retired_assets(session, world):
@@ -505,7 +587,9 @@ def test_a_new_due_date_is_reminded_of_again(session, world):
 def test_a_school_without_managers_stays_unreminded_until_it_has_one(session, world):
     lonely = make_school(session, "GEOG")
     asset = make_asset(session, lonely)
-    schedule = InspectionSchedule(asset_id=asset.id, kind=InspectionKind.PAT_TEST, interval_days=365, next_due_on=TODAY)
+    schedule = InspectionSchedule(
+        asset_id=asset.id, kind=InspectionKind.PAT_TEST, interval_days=365, next_due_on=TODAY
+    )
     session.add(schedule)
     session.commit()
     assert _remind(session) == 0
@@ -543,7 +627,9 @@ def test_a_category_grant_covers_that_category_within_the_school_only(session, w
 def test_an_authorisation_is_current_up_to_its_expiry_date(session, world):
     _grant(session, world, world["technician"], asset=world["asset"], expires_on=TODAY)
     assert training.has_current_training(session, world["technician"], world["asset"], TODAY)
-    assert not training.has_current_training(session, world["technician"], world["asset"], TODAY + dt.timedelta(days=1))
+    assert not training.has_current_training(
+        session, world["technician"], world["asset"], TODAY + dt.timedelta(days=1)
+    )
 
 
 def test_revoking_keeps_the_record_with_who_and_why(session, world):
@@ -573,7 +659,9 @@ def test_a_second_current_grant_for_the_same_scope_is_refused(session, world):
 
 def test_a_new_grant_after_the_old_one_expired_is_accepted(session, world):
     _grant(session, world, world["technician"], asset=world["asset"], expires_on=dt.date(2030, 3, 31))
-    renewed = _grant(session, world, world["technician"], asset=world["asset"], granted_on=dt.date(2030, 4, 2))
+    renewed = _grant(
+        session, world, world["technician"], asset=world["asset"], granted_on=dt.date(2030, 4, 2)
+    )
     assert renewed.is_current(TODAY)
 
 
@@ -586,7 +674,9 @@ def test_an_authorisation_cannot_expire_before_it_was_granted(session, world):
 def test_a_grant_needs_exactly_one_scope(session, world):
     category = world["asset"].category
     with pytest.raises(InvalidInput):
-        _grant(session, world, world["technician"], asset=world["asset"], category=category, school=world["a"])
+        _grant(
+            session, world, world["technician"], asset=world["asset"], category=category, school=world["a"]
+        )
     with pytest.raises(InvalidInput):
         _grant(session, world, world["technician"])
 
@@ -594,11 +684,23 @@ def test_a_grant_needs_exactly_one_scope(session, world):
 def test_a_manager_of_another_school_cannot_grant_or_revoke(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     with pytest.raises(NotAllowed):
-        training.grant_training(session, world["manager_b"], world["manager_b"], asset=world["asset"], granted_on=TODAY, today=TODAY)
+        training.grant_training(
+            session,
+            world["manager_b"],
+            world["manager_b"],
+            asset=world["asset"],
+            granted_on=TODAY,
+            today=TODAY,
+        )
     with pytest.raises(NotAllowed):
         training.grant_training(
-            session, world["manager_b"], world["technician"], category=world["asset"].category, school=world["a"],
-            granted_on=TODAY, today=TODAY,
+            session,
+            world["manager_b"],
+            world["technician"],
+            category=world["asset"].category,
+            school=world["a"],
+            granted_on=TODAY,
+            today=TODAY,
         )
     with pytest.raises(NotAllowed):
         asset_changes.revoke_training(session, world["manager_b"], grant, "No")
@@ -608,7 +710,13 @@ def test_authorised_people_include_category_grants_and_exclude_lapsed_ones(sessi
     asset = world["asset"]
     direct = _grant(session, world, world["technician"], asset=asset)
     by_category = _grant(session, world, world["manager_b"], category=asset.category, school=world["a"])
-    _grant(session, world, make_user(session, world["a"], name="Zed Expired"), asset=asset, expires_on=dt.date(2030, 2, 1))
+    _grant(
+        session,
+        world,
+        make_user(session, world["a"], name="Zed Expired"),
+        asset=asset,
+        expires_on=dt.date(2030, 2, 1),
+    )
     revoked = _grant(session, world, make_user(session, world["a"], name="Rae Revoked"), asset=asset)
     with atomic(session, world["manager_a"]):
         asset_changes.revoke_training(session, world["manager_a"], revoked, "Left the lab")
@@ -618,7 +726,9 @@ def test_authorised_people_include_category_grants_and_exclude_lapsed_ones(sessi
 
 def test_granting_training_leaves_an_audit_row_with_the_actor(session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "training", AuditEntry.object_id == grant.id)).one()
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "training", AuditEntry.object_id == grant.id)
+    ).one()
     assert (entry.action, entry.actor_id) == ("created", world["manager_a"].id)
 
 
@@ -632,9 +742,15 @@ def test_a_manager_grants_and_revokes_training_on_the_page(client, session, worl
     assert response.status_code == 302
     see_committed(session)
     grant = session.scalars(select(TrainingAuthorisation)).one()
-    assert (grant.user_id, grant.asset_id, grant.granted_by_id) == (world["technician"].id, asset_id, world["manager_a"].id)
+    assert (grant.user_id, grant.asset_id, grant.granted_by_id) == (
+        world["technician"].id,
+        asset_id,
+        world["manager_a"].id,
+    )
     assert "Tess Technician" in client.get(f"/assets/{asset_id}/training").text
-    response = client.post(f"/assets/{asset_id}/training/{grant.id}/revoke", data={f"revoke-{grant.id}-reason": "Left"})
+    response = client.post(
+        f"/assets/{asset_id}/training/{grant.id}/revoke", data={f"revoke-{grant.id}-reason": "Left"}
+    )
     assert response.status_code == 302
     see_committed(session)
     assert session.get(TrainingAuthorisation, grant.id).revoke_reason == "Left"
@@ -643,7 +759,8 @@ def test_a_manager_grants_and_revokes_training_on_the_page(client, session, worl
 def test_granting_to_an_unknown_address_says_so(client, session, world):
     sign_in(client, world["manager_a"].email)
     response = client.post(
-        f"/assets/{world['asset'].id}/training", data={"email": "nobody@test.ac.uk", "granted_on": "2025-01-10"}
+        f"/assets/{world['asset'].id}/training",
+        data={"email": "nobody@test.ac.uk", "granted_on": "2025-01-10"},
     )
     assert response.status_code == 400
     assert "Nobody in Kitshare has the address nobody@test.ac.uk" in response.text
@@ -652,7 +769,9 @@ def test_granting_to_an_unknown_address_says_so(client, session, world):
 def test_revoking_without_a_reason_shows_the_form_again(client, session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
     sign_in(client, world["manager_a"].email)
-    response = client.post(f"/assets/{world['asset'].id}/training/{grant.id}/revoke", data={f"revoke-{grant.id}-reason": ""})
+    response = client.post(
+        f"/assets/{world['asset'].id}/training/{grant.id}/revoke", data={f"revoke-{grant.id}-reason": ""}
+    )
     assert response.status_code == 400
     assert "Say why the authorisation is revoked" in response.text
 
@@ -669,12 +788,17 @@ def test_a_manager_revokes_a_category_grant_on_the_schools_training_page(client,
     assert response.headers["Location"].endswith(f"/schools/{world['a'].id}/training")
     see_committed(session)
     assert session.get(TrainingAuthorisation, grant.id).revoke_reason == "Moved School"
-    assert f"authorisation for {world['asset'].category.name} revoked" in client.get(response.headers["Location"]).text
+    assert (
+        f"authorisation for {world['asset'].category.name} revoked"
+        in client.get(response.headers["Location"]).text
+    )
 
 
 def test_training_pages_refuse_another_schools_manager_before_the_form(client, session, world):
     grant = _grant(session, world, world["technician"], asset=world["asset"])
-    category_grant = _grant(session, world, world["technician"], category=world["asset"].category, school=world["a"])
+    category_grant = _grant(
+        session, world, world["technician"], category=world["asset"].category, school=world["a"]
+    )
     sign_in(client, world["manager_b"].email)
     asset_id, school_id = world["asset"].id, world["a"].id
     assert client.get(f"/assets/{asset_id}/training").status_code == 403
@@ -682,15 +806,21 @@ def test_training_pages_refuse_another_schools_manager_before_the_form(client, s
     assert client.post(f"/assets/{asset_id}/training/{grant.id}/revoke", data={}).status_code == 403
     assert client.get(f"/schools/{school_id}/training").status_code == 403
     assert client.post(f"/schools/{school_id}/training", data={}).status_code == 403
-    assert client.post(f"/schools/{school_id}/training/{category_grant.id}/revoke", data={}).status_code == 403
+    assert (
+        client.post(f"/schools/{school_id}/training/{category_grant.id}/revoke", data={}).status_code == 403
+    )
     see_committed(session)
     assert session.scalar(select(func.count()).where(TrainingAuthorisation.revoked_at.is_not(None))) == 0
 
 
 def test_an_unknown_asset_or_school_is_a_404(client, session, world):
     sign_in(client, world["manager_a"].email)
-    for url in ("/assets/999999/maintenance", "/assets/999999/inspections", "/assets/999999/training",
-                "/schools/999999/training"):
+    for url in (
+        "/assets/999999/maintenance",
+        "/assets/999999/inspections",
+        "/assets/999999/training",
+        "/schools/999999/training",
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -705,7 +835,11 @@ def test_a_manager_grants_a_category_authorisation_on_the_school_page(client, se
     sign_in(client, world["manager_a"].email)
     response = client.post(
         f"/schools/{world['a'].id}/training",
-        data={"email": world["technician"].email, "category_id": str(category.id), "granted_on": "2025-01-10"},
+        data={
+            "email": world["technician"].email,
+            "category_id": str(category.id),
+            "granted_on": "2025-01-10",
+        },
     )
     assert response.status_code == 302
     see_committed(session)
@@ -730,7 +864,14 @@ def test_the_upkeep_pages_render_for_a_manager(client, session, world):
     grant = _grant(session, world, world["technician"], asset=asset)
     _grant(session, world, world["technician"], category=asset.category, school=world["a"])
     with atomic(session, world["manager_a"]):
-        asset_changes.schedule_maintenance(session, world["manager_a"], asset, JULY_1_0900_BST, JULY_1_0900_BST + dt.timedelta(hours=1), "Service")
+        asset_changes.schedule_maintenance(
+            session,
+            world["manager_a"],
+            asset,
+            JULY_1_0900_BST,
+            JULY_1_0900_BST + dt.timedelta(hours=1),
+            "Service",
+        )
         asset_changes.revoke_training(session, world["manager_a"], grant, "Moved on")
     sign_in(client, world["manager_a"].email)
     pages = {
@@ -754,7 +895,10 @@ def test_a_manager_who_turned_reminder_emails_off_still_sees_the_notice_in_the_a
     _remind(session)
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     notice = session.scalars(select(Notification).where(Notification.user_id == world["manager_a"].id)).one()
-    assert notice.event == "inspection_due" and notice.link == f"https://kit.example.ac.uk/assets/{world['asset'].id}"
+    assert (
+        notice.event == "inspection_due"
+        and notice.link == f"https://kit.example.ac.uk/assets/{world['asset'].id}"
+    )
 
 
 def test_a_repair_cost_is_recorded_with_the_maintenance_and_bad_amounts_are_refused(client, session, world):
@@ -762,6 +906,9 @@ def test_a_repair_cost_is_recorded_with_the_maintenance_and_bad_amounts_are_refu
     form = {"start_at": "2030-07-01T09:00", "end_at": "2030-07-01T17:00", "reason": "Replace the laser"}
     bad = client.post(f"/assets/{world['asset'].id}/maintenance", data={**form, "cost": "lots"})
     assert bad.status_code == 400 and "is not an amount in pounds" in bad.text
-    assert client.post(f"/assets/{world['asset'].id}/maintenance", data={**form, "cost": "1,250.50"}).status_code == 302
+    assert (
+        client.post(f"/assets/{world['asset'].id}/maintenance", data={**form, "cost": "1,250.50"}).status_code
+        == 302
+    )
     see_committed(session)
     assert session.scalars(select(MaintenanceWindow.cost_pence)).one() == 125050

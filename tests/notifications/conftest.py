@@ -4,8 +4,7 @@ people were told."""
 import pytest
 from sqlalchemy import select
 
-from notifications.models import Notification
-from notifications.models import OutboxMessage
+from notifications.models import Notification, OutboxMessage
 from tests.bookings.conftest import world  # noqa: F401  (the fixture)
 from tests.conftest import see_committed
 
@@ -15,14 +14,20 @@ def notices(session, user):
     see_committed(session)
     return [
         (n.event, n.title)
-        for n in session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))
+        for n in session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
     ]
 
 
 def mails(session, user):
     """The outbox messages addressed to the person, oldest first."""
     see_committed(session)
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == user.email).order_by(OutboxMessage.id)))
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == user.email).order_by(OutboxMessage.id)
+        )
+    )
 
 
 @pytest.fixture

@@ -24,7 +24,18 @@ from tests.notifications.conftest import mails, notices
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Packages with code that runs in production (tests, demo data and benches aside).
-PROJECT_PACKAGES = ("accounts", "api", "bookings", "core", "dashboard", "inventory", "notifications", "planning", "reports", "web")
+PROJECT_PACKAGES = (
+    "accounts",
+    "api",
+    "bookings",
+    "core",
+    "dashboard",
+    "inventory",
+    "notifications",
+    "planning",
+    "reports",
+    "web",
+)
 
 #: Run in a fresh interpreter: only the booking service is imported, never the app factory.
 BOOK_IN_A_BARE_PROCESS = """
@@ -48,11 +59,27 @@ with Session(engine, expire_on_commit=False) as session:
 """
 
 
-def test_a_booking_made_where_nothing_else_was_imported_still_tells_the_managers(app, database_url, session, world):
+def test_a_booking_made_where_nothing_else_was_imported_still_tells_the_managers(
+    app, database_url, session, world
+):
     result = subprocess.run(
-        [sys.executable, "-c", BOOK_IN_A_BARE_PROCESS, database_url, str(world["chemist"].id),
-         str(world["printer"].id), at(MONDAY, 10).isoformat(), at(MONDAY, 12).isoformat(), NOW.isoformat()],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-c",
+            BOOK_IN_A_BARE_PROCESS,
+            database_url,
+            str(world["chemist"].id),
+            str(world["printer"].id),
+            at(MONDAY, 10).isoformat(),
+            at(MONDAY, 12).isoformat(),
+            NOW.isoformat(),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
@@ -78,7 +105,9 @@ def test_a_status_change_alone_tells_nobody_only_the_command_does(session, world
         change_status(booking, BookingStatus.CANCELLED, world["phys_manager"], "No longer possible", NOW)
     see_committed(session)
     assert notices(session, world["chemist"]) == before == []
-    assert session.scalars(select(Notification).where(Notification.user_id == world["chemist"].id)).all() == []
+    assert (
+        session.scalars(select(Notification).where(Notification.user_id == world["chemist"].id)).all() == []
+    )
 
 
 def _python_files(*packages: str) -> list[Path]:
@@ -104,12 +133,17 @@ def test_the_generic_channel_imports_no_domain_package_and_the_factory_imports_n
     for path in _python_files("notifications"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             modules = (
-                [alias.name for alias in node.names] if isinstance(node, ast.Import)
-                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
             )
             upward += [
-                f"{path.relative_to(ROOT)}: {module}" for module in modules
-                if module.split(".")[0] in ("inventory", "bookings", "reports", "planning", "api", "dashboard")
+                f"{path.relative_to(ROOT)}: {module}"
+                for module in modules
+                if module.split(".")[0]
+                in ("inventory", "bookings", "reports", "planning", "api", "dashboard")
             ]
     assert upward == []
     factory = (ROOT / "web" / "app.py").read_text()

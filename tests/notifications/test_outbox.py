@@ -35,7 +35,9 @@ class RecordingTransport:
 
 def _queue(session, n=1, **kwargs):
     with atomic(session):
-        messages = [enqueue(session, f"person{i}@test.ac.uk", f"Subject {i}", f"Body {i}", **kwargs) for i in range(n)]
+        messages = [
+            enqueue(session, f"person{i}@test.ac.uk", f"Subject {i}", f"Body {i}", **kwargs) for i in range(n)
+        ]
     return messages
 
 
@@ -189,15 +191,27 @@ def test_two_senders_at_once_never_take_the_same_message(session):
 
 
 def _message(**fields):
-    values = {"id": 7, "to_address": "ada@test.ac.uk", "subject": "PAT test due 15 Dec 2026",
-              "body_text": "Dear Ada,\nIt is due.", "created_at": dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)}
+    values = {
+        "id": 7,
+        "to_address": "ada@test.ac.uk",
+        "subject": "PAT test due 15 Dec 2026",
+        "body_text": "Dear Ada,\nIt is due.",
+        "created_at": dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC),
+    }
     values.update(fields)
     return OutboxMessage(**values)
 
 
 def test_smtp_transport_sends_over_starttls_with_login():
-    transport = SmtpTransport("smtp.test.ac.uk", 587, "kit", "secret", use_tls=True, use_ssl=False,
-                              from_address="Kitshare <kitshare@test.ac.uk>")
+    transport = SmtpTransport(
+        "smtp.test.ac.uk",
+        587,
+        "kit",
+        "secret",
+        use_tls=True,
+        use_ssl=False,
+        from_address="Kitshare <kitshare@test.ac.uk>",
+    )
     with mock.patch("smtplib.SMTP") as smtp_class:
         transport.send(_message())
     smtp_class.assert_called_once_with("smtp.test.ac.uk", 587, timeout=transport.timeout)
@@ -205,7 +219,11 @@ def test_smtp_transport_sends_over_starttls_with_login():
     smtp.starttls.assert_called_once()
     smtp.login.assert_called_once_with("kit", "secret")
     (sent,), _ = smtp.send_message.call_args
-    assert (sent["From"], sent["To"], sent["Subject"]) == ("Kitshare <kitshare@test.ac.uk>", "ada@test.ac.uk", "PAT test due 15 Dec 2026")
+    assert (sent["From"], sent["To"], sent["Subject"]) == (
+        "Kitshare <kitshare@test.ac.uk>",
+        "ada@test.ac.uk",
+        "PAT test due 15 Dec 2026",
+    )
     assert sent["Message-ID"] == "<kitshare-outbox-7-20261201070000@test.ac.uk>"
     assert sent.get_content() == "Dear Ada,\nIt is due.\n"
 
@@ -224,7 +242,9 @@ def test_a_recipient_refused_for_good_is_a_permanent_error():
     transport = SmtpTransport("smtp.test.ac.uk", 25)
     with mock.patch("smtplib.SMTP") as smtp_class:
         smtp = smtp_class.return_value.__enter__.return_value
-        smtp.send_message.side_effect = smtplib.SMTPRecipientsRefused({"ada@test.ac.uk": (550, b"No such user")})
+        smtp.send_message.side_effect = smtplib.SMTPRecipientsRefused(
+            {"ada@test.ac.uk": (550, b"No such user")}
+        )
         with pytest.raises(PermanentSendError):
             transport.send(_message())
 
@@ -250,11 +270,23 @@ def test_the_folder_transport_writes_a_parseable_eml(tmp_path):
 
 def test_the_configuration_chooses_the_transport(tmp_path):
     folder = transport_from_config({"MAIL_OUTBOX_DIR": str(tmp_path), "MAIL_FROM": "k@test.ac.uk"})
-    smtp = transport_from_config({"MAIL_OUTBOX_DIR": "", "MAIL_SERVER": "smtp.test.ac.uk", "MAIL_PORT": 587,
-                                  "MAIL_USE_TLS": True, "MAIL_FROM": "k@test.ac.uk"})
+    smtp = transport_from_config(
+        {
+            "MAIL_OUTBOX_DIR": "",
+            "MAIL_SERVER": "smtp.test.ac.uk",
+            "MAIL_PORT": 587,
+            "MAIL_USE_TLS": True,
+            "MAIL_FROM": "k@test.ac.uk",
+        }
+    )
     assert isinstance(folder, FolderTransport) and folder.path == tmp_path
     assert isinstance(smtp, SmtpTransport)
-    assert (smtp.host, smtp.port, smtp.use_tls, smtp.from_address) == ("smtp.test.ac.uk", 587, True, "k@test.ac.uk")
+    assert (smtp.host, smtp.port, smtp.use_tls, smtp.from_address) == (
+        "smtp.test.ac.uk",
+        587,
+        True,
+        "k@test.ac.uk",
+    )
 
 
 def test_the_outbox_job_delivers_to_the_development_folder(session, tmp_path):

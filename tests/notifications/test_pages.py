@@ -5,14 +5,14 @@ import datetime as dt
 from sqlalchemy import select
 
 from bookings import service
-from notifications.models import Notification
 from core.db import atomic
+from notifications.models import Notification
 from notifications.service import EVENTS, notify
 from tests.bookings.conftest import MONDAY, NOW, at
 from tests.conftest import see_committed, sign_in
 from tests.notifications.conftest import mails, notices
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def tell(session, user, title, minutes_ago=0, read=False):
@@ -31,7 +31,7 @@ def test_the_list_shows_newest_first_and_marks_unread_ones_in_words(client, sess
     page = client.get("/notifications").text
     assert page.index("Newest and unread") < page.index("Older and read")
     assert "Somebody else" not in page
-    newest = page[page.index('notice-unread'):page.index("Older and read")]
+    newest = page[page.index("notice-unread") : page.index("Older and read")]
     assert "New" in newest and "not read yet" in newest
 
 
@@ -50,7 +50,7 @@ def test_mark_all_read_empties_the_count(client, session, world):
     sign_in(client, world["chemist"].email)
     response = client.post("/notifications/read-all", follow_redirects=True)
     assert "Marked 1 notification read." in response.text
-    assert "visually-hidden\"> unread" not in response.text
+    assert 'visually-hidden"> unread' not in response.text
     see_committed(session)
     unread = session.scalars(select(Notification.user_id).where(Notification.read_at.is_(None))).all()
     assert unread == [world["chemist2"].id]
@@ -82,7 +82,9 @@ def test_turning_an_email_off_keeps_the_in_app_notice(client, session, world):
     response = client.post("/notifications/preferences", data={"events": wanted}, follow_redirects=True)
     assert "Your e-mail preferences are saved." in response.text
     see_committed(session)
-    booking = service.request_booking(session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Prints", NOW)
+    booking = service.request_booking(
+        session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Prints", NOW
+    )
     service.approve(session, world["phys_manager"], booking.id, now=NOW)
     assert [event for event, _ in notices(session, world["chemist"])] == ["booking_decided"]
     assert mails(session, world["chemist"]) == []

@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus
+from bookings.notices import send_booking_reminders
 from core.config import Config, ConfigError
 from core.db import atomic
-from bookings.notices import send_booking_reminders
 from tests.conftest import see_committed
 from tests.factories import make_booking
 from tests.notifications.conftest import mails, notices
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2030, 1, 7, 9, tzinfo=UTC)
 
 
@@ -26,7 +26,9 @@ def test_a_confirmed_booking_starting_within_the_window_is_reminded_once(session
     booking = make_booking(session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=5))
     assert remind(session) == 1
     assert remind(session, NOW + dt.timedelta(minutes=5)) == 0
-    assert notices(session, world["chemist"]) == [("booking_reminder", "Reminder: Confocal microscope, Mon 07 Jan 2030, 14:00 to 15:00")]
+    assert notices(session, world["chemist"]) == [
+        ("booking_reminder", "Reminder: Confocal microscope, Mon 07 Jan 2030, 14:00 to 15:00")
+    ]
     (mail,) = mails(session, world["chemist"])
     assert mail.dedupe_key == f"reminder:{booking.id}"
     assert f"{base_url}/bookings/{booking.id}" in mail.body_text
@@ -37,8 +39,12 @@ def test_a_confirmed_booking_starting_within_the_window_is_reminded_once(session
 def test_only_confirmed_bookings_inside_the_window_are_reminded(session, world):
     inside = make_booking(session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=23))
     make_booking(session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=25))
-    make_booking(session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=2), status=BookingStatus.PENDING)
-    make_booking(session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=3), status=BookingStatus.CANCELLED)
+    make_booking(
+        session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=2), status=BookingStatus.PENDING
+    )
+    make_booking(
+        session, world["scope"], world["chemist"], NOW + dt.timedelta(hours=3), status=BookingStatus.CANCELLED
+    )
     make_booking(session, world["scope"], world["chemist"], NOW - dt.timedelta(minutes=30))  # already started
     assert remind(session) == 1
     see_committed(session)
@@ -64,4 +70,9 @@ def test_a_person_who_turned_reminders_off_still_sees_the_notice(session, world)
 def test_a_reminder_window_under_an_hour_is_refused_at_start_up():
     with pytest.raises(ConfigError, match="KITSHARE_REMINDER_HOURS"):
         Config(KITSHARE_ENV="testing", KITSHARE_REMINDER_HOURS=0).flask_settings()
-    assert Config.from_env({"KITSHARE_ENV": "testing", "KITSHARE_REMINDER_HOURS": "6"}).flask_settings()["KITSHARE_REMINDER_HOURS"] == 6
+    assert (
+        Config.from_env({"KITSHARE_ENV": "testing", "KITSHARE_REMINDER_HOURS": "6"}).flask_settings()[
+            "KITSHARE_REMINDER_HOURS"
+        ]
+        == 6
+    )

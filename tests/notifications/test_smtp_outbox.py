@@ -55,7 +55,9 @@ def mail_server():
     class Server:
         def __init__(self) -> None:
             self.port = port
-            self.transport = SmtpTransport("127.0.0.1", port, from_address="Kitshare <kitshare@test.ac.uk>", timeout=5)
+            self.transport = SmtpTransport(
+                "127.0.0.1", port, from_address="Kitshare <kitshare@test.ac.uk>", timeout=5
+            )
 
         def start(self, handler: FlakyMailServer) -> FlakyMailServer:
             controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -98,7 +100,11 @@ def test_a_server_that_refuses_then_accepts_gets_each_message_exactly_once(sessi
     assert send_due(session, clock + dt.timedelta(days=3), mail_server.transport).attempted == 0
 
     assert len(server.refused) == 4
-    assert sorted(m["To"] for m in server.accepted) == ["person0@test.ac.uk", "person1@test.ac.uk", "person2@test.ac.uk"]
+    assert sorted(m["To"] for m in server.accepted) == [
+        "person0@test.ac.uk",
+        "person1@test.ac.uk",
+        "person2@test.ac.uk",
+    ]
     assert len(set(server.accepted_ids())) == len(server.accepted) == 3
     assert _states(session) == {
         first: (OutboxStatus.SENT, 3),
@@ -124,12 +130,21 @@ def test_a_server_that_is_down_loses_nothing_and_gets_the_mail_once_it_is_up(ses
 
 def test_a_booking_request_reaches_the_managers_mailbox(session, world, mail_server, base_url):
     booking = service.request_booking(
-        session, world["chemist"], world["printer"].id, at(MONDAY, 10), at(MONDAY, 12), "Prints for a project", NOW
+        session,
+        world["chemist"],
+        world["printer"].id,
+        at(MONDAY, 10),
+        at(MONDAY, 12),
+        "Prints for a project",
+        NOW,
     )
     server = mail_server.start(FlakyMailServer())
     assert send_due(session, NOW + dt.timedelta(minutes=1), mail_server.transport).sent == 1
     (message,) = server.accepted
     assert message["To"] == world["phys_manager"].email
     # Python folds a long Subject onto its own continuation line; unfolded, it reads the same.
-    assert message["Subject"].strip() == "Kitshare: Request to approve: Ultimaker S5, Mon 07 Jan 2030, 10:00 to 12:00"
+    assert (
+        message["Subject"].strip()
+        == "Kitshare: Request to approve: Ultimaker S5, Mon 07 Jan 2030, 10:00 to 12:00"
+    )
     assert f"{base_url}/bookings/{booking.id}" in message.get_content()

@@ -19,7 +19,10 @@ from tests.factories import make_asset, make_school, make_user
 def people(session):
     """Tess (CHEM) runs the confocal and hides her registrations and equipment beyond CHEM;
     Otto (CHEM) shows everything; Paul (PHYS) is a researcher; Mia manages CHEM; Ada is an admin."""
-    chem, phys = make_school(session, "CHEM", "School of Chemistry"), make_school(session, "PHYS", "School of Physics")
+    chem, phys = (
+        make_school(session, "CHEM", "School of Chemistry"),
+        make_school(session, "PHYS", "School of Physics"),
+    )
     microscopy = Category(name="Microscopy")
     nmr = Category(name="NMR")
     session.add_all([microscopy, nmr])
@@ -30,13 +33,19 @@ def people(session):
     pia = make_user(session, phys, name="Pia Phys-Tech", email="pia@test.ac.uk")
     mia = make_user(session, chem, Role.MANAGER, name="Mia Manager", email="mia@test.ac.uk")
     ada = make_user(session, phys, Role.ADMIN, name="Ada Admin", email="ada@test.ac.uk")
-    confocal = make_asset(session, chem, name="Confocal microscope", tag="CHEM-0001", category=microscopy, contact=tess)
-    spectrometer = make_asset(session, chem, name="NMR spectrometer", tag="CHEM-0002", category=nmr, contact=otto)
+    confocal = make_asset(
+        session, chem, name="Confocal microscope", tag="CHEM-0001", category=microscopy, contact=tess
+    )
+    spectrometer = make_asset(
+        session, chem, name="NMR spectrometer", tag="CHEM-0002", category=nmr, contact=otto
+    )
     balance = make_asset(session, chem, name="Analytical balance", tag="CHEM-0003")
     session.add(AssetTechnician(asset_id=spectrometer.id, user_id=tess.id))
     session.commit()
     save_profile(
-        session, tess, tess,
+        session,
+        tess,
+        tess,
         ProfileInput(
             role_title="Senior Imaging Technician",
             specialisms=["Confocal microscopy", "Live-cell imaging"],
@@ -45,15 +54,39 @@ def people(session):
         ),
     )
     save_profile(
-        session, otto, otto,
-        ProfileInput(role_title="NMR Technician", specialisms=["NMR spectroscopy"], visibility={"record": Visibility.EVERYONE}),
+        session,
+        otto,
+        otto,
+        ProfileInput(
+            role_title="NMR Technician",
+            specialisms=["NMR spectroscopy"],
+            visibility={"record": Visibility.EVERYONE},
+        ),
     )
-    save_profile(session, pia, pia, ProfileInput(role_title="Workshop Technician", specialisms=["Confocal microscopy"],
-                                                 visibility={"specialisms": Visibility.SCHOOL}))
+    save_profile(
+        session,
+        pia,
+        pia,
+        ProfileInput(
+            role_title="Workshop Technician",
+            specialisms=["Confocal microscopy"],
+            visibility={"specialisms": Visibility.SCHOOL},
+        ),
+    )
     return {
-        "chem": chem, "phys": phys, "microscopy": microscopy, "nmr": nmr,
-        "tess": tess, "otto": otto, "paul": paul, "pia": pia, "mia": mia, "ada": ada,
-        "confocal": confocal, "spectrometer": spectrometer, "balance": balance,
+        "chem": chem,
+        "phys": phys,
+        "microscopy": microscopy,
+        "nmr": nmr,
+        "tess": tess,
+        "otto": otto,
+        "paul": paul,
+        "pia": pia,
+        "mia": mia,
+        "ada": ada,
+        "confocal": confocal,
+        "spectrometer": spectrometer,
+        "balance": balance,
     }
 
 

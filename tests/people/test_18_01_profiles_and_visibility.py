@@ -53,9 +53,13 @@ def test_someone_edits_their_own_profile_and_chooses_who_sees_each_part(people, 
     profile = session.get(Profile, tess.id)
     assert profile.role_title == "Imaging Facility Manager"
     assert profile.role_visibility == Visibility.SCHOOL
-    tags = session.scalars(select(Specialism.name).where(Specialism.user_id == tess.id).order_by(Specialism.id)).all()
+    tags = session.scalars(
+        select(Specialism.name).where(Specialism.user_id == tess.id).order_by(Specialism.id)
+    ).all()
     assert tags == ["Confocal microscopy", "light-sheet microscopy", "Super-resolution"]
-    held = session.execute(select(Registration.title, Registration.registered_on).where(Registration.user_id == tess.id)).all()
+    held = session.execute(
+        select(Registration.title, Registration.registered_on).where(Registration.user_id == tess.id)
+    ).all()
     assert held == [(RegistrationTitle.RSCI, dt.date(2024, 2, 1))]
     page = as_person(people["paul"]).get(f"/people/{tess.id}").get_data(as_text=True)
     assert "Imaging Facility Manager" not in page and "RSci" in page
@@ -66,7 +70,12 @@ def test_nobody_else_edits_a_profile_but_an_admin(people, as_person, session):
     for viewer in ("otto", "mia", "paul"):
         response = as_person(people[viewer]).post(f"/people/{tess.id}/edit", data={"role_title": "Hijacked"})
         assert response.status_code == 403
-    assert as_person(people["ada"]).post(f"/people/{tess.id}/edit", data={"role_title": "By the admin"}).status_code == 302
+    assert (
+        as_person(people["ada"])
+        .post(f"/people/{tess.id}/edit", data={"role_title": "By the admin"})
+        .status_code
+        == 302
+    )
     see_committed(session)
     assert session.get(Profile, tess.id).role_title == "By the admin"
 

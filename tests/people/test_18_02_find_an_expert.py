@@ -23,25 +23,34 @@ def test_a_tag_hidden_beyond_the_school_is_found_by_the_school(people, as_person
 def test_search_by_asset_finds_its_contact_and_named_technicians_where_visible(people, as_person):
     spectrometer = people["spectrometer"].id
     assert _names(as_person(people["mia"]).get(f"/people?asset={spectrometer}").get_data(as_text=True)) == [
-        "Otto Operator", "Tess Technician"
+        "Otto Operator",
+        "Tess Technician",
     ]
     # Tess shows her equipment only to CHEM: Paul finds Otto alone.
-    assert _names(as_person(people["paul"]).get(f"/people?asset={spectrometer}").get_data(as_text=True)) == ["Otto Operator"]
+    assert _names(as_person(people["paul"]).get(f"/people?asset={spectrometer}").get_data(as_text=True)) == [
+        "Otto Operator"
+    ]
 
 
 def test_search_by_category_school_and_words(people, as_person):
     paul = as_person(people["paul"])
-    assert _names(paul.get(f"/people?category={people['nmr'].id}").get_data(as_text=True)) == ["Otto Operator"]
+    assert _names(paul.get(f"/people?category={people['nmr'].id}").get_data(as_text=True)) == [
+        "Otto Operator"
+    ]
     assert _names(paul.get(f"/people?school={people['phys'].id}").get_data(as_text=True)) == ["Pia Phys-Tech"]
     assert _names(paul.get("/people?q=imaging+senior").get_data(as_text=True)) == ["Tess Technician"]
     # Words are matched only against what the searcher may see: Tess's equipment is hidden from PHYS.
     assert _names(paul.get("/people?q=CHEM-0001").get_data(as_text=True)) == []
-    assert _names(as_person(people["otto"]).get("/people?q=CHEM-0001").get_data(as_text=True)) == ["Tess Technician"]
+    assert _names(as_person(people["otto"]).get("/people?q=CHEM-0001").get_data(as_text=True)) == [
+        "Tess Technician"
+    ]
 
 
 def test_the_suggested_techniques_leave_out_hidden_tags(people, as_person):
     page = as_person(people["otto"]).get("/people").get_data(as_text=True)
-    suggestions = re.search(r'<datalist id="specialism-suggestions">(.*?)</datalist>', page, re.DOTALL).group(1)
+    suggestions = re.search(r'<datalist id="specialism-suggestions">(.*?)</datalist>', page, re.DOTALL).group(
+        1
+    )
     assert 'value="Confocal microscopy"' in suggestions and 'value="NMR spectroscopy"' in suggestions
     assert as_person(people["paul"]).get("/people").status_code == 200
 
@@ -57,7 +66,9 @@ def test_the_api_finds_by_technique_and_asset_with_hidden_parts_null(people, api
     paul = api_as(people["paul"])
     body = paul.get("/api/v1/people", query_string={"technique": "confocal microscopy"}).json
     # Pia (PHYS) shows her tags only to PHYS, which Paul is of.
-    assert [item["name"] for item in body["items"]] == ["Pia Phys-Tech", "Tess Technician"] and body["total"] == 2
+    assert [item["name"] for item in body["items"]] == ["Pia Phys-Tech", "Tess Technician"] and body[
+        "total"
+    ] == 2
     tess = body["items"][1]
     assert tess["role_title"] == "Senior Imaging Technician"
     assert tess["specialisms"] == ["Confocal microscopy", "Live-cell imaging"]
@@ -66,17 +77,26 @@ def test_the_api_finds_by_technique_and_asset_with_hidden_parts_null(people, api
     assert [item["name"] for item in body["items"]] == ["Otto Operator"]
     otto = body["items"][0]
     assert otto["assets"] == [
-        {"id": people["spectrometer"].id, "tag": "CHEM-0002", "name": "NMR spectrometer", "school_id": people["chem"].id}
+        {
+            "id": people["spectrometer"].id,
+            "tag": "CHEM-0002",
+            "name": "NMR spectrometer",
+            "school_id": people["chem"].id,
+        }
     ]
 
 
 def test_the_api_never_matches_a_hidden_tag(people, api_as):
-    body = api_as(people["otto"]).get("/api/v1/people", query_string={"technique": "confocal microscopy"}).json
+    body = (
+        api_as(people["otto"]).get("/api/v1/people", query_string={"technique": "confocal microscopy"}).json
+    )
     assert [item["name"] for item in body["items"]] == ["Tess Technician"]
 
 
 def test_the_api_shows_the_persons_school_everything(people, api_as):
-    body = api_as(people["otto"]).get("/api/v1/people", query_string={"asset": people["spectrometer"].id}).json
+    body = (
+        api_as(people["otto"]).get("/api/v1/people", query_string={"asset": people["spectrometer"].id}).json
+    )
     tess = next(item for item in body["items"] if item["name"] == "Tess Technician")
     assert tess["registrations"] == [{"title": "RSciTech", "registered_on": "2021-05-01"}]
     assert {a["tag"] for a in tess["assets"]} == {"CHEM-0001", "CHEM-0002"}

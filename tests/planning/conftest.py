@@ -17,11 +17,11 @@ import time_machine
 
 from accounts.models import Role
 from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
+from core.timeutil import local_to_utc
 from inventory.models import Category
 from tests.factories import make_asset, make_school, make_user
-from core.timeutil import local_to_utc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TODAY = dt.date(2026, 3, 18)
 NOW = dt.datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
 YEAR_FROM, YEAR_TO = dt.date(2025, 3, 18), dt.date(2026, 3, 17)
@@ -75,7 +75,12 @@ def people(session) -> People:
     session.add_all([microscopes, centrifuges, printers])
     session.commit()
     return People(
-        chem, phys, bio, microscopes, centrifuges, printers,
+        chem,
+        phys,
+        bio,
+        microscopes,
+        centrifuges,
+        printers,
         finance=make_user(session, None, Role.FINANCE, name="Fiona Finance"),
         admin=make_user(session, None, Role.ADMIN, name="Ada Admin"),
         chem_manager=make_user(session, chem, Role.MANAGER, name="Carl Chem-Manager"),
@@ -103,10 +108,18 @@ def book_weekdays(session, asset, person, first: dt.date, last: dt.date, opens: 
     while day <= last:
         if day.weekday() < 5:
             start, end = local(day, opens), local(day, closes)
-            bookings.append(Booking(
-                asset_id=asset.id, requester_id=person.id, requester_school_id=person.home_school_id,
-                start_at=start, end_at=end, blocked_until=end, purpose="Research", status=BookingStatus.COMPLETED,
-            ))
+            bookings.append(
+                Booking(
+                    asset_id=asset.id,
+                    requester_id=person.id,
+                    requester_school_id=person.home_school_id,
+                    start_at=start,
+                    end_at=end,
+                    blocked_until=end,
+                    purpose="Research",
+                    status=BookingStatus.COMPLETED,
+                )
+            )
         day += dt.timedelta(days=1)
     session.add_all(bookings)
     session.commit()
@@ -115,9 +128,14 @@ def book_weekdays(session, asset, person, first: dt.date, last: dt.date, opens: 
 def turned_away(session, asset, person, day: dt.date, hours: int, reasons: list[str]) -> UnmetDemand:
     """A request of ``person`` for ``hours`` from 09:00 on ``day``, refused for ``reasons``."""
     row = UnmetDemand(
-        asset_id=asset.id, requester_id=person.id, requester_school_id=person.home_school_id,
-        start_at=local(day, 9), end_at=local(day, 9 + hours), minutes=hours * 60,
-        source=DemandSource.REFUSED, reasons=reasons,
+        asset_id=asset.id,
+        requester_id=person.id,
+        requester_school_id=person.home_school_id,
+        start_at=local(day, 9),
+        end_at=local(day, 9 + hours),
+        minutes=hours * 60,
+        source=DemandSource.REFUSED,
+        reasons=reasons,
     )
     session.add(row)
     session.commit()

@@ -21,34 +21,64 @@ from bookings.models import DemandSource, UnmetDemand
 from planning import service
 from planning.models import PlanningDecision, Recommendation
 from tests.conftest import see_committed, sign_in
-from tests.planning.conftest import CONFIG, NOW, TODAY, YEAR_FROM, YEAR_TO, asset, book_weekdays, local, turned_away
+from tests.planning.conftest import (
+    CONFIG,
+    NOW,
+    TODAY,
+    YEAR_FROM,
+    YEAR_TO,
+    asset,
+    book_weekdays,
+    local,
+    turned_away,
+)
 
 INVEST, SHARE, DISPOSE = Recommendation.INVEST, Recommendation.SHARE, Recommendation.DISPOSE
 
 
 def waitlisted(session, asset, person, day: dt.date, hours: int) -> None:
     """A waitlist place from 09:00 on ``day`` that was never served."""
-    session.add(UnmetDemand(
-        asset_id=asset.id, requester_id=person.id, requester_school_id=person.home_school_id,
-        start_at=local(day, 9), end_at=local(day, 9 + hours), minutes=hours * 60,
-        source=DemandSource.WAITLISTED, reasons=["waitlisted"],
-    ))
+    session.add(
+        UnmetDemand(
+            asset_id=asset.id,
+            requester_id=person.id,
+            requester_school_id=person.home_school_id,
+            start_at=local(day, 9),
+            end_at=local(day, 9 + hours),
+            minutes=hours * 60,
+            source=DemandSource.WAITLISTED,
+            reasons=["waitlisted"],
+        )
+    )
     session.commit()
 
 
 def rejected(session, asset, person, day: dt.date, hours: int) -> None:
-    session.add(UnmetDemand(
-        asset_id=asset.id, requester_id=person.id, requester_school_id=person.home_school_id,
-        start_at=local(day, 9), end_at=local(day, 9 + hours), minutes=hours * 60,
-        source=DemandSource.REJECTED, reasons=["rejected"],
-    ))
+    session.add(
+        UnmetDemand(
+            asset_id=asset.id,
+            requester_id=person.id,
+            requester_school_id=person.home_school_id,
+            start_at=local(day, 9),
+            end_at=local(day, 9 + hours),
+            minutes=hours * 60,
+            source=DemandSource.REJECTED,
+            reasons=["rejected"],
+        )
+    )
     session.commit()
 
 
 def plan_for(session, people, **config):
     plan = service.build_plan(
-        session, people.finance, school_id=None, category_id=None, years=5, config={**CONFIG, **config},
-        today=TODAY, now=NOW,
+        session,
+        people.finance,
+        school_id=None,
+        category_id=None,
+        years=5,
+        config={**CONFIG, **config},
+        today=TODAY,
+        now=NOW,
     )
     return {(item.asset.tag, item.kind): item for item in plan.recommendations}, plan
 
@@ -67,7 +97,9 @@ NOV = dt.date(2025, 11, 3)  # a Monday
 
 
 def test_invest_lists_the_refusals_it_counts_and_those_it_does_not(session, people):
-    sequencer = asset(session, people.chem, tag="CHEM-SEQ", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    sequencer = asset(
+        session, people.chem, tag="CHEM-SEQ", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     book_weekdays(session, sequencer, people.chemist, YEAR_FROM, YEAR_TO, 9, 17)  # 100 %
     turned_away(session, sequencer, people.physicist, NOV, 5, ["overlap"])
     turned_away(session, sequencer, people.physicist, NOV + dt.timedelta(days=1), 3, ["overlap"])
@@ -96,7 +128,9 @@ def test_invest_lists_the_refusals_it_counts_and_those_it_does_not(session, peop
 def test_demand_turned_away_alone_makes_invest_at_little_use(session, people):
     # Nothing booked, but 9 h turned away for want of free time from 2 people of 2 Schools:
     # saturated, so not idle (no share, no dispose), and wanted by 2 Schools: invest.
-    rig = asset(session, people.chem, tag="CHEM-RIG", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    rig = asset(
+        session, people.chem, tag="CHEM-RIG", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     waitlisted(session, rig, people.physicist, NOV, 5)
     turned_away(session, rig, people.biologist, NOV, 4, ["overlap"])
     found, _ = plan_for(session, people)
@@ -108,7 +142,9 @@ def test_demand_turned_away_alone_makes_invest_at_little_use(session, people):
 
 
 def test_invest_needs_capacity_refusals_from_the_stated_number_of_schools(session, people):
-    rig = asset(session, people.chem, tag="CHEM-RIG", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    rig = asset(
+        session, people.chem, tag="CHEM-RIG", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     waitlisted(session, rig, people.physicist, NOV, 5)
     turned_away(session, rig, people.biologist, NOV, 4, ["overlap"])
     found, _ = plan_for(session, people, KITSHARE_PLANNING_INVEST_SCHOOLS=3)
@@ -116,7 +152,9 @@ def test_invest_needs_capacity_refusals_from_the_stated_number_of_schools(sessio
 
 
 def test_saturated_by_the_demand_of_one_school_is_no_case_for_investment(session, people):
-    rig = asset(session, people.chem, tag="CHEM-RIG", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    rig = asset(
+        session, people.chem, tag="CHEM-RIG", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     turned_away(session, rig, people.physicist, NOV, 5, ["overlap"])
     turned_away(session, rig, people.phys_manager, NOV, 4, ["overlap"])  # 9 h, 2 people, both PHYS
     found, plan = plan_for(session, people)
@@ -127,13 +165,19 @@ def test_saturated_by_the_demand_of_one_school_is_no_case_for_investment(session
 
 def test_demand_a_manager_rejected_never_makes_invest(session, people):
     # The Sorvall case: little used, and its requests rejected by a manager, from 2 Schools.
-    sorvall = asset(session, people.chem, tag="CHEM-SOR", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
-    book_weekdays(session, sorvall, people.chemist, dt.date(2025, 6, 2), dt.date(2025, 6, 13), 9, 14)  # 50 h: 2.4 %
+    sorvall = asset(
+        session, people.chem, tag="CHEM-SOR", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
+    book_weekdays(
+        session, sorvall, people.chemist, dt.date(2025, 6, 2), dt.date(2025, 6, 13), 9, 14
+    )  # 50 h: 2.4 %
     for day in range(5):
         rejected(session, sorvall, people.physicist, NOV + dt.timedelta(days=day), 6)
         rejected(session, sorvall, people.biologist, NOV + dt.timedelta(days=7 + day), 6)
     # And one that is busy all the time, its requests rejected by a manager from 2 Schools too.
-    busy = asset(session, people.chem, tag="CHEM-BUSY", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    busy = asset(
+        session, people.chem, tag="CHEM-BUSY", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     book_weekdays(session, busy, people.chemist, YEAR_FROM, YEAR_TO, 9, 17)
     rejected(session, busy, people.physicist, NOV, 8)
     rejected(session, busy, people.biologist, NOV, 8)
@@ -159,24 +203,37 @@ def test_demand_a_manager_rejected_never_makes_invest(session, people):
 @pytest.fixture
 def printer(session, people):
     """An idle printer in CHEM in service all year: disposal is recommended."""
-    return asset(session, people.chem, tag="CHEM-PRN", name="Chem printer", category=people.printers,
-                 purchase_date=dt.date(2019, 4, 1))
+    return asset(
+        session,
+        people.chem,
+        tag="CHEM-PRN",
+        name="Chem printer",
+        category=people.printers,
+        purchase_date=dt.date(2019, 4, 1),
+    )
 
 
 def test_the_decision_box_starts_at_no_decision(client, people, printer, on_today):
     sign_in(client, people.chem_manager.email)
     html = client.get("/planning").get_data(as_text=True)
-    box = html[html.index(f'id="outcome-{printer.id}-dispose"'):]
-    box = box[:box.index("</select>")]
+    box = html[html.index(f'id="outcome-{printer.id}-dispose"') :]
+    box = box[: box.index("</select>")]
     assert '<option selected value="">— no decision —</option>' in box
     assert box.count("selected") == 1
 
 
 def test_sending_no_decision_records_nothing_and_says_so(client, session, people, printer, on_today):
     sign_in(client, people.chem_manager.email)
-    response = client.post("/planning/decisions", data={
-        "asset_id": printer.id, "recommendation": "dispose", "outcome": "", "note": "", "back": "",
-    })
+    response = client.post(
+        "/planning/decisions",
+        data={
+            "asset_id": printer.id,
+            "recommendation": "dispose",
+            "outcome": "",
+            "note": "",
+            "back": "",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"#rec-{printer.id}-dispose")
     see_committed(session)

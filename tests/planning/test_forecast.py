@@ -40,23 +40,78 @@ def register(session, people):
     def add(school, tag, category, bought, **fields):
         return asset(session, school, tag=tag, name=tag, category=category, purchase_date=bought, **fields)
 
-    add(p.chem, "CHEM-M1", p.microscopes, dt.date(2016, 5, 1), purchase_cost_pence=1_000_000, replacement_cost_pence=1_200_000)
-    add(p.chem, "CHEM-M2", p.microscopes, dt.date(2016, 8, 1), purchase_cost_pence=900_000, replacement_cost_pence=1_000_000)
-    add(p.chem, "CHEM-C1", p.centrifuges, dt.date(2018, 7, 31), purchase_cost_pence=300_000, replacement_cost_pence=200_000)
-    add(p.phys, "PHYS-M3", p.microscopes, dt.date(2024, 8, 1), purchase_cost_pence=400_000, useful_life_years=3)
-    add(p.phys, "PHYS-C2", p.centrifuges, dt.date(2019, 1, 10), purchase_cost_pence=500_000, replacement_cost_pence=500_000)
-    add(p.chem, "CHEM-OLD", p.microscopes, dt.date(2010, 1, 1), purchase_cost_pence=100_000, replacement_cost_pence=150_000)
+    add(
+        p.chem,
+        "CHEM-M1",
+        p.microscopes,
+        dt.date(2016, 5, 1),
+        purchase_cost_pence=1_000_000,
+        replacement_cost_pence=1_200_000,
+    )
+    add(
+        p.chem,
+        "CHEM-M2",
+        p.microscopes,
+        dt.date(2016, 8, 1),
+        purchase_cost_pence=900_000,
+        replacement_cost_pence=1_000_000,
+    )
+    add(
+        p.chem,
+        "CHEM-C1",
+        p.centrifuges,
+        dt.date(2018, 7, 31),
+        purchase_cost_pence=300_000,
+        replacement_cost_pence=200_000,
+    )
+    add(
+        p.phys,
+        "PHYS-M3",
+        p.microscopes,
+        dt.date(2024, 8, 1),
+        purchase_cost_pence=400_000,
+        useful_life_years=3,
+    )
+    add(
+        p.phys,
+        "PHYS-C2",
+        p.centrifuges,
+        dt.date(2019, 1, 10),
+        purchase_cost_pence=500_000,
+        replacement_cost_pence=500_000,
+    )
+    add(
+        p.chem,
+        "CHEM-OLD",
+        p.microscopes,
+        dt.date(2010, 1, 1),
+        purchase_cost_pence=100_000,
+        replacement_cost_pence=150_000,
+    )
     add(p.chem, "CHEM-NEW", p.microscopes, dt.date(2025, 1, 1), purchase_cost_pence=100_000)
-    add(p.chem, "CHEM-GONE", p.microscopes, dt.date(2016, 6, 1), purchase_cost_pence=100_000,
-          status=AssetStatus.RETIRED, retired_at=dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc))
+    add(
+        p.chem,
+        "CHEM-GONE",
+        p.microscopes,
+        dt.date(2016, 6, 1),
+        purchase_cost_pence=100_000,
+        status=AssetStatus.RETIRED,
+        retired_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    )
     add(p.chem, "CHEM-UND", p.microscopes, None, purchase_cost_pence=100_000)
     return p
 
 
 def plan_for(session, people, **filters):
     return service.build_plan(
-        session, people.finance, school_id=filters.get("school_id"), category_id=filters.get("category_id"),
-        years=filters.get("years", 3), config=CONFIG, today=TODAY, now=NOW,
+        session,
+        people.finance,
+        school_id=filters.get("school_id"),
+        category_id=filters.get("category_id"),
+        years=filters.get("years", 3),
+        config=CONFIG,
+        today=TODAY,
+        now=NOW,
     )
 
 
@@ -104,8 +159,20 @@ def test_the_page_shows_the_yearly_totals_in_a_table_and_an_svg_chart(client, re
     html = client.get("/planning?years=3").get_data(as_text=True)
     totals = page_tables(html)["table-totals"]
     assert totals[0][:4] == ["Financial year", "From", "To", "Assets"]
-    assert [row[0] for row in totals[1:]] == ["Past end of life (before 2025/26)", "2025/26", "2026/27", "2027/28", "Total"]
-    assert [row[4] for row in totals[1:]] == ["£1,500", "£14,000", "£15,450", "£4,371", "£35,321"]  # to the pound
+    assert [row[0] for row in totals[1:]] == [
+        "Past end of life (before 2025/26)",
+        "2025/26",
+        "2026/27",
+        "2027/28",
+        "Total",
+    ]
+    assert [row[4] for row in totals[1:]] == [
+        "£1,500",
+        "£14,000",
+        "£15,450",
+        "£4,371",
+        "£35,321",
+    ]  # to the pound
     assert totals[2][1:3] == ["2025-08-01", "2026-07-31"]
     assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in html
     assert '<title id="chart-forecast-title">Replacement cost by financial year</title>' in html

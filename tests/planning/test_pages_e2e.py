@@ -21,13 +21,35 @@ PAGES = {
 
 @pytest.fixture
 def register(session, people):
-    asset(session, people.chem, tag="CHEM-PRN", name="Chem printer", category=people.printers,
-          purchase_date=dt.date(2019, 4, 1), purchase_cost_pence=250_000)
-    shy = asset(session, people.chem, tag="CHEM-CAM", name="Camera", category=people.printers, shareable=False,
-                purchase_date=dt.date(2017, 5, 1), purchase_cost_pence=400_000)
+    asset(
+        session,
+        people.chem,
+        tag="CHEM-PRN",
+        name="Chem printer",
+        category=people.printers,
+        purchase_date=dt.date(2019, 4, 1),
+        purchase_cost_pence=250_000,
+    )
+    shy = asset(
+        session,
+        people.chem,
+        tag="CHEM-CAM",
+        name="Camera",
+        category=people.printers,
+        shareable=False,
+        purchase_date=dt.date(2017, 5, 1),
+        purchase_cost_pence=400_000,
+    )
     turned_away(session, shy, people.physicist, dt.date(2025, 10, 6), 4, ["not_shared"])
-    asset(session, people.phys, tag="PHYS-OLD", name="Old microscope", category=people.microscopes,
-          purchase_date=dt.date(2016, 9, 1), purchase_cost_pence=1_000_000)
+    asset(
+        session,
+        people.phys,
+        tag="PHYS-OLD",
+        name="Old microscope",
+        category=people.microscopes,
+        purchase_date=dt.date(2016, 9, 1),
+        purchase_cost_pence=1_000_000,
+    )
     return people
 
 

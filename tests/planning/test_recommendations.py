@@ -8,19 +8,45 @@ from __future__ import annotations
 
 import datetime as dt
 
-from inventory.models import InspectionKind, InspectionOutcome, InspectionRecord, InspectionSchedule, MaintenanceWindow
+from inventory.models import (
+    InspectionKind,
+    InspectionOutcome,
+    InspectionRecord,
+    InspectionSchedule,
+    MaintenanceWindow,
+)
 from planning import service
 from planning.models import Recommendation
 from tests.planning.conftest import (
-    CONFIG, NOW, TODAY, YEAR_FROM, YEAR_TO, asset, book_weekdays, local, turned_away,
+    CONFIG,
+    NOW,
+    TODAY,
+    YEAR_FROM,
+    YEAR_TO,
+    asset,
+    book_weekdays,
+    local,
+    turned_away,
 )
 
-REPLACE, INVEST, SHARE, DISPOSE = Recommendation.REPLACE, Recommendation.INVEST, Recommendation.SHARE, Recommendation.DISPOSE
+REPLACE, INVEST, SHARE, DISPOSE = (
+    Recommendation.REPLACE,
+    Recommendation.INVEST,
+    Recommendation.SHARE,
+    Recommendation.DISPOSE,
+)
 
 
 def recommendations(session, people):
     plan = service.build_plan(
-        session, people.finance, school_id=None, category_id=None, years=5, config=CONFIG, today=TODAY, now=NOW
+        session,
+        people.finance,
+        school_id=None,
+        category_id=None,
+        years=5,
+        config=CONFIG,
+        today=TODAY,
+        now=NOW,
     )
     return {(item.asset.tag, item.kind): item for item in plan.recommendations}, plan
 
@@ -37,8 +63,14 @@ def evidence(plan, item):
 
 def test_replace_an_asset_near_the_end_of_its_life_that_is_well_used(session, people):
     # A microscope (10 years) bought 1 June 2016: its life ends 1 June 2026, within 12 months.
-    scope = asset(session, people.chem, tag="CHEM-OLD", category=people.microscopes,
-                       purchase_date=dt.date(2016, 6, 1), purchase_cost_pence=5_000_000)
+    scope = asset(
+        session,
+        people.chem,
+        tag="CHEM-OLD",
+        category=people.microscopes,
+        purchase_date=dt.date(2016, 6, 1),
+        purchase_cost_pence=5_000_000,
+    )
     book_weekdays(session, scope, people.chemist, YEAR_FROM, YEAR_TO, 9, 14)
     found, plan = recommendations(session, people)
     assert kinds_for(found, "CHEM-OLD") == {REPLACE}
@@ -54,57 +86,114 @@ def test_replace_an_asset_near_the_end_of_its_life_that_is_well_used(session, pe
 
 
 def test_an_asset_near_the_end_of_its_life_but_little_used_is_not_replaced(session, people):
-    asset(session, people.chem, tag="CHEM-QUIET", category=people.microscopes, purchase_date=dt.date(2016, 6, 1))
+    asset(
+        session, people.chem, tag="CHEM-QUIET", category=people.microscopes, purchase_date=dt.date(2016, 6, 1)
+    )
     found, _ = recommendations(session, people)
     assert REPLACE not in kinds_for(found, "CHEM-QUIET")
 
 
 def test_replace_an_asset_failing_its_inspections(session, people):
-    cupboard = asset(session, people.phys, tag="PHYS-HOOD", category=people.printers, bookable=False,
-                          purchase_date=dt.date(2022, 1, 10))
-    schedule = InspectionSchedule(asset_id=cupboard.id, kind=InspectionKind.FUME_CUPBOARD, interval_days=365,
-                                  last_done_on=dt.date(2026, 2, 10), next_due_on=dt.date(2027, 2, 10))
+    cupboard = asset(
+        session,
+        people.phys,
+        tag="PHYS-HOOD",
+        category=people.printers,
+        bookable=False,
+        purchase_date=dt.date(2022, 1, 10),
+    )
+    schedule = InspectionSchedule(
+        asset_id=cupboard.id,
+        kind=InspectionKind.FUME_CUPBOARD,
+        interval_days=365,
+        last_done_on=dt.date(2026, 2, 10),
+        next_due_on=dt.date(2027, 2, 10),
+    )
     schedule.records = [
-        InspectionRecord(done_on=dt.date(2025, 2, 3), performed_by="Contractor", outcome=InspectionOutcome.PASS),
-        InspectionRecord(done_on=dt.date(2026, 2, 10), performed_by="Contractor", outcome=InspectionOutcome.FAIL,
-                         note="Face velocity too low"),
+        InspectionRecord(
+            done_on=dt.date(2025, 2, 3), performed_by="Contractor", outcome=InspectionOutcome.PASS
+        ),
+        InspectionRecord(
+            done_on=dt.date(2026, 2, 10),
+            performed_by="Contractor",
+            outcome=InspectionOutcome.FAIL,
+            note="Face velocity too low",
+        ),
     ]
     session.add(schedule)
     session.commit()
     found, plan = recommendations(session, people)
     assert kinds_for(found, "PHYS-HOOD") == {REPLACE}
     item = found[("PHYS-HOOD", REPLACE)]
-    assert item.reasons == ["Failing inspections: Fume-cupboard examination failed on 10 Feb 2026 (not passed since)"]
-    assert evidence(plan, item)["Failed inspections"] == "Fume-cupboard examination failed on 10 Feb 2026 (not passed since)"
+    assert item.reasons == [
+        "Failing inspections: Fume-cupboard examination failed on 10 Feb 2026 (not passed since)"
+    ]
+    assert (
+        evidence(plan, item)["Failed inspections"]
+        == "Fume-cupboard examination failed on 10 Feb 2026 (not passed since)"
+    )
 
 
 def test_the_evidence_counts_maintenance_and_inspection_costs_in_the_year_and_since_bought(session, people):
-    hood = asset(session, people.phys, tag="PHYS-HOOD", category=people.printers, bookable=False,
-                 purchase_date=dt.date(2022, 1, 10))
-    schedule = InspectionSchedule(asset_id=hood.id, kind=InspectionKind.FUME_CUPBOARD, interval_days=365,
-                                  last_done_on=dt.date(2026, 2, 10), next_due_on=dt.date(2027, 2, 10))
+    hood = asset(
+        session,
+        people.phys,
+        tag="PHYS-HOOD",
+        category=people.printers,
+        bookable=False,
+        purchase_date=dt.date(2022, 1, 10),
+    )
+    schedule = InspectionSchedule(
+        asset_id=hood.id,
+        kind=InspectionKind.FUME_CUPBOARD,
+        interval_days=365,
+        last_done_on=dt.date(2026, 2, 10),
+        next_due_on=dt.date(2027, 2, 10),
+    )
     schedule.records = [
-        InspectionRecord(done_on=dt.date(2025, 2, 3), performed_by="Contractor", outcome=InspectionOutcome.PASS,
-                         cost_pence=15_000),  # before the evidence year
-        InspectionRecord(done_on=dt.date(2026, 2, 10), performed_by="Contractor", outcome=InspectionOutcome.FAIL,
-                         cost_pence=20_000),
+        InspectionRecord(
+            done_on=dt.date(2025, 2, 3),
+            performed_by="Contractor",
+            outcome=InspectionOutcome.PASS,
+            cost_pence=15_000,
+        ),  # before the evidence year
+        InspectionRecord(
+            done_on=dt.date(2026, 2, 10),
+            performed_by="Contractor",
+            outcome=InspectionOutcome.FAIL,
+            cost_pence=20_000,
+        ),
     ]
-    session.add_all([
-        schedule,
-        MaintenanceWindow(asset_id=hood.id, start_at=local(dt.date(2025, 11, 4), 9), end_at=local(dt.date(2025, 11, 4), 17),
-                          reason="Fan motor replaced", cost_pence=45_000),
-        MaintenanceWindow(asset_id=hood.id, start_at=local(dt.date(2026, 4, 1), 9), end_at=local(dt.date(2026, 4, 1), 17),
-                          reason="Service visit"),  # planned: no cost yet
-    ])
+    session.add_all(
+        [
+            schedule,
+            MaintenanceWindow(
+                asset_id=hood.id,
+                start_at=local(dt.date(2025, 11, 4), 9),
+                end_at=local(dt.date(2025, 11, 4), 17),
+                reason="Fan motor replaced",
+                cost_pence=45_000,
+            ),
+            MaintenanceWindow(
+                asset_id=hood.id,
+                start_at=local(dt.date(2026, 4, 1), 9),
+                end_at=local(dt.date(2026, 4, 1), 17),
+                reason="Service visit",
+            ),  # planned: no cost yet
+        ]
+    )
     session.commit()
     found, plan = recommendations(session, people)
     shown = evidence(plan, found[("PHYS-HOOD", REPLACE)])
-    assert shown["Maintenance and inspection costs"] == "£650 in the year, £800 since bought"  # to the pound (issue 15.10)
+    assert (
+        shown["Maintenance and inspection costs"] == "£650 in the year, £800 since bought"
+    )  # to the pound (issue 15.10)
 
 
 def test_invest_in_a_saturated_asset_with_unmet_demand_from_several_schools(session, people):
-    sequencer = asset(session, people.chem, tag="CHEM-SEQ", category=people.centrifuges,
-                           purchase_date=dt.date(2023, 1, 1))
+    sequencer = asset(
+        session, people.chem, tag="CHEM-SEQ", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     book_weekdays(session, sequencer, people.chemist, YEAR_FROM, YEAR_TO, 9, 17)
     turned_away(session, sequencer, people.physicist, dt.date(2025, 11, 3), 3, ["overlap"])
     turned_away(session, sequencer, people.biologist, dt.date(2025, 11, 4), 2, ["overlap"])
@@ -122,7 +211,9 @@ def test_invest_in_a_saturated_asset_with_unmet_demand_from_several_schools(sess
 
 
 def test_a_saturated_asset_wanted_by_one_school_only_is_no_case_for_investment(session, people):
-    busy = asset(session, people.chem, tag="CHEM-BUSY", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    busy = asset(
+        session, people.chem, tag="CHEM-BUSY", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     book_weekdays(session, busy, people.chemist, YEAR_FROM, YEAR_TO, 9, 17)
     turned_away(session, busy, people.physicist, dt.date(2025, 11, 3), 3, ["overlap"])
     found, _ = recommendations(session, people)
@@ -130,7 +221,9 @@ def test_a_saturated_asset_wanted_by_one_school_only_is_no_case_for_investment(s
 
 
 def test_demand_another_school_could_not_meet_for_want_of_training_is_no_case_for_investment(session, people):
-    busy = asset(session, people.chem, tag="CHEM-BUSY", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1))
+    busy = asset(
+        session, people.chem, tag="CHEM-BUSY", category=people.centrifuges, purchase_date=dt.date(2023, 1, 1)
+    )
     book_weekdays(session, busy, people.chemist, YEAR_FROM, YEAR_TO, 9, 17)
     turned_away(session, busy, people.physicist, dt.date(2025, 11, 3), 3, ["overlap"])
     turned_away(session, busy, people.biologist, dt.date(2025, 11, 4), 2, ["training"])
@@ -139,7 +232,9 @@ def test_demand_another_school_could_not_meet_for_want_of_training_is_no_case_fo
 
 
 def test_share_an_idle_asset_that_other_schools_asked_for(session, people):
-    camera = asset(session, people.chem, tag="CHEM-CAM", category=people.printers, purchase_date=dt.date(2021, 5, 1))
+    camera = asset(
+        session, people.chem, tag="CHEM-CAM", category=people.printers, purchase_date=dt.date(2021, 5, 1)
+    )
     turned_away(session, camera, people.physicist, dt.date(2025, 10, 6), 4, ["training"])
     found, plan = recommendations(session, people)
     assert kinds_for(found, "CHEM-CAM") == {SHARE}
@@ -152,8 +247,14 @@ def test_share_an_idle_asset_that_other_schools_asked_for(session, people):
 
 def test_share_an_idle_asset_not_yet_open_to_other_schools(session, people):
     # Bought in October: not a whole year in service, so it is no case for disposal yet.
-    asset(session, people.chem, tag="CHEM-PRIV", category=people.printers, shareable=False,
-               purchase_date=dt.date(2025, 10, 1))
+    asset(
+        session,
+        people.chem,
+        tag="CHEM-PRIV",
+        category=people.printers,
+        shareable=False,
+        purchase_date=dt.date(2025, 10, 1),
+    )
     found, plan = recommendations(session, people)
     assert kinds_for(found, "CHEM-PRIV") == {SHARE}
     item = found[("CHEM-PRIV", SHARE)]
@@ -164,7 +265,9 @@ def test_share_an_idle_asset_not_yet_open_to_other_schools(session, people):
 
 
 def test_dispose_of_an_asset_idle_all_year_with_no_unmet_demand(session, people):
-    printer = asset(session, people.chem, tag="CHEM-PRN", category=people.printers, purchase_date=dt.date(2019, 4, 1))
+    printer = asset(
+        session, people.chem, tag="CHEM-PRN", category=people.printers, purchase_date=dt.date(2019, 4, 1)
+    )
     book_weekdays(session, printer, people.chemist, dt.date(2025, 6, 2), dt.date(2025, 6, 6), 9, 11)  # 10 h
     found, plan = recommendations(session, people)
     assert kinds_for(found, "CHEM-PRN") == {DISPOSE}
@@ -176,7 +279,9 @@ def test_dispose_of_an_asset_idle_all_year_with_no_unmet_demand(session, people)
 
 
 def test_an_idle_asset_with_unmet_demand_is_not_disposed_of(session, people):
-    printer = asset(session, people.chem, tag="CHEM-PRN", category=people.printers, purchase_date=dt.date(2019, 4, 1))
+    printer = asset(
+        session, people.chem, tag="CHEM-PRN", category=people.printers, purchase_date=dt.date(2019, 4, 1)
+    )
     turned_away(session, printer, people.chemist, dt.date(2025, 6, 2), 2, ["min_notice"])
     found, _ = recommendations(session, people)
     assert DISPOSE not in kinds_for(found, "CHEM-PRN")
@@ -191,8 +296,14 @@ def test_an_asset_idle_for_less_than_a_year_is_not_disposed_of(session, people):
 def test_an_asset_added_to_kitshare_less_than_a_year_ago_is_not_disposed_of(session, people):
     # Kitshare has a year of records (others' assets), but this one's use before September is not known.
     asset(session, people.phys, tag="PHYS-PRN", category=people.printers, purchase_date=dt.date(2019, 4, 1))
-    asset(session, people.chem, tag="CHEM-LATE", category=people.printers, purchase_date=dt.date(2019, 4, 1),
-          created_at=dt.datetime(2025, 9, 1, 9, tzinfo=dt.timezone.utc))
+    asset(
+        session,
+        people.chem,
+        tag="CHEM-LATE",
+        category=people.printers,
+        purchase_date=dt.date(2019, 4, 1),
+        created_at=dt.datetime(2025, 9, 1, 9, tzinfo=dt.UTC),
+    )
     found, _ = recommendations(session, people)
     assert DISPOSE not in kinds_for(found, "CHEM-LATE")
     assert DISPOSE in kinds_for(found, "PHYS-PRN")
@@ -200,9 +311,15 @@ def test_an_asset_added_to_kitshare_less_than_a_year_ago_is_not_disposed_of(sess
 
 def test_the_evidence_starts_when_kitshares_records_began(session, people):
     # Kitshare went live on 1 October 2025: the months before are not counted as unused.
-    went_live = dt.datetime(2025, 10, 1, 8, tzinfo=dt.timezone.utc)
-    scope = asset(session, people.chem, tag="CHEM-OLD", category=people.microscopes, purchase_date=dt.date(2016, 6, 1),
-                  created_at=went_live)
+    went_live = dt.datetime(2025, 10, 1, 8, tzinfo=dt.UTC)
+    scope = asset(
+        session,
+        people.chem,
+        tag="CHEM-OLD",
+        category=people.microscopes,
+        purchase_date=dt.date(2016, 6, 1),
+        created_at=went_live,
+    )
     book_weekdays(session, scope, people.chemist, dt.date(2025, 10, 1), YEAR_TO, 9, 14)
     found, plan = recommendations(session, people)
     assert (plan.evidence.period_from, plan.evidence.period_to) == (dt.date(2025, 10, 1), YEAR_TO)

@@ -12,7 +12,14 @@ from inventory.models import Asset, Category
 from planning.models import DecisionOutcome, PlanningDecision, Recommendation
 from tests.conftest import see_committed, sign_in
 from tests.planning.conftest import asset, turned_away
-from tests.reports.helpers import csv_sections, page_tables, to_one_decimal, to_the_pound, xlsx_formats, xlsx_sheets
+from tests.reports.helpers import (
+    csv_sections,
+    page_tables,
+    to_one_decimal,
+    to_the_pound,
+    xlsx_formats,
+    xlsx_sheets,
+)
 
 pytestmark = pytest.mark.usefixtures("on_today")
 
@@ -20,17 +27,38 @@ pytestmark = pytest.mark.usefixtures("on_today")
 @pytest.fixture
 def idle(session, people):
     """An idle printer in each of CHEM and PHYS, in service all year: both to be disposed of."""
-    chem = asset(session, people.chem, tag="CHEM-PRN", name="Chem printer", category=people.printers,
-                      purchase_date=dt.date(2019, 4, 1), purchase_cost_pence=250_000)
-    phys = asset(session, people.phys, tag="PHYS-PRN", name="Phys printer", category=people.printers,
-                      purchase_date=dt.date(2019, 4, 1), purchase_cost_pence=250_000)
+    chem = asset(
+        session,
+        people.chem,
+        tag="CHEM-PRN",
+        name="Chem printer",
+        category=people.printers,
+        purchase_date=dt.date(2019, 4, 1),
+        purchase_cost_pence=250_000,
+    )
+    phys = asset(
+        session,
+        people.phys,
+        tag="PHYS-PRN",
+        name="Phys printer",
+        category=people.printers,
+        purchase_date=dt.date(2019, 4, 1),
+        purchase_cost_pence=250_000,
+    )
     return chem, phys
 
 
 def decide(client, asset, recommendation="dispose", outcome="deferred", note="", back=""):
-    return client.post("/planning/decisions", data={
-        "asset_id": asset.id, "recommendation": recommendation, "outcome": outcome, "note": note, "back": back,
-    })
+    return client.post(
+        "/planning/decisions",
+        data={
+            "asset_id": asset.id,
+            "recommendation": recommendation,
+            "outcome": outcome,
+            "note": note,
+            "back": back,
+        },
+    )
 
 
 def decisions(session):
@@ -100,15 +128,21 @@ def test_a_manager_gets_a_decision_form_beside_their_schools_recommendations(cli
     assert f'<label class="label" for="outcome-{idle[0].id}-dispose">Decision</label>' in html
 
 
-def test_a_manager_records_a_decision_with_a_note_on_their_schools_recommendation(client, session, people, idle):
+def test_a_manager_records_a_decision_with_a_note_on_their_schools_recommendation(
+    client, session, people, idle
+):
     chem_printer, _ = idle
     sign_in(client, people.chem_manager.email)
-    response = decide(client, chem_printer, outcome="accepted", note="Offer it to Engineering first.", back="years=3")
+    response = decide(
+        client, chem_printer, outcome="accepted", note="Offer it to Engineering first.", back="years=3"
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/planning?years=3#rec-{chem_printer.id}-dispose")
     [decision] = decisions(session)
     assert (decision.asset_id, decision.recommendation, decision.outcome) == (
-        chem_printer.id, Recommendation.DISPOSE, DecisionOutcome.ACCEPTED
+        chem_printer.id,
+        Recommendation.DISPOSE,
+        DecisionOutcome.ACCEPTED,
     )
     assert decision.note == "Offer it to Engineering first."
     assert decision.decided_by_id == people.chem_manager.id
@@ -139,7 +173,9 @@ def test_a_bad_outcome_is_refused_with_a_message(client, session, people, idle):
     sign_in(client, people.finance.email)
     response = decide(client, idle[0], outcome="maybe")
     assert decisions(session) == []
-    assert "Choose accept, defer or decline." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Choose accept, defer or decline." in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
 
 
 def test_every_decision_is_kept_and_the_latest_is_current(client, session, people, idle):
@@ -162,10 +198,17 @@ def test_the_evidence_is_shown_beside_each_recommendation(client, session, peopl
     turned_away(session, idle[1], people.chemist, dt.date(2025, 11, 3), 3, ["not_shared"])
     sign_in(client, people.finance.email)
     html = client.get("/planning").get_data(as_text=True)
-    card = html[html.index(f'id="rec-{idle[0].id}-dispose"'):]
+    card = html[html.index(f'id="rec-{idle[0].id}-dispose"') :]
     card = card[: card.index("</article>")]
-    for shown in ("Idle for the whole year", "Utilisation", "0.0%: 0.0 h booked of 2,088.0 h available",
-                  "Unmet demand", "Age and remaining life", "Failed inspections", "Replacement estimate"):
+    for shown in (
+        "Idle for the whole year",
+        "Utilisation",
+        "0.0%: 0.0 h booked of 2,088.0 h available",
+        "Unmet demand",
+        "Age and remaining life",
+        "Failed inspections",
+        "Replacement estimate",
+    ):
         assert shown in card
 
 
@@ -173,8 +216,15 @@ def test_the_evidence_is_shown_beside_each_recommendation(client, session, peopl
 
 
 def test_csv_and_xlsx_show_what_the_page_shows(client, session, people, idle):
-    asset(session, people.phys, tag="PHYS-OLD", name="=cmd|' /C calc'!A0", category=people.microscopes,
-               purchase_date=dt.date(2016, 9, 1), purchase_cost_pence=1_000_000)
+    asset(
+        session,
+        people.phys,
+        tag="PHYS-OLD",
+        name="=cmd|' /C calc'!A0",
+        category=people.microscopes,
+        purchase_date=dt.date(2016, 9, 1),
+        purchase_cost_pence=1_000_000,
+    )
     sign_in(client, people.finance.email)
     page = page_tables(client.get("/planning?years=3").get_data(as_text=True))
     csv_response = client.get("/planning.csv?years=3")
@@ -204,15 +254,22 @@ def test_csv_and_xlsx_show_what_the_page_shows(client, session, people, idle):
 
 
 def test_the_xlsx_keeps_money_as_numbers_in_pounds_and_text_harmless(client, session, people, idle):
-    asset(session, people.phys, tag="PHYS-OLD", name="=HYPERLINK(\"x\")", category=people.microscopes,
-               purchase_date=dt.date(2016, 9, 1), purchase_cost_pence=1_000_000)
+    asset(
+        session,
+        people.phys,
+        tag="PHYS-OLD",
+        name='=HYPERLINK("x")',
+        category=people.microscopes,
+        purchase_date=dt.date(2016, 9, 1),
+        purchase_cost_pence=1_000_000,
+    )
     sign_in(client, people.finance.email)
     data = client.get("/planning.xlsx").data
     totals = xlsx_sheets(data)["Totals by year"]
     assert totals[3][4] == 13439.16
     assert xlsx_formats(data, "Totals by year")[3][4] == '"£"#,##0.00'
     assets = xlsx_sheets(data)["Assets"]
-    assert "'=HYPERLINK(\"x\")" in [row[1] for row in assets]
+    assert '\'=HYPERLINK("x")' in [row[1] for row in assets]
 
 
 # --- Useful lives -------------------------------------------------------------------------------
@@ -238,17 +295,30 @@ def test_managers_cannot_set_a_categorys_useful_life(client, session, people):
     assert client.post(f"/planning/lives/{people.printers.id}", data={"years": "6"}).status_code == 403
 
 
-def test_a_manager_records_an_assets_useful_life_and_replacement_cost_on_its_form(client, session, people, idle):
+def test_a_manager_records_an_assets_useful_life_and_replacement_cost_on_its_form(
+    client, session, people, idle
+):
     chem_printer, _ = idle
     sign_in(client, people.chem_manager.email)
     form = client.get(f"/assets/{chem_printer.id}/edit").get_data(as_text=True)
     assert 'name="useful_life_years"' in form and 'name="replacement_cost"' in form
     data = {
-        "tag": "CHEM-PRN", "name": "Chem printer", "category_id": people.printers.id, "location_id": chem_printer.location_id,
-        "contact_id": 0, "purchase_date": "2019-04-01", "purchase_cost": "2500.00", "hourly_rate": "0",
-        "bookable": "y", "shareable": "y", "min_notice_minutes": "0", "turnaround_minutes": "0",
-        "useful_life_years": "7", "replacement_cost": "3,100.50",
-        **{f"hours-{d}-opens": "09:00" for d in range(5)}, **{f"hours-{d}-closes": "17:00" for d in range(5)},
+        "tag": "CHEM-PRN",
+        "name": "Chem printer",
+        "category_id": people.printers.id,
+        "location_id": chem_printer.location_id,
+        "contact_id": 0,
+        "purchase_date": "2019-04-01",
+        "purchase_cost": "2500.00",
+        "hourly_rate": "0",
+        "bookable": "y",
+        "shareable": "y",
+        "min_notice_minutes": "0",
+        "turnaround_minutes": "0",
+        "useful_life_years": "7",
+        "replacement_cost": "3,100.50",
+        **{f"hours-{d}-opens": "09:00" for d in range(5)},
+        **{f"hours-{d}-closes": "17:00" for d in range(5)},
     }
     assert client.post(f"/assets/{chem_printer.id}/edit", data=data).status_code == 302
     see_committed(session)
@@ -256,12 +326,15 @@ def test_a_manager_records_an_assets_useful_life_and_replacement_cost_on_its_for
     assert (saved.useful_life_years, saved.replacement_cost_pence) == (7, 310_050)
 
 
-@pytest.mark.parametrize("query, message", [
-    ("years=abc", "Choose from the list."),
-    ("years=9", "Choose from 1 to 5 financial years."),
-    ("on=31-07-2026", "Enter a date such as 2026-09-01."),
-    ("school=9999", "Choose a School from the list."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("years=abc", "Choose from the list."),
+        ("years=9", "Choose from 1 to 5 financial years."),
+        ("on=31-07-2026", "Enter a date such as 2026-09-01."),
+        ("school=9999", "Choose a School from the list."),
+    ],
+)
 def test_hand_edited_filters_get_a_clear_message(client, people, query, message):
     sign_in(client, people.finance.email)
     response = client.get(f"/planning?{query}")

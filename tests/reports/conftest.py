@@ -57,7 +57,7 @@ from bookings.models import BookingStatus, BookingStatusChange, DemandSource, Un
 from inventory.models import AssetStatus, BookableHours, Category, MaintenanceWindow
 from tests.factories import make_asset, make_booking, make_school, make_user, replace_hours
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BST = dt.timezone(dt.timedelta(hours=1))
 GMT = UTC
 MONDAY = dt.date(2026, 10, 19)
@@ -100,7 +100,12 @@ def _booking(session, asset, person, start, end, status, **fields):
 
 def _cancel(session, booking, at):
     booking.history.append(
-        BookingStatusChange(from_status=BookingStatus.CONFIRMED, to_status=BookingStatus.CANCELLED, at=at, reason="No longer needed")
+        BookingStatusChange(
+            from_status=BookingStatus.CONFIRMED,
+            to_status=BookingStatus.CANCELLED,
+            at=at,
+            reason="No longer needed",
+        )
     )
     session.commit()
 
@@ -112,28 +117,85 @@ def _always_open(asset):
 @pytest.fixture
 def week(session) -> Week:
     chem, phys, bio = make_school(session, "CHEM"), make_school(session, "PHYS"), make_school(session, "BIO")
-    microscopes, printers, balances = Category(name="Microscopes"), Category(name="Printers"), Category(name="Balances")
+    microscopes, printers, balances = (
+        Category(name="Microscopes"),
+        Category(name="Printers"),
+        Category(name="Balances"),
+    )
     chemist = make_user(session, chem, name="Chloe Chemist")
     physicist = make_user(session, phys, name="Priya Physicist")
     biologist = make_user(session, bio, name="Ben Biologist")
     long_ago = dt.date(2020, 1, 1)
 
-    confocal = make_asset(session, chem, name="Confocal", tag="CHEM-A", category=microscopes, hourly_rate_pence=3000,
-                          checkin_required=True, purchase_date=long_ago)
-    plotter = make_asset(session, chem, name="Plotter", tag="CHEM-B", category=printers, hourly_rate_pence=1250,
-                         portable=True, purchase_date=long_ago)
+    confocal = make_asset(
+        session,
+        chem,
+        name="Confocal",
+        tag="CHEM-A",
+        category=microscopes,
+        hourly_rate_pence=3000,
+        checkin_required=True,
+        purchase_date=long_ago,
+    )
+    plotter = make_asset(
+        session,
+        chem,
+        name="Plotter",
+        tag="CHEM-B",
+        category=printers,
+        hourly_rate_pence=1250,
+        portable=True,
+        purchase_date=long_ago,
+    )
     replace_hours(session, plotter, _always_open(plotter))
-    centrifuge = make_asset(session, phys, name="Old centrifuge", tag="PHYS-C", category=microscopes, purchase_date=long_ago,
-                            status=AssetStatus.RETIRED, retired_at=bst(22, 15))
-    balance = make_asset(session, bio, name="Balance", tag="BIO-D", category=balances, hourly_rate_pence=500,
-                         purchase_date=dt.date(2026, 10, 21))
-    archive = make_asset(session, chem, name="Archive scope", tag="CHEM-E", bookable=False, purchase_date=long_ago)
-    session.add(MaintenanceWindow(asset_id=confocal.id, start_at=bst(21, 13), end_at=bst(21, 15), reason="Laser service"))
+    centrifuge = make_asset(
+        session,
+        phys,
+        name="Old centrifuge",
+        tag="PHYS-C",
+        category=microscopes,
+        purchase_date=long_ago,
+        status=AssetStatus.RETIRED,
+        retired_at=bst(22, 15),
+    )
+    balance = make_asset(
+        session,
+        bio,
+        name="Balance",
+        tag="BIO-D",
+        category=balances,
+        hourly_rate_pence=500,
+        purchase_date=dt.date(2026, 10, 21),
+    )
+    archive = make_asset(
+        session, chem, name="Archive scope", tag="CHEM-E", bookable=False, purchase_date=long_ago
+    )
+    session.add(
+        MaintenanceWindow(
+            asset_id=confocal.id, start_at=bst(21, 13), end_at=bst(21, 15), reason="Laser service"
+        )
+    )
     session.commit()
 
     # A
-    _booking(session, confocal, chemist, bst(19, 10), bst(19, 12), BookingStatus.COMPLETED, checked_in_at=bst(19, 10, 15))
-    _booking(session, confocal, physicist, bst(20, 9), bst(20, 13), BookingStatus.COMPLETED, checked_in_at=bst(20, 8, 50))
+    _booking(
+        session,
+        confocal,
+        chemist,
+        bst(19, 10),
+        bst(19, 12),
+        BookingStatus.COMPLETED,
+        checked_in_at=bst(19, 10, 15),
+    )
+    _booking(
+        session,
+        confocal,
+        physicist,
+        bst(20, 9),
+        bst(20, 13),
+        BookingStatus.COMPLETED,
+        checked_in_at=bst(20, 8, 50),
+    )
     _booking(session, confocal, chemist, bst(21, 12), bst(21, 14), BookingStatus.CONFIRMED)
     late = _booking(session, confocal, chemist, bst(22, 9), bst(22, 17), BookingStatus.CANCELLED)
     _cancel(session, late, bst(21, 15))
@@ -141,21 +203,56 @@ def week(session) -> Week:
     _cancel(session, early, bst(19, 9))
     rejected = _booking(session, confocal, physicist, bst(23, 14), bst(23, 16), BookingStatus.PENDING)
     _booking(session, confocal, chemist, bst(23, 11), bst(23, 12), BookingStatus.NO_SHOW)
-    session.add_all([
-        UnmetDemand(asset_id=confocal.id, requester_id=physicist.id, requester_school_id=phys.id, start_at=bst(23, 14),
-                    end_at=bst(23, 16), minutes=120, source=DemandSource.REJECTED, reasons=["rejected"], booking_id=rejected.id),
-        UnmetDemand(asset_id=confocal.id, requester_id=biologist.id, requester_school_id=bio.id, start_at=bst(22, 10),
-                    end_at=bst(22, 13), minutes=180, source=DemandSource.REFUSED, reasons=["overlap", "min_notice"]),
-    ])
+    session.add_all(
+        [
+            UnmetDemand(
+                asset_id=confocal.id,
+                requester_id=physicist.id,
+                requester_school_id=phys.id,
+                start_at=bst(23, 14),
+                end_at=bst(23, 16),
+                minutes=120,
+                source=DemandSource.REJECTED,
+                reasons=["rejected"],
+                booking_id=rejected.id,
+            ),
+            UnmetDemand(
+                asset_id=confocal.id,
+                requester_id=biologist.id,
+                requester_school_id=bio.id,
+                start_at=bst(22, 10),
+                end_at=bst(22, 13),
+                minutes=180,
+                source=DemandSource.REFUSED,
+                reasons=["overlap", "min_notice"],
+            ),
+        ]
+    )
     session.commit()
     # B
-    _booking(session, plotter, physicist, bst(17, 12), bst(20, 12), BookingStatus.COMPLETED,
-             handed_over_at=bst(17, 12), returned_at=bst(20, 12))
-    _booking(session, plotter, chemist, dt.datetime(2026, 10, 25, 22, tzinfo=GMT), dt.datetime(2026, 10, 26, 10, tzinfo=GMT),
-             BookingStatus.CONFIRMED)
+    _booking(
+        session,
+        plotter,
+        physicist,
+        bst(17, 12),
+        bst(20, 12),
+        BookingStatus.COMPLETED,
+        handed_over_at=bst(17, 12),
+        returned_at=bst(20, 12),
+    )
+    _booking(
+        session,
+        plotter,
+        chemist,
+        dt.datetime(2026, 10, 25, 22, tzinfo=GMT),
+        dt.datetime(2026, 10, 26, 10, tzinfo=GMT),
+        BookingStatus.CONFIRMED,
+    )
     # C
     _booking(session, centrifuge, chemist, bst(20, 9), bst(20, 11), BookingStatus.COMPLETED)
-    return Week(chem, phys, bio, chemist, physicist, biologist, confocal, plotter, centrifuge, balance, archive)
+    return Week(
+        chem, phys, bio, chemist, physicist, biologist, confocal, plotter, centrifuge, balance, archive
+    )
 
 
 @pytest.fixture

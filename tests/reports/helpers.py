@@ -68,7 +68,9 @@ def csv_sections(text: str) -> dict[str, list[list[str]]]:
 
 def xlsx_sheets(data: bytes) -> dict[str, list[list[object]]]:
     workbook = load_workbook(io.BytesIO(data))
-    return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets}
+    return {
+        sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets
+    }
 
 
 def xlsx_formats(data: bytes, sheet: str) -> list[list[str]]:

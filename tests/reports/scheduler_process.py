@@ -18,9 +18,9 @@ import time_machine
 
 
 def main(argv: list[str]) -> None:
-    from web.app import create_app
     from core.db import db
     from tests.conftest import settings_for_tests
+    from web.app import create_app
 
     url, mode, *moments = argv
     app = create_app(settings_for_tests(url))
@@ -28,6 +28,7 @@ def main(argv: list[str]) -> None:
     from reports import delivery
 
     if mode == "hang":
+
         def hang(*args: object, **kwargs: object) -> None:
             print("claimed", flush=True)
             time.sleep(600)

@@ -38,7 +38,7 @@ from reports.figures import ReportSettings, report_to_json, utilisation_report
 from reports.render import definitions
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 H = 3600
 MONDAY, SUNDAY = dt.date(2026, 11, 2), dt.date(2026, 11, 8)
 AFTER = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -53,11 +53,21 @@ def book(session, asset, person, day: int, start: int, hours: float) -> None:
     make_booking(session, asset, person, at(day, start), hours, BookingStatus.COMPLETED)
 
 
-def unmet(session, asset, person, day: int, start: int, hours: int, reasons: list[str], source=DemandSource.REFUSED) -> None:
-    session.add(UnmetDemand(
-        asset_id=asset.id, requester_id=person.id, requester_school_id=person.home_school_id,
-        start_at=at(day, start), end_at=at(day, start + hours), minutes=hours * 60, source=source, reasons=reasons,
-    ))
+def unmet(
+    session, asset, person, day: int, start: int, hours: int, reasons: list[str], source=DemandSource.REFUSED
+) -> None:
+    session.add(
+        UnmetDemand(
+            asset_id=asset.id,
+            requester_id=person.id,
+            requester_school_id=person.home_school_id,
+            start_at=at(day, start),
+            end_at=at(day, start + hours),
+            minutes=hours * 60,
+            source=source,
+            reasons=reasons,
+        )
+    )
     session.commit()
 
 
@@ -69,8 +79,10 @@ def world(session):
     bob = make_user(session, chem, name="Bob")
     cat = make_user(session, chem, name="Cat")
     long_ago = dt.date(2020, 1, 1)
-    assets = {tag: make_asset(session, ecs, tag=tag, name=tag.capitalize(), purchase_date=long_ago)
-              for tag in ("LASER", "TROTEC", "EXACT", "BUSY2", "BUSY1", "WAIT", "MIXED", "LAPSE")}
+    assets = {
+        tag: make_asset(session, ecs, tag=tag, name=tag.capitalize(), purchase_date=long_ago)
+        for tag in ("LASER", "TROTEC", "EXACT", "BUSY2", "BUSY1", "WAIT", "MIXED", "LAPSE")
+    }
 
     book(session, assets["LASER"], owner, 2, 9, 6)
     unmet(session, assets["LASER"], bob, 3, 9, 8, ["rejected"], DemandSource.REJECTED)
@@ -172,7 +184,9 @@ def test_the_lists_say_in_one_line_why_each_asset_is_there(session, world):
 
 def test_unmet_demand_by_reason_keeps_every_reason_with_its_label(session, world):
     figures = report_to_json(run(session))
-    by_reason = {row["reason"]: (row["label"], row["requests"], row["hours"]) for row in figures["unmet_demand"]}
+    by_reason = {
+        row["reason"]: (row["label"], row["requests"], row["hours"]) for row in figures["unmet_demand"]
+    }
     assert by_reason == {
         "rejected": ("Rejected by a manager", 5, 22.0),
         "overlap": ("Already booked", 7, 33.0),
@@ -187,9 +201,13 @@ def test_the_minimums_are_settings(session, world):
     assert flags(report)["BUSY2"] == (False, False)  # 9 h: under 10
     looser = run(session, ReportSettings(saturated_min_unmet_hours=9, saturated_min_people=1))
     assert flags(looser)["BUSY1"] == (False, True)  # 9 h from 1 person: enough at 9 h and 1 person
-    configured = Config.from_env({
-        "KITSHARE_ENV": "development", "KITSHARE_SATURATED_MIN_UNMET_HOURS": "12.5", "KITSHARE_SATURATED_MIN_PEOPLE": "3",
-    }).flask_settings()
+    configured = Config.from_env(
+        {
+            "KITSHARE_ENV": "development",
+            "KITSHARE_SATURATED_MIN_UNMET_HOURS": "12.5",
+            "KITSHARE_SATURATED_MIN_PEOPLE": "3",
+        }
+    ).flask_settings()
     settings = ReportSettings.from_config(configured)
     assert (settings.saturated_min_unmet_hours, settings.saturated_min_people) == (12.5, 3)
     assert (ReportSettings().saturated_min_unmet_hours, ReportSettings().saturated_min_people) == (8.0, 2)
@@ -197,7 +215,9 @@ def test_the_minimums_are_settings(session, world):
 
 def test_the_definitions_state_the_rule(session, world):
     stated = dict(definitions(report_to_json(run(session))))
-    assert stated["Saturated"].startswith("Utilisation at or above 80.0%; or demand turned away for want of free time")
+    assert stated["Saturated"].startswith(
+        "Utilisation at or above 80.0%; or demand turned away for want of free time"
+    )
     assert "at least 8 hours in the period from at least 2 different people" in stated["Saturated"]
     assert "A manager's rejection" in stated["Saturated"]
     assert stated["Idle"].startswith("Utilisation under 10.0%, and not saturated")

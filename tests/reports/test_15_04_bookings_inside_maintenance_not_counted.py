@@ -27,7 +27,7 @@ from reports.figures import ReportSettings, report_to_json, utilisation_report
 from tests.factories import make_asset, make_booking, make_school, make_user, replace_hours
 
 H = 3600
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
@@ -36,12 +36,16 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
 
 def test_bookings_wholly_inside_maintenance_are_not_counted(session):
     school = make_school(session, "ENG")
-    alice, bob, carol, dave = (make_user(session, school, name=name) for name in ("Alice", "Bob", "Carol", "Dave"))
+    alice, bob, carol, dave = (
+        make_user(session, school, name=name) for name in ("Alice", "Bob", "Carol", "Dave")
+    )
     long_ago = dt.date(2020, 1, 1)
     a = make_asset(session, school, tag="ENG-A", purchase_date=long_ago)
     b = make_asset(session, school, tag="ENG-B", purchase_date=long_ago)
     c = make_asset(session, school, tag="ENG-C", purchase_date=long_ago)
-    replace_hours(session, c, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)])
+    replace_hours(
+        session, c, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)]
+    )
     session.commit()
 
     make_booking(session, a, alice, at(2, 10), hours=2, status=BookingStatus.COMPLETED)
@@ -50,15 +54,18 @@ def test_bookings_wholly_inside_maintenance_are_not_counted(session):
     make_booking(session, b, carol, at(5, 10), hours=2, status=BookingStatus.CONFIRMED)
     make_booking(session, c, dave, at(31, 20, month=10), hours=34, status=BookingStatus.COMPLETED)
     # The maintenance is added after the bookings were made.
-    session.add_all([
-        MaintenanceWindow(asset_id=a.id, start_at=at(4, 9), end_at=at(4, 13), reason="Service"),
-        MaintenanceWindow(asset_id=b.id, start_at=at(5, 11), end_at=at(5, 14), reason="Service"),
-        MaintenanceWindow(asset_id=c.id, start_at=at(2, 0), end_at=at(2, 8), reason="Service"),
-    ])
+    session.add_all(
+        [
+            MaintenanceWindow(asset_id=a.id, start_at=at(4, 9), end_at=at(4, 13), reason="Service"),
+            MaintenanceWindow(asset_id=b.id, start_at=at(5, 11), end_at=at(5, 14), reason="Service"),
+            MaintenanceWindow(asset_id=c.id, start_at=at(2, 0), end_at=at(2, 8), reason="Service"),
+        ]
+    )
     session.commit()
 
-    report = utilisation_report(session, dt.date(2026, 11, 2), dt.date(2026, 11, 6), None, ReportSettings(),
-                                now=at(20, 12))
+    report = utilisation_report(
+        session, dt.date(2026, 11, 2), dt.date(2026, 11, 6), None, ReportSettings(), now=at(20, 12)
+    )
     assets = {asset.tag: asset for asset in report.assets}
     assert (assets["ENG-A"].bookings, assets["ENG-A"].users, assets["ENG-A"].booked_seconds) == (1, 1, 2 * H)
     assert (assets["ENG-B"].bookings, assets["ENG-B"].users, assets["ENG-B"].booked_seconds) == (1, 1, 1 * H)

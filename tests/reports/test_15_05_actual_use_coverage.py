@@ -32,7 +32,7 @@ def after_the_week():
 def test_the_summary_gives_actual_utilisation_with_its_coverage(client, week, finance):
     sign_in(client, finance.email)
     html = client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True)
-    summary = html[html.index('id="summary-title"'):html.index('id="top-idle-title"')]
+    summary = html[html.index('id="summary-title"') : html.index('id="top-idle-title"')]
     assert "Actual utilisation" in summary
     assert "20.2%" in summary
     assert "2 assets that record use: 41.8 of 207.0 available hours" in summary
@@ -59,7 +59,7 @@ def test_each_school_row_gives_its_coverage_and_says_when_nothing_is_recorded(cl
 def test_a_report_where_no_asset_records_use_says_so(client, week, finance):
     sign_in(client, finance.email)
     html = client.get(f"/reports/utilisation?{WEEK}&school={week.phys.id}").get_data(as_text=True)
-    summary = html[html.index('id="summary-title"'):html.index('id="top-idle-title"')]
+    summary = html[html.index('id="summary-title"') : html.index('id="top-idle-title"')]
     assert "No asset in these figures records use (check-in or hand-over)" in summary
     assert "0.0%" not in summary.split("Actual utilisation", 1)[1].split("Unmet demand", 1)[0]
 
@@ -69,4 +69,9 @@ def test_the_downloads_keep_the_plain_ratio(client, week, finance):
     sections = csv_sections(client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True))
     schools = sections["By School"]
     column = schools[0].index("Actual utilisation (%)")
-    assert {row[0]: row[column] for row in schools[1:]} == {"BIO": "", "CHEM": "20.2", "PHYS": "", "All": "20.2"}
+    assert {row[0]: row[column] for row in schools[1:]} == {
+        "BIO": "",
+        "CHEM": "20.2",
+        "PHYS": "",
+        "All": "20.2",
+    }

@@ -27,9 +27,9 @@ import time_machine
 from sqlalchemy import select
 
 from accounts.models import Role
+from bookings import asset_changes
 from bookings.models import BookingStatus
 from inventory import service
-from bookings import asset_changes
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from notifications.models import OutboxMessage
 from planning.evidence import gather_evidence
@@ -44,7 +44,7 @@ from tests.factories import make_asset, make_booking, make_school, make_user
 from tests.reports.helpers import csv_sections, page_tables, xlsx_sheets
 
 BST = dt.timezone(dt.timedelta(hours=1))
-GMT = dt.timezone.utc
+GMT = dt.UTC
 CHANGE = dt.datetime(2026, 10, 15, 10, tzinfo=BST)  # Thursday
 AFTER = dt.datetime(2026, 11, 2, 12, tzinfo=GMT)
 OLD_HOURS = [(day, dt.time(8), dt.time(20)) for day in range(5)]
@@ -66,8 +66,14 @@ def lathe(session, client):
     manager = make_user(session, chem, Role.MANAGER, name="Mo Manager")
     user = make_user(session, chem, name="Uma User")
     # Bought in 2020; put on Kitshare on Monday 5 October 2026 (the capital plan's records begin then).
-    asset = make_asset(session, chem, name="Lathe", tag="CHEM-LATHE", purchase_date=dt.date(2020, 1, 1),
-                       created_at=dt.datetime(2026, 10, 5, 8, tzinfo=GMT))
+    asset = make_asset(
+        session,
+        chem,
+        name="Lathe",
+        tag="CHEM-LATHE",
+        purchase_date=dt.date(2020, 1, 1),
+        created_at=dt.datetime(2026, 10, 5, 8, tzinfo=GMT),
+    )
     asset.bookable_hours.clear()
     session.flush()
     asset.bookable_hours.extend(BookableHours(weekday=d, opens=o, closes=c) for d, o, c in OLD_HOURS)
@@ -81,7 +87,13 @@ def lathe(session, client):
         response = Api(client, token).patch(f"/assets/{asset.id}", json={"weekly_hours": NEW_HOURS})
     assert response.status_code == 200, response.get_json()
     see_committed(session)
-    return {"asset": session.get(Asset, asset.id), "manager": manager, "old": old, "kept": kept, "inside": inside}
+    return {
+        "asset": session.get(Asset, asset.id),
+        "manager": manager,
+        "old": old,
+        "kept": kept,
+        "inside": inside,
+    }
 
 
 def report(session, first: dt.date, last: dt.date):
@@ -133,14 +145,16 @@ def test_the_week_of_the_change_and_its_month_add_up_both(session, lathe):
 
 def test_maintenance_takes_away_the_hours_in_force_on_its_days(session, lathe):
     asset_id = lathe["asset"].id
-    session.add_all([
-        # Tue 6 Oct 07:00-10:00, under 08-20: 2 h (under today's 09-17 it would be 1 h).
-        MaintenanceWindow(asset_id=asset_id, start_at=oct_(6, 7), end_at=oct_(6, 10), reason="Old"),
-        # Tue 20 Oct 16:00-19:00, under 09-17: 1 h (under the old 08-20 it would be 3 h).
-        MaintenanceWindow(asset_id=asset_id, start_at=oct_(20, 16), end_at=oct_(20, 19), reason="New"),
-        # Wed 14 Oct 19:00 to Thu 15 Oct 10:00, across the change: 19-20 old + 09-10 new = 2 h.
-        MaintenanceWindow(asset_id=asset_id, start_at=oct_(14, 19), end_at=oct_(15, 10), reason="Across"),
-    ])
+    session.add_all(
+        [
+            # Tue 6 Oct 07:00-10:00, under 08-20: 2 h (under today's 09-17 it would be 1 h).
+            MaintenanceWindow(asset_id=asset_id, start_at=oct_(6, 7), end_at=oct_(6, 10), reason="Old"),
+            # Tue 20 Oct 16:00-19:00, under 09-17: 1 h (under the old 08-20 it would be 3 h).
+            MaintenanceWindow(asset_id=asset_id, start_at=oct_(20, 16), end_at=oct_(20, 19), reason="New"),
+            # Wed 14 Oct 19:00 to Thu 15 Oct 10:00, across the change: 19-20 old + 09-10 new = 2 h.
+            MaintenanceWindow(asset_id=asset_id, start_at=oct_(14, 19), end_at=oct_(15, 10), reason="Across"),
+        ]
+    )
     session.commit()
     assert h(only_asset(session, dt.date(2026, 10, 5), dt.date(2026, 10, 11)).available_seconds) == 60 - 2
     assert h(only_asset(session, dt.date(2026, 10, 19), dt.date(2026, 10, 25)).available_seconds) == 40 - 1
@@ -196,12 +210,17 @@ def test_several_changes_the_same_day_keep_one_row_with_the_hours_before_that_da
 
 
 def test_an_asset_whose_hours_never_changed_uses_its_hours_throughout(session, lathe):
-    other = make_asset(session, lathe["asset"].school, name="Saw", tag="CHEM-SAW", purchase_date=dt.date(2020, 1, 1))
+    other = make_asset(
+        session, lathe["asset"].school, name="Saw", tag="CHEM-SAW", purchase_date=dt.date(2020, 1, 1)
+    )
     week = report(session, dt.date(2026, 10, 5), dt.date(2026, 10, 11))
     saw = next(a for a in week.assets if a.asset_id == other.id)
     assert h(saw.available_seconds) == 40  # Mon-Fri 09:00-17:00, the factory's default
     assert saw.outside_hours_bookings == 0
-    assert session.scalars(select(BookableHoursHistory).where(BookableHoursHistory.asset_id == other.id)).first() is None
+    assert (
+        session.scalars(select(BookableHoursHistory).where(BookableHoursHistory.asset_id == other.id)).first()
+        is None
+    )
 
 
 def test_page_csv_xlsx_and_api_agree(session, client, lathe):
@@ -239,11 +258,19 @@ def test_page_csv_xlsx_and_api_agree(session, client, lathe):
 
 def test_the_scheduled_email_and_its_spreadsheet_use_the_hours_in_force(session, lathe):
     finance = make_user(session, None, Role.FINANCE, name="Fiona Finance", email="finance@test.ac.uk")
-    session.add(ReportSubscription(user_id=finance.id, frequency=Frequency.WEEKLY, school_ids=[],
-                                   created_at=dt.datetime(2026, 10, 5, 8, tzinfo=GMT)))
+    session.add(
+        ReportSubscription(
+            user_id=finance.id,
+            frequency=Frequency.WEEKLY,
+            school_ids=[],
+            created_at=dt.datetime(2026, 10, 5, 8, tzinfo=GMT),
+        )
+    )
     session.commit()
     # Monday 12 October, 06:00: the week of the 5th (before the change) is sent.
-    run = deliver_due(session, dt.datetime(2026, 10, 12, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"})
+    run = deliver_due(
+        session, dt.datetime(2026, 10, 12, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"}
+    )
     assert (run.sent, run.failed) == (1, 0)
     see_committed(session)
     snapshot = session.scalars(select(ReportSnapshot)).one()
@@ -254,22 +281,31 @@ def test_the_scheduled_email_and_its_spreadsheet_use_the_hours_in_force(session,
     assert sheet[sheet.index(header) + 1][header.index("Available hours")] == 60
     assert "outside the bookable hours" not in message.body_text
     # Monday 26 October: the week of the 19th (after it), with the kept evening booking.
-    deliver_due(session, dt.datetime(2026, 10, 26, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"})
+    deliver_due(
+        session, dt.datetime(2026, 10, 26, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"}
+    )
     see_committed(session)
     latest = session.scalars(select(ReportSnapshot).order_by(ReportSnapshot.id.desc())).first()
     assert latest.figures["assets"][0]["available_hours"] == 40.0
     assert latest.figures["totals"]["outside_hours_bookings"] == 1
-    body = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.to_address == finance.email).order_by(OutboxMessage.id.desc())
-    ).first().body_text
+    body = (
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_address == finance.email)
+            .order_by(OutboxMessage.id.desc())
+        )
+        .first()
+        .body_text
+    )
     assert "Bookings outside the bookable hours in force on their days: 1." in body
 
 
 def test_the_capital_plan_s_evidence_uses_the_hours_in_force(session, lathe):
     # Today Monday 26 October: the evidence runs from the day records began (5 October) to
     # yesterday: weeks of the 5th (60 h), the 12th (52 h) and the 19th (40 h).
-    evidence = gather_evidence(session, None, None, PlanningSettings(), ReportSettings(), dt.date(2026, 10, 26),
-                               now=AFTER)
+    evidence = gather_evidence(
+        session, None, None, PlanningSettings(), ReportSettings(), dt.date(2026, 10, 26), now=AFTER
+    )
     (item,) = evidence.assets
     assert (evidence.period_from, evidence.period_to) == (dt.date(2026, 10, 5), dt.date(2026, 10, 25))
     assert h(item.figures.available_seconds) == 60 + 52 + 40

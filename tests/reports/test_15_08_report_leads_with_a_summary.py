@@ -52,7 +52,7 @@ def test_the_summary_comes_before_every_table(client, week, finance):
 
 def test_the_headlines_give_the_change_on_the_week_before(client, week, finance):
     html = _page(client, finance)
-    summary = _text(html[html.index('id="summary-title"'):html.index('id="top-idle-title"')])
+    summary = _text(html[html.index('id="summary-title"') : html.index('id="top-idle-title"')])
     assert "19–25 Oct 2026: All Schools" in summary
     assert "Utilisation 18.4% booked of available hours +3.9 points on 12–18 Oct 2026" in summary
     assert "Booked hours 47.0 +11.0 h on 12–18 Oct 2026" in summary
@@ -68,7 +68,7 @@ def test_the_previous_period_of_a_whole_month_is_the_month_before(client, week, 
 
 def test_the_most_idle_assets_are_named_with_why(client, week, finance):
     html = _page(client, finance)
-    idle = _text(html[html.index('id="top-idle-title"'):html.index('id="top-saturated-title"')])
+    idle = _text(html[html.index('id="top-idle-title"') : html.index('id="top-saturated-title"')])
     assert idle.index("Balance (BIO-D, BIO): 0.0%") < idle.index("Old centrifuge (PHYS-C, PHYS): 8.3%")
     assert idle.count("booked (under 10.0%)") == 2
     assert "All 2 idle assets" in idle
@@ -77,7 +77,7 @@ def test_the_most_idle_assets_are_named_with_why(client, week, finance):
 def test_the_most_saturated_are_the_reports_own_first_five_with_why(client, week, finance):
     html = _page(client, finance)
     figures = client.get(f"/reports/utilisation.json?{WEEK}").get_json()
-    saturated = _text(html[html.index('id="top-saturated-title"'):html.index('id="definitions"')])
+    saturated = _text(html[html.index('id="top-saturated-title"') : html.index('id="definitions"')])
     for asset in figures["saturated"][:5]:
         assert asset["name"] in saturated and asset["why"] in saturated
     if not figures["saturated"]:
@@ -86,10 +86,16 @@ def test_the_most_saturated_are_the_reports_own_first_five_with_why(client, week
 
 def test_the_tables_are_folded_under_headings_with_their_counts(client, week, finance):
     html = _page(client, finance)
-    for key, title, count in (("assets", "By asset", "4"), ("idle", "Idle assets", "2"),
-                              ("categories", "By category", "3 categories")):
-        fold = re.search(rf'<details class="fold" id="{key}"( open)?>\s*<summary><h2[^>]*>{title} '
-                         rf'<span class="count">\({count}\)</span>', html)
+    for key, title, count in (
+        ("assets", "By asset", "4"),
+        ("idle", "Idle assets", "2"),
+        ("categories", "By category", "3 categories"),
+    ):
+        fold = re.search(
+            rf'<details class="fold" id="{key}"( open)?>\s*<summary><h2[^>]*>{title} '
+            rf'<span class="count">\({count}\)</span>',
+            html,
+        )
         assert fold, key
         assert fold.group(1) is None  # folded until opened (plain <details>: no JavaScript needed)
 

@@ -25,12 +25,12 @@ import time_machine
 
 from accounts.models import Role
 from bookings.models import BookingStatus
+from core.timeutil import local_to_utc
 from tests.conftest import sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user
 from tests.reports.helpers import page_tables
-from core.timeutil import local_to_utc
 
-TODAY = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.timezone.utc)
+TODAY = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -73,16 +73,32 @@ def test_finance_sees_each_month_per_school_and_overall(client, session, two_sch
     rows = page_tables(html)["table-twelve"]
     assert rows[0] == ["Month", "ALPHA", "BETA", "All"]
     assert [row[0] for row in rows[1:]] == [
-        "Dec 2025", "Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026", "May 2026", "Jun 2026", "Jul 2026",
-        "Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026",
+        "Dec 2025",
+        "Jan 2026",
+        "Feb 2026",
+        "Mar 2026",
+        "Apr 2026",
+        "May 2026",
+        "Jun 2026",
+        "Jul 2026",
+        "Aug 2026",
+        "Sep 2026",
+        "Oct 2026",
+        "Nov 2026",
     ]
     by_month = {row[0]: row[1:] for row in rows[1:]}
     assert by_month["Dec 2025"] == ["0.0% 0.0 of 184.0 h", "0.0% 0.0 of 184.0 h", "0.0% 0.0 of 368.0 h"]
     assert by_month["Oct 2026"] == ["18.2% 32.0 of 176.0 h", "0.0% 0.0 of 176.0 h", "9.1% 32.0 of 352.0 h"]
-    assert by_month["Nov 2026"] == ["25.0% 42.0 of 168.0 h", "50.0% 84.0 of 168.0 h", "37.5% 126.0 of 336.0 h"]
+    assert by_month["Nov 2026"] == [
+        "25.0% 42.0 of 168.0 h",
+        "50.0% 84.0 of 168.0 h",
+        "37.5% 126.0 of 336.0 h",
+    ]
 
 
-def test_the_chart_is_an_svg_image_drawn_on_the_server_with_its_numbers_in_words(client, session, two_schools):
+def test_the_chart_is_an_svg_image_drawn_on_the_server_with_its_numbers_in_words(
+    client, session, two_schools
+):
     finance = make_user(session, None, Role.FINANCE, name="Fiona Finance")
     sign_in(client, finance.email)
     html = client.get("/reports/trend").get_data(as_text=True)

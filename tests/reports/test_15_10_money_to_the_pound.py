@@ -12,8 +12,6 @@ Cost recovery in all: 23,331 + 47,500 (the Plotter) + 667 = 71,498 p = £714.98,
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import time_machine
 
@@ -56,7 +54,7 @@ def test_the_helpers_round_money_to_the_pound_and_hours_to_one_decimal():
 def test_the_summary_and_tables_show_pounds_and_one_decimal(client, priced_week, finance):
     sign_in(client, finance.email)
     html = client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True)
-    summary = html[html.index('id="summary-title"'):html.index('id="top-idle-title"')]
+    summary = html[html.index('id="summary-title"') : html.index('id="top-idle-title"')]
     assert "£715" in summary and "£714.98" not in summary
     tables = page_tables(html)
     assets = {row[0]: row for row in tables["table-assets"]}

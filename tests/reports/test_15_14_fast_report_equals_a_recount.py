@@ -24,8 +24,8 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import select
 
-from bookings.models import Booking, BookingStatus
 from bookings.availability import weekly_intervals
+from bookings.models import Booking, BookingStatus
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from reports.aggregate import BOOKED, CANCELLATION_BASE, DUE
 from reports.figures import hours_in_force, in_service_days, utilisation_report
@@ -33,7 +33,7 @@ from reports.intervals import merge, overlap_seconds, subtract
 from reports.periods import month_spans, utc_bounds
 from tests.factories import make_asset, make_school, make_user, replace_hours
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PERIOD = (dt.date(2026, 8, 1), dt.date(2026, 12, 31))
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # some bookings of the period are still to come
 
@@ -57,11 +57,15 @@ def build_world(session, seed: int) -> None:
     for n in range(12):
         fields: dict = {"hourly_rate_pence": rng.choice([0, 1250, 3000])}
         if n % 4 == 1:
-            fields["purchase_date"] = PERIOD[0] + dt.timedelta(days=rng.randrange(20, 120))  # bought during it
+            fields["purchase_date"] = PERIOD[0] + dt.timedelta(
+                days=rng.randrange(20, 120)
+            )  # bought during it
         else:
             fields["purchase_date"] = dt.date(2020, 1, 1)
         if n % 5 == 2:
-            fields["retired_at"] = dt.datetime(2026, 10, rng.randrange(1, 28), 15, tzinfo=UTC)  # retired during it
+            fields["retired_at"] = dt.datetime(
+                2026, 10, rng.randrange(1, 28), 15, tzinfo=UTC
+            )  # retired during it
         fields["checkin_required"] = n % 3 == 0
         fields["portable"] = n % 3 == 1
         asset = make_asset(session, rng.choice(schools), **fields)
@@ -69,10 +73,15 @@ def build_world(session, seed: int) -> None:
         if n % 4 == 3:  # the hours changed during the period: the old ones kept with the date
             until = PERIOD[0] + dt.timedelta(days=rng.randrange(10, 140))
             old = HOURS[rng.choice(list(HOURS))]
-            session.add(BookableHoursHistory(
-                asset_id=asset.id, in_force_until=until,
-                hours=[[day, opens.strftime("%H:%M"), closes.strftime("%H:%M")] for day, opens, closes in old],
-            ))
+            session.add(
+                BookableHoursHistory(
+                    asset_id=asset.id,
+                    in_force_until=until,
+                    hours=[
+                        [day, opens.strftime("%H:%M"), closes.strftime("%H:%M")] for day, opens, closes in old
+                    ],
+                )
+            )
         session.commit()
         assets.append(asset)
 
@@ -86,8 +95,14 @@ def build_world(session, seed: int) -> None:
             person = rng.choice(people)
             status = rng.choices(statuses, weights=[1, 6, 1, 2, 2, 6, 2, 1])[0]
             booking = Booking(
-                asset_id=asset.id, requester_id=person.id, requester_school_id=person.home_school_id,
-                start_at=start, end_at=end, blocked_until=end, purpose="Testing", status=status,
+                asset_id=asset.id,
+                requester_id=person.id,
+                requester_school_id=person.home_school_id,
+                start_at=start,
+                end_at=end,
+                blocked_until=end,
+                purpose="Testing",
+                status=status,
             )
             if status in (BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED) and rng.random() < 0.6:
                 if asset.portable:
@@ -99,11 +114,17 @@ def build_world(session, seed: int) -> None:
             session.add(booking)
             cursor = end + dt.timedelta(minutes=rng.choice([0, 15, 60, 600, 2000, 5000]))
         for _ in range(rng.randrange(0, 3)):  # maintenance added later, over bookings
-            start = dt.datetime(2026, rng.randrange(7, 13), rng.randrange(1, 28), rng.randrange(0, 24), tzinfo=UTC)
-            session.add(MaintenanceWindow(
-                asset_id=asset.id, start_at=start, end_at=start + dt.timedelta(hours=rng.choice([2, 9, 30, 100])),
-                reason="Service",
-            ))
+            start = dt.datetime(
+                2026, rng.randrange(7, 13), rng.randrange(1, 28), rng.randrange(0, 24), tzinfo=UTC
+            )
+            session.add(
+                MaintenanceWindow(
+                    asset_id=asset.id,
+                    start_at=start,
+                    end_at=start + dt.timedelta(hours=rng.choice([2, 9, 30, 100])),
+                    reason="Service",
+                )
+            )
     session.commit()
 
 
@@ -120,12 +141,24 @@ def recount(session) -> dict:
             continue
         s0, s1 = utc_bounds(first_day, last_day)
         lo, hi = max(p0, s0), min(p1, s1)
-        windows = merge((w.start_at, w.end_at) for w in session.scalars(
-            select(MaintenanceWindow).where(MaintenanceWindow.asset_id == asset.id)))
+        windows = merge(
+            (w.start_at, w.end_at)
+            for w in session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.asset_id == asset.id))
+        )
         history = [
-            (row.in_force_until, tuple(sorted((int(d), dt.time.fromisoformat(o), dt.time.fromisoformat(c)) for d, o, c in row.hours)))
-            for row in session.scalars(select(BookableHoursHistory).where(BookableHoursHistory.asset_id == asset.id)
-                                       .order_by(BookableHoursHistory.in_force_until))
+            (
+                row.in_force_until,
+                tuple(
+                    sorted(
+                        (int(d), dt.time.fromisoformat(o), dt.time.fromisoformat(c)) for d, o, c in row.hours
+                    )
+                ),
+            )
+            for row in session.scalars(
+                select(BookableHoursHistory)
+                .where(BookableHoursHistory.asset_id == asset.id)
+                .order_by(BookableHoursHistory.in_force_until)
+            )
         ]
         current = tuple(sorted((h.weekday, h.opens, h.closes) for h in asset.bookable_hours))
         opening = []
@@ -169,7 +202,9 @@ def recount(session) -> dict:
         booked = [0] * len(months)
         by_borrower: dict = defaultdict(int)
         for index, cap in enumerate(available):
-            shares = {borrower: max(seconds, 0.0) for (borrower, month), seconds in cells.items() if month == index}
+            shares = {
+                borrower: max(seconds, 0.0) for (borrower, month), seconds in cells.items() if month == index
+            }
             total = sum(shares.values())
             scale = cap / total if total > cap else 1.0
             for borrower, seconds in shares.items():
@@ -181,9 +216,14 @@ def recount(session) -> dict:
         for key in (("school", asset.school_id), ("category", asset.category_id), ("total", None)):
             group_users[key] |= users
         result["assets"][asset.id] = {
-            "available": available, "booked": booked, "by_borrower": dict(by_borrower),
-            "bookings": sum(n for n in counted.values() if n > 0), "users": len(users),
-            "due": due, "no_shows": no_shows, "cancellation_base": base,
+            "available": available,
+            "booked": booked,
+            "by_borrower": dict(by_borrower),
+            "bookings": sum(n for n in counted.values() if n > 0),
+            "users": len(users),
+            "due": due,
+            "no_shows": no_shows,
+            "cancellation_base": base,
             "actual": sum(int(round(min(max(seconds, 0.0), cap))) for seconds, cap in zip(actual, available)),
         }
     result["users"] = {key: len(people) for key, people in group_users.items()}
@@ -204,8 +244,11 @@ def test_15_14_every_booking_figure_equals_a_recount_booking_by_booking(session,
             "available": [m.available_seconds for m in asset.months],
             "booked": [m.booked_seconds for m in asset.months],
             "by_borrower": asset.by_borrower,
-            "bookings": asset.bookings, "users": asset.users,
-            "due": asset.due, "no_shows": asset.no_shows, "cancellation_base": asset.cancellation_base,
+            "bookings": asset.bookings,
+            "users": asset.users,
+            "due": asset.due,
+            "no_shows": asset.no_shows,
+            "cancellation_base": asset.cancellation_base,
             "actual": asset.actual_seconds,
         }
         assert got == want, asset.tag

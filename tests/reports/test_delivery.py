@@ -16,12 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from core.config import PROJECT_ROOT
 from bookings.models import BookingStatus
-from notifications.models import Notification
+from core.config import PROJECT_ROOT
 from core.db import db
 from notifications.mail import build_email
-from notifications.models import OutboxMessage
+from notifications.models import Notification, OutboxMessage
 from reports import delivery as delivery_module
 from reports.delivery import MAX_ATTEMPTS, deliver_due
 from reports.models import DeliveryStatus, Frequency, ReportDelivery, ReportSnapshot, ReportSubscription
@@ -29,7 +28,7 @@ from reports.periods import finished_periods
 from tests.conftest import see_committed
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: Monday 5 October 2026, 09:00 in London: when the subscriptions are made.
 SUBSCRIBED = dt.datetime(2026, 10, 5, 8, tzinfo=UTC)
 CONFIG = {"KITSHARE_BASE_URL": "https://kitshare.test"}
@@ -45,9 +44,20 @@ def world(session):
     finance = make_user(session, None, Role.FINANCE, email="fiona@test.ac.uk")
     manager = make_user(session, chem, Role.MANAGER, email="carla@test.ac.uk")
     asset = make_asset(session, chem, purchase_date=dt.date(2020, 1, 1), hourly_rate_pence=2000)
-    make_booking(session, asset, manager, dt.datetime(2026, 10, 6, 9, tzinfo=UTC), hours=4, status=BookingStatus.COMPLETED)
-    weekly = ReportSubscription(user_id=finance.id, frequency=Frequency.WEEKLY, school_ids=[], created_at=SUBSCRIBED)
-    monthly = ReportSubscription(user_id=manager.id, frequency=Frequency.MONTHLY, school_ids=[chem.id], created_at=SUBSCRIBED)
+    make_booking(
+        session,
+        asset,
+        manager,
+        dt.datetime(2026, 10, 6, 9, tzinfo=UTC),
+        hours=4,
+        status=BookingStatus.COMPLETED,
+    )
+    weekly = ReportSubscription(
+        user_id=finance.id, frequency=Frequency.WEEKLY, school_ids=[], created_at=SUBSCRIBED
+    )
+    monthly = ReportSubscription(
+        user_id=manager.id, frequency=Frequency.MONTHLY, school_ids=[chem.id], created_at=SUBSCRIBED
+    )
     session.add_all([weekly, monthly])
     session.commit()
     return {"chem": chem, "finance": finance, "manager": manager, "weekly": weekly, "monthly": monthly}
@@ -60,25 +70,39 @@ def count(session, model, *where):
 
 def deliveries(session):
     see_committed(session)
-    return list(session.scalars(select(ReportDelivery).order_by(ReportDelivery.subscription_id, ReportDelivery.period_start)))
+    return list(
+        session.scalars(
+            select(ReportDelivery).order_by(ReportDelivery.subscription_id, ReportDelivery.period_start)
+        )
+    )
 
 
 def test_finished_periods_are_whole_weeks_months_and_quarters():
     wednesday = dt.date(2026, 10, 7)
     assert finished_periods(Frequency.WEEKLY, wednesday, dt.date(2026, 10, 19)) == [
-        (dt.date(2026, 10, 5), dt.date(2026, 10, 11)), (dt.date(2026, 10, 12), dt.date(2026, 10, 18)),
+        (dt.date(2026, 10, 5), dt.date(2026, 10, 11)),
+        (dt.date(2026, 10, 12), dt.date(2026, 10, 18)),
     ]
-    assert finished_periods(Frequency.MONTHLY, wednesday, dt.date(2026, 11, 1)) == [(dt.date(2026, 10, 1), dt.date(2026, 10, 31))]
+    assert finished_periods(Frequency.MONTHLY, wednesday, dt.date(2026, 11, 1)) == [
+        (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    ]
     assert finished_periods(Frequency.MONTHLY, wednesday, dt.date(2026, 10, 31)) == []  # October is not over
-    assert finished_periods(Frequency.QUARTERLY, wednesday, dt.date(2027, 1, 1)) == [(dt.date(2026, 10, 1), dt.date(2026, 12, 31))]
+    assert finished_periods(Frequency.QUARTERLY, wednesday, dt.date(2027, 1, 1)) == [
+        (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    ]
 
 
 def test_each_finished_period_is_delivered_with_its_spreadsheet_and_stored_copy(session, world):
-    run = deliver_due(session, dt.datetime(2026, 10, 12, 6, tzinfo=UTC), CONFIG)  # Monday after the first week
+    run = deliver_due(
+        session, dt.datetime(2026, 10, 12, 6, tzinfo=UTC), CONFIG
+    )  # Monday after the first week
     assert (run.sent, run.failed) == (1, 0)
     [delivery] = deliveries(session)
     assert (delivery.subscription_id, delivery.period_start, delivery.period_end) == (
-        world["weekly"].id, dt.date(2026, 10, 5), dt.date(2026, 10, 11))
+        world["weekly"].id,
+        dt.date(2026, 10, 5),
+        dt.date(2026, 10, 11),
+    )
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
     snapshot = session.get(ReportSnapshot, delivery.snapshot_id)
     assert snapshot.figures["totals"]["booked_hours"] == 4.0
@@ -87,7 +111,9 @@ def test_each_finished_period_is_delivered_with_its_spreadsheet_and_stored_copy(
     assert f"https://kitshare.test/reports/snapshots/{snapshot.id}" in message.body_text
     assert message.attachment_name.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(message.attachment))
-    assert [row for row in workbook["By School"].iter_rows(values_only=True)][-1][4] == 4  # booked hours, all Schools
+    assert [row for row in workbook["By School"].iter_rows(values_only=True)][-1][
+        4
+    ] == 4  # booked hours, all Schools
     email = build_email(message, "Kitshare <kitshare@test.ac.uk>")
     [attachment] = list(email.iter_attachments())
     assert attachment.get_filename() == message.attachment_name
@@ -97,8 +123,14 @@ def test_each_finished_period_is_delivered_with_its_spreadsheet_and_stored_copy(
 def test_a_stored_copy_keeps_the_figures_as_they_were_when_sent(session, world):
     deliver_due(session, dt.datetime(2026, 10, 12, 6, tzinfo=UTC), CONFIG)
     asset = world["chem"]
-    make_booking(session, make_asset(session, asset, purchase_date=dt.date(2020, 1, 1)), world["manager"],
-                 dt.datetime(2026, 10, 7, 9, tzinfo=UTC), hours=2, status=BookingStatus.COMPLETED)
+    make_booking(
+        session,
+        make_asset(session, asset, purchase_date=dt.date(2020, 1, 1)),
+        world["manager"],
+        dt.datetime(2026, 10, 7, 9, tzinfo=UTC),
+        hours=2,
+        status=BookingStatus.COMPLETED,
+    )
     deliver_due(session, dt.datetime(2026, 10, 13, 6, tzinfo=UTC), CONFIG)  # nothing new is due
     [snapshot] = session.scalars(select(ReportSnapshot)).all()
     assert snapshot.figures["totals"]["booked_hours"] == 4.0
@@ -129,10 +161,18 @@ def test_two_schedulers_over_six_weeks_deliver_each_period_exactly_once(app, ses
     for thread in threads:
         thread.join(timeout=300)
     assert not errors
-    weekly = [(d.period_start, d.status, d.attempts) for d in deliveries(session) if d.subscription_id == world["weekly"].id]
-    mondays = [dt.date(2026, 10, 5) + dt.timedelta(weeks=n) for n in range(5)]  # weeks ending 11 Oct ... 8 Nov
+    weekly = [
+        (d.period_start, d.status, d.attempts)
+        for d in deliveries(session)
+        if d.subscription_id == world["weekly"].id
+    ]
+    mondays = [
+        dt.date(2026, 10, 5) + dt.timedelta(weeks=n) for n in range(5)
+    ]  # weeks ending 11 Oct ... 8 Nov
     assert weekly == [(monday, DeliveryStatus.SENT, 1) for monday in mondays]
-    monthly = [(d.period_start, d.status) for d in deliveries(session) if d.subscription_id == world["monthly"].id]
+    monthly = [
+        (d.period_start, d.status) for d in deliveries(session) if d.subscription_id == world["monthly"].id
+    ]
     assert monthly == [(dt.date(2026, 10, 1), DeliveryStatus.SENT)]
     # One stored copy, one in-app notice and one e-mail each: none made twice.
     assert count(session, ReportSnapshot) == 6
@@ -149,7 +189,11 @@ def test_a_run_killed_halfway_is_redone_once_on_restart(session, world, monkeypa
     monkeypatch.setattr(delivery_module, "_enqueue", killed)  # after the claim and the snapshot
     with pytest.raises(Killed):
         deliver_due(session, now, CONFIG)
-    assert (count(session, ReportDelivery), count(session, ReportSnapshot), count(session, OutboxMessage)) == (0, 0, 0)
+    assert (
+        count(session, ReportDelivery),
+        count(session, ReportSnapshot),
+        count(session, OutboxMessage),
+    ) == (0, 0, 0)
     monkeypatch.undo()
     restarted = deliver_due(session, now, CONFIG)
     assert restarted.sent == 1
@@ -158,8 +202,15 @@ def test_a_run_killed_halfway_is_redone_once_on_restart(session, world, monkeypa
 
 
 def test_a_claim_left_by_a_crashed_run_is_finished_not_skipped(session, world):
-    session.add(ReportDelivery(subscription_id=world["weekly"].id, period_start=dt.date(2026, 10, 5),
-                               period_end=dt.date(2026, 10, 11), status=DeliveryStatus.CLAIMED, attempts=1))
+    session.add(
+        ReportDelivery(
+            subscription_id=world["weekly"].id,
+            period_start=dt.date(2026, 10, 5),
+            period_end=dt.date(2026, 10, 11),
+            status=DeliveryStatus.CLAIMED,
+            attempts=1,
+        )
+    )
     session.commit()
     deliver_due(session, dt.datetime(2026, 10, 12, 6, tzinfo=UTC), CONFIG)
     assert [(d.status, d.attempts) for d in deliveries(session)] == [(DeliveryStatus.SENT, 2)]
@@ -175,11 +226,17 @@ def test_a_failed_delivery_is_recorded_and_retried_by_the_next_run(session, worl
     monkeypatch.setattr(delivery_module, "_enqueue", mail_down)
     assert deliver_due(session, now, CONFIG).failed == 1
     [failed] = deliveries(session)
-    assert (failed.status, failed.attempts, failed.last_error) == (DeliveryStatus.FAILED, 1, "ConnectionError: outbox unavailable")
+    assert (failed.status, failed.attempts, failed.last_error) == (
+        DeliveryStatus.FAILED,
+        1,
+        "ConnectionError: outbox unavailable",
+    )
     assert count(session, ReportSnapshot) == 0  # rolled back with the attempt
     monkeypatch.undo()
     assert deliver_due(session, now + dt.timedelta(hours=1), CONFIG).sent == 1
-    assert [(d.status, d.attempts, d.last_error) for d in deliveries(session)] == [(DeliveryStatus.SENT, 2, "")]
+    assert [(d.status, d.attempts, d.last_error) for d in deliveries(session)] == [
+        (DeliveryStatus.SENT, 2, "")
+    ]
 
 
 def test_a_subscriber_who_may_no_longer_see_the_schools_gets_a_recorded_failure_not_a_report(session, world):
@@ -191,7 +248,9 @@ def test_a_subscriber_who_may_no_longer_see_the_schools_gets_a_recorded_failure_
     assert [(d.status, d.attempts) for d in monthly] == [(DeliveryStatus.FAILED, MAX_ATTEMPTS)]
     assert "may no longer see this report" in monthly[0].last_error
     deliver_due(session, dt.datetime(2026, 11, 2, 7, tzinfo=UTC), CONFIG)  # not retried
-    assert [d.attempts for d in deliveries(session) if d.subscription_id == world["monthly"].id] == [MAX_ATTEMPTS]
+    assert [d.attempts for d in deliveries(session) if d.subscription_id == world["monthly"].id] == [
+        MAX_ATTEMPTS
+    ]
     assert count(session, OutboxMessage, OutboxMessage.to_address == manager.email) == 0
 
 
@@ -222,8 +281,18 @@ def _database_url(app) -> str:
 
 def _process(app, mode: str, *moments: dt.datetime) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.reports.scheduler_process", _database_url(app), mode, *(m.isoformat() for m in moments)],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.reports.scheduler_process",
+            _database_url(app),
+            mode,
+            *(m.isoformat() for m in moments),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -233,7 +302,9 @@ def test_two_scheduler_processes_running_the_job_deliver_each_period_once(app, s
     for process in schedulers:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
-    sent = [(d.subscription_id, d.period_start) for d in deliveries(session) if d.status == DeliveryStatus.SENT]
+    sent = [
+        (d.subscription_id, d.period_start) for d in deliveries(session) if d.status == DeliveryStatus.SENT
+    ]
     assert len(sent) == len(set(sent)) == 6  # five weeks and October
     assert count(session, ReportSnapshot) == 6
     assert count(session, OutboxMessage) == 6

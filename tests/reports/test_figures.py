@@ -104,7 +104,9 @@ def test_cost_recovery_is_booked_hours_times_the_rate_in_pence(session, week):
 def test_school_rollups_are_hour_weighted_not_a_mean_of_percentages(session, week):
     chem = next(g for g in report(session).schools if g.code == "CHEM")
     assert (chem.available_seconds, chem.booked_seconds) == ((38 + 169) * H, (7 + 38) * H)
-    assert chem.utilisation == pytest.approx(45 / 207)  # 21.7 %, where the mean of 18.4 % and 22.5 % is 20.5 %
+    assert chem.utilisation == pytest.approx(
+        45 / 207
+    )  # 21.7 %, where the mean of 18.4 % and 22.5 % is 20.5 %
     assert chem.users == 2
 
 
@@ -158,22 +160,35 @@ def test_monthly_trend_splits_a_booking_across_the_month_end(session):
     school = make_school(session, "ENG")
     person = make_user(session, school)
     asset = make_asset(session, school, purchase_date=dt.date(2020, 1, 1))
-    replace_hours(session, asset, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)])
+    replace_hours(
+        session, asset, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)]
+    )
     session.commit()
     # Saturday 31 October 22:00 GMT to Sunday 1 November 02:00 GMT: 2 hours in each month.
-    make_booking(session, asset, person, dt.datetime(2026, 10, 31, 22, tzinfo=dt.timezone.utc), hours=4,
-                 status=BookingStatus.COMPLETED)
+    make_booking(
+        session,
+        asset,
+        person,
+        dt.datetime(2026, 10, 31, 22, tzinfo=dt.UTC),
+        hours=4,
+        status=BookingStatus.COMPLETED,
+    )
     result = report(session, first=dt.date(2026, 10, 1), last=dt.date(2026, 11, 30))
     months = result.total.months
     assert [m.span.key for m in months] == ["2026-10", "2026-11"]
-    assert [(m.available_seconds, m.booked_seconds) for m in months] == [((31 * 24 + 1) * H, 2 * H), (30 * 24 * H, 2 * H)]
+    assert [(m.available_seconds, m.booked_seconds) for m in months] == [
+        ((31 * 24 + 1) * H, 2 * H),
+        (30 * 24 * H, 2 * H),
+    ]
     assert result.total.booked_seconds == 4 * H
     assert result.assets[0].bookings == 1  # counted once, though it is in two months
 
 
 def _round_the_clock(session, school, **fields):
     asset = make_asset(session, school, **fields)
-    replace_hours(session, asset, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)])
+    replace_hours(
+        session, asset, [BookableHours(weekday=d, opens=dt.time(0), closes=dt.time(23, 59)) for d in range(7)]
+    )
     session.commit()
     return asset
 
@@ -184,9 +199,11 @@ def test_a_booking_over_several_months_fills_the_months_between(session):
     asset = _round_the_clock(session, school, purchase_date=dt.date(2020, 1, 1))
     # 30 September 20:00 BST to 2 December 03:00 GMT: 4 h in September, all of October and
     # November, 27 h in December.
-    start = dt.datetime(2026, 9, 30, 19, tzinfo=dt.timezone.utc)
-    end = dt.datetime(2026, 12, 2, 3, tzinfo=dt.timezone.utc)
-    make_booking(session, asset, person, start, hours=(end - start).total_seconds() / H, status=BookingStatus.COMPLETED)
+    start = dt.datetime(2026, 9, 30, 19, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 12, 2, 3, tzinfo=dt.UTC)
+    make_booking(
+        session, asset, person, start, hours=(end - start).total_seconds() / H, status=BookingStatus.COMPLETED
+    )
     result = report(session, first=dt.date(2026, 9, 1), last=dt.date(2026, 12, 31))
     booked = [m.booked_seconds for m in result.assets[0].months]
     assert booked == [4 * H, (31 * 24 + 1) * H, 30 * 24 * H, 27 * H]
@@ -200,8 +217,14 @@ def test_an_asset_bought_in_the_period_counts_from_its_purchase_across_months(se
     always = _round_the_clock(session, school, purchase_date=dt.date(2020, 1, 1))
     # From Friday 30 October 22:00 GMT to Sunday 1 November 02:00: the day before purchase does not count.
     for asset in (bought, always):
-        make_booking(session, asset, person, dt.datetime(2026, 10, 30, 22, tzinfo=dt.timezone.utc), hours=28,
-                     status=BookingStatus.COMPLETED)
+        make_booking(
+            session,
+            asset,
+            person,
+            dt.datetime(2026, 10, 30, 22, tzinfo=dt.UTC),
+            hours=28,
+            status=BookingStatus.COMPLETED,
+        )
     result = by_tag(report(session, first=dt.date(2026, 10, 1), last=dt.date(2026, 11, 30)))
     assert [m.booked_seconds for m in result[bought.tag].months] == [24 * H, 2 * H]
     assert [m.available_seconds for m in result[bought.tag].months] == [24 * H, 30 * 24 * H]
@@ -215,8 +238,14 @@ def test_an_asset_out_of_service_all_period_is_left_out_with_its_bookings(sessio
     later = _round_the_clock(session, school, purchase_date=dt.date(2027, 1, 1))
     kept = _round_the_clock(session, school, purchase_date=dt.date(2020, 1, 1))
     for asset in (later, kept):  # a booking recorded before the purchase date (bad data) must not count
-        make_booking(session, asset, person, dt.datetime(2026, 11, 2, 9, tzinfo=dt.timezone.utc), hours=2,
-                     status=BookingStatus.COMPLETED)
+        make_booking(
+            session,
+            asset,
+            person,
+            dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC),
+            hours=2,
+            status=BookingStatus.COMPLETED,
+        )
     result = report(session, first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30))
     assert [a.tag for a in result.assets] == [kept.tag]
     assert result.total.booked_seconds == 2 * H
@@ -230,7 +259,7 @@ def test_a_period_ending_before_it_starts_is_refused(session):
 
 
 def test_late_cancellation_counts_working_hours_only():
-    monday_ten = dt.datetime(2026, 10, 26, 10, tzinfo=dt.timezone.utc)  # after the clocks went back: GMT
+    monday_ten = dt.datetime(2026, 10, 26, 10, tzinfo=dt.UTC)  # after the clocks went back: GMT
     friday = bst(23, 10)  # 14 working hours to Saturday, 10 more on Monday: 24 in all
     assert not is_late_cancellation(friday - dt.timedelta(minutes=1), monday_ten, 24)
     assert is_late_cancellation(friday + dt.timedelta(minutes=1), monday_ten, 24)
@@ -244,8 +273,17 @@ def test_cost_in_pence_rounds_half_a_penny_up():
 def test_demand_refused_for_want_of_training_does_not_make_an_asset_saturated(session, week):
     from bookings.models import DemandSource, UnmetDemand
 
-    session.add(UnmetDemand(asset_id=week.balance.id, requester_id=week.chemist.id, start_at=bst(22, 10), end_at=bst(22, 11),
-                            minutes=60, source=DemandSource.REFUSED, reasons=["training"]))
+    session.add(
+        UnmetDemand(
+            asset_id=week.balance.id,
+            requester_id=week.chemist.id,
+            start_at=bst(22, 10),
+            end_at=bst(22, 11),
+            minutes=60,
+            source=DemandSource.REFUSED,
+            reasons=["training"],
+        )
+    )
     session.commit()
     balance = by_tag(report(session))["BIO-D"]
     assert balance.unmet_seconds == H

@@ -8,13 +8,21 @@ whose session-wide browser keeps Playwright's event loop on the main thread.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, VIEWPORTS, screenshot, serious_accessibility_violations, sign_in_as
+from tests.e2e.conftest import (
+    CHROMIUM,
+    LAUNCH_ARGS,
+    VIEWPORTS,
+    screenshot,
+    serious_accessibility_violations,
+    sign_in_as,
+)
 
 PAGES = [
     "/reports/utilisation?from=2026-10-19&to=2026-10-25",
@@ -36,6 +44,7 @@ def in_browser(live_server: str, test: Callable[[Any], Any]) -> Any:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             try:
+
                 def new_context(**options: Any) -> Any:
                     context = browser.new_context(base_url=live_server, **options)
                     context.set_default_timeout(15_000)

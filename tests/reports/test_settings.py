@@ -15,7 +15,9 @@ def test_thresholds_default_to_10_and_80_percent_and_one_working_day():
 
 
 def test_thresholds_are_read_from_the_environment():
-    configured = settings(KITSHARE_IDLE_THRESHOLD="0.05", KITSHARE_SATURATED_THRESHOLD="0.9", KITSHARE_LATE_CANCEL_HOURS="48")
+    configured = settings(
+        KITSHARE_IDLE_THRESHOLD="0.05", KITSHARE_SATURATED_THRESHOLD="0.9", KITSHARE_LATE_CANCEL_HOURS="48"
+    )
     assert ReportSettings.from_config(configured) == ReportSettings(0.05, 0.90, 48)
 
 

@@ -22,7 +22,11 @@ def test_finance_subscribes_to_every_school_monthly(client, session):
     response = client.post("/reports/subscriptions", data={"frequency": "monthly"})
     assert response.status_code == 302
     [subscription] = subscriptions(session)
-    assert (subscription.user_id, subscription.frequency, subscription.school_ids) == (finance.id, Frequency.MONTHLY, [])
+    assert (subscription.user_id, subscription.frequency, subscription.school_ids) == (
+        finance.id,
+        Frequency.MONTHLY,
+        [],
+    )
     page = client.get("/reports/subscriptions").get_data(as_text=True)
     assert "Monthly, all the Schools its owner may see" in page
 
@@ -31,8 +35,14 @@ def test_a_manager_subscribes_to_a_school_they_manage_but_not_another(client, se
     chem, phys = make_school(session, "CHEM"), make_school(session, "PHYS")
     manager = make_user(session, chem, Role.MANAGER)
     sign_in(client, manager.email)
-    assert client.post("/reports/subscriptions", data={"frequency": "weekly", "schools": [chem.id]}).status_code == 302
-    assert client.post("/reports/subscriptions", data={"frequency": "weekly", "schools": [phys.id]}).status_code == 403
+    assert (
+        client.post("/reports/subscriptions", data={"frequency": "weekly", "schools": [chem.id]}).status_code
+        == 302
+    )
+    assert (
+        client.post("/reports/subscriptions", data={"frequency": "weekly", "schools": [phys.id]}).status_code
+        == 403
+    )
     assert [s.school_ids for s in subscriptions(session)] == [[chem.id]]
 
 

@@ -14,7 +14,14 @@ from reports.models import ReportSnapshot
 from tests.conftest import see_committed, sign_in
 from tests.factories import make_booking, make_user
 from tests.reports.conftest import AFTER, bst
-from tests.reports.helpers import csv_sections, page_tables, to_one_decimal, to_the_pound, xlsx_formats, xlsx_sheets
+from tests.reports.helpers import (
+    csv_sections,
+    page_tables,
+    to_one_decimal,
+    to_the_pound,
+    xlsx_formats,
+    xlsx_sheets,
+)
 
 WEEK = "from=2026-10-19&to=2026-10-25"
 
@@ -43,7 +50,9 @@ def test_finance_sees_every_school_with_hour_weighted_rollups(client, week, fina
     assert rows["All"][3:6] == ["255.0", "47.0", "18.4%"]
 
 
-def test_long_per_asset_tables_are_paged_on_the_page_but_not_in_the_downloads(client, week, finance, monkeypatch):
+def test_long_per_asset_tables_are_paged_on_the_page_but_not_in_the_downloads(
+    client, week, finance, monkeypatch
+):
     import reports.paging
 
     as_finance(client, finance)
@@ -55,7 +64,9 @@ def test_long_per_asset_tables_are_paged_on_the_page_but_not_in_the_downloads(cl
     assert f"Assets 1–2 of {len(full) - 1}" in html
     second = client.get(f"/reports/utilisation?{WEEK}&assets_page=2").get_data(as_text=True)
     assert page_tables(second)["table-assets"] == [full[0], *full[3:5]]
-    csv_assets = csv_sections(client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True))["By asset"]
+    csv_assets = csv_sections(client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True))[
+        "By asset"
+    ]
     assert len(csv_assets) == len(full)
 
 
@@ -86,8 +97,13 @@ def test_page_csv_and_xlsx_show_the_same_figures(client, week, finance):
     assert xlsx_response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sections = csv_sections(csv_response.get_data(as_text=True))
     sheets = xlsx_sheets(xlsx_response.data)
-    for key, title in (("schools", "By School"), ("categories", "By category"), ("assets", "By asset"),
-                       ("sharing", "Sharing matrix"), ("trend", "Month by month")):
+    for key, title in (
+        ("schools", "By School"),
+        ("categories", "By category"),
+        ("assets", "By asset"),
+        ("sharing", "Sharing matrix"),
+        ("trend", "Month by month"),
+    ):
         page_rows, csv_rows, xlsx_rows = page[f"table-{key}"], sections[title], sheets[title]
         assert len(page_rows) == len(csv_rows) == len(xlsx_rows) > 1, title
         headings = csv_rows[0]
@@ -98,11 +114,21 @@ def test_page_csv_and_xlsx_show_the_same_figures(client, week, finance):
                     if shown in ("–", "Not recorded"):
                         assert plain == "" and stored is None
                     else:
-                        assert number(shown.split(" (")[0]) == float(plain) == round(stored * 100, 1), (title, heading)
+                        assert number(shown.split(" (")[0]) == float(plain) == round(stored * 100, 1), (
+                            title,
+                            heading,
+                        )
                 elif heading.endswith("(£)"):
                     assert float(plain) == pytest.approx(float(stored)), (title, heading)
-                    assert shown in (to_the_pound(plain), f"£{float(plain):,.2f}"), (title, heading)  # rates in pence
-                elif isinstance(stored, float) or ("hours" in heading.lower() and not heading.startswith("Bookings")) or heading in {b for b in ("BIO", "CHEM", "PHYS")}:
+                    assert shown in (to_the_pound(plain), f"£{float(plain):,.2f}"), (
+                        title,
+                        heading,
+                    )  # rates in pence
+                elif (
+                    isinstance(stored, float)
+                    or ("hours" in heading.lower() and not heading.startswith("Bookings"))
+                    or heading in {b for b in ("BIO", "CHEM", "PHYS")}
+                ):
                     assert float(plain) == pytest.approx(float(stored)), (title, heading)
                     assert shown == to_one_decimal(plain), (title, heading)
                 elif isinstance(stored, int):
@@ -125,18 +151,27 @@ def test_xlsx_cells_are_numbers_with_hour_percentage_and_money_formats(client, w
     assert confocal_formats[column["Utilisation"]] == "0.0%"
     assert confocal[column["Cost recovery"]] == 210
     assert confocal_formats[column["Cost recovery"]] == '"£"#,##0.00'
-    assert set(xlsx_sheets(data)) >= {"Summary", "By School", "By category", "By asset", "Sharing matrix",
-                                      "Unmet demand by reason", "Idle assets", "Saturated assets", "Month by month"}
+    assert set(xlsx_sheets(data)) >= {
+        "Summary",
+        "By School",
+        "By category",
+        "By asset",
+        "Sharing matrix",
+        "Unmet demand by reason",
+        "Idle assets",
+        "Saturated assets",
+        "Month by month",
+    }
 
 
 def test_text_that_a_spreadsheet_would_run_is_neutralised(client, session, week, finance):
-    week.balance.name = "=HYPERLINK(\"http://evil\")"
+    week.balance.name = '=HYPERLINK("http://evil")'
     session.commit()
     as_finance(client, finance)
     csv_text = client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True)
     assert "'=HYPERLINK" in csv_text
     sheet = xlsx_sheets(client.get(f"/reports/utilisation.xlsx?{WEEK}").data)["By asset"]
-    assert any(row[1] == "'=HYPERLINK(\"http://evil\")" for row in sheet)
+    assert any(row[1] == '\'=HYPERLINK("http://evil")' for row in sheet)
 
 
 def test_a_manager_sees_only_the_schools_they_manage(client, session, week):
@@ -185,7 +220,9 @@ def test_a_kept_copy_shows_the_figures_as_they_were(client, session, week, finan
     snapshot = session.scalar(select(ReportSnapshot))
     assert kept.headers["Location"].endswith(f"/reports/snapshots/{snapshot.id}")
     make_booking(session, week.balance, week.chemist, bst(23, 9), hours=8, status=BookingStatus.COMPLETED)
-    stored = page_tables(client.get(f"/reports/snapshots/{snapshot.id}").get_data(as_text=True))["table-schools"]
+    stored = page_tables(client.get(f"/reports/snapshots/{snapshot.id}").get_data(as_text=True))[
+        "table-schools"
+    ]
     live = page_tables(client.get(f"/reports/utilisation?{WEEK}").get_data(as_text=True))["table-schools"]
     assert stored[-1][3:6] == ["255.0", "47.0", "18.4%"]
     assert live[-1][3:6] == ["255.0", "55.0", "21.6%"]

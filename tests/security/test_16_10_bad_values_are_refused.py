@@ -76,7 +76,9 @@ def test_a_json_body_nested_100000_levels_is_a_400_problem(app, world, opening, 
 
 def test_nul_in_an_api_text_field_is_a_400_problem(app, world) -> None:
     before = db_digest(app)
-    response = world["caller"].call("admin", "PATCH", f"/api/v1/assets/{_asset(world)}")  # warm up: {} is fine
+    response = world["caller"].call(
+        "admin", "PATCH", f"/api/v1/assets/{_asset(world)}"
+    )  # warm up: {} is fine
     assert response.status_code == 200
     before = db_digest(app)
     response = world["caller"].api_client.patch(
@@ -101,7 +103,12 @@ def _nul_cases(world) -> list[tuple[str, str, dict[str, str]]]:
         (
             "tech_a",
             f"/assets/{ids['asset_id']}/book",
-            {"start": f"{monday}T10:00", "end": f"{monday}T11:00", "purpose": f"PCR{NUL}run", "repeat": "none"},
+            {
+                "start": f"{monday}T10:00",
+                "end": f"{monday}T11:00",
+                "purpose": f"PCR{NUL}run",
+                "repeat": "none",
+            },
         ),
         ("manager_a", f"/schools/{ids['school_id']}/locations", {"building": f"Dalton{NUL}", "room": "1.04"}),
         (
@@ -135,7 +142,10 @@ def test_nul_in_the_asset_form_is_a_form_error(app, world) -> None:
 
 
 def test_nul_in_the_catalogue_search_is_said_and_searches_nothing(app, world) -> None:
-    for args in ({"q": f"Instr{NUL}ument"}, {"free_from": f"2030-01-07T10:00{NUL}", "free_to": "2030-01-07T11:00"}):
+    for args in (
+        {"q": f"Instr{NUL}ument"},
+        {"free_from": f"2030-01-07T10:00{NUL}", "free_to": "2030-01-07T11:00"},
+    ):
         response = world["caller"].browsers["tech_a"].get("/catalogue", query_string=args)
         assert response.status_code == 200, response.status_code  # the filter is left out, and it is said
         assert NUL_MESSAGE in response.get_data(as_text=True)
@@ -154,16 +164,27 @@ def test_catalogue_numbers_beyond_integer_range_are_a_form_error(app, world, nam
 
 @pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "2147483648-01-01", "²"])
 def test_the_week_page_beyond_the_calendar_shows_this_week(app, world, start) -> None:
-    response = world["caller"].browsers["tech_a"].get(f"/assets/{_asset(world)}/week", query_string={"start": start})
+    response = (
+        world["caller"].browsers["tech_a"].get(f"/assets/{_asset(world)}/week", query_string={"start": start})
+    )
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("year", ["9999", "0001", "1969", "3000"])
 def test_the_booking_form_refuses_a_year_beyond_the_calendar(app, world, year) -> None:
     before = db_digest(app)
-    response = world["caller"].browsers["tech_a"].post(
-        f"/assets/{_asset(world)}/book",
-        data={"start": f"{year}-12-31T10:00", "end": f"{year}-12-31T11:00", "purpose": "Far away", "repeat": "none"},
+    response = (
+        world["caller"]
+        .browsers["tech_a"]
+        .post(
+            f"/assets/{_asset(world)}/book",
+            data={
+                "start": f"{year}-12-31T10:00",
+                "end": f"{year}-12-31T11:00",
+                "purpose": "Far away",
+                "repeat": "none",
+            },
+        )
     )
     body = _refused(app, before, response)
     assert "Enter a date between the years 1970 and 2999." in body
@@ -171,9 +192,19 @@ def test_the_booking_form_refuses_a_year_beyond_the_calendar(app, world, year) -
 
 def test_the_booking_form_refuses_an_until_date_beyond_the_calendar(app, world) -> None:
     before = db_digest(app)
-    response = world["caller"].browsers["tech_a"].post(
-        f"/assets/{_asset(world)}/book",
-        data={"start": "2030-01-07T10:00", "end": "2030-01-07T11:00", "purpose": "Often", "repeat": "daily", "until": "9999-12-31"},
+    response = (
+        world["caller"]
+        .browsers["tech_a"]
+        .post(
+            f"/assets/{_asset(world)}/book",
+            data={
+                "start": "2030-01-07T10:00",
+                "end": "2030-01-07T11:00",
+                "purpose": "Often",
+                "repeat": "daily",
+                "until": "9999-12-31",
+            },
+        )
     )
     assert "Enter a date between the years" in _refused(app, before, response)
 
@@ -193,7 +224,9 @@ def _asset_form(world, path: str) -> dict[str, str]:
     for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
         form[name] = body.strip()
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"', options) or re.search(r'<option value="([^"]*)"', options)
+        chosen = re.search(r'<option selected value="([^"]*)"', options) or re.search(
+            r'<option value="([^"]*)"', options
+        )
         form[name] = chosen.group(1) if chosen else ""
     return form
 
@@ -216,7 +249,9 @@ ASSET_FORM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("field, value, message", ASSET_FORM_CASES, ids=[f"{f}={v}" for f, v, _ in ASSET_FORM_CASES])
+@pytest.mark.parametrize(
+    "field, value, message", ASSET_FORM_CASES, ids=[f"{f}={v}" for f, v, _ in ASSET_FORM_CASES]
+)
 def test_the_asset_form_refuses_numbers_beyond_the_column(app, world, session, field, value, message) -> None:
     path = f"/assets/{_asset(world)}/edit"
     form = _asset_form(world, path)
@@ -227,18 +262,27 @@ def test_the_asset_form_refuses_numbers_beyond_the_column(app, world, session, f
 
 def test_the_new_asset_form_refuses_a_turnaround_beyond_the_column(app, world) -> None:
     path = f"/schools/{world['ids']['A']['school_id']}/assets/new"
-    form = {**_asset_form(world, path), "tag": "A-NEW-1", "name": "New scope", "turnaround_minutes": BIG_MINUTES}
+    form = {
+        **_asset_form(world, path),
+        "tag": "A-NEW-1",
+        "name": "New scope",
+        "turnaround_minutes": BIG_MINUTES,
+    }
     before = db_digest(app)
     response = world["caller"].browsers["manager_a"].post(path, data=form)
     assert "That number is far too large." in _refused(app, before, response)
 
 
-def test_a_turnaround_beyond_the_column_through_the_api_is_refused_and_bookings_still_work(app, world, session) -> None:
+def test_a_turnaround_beyond_the_column_through_the_api_is_refused_and_bookings_still_work(
+    app, world, session
+) -> None:
     before = db_digest(app)
     api = world["caller"].api_client
     headers = {"Authorization": f"Bearer {world['tokens']['admin']}"}
     for minutes in (99_999_999_999, 2_147_483_647, 527_041):
-        response = api.patch(f"/api/v1/assets/{_asset(world)}", json={"turnaround_minutes": minutes}, headers=headers)
+        response = api.patch(
+            f"/api/v1/assets/{_asset(world)}", json={"turnaround_minutes": minutes}, headers=headers
+        )
         _refused(app, before, response)
     see_committed(session)
     assert session.get(Asset, _asset(world)).turnaround_minutes == 0
@@ -248,15 +292,20 @@ def test_a_turnaround_beyond_the_column_through_the_api_is_refused_and_bookings_
 def test_a_year_of_turnaround_is_still_accepted(app, world, session) -> None:
     api = world["caller"].api_client
     headers = {"Authorization": f"Bearer {world['tokens']['admin']}"}
-    response = api.patch(f"/api/v1/assets/{_asset(world)}", json={"turnaround_minutes": 527_040}, headers=headers)
+    response = api.patch(
+        f"/api/v1/assets/{_asset(world)}", json={"turnaround_minutes": 527_040}, headers=headers
+    )
     assert response.status_code == 200, response.get_json()
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("cost", BIG_POUNDS, "Enter at most £21,474,836.47"),
-    ("start_at", "9999-12-31T10:00", "Enter a date between the years 1970 and 2999"),
-    ("end_at", "0001-01-01T10:00", "Enter a date between the years 1970 and 2999"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("cost", BIG_POUNDS, "Enter at most £21,474,836.47"),
+        ("start_at", "9999-12-31T10:00", "Enter a date between the years 1970 and 2999"),
+        ("end_at", "0001-01-01T10:00", "Enter a date between the years 1970 and 2999"),
+    ],
+)
 def test_the_maintenance_form_refuses_values_beyond_the_column(app, world, field, value, message) -> None:
     data = {"start_at": "2030-01-07T09:00", "end_at": "2030-01-07T10:00", "reason": "Service", field: value}
     before = db_digest(app)
@@ -267,9 +316,15 @@ def test_the_maintenance_form_refuses_values_beyond_the_column(app, world, field
 def test_the_inspection_form_refuses_a_cost_beyond_the_column(app, world) -> None:
     path = f"/assets/{_asset(world)}/inspections/{world['ids']['A']['schedule_id']}/record"
     prefix = f"record-{world['ids']['A']['schedule_id']}-"
-    data = {f"{prefix}{name}": value for name, value in (
-        ("done_on", "2026-01-05"), ("performed_by", "Acme"), ("outcome", "pass"), ("cost", BIG_POUNDS)
-    )}
+    data = {
+        f"{prefix}{name}": value
+        for name, value in (
+            ("done_on", "2026-01-05"),
+            ("performed_by", "Acme"),
+            ("outcome", "pass"),
+            ("cost", BIG_POUNDS),
+        )
+    }
     before = db_digest(app)
     response = world["caller"].browsers["manager_a"].post(path, data=data)
     assert "Enter at most £21,474,836.47" in _refused(app, before, response)
@@ -294,10 +349,14 @@ def test_an_import_of_1e300_minutes_is_a_problem_in_the_preview(app, world, uplo
     content = io.BytesIO()
     workbook.save(content)
     before = db_digest(app)
-    response = world["caller"].browsers["manager_a"].post(
-        f"/schools/{world['ids']['A']['school_id']}/import",
-        data={"file": (io.BytesIO(content.getvalue()), "register.xlsx")},
-        content_type="multipart/form-data",
+    response = (
+        world["caller"]
+        .browsers["manager_a"]
+        .post(
+            f"/schools/{world['ids']['A']['school_id']}/import",
+            data={"file": (io.BytesIO(content.getvalue()), "register.xlsx")},
+            content_type="multipart/form-data",
+        )
     )
     body = _refused(app, before, response)
     assert 'name="token"' not in body  # nothing to confirm

@@ -24,10 +24,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from web.app import create_app
 from core.db import db
 from tests.conftest import PASSWORD, _empty_all_tables, settings_for_tests
 from tests.security.test_authorisation_matrix import VOLATILE_COLUMNS, build_world, url_for_rule
+from web.app import create_app
 
 ROLES = ("tech_a", "manager_a", "finance", "admin")
 
@@ -87,7 +87,9 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
         if tag == "form":
-            self._form = FoundForm(a.get("method", "get").upper(), a.get("action") or self.page, seen_on=self.page)
+            self._form = FoundForm(
+                a.get("method", "get").upper(), a.get("action") or self.page, seen_on=self.page
+            )
             return
         form = self._form
         if form is None:
@@ -159,7 +161,8 @@ class Browser:
         )
         assert response.status_code == 302, f"{self.role} cannot sign in"
         self.token = re.search(
-            r'name="csrf_token" type="hidden" value="([^"]+)"', self.client.get("/profile").get_data(as_text=True)
+            r'name="csrf_token" type="hidden" value="([^"]+)"',
+            self.client.get("/profile").get_data(as_text=True),
         ).group(1)
 
 
@@ -253,7 +256,9 @@ def _fresh_world(app: Flask, csrf_app: Flask, session, role: str) -> tuple[dict,
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_form_refuses_hostile_values_without_a_5xx_or_a_change(app: Flask, csrf_app: Flask, session, role: str) -> None:
+def test_every_form_refuses_hostile_values_without_a_5xx_or_a_change(
+    app: Flask, csrf_app: Flask, session, role: str
+) -> None:
     world = build_world(session)
     browser = Browser(csrf_app, role)
     ids = world["ids"]["A"]
@@ -288,7 +293,9 @@ def test_every_form_refuses_hostile_values_without_a_5xx_or_a_change(app: Flask,
                 # world, so every later attack meets it as the page showed it.
                 world, browser = _fresh_world(app, csrf_app, session, role)
                 same = {k: v for k, v in world["ids"]["A"].items() if k.endswith("_id")}
-                assert same == {k: v for k, v in ids.items() if k.endswith("_id")}, "the rebuilt world has other ids"
+                assert same == {k: v for k, v in ids.items() if k.endswith("_id")}, (
+                    "the rebuilt world has other ids"
+                )
                 after = fingerprint(app)
             before = after
     assert sent >= 30

@@ -18,7 +18,6 @@ from flask import Flask
 from accounts.models import Role
 from accounts.service import create_api_token
 from bookings.models import Booking, BookingStatus, Quota, QuotaPeriod, WaitlistEntry
-from notifications.models import Notification
 from core.db import db
 from inventory.models import (
     Category,
@@ -30,13 +29,14 @@ from inventory.models import (
     TrainingAuthorisation,
     TrainingRequest,
 )
+from notifications.models import Notification
 from reports.figures import utilisation_report
 from reports.models import Frequency, ReportSubscription
 from reports.service import store_snapshot
 from tests.conftest import PASSWORD, _empty_all_tables
 from tests.factories import make_asset, make_booking, make_school, make_user
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ROLES = ("anonymous", "tech_a", "manager_a", "manager_b", "finance", "admin")
 SCHOOLS = ("A", "B")
 
@@ -63,7 +63,10 @@ def build_world(session) -> dict:
         "admin": make_user(session, a, Role.ADMIN, email="admin@test.ac.uk"),
     }
     ids: dict[str, dict[str, object]] = {}
-    for code, school, own_tech, other_tech in (("A", a, users["tech_a"], users["tech_b"]), ("B", b, users["tech_b"], users["tech_a"])):
+    for code, school, own_tech, other_tech in (
+        ("A", a, users["tech_a"], users["tech_b"]),
+        ("B", b, users["tech_b"], users["tech_a"]),
+    ):
         category = Category(name=f"Category {code}")
         location = Location(school=school, building=f"Building {code}", room="R1")
         session.add_all([category, location])
@@ -96,14 +99,19 @@ def build_world(session) -> dict:
         from inventory.models import Asset
 
         asset = session.get(Asset, ids[other]["asset_id"])
-        cross = make_booking(session, asset, tech, start + dt.timedelta(hours=3), status=BookingStatus.PENDING)
+        cross = make_booking(
+            session, asset, tech, start + dt.timedelta(hours=3), status=BookingStatus.PENDING
+        )
         ids[code]["cross_booking_id"] = cross.id
     for code in SCHOOLS:
         school_id = ids[code]["school_id"]
         asset_id = ids[code]["asset_id"]
         tech = users["tech_a" if code == "A" else "tech_b"]
         schedule = InspectionSchedule(
-            asset_id=asset_id, kind=InspectionKind.CALIBRATION, interval_days=365, next_due_on=now.date() + dt.timedelta(days=30)
+            asset_id=asset_id,
+            kind=InspectionKind.CALIBRATION,
+            interval_days=365,
+            next_due_on=now.date() + dt.timedelta(days=30),
         )
         grant = TrainingAuthorisation(
             user_id=tech.id,
@@ -112,24 +120,54 @@ def build_world(session) -> dict:
             granted_on=now.date(),
             note="TRAININGNOTEB-44" if code == "B" else "Training note A",
         )
-        quota = Quota(school_id=school_id, asset_id=asset_id, period=QuotaPeriod.WEEK, own_school_minutes=600, other_school_minutes=60)
+        quota = Quota(
+            school_id=school_id,
+            asset_id=asset_id,
+            period=QuotaPeriod.WEEK,
+            own_school_minutes=600,
+            other_school_minutes=60,
+        )
         window = MaintenanceWindow(
-            asset_id=asset_id, start_at=start + dt.timedelta(days=7), end_at=start + dt.timedelta(days=7, hours=2), reason=f"Service {code}"
+            asset_id=asset_id,
+            start_at=start + dt.timedelta(days=7),
+            end_at=start + dt.timedelta(days=7, hours=2),
+            reason=f"Service {code}",
         )
         manager = users["manager_a" if code == "A" else "manager_b"]
-        subscription = ReportSubscription(user_id=manager.id, frequency=Frequency.MONTHLY, school_ids=[school_id])
+        subscription = ReportSubscription(
+            user_id=manager.id, frequency=Frequency.MONTHLY, school_ids=[school_id]
+        )
         report = utilisation_report(session, now.date() - dt.timedelta(days=30), now.date(), {school_id})
         snapshot = store_snapshot(session, report, manager, title=f"Snapshot {code}")
         entry = WaitlistEntry(
-            asset_id=asset_id, user_id=tech.id, start_at=start + dt.timedelta(days=1), end_at=start + dt.timedelta(days=1, hours=1)
+            asset_id=asset_id,
+            user_id=tech.id,
+            start_at=start + dt.timedelta(days=1),
+            end_at=start + dt.timedelta(days=1, hours=1),
         )
         notice = Notification(user_id=tech.id, event="booking_approved", title=f"Notice {code}")
         training_request = TrainingRequest(
             user_id=tech.id, asset_id=asset_id, message="TRAININGNOTEB-44" if code == "B" else "Request A"
         )
-        import_job = ImportJob(school_id=school_id, created_by_id=manager.id, filename=f"register-{code}.csv", content=b"Tag,Name\n")
+        import_job = ImportJob(
+            school_id=school_id,
+            created_by_id=manager.id,
+            filename=f"register-{code}.csv",
+            content=b"Tag,Name\n",
+        )
         session.add_all(
-            [schedule, grant, quota, window, subscription, snapshot, entry, notice, training_request, import_job]
+            [
+                schedule,
+                grant,
+                quota,
+                window,
+                subscription,
+                snapshot,
+                entry,
+                notice,
+                training_request,
+                import_job,
+            ]
         )
         session.commit()
         token_row, _ = create_api_token(session, tech, name=f"Token {code}")
@@ -264,7 +302,9 @@ def run_route(app: Flask, session, rule, method: str, check=None) -> dict[str, s
             after = db_digest(app) if method != "GET" else None
             changed = method != "GET" and after != before
             before = None if changed else after
-            results[f"{role}/{school}"] = outcome(response, path.startswith("/api/")) + ("*" if changed else "")
+            results[f"{role}/{school}"] = outcome(response, path.startswith("/api/")) + (
+                "*" if changed else ""
+            )
             if check is not None:
                 check(role, school, path, response)
             if changed or rule.rule in ("/sign-out", "/sign-in"):
@@ -461,7 +501,9 @@ def test_every_route_and_method_is_in_the_matrix(app: Flask) -> None:
     routes = {(method, rule) for rule, method, _ in rule_cases(app)}
     missing = sorted(routes - set(EXPECTED))
     stale = sorted(set(EXPECTED) - routes)
-    assert not missing, f"Routes missing from the authorisation matrix (add them to EXPECTED_TABLE): {missing}"
+    assert not missing, (
+        f"Routes missing from the authorisation matrix (add them to EXPECTED_TABLE): {missing}"
+    )
     assert not stale, f"Matrix rows for routes that no longer exist: {stale}"
 
 
@@ -478,14 +520,22 @@ def test_route_outcome_for_every_role_and_school(app: Flask, session, method: st
         # A personal calendar feed's secret token is the person's own credential: whoever holds B's
         # technician's token is that technician, so it rightly shows their own booking purposes.
         if method == "GET" and role in NOT_B_PRIVILEGED and not rule_text.startswith("/calendar/user/"):
-            body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
+            body = (
+                response.get_data(as_text=True)
+                if response.mimetype.startswith(("text/", "application/json"))
+                else ""
+            )
             for secret in B_SECRETS:
                 if secret in body:
                     leaks.append(f"{path} as {role} shows {secret!r}")
 
     actual = run_route(app, session, _rule(app, method, rule_text), method, check)
     expected = EXPECTED[(method, rule_text)]
-    wrong = {case: f"expected {expected[case]}, got {actual[case]}" for case in expected if actual[case] != expected[case]}
+    wrong = {
+        case: f"expected {expected[case]}, got {actual[case]}"
+        for case in expected
+        if actual[case] != expected[case]
+    }
     assert not wrong, f"{method} {rule_text}: {wrong}"
     assert not leaks, leaks
 

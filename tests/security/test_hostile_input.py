@@ -10,7 +10,14 @@ from flask import Flask
 
 from accounts.models import User
 from bookings.models import Booking
-from inventory.models import Asset, Category, Location, MaintenanceWindow, TrainingAuthorisation, TrainingRequest
+from inventory.models import (
+    Asset,
+    Category,
+    Location,
+    MaintenanceWindow,
+    TrainingAuthorisation,
+    TrainingRequest,
+)
 from tests.conftest import see_committed, sign_in
 from tests.security.test_authorisation_matrix import Caller, build_world, rule_cases, url_for_rule
 
@@ -59,8 +66,14 @@ def test_markup_in_every_text_field_is_never_rendered_raw_on_any_page(app: Flask
                 if ESCAPED in body or html.escape(PAYLOAD) in body:
                     shown_escaped.add(rule_text)
     # The payload really reached the pages that show these fields, escaped.
-    for page in ("/assets/<int:asset_id>", "/catalogue", "/bookings/<int:booking_id>", "/assets/<int:asset_id>/maintenance", "/assets/<int:asset_id>/training",
-                 "/schools/<int:school_id>/training"):
+    for page in (
+        "/assets/<int:asset_id>",
+        "/catalogue",
+        "/bookings/<int:booking_id>",
+        "/assets/<int:asset_id>/maintenance",
+        "/assets/<int:asset_id>/training",
+        "/schools/<int:school_id>/training",
+    ):
         assert page in shown_escaped, f"{page} never showed the escaped payload"
 
 
@@ -71,8 +84,13 @@ def test_markup_typed_into_location_and_category_forms_is_shown_as_text(app: Fla
     client.post(f"/schools/{school_id}/locations", data={"building": PAYLOAD, "room": PAYLOAD})
     client.post("/categories", data={"name": PAYLOAD, "description": PAYLOAD})
     see_committed(session)
-    assert session.scalar(sa.select(sa.func.count()).select_from(Location).where(Location.building == PAYLOAD)) == 1
-    assert session.scalar(sa.select(sa.func.count()).select_from(Category).where(Category.name == PAYLOAD)) == 1
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(Location).where(Location.building == PAYLOAD))
+        == 1
+    )
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(Category).where(Category.name == PAYLOAD)) == 1
+    )
     body = client.get(f"/schools/{school_id}").get_data(as_text=True)
     assert "<script>alert(1)" not in body
     assert ESCAPED in body or html.escape(PAYLOAD) in body
@@ -82,7 +100,9 @@ def test_markup_in_api_responses_is_returned_as_data(app: Flask, session, client
     world = build_world(session)
     _plant_payload_everywhere(session, world)
     asset_id = world["ids"]["A"]["asset_id"]
-    response = client.get(f"/api/v1/assets/{asset_id}", headers={"Authorization": f"Bearer {world['tokens']['admin']}"})
+    response = client.get(
+        f"/api/v1/assets/{asset_id}", headers={"Authorization": f"Bearer {world['tokens']['admin']}"}
+    )
     assert response.status_code == 200
     assert response.mimetype.endswith("json")
     assert response.get_json()["name"] == f"{PAYLOAD} name A"

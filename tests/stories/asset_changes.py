@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingStatusChange
-from notifications.models import Notification
 from core.db import utcnow
-from inventory.models import Asset, AssetStatus, MaintenanceWindow, School
 from core.timeutil import local_to_utc, to_local
+from inventory.models import Asset, AssetStatus, MaintenanceWindow, School
+from notifications.models import Notification
 
 
 def person(session: Session, demo, name: str) -> User:
@@ -30,8 +30,11 @@ def chem_asset(session: Session, skip: tuple[int, ...] = ()) -> Asset:
         select(Asset)
         .join(Asset.school)
         .where(
-            School.code == "CHEM", Asset.status == AssetStatus.AVAILABLE, Asset.bookable.is_(True),
-            Asset.portable.is_(False), Asset.id.not_in(skip or (0,)),
+            School.code == "CHEM",
+            Asset.status == AssetStatus.AVAILABLE,
+            Asset.bookable.is_(True),
+            Asset.portable.is_(False),
+            Asset.id.not_in(skip or (0,)),
         )
         .order_by(Asset.id)
     )
@@ -49,13 +52,21 @@ def free_day(session: Session, asset: Asset, after_days: int = 21) -> dt.date:
         if day.weekday() < 5:
             start, end = at(day, 0), at(day, 23, 59)
             busy = session.scalar(
-                select(func.count()).select_from(Booking).where(
-                    Booking.asset_id == asset.id, Booking.status.in_(ACTIVE_STATUSES + (BookingStatus.PENDING,)),
-                    Booking.start_at < end, Booking.blocked_until > start,
+                select(func.count())
+                .select_from(Booking)
+                .where(
+                    Booking.asset_id == asset.id,
+                    Booking.status.in_(ACTIVE_STATUSES + (BookingStatus.PENDING,)),
+                    Booking.start_at < end,
+                    Booking.blocked_until > start,
                 )
             ) or session.scalar(
-                select(func.count()).select_from(MaintenanceWindow).where(
-                    MaintenanceWindow.asset_id == asset.id, MaintenanceWindow.start_at < end, MaintenanceWindow.end_at > start
+                select(func.count())
+                .select_from(MaintenanceWindow)
+                .where(
+                    MaintenanceWindow.asset_id == asset.id,
+                    MaintenanceWindow.start_at < end,
+                    MaintenanceWindow.end_at > start,
                 )
             )
             if not busy:
@@ -68,13 +79,19 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return local_to_utc(dt.datetime.combine(day, dt.time(hour, minute)))
 
 
-def book(session: Session, asset: Asset, holder: User, start_at: dt.datetime, hours: int, status: BookingStatus) -> Booking:
+def book(
+    session: Session, asset: Asset, holder: User, start_at: dt.datetime, hours: int, status: BookingStatus
+) -> Booking:
     """A booking as the booking service stores it (with its first history step), committed."""
     booking = Booking(
-        asset=asset, requester=holder, requester_school_id=holder.home_school_id,
-        start_at=start_at, end_at=start_at + dt.timedelta(hours=hours),
+        asset=asset,
+        requester=holder,
+        requester_school_id=holder.home_school_id,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(hours=hours),
         blocked_until=start_at + dt.timedelta(hours=hours, minutes=asset.turnaround_minutes),
-        purpose="Story test", status=status,
+        purpose="Story test",
+        status=status,
     )
     booking.history.append(BookingStatusChange(from_status=None, to_status=status, by=holder, at=utcnow()))
     session.add(booking)
@@ -91,7 +108,8 @@ def notices(session: Session, user: User, booking: Booking, event: str) -> list[
     return list(
         session.scalars(
             select(Notification).where(
-                Notification.user_id == user.id, Notification.event == event,
+                Notification.user_id == user.id,
+                Notification.event == event,
                 Notification.link.like(f"%/bookings/{booking.id}"),
             )
         )
@@ -108,8 +126,14 @@ def api_token(demo, name: str) -> str:
 def api(demo, token: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
     """One real HTTP request to the served API; the status and the JSON answer."""
     request = urllib.request.Request(
-        demo.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"},
+        demo.url + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

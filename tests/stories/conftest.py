@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from web.app import create_app
 from core.db import db
 from tests.conftest import TEST_DB, settings_for_tests
 from tests.e2e.conftest import VIEWPORTS, new_page, screenshot, sign_in_as  # noqa: F401  (new_page: a fixture)
+from web.app import create_app
 
 DEMO_PASSWORD = "demo-password-1234"
 
@@ -70,8 +70,8 @@ def demo_template(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     with app.app_context():
         from flask_migrate import upgrade
 
-        from demo.seed import seed
         from core.db import refresh_planner_statistics
+        from demo.seed import seed
 
         upgrade()
         seed(db.session, password=DEMO_PASSWORD)
@@ -157,10 +157,14 @@ def demo(demo_template: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     url, httpd, thread = serve(app)
     contexts: list[Any] = []
 
-    def new_page(viewport: str = "desktop"):
+    def new_page(viewport: str = "desktop"):  # noqa: F811  (the demo's own, shadowing the e2e fixture)
         browser = request.getfixturevalue("browser")
         context = browser.new_context(
-            viewport=VIEWPORTS[viewport], base_url=url, bypass_csp=True, locale="en-GB", timezone_id="Europe/London"
+            viewport=VIEWPORTS[viewport],
+            base_url=url,
+            bypass_csp=True,
+            locale="en-GB",
+            timezone_id="Europe/London",
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

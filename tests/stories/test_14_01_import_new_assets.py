@@ -12,11 +12,9 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from inventory.models import Asset, ImportJob, ImportState, Location, School
+from inventory.models import Asset, ImportJob, ImportState, Location
 from tests.e2e.conftest import serious_accessibility_violations
 from tests.stories.imports import _uploads_in_tmp, chemistry, run_the_schedulers_import_job  # noqa: F401  (a fixture)
-
-
 
 
 def test_a_manager_imports_new_assets_and_finds_them_on_the_register(demo, tmp_path):

@@ -17,20 +17,20 @@ from pathlib import Path
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from inventory.models import Asset, ImportJob, ImportState, Location, School
 from inventory.transfer.columns import MAX_ROWS
 from inventory.transfer.upload_stash import UPLOAD_LIFETIME, upload_folder
-from inventory.models import Asset, ImportJob, ImportState, Location, School
-from tests.factories import make_asset, make_school
+from tests.factories import make_asset
 from tests.stories.imports import _uploads_in_tmp, chemistry, run_the_schedulers_import_job  # noqa: F401  (a fixture)
 
 ROWS = MAX_ROWS  # 20,000
 
 
-
-
 def assets_tagged(demo, prefix: str) -> int:
     with demo.session() as session:
-        return session.scalar(select(func.count()).select_from(Asset).where(Asset.tag.like(prefix + "%"))) or 0
+        return (
+            session.scalar(select(func.count()).select_from(Asset).where(Asset.tag.like(prefix + "%"))) or 0
+        )
 
 
 def preview(page, school: School, sheet: Path, rows: int) -> None:
@@ -38,7 +38,9 @@ def preview(page, school: School, sheet: Path, rows: int) -> None:
     page.get_by_label("Spreadsheet file (.csv or .xlsx)").set_input_files(str(sheet))
     # The preview checks every row while the person waits, as before (20,000 rows: some seconds).
     page.get_by_role("button", name="Check the file").click(timeout=120_000)
-    expect(page.get_by_role("button", name=f"Import {rows:,} row{'' if rows == 1 else 's'}")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name=f"Import {rows:,} row{'' if rows == 1 else 's'}")).to_be_visible(
+        timeout=120_000
+    )
 
 
 def test_a_20000_row_import_is_queued_at_once_and_the_page_follows_it_to_the_end(demo, tmp_path):
@@ -75,7 +77,9 @@ def test_a_20000_row_import_is_queued_at_once_and_the_page_follows_it_to_the_end
     scheduler.join()
 
     # While the import's one transaction ran, the page could read how far it had got.
-    assert any(state == "running" and total == ROWS and 0 < done < ROWS for state, done, total in seen), seen[-5:]
+    assert any(state == "running" and total == ROWS and 0 < done < ROWS for state, done, total in seen), seen[
+        -5:
+    ]
     outcome = page.get_by_role("status").filter(has_text="Imported whole-register.csv")
     expect(outcome).to_contain_text("20,000 added, 0 updated, 0 unchanged; 40 new locations.")
     expect(outcome.get_by_role("link", name="See School of Chemistry's register")).to_be_visible()
@@ -89,7 +93,8 @@ def test_a_job_that_fails_imports_nothing_and_says_why(demo, tmp_path):
     school = chemistry(demo)
     sheet = tmp_path / "new-rooms.csv"
     sheet.write_text(
-        "Tag,Name,Building,Room\n" + "".join(f"FAIL-{n:03d},Centrifuge {n},Hooke,G.{n}\n" for n in range(300)),
+        "Tag,Name,Building,Room\n"
+        + "".join(f"FAIL-{n:03d},Centrifuge {n},Hooke,G.{n}\n" for n in range(300)),
         encoding="utf-8",
     )
     page = demo.page(sign_in="manager.chem")
@@ -110,7 +115,9 @@ def test_a_job_that_fails_imports_nothing_and_says_why(demo, tmp_path):
     expect(problem).to_have_count(1)
     expect(problem.locator("td").nth(0)).to_have_text("152")  # the spreadsheet's row: the header is 1
     expect(problem.locator("td").nth(1)).to_have_text("Tag")
-    expect(problem.locator("td").nth(2)).to_contain_text("Physics' own centrifuge, not to School of Chemistry.")
+    expect(problem.locator("td").nth(2)).to_contain_text(
+        "Physics' own centrifuge, not to School of Chemistry."
+    )
     assert assets_tagged(demo, "FAIL-") == 1  # Physics' one, none of the file's
     with demo.session() as session:
         assert session.scalar(select(Location).where(Location.building == "Hooke")) is None
@@ -121,7 +128,9 @@ def test_a_job_that_fails_imports_nothing_and_says_why(demo, tmp_path):
 def test_two_schedulers_cannot_both_run_one_job(demo, tmp_path):
     school = chemistry(demo)
     sheet = tmp_path / "once.csv"
-    sheet.write_text("Tag,Name\n" + "".join(f"ONCE-{n:03d},Pipette {n}\n" for n in range(500)), encoding="utf-8")
+    sheet.write_text(
+        "Tag,Name\n" + "".join(f"ONCE-{n:03d},Pipette {n}\n" for n in range(500)), encoding="utf-8"
+    )
     page = demo.page(sign_in="manager.chem")
     preview(page, school, sheet, 500)
     page.get_by_role("button", name="Import 500 rows").click()
@@ -174,5 +183,7 @@ def test_an_upload_previewed_but_never_confirmed_is_removed_by_the_scheduler(dem
     assert not any(path.exists() for path in kept)
 
     page.get_by_role("button", name="Import 1 row").click()
-    expect(page.get_by_text("That upload has expired or was already imported. Upload the file again.")).to_be_visible()
+    expect(
+        page.get_by_text("That upload has expired or was already imported. Upload the file again.")
+    ).to_be_visible()
     assert assets_tagged(demo, "CHEM-LOST-") == 0

@@ -10,7 +10,17 @@ from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus
 from bookings.notices import send_booking_reminders
-from tests.stories.asset_changes import api, api_token, at, book, chem_asset, free_day, notices, person, see_committed
+from tests.stories.asset_changes import (
+    api,
+    api_token,
+    at,
+    book,
+    chem_asset,
+    free_day,
+    notices,
+    person,
+    see_committed,
+)
 
 REASON = "Beyond economic repair after the flood"
 
@@ -19,18 +29,24 @@ def _arrange(session, demo):
     """A CHEM asset with two confirmed bookings (Tom, Aisha) and a loan request from PHYS (Sophie)."""
     asset = chem_asset(session)
     day = free_day(session, asset)
-    tom, aisha, sophie = (person(session, demo, n) for n in ("tom.whitfield", "aisha.bello", "sophie.lambert"))
+    tom, aisha, sophie = (
+        person(session, demo, n) for n in ("tom.whitfield", "aisha.bello", "sophie.lambert")
+    )
     confirmed = [
         book(session, asset, tom, at(day, 10), 2, BookingStatus.CONFIRMED),
         book(session, asset, aisha, at(day, 14), 1, BookingStatus.CONFIRMED),
     ]
     pending = [book(session, asset, sophie, at(day + dt.timedelta(days=1), 10), 2, BookingStatus.PENDING)]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     every_confirmed = session.scalars(
-        select(Booking).where(Booking.asset_id == asset.id, Booking.status == BookingStatus.CONFIRMED, Booking.end_at > now)
+        select(Booking).where(
+            Booking.asset_id == asset.id, Booking.status == BookingStatus.CONFIRMED, Booking.end_at > now
+        )
     ).all()
     every_pending = session.scalars(
-        select(Booking).where(Booking.asset_id == asset.id, Booking.status == BookingStatus.PENDING, Booking.end_at > now)
+        select(Booking).where(
+            Booking.asset_id == asset.id, Booking.status == BookingStatus.PENDING, Booking.end_at > now
+        )
     ).all()
     return asset, confirmed, pending, every_confirmed, every_pending
 
@@ -104,7 +120,9 @@ def test_the_api_retires_an_asset_and_says_which_bookings_it_ended(demo, ending)
     asset, confirmed, pending, every_confirmed, every_pending = _arrange(session, demo)
     token = api_token(demo, "manager.chem")
 
-    status, answer = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"status": ending, "status_reason": REASON})
+    status, answer = api(
+        demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"status": ending, "status_reason": REASON}
+    )
 
     assert status == 200, answer
     assert answer["status"] == ending
@@ -143,16 +161,22 @@ def test_an_import_that_retires_an_asset_says_first_what_it_ends(demo, tmp_path,
     session = demo.session()
     asset, confirmed, pending, every_confirmed, every_pending = _arrange(session, demo)
     sheet = tmp_path / "retirements.csv"
-    sheet.write_text(f"Tag,Name,Status,Status reason\n{asset.tag},{asset.name},disposed,{REASON}\n", encoding="utf-8")
+    sheet.write_text(
+        f"Tag,Name,Status,Status reason\n{asset.tag},{asset.name},disposed,{REASON}\n", encoding="utf-8"
+    )
     page = demo.page(sign_in="manager.chem")
 
     page.goto(f"/schools/{asset.school_id}/import")
     page.get_by_label("Spreadsheet file (.csv or .xlsx)").set_input_files(str(sheet))
     page.get_by_role("button", name="Check the file").click()
     n, m = len(every_confirmed), len(every_pending)
-    assert page.locator("#import-ends-bookings").inner_text().startswith(
-        "Assets this file retires or disposes of have bookings still to come: importing it will cancel "
-        f"{n} confirmed booking{'s' * (n != 1)} and reject {m} request{'s' * (m != 1)}"
+    assert (
+        page.locator("#import-ends-bookings")
+        .inner_text()
+        .startswith(
+            "Assets this file retires or disposes of have bookings still to come: importing it will cancel "
+            f"{n} confirmed booking{'s' * (n != 1)} and reject {m} request{'s' * (m != 1)}"
+        )
     )
     see_committed(session)
     assert {session.get(Booking, b.id).status for b in confirmed} == {BookingStatus.CONFIRMED}

@@ -4,10 +4,21 @@ keep them and notify; holders are told either way, and a kept booking's page sho
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bookings.models import Booking, BookingStatus
 from inventory.models import MaintenanceWindow
-from sqlalchemy import select
-from tests.stories.asset_changes import api, api_token, at, book, chem_asset, free_day, notices, person, see_committed
+from tests.stories.asset_changes import (
+    api,
+    api_token,
+    at,
+    book,
+    chem_asset,
+    free_day,
+    notices,
+    person,
+    see_committed,
+)
 
 SERVICE = "Annual service by the manufacturer"
 
@@ -17,7 +28,8 @@ def _two_bookings(session, demo):
     day = free_day(session, asset)
     tom, aisha = person(session, demo, "tom.whitfield"), person(session, demo, "aisha.bello")
     return (
-        asset, day,
+        asset,
+        day,
         book(session, asset, tom, at(day, 10), 2, BookingStatus.CONFIRMED),
         book(session, asset, aisha, at(day, 14), 1, BookingStatus.CONFIRMED),
     )
@@ -34,7 +46,9 @@ def test_a_window_over_two_bookings_cancels_one_keeps_the_other_and_the_kept_one
     page.get_by_label("What is the maintenance for?").fill(SERVICE)
     page.get_by_role("button", name="Schedule maintenance").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == f"Maintenance of {asset.name} overlaps bookings"
+    assert (
+        page.get_by_role("heading", level=1).inner_text() == f"Maintenance of {asset.name} overlaps bookings"
+    )
     listed = page.locator("ol.affected-bookings > li")
     assert listed.count() == 2
     assert "Tom Whitfield" in listed.nth(0).inner_text() and "Aisha Bello" in listed.nth(1).inner_text()
@@ -48,7 +62,9 @@ def test_a_window_over_two_bookings_cancels_one_keeps_the_other_and_the_kept_one
     assert "Cancelled 1 booking and kept 1 booking" in page.locator("main").inner_text()
 
     see_committed(session)
-    assert session.scalar(select(MaintenanceWindow.id).where(MaintenanceWindow.asset_id == asset.id)) is not None
+    assert (
+        session.scalar(select(MaintenanceWindow.id).where(MaintenanceWindow.asset_id == asset.id)) is not None
+    )
     toms, aishas = session.get(Booking, toms.id), session.get(Booking, aishas.id)
     assert toms.status == BookingStatus.CANCELLED
     assert SERVICE in toms.history[-1].reason
@@ -116,7 +132,11 @@ def test_the_api_keeps_and_notifies_by_default_and_cancels_when_asked(demo):
     token = api_token(demo, "manager.chem")
 
     status, answer = api(
-        demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"status": "maintenance", "status_reason": "Laser realignment"}
+        demo,
+        token,
+        "PATCH",
+        f"/api/v1/assets/{asset.id}",
+        {"status": "maintenance", "status_reason": "Laser realignment"},
     )
     assert status == 200, answer
     assert {toms.id, aishas.id} <= set(answer["bookings_affected"]["kept"])
@@ -127,7 +147,10 @@ def test_the_api_keeps_and_notifies_by_default_and_cancels_when_asked(demo):
     status, answer = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"status": "available"})
     assert status == 200, answer
     status, answer = api(
-        demo, token, "PATCH", f"/api/v1/assets/{asset.id}",
+        demo,
+        token,
+        "PATCH",
+        f"/api/v1/assets/{asset.id}",
         {"status": "out_of_service", "status_reason": "Water leak", "affected_bookings": "cancel"},
     )
     assert status == 200, answer

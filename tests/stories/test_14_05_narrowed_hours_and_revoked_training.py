@@ -30,14 +30,20 @@ def test_narrowing_the_hours_lists_the_bookings_outside_them_and_cancels_them_wh
     assert "Aisha Bello" in page.locator(f"#affected-booking-{outside.id}").inner_text()
     assert page.locator(f"#affected-booking-{inside.id}").count() == 0
     see_committed(session)
-    assert any(h.weekday == day.weekday() and h.closes >= dt.time(17) for h in session.get(Asset, asset.id).bookable_hours)
+    assert any(
+        h.weekday == day.weekday() and h.closes >= dt.time(17)
+        for h in session.get(Asset, asset.id).bookable_hours
+    )
 
     page.get_by_label("Cancel them (reject the requests) with notice").check()
     page.get_by_role("button", name="Confirm and save").click()
     page.wait_for_url(f"**/assets/{asset.id}")
 
     see_committed(session)
-    assert any(h.weekday == day.weekday() and h.closes == dt.time(15) for h in session.get(Asset, asset.id).bookable_hours)
+    assert any(
+        h.weekday == day.weekday() and h.closes == dt.time(15)
+        for h in session.get(Asset, asset.id).bookable_hours
+    )
     assert session.get(Booking, outside.id).status == BookingStatus.CANCELLED
     assert "bookable hours changed" in session.get(Booking, outside.id).history[-1].reason
     assert notices(session, aisha, outside, "booking_cancelled")
@@ -56,7 +62,10 @@ def _trained_asset(session, demo):
     grants = {}
     for who in (tom, aisha):
         grants[who.id] = TrainingAuthorisation(
-            user_id=who.id, school_id=asset.school_id, asset_id=asset.id, granted_on=dt.date.today() - dt.timedelta(days=30)
+            user_id=who.id,
+            school_id=asset.school_id,
+            asset_id=asset.id,
+            granted_on=dt.date.today() - dt.timedelta(days=30),
         )
         session.add(grants[who.id])
     session.commit()
@@ -71,10 +80,15 @@ def test_revoking_training_lists_only_that_persons_bookings_and_keeps_them_with_
     page = demo.page(sign_in="manager.chem")
 
     page.goto(f"/assets/{asset.id}/training")
-    page.get_by_label("Reason for revoking Tom Whitfield’s authorisation").fill("Unsafe handling of the laser")
+    page.get_by_label("Reason for revoking Tom Whitfield’s authorisation").fill(
+        "Unsafe handling of the laser"
+    )
     page.get_by_role("button", name="Revoke Tom Whitfield’s authorisation").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == f"Revoke Tom Whitfield's authorisation for {asset.name}?"
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == f"Revoke Tom Whitfield's authorisation for {asset.name}?"
+    )
     listed = page.locator("ol.affected-bookings > li")
     assert listed.count() == 1
     assert page.locator(f"#affected-booking-{toms.id}").count() == 1
@@ -94,7 +108,9 @@ def test_revoking_training_lists_only_that_persons_bookings_and_keeps_them_with_
 
     tom_page = demo.page(sign_in="tom.whitfield")
     tom_page.goto(f"/bookings/{toms.id}")
-    assert "no longer holds a current training authorisation" in tom_page.locator("#booking-clash").inner_text()
+    assert (
+        "no longer holds a current training authorisation" in tom_page.locator("#booking-clash").inner_text()
+    )
 
 
 def test_revoking_a_category_authorisation_on_the_school_training_page_can_cancel_the_bookings(demo):
@@ -105,10 +121,14 @@ def test_revoking_a_category_authorisation_on_the_school_training_page_can_cance
     assert asset.category_id is not None
     marek = person(session, demo, "marek.kowalski")
     for old in session.query(TrainingAuthorisation).filter_by(user_id=marek.id, revoked_at=None):
-        if old.asset_id == asset.id or (old.category_id == asset.category_id and old.school_id == asset.school_id):
-            old.revoked_at = old.granted_on and dt.datetime.now(dt.timezone.utc)
+        if old.asset_id == asset.id or (
+            old.category_id == asset.category_id and old.school_id == asset.school_id
+        ):
+            old.revoked_at = old.granted_on and dt.datetime.now(dt.UTC)
     grant = TrainingAuthorisation(
-        user_id=marek.id, school_id=asset.school_id, category_id=asset.category_id,
+        user_id=marek.id,
+        school_id=asset.school_id,
+        category_id=asset.category_id,
         granted_on=dt.date.today() - dt.timedelta(days=30),
     )
     session.add(grant)

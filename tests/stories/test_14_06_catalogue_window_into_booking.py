@@ -17,9 +17,9 @@ from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking
 from core.db import utcnow
+from core.timeutil import local_to_utc, to_local
 from inventory.models import Asset, AssetStatus
 from tests.e2e.conftest import serious_accessibility_violations
-from core.timeutil import local_to_utc, to_local
 
 WALL = "%Y-%m-%dT%H:%M"
 
@@ -35,15 +35,25 @@ def _bookable_by(session, person: User, day: dt.date) -> Asset:
     now = utcnow()
     for asset in session.scalars(
         select(Asset)
-        .where(Asset.school_id == person.home_school_id, Asset.bookable.is_(True), Asset.status == AssetStatus.AVAILABLE)
+        .where(
+            Asset.school_id == person.home_school_id,
+            Asset.bookable.is_(True),
+            Asset.status == AssetStatus.AVAILABLE,
+        )
         .order_by(Asset.id)
     ):
         times = [
-            (local_to_utc(dt.datetime.combine(day + dt.timedelta(weeks=week), dt.time(hour))), dt.timedelta(hours=2))
+            (
+                local_to_utc(dt.datetime.combine(day + dt.timedelta(weeks=week), dt.time(hour))),
+                dt.timedelta(hours=2),
+            )
             for week in range(3)
             for hour in (10, 12)
         ]
-        if all(not check_booking(session, person, asset, start, start + length, now)[0] for start, length in times):
+        if all(
+            not check_booking(session, person, asset, start, start + length, now)[0]
+            for start, length in times
+        ):
             return asset
     raise AssertionError("no CHEM asset Tom can book that day")
 
@@ -67,7 +77,9 @@ def test_the_catalogue_window_is_carried_into_the_booking_form_and_a_refusal_kee
     page.get_by_role("button", name="Search").click()
 
     page.get_by_role("link", name=asset.name, exact=True).click()
-    page.get_by_role("link", name="Book", exact=True).or_(page.get_by_role("link", name="Book (request)")).click()
+    page.get_by_role("link", name="Book", exact=True).or_(
+        page.get_by_role("link", name="Book (request)")
+    ).click()
     assert page.get_by_label("Start").input_value() == start.strftime(WALL)
     assert page.get_by_label("End").input_value() == end.strftime(WALL)
 
@@ -76,10 +88,14 @@ def test_the_catalogue_window_is_carried_into_the_booking_form_and_a_refusal_kee
     taken_from = local_to_utc(start)
     session.add(
         Booking(
-            asset_id=asset.id, requester_id=other.id, requester_school_id=other.home_school_id,
-            start_at=taken_from, end_at=taken_from + dt.timedelta(hours=1),
+            asset_id=asset.id,
+            requester_id=other.id,
+            requester_school_id=other.home_school_id,
+            start_at=taken_from,
+            end_at=taken_from + dt.timedelta(hours=1),
             blocked_until=taken_from + dt.timedelta(hours=1, minutes=asset.turnaround_minutes),
-            purpose="Colleague's run", status=BookingStatus.CONFIRMED,
+            purpose="Colleague's run",
+            status=BookingStatus.CONFIRMED,
         )
     )
     session.commit()
@@ -105,9 +121,10 @@ def test_the_catalogue_window_is_carried_into_the_booking_form_and_a_refusal_kee
 
     # "Next free hours": future hours only, earliest first.
     next_free = page.locator("section[aria-labelledby=rules-title] .suggestions button")
-    starts = [dt.datetime.strptime(value.split("/")[0], WALL) for value in (
-        next_free.nth(i).get_attribute("value") for i in range(next_free.count())
-    )]
+    starts = [
+        dt.datetime.strptime(value.split("/")[0], WALL)
+        for value in (next_free.nth(i).get_attribute("value") for i in range(next_free.count()))
+    ]
     assert starts, "no next free hours listed"
     now = to_local(utcnow()).replace(tzinfo=None)
     assert all(moment > now for moment in starts) and starts == sorted(starts)
@@ -117,6 +134,8 @@ def test_the_catalogue_window_is_carried_into_the_booking_form_and_a_refusal_kee
     assert purpose in page.content()
     session.rollback()
     session.expire_all()
-    made = session.scalars(select(Booking).where(Booking.requester_id == tom.id, Booking.purpose == purpose)).all()
+    made = session.scalars(
+        select(Booking).where(Booking.requester_id == tom.id, Booking.purpose == purpose)
+    ).all()
     assert len(made) == 3
     assert min(to_local(b.start_at).strftime(WALL) for b in made) == slot_start

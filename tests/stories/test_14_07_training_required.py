@@ -16,15 +16,14 @@ from sqlalchemy import select
 
 from accounts.models import User, school_managers
 from bookings.models import Booking, BookingStatus
-from notifications.models import Notification
 from bookings.rules import check_booking, next_free_slots
 from core.db import utcnow
+from core.timeutil import local_today, to_local
 from inventory.models import Asset, AssetStatus, School
-from core.timeutil import local_today
 from inventory.training import has_current_training
+from notifications.models import Notification
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
 from tests.stories.conftest import _demo_email
-from core.timeutil import to_local
 
 NOT_AUTHORISED = "Training required: you are not authorised to book this yet"
 
@@ -52,7 +51,9 @@ def _kit_tom_is_not_trained_on(session, tom: User) -> tuple[Asset, dt.datetime, 
     for asset in candidates:
         if has_current_training(session, tom, asset, today):
             continue
-        for slot in next_free_slots(session, asset, dt.timedelta(hours=1), now + dt.timedelta(days=3), now, count=3):
+        for slot in next_free_slots(
+            session, asset, dt.timedelta(hours=1), now + dt.timedelta(days=3), now, count=3
+        ):
             violations, _ = check_booking(session, tom, asset, slot.start_at, slot.end_at, now)
             if [v.code for v in violations] == ["training"]:
                 return asset, slot.start_at, slot.end_at
@@ -98,9 +99,13 @@ def test_a_technician_asks_for_training_a_manager_grants_it_and_he_books(demo):
     assert page.locator("main").get_by_role("link", name=re.compile("^Book")).count() == 0
     assert serious_accessibility_violations(page) == []
     screenshot(page, "story-14-07-training-required")
-    notice.get_by_label("Message to the managers").fill("I used one like it during my PhD; happy to be shown again.")
+    notice.get_by_label("Message to the managers").fill(
+        "I used one like it during my PhD; happy to be shown again."
+    )
     notice.get_by_role("button", name="Request training").click()
-    assert f"managers of {school_code}" in page.locator(".flash, [role=status], [role=alert]").first.inner_text()
+    assert (
+        f"managers of {school_code}" in page.locator(".flash, [role=status], [role=alert]").first.inner_text()
+    )
     notice = page.get_by_role("region", name=re.compile("^Training required"))
     assert "You asked for training" in notice.inner_text()
     assert notice.get_by_role("button", name="Request training").count() == 0  # not twice while one is open
@@ -114,11 +119,15 @@ def test_a_technician_asks_for_training_a_manager_grants_it_and_he_books(demo):
     session.rollback()
     session.expire_all()
     told = session.scalars(
-        select(Notification).where(Notification.user_id == helen.id, Notification.event == "training_requested")
+        select(Notification).where(
+            Notification.user_id == helen.id, Notification.event == "training_requested"
+        )
     ).all()
     assert len(told) == 1 and asset.name in told[0].title
     manager = demo.page(sign_in="manager.chem")
-    manager.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Notifications")).click()
+    manager.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("^Notifications")
+    ).click()
     link = manager.get_by_role("link", name=told[0].title).get_attribute("href")
     # Links in notices are absolute, on KITSHARE_BASE_URL; this served copy has a port of its own.
     manager.goto(urlsplit(link).path)
@@ -130,9 +139,12 @@ def test_a_technician_asks_for_training_a_manager_grants_it_and_he_books(demo):
     screenshot(manager, "story-14-07-training-requests")
     requests.get_by_role("button", name=re.compile("^Grant")).first.click()
     assert "Tom Whitfield is now authorised" in manager.locator("main").inner_text()
-    assert manager.get_by_role("region", name=re.compile("^Training requests")).get_by_role(
-        "button", name=re.compile("^Grant")
-    ).count() == 0
+    assert (
+        manager.get_by_role("region", name=re.compile("^Training requests"))
+        .get_by_role("button", name=re.compile("^Grant"))
+        .count()
+        == 0
+    )
 
     # Tom is told, and now books it.
     session.rollback()

@@ -20,7 +20,11 @@ def _toms_upcoming(session, count: int = 2) -> list[Booking]:
     return list(
         session.scalars(
             select(Booking)
-            .where(Booking.requester_id == tom.id, Booking.status == BookingStatus.CONFIRMED, Booking.start_at > utcnow())
+            .where(
+                Booking.requester_id == tom.id,
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.start_at > utcnow(),
+            )
             .order_by(Booking.start_at)
             .limit(count)
         )

@@ -17,8 +17,8 @@ from accounts.models import User
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from bookings.rules import check_booking, next_free_slots
 from core.db import utcnow
-from inventory.models import Asset, AssetStatus, School
 from core.timeutil import to_local
+from inventory.models import Asset, AssetStatus, School
 
 
 def _tom(session) -> User:
@@ -44,7 +44,9 @@ def _another_schools_free_hour(session, tom: User) -> tuple[Asset, dt.datetime, 
         .order_by(School.code, Asset.tag)
     ).all()
     for asset in candidates:
-        for slot in next_free_slots(session, asset, dt.timedelta(hours=1), now + dt.timedelta(days=3), now, count=3):
+        for slot in next_free_slots(
+            session, asset, dt.timedelta(hours=1), now + dt.timedelta(days=3), now, count=3
+        ):
             violations, _ = check_booking(session, tom, asset, slot.start_at, slot.end_at, now)
             if not violations:
                 return asset, slot.start_at, slot.end_at
@@ -59,9 +61,9 @@ def test_a_new_request_comes_first_on_my_bookings_and_the_home_page_links_to_it(
     session = demo.session()
     tom = _tom(session)
     upcoming_count = session.scalar(
-        select(func.count()).select_from(Booking).where(
-            Booking.requester_id == tom.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > utcnow()
-        )
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.requester_id == tom.id, Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > utcnow())
     )
     assert upcoming_count >= 50, "the story needs a technician with many confirmed bookings"
     asset, start_at, end_at = _another_schools_free_hour(session, tom)
@@ -85,9 +87,14 @@ def test_a_new_request_comes_first_on_my_bookings_and_the_home_page_links_to_it(
     page.wait_for_url(re.compile(r"/bookings$"))
     main = page.locator("main")
     headings = main.locator("h2").all_inner_texts()
-    order = [next(i for i, h in enumerate(headings) if h.startswith(word)) for word in ("Waiting", "Upcoming", "Past")]
+    order = [
+        next(i for i, h in enumerate(headings) if h.startswith(word))
+        for word in ("Waiting", "Upcoming", "Past")
+    ]
     assert order == sorted(order), headings
-    pending = main.locator("section", has=page.get_by_role("heading", name=re.compile("^Waiting for approval")))
+    pending = main.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("^Waiting for approval"))
+    )
     new_request = pending.locator(f"a[href$='/bookings/{booking_id}']")
     assert new_request.count() == 1
     # It is on the screen as the page opens: no scrolling past dozens of confirmed rows.
@@ -98,11 +105,15 @@ def test_a_new_request_comes_first_on_my_bookings_and_the_home_page_links_to_it(
     upcoming = main.locator("section", has=page.get_by_role("heading", name=re.compile("^Upcoming")))
     first_page_rows = upcoming.locator("tbody tr").count()
     assert 0 < first_page_rows < upcoming_count
-    first_page_links = upcoming.locator("tbody a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    first_page_links = upcoming.locator("tbody a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     upcoming.get_by_role("link", name=re.compile("^Next")).click()
     page.wait_for_url(re.compile(r"/bookings\?(.*&)?page=2"))
     upcoming = page.locator("main section", has=page.get_by_role("heading", name=re.compile("^Upcoming")))
-    second_page_links = upcoming.locator("tbody a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    second_page_links = upcoming.locator("tbody a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     assert second_page_links and not set(second_page_links) & set(first_page_links)
     assert page.locator("main h2").first.inner_text().startswith("Waiting for approval")
     assert page.locator(f"main a[href$='/bookings/{booking_id}']").count() == 1
@@ -122,4 +133,6 @@ def test_a_new_request_comes_first_on_my_bookings_and_the_home_page_links_to_it(
     assert link.count() == 1
     link.click()
     page.wait_for_url(re.compile(rf"/bookings/{booking_id}$"))
-    assert asset.name in page.locator("main h1").inner_text() or asset.name in page.locator("main").inner_text()
+    assert (
+        asset.name in page.locator("main h1").inner_text() or asset.name in page.locator("main").inner_text()
+    )

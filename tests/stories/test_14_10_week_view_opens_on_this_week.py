@@ -16,8 +16,8 @@ from sqlalchemy import select
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from core.db import utcnow
-from inventory.models import Asset, AssetStatus
 from core.timeutil import local_day_bounds, local_to_utc, to_local
+from inventory.models import Asset, AssetStatus
 
 
 def _latest_past_weekday(today: dt.date) -> dt.date:
@@ -53,9 +53,14 @@ def _completed_booking_of_tom(session, day: dt.date) -> Booking:
         asset = session.scalars(select(Asset).where(*bookable_here).order_by(Asset.id)).first()
         start = local_to_utc(dt.datetime.combine(day, dt.time(10, 0)))
         booking = Booking(
-            asset=asset, requester=tom, requester_school_id=tom.home_school_id, start_at=start,
-            end_at=start + dt.timedelta(hours=1), blocked_until=start + dt.timedelta(hours=1),
-            purpose="Calibration run", status=BookingStatus.COMPLETED,
+            asset=asset,
+            requester=tom,
+            requester_school_id=tom.home_school_id,
+            start_at=start,
+            end_at=start + dt.timedelta(hours=1),
+            blocked_until=start + dt.timedelta(hours=1),
+            purpose="Calibration run",
+            status=BookingStatus.COMPLETED,
         )
         session.add(booking)
         session.commit()
@@ -67,7 +72,9 @@ def test_the_week_view_opens_on_this_week_and_shows_the_past_days_bookings(demo)
     today = to_local(utcnow()).date()
     past_day = _latest_past_weekday(today)
     booking = _completed_booking_of_tom(session, past_day)
-    shown_as = f"{to_local(booking.start_at):%H:%M}–{to_local(booking.end_at):%H:%M}: Tom Whitfield (completed)"
+    shown_as = (
+        f"{to_local(booking.start_at):%H:%M}–{to_local(booking.end_at):%H:%M}: Tom Whitfield (completed)"
+    )
 
     page = demo.page(sign_in="tom.whitfield")
     page.goto(f"/assets/{booking.asset_id}")

@@ -20,8 +20,8 @@ from accounts.service import create_api_token
 from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking, next_free_slots
 from core.db import utcnow
-from inventory.models import Asset, AssetStatus, School
 from core.timeutil import to_local
+from inventory.models import Asset, AssetStatus, School
 
 
 def _user(session, name: str, demo) -> User:
@@ -43,7 +43,9 @@ def _bookable_slot(session, requester: User, school_code: str) -> tuple[Asset, d
         .order_by(Asset.id)
     )
     for asset in assets:
-        for slot in next_free_slots(session, asset, dt.timedelta(hours=1), now + dt.timedelta(days=3), now, count=3):
+        for slot in next_free_slots(
+            session, asset, dt.timedelta(hours=1), now + dt.timedelta(days=3), now, count=3
+        ):
             violations, _ = check_booking(session, requester, asset, slot.start_at, slot.end_at, now)
             if not violations:
                 return asset, slot.start_at, slot.end_at
@@ -80,7 +82,11 @@ def _api_post(demo, token: str, path: str, body: dict) -> tuple[int, str, dict]:
         demo.url + path,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -117,7 +123,9 @@ def test_a_manager_cannot_decide_her_own_request_and_another_manager_does(demo):
     _, token = create_api_token(session, requester, name="Story token")
     session.commit()
     for action, body in (("approve", {}), ("reject", {"reason": "Changed my mind"})):
-        status, content_type, problem = _api_post(demo, token, f"/api/v1/bookings/{booking_id}/{action}", body)
+        status, content_type, problem = _api_post(
+            demo, token, f"/api/v1/bookings/{booking_id}/{action}", body
+        )
         assert status == 403, problem
         assert content_type.startswith("application/problem+json")
         assert problem["type"].endswith("/forbidden") and problem["status"] == 403

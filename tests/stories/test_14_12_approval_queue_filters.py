@@ -19,10 +19,9 @@ from bookings import service
 from bookings.models import Booking, BookingStatus
 from bookings.rules import check_booking
 from core.db import utcnow
+from core.timeutil import to_local
 from inventory.models import Asset, School
 from tests.e2e.conftest import screenshot
-from core.timeutil import to_local
-
 
 
 def _waiting(session, school_code: str) -> list[Booking]:
@@ -32,8 +31,12 @@ def _waiting(session, school_code: str) -> list[Booking]:
             select(Booking)
             .join(Booking.asset)
             .join(Asset.school)
-            .options(joinedload(Booking.asset), joinedload(Booking.requester), joinedload(Booking.requester_school))
-            .where(School.code == school_code, Booking.status == BookingStatus.PENDING, Booking.end_at > utcnow())
+            .options(
+                joinedload(Booking.asset), joinedload(Booking.requester), joinedload(Booking.requester_school)
+            )
+            .where(
+                School.code == school_code, Booking.status == BookingStatus.PENDING, Booking.end_at > utcnow()
+            )
             .order_by(Booking.created_at, Booking.id)
         ).unique()
     )
@@ -62,8 +65,14 @@ def _filter(page, **choices: str) -> None:
 
 def _approvable(session, booking: Booking) -> bool:
     violations, _ = check_booking(
-        session, booking.requester, booking.asset, booking.start_at, booking.end_at, utcnow(),
-        ignore_booking_id=booking.id, check_notice=False,
+        session,
+        booking.requester,
+        booking.asset,
+        booking.start_at,
+        booking.end_at,
+        utcnow(),
+        ignore_booking_id=booking.id,
+        check_notice=False,
     )
     return not violations and not service.overlapping_pending(session, booking)
 
@@ -120,7 +129,10 @@ def test_a_manager_filters_the_queue_and_approves_one_request_from_it(demo):
 
     # Back on the list as it was filtered, without the approved request.
     page.wait_for_url(re.compile(rf"/approvals\?.*from={day.isoformat()}"))
-    assert f"Approved {chosen.requester.name}'s booking of {chosen.asset.name}" in page.locator("main").inner_text()
+    assert (
+        f"Approved {chosen.requester.name}'s booking of {chosen.asset.name}"
+        in page.locator("main").inner_text()
+    )
     assert chosen.id not in _listed_ids(page)
     assert _listed_ids(page) == [b.id for b in on_the_day if b.id != chosen.id][:25]
     session.rollback()

@@ -23,7 +23,9 @@ def _expected(session) -> dict[str, tuple[int, list[str], int]]:
     expected = {}
     for school in session.scalars(select(School)):
         assets = session.scalar(
-            select(func.count(Asset.id)).where(Asset.school_id == school.id, Asset.status != AssetStatus.RETIRED)
+            select(func.count(Asset.id)).where(
+                Asset.school_id == school.id, Asset.status != AssetStatus.RETIRED
+            )
         )
         managers = session.scalars(
             select(User.name)
@@ -34,7 +36,11 @@ def _expected(session) -> dict[str, tuple[int, list[str], int]]:
         waiting = session.scalar(
             select(func.count(Booking.id))
             .join(Booking.asset)
-            .where(Asset.school_id == school.id, Booking.status == BookingStatus.PENDING, Booking.end_at > utcnow())
+            .where(
+                Asset.school_id == school.id,
+                Booking.status == BookingStatus.PENDING,
+                Booking.end_at > utcnow(),
+            )
         )
         expected[school.code] = (assets, list(managers), waiting)
     return expected
@@ -97,8 +103,16 @@ def test_the_schools_page_reads_on_a_phone(demo):
     )
     # (the label is decoration to screen readers: they hear the column header instead)
     assert labels == ['"Assets" / ""', '"Managers" / ""', '"Requests waiting" / ""']
-    assert row.locator("td").evaluate_all("cells => cells.map(td => getComputedStyle(td).display)") == ["flow-root"] * 3
+    assert (
+        row.locator("td").evaluate_all("cells => cells.map(td => getComputedStyle(td).display)")
+        == ["flow-root"] * 3
+    )
     assets, managers, waiting = expected["CHEM"]
-    assert row.inner_text().split("\n") == ["School of Chemistry CHEM", str(assets), ", ".join(managers), str(waiting)]
+    assert row.inner_text().split("\n") == [
+        "School of Chemistry CHEM",
+        str(assets),
+        ", ".join(managers),
+        str(waiting),
+    ]
     screenshot(page, "story-14-13-schools")
     assert serious_accessibility_violations(page) == []

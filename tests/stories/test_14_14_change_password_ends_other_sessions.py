@@ -212,10 +212,14 @@ def test_resetting_the_password_by_email_ends_sessions_and_revokes_tokens_and_fe
     resetting.get_by_label("New password again").fill(NEW_PASSWORD)
     resetting.get_by_role("button", name="Set new password").click()
     resetting.wait_for_url("**/sign-in")
-    assert resetting.get_by_role("status").filter(
-        has_text="Your password was changed. You were signed out everywhere, and your 1 API token and "
-        "calendar links were revoked"
-    ).is_visible()
+    assert (
+        resetting.get_by_role("status")
+        .filter(
+            has_text="Your password was changed. You were signed out everywhere, and your 1 API token and "
+            "calendar links were revoked"
+        )
+        .is_visible()
+    )
 
     assert _redirected_to_sign_in(signed_in)
     assert not _opens_profile(demo, {SESSION_COOKIE: saved[SESSION_COOKIE]})

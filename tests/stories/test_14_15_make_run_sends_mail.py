@@ -32,7 +32,10 @@ def the_make_run_command(port: int) -> list[str]:
     """The last command of `make run`, with the checkout's flask replaced by this Python's."""
     dry_run = subprocess.run(
         ["make", "--no-print-directory", "-n", "run", f"PORT={port}"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     # Under `make test` this is a sub-make: leave out make's own lines ("make[1]: ...").
     lines = [line for line in dry_run.strip().splitlines() if not line.startswith("make")]
@@ -88,7 +91,11 @@ def test_make_run_sends_mail_through_its_scheduler_and_ctrl_c_stops_both(demo, t
     # As from a terminal: Ctrl-C (SIGINT) is delivered, even when the suite itself was started as
     # a background job (which ignores SIGINT, and children inherit that).
     kitshare = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
@@ -108,7 +115,9 @@ def test_make_run_sends_mail_through_its_scheduler_and_ctrl_c_stops_both(demo, t
         csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
         body = urllib.parse.urlencode({"csrf_token": csrf, "email": demo.email("tom.whitfield")}).encode()
         answer = opener.open(f"{base}/password-reset", data=body, timeout=10)
-        assert answer.status == 200 and "we will e-mail it a link" in answer.read().decode()  # after the redirect to sign-in
+        assert (
+            answer.status == 200 and "we will e-mail it a link" in answer.read().decode()
+        )  # after the redirect to sign-in
 
         emails = wait_until(lambda: sorted(mail.glob("*.eml")), 60, "the scheduler to write the e-mail")
         message = emails[0].read_text()

@@ -51,16 +51,22 @@ def _places(demo, person: str) -> list[Place]:
     ).first()
     # The asset whose maintenance runs latest (planned, with its table of windows): that page
     # was 763 px wide.
-    serviced = session.scalars(
-        select(Asset)
-        .join(MaintenanceWindow, MaintenanceWindow.asset_id == Asset.id)
-        .where(Asset.school_id == home_school.id)
-        .group_by(Asset.id)
-        .order_by(func.max(MaintenanceWindow.end_at).desc(), Asset.id)
-    ).first() or asset
-    own = session.scalars(
-        select(Booking).where(Booking.requester_id == user.id).order_by(Booking.start_at.desc())
-    ).first() or session.scalars(select(Booking).order_by(Booking.start_at.desc())).first()
+    serviced = (
+        session.scalars(
+            select(Asset)
+            .join(MaintenanceWindow, MaintenanceWindow.asset_id == Asset.id)
+            .where(Asset.school_id == home_school.id)
+            .group_by(Asset.id)
+            .order_by(func.max(MaintenanceWindow.end_at).desc(), Asset.id)
+        ).first()
+        or asset
+    )
+    own = (
+        session.scalars(
+            select(Booking).where(Booking.requester_id == user.id).order_by(Booking.start_at.desc())
+        ).first()
+        or session.scalars(select(Booking).order_by(Booking.start_at.desc())).first()
+    )
     pending = session.scalars(
         select(Booking)
         .join(Asset, Asset.id == Booking.asset_id)
@@ -70,7 +76,11 @@ def _places(demo, person: str) -> list[Place]:
     loan = session.scalars(
         select(Booking)
         .join(Asset, Asset.id == Booking.asset_id)
-        .where(Booking.status == BookingStatus.CONFIRMED, Asset.portable.is_(True), Asset.school_id == home_school.id)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            Asset.portable.is_(True),
+            Asset.school_id == home_school.id,
+        )
         .order_by(Booking.start_at)
     ).first()
     lent = session.scalars(
@@ -82,7 +92,9 @@ def _places(demo, person: str) -> list[Place]:
     someone = session.scalars(select(User).where(User.id != user.id).order_by(User.id)).first()
     job = session.scalars(select(ImportJob).where(ImportJob.school_id == home_school.id)).first()
     today = dt.date.today()
-    period = f"from={(today - dt.timedelta(days=90)).isoformat()}&to={(today - dt.timedelta(days=1)).isoformat()}"
+    period = (
+        f"from={(today - dt.timedelta(days=90)).isoformat()}&to={(today - dt.timedelta(days=1)).isoformat()}"
+    )
     places = [
         Place("home", "/", "/"),
         Place("catalogue", "/catalogue", "/catalogue"),
@@ -128,12 +140,20 @@ def _places(demo, person: str) -> list[Place]:
     ]
     if job is not None:
         places.append(
-            Place("import-job", f"/schools/{home_school.id}/import/jobs/{job.id}", "/schools/<int:school_id>/import/jobs/<int:job_id>")
+            Place(
+                "import-job",
+                f"/schools/{home_school.id}/import/jobs/{job.id}",
+                "/schools/<int:school_id>/import/jobs/<int:job_id>",
+            )
         )
     if pending is not None:
-        places.append(Place("approve", f"/bookings/{pending.id}/approve", "/bookings/<int:booking_id>/approve"))
+        places.append(
+            Place("approve", f"/bookings/{pending.id}/approve", "/bookings/<int:booking_id>/approve")
+        )
     if loan is not None:
-        places.append(Place("hand-over", f"/bookings/{loan.id}/hand-over", "/bookings/<int:booking_id>/hand-over"))
+        places.append(
+            Place("hand-over", f"/bookings/{loan.id}/hand-over", "/bookings/<int:booking_id>/hand-over")
+        )
     if lent is not None:
         places.append(Place("return", f"/bookings/{lent.id}/return", "/bookings/<int:booking_id>/return"))
     session.close()
@@ -216,8 +236,13 @@ def _lend_something(demo) -> None:
     manager = session.scalars(select(User).where(func.lower(User.email) == demo.email("manager.chem"))).one()
     session.add(
         ImportJob(
-            school_id=chem.id, created_by_id=manager.id, filename="a-very-long-register-file-name-from-finance.xlsx",
-            content=None, state=ImportState.FAILED, rows_total=2, rows_done=0,
+            school_id=chem.id,
+            created_by_id=manager.id,
+            filename="a-very-long-register-file-name-from-finance.xlsx",
+            content=None,
+            state=ImportState.FAILED,
+            rows_total=2,
+            rows_done=0,
             message="Nothing was imported: checked again, the file has 1 problem.",
             problems=[[2, "Tag", "The tag CHEM-0001 belongs to another School's asset, not to this one."]],
         )
@@ -250,7 +275,10 @@ def test_no_page_is_wider_than_a_390px_phone_for_any_role(demo):
         page.context.close()
     # The pages people reach before signing in.
     page = demo.page(viewport="phone")
-    for place in (Place("sign-in", "/sign-in", "/sign-in"), Place("password-reset", "/password-reset", "/password-reset")):
+    for place in (
+        Place("sign-in", "/sign-in", "/sign-in"),
+        Place("password-reset", "/password-reset", "/password-reset"),
+    ):
         _visit(page, place)
         rules_seen.add(place.rule)
         _check(page, "signed-out", place.name, problems)
@@ -263,7 +291,9 @@ def test_no_page_is_wider_than_a_390px_phone_for_any_role(demo):
     )
     # Every page of the app was looked at by someone (a new page joins the list above).
     rules = {
-        rule.rule for rule in demo.app.url_map.iter_rules() if "GET" in rule.methods and not NOT_PAGES.search(rule.rule)
+        rule.rule
+        for rule in demo.app.url_map.iter_rules()
+        if "GET" in rule.methods and not NOT_PAGES.search(rule.rule)
     }
     unvisited = rules - rules_seen - {"/password-reset/<token>"}  # the signed-out form's twin
     assert not unvisited, f"Pages no role was shown on a phone: {sorted(unvisited)}"
@@ -288,7 +318,9 @@ def test_stacked_rows_are_still_tables_to_a_screen_reader_and_pass_axe(demo):
     page.goto("/approvals")
     first = page.locator("main table tbody tr").first
     assert first.locator("td[data-label='Requester']").is_visible()
-    label = first.locator("td[data-label='When']").evaluate("(td) => getComputedStyle(td, '::before').content")
+    label = first.locator("td[data-label='When']").evaluate(
+        "(td) => getComputedStyle(td, '::before').content"
+    )
     assert "When" in label, label
     roles = _accessibility_roles(page)
     assert roles.get("table") == 1 and roles.get("columnheader") == 7, roles
@@ -301,7 +333,9 @@ def test_stacked_rows_are_still_tables_to_a_screen_reader_and_pass_axe(demo):
         .order_by(func.max(MaintenanceWindow.end_at).desc())
     ).first()
     today = dt.date.today()
-    period = f"from={(today - dt.timedelta(days=90)).isoformat()}&to={(today - dt.timedelta(days=1)).isoformat()}"
+    period = (
+        f"from={(today - dt.timedelta(days=90)).isoformat()}&to={(today - dt.timedelta(days=1)).isoformat()}"
+    )
     changed = {
         "approvals": "/approvals",
         "my-bookings": "/bookings",
@@ -317,7 +351,9 @@ def test_stacked_rows_are_still_tables_to_a_screen_reader_and_pass_axe(demo):
         page = demo.page(viewport=viewport, sign_in="admin")
         for name, path in changed.items():
             page.goto(path)
-            findings += [f"{viewport} {name}: {finding}" for finding in serious_accessibility_violations(page)]
+            findings += [
+                f"{viewport} {name}: {finding}" for finding in serious_accessibility_violations(page)
+            ]
             if viewport == "desktop":
                 _screenshot(page, f"desktop-admin-{name}")
     assert not findings, "\n".join(findings)

@@ -49,8 +49,13 @@ def test_finance_reads_the_summary_then_opens_the_tables_and_downloads(demo, vie
     assert re.search(r"Utilisation\s+\d+\.\d%", text)
     assert re.search(r"[+−±]\d+\.\d points on 1–31 Oct 2026", text), text
     assert "Actual utilisation" in text
-    assert re.search(r"\d+ assets? that records? use: [\d,]+\.\d of [\d,]+\.\d available hours|No asset in these figures records use", text)
-    assert re.search(r"Cost recovery\s+£[\d,]+\s", text) and not re.search(r"£[\d,]+\.\d\d", text)  # to the pound
+    assert re.search(
+        r"\d+ assets? that records? use: [\d,]+\.\d of [\d,]+\.\d available hours|No asset in these figures records use",
+        text,
+    )
+    assert re.search(r"Cost recovery\s+£[\d,]+\s", text) and not re.search(
+        r"£[\d,]+\.\d\d", text
+    )  # to the pound
     idle = page.locator("section[aria-labelledby='top-idle-title'] li")
     assert 1 <= idle.count() <= 5
     assert "booked (under 10.0%)" in idle.first.inner_text()  # each says why it is there
@@ -101,7 +106,10 @@ def test_finance_reads_the_summary_then_opens_the_tables_and_downloads(demo, vie
     assert "Decisions pending" in plan_text
     kinds = plan.locator(".kind-counts li").all_inner_texts()
     assert [re.sub(r": \d+.*$", "", k) for k in kinds] == [
-        "Replace", "Invest: a second unit or a shared facility", "Share", "Dispose or redeploy"
+        "Replace",
+        "Invest: a second unit or a shared facility",
+        "Share",
+        "Dispose or redeploy",
     ]
     screenshot(page, f"15-08-plan-summary-{viewport}")
     assert _height(page) < MOST_PAGE_HEIGHT

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken
 from core.db import utcnow
+from core.timeutil import format_local
 from tests.e2e.conftest import serious_accessibility_violations
 from tests.stories.web_client import WebClient
-from core.timeutil import format_local
 
 
 def _api(demo, token: str) -> int:

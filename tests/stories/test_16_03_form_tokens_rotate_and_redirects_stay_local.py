@@ -20,13 +20,24 @@ from inventory.models import Asset
 from tests.factories import make_booking
 from tests.stories.web_client import WebClient
 
-FOREIGN = ["https://evil.example/phish", "//evil.example/phish", "/\\evil.example/phish", "javascript:alert(1)"]
+FOREIGN = [
+    "https://evil.example/phish",
+    "//evil.example/phish",
+    "/\\evil.example/phish",
+    "javascript:alert(1)",
+]
 
 
 def test_a_form_token_from_before_sign_in_or_sign_out_is_refused_after_it(demo):
     tom = WebClient(demo.url)
     before = tom.get("/sign-in").csrf_token()
-    assert tom.post("/sign-in", {"csrf_token": before, "email": demo.email("tom.whitfield"), "password": demo.password}).status == 302
+    assert (
+        tom.post(
+            "/sign-in",
+            {"csrf_token": before, "email": demo.email("tom.whitfield"), "password": demo.password},
+        ).status
+        == 302
+    )
 
     stale = tom.post("/profile/calendar-token/reset", {"csrf_token": before})
     assert stale.status == 400 and "The form has expired" in stale.text
@@ -34,7 +45,9 @@ def test_a_form_token_from_before_sign_in_or_sign_out_is_refused_after_it(demo):
     assert tom.post("/profile/calendar-token/reset", {"csrf_token": signed_in}).status == 302
 
     assert tom.post("/sign-out", {"csrf_token": signed_in}).status == 302
-    after = tom.post("/sign-in", {"csrf_token": signed_in, "email": demo.email("tom.whitfield"), "password": demo.password})
+    after = tom.post(
+        "/sign-in", {"csrf_token": signed_in, "email": demo.email("tom.whitfield"), "password": demo.password}
+    )
     assert after.status == 400 and "The form has expired" in after.text
     assert tom.sign_in(demo.email("tom.whitfield"), demo.password).status == 302
 
@@ -42,19 +55,28 @@ def test_a_form_token_from_before_sign_in_or_sign_out_is_refused_after_it(demo):
 def test_cancelling_a_booking_never_sends_the_person_to_another_site(demo):
     with demo.session() as session:
         tom = session.scalars(select(User).where(User.email == demo.email("tom.whitfield"))).one()
-        asset = session.scalars(select(Asset).where(Asset.school_id == tom.home_school_id).order_by(Asset.id)).first()
+        asset = session.scalars(
+            select(Asset).where(Asset.school_id == tom.home_school_id).order_by(Asset.id)
+        ).first()
         start = (utcnow() + dt.timedelta(days=400)).replace(hour=10, minute=0, second=0, microsecond=0)
-        bookings = [make_booking(session, asset, tom, start + dt.timedelta(days=i)).id for i in range(len(FOREIGN) + 1)]
+        bookings = [
+            make_booking(session, asset, tom, start + dt.timedelta(days=i)).id
+            for i in range(len(FOREIGN) + 1)
+        ]
 
     client = WebClient(demo.url)
     client.sign_in(demo.email("tom.whitfield"), demo.password)
     for booking_id, target in zip(bookings, FOREIGN):
         token = client.get(f"/bookings/{booking_id}").csrf_token()
-        answer = client.post(f"/bookings/{booking_id}/cancel", {"csrf_token": token, "reason": "", "next": target})
+        answer = client.post(
+            f"/bookings/{booking_id}/cancel", {"csrf_token": token, "reason": "", "next": target}
+        )
         assert answer.status == 302 and answer.location == "/bookings", (target, answer.location)
     # A path on this site is still followed.
     token = client.get(f"/bookings/{bookings[-1]}").csrf_token()
-    answer = client.post(f"/bookings/{bookings[-1]}/cancel", {"csrf_token": token, "reason": "", "next": "/assets"})
+    answer = client.post(
+        f"/bookings/{bookings[-1]}/cancel", {"csrf_token": token, "reason": "", "next": "/assets"}
+    )
     assert answer.status == 302 and answer.location == "/assets"
     with demo.session() as session:
         statuses = session.scalars(select(Booking.status).where(Booking.id.in_(bookings))).all()

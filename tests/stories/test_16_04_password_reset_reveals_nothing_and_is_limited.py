@@ -32,7 +32,9 @@ def _ask(demo, email: str):
 
 def _run_outbox_job(demo) -> list[OutboxMessage]:
     with demo.session() as session:
-        mail_password_resets(session, demo.app.config["SECRET_KEY"], demo.app.config["KITSHARE_BASE_URL"], utcnow())
+        mail_password_resets(
+            session, demo.app.config["SECRET_KEY"], demo.app.config["KITSHARE_BASE_URL"], utcnow()
+        )
         session.commit()
         return session.scalars(select(OutboxMessage).where(OutboxMessage.subject.contains("reset"))).all()
 
@@ -91,4 +93,7 @@ def test_one_address_gets_at_most_three_mails_an_hour_and_one_client_ten_request
     assert "Too many reset requests from your network. Wait 60 minutes and try again." in refused.text
     assert int(refused.headers["Retry-After"]) > 3000
     with demo.session() as session:
-        assert session.scalar(select(func.count()).select_from(PasswordResetRequest)) == service.MAX_RESETS_PER_IP
+        assert (
+            session.scalar(select(func.count()).select_from(PasswordResetRequest))
+            == service.MAX_RESETS_PER_IP
+        )

@@ -65,7 +65,9 @@ def _no_write_transaction_open(demo):
             finally:
                 writer.close()
         elif db.session().in_transaction():
-            xid = db.session().connection().exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
+            xid = (
+                db.session().connection().exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
+            )
             if xid is not None:
                 return "the password was checked in a transaction that had written"
         return None
@@ -83,14 +85,18 @@ def test_sixteen_parallel_wrong_passwords_are_all_counted_and_only_five_checked(
 
     def guess(n: int) -> int:
         start.wait()
-        return clients[n].post(
-            "/sign-in", {"csrf_token": tokens[n], "email": email, "password": f"wrong guess {n}"}
-        ).status
+        return (
+            clients[n]
+            .post("/sign-in", {"csrf_token": tokens[n], "email": email, "password": f"wrong guess {n}"})
+            .status
+        )
 
     with ThreadPoolExecutor(GUESSES) as pool:
         statuses = list(pool.map(guess, range(GUESSES)))
 
-    assert sorted(statuses) == [400] * service.MAX_FAILURES_PER_EMAIL + [429] * (GUESSES - service.MAX_FAILURES_PER_EMAIL)
+    assert sorted(statuses) == [400] * service.MAX_FAILURES_PER_EMAIL + [429] * (
+        GUESSES - service.MAX_FAILURES_PER_EMAIL
+    )
     assert hasher.checks == service.MAX_FAILURES_PER_EMAIL
     with demo.session() as session:
         assert service.attempts_counted(session, email) == GUESSES
@@ -107,9 +113,14 @@ def test_passwords_are_checked_outside_any_write_transaction(demo, monkeypatch, 
     tokens = [client.get("/sign-in").csrf_token() for client in guessers]
 
     def guess(n: int) -> int:
-        return guessers[n].post(
-            "/sign-in", {"csrf_token": tokens[n], "email": demo.email("manager.chem"), "password": "a wrong guess"}
-        ).status
+        return (
+            guessers[n]
+            .post(
+                "/sign-in",
+                {"csrf_token": tokens[n], "email": demo.email("manager.chem"), "password": "a wrong guess"},
+            )
+            .status
+        )
 
     if parallel == 1:
         # One at a time, so the write-lock probe sees only the checking request: a failed and a
@@ -118,7 +129,9 @@ def test_passwords_are_checked_outside_any_write_transaction(demo, monkeypatch, 
         tom = WebClient(demo.url)
         assert tom.sign_in(demo.email("tom.whitfield"), demo.password).status == 302
         token = tom.get("/profile").csrf_token()
-        refused = tom.post("/profile", {"csrf_token": token, "name": "x", "lifetime_days": "365", "password": "no"})
+        refused = tom.post(
+            "/profile", {"csrf_token": token, "name": "x", "lifetime_days": "365", "password": "no"}
+        )
         assert refused.status == 400 and "That is not your current password." in refused.text
         assert hasher.checks == 3
     else:

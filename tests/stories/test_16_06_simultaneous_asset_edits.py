@@ -24,8 +24,6 @@ MORNINGS = [[day, "08:00", "12:00"] for day in range(5)]
 DAYS = [[day, "10:00", "18:00"] for day in range(5)]
 
 
-
-
 def test_two_simultaneous_hours_changes_leave_one_whole_set(demo):
     session = demo.session()
     asset = chem_asset(session)
@@ -36,7 +34,9 @@ def test_two_simultaneous_hours_changes_leave_one_whole_set(demo):
 
         def send(name: str, token: str, hours: list[list]) -> None:
             start.wait()
-            answers[name] = api(demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": hours_body(hours)})
+            answers[name] = api(
+                demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": hours_body(hours)}
+            )
 
         threads = [
             threading.Thread(target=send, args=("mornings", manager, MORNINGS)),
@@ -46,12 +46,16 @@ def test_two_simultaneous_hours_changes_leave_one_whole_set(demo):
             thread.start()
         for thread in threads:
             thread.join(60)
-        assert {name: status for name, (status, _) in answers.items()} == {"mornings": 200, "days": 200}, answers
+        assert {name: status for name, (status, _) in answers.items()} == {"mornings": 200, "days": 200}, (
+            answers
+        )
         see_committed(session)
         assert hours_of(session, asset.id) in (sorted(MORNINGS), sorted(DAYS)), f"round {round_}: hours mixed"
 
     # The asset can still be edited afterwards.
-    status, body = api(demo, manager, "PATCH", f"/api/v1/assets/{asset.id}", {"description": "Still editable."})
+    status, body = api(
+        demo, manager, "PATCH", f"/api/v1/assets/{asset.id}", {"description": "Still editable."}
+    )
     assert status == 200, body
 
 
@@ -70,7 +74,11 @@ def test_the_database_refuses_overlapping_spans_of_one_day(demo):
     see_committed(session)
     # Moving a span onto another is refused too.
     evening = session.scalar(
-        select(BookableHours).where(BookableHours.asset_id == asset.id, BookableHours.weekday == 0, BookableHours.closes == dt.time(23))
+        select(BookableHours).where(
+            BookableHours.asset_id == asset.id,
+            BookableHours.weekday == 0,
+            BookableHours.closes == dt.time(23),
+        )
     )
     evening.opens = dt.time(12)
     with pytest.raises(IntegrityError):

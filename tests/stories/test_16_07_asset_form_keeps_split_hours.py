@@ -12,12 +12,16 @@ from tests.stories.asset_changes import api, api_token, chem_asset, hours_body, 
 SPLIT = [[0, "09:00", "12:00"], [0, "13:00", "17:00"], [1, "09:00", "17:00"]]
 
 
-
-
 def test_saving_the_form_keeps_a_split_day_and_can_add_a_span(demo):
     session = demo.session()
     asset = chem_asset(session)
-    status, body = api(demo, api_token(demo, "manager.chem"), "PATCH", f"/api/v1/assets/{asset.id}", {"weekly_hours": hours_body(SPLIT)})
+    status, body = api(
+        demo,
+        api_token(demo, "manager.chem"),
+        "PATCH",
+        f"/api/v1/assets/{asset.id}",
+        {"weekly_hours": hours_body(SPLIT)},
+    )
     assert status == 200, body
 
     for viewport in ("desktop", "phone"):

@@ -17,7 +17,9 @@ from tests.stories.asset_changes import api, api_token, chem_asset, see_committe
 
 def _request(demo, token: str, method: str, path: str, body: dict | None = None, headers: dict | None = None):
     request = urllib.request.Request(
-        demo.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        demo.url + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
     )
     try:
@@ -35,8 +37,13 @@ def test_a_form_opened_before_an_api_change_does_not_undo_it(demo):
     page = demo.page(sign_in="manager.chem")
     page.goto(f"/assets/{asset.id}/edit")  # the manager opens the form ...
 
-    status, body = api(demo, api_token(demo, "admin"), "PATCH", f"/api/v1/assets/{asset.id}",
-                       {"requires_approval": True, "hourly_rate_pence": 1500})  # ... the admin changes it ...
+    status, body = api(
+        demo,
+        api_token(demo, "admin"),
+        "PATCH",
+        f"/api/v1/assets/{asset.id}",
+        {"requires_approval": True, "hourly_rate_pence": 1500},
+    )  # ... the admin changes it ...
     assert status == 200, body
 
     page.get_by_label("Description").fill("Recalibrated in December.")  # ... the manager saves
@@ -59,7 +66,11 @@ def test_a_form_opened_before_an_api_change_does_not_undo_it(demo):
     page.wait_for_url(f"**/assets/{asset.id}")
     see_committed(session)
     saved = session.get(Asset, asset.id)
-    assert (saved.requires_approval, saved.hourly_rate_pence, saved.description) == (True, 1500, "Recalibrated in December.")
+    assert (saved.requires_approval, saved.hourly_rate_pence, saved.description) == (
+        True,
+        1500,
+        "Recalibrated in December.",
+    )
 
 
 def test_the_api_sends_an_etag_and_refuses_a_stale_if_match_with_412(demo):
@@ -72,11 +83,17 @@ def test_the_api_sends_an_etag_and_refuses_a_stale_if_match_with_412(demo):
     assert tag.startswith('"') and tag.endswith('"')
 
     # Someone else changes it (hours only: that is a change of the asset too).
-    status, _, _ = _request(demo, api_token(demo, "admin"), "PATCH", f"/api/v1/assets/{asset.id}",
-                            {"weekly_hours": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]})
+    status, _, _ = _request(
+        demo,
+        api_token(demo, "admin"),
+        "PATCH",
+        f"/api/v1/assets/{asset.id}",
+        {"weekly_hours": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]},
+    )
     assert status == 200
-    status, headers, problem = _request(demo, token, "PATCH", f"/api/v1/assets/{asset.id}",
-                                        {"hourly_rate_pence": 99}, {"If-Match": tag})
+    status, headers, problem = _request(
+        demo, token, "PATCH", f"/api/v1/assets/{asset.id}", {"hourly_rate_pence": 99}, {"If-Match": tag}
+    )
     assert status == 412
     assert headers["Content-Type"] == "application/problem+json"
     assert problem["type"].endswith("stale-version") and problem["status"] == 412
@@ -84,8 +101,14 @@ def test_the_api_sends_an_etag_and_refuses_a_stale_if_match_with_412(demo):
     assert session.get(Asset, asset.id).hourly_rate_pence != 99
 
     status, headers, _ = _request(demo, token, "GET", f"/api/v1/assets/{asset.id}")
-    status, after, body = _request(demo, token, "PATCH", f"/api/v1/assets/{asset.id}",
-                                   {"hourly_rate_pence": 99}, {"If-Match": headers["ETag"]})
+    status, after, body = _request(
+        demo,
+        token,
+        "PATCH",
+        f"/api/v1/assets/{asset.id}",
+        {"hourly_rate_pence": 99},
+        {"If-Match": headers["ETag"]},
+    )
     assert status == 200, body
     assert after["ETag"] != headers["ETag"]
     see_committed(session)

@@ -39,7 +39,9 @@ def test_a_researcher_finds_who_runs_a_confocal_microscope(demo, viewport):
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"technique=confocal"))
     assert _names(page) == expected
-    assert page.get_by_role("heading", name=f"{len(expected)} {'person' if len(expected) == 1 else 'people'} found").is_visible()
+    assert page.get_by_role(
+        "heading", name=f"{len(expected)} {'person' if len(expected) == 1 else 'people'} found"
+    ).is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     assert serious_accessibility_violations(page) == []
     screenshot(page, "story-18-05-find-an-expert")
@@ -57,7 +59,9 @@ def test_a_researcher_finds_who_runs_a_confocal_microscope(demo, viewport):
 def test_the_microscope_page_names_its_technicians_and_finds_more(demo):
     session = demo.session()
     confocal = session.scalars(
-        select(Asset).where(Asset.name.ilike("%confocal microscope%"), Asset.contact_id.is_not(None)).order_by(Asset.id)
+        select(Asset)
+        .where(Asset.name.ilike("%confocal microscope%"), Asset.contact_id.is_not(None))
+        .order_by(Asset.id)
     ).first()
     page = demo.page(sign_in="tom.whitfield")
     page.goto(f"/assets/{confocal.id}")

@@ -52,7 +52,9 @@ def test_a_manager_downloads_her_contribution_record(demo, viewport, tmp_path):
     download.value.save_as(path)
     assert download.value.suggested_filename.startswith(f"contribution-{helen.id}-")
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
-    assert {row[0]: int(row[1]) for row in rows[2:2 + len(KINDS)]} == {KINDS[k]: n for k, n in expected.items()}
+    assert {row[0]: int(row[1]) for row in rows[2 : 2 + len(KINDS)]} == {
+        KINDS[k]: n for k, n in expected.items()
+    }
     assert len(rows) - (4 + len(KINDS)) == sum(expected.values())
 
     with page.expect_download() as download:

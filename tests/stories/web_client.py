@@ -38,14 +38,18 @@ class WebClient:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.cookies = CookieJar()
-        self._opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPCookieProcessor(self.cookies))
+        self._opener = urllib.request.build_opener(
+            _NoRedirect, urllib.request.HTTPCookieProcessor(self.cookies)
+        )
 
     def _open(self, request: urllib.request.Request) -> Answer:
         try:
             with self._opener.open(request, timeout=60) as response:
                 return Answer(response.status, "", response.read().decode(), dict(response.headers))
         except urllib.error.HTTPError as error:
-            return Answer(error.code, error.headers.get("Location", ""), error.read().decode(), dict(error.headers))
+            return Answer(
+                error.code, error.headers.get("Location", ""), error.read().decode(), dict(error.headers)
+            )
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
         return self._open(urllib.request.Request(self.base_url + path, headers=headers or {}))

@@ -34,7 +34,9 @@ def test_sign_in_without_its_token_is_refused(csrf_client, session):
 def test_sign_in_with_its_token_works(csrf_client, session):
     user = make_user(session, make_school(session))
     token = _token(csrf_client.get("/sign-in").text)
-    response = csrf_client.post("/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = csrf_client.post(
+        "/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert csrf_client.get("/").status_code == 200
 
@@ -50,7 +52,9 @@ def test_every_form_route_refuses_a_post_without_its_token(csrf_client, session)
     # The JSON API is token-authenticated and never reads cookies, so it is exempt by design
     # (tests/api/test_auth.py shows a browser session does not authenticate it).
     post_rules = [
-        rule for rule in app.url_map.iter_rules() if "POST" in rule.methods and not rule.endpoint.startswith("api_v1.")
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and not rule.endpoint.startswith("api_v1.")
     ]
     assert len(post_rules) >= 5
     for rule in post_rules:
