@@ -63,6 +63,7 @@ def test_the_capital_plan_for_an_unknown_school_names_the_field_school(admin):
 
 def test_every_operation_taking_school_is_among_those_checked():
     assert sorted(p.id for p in WITH_SCHOOL) == [
+        "findExperts",
         "getPlanningForecast",
         "getPlanningRecommendations",
         "getSharingReport",
@@ -81,7 +82,7 @@ def test_every_operation_taking_school_names_school_when_it_refuses_one(admin, p
     if response.status_code == 422:
         assert set(response.json["errors"]) == {"school"}
     else:
-        assert path in ("/assets", "/bookings")
+        assert path in ("/assets", "/bookings", "/people")
         assert response.json["total"] == 0
 
 
