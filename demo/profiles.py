@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from inventory.models import WITHDRAWN_STATUSES, Asset
-from people.models import AssetTechnician, Profile, Registration, RegistrationTitle, Specialism, Visibility
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetTechnician
+from people.models import Profile, Registration, RegistrationTitle, Specialism, Visibility
 from people.service import tag_key
 
 RANDOM_SEED = 1818

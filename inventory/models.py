@@ -561,3 +561,19 @@ def _bump_version(mapper: Any, connection: Any, asset: Asset) -> None:
     change of only its weekly hours does, in ``inventory.service``)."""
     if not attributes.get_history(asset, "version").has_changes():
         asset.version = (asset.version or 0) + 1
+
+
+class AssetTechnician(Base):
+    """A further named technician of an asset, beside its contact (``Asset.contact_id``, the
+    Uniquip export's contact): together they are the people who look after it."""
+
+    __tablename__ = "asset_technicians"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+    user: Mapped[User] = relationship()

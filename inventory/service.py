@@ -30,6 +30,7 @@ from inventory.models import (
     WITHDRAWN_STATUSES,
     Asset,
     AssetStatus,
+    AssetTechnician,
     BookableHours,
     BookableHoursHistory,
     Category,
@@ -93,6 +94,23 @@ def school_managers_of(session: Session, school_id: int) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+def asset_technicians(session: Session, asset: Asset) -> list[User]:
+    """The active people who look after ``asset``: its contact first, then its further named
+    technicians (``AssetTechnician``), each once. Training requests go to them."""
+    people = [asset.contact] if asset.contact is not None else []
+    people += session.scalars(
+        select(User)
+        .join(AssetTechnician, AssetTechnician.user_id == User.id)
+        .where(AssetTechnician.asset_id == asset.id)
+        .order_by(User.name, User.id)
+    )
+    found: dict[int, User] = {}
+    for person in people:
+        if person.active:
+            found.setdefault(person.id, person)
+    return list(found.values())
 
 
 def create_school(session: Session, actor: User, code: str, name: str) -> School:

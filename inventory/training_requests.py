@@ -15,7 +15,7 @@ the caller's transaction, so they exist exactly when the change does.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,7 @@ from inventory.models import (
     TrainingRequest,
     TrainingRequestStatus,
 )
-from inventory.service import school_managers_of
+from inventory.service import asset_technicians, school_managers_of
 from inventory.training import grant_training, has_current_training
 from notifications.service import notify
 
@@ -50,6 +50,8 @@ class TrainingNeed:
 
     open_request: TrainingRequest | None
     last_declined: TrainingRequest | None
+    #: The people who look after the asset, whom a request reaches beside the School's managers.
+    technicians: list[User] = field(default_factory=list)
 
 
 def _base_url(base_url: str | None) -> str:
@@ -95,7 +97,8 @@ def training_need(
             .order_by(TrainingRequest.decided_at.desc(), TrainingRequest.id.desc())
             .limit(1)
         )
-    return TrainingNeed(open_request=open_request, last_declined=last_declined)
+    technicians, _ = request_goes_to(session, asset, user)
+    return TrainingNeed(open_request=open_request, last_declined=last_declined, technicians=technicians)
 
 
 def _already_asked(request: TrainingRequest, asset: Asset) -> InvalidInput:
@@ -114,8 +117,10 @@ def request_training(
     base_url: str | None = None,
 ) -> tuple[TrainingRequest, int]:
     """``user`` asks to be trained on ``asset``, with an optional short message (at most
-    ``MAX_MESSAGE`` characters); every active manager of the owning School (but the asker) is
-    told, in the app and by e-mail. Returns the request and how many managers were told.
+    ``MAX_MESSAGE`` characters). The request goes to the people who look after the asset (its
+    contact and named technicians, who give the induction) and to every active manager of the
+    owning School (who records the authorisation), each told once, in the app and by e-mail; the
+    asker is never told of their own request. Returns the request and how many people were told.
 
     Refused: an asset that needs no training, is not bookable or retired, or is not shared with
     the person's School (training would not let them book it); a person who already holds
@@ -145,34 +150,58 @@ def request_training(
         if existing is None:
             raise
         raise _already_asked(existing, asset) from None
-    return training_request, _tell_managers(session, training_request, user, asset, base_url)
+    return training_request, _tell_trainers(session, training_request, user, asset, base_url)
 
 
-def _tell_managers(
+def _tell_trainers(
     session: Session, training_request: TrainingRequest, user: User, asset: Asset, base_url: str | None
 ) -> int:
+    """Tell the asset's technicians and the School's managers, each once (a technician who also
+    manages the School is told as a manager, who can act on it)."""
     where = f"{user.name}" + (f" ({user.home_school.code})" if user.home_school else "")
     title = f"Training requested: {asset.name} ({asset.tag}), by {user.name}"
-    body = f"{where} asks to be trained on {asset.name} ({asset.tag}) so that they can book it."
+    asks = f"{where} asks to be trained on {asset.name} ({asset.tag}) so that they can book it."
     if training_request.message:
-        body += f"\nTheir message: {training_request.message}"
-    body += "\n\nGrant or decline it on the asset's training page:"
-    link = f"{_base_url(base_url)}/assets/{asset.id}/training#training-requests"
-    told = 0
-    for manager in school_managers_of(session, asset.school_id):
-        if manager.id == user.id:
-            continue  # nobody is told what they did themselves
+        asks += f"\nTheir message: {training_request.message}"
+    base = _base_url(base_url)
+    technicians, managers = request_goes_to(session, asset, user)
+    told = [
+        (
+            manager,
+            asks + "\n\nGrant or decline it on the asset's training page:",
+            f"{base}/assets/{asset.id}/training#training-requests",
+        )
+        for manager in managers
+    ] + [
+        (
+            technician,
+            asks + f"\n\nYou look after {asset.name}: arrange the induction with them; a manager of "
+            f"{asset.school.code} records the authorisation when it is done.",
+            f"{base}/assets/{asset.id}",
+        )
+        for technician in technicians
+    ]
+    for person, body, link in told:
         notify(
             session,
-            manager,
+            person,
             "training_requested",
             title,
             body,
             link,
-            dedupe_key=f"training-request:{training_request.id}:{manager.id}",
+            dedupe_key=f"training-request:{training_request.id}:{person.id}",
         )
-        told += 1
-    return told
+    return len(told)
+
+
+def request_goes_to(session: Session, asset: Asset, asker: User) -> tuple[list[User], list[User]]:
+    """Who a training request for ``asset`` would reach: (its technicians, the School's managers)."""
+    managers = [m for m in school_managers_of(session, asset.school_id) if m.id != asker.id]
+    manager_ids = {m.id for m in managers}
+    technicians = [
+        t for t in asset_technicians(session, asset) if t.id != asker.id and t.id not in manager_ids
+    ]
+    return technicians, managers
 
 
 def open_training_requests(

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
 from core.db import Base, str_enum, utcnow
-from inventory.models import Asset
 
 
 class Visibility(enum.StrEnum):
@@ -114,19 +113,3 @@ class Registration(Base):
     registered_on: Mapped[dt.date] = mapped_column(Date)
 
     __table_args__ = (UniqueConstraint("user_id", "title", name="uq_people_registrations_user_title"),)
-
-
-class AssetTechnician(Base):
-    """A further named technician of an asset, beside its contact (``Asset.contact_id``, the
-    Uniquip export's contact): together they are the people who look after it."""
-
-    __tablename__ = "asset_technicians"
-
-    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    asset: Mapped[Asset] = relationship()
-    user: Mapped[User] = relationship()

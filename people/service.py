@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from core.db import atomic
 from core.errors import InvalidInput, NotAllowed, NotFound
-from inventory.models import WITHDRAWN_STATUSES, Asset, School
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetTechnician, School
 from people.models import (
     DEFAULT_VISIBILITY,
     PARTS,
-    AssetTechnician,
     Profile,
     Registration,
     RegistrationTitle,

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from core.errors import NotAllowed, NotFound
-from inventory.models import WITHDRAWN_STATUSES, Asset, School
-from people.models import AssetTechnician
+from inventory.models import WITHDRAWN_STATUSES, Asset, AssetTechnician, School
 from people.service import PersonView, people_views
 
 

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from core.db import db, utcnow
 from core.errors import InvalidInput, NotAllowed
 from core.timeutil import to_local
-from inventory.models import Asset, Category, School
+from inventory.models import Asset, AssetTechnician, Category, School
 from people import contribution, service, team
 from people.forms import (
     SUGGESTIONS_ID,
@@ -25,7 +25,7 @@ from people.forms import (
     registration_fields,
     visibility_fields,
 )
-from people.models import PARTS, AssetTechnician, Visibility
+from people.models import PARTS, Visibility
 from web.forms import show_errors, whole_id
 from web.responses import csv_download
 

@@ -40,16 +40,21 @@ def request_training(asset_id: int):
         with atomic(db.session, current_user):
             _, told = training_requests.request_training(db.session, current_user, asset, form.message.data)
     if outcome.succeeded:
+        technicians, managers = training_requests.request_goes_to(db.session, asset, current_user)
         if told:
+            to = [
+                *(["the people who look after it"] if technicians else []),
+                *([f"the managers of {asset.school.code}"] if managers else []),
+            ]
             flash(
-                f"Your request for training on {asset.name} is sent to the managers of {asset.school.code}. "
+                f"Your request for training on {asset.name} is sent to {' and '.join(to)}. "
                 "Kitshare will tell you when they decide.",
                 "success",
             )
         else:
             flash(
-                f"Your request for training on {asset.name} is recorded, but {asset.school.name} has no "
-                "manager in Kitshare to tell yet: please ask the asset's contact.",
+                f"Your request for training on {asset.name} is recorded, but nobody in Kitshare looks after it "
+                f"or manages {asset.school.name} yet: please ask the asset's contact.",
                 "success",
             )
     return redirect(back)

@@ -8,8 +8,8 @@ import pytest
 
 from accounts.models import Role
 from accounts.service import create_api_token
-from inventory.models import Category
-from people.models import AssetTechnician, RegistrationTitle, Visibility
+from inventory.models import AssetTechnician, Category
+from people.models import RegistrationTitle, Visibility
 from people.service import ProfileInput, save_profile
 from tests.conftest import sign_in
 from tests.factories import make_asset, make_school, make_user

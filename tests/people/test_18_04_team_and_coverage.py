@@ -57,7 +57,7 @@ def test_only_the_schools_managers_and_admins_see_the_team(people, as_person, se
 
 
 def test_a_manager_names_a_second_technician_and_the_flag_clears(people, as_person, session):
-    from people.models import AssetTechnician
+    from inventory.models import AssetTechnician
 
     mia = as_person(people["mia"])
     confocal = people["confocal"]
@@ -85,7 +85,7 @@ def test_a_manager_names_a_second_technician_and_the_flag_clears(people, as_pers
 def test_naming_is_refused_with_a_reason_and_only_for_the_schools_managers(people, as_person, session):
     from sqlalchemy import func, select
 
-    from people.models import AssetTechnician
+    from inventory.models import AssetTechnician
 
     count = session.scalar(select(func.count()).select_from(AssetTechnician))
     chem = people["chem"].id
