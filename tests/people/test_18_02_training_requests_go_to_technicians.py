@@ -18,7 +18,9 @@ from tests.inventory.test_training_requests import TODAY
 
 def notices(session, user):
     return session.scalars(
-        select(Notification).where(Notification.user_id == user.id, Notification.event == "training_requested")
+        select(Notification).where(
+            Notification.user_id == user.id, Notification.event == "training_requested"
+        )
     ).all()
 
 
@@ -69,5 +71,7 @@ def test_the_person_asking_sees_who_looks_after_it_and_is_told_where_it_went(cli
     page = client.get(f"/assets/{asset.id}").text
     assert "A request goes to the people who look after it" in page
     assert f'href="/people/{contact.id}"' in page and f'href="/people/{tech.id}"' in page
-    response = client.post(f"/assets/{asset.id}/training-request", data={"message": "Please"}, follow_redirects=True)
+    response = client.post(
+        f"/assets/{asset.id}/training-request", data={"message": "Please"}, follow_redirects=True
+    )
     assert "is sent to the people who look after it and the managers of CHEM" in response.text
