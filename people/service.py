@@ -162,22 +162,6 @@ def person_view(session: Session, viewer: User, user_id: int) -> PersonView:
     return people_views(session, viewer, [get_person(session, user_id)])[0]
 
 
-def technicians_of(session: Session, asset: Asset) -> list[User]:
-    """The people who look after an asset: its contact first, then its named technicians, by
-    name; only active people."""
-    people: list[User] = []
-    if asset.contact is not None and asset.contact.active:
-        people.append(asset.contact)
-    others = session.scalars(
-        select(User)
-        .join(AssetTechnician, AssetTechnician.user_id == User.id)
-        .where(AssetTechnician.asset_id == asset.id, User.active.is_(True))
-        .order_by(User.name, User.id)
-    )
-    people.extend(person for person in others if person not in people)
-    return people
-
-
 # --- Finding an expert --------------------------------------------------------------------------
 
 

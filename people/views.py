@@ -10,9 +10,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from core.db import db, utcnow
+from core.db import db
 from core.errors import InvalidInput, NotAllowed
-from core.timeutil import to_local
+from core.timeutil import local_today
+from inventory import service as inventory_service
 from inventory.models import Asset, AssetTechnician, Category, School
 from people import contribution, service, team
 from people.forms import (
@@ -34,14 +35,10 @@ bp = Blueprint("people", __name__)
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _today() -> dt.date:
-    return to_local(utcnow()).date()
-
-
 @bp.app_template_global("asset_technicians")
 def asset_technicians(asset: Asset) -> list[Any]:
     """For the asset page: the people who look after it (its contact and named technicians)."""
-    return service.technicians_of(db.session, asset)
+    return inventory_service.asset_technicians(db.session, asset)
 
 
 # --- Find an expert -----------------------------------------------------------------------------
@@ -104,7 +101,7 @@ def search():
 
 def _period(form: RecordPeriodForm) -> tuple[dt.date, dt.date] | None:
     """The period asked for, the last twelve months when none was, or None when the form is wrong."""
-    default_from, default_to = contribution.default_period(_today())
+    default_from, default_to = contribution.default_period(local_today())
     if not request.args.get("from") and not request.args.get("to"):
         form.period_from.data, form.period_to.data = default_from, default_to
         return default_from, default_to
