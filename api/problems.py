@@ -15,7 +15,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from api.limits import seconds_until_reset
 from api.params import Malformed, times
+from bookings.rules import BookingRefused, SeriesRefused
+from core.db import db
 from core.errors import DomainError, InvalidInput, NotAllowed, NotFound, StaleVersion
 
 PROBLEM_BASE = "/api/v1/problems/"
@@ -198,7 +201,6 @@ def _violations_json(violations: list[Any]) -> list[dict[str, str]]:
 
 
 def domain_problem(error: DomainError) -> Response:
-    from bookings.rules import BookingRefused, SeriesRefused
 
     if isinstance(error, BookingRefused):
         return problem(
@@ -274,7 +276,6 @@ def http_problem(error: HTTPException) -> Response:
 
 
 def rate_limited(error: HTTPException) -> Response:
-    from api.limits import seconds_until_reset
 
     wait = seconds_until_reset()
     return problem(
@@ -285,7 +286,6 @@ def rate_limited(error: HTTPException) -> Response:
 
 
 def server_error(error: Exception) -> Response:
-    from core.db import db
 
     db.session.rollback()
     original = getattr(error, "original_exception", None) or error

@@ -44,10 +44,12 @@ from accounts.models import User
 from bookings.availability import WeeklyHours, weekly_hours, weekly_intervals
 from bookings.models import Booking, BookingStatus
 from bookings.notices import booking_link, notify_cancelled, when
+from bookings.service import _offer_to_waitlist, _reject, change_status
 from core.db import utcnow
 from core.errors import InvalidInput
 from core.timeutil import format_local, to_local
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
+from inventory.training import has_current_training
 from notifications.service import notify
 
 CANCEL = "cancel"
@@ -302,7 +304,6 @@ def settle(
     booking's history, and the holders of cancelled and rejected ones are told (``bookings.notices``).
     Only bookings still confirmed or pending are touched (one may have changed since it was listed).
     """
-    from bookings.service import _offer_to_waitlist, _reject, change_status
 
     now = now or utcnow()
     decisions = decisions or Decisions()
@@ -365,7 +366,6 @@ def settle(
 def clashes_for(session: Session, booking: Booking, now: dt.datetime | None = None) -> list[str]:
     """Sentences for a booking's page: what now stands in the way of a booking still to come
     (planned maintenance, the asset's status, its bookable hours, the holder's training)."""
-    from inventory.training import has_current_training
 
     now = now or utcnow()
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.PENDING) or booking.end_at <= now:

@@ -35,6 +35,7 @@ from bookings.models import (
     WaitlistStatus,
 )
 from bookings.notices import notify_lapsed
+from bookings.service import change_status, record_unmet_demand
 from inventory.models import Asset
 
 #: Why a lapsed request's history says it ended.
@@ -65,7 +66,6 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
     "not decided in time"; waitlist places whose time has passed, never offered and never
     booked, become unmet demand "waitlisted, never served". Each booking and each place is
     recorded once, however often this runs. Works inside the caller's transaction."""
-    from bookings.service import change_status, record_unmet_demand
 
     lapsing = session.scalars(
         select(Booking)
@@ -147,7 +147,6 @@ def _record_waitlisted(session: Session, entry: WaitlistEntry) -> None:
         refusal.reasons = [WAITLISTED]
         refusal.waitlist_entry_id = entry.id
         return
-    from bookings.service import record_unmet_demand
 
     record_unmet_demand(
         session,

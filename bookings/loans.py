@@ -27,11 +27,13 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus
 from bookings.service import change_status
+from bookings.waitlist import offer_freed_slot
 from core.config import site_url
 from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from core.timeutil import format_local
 from inventory.models import Asset
+from inventory.service import school_managers_of
 from notifications.service import notify
 
 #: A loan can be handed over from this long before its start.
@@ -59,7 +61,6 @@ def _load(session: Session, booking_id: int) -> Booking:
 
 
 def _managers_of(session: Session, school_id: int) -> list[User]:
-    from inventory.service import school_managers_of
 
     return school_managers_of(session, school_id)
 
@@ -385,8 +386,6 @@ def release_no_shows(session: Session, now: dt.datetime) -> int:
     nothing, so the time is free again: the holder is told, and the time is offered to its
     waitlist. Returns how many bookings were released."""
     with atomic(session):
-        from bookings.waitlist import offer_freed_slot
-
         candidates = session.scalars(
             select(Booking)
             .join(Booking.asset)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, Quota, QuotaPeriod
+from bookings.rules import Violation
 from core.db import hours_between
 from core.errors import InvalidInput, NotFound
 from core.timeutil import local_day_bounds, to_local
@@ -118,7 +119,6 @@ def quota_violation(
 ):
     """The first quota the booking would take the person over, as a Violation("quota", ...) that
     says the cap, what is used and when it resets; None when it fits every quota."""
-    from bookings.rules import Violation
 
     needed = round((end_at - start_at).total_seconds() / 60)
     for quota in applicable_quotas(session, asset):

@@ -24,7 +24,9 @@ from bookings.availability import (
 from bookings.policy import may_see_holder
 from core.errors import DomainError
 from core.timeutil import format_local, to_local
+from inventory.inspections import inspection_blocks_booking
 from inventory.models import Asset, AssetStatus
+from inventory.training import has_current_training
 
 UTC = dt.UTC
 SLOT_STEP = dt.timedelta(minutes=15)
@@ -151,8 +153,6 @@ def check_booking(
     ``check_notice`` is off when a manager approves a request: the notice was given when it was
     asked for, and a slow decision must not turn it down.
     """
-    from inventory.inspections import inspection_blocks_booking
-    from inventory.training import has_current_training
 
     violations: list[Violation] = []
     today = to_local(now).date()

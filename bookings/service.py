@@ -43,6 +43,7 @@ from bookings.rules import (
     next_free_slots,
     worth_suggesting,
 )
+from bookings.waitlist import offer_freed_slot
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.timeutil import NonexistentLocalTime, local_to_utc, to_local
@@ -630,7 +631,6 @@ def cancel(
 def _offer_to_waitlist(session: Session, booking: Booking, now: dt.datetime) -> None:
     """Waitlist hook: time freed by a cancellation or rejection (or a no-show release, in
     bookings/loans.py) is offered to the first person waiting for it (bookings/waitlist.py)."""
-    from bookings.waitlist import offer_freed_slot
 
     offer_freed_slot(session, booking.asset_id, booking.start_at, booking.blocked_until, now)
 

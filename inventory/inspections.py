@@ -28,6 +28,7 @@ from inventory.models import (
     InspectionSchedule,
 )
 from inventory.service import school_managers_of
+from notifications.service import notify
 
 #: The longest interval a recurring inspection may have: ten years (LOLER is 6 or 12 months,
 #: PAT a year or two, calibration a few years).
@@ -352,7 +353,6 @@ def queue_inspection_reminders(
 
     ``base_url`` is the site's address for the link (default: the app's KITSHARE_BASE_URL).
     """
-    from notifications.service import notify
 
     if base_url is None:
         base_url = site_url()

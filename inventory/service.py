@@ -24,6 +24,7 @@ from core.bounds import (
 )
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound, StaleVersion
+from core.money import format_pounds
 from core.timeutil import to_local
 from inventory.models import (
     DEFAULT_WEEKLY_HOURS,
@@ -498,7 +499,6 @@ def check_version(asset: Asset, expected_version: int | None, changes: list[str]
 
 
 def _shown(name: str, value: Any) -> str:
-    from core.money import format_pounds
 
     if name == "weekly_hours":
         return format_weekly_hours(value) or "never"

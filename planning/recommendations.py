@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.money import format_whole_pounds
 from core.timeutil import to_local
 from inventory.models import School
 from planning.evidence import AssetEvidence, Refusals
@@ -332,6 +333,5 @@ def evidence_lines(
 
 
 def _pounds(pence: int) -> str:
-    from core.money import format_whole_pounds
 
     return format_whole_pounds(pence)  # to the pound in summaries; the CSV and XLSX keep the pence

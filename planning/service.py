@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.money import format_whole_pounds
 from core.timeutil import local_today
 from inventory.models import Asset, Category, School
 from planning.evidence import Evidence, gather_evidence
@@ -323,7 +324,6 @@ def forecast_summary(
     """A few lines for an e-mail: the replacement forecast's total per year and the open
     recommendations, for the Schools ``user`` may see (all of ``school_ids``, or every one they
     may see when empty). Raises NotAllowed if they may not see capital planning."""
-    from core.money import format_whole_pounds
 
     require_planning(user)
     wanted = list(school_ids or [])

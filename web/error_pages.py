@@ -7,9 +7,11 @@ from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from api.problems import database_problem, error_problem, is_api_request
 from core.config import MAX_URL_LENGTH
 from core.db import db
 from core.errors import DomainError, NotAllowed, NotFound
+from inventory.media import format_size
 
 #: When a request that found the database unreachable tells its caller to try again (Retry-After).
 DATABASE_RETRY_SECONDS = 30
@@ -54,8 +56,6 @@ def register_error_handlers(app: Flask) -> None:
         )
         return page(403, "Not allowed", message)
 
-    from api.problems import database_problem, error_problem, is_api_request
-
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def not_found(error: Exception):
@@ -90,7 +90,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error: Exception):
-        from inventory.media import format_size
 
         return page(
             413, "File too large", f"Uploads are limited to {format_size(app.config['MAX_CONTENT_LENGTH'])}."

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, url_for
 from flask_login import current_user
 
+from accounts.models import Role
+
 NAV = [
     ("Find equipment", "inventory.catalogue_page", None),
     ("My bookings", "bookings.mine", None),
@@ -22,7 +24,6 @@ NAV = [
 
 
 def nav_items(app: Flask) -> list[dict[str, Any]]:
-    from accounts.models import Role
 
     if not current_user.is_authenticated:
         return []

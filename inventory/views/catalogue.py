@@ -13,7 +13,7 @@ from bookings.calendar import asset_days
 from core.audit import AuditEntry
 from core.db import db, utcnow
 from core.timeutil import local_today
-from inventory import catalogue, service
+from inventory import catalogue, maintenance, service, training
 from inventory.forms import StatusForm
 from inventory.training_requests import training_need
 from inventory.upkeep_forms import TrainingRequestForm
@@ -89,7 +89,6 @@ def _history(asset_id: int) -> tuple[list[AuditEntry], dict[int, str]]:
 
 def _upkeep(asset, today: dt.date, manages: bool) -> dict:
     """Maintenance, inspections and training shown on the asset page."""
-    from inventory import maintenance, training
 
     return {
         "maintenance": maintenance.maintenance_windows(

@@ -119,7 +119,7 @@ def test_make_run_sends_mail_through_its_scheduler_and_ctrl_c_stops_both(demo, t
             answer.status == 200 and "we will e-mail it a link" in answer.read().decode()
         )  # after the redirect to sign-in
 
-        emails = wait_until(lambda: sorted(mail.glob("*.eml")), 60, "the scheduler to write the e-mail")
+        emails = wait_until(lambda: sorted(mail.glob("*.eml")), 120, "the scheduler to write the e-mail")
         message = emails[0].read_text()
         assert "To: " + demo.email("tom.whitfield") in message or demo.email("tom.whitfield") in message
 
