@@ -49,7 +49,7 @@ MIN_CAPACITY_HOURS, MIN_CAPACITY_PEOPLE, INVEST_SCHOOLS = 8, 2, 2
 
 #: What the plan recommends on the demo seeded at NOW, by kind.
 EXPECTED_COUNTS = {"replace": 4, "invest": 3, "share": 2, "dispose": 4}
-#: The demo's showcase (demo.seed.SHOWCASE and its failing inspections), as the plan reads it.
+#: The demo's showcase (demo.world.SHOWCASE and its failing inspections), as the plan reads it.
 EXPECTED = {
     "replace": {"CHEM-0003", "ENG-0017", "ENG-0028", "BIOS-0013"},
     "invest": {"MED-0004", "PSYC-0001", "PHYS-0001"},

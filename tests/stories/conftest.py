@@ -34,7 +34,7 @@ DEMO_PASSWORD = "demo-password-1234"
 
 
 def _demo_email(name: str) -> str:
-    from demo.seed import PEOPLE
+    from demo.world import PEOPLE
 
     for person in PEOPLE:
         if person.email_name == name:
