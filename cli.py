@@ -275,7 +275,8 @@ def report(
 
     The same figures as the report page, for every School or those given with --school.
     """
-    from reports.figures import ReportSettings, report_to_json, utilisation_report
+    from reports.figures import ReportSettings, utilisation_report
+    from reports.figures_json import report_to_json
     from reports.render import file_name, render_csv, render_xlsx
 
     session = db.session

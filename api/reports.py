@@ -20,7 +20,8 @@ from api.params import Param, read_query, times
 from api.schemas import ref
 from api.spec import Example, documented
 from core.db import db
-from reports.figures import Report, ReportSettings, report_scope_for, report_to_json, utilisation_report
+from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
+from reports.figures_json import report_to_json
 from reports.periods import describe_period
 from reports.render import definitions
 from reports.sharing import sharing_totals

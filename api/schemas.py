@@ -533,7 +533,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-# --- Reports (the figures of reports.figures.report_to_json) ---------------------------------
+# --- Reports (the figures of reports.figures_json.report_to_json) ---------------------------------
 
 HOURS = {"type": "number", "minimum": 0}
 RATIO = {

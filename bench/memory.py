@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
     url, period_from, period_to = argv[0], dt.date.fromisoformat(argv[1]), dt.date.fromisoformat(argv[2])
     from bench.generate import bench_settings
     from core.db import db
-    from reports.figures import ReportSettings, report_to_json, utilisation_report
+    from reports.figures import ReportSettings, utilisation_report
+    from reports.figures_json import report_to_json
     from web.app import create_app
 
     app = create_app(bench_settings(url))

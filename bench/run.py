@@ -661,7 +661,8 @@ def measure_report(
     nothing in the verdict.
     """
     from core.db import db
-    from reports.figures import ReportSettings, report_to_json, utilisation_report
+    from reports.figures import ReportSettings, utilisation_report
+    from reports.figures_json import report_to_json
     from reports.periods import month_spans, utc_bounds
 
     period_from, period_to = report_period(now)

@@ -14,11 +14,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
 
 from accounts.models import User
-from bookings.models import (
-    Booking,
-    BookingStatus,
-    BookingStatusChange,
-)
+from bookings.models import Booking, BookingStatus, BookingStatusChange
 from bookings.rules import within_bookable_hours
 from bookings.service import change_status
 from core.timeutil import local_to_utc, to_local
@@ -53,11 +49,7 @@ from demo.world import (
     People,
     Run,
 )
-from inventory.models import (
-    Asset,
-    AssetStatus,
-    MaintenanceWindow,
-)
+from inventory.models import Asset, AssetStatus, MaintenanceWindow
 
 # --- Maintenance windows --------------------------------------------------------------------------
 

@@ -9,12 +9,7 @@ import random
 from collections.abc import Sequence
 
 from accounts.models import User
-from bookings.models import (
-    Booking,
-    BookingStatus,
-    DemandSource,
-    UnmetDemand,
-)
+from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
 from bookings.rules import within_bookable_hours
 from core.timeutil import local_to_utc, to_local
 from demo.bookings import bookable_until, is_clear, is_free, moment_between
@@ -31,11 +26,7 @@ from demo.world import (
     Kit,
     People,
 )
-from inventory.models import (
-    Asset,
-    MaintenanceWindow,
-    TrainingAuthorisation,
-)
+from inventory.models import Asset, MaintenanceWindow, TrainingAuthorisation
 
 # --- Unmet demand ---------------------------------------------------------------------------------
 

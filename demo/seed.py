@@ -54,11 +54,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from bookings.models import (
-    Booking,
-    BookingStatus,
-    UnmetDemand,
-)
+from bookings.models import Booking, BookingStatus, UnmetDemand
 from bookings.service import change_status
 from core.db import atomic, utcnow
 from core.timeutil import local_to_utc, to_local

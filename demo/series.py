@@ -7,18 +7,11 @@ import datetime as dt
 import random
 
 from accounts.models import User
-from bookings.models import (
-    Booking,
-    BookingSeries,
-    BookingStatus,
-)
+from bookings.models import Booking, BookingSeries, BookingStatus
 from core.timeutil import local_to_utc, to_local
 from demo.bookings import bookable_until, is_free, new_booking
 from demo.world import TEXTS, Kit, People
-from inventory.models import (
-    Asset,
-    MaintenanceWindow,
-)
+from inventory.models import Asset, MaintenanceWindow
 
 # --- Weekly series --------------------------------------------------------------------------------
 

@@ -10,16 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from accounts.models import User
-from bookings.models import (
-    Booking,
-)
+from bookings.models import Booking
 from core.timeutil import to_local
 from demo.world import TEXTS, Kit, People
-from inventory.models import (
-    Asset,
-    AssetStatus,
-    TrainingAuthorisation,
-)
+from inventory.models import Asset, AssetStatus, TrainingAuthorisation
 
 # --- Training -------------------------------------------------------------------------------------
 

@@ -15,15 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
-from bookings.models import (
-    ACTIVE_STATUSES,
-    BookingStatus,
-)
-from inventory.models import (
-    DEFAULT_WEEKLY_HOURS,
-    AssetStatus,
-    InspectionKind,
-)
+from bookings.models import ACTIVE_STATUSES, BookingStatus
+from inventory.models import DEFAULT_WEEKLY_HOURS, AssetStatus, InspectionKind
 
 RANDOM_SEED = 20261201
 EMAIL_DOMAIN = "kitshare.example.ac.uk"

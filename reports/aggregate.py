@@ -25,7 +25,8 @@ from reports.intervals import Interval, is_late_cancellation, overlap_seconds
 from reports.sql import greatest, indexed_by, least, ordered_join, seconds_since, service_table
 
 if TYPE_CHECKING:
-    from reports.figures import AssetFacts, AssetFigures, ReportSettings
+    from reports.available import AssetFacts
+    from reports.figures import AssetFigures, ReportSettings
 
 #: How many rows of a report's query are read at a time.
 ROW_BATCH = 5000

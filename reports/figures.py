@@ -28,52 +28,38 @@ The rules, as the report page states them (``reports.render.definitions``):
   manager's rejection, maintenance, training, sharing, notice, length, quotas and requests not
   decided in time are unmet demand by reason but not capacity. **Idle**: utilisation under a
   threshold, and not saturated: no asset is both. Each idle or saturated asset says why in one
-  line (``report_to_json``).
+  line (``why_listed``).
 * **Cost recovery** = booked hours x the asset's hourly rate, in whole pence.
 * **Bookings outside the hours in force**: counted bookings not wholly inside the weekly hours
   in force on their days. Only a change of hours after a booking was made leaves one there, so
-  only the bookings of assets whose hours changed are read (``_count_outside_hours``); they still
+  only the bookings of assets whose hours changed are read (``reports.available.count_outside_hours``); they still
   count as booked, and are flagged.
 
 Bookings are aggregated by SQL (``reports.aggregate``: GROUP BY asset, borrowing School, person
 and month, with each booking clipped in SQL, read in batches); only the small tables (assets,
 weekly hours, maintenance windows) and the rare bookings that overlap maintenance or were
-cancelled within a few days of their start are read into Python, one row each. Available time is
-worked out once per distinct set of weekly hours (``DailyOpening``).
+cancelled within a few days of their start are read into Python, one row each. Available time,
+and the bookings outside the hours in force, are ``reports.available``'s; the figures every
+renderer reads are ``reports.figures_json.report_to_json``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from bookings.availability import WeeklyHours, weekly_intervals
-from bookings.models import Booking
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed
-from core.timeutil import to_local
-from inventory.models import (
-    Asset,
-    AssetStatus,
-    BookableHours,
-    BookableHoursHistory,
-    Category,
-    MaintenanceWindow,
-    School,
-    decode_weekly_hours,
-)
+from inventory.models import School
 from reports.aggregate import (
-    BOOKED,
     CAPACITY_REASONS,
     AssetPlan,
     Clipper,
@@ -84,7 +70,13 @@ from reports.aggregate import (
     count_unmet,
     unmet_rows_for,
 )
-from reports.intervals import Interval, merge, split_by_spans, subtract
+from reports.available import (
+    assets_in_scope,
+    count_outside_hours,
+    hours_history,
+    in_service_days,
+    plan_assets,
+)
 from reports.periods import MAX_PERIOD_DAYS, Span, describe_period, month_spans, utc_bounds
 
 UTC = dt.UTC
@@ -330,42 +322,6 @@ class Report:
         return f"Utilisation, {describe_period(self.period_from, self.period_to)}"
 
 
-# --- In service ----------------------------------------------------------------------------------
-
-
-class AssetFacts(NamedTuple):
-    """What a report reads of an asset (a plain row: a register of 10,000 needs no ORM objects)."""
-
-    id: int
-    tag: str
-    name: str
-    school_id: int
-    category_id: int | None
-    hourly_rate_pence: int | None
-    checkin_required: bool
-    portable: bool
-    purchase_date: dt.date | None
-    created_at: dt.datetime
-    retired_at: dt.datetime | None
-    status: AssetStatus
-    status_changed_at: dt.datetime | None
-    category_name: str | None  # from the category (last: not a column of assets)
-
-
-def in_service_days(asset: Asset | AssetFacts) -> tuple[dt.date, dt.date | None]:
-    """The first and last local dates an asset was in service (last None: still in service).
-
-    From its purchase date (or the date it was added to Kitshare, when that is unknown) to the
-    day before the date it was retired.
-    """
-    first = asset.purchase_date or to_local(asset.created_at).date()
-    retired_at = asset.retired_at
-    if retired_at is None and asset.status.withdrawn:
-        retired_at = asset.status_changed_at
-    last = to_local(retired_at).date() - dt.timedelta(days=1) if retired_at is not None else None
-    return first, last
-
-
 # --- The report ----------------------------------------------------------------------------------
 
 
@@ -411,16 +367,16 @@ def utilisation_report(
     spans = month_spans(period_from, period_to)
     spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
 
-    history = _hours_history(session, school_ids)
-    plans, not_in_service = _plan_assets(
+    history = hours_history(session, school_ids)
+    plans, not_in_service = plan_assets(
         session, school_ids, period_from, period_to, spans, spans_utc, history
     )
     figures = {asset_id: _new_asset_figures(plan, spans) for asset_id, plan in plans.items()}
-    _count_outside_hours(session, plans, history, figures, period)
+    count_outside_hours(session, plans, history, figures, period)
     users_by_asset: dict[int, set[int]] = {}
     unmet_rows: list[UnmetRow] = []
     if plans:
-        clipper = Clipper(session, plans, not_in_service, _assets_in_scope(school_ids), spans_utc, period)
+        clipper = Clipper(session, plans, not_in_service, assets_in_scope(school_ids), spans_utc, period)
         users_by_asset = count_booked(clipper, figures, now)
         count_actual(clipper, figures, now)
         count_late_cancellations(clipper, figures, settings)
@@ -509,244 +465,6 @@ def why_listed(asset: AssetFigures, settings: ReportSettings) -> str:
     return "; ".join(reasons)
 
 
-def _in_scope(school_ids: set[int] | None) -> list[Any]:
-    """SQL conditions on assets: the ones a report covers (bookable, owned by the Schools in scope)."""
-    conditions = [Asset.bookable.is_(True)]
-    return conditions + [Asset.school_id.in_(school_ids)] if school_ids is not None else conditions
-
-
-def _assets_in_scope(school_ids: set[int] | None) -> Select[Any]:
-    """SQL: the ids of the assets a report covers."""
-    return select(Asset.id).where(*_in_scope(school_ids))
-
-
-#: An asset's weekly hours over runs of local days, in order: (first day, last day, hours).
-HoursInForce = list[tuple[dt.date, dt.date, WeeklyHours]]
-
-
-def _hours_history(
-    session: Session, school_ids: set[int] | None
-) -> dict[int, list[tuple[dt.date, WeeklyHours]]]:
-    """Per asset in scope whose hours ever changed: (in force until, the hours), oldest first.
-    One row per change of hours, so a small table: read whole."""
-    history: dict[int, list[tuple[dt.date, WeeklyHours]]] = defaultdict(list)
-    for asset_id, until, hours in session.execute(
-        select(BookableHoursHistory.asset_id, BookableHoursHistory.in_force_until, BookableHoursHistory.hours)
-        .where(BookableHoursHistory.asset_id.in_(_assets_in_scope(school_ids)))
-        .order_by(BookableHoursHistory.asset_id, BookableHoursHistory.in_force_until)
-    ):
-        history[asset_id].append((until, decode_weekly_hours(hours)))
-    return dict(history)
-
-
-def hours_in_force(
-    current: WeeklyHours, history: list[tuple[dt.date, WeeklyHours]], first_day: dt.date, last_day: dt.date
-) -> HoursInForce:
-    """The weekly hours in force on each day from ``first_day`` to ``last_day``, as runs of days:
-    each kept set of hours on the days before its ``in_force_until`` (back to the previous one's),
-    the current hours from the last change on."""
-    runs: HoursInForce = []
-    start = first_day
-    for until, hours in history:
-        if until <= start:
-            continue
-        if start > last_day:
-            break
-        runs.append((start, min(until - dt.timedelta(days=1), last_day), hours))
-        start = until
-    if start <= last_day:
-        runs.append((start, last_day, current))
-    return runs
-
-
-def _plan_assets(
-    session: Session,
-    school_ids: set[int] | None,
-    period_from: dt.date,
-    period_to: dt.date,
-    spans: list[Span],
-    spans_utc: list[Interval],
-    history: dict[int, list[tuple[dt.date, WeeklyHours]]] | None = None,
-) -> tuple[dict[int, AssetPlan], list[int]]:
-    """The bookable assets in scope that were in service in the period, with their available
-    time: the weekly hours in force on each in-service day, less maintenance (merged, so
-    overlapping windows count once); and the ids of the assets in scope that were not in service
-    at all. ``history``: ``_hours_history``, for assets whose hours changed.
-
-    Available time is worked out once per distinct set of weekly hours (a register has a few
-    dozen, however many assets share them) as seconds per local day, and each asset sums its
-    in-service days of each month (under each set of hours it had, if they changed); only the
-    days of an asset's maintenance windows are worked out for the asset itself."""
-    history = history or {}
-    query = (
-        select(*(getattr(Asset, name) for name in AssetFacts._fields[:-1]), Category.name)
-        .outerjoin(Category, Category.id == Asset.category_id)
-        .where(*_in_scope(school_ids))
-    )
-    plans: dict[int, AssetPlan] = {}
-    not_in_service: list[int] = []
-    for row in session.execute(query):
-        asset = AssetFacts(*row)
-        first, last = in_service_days(asset)
-        first, last = max(first, period_from), min(last or period_to, period_to)
-        if first > last:
-            not_in_service.append(asset.id)
-            continue
-        service_start, service_end = utc_bounds(first, last)
-        plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [])
-    if not plans:
-        return plans, not_in_service
-    p0, p1 = spans_utc[0][0], spans_utc[-1][1]
-    windows: dict[int, list[Interval]] = defaultdict(list)
-    for asset_id, start, end in session.execute(
-        select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
-            MaintenanceWindow.start_at < p1,
-            MaintenanceWindow.end_at > p0,
-            MaintenanceWindow.asset_id.in_(_assets_in_scope(school_ids)),
-        )
-    ):
-        windows[asset_id].append((start, end))
-    weekly: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
-    for asset_id, weekday, opens, closes in session.execute(
-        select(
-            BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes
-        ).where(BookableHours.asset_id.in_(_assets_in_scope(school_ids)))
-    ):
-        weekly[asset_id].append((weekday, opens, closes))
-    opening = DailyOpening(period_from, period_to)
-    # Per set of weekly hours and run of in-service days: seconds in each month. (Most assets
-    # share their hours and are in service all year: worked out once for all of them.)
-    months_of: dict[tuple[WeeklyHours, dt.date, dt.date], list[float]] = {}
-    for asset_id, plan in plans.items():
-        hours: WeeklyHours = tuple(sorted(weekly.get(asset_id, ())))
-        if asset_id in history:
-            runs = hours_in_force(hours, history[asset_id], plan.first_day, plan.last_day)
-            month_seconds = [
-                sum(
-                    opening.seconds(run, max(first, span.first_day), min(last, span.last_day))
-                    for first, last, run in runs
-                )
-                for span in spans
-            ]
-        else:  # nearly every asset: one set of hours throughout
-            runs = [(plan.first_day, plan.last_day, hours)]
-            key = (hours, plan.first_day, plan.last_day)
-            if key not in months_of:
-                months_of[key] = [
-                    opening.seconds(
-                        hours, max(plan.first_day, span.first_day), min(plan.last_day, span.last_day)
-                    )
-                    for span in spans
-                ]
-            month_seconds = list(months_of[key])
-        plan.maintenance = merge(windows.get(asset_id, []))
-        if plan.maintenance:
-            for month, lost in enumerate(_opening_lost(runs, plan, spans_utc)):
-                month_seconds[month] -= lost
-        plan.month_available = [int(round(seconds)) for seconds in month_seconds]
-    return plans, not_in_service
-
-
-class DailyOpening:
-    """Seconds of bookable time on each local day of a period, for any weekly hours: worked out
-    once per distinct weekly hours and kept as running totals, so any run of days sums in O(1)."""
-
-    def __init__(self, period_from: dt.date, period_to: dt.date) -> None:
-        self.period_from, self.period_to = period_from, period_to
-        days = (period_to - period_from).days + 1
-        self.day_bounds = [
-            utc_bounds(day, day) for day in (period_from + dt.timedelta(days=n) for n in range(days))
-        ]
-        self.running: dict[WeeklyHours, list[float]] = {}
-
-    def seconds(self, hours: WeeklyHours, first_day: dt.date, last_day: dt.date) -> float:
-        """Bookable seconds from ``first_day`` to ``last_day`` (local, inside the period); 0 if
-        ``last_day`` is before ``first_day``."""
-        if last_day < first_day:
-            return 0.0
-        running = self.running.get(hours)
-        if running is None:
-            per_day = split_by_spans(
-                weekly_intervals(hours, self.period_from, self.period_to), self.day_bounds
-            )
-            running = self.running[hours] = [0.0, *itertools.accumulate(per_day)]
-        return running[(last_day - self.period_from).days + 1] - running[(first_day - self.period_from).days]
-
-
-def _opening_lost(runs: HoursInForce, plan: AssetPlan, spans_utc: list[Interval]) -> list[float]:
-    """Per month: the asset's bookable seconds (under the hours in force each day: ``runs``) on
-    its in-service days that its maintenance windows take away."""
-    near: list[Interval] = []
-    for start, end in plan.maintenance:
-        first = max(plan.first_day, to_local(start).date())
-        last = min(plan.last_day, to_local(end).date())
-        if first <= last:
-            near.extend(_opening(runs, first, last))
-    near = merge(near)
-    taken = subtract(near, subtract(near, plan.maintenance))
-    return split_by_spans(taken, spans_utc)
-
-
-def _opening(runs: HoursInForce, first_day: dt.date, last_day: dt.date) -> list[Interval]:
-    """Bookable time from ``first_day`` to ``last_day`` under the hours in force each day, as
-    UTC intervals (merged where one run's hours meet the next's at midnight)."""
-    opening: list[Interval] = []
-    for first, last, hours in runs:
-        first, last = max(first, first_day), min(last, last_day)
-        if first <= last:
-            opening.extend(weekly_intervals(hours, first, last))
-    return merge(opening)
-
-
-def _count_outside_hours(
-    session: Session,
-    plans: dict[int, AssetPlan],
-    history: dict[int, list[tuple[dt.date, WeeklyHours]]],
-    figures: dict[int, AssetFigures],
-    period: Interval,
-) -> None:
-    """Per asset: its counted bookings (confirmed, checked out, completed) whose time in the period
-    and its in-service days is not wholly inside the weekly hours in force on those days.
-
-    A booking is made inside the hours in force when it is made, so only a later change of hours
-    can leave it outside: only the assets with a change that took effect by the end of their
-    in-service days in the period are read, and of those only the bookings in the period. An
-    asset whose hours never changed costs nothing here."""
-    changed = {
-        asset_id: rows
-        for asset_id, rows in history.items()
-        if asset_id in plans and rows[0][0] <= plans[asset_id].last_day
-    }
-    if not changed:
-        return
-    current: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
-    for asset_id, weekday, opens, closes in session.execute(
-        select(
-            BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes
-        ).where(BookableHours.asset_id.in_(changed))
-    ):
-        current[asset_id].append((weekday, opens, closes))
-    p0, p1 = period
-    for asset_id, start_at, end_at in session.execute(
-        select(Booking.asset_id, Booking.start_at, Booking.end_at).where(
-            Booking.asset_id.in_(changed),
-            Booking.status.in_(BOOKED),
-            Booking.start_at < p1,
-            Booking.end_at > p0,
-        )
-    ):
-        plan = plans[asset_id]
-        start, end = max(start_at, plan.service_start), min(end_at, plan.service_end)
-        if start >= end:
-            continue
-        # From the day before: hours open until midnight run on into the next day's.
-        first, last = to_local(start).date() - dt.timedelta(days=1), to_local(end).date()
-        runs = hours_in_force(tuple(sorted(current[asset_id])), changed[asset_id], first, last)
-        if not any(lo <= start and end <= hi for lo, hi in _opening(runs, first, last)):
-            figures[asset_id].outside_hours_bookings += 1
-            figures[asset_id].outside_hours = True
-
-
 def _new_asset_figures(plan: AssetPlan, spans: list[Span]) -> AssetFigures:
     asset = plan.asset
     first, last = in_service_days(asset)
@@ -828,222 +546,5 @@ def _roll_up(
     )
 
 
-# --- The figures every renderer reads ------------------------------------------------------------
-
-
-def _hours(seconds: int) -> float:
-    return round(seconds / 3600, 2)
-
-
 def percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}%"
-
-
-def _usage_json(usage: Usage) -> dict[str, Any]:
-    return {
-        "available_hours": _hours(usage.available_seconds),
-        "booked_hours": _hours(usage.booked_seconds),
-        "utilisation": usage.utilisation,
-        "actual_hours": _hours(usage.actual_seconds),
-        "actual_available_hours": _hours(usage.actual_available_seconds),
-        "actual_utilisation": usage.actual_utilisation,
-        "bookings": usage.bookings,
-        "users": usage.users,
-        "bookings_due": usage.due,
-        "no_shows": usage.no_shows,
-        "no_show_rate": usage.no_show_rate,
-        "cancellation_base": usage.cancellation_base,
-        "late_cancellations": usage.late_cancellations,
-        "late_cancellation_rate": usage.late_cancellation_rate,
-        "unmet_hours": _hours(usage.unmet_seconds),
-        "unmet_requests": usage.unmet_requests,
-        "cost_recovery_pence": usage.cost_recovery_pence,
-        "outside_hours_bookings": usage.outside_hours_bookings,
-    }
-
-
-def _reasons_json(figures: AssetFigures | GroupFigures) -> list[dict[str, Any]]:
-    """Unmet demand by reason: requests and hours, the most hours first."""
-    return [
-        {
-            "reason": reason,
-            "label": reason_label(reason),
-            "requests": figures.unmet_requests_by_reason.get(reason, 0),
-            "hours": _hours(seconds),
-        }
-        for reason, seconds in sorted(figures.unmet_by_reason.items(), key=lambda item: (-item[1], item[0]))
-    ]
-
-
-def _months_json(
-    months: list[MonthUsage], names: dict[int, dict[str, str]] | None = None
-) -> list[dict[str, Any]]:
-    """``names``: each span's ``_span_json`` by ``id`` (a report's months share their spans)."""
-    # (Run for every asset's every month: _hours and utilisation are inline.)
-    result = []
-    for m in months:
-        span = names.get(id(m.span)) if names is not None else None
-        if span is None:
-            span = _span_json(m.span)
-        available, booked = m.available_seconds, m.booked_seconds
-        result.append(
-            {
-                **span,
-                "available_hours": round(available / 3600, 2),
-                "booked_hours": round(booked / 3600, 2),
-                "utilisation": booked / available if available else None,
-            }
-        )
-    return result
-
-
-@functools.lru_cache(maxsize=256)
-def _span_json(span: Span) -> dict[str, str]:
-    """A month's names and dates (the same for every asset of a report: worked out once)."""
-    return {
-        "month": span.key,
-        "label": span.label,
-        "from": span.first_day.isoformat(),
-        "to": span.last_day.isoformat(),
-    }
-
-
-def _school_ref(schools_by_id: dict[int, School], school_id: int | None) -> dict[str, Any]:
-    school = schools_by_id.get(school_id) if school_id is not None else None
-    if school is None:
-        return {"id": None, "code": "", "name": "No School"}
-    return {"id": school.id, "code": school.code, "name": school.name}
-
-
-def report_to_json(report: Report) -> dict[str, Any]:
-    """The report's figures as plain JSON data: what the page, the CSV, the XLSX, the API and
-    a stored snapshot all show. Hours are rounded to 2 places; ratios (0.25 = 25 %) are exact
-    and null where the denominator is 0; money is integer pence."""
-    schools_by_id = report.schools_by_id
-    owners = sorted({owner for owner, _ in report.sharing}, key=lambda s: schools_by_id[s].code)
-    borrowers = sorted(
-        {borrower for _, borrower in report.sharing},
-        key=lambda s: (s is None, schools_by_id[s].code if s is not None else ""),
-    )
-    names = {id(month.span): _span_json(month.span) for month in report.total.months}
-    assets = []
-    for asset in report.assets:
-        school = schools_by_id[asset.school_id]
-        assets.append(
-            {
-                "id": asset.asset_id,
-                "tag": asset.tag,
-                "name": asset.name,
-                "school_id": asset.school_id,
-                "school_code": school.code,
-                "category_id": asset.category_id,
-                "category": asset.category_name,
-                "hourly_rate_pence": asset.hourly_rate_pence,
-                "in_service_from": asset.in_service_from.isoformat(),
-                "in_service_to": asset.in_service_to.isoformat() if asset.in_service_to else None,
-                "service_days": asset.service_days,
-                "tracks_actual_use": asset.tracks_actual_use,
-                **_usage_json(asset),
-                "idle": asset.idle,
-                "saturated": asset.saturated,
-                "outside_hours": asset.outside_hours,
-                "by_borrower": [
-                    {**_school_ref(schools_by_id, borrower), "hours": _hours(seconds)}
-                    for borrower, seconds in sorted(
-                        asset.by_borrower.items(),
-                        key=lambda item: (item[0] is None, _school_ref(schools_by_id, item[0])["code"]),
-                    )
-                ],
-                "unmet_by_reason": _reasons_json(asset),
-                "months": _months_json(asset.months, names),
-            }
-        )
-
-    settings = report.settings
-
-    def flagged(asset: AssetFigures, flag: str) -> dict[str, Any]:
-        return {
-            "why": why_listed(asset, settings),
-            "id": asset.asset_id,
-            "tag": asset.tag,
-            "name": asset.name,
-            "school_code": schools_by_id[asset.school_id].code,
-            "utilisation": asset.utilisation,
-            "booked_hours": _hours(asset.booked_seconds),
-            "available_hours": _hours(asset.available_seconds),
-            "unmet_hours": _hours(asset.unmet_seconds),
-            "capacity_unmet_hours": _hours(asset.capacity_unmet_seconds),
-            "capacity_unmet_people": asset.capacity_people,
-        }
-
-    scope = [schools_by_id[s] for s in report.school_ids] if report.school_ids is not None else None
-    return {
-        "version": FIGURES_VERSION,
-        "title": report.title,
-        "period": {"from": report.period_from.isoformat(), "to": report.period_to.isoformat()},
-        "scope": {
-            "school_ids": report.school_ids,
-            "label": ", ".join(s.code for s in scope) if scope is not None else "All Schools",
-            "schools": [{"id": s.id, "code": s.code, "name": s.name} for s in scope]
-            if scope is not None
-            else None,
-        },
-        "generated_at": report.generated_at.astimezone(UTC).isoformat(),
-        "settings": {
-            "idle_threshold": report.settings.idle_threshold,
-            "saturated_threshold": report.settings.saturated_threshold,
-            "saturated_min_unmet_hours": report.settings.saturated_min_unmet_hours,
-            "saturated_min_people": report.settings.saturated_min_people,
-            "late_cancel_hours": report.settings.late_cancel_hours,
-        },
-        "totals": {
-            "assets": report.total.assets,
-            **_usage_json(report.total),
-            "months": _months_json(report.total.months, names),
-            "unmet_by_reason": _reasons_json(report.total),
-        },
-        "schools": [
-            {
-                "id": g.key,
-                "code": g.code,
-                "name": g.label,
-                "assets": g.assets,
-                **_usage_json(g),
-                "months": _months_json(g.months, names),
-                "unmet_by_reason": _reasons_json(g),
-            }
-            for g in report.schools
-        ],
-        "categories": [
-            {
-                "id": g.key,
-                "name": g.label,
-                "assets": g.assets,
-                **_usage_json(g),
-                "unmet_by_reason": _reasons_json(g),
-            }
-            for g in report.categories
-        ],
-        "assets": assets,
-        "sharing": {
-            "owners": [_school_ref(schools_by_id, s) for s in owners],
-            "borrowers": [_school_ref(schools_by_id, s) for s in borrowers],
-            "cells": [
-                {"owner_id": owner, "borrower_id": borrower, "hours": _hours(seconds)}
-                for (owner, borrower), seconds in sorted(
-                    report.sharing.items(),
-                    key=lambda item: (
-                        schools_by_id[item[0][0]].code,
-                        item[0][1] is None,
-                        _school_ref(schools_by_id, item[0][1])["code"],
-                    ),
-                )
-            ],
-        },
-        "unmet_demand": [
-            {"reason": r.reason, "label": r.label, "requests": r.requests, "hours": _hours(r.seconds)}
-            for r in report.unmet_by_reason
-        ],
-        "idle": [flagged(a, "idle") for a in report.idle],
-        "saturated": [flagged(a, "saturated") for a in report.saturated],
-    }

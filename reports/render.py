@@ -1,6 +1,6 @@
 """The report's tables, and the CSV and XLSX files made from them.
 
-Every renderer reads the same figures (``reports.figures.report_to_json``) through the same
+Every renderer reads the same figures (``reports.figures_json.report_to_json``) through the same
 table definitions (``report_tables``), so the page, the CSV, the XLSX and a stored snapshot show
 the same numbers under the same headings. Only the formatting differs:
 

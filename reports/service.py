@@ -14,7 +14,8 @@ from accounts.models import User
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
-from reports.figures import Report, report_scope_for, report_to_json
+from reports.figures import Report, report_scope_for
+from reports.figures_json import report_to_json
 from reports.models import Frequency, ReportDelivery, ReportSnapshot, ReportSubscription
 from reports.render import render_xlsx
 

@@ -1,7 +1,7 @@
 """What the report page leads with: the headline figures, the few assets most idle and most
 saturated, and the change against the period of the same length before.
 
-It reads the figures every renderer reads (``reports.figures.report_to_json``) and works nothing
+It reads the figures every renderer reads (``reports.figures_json.report_to_json``) and works nothing
 out again: the idle and saturated lists and their reasons are the report's own, the previous
 period is a report made by the same ``utilisation_report``. Money is shown to the pound and hours
 to one decimal (``money``); the downloads keep every figure in full.

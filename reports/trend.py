@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.figures import ReportSettings, utilisation_report
+from reports.figures_json import report_to_json
 from reports.periods import add_months, first_of_month
 
 #: How many whole months the trend covers.

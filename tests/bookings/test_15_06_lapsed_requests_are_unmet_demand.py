@@ -27,7 +27,8 @@ from bookings.models import (
 )
 from core.errors import InvalidInput
 from notifications.models import Notification
-from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.figures import ReportSettings, utilisation_report
+from reports.figures_json import report_to_json
 from tests.conftest import sign_in
 from tests.factories import make_asset, make_booking, make_school, make_user
 

@@ -34,7 +34,8 @@ import pytest
 
 from bookings.models import BookingStatus, DemandSource, UnmetDemand
 from core.config import Config
-from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.figures import ReportSettings, utilisation_report
+from reports.figures_json import report_to_json
 from reports.render import definitions
 from tests.factories import make_asset, make_booking, make_school, make_user
 

@@ -23,7 +23,8 @@ import datetime as dt
 
 from bookings.models import BookingStatus
 from inventory.models import BookableHours, MaintenanceWindow
-from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.figures import ReportSettings, utilisation_report
+from reports.figures_json import report_to_json
 from tests.factories import make_asset, make_booking, make_school, make_user, replace_hours
 
 H = 3600

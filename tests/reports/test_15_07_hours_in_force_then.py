@@ -35,7 +35,8 @@ from notifications.models import OutboxMessage
 from planning.evidence import gather_evidence
 from planning.lifecycle import PlanningSettings
 from reports.delivery import deliver_due
-from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.figures import ReportSettings, utilisation_report
+from reports.figures_json import report_to_json
 from reports.models import Frequency, ReportSnapshot, ReportSubscription
 from tests.api.conftest import Api
 from tests.api.world import token_for

@@ -28,7 +28,8 @@ from bookings.availability import weekly_intervals
 from bookings.models import Booking, BookingStatus
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from reports.aggregate import BOOKED, CANCELLATION_BASE, DUE
-from reports.figures import hours_in_force, in_service_days, utilisation_report
+from reports.available import hours_in_force, in_service_days
+from reports.figures import utilisation_report
 from reports.intervals import merge, overlap_seconds, subtract
 from reports.periods import month_spans, utc_bounds
 from tests.factories import make_asset, make_school, make_user, replace_hours
