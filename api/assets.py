@@ -19,7 +19,8 @@ from api import examples as ex
 from api.auth import api_user
 from api.params import PAGING, Param, page_of, read_body, read_query
 from api.problems import etag
-from api.schemas import ASSET, ref
+from api.representation import ref
+from api.schemas import ASSET
 from api.spec import Example, documenting
 from bookings import asset_changes
 from bookings.disruption import KEEP, Decisions, Settlement

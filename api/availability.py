@@ -13,7 +13,7 @@ from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import Param, read_query, times
-from api.schemas import ref
+from api.representation import ref
 from api.spec import Example, documented
 from bookings.availability import (
     BOOKING,

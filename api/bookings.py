@@ -16,7 +16,8 @@ from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import PAGING, Param, page_of, read_body, read_query
-from api.schemas import BOOKING, BOOKING_SERIES, ref
+from api.representation import ref
+from api.schemas import BOOKING, BOOKING_SERIES
 from api.spec import Example, documenting
 from bookings import listing, loans, service
 from bookings.listing import BookingFilters

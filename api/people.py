@@ -12,7 +12,8 @@ from typing import Any
 from api import api_v1
 from api.auth import api_user
 from api.params import PAGING, Param, page_of, read_query
-from api.schemas import ID, SCHEMAS, TEXT, nullable, obj, page, ref
+from api.representation import ID, TEXT, nullable, obj, page, ref
+from api.schemas import SCHEMAS
 from api.spec import Example, documented
 from core.db import db
 from people import service

@@ -18,7 +18,8 @@ from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import Param, read_query, times
-from api.schemas import SCHOOL, ref
+from api.representation import ref
+from api.schemas import SCHOOL
 from api.spec import Example, documented
 from core.db import db
 from planning import render, service

@@ -10,7 +10,8 @@ from typing import Any
 from api import api_v1
 from api import examples as ex
 from api.params import PAGING, page_of, read_query
-from api.schemas import CATEGORY, SCHOOL, ref
+from api.representation import ref
+from api.schemas import CATEGORY, SCHOOL
 from api.spec import Example, documenting
 from core.db import db
 from inventory import service

@@ -17,7 +17,7 @@ from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import Param, read_query, times
-from api.schemas import ref
+from api.representation import ref
 from api.spec import Example, documented
 from core.db import db
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report

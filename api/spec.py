@@ -17,7 +17,8 @@ from flask import Flask
 
 from api.params import MAX_INT, Param
 from api.problems import PROBLEM_TYPES
-from api.schemas import SCHEMAS, object_schema, ref
+from api.representation import object_schema, ref
+from api.schemas import SCHEMAS
 from core.config import MAX_URL_LENGTH
 
 F = TypeVar("F", bound=Callable[..., Any])
