@@ -40,19 +40,6 @@ def complete_finished_bookings() -> None:
         log.info("completed %d finished bookings", count)
 
 
-def _session_job(function: Callable[[Any, Any], Any], what: str) -> Callable[[], None]:
-    """A job that runs ``function(session, now)`` in one unit of work and logs what it did."""
-
-    def job() -> None:
-        with atomic(db.session):
-            result = function(db.session, utcnow())
-        if result:
-            log.info("%s: %s", what, result)
-
-    job.__name__ = function.__name__
-    return job
-
-
 def release_no_shows() -> None:
     from bookings.loans import release_no_shows as release
 
@@ -64,13 +51,17 @@ def release_no_shows() -> None:
 def expire_waitlist_offers() -> None:
     from bookings.waitlist import expire_offers
 
-    _session_job(expire_offers, "expired waitlist offers")()
+    count = expire_offers(db.session, utcnow())  # a command: its own unit of work
+    if count:
+        log.info("expired waitlist offers: %s", count)
 
 
 def record_lapsed_demand() -> None:
     from bookings.lapsing import record_lapsed_demand as record
 
-    _session_job(record, "recorded lapsed demand")()
+    recorded = record(db.session, utcnow())  # a command: its own unit of work
+    if recorded:
+        log.info("recorded lapsed demand: %s", recorded)
 
 
 def notify_overdue_loans() -> None:
