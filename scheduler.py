@@ -93,8 +93,7 @@ def queue_inspection_reminders() -> None:
     from core.timeutil import to_local
     from inventory.inspections import queue_inspection_reminders as queue
 
-    with atomic(db.session):
-        count = queue(db.session, to_local(utcnow()).date())
+    count = queue(db.session, to_local(utcnow()).date())  # a command: its own unit of work
     if count:
         log.info("queued %d inspection reminders", count)
 

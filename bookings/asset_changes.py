@@ -18,6 +18,7 @@ command and that check, which the command joins.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -37,6 +38,7 @@ from bookings.models import ACTIVE_STATUSES, Booking
 from core.db import atomic, utcnow
 from core.errors import InvalidInput
 from core.timeutil import format_local
+from inventory import media
 from inventory.models import Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
 from inventory.service import (
     AssetInput,
@@ -141,11 +143,16 @@ def change_asset_status(
         )
 
 
-def delete_asset(session: Session, actor: User, asset: Asset) -> None:
+def delete_asset(
+    session: Session, actor: User, asset: Asset, instance_path: str | Path | None = None
+) -> None:
     """Remove an asset entered by mistake. One that has ever been booked is retired instead,
-    so its history stays (the database's foreign keys refuse the delete as well)."""
+    so its history stays (the database's foreign keys refuse the delete as well). With
+    ``instance_path``, its photo goes too (the files once the deletion commits), in the same unit."""
     with atomic(session, actor):
         require_school_manager(actor, asset.school_id)
+        if instance_path is not None:
+            media.remove_photo(session, actor, asset, instance_path)
         if session.scalar(select(Booking.id).where(Booking.asset_id == asset.id).limit(1)) is not None:
             raise InvalidInput(
                 "This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept."
