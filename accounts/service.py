@@ -386,10 +386,14 @@ def token_use_due(token: ApiToken, now: dt.datetime) -> bool:
     return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
 
 
-def record_token_use(token: ApiToken, now: dt.datetime) -> None:
-    """Record this use of the token, unless one was recorded within the minute."""
-    if token_use_due(token, now):
-        token.last_used_at = now
+def record_token_use(session: Session, token_id: int, now: dt.datetime) -> None:
+    """Record this use of the token, unless one was recorded within the minute (``token_use_due``:
+    callers ask it first, so most calls write nothing). A command: its own unit of work
+    (``core/db.py``)."""
+    with atomic(session):
+        token = session.get(ApiToken, token_id)
+        if token is not None and token_use_due(token, now):
+            token.last_used_at = now
 
 
 def revoke_api_token(session: Session, actor: User, token_id: int) -> ApiToken:
