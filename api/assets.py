@@ -392,6 +392,7 @@ def update_asset(asset_id: int):
     user = api_user()
     decisions = Decisions(default=values.get("affected_bookings", KEEP))
     settled = Settlement()
+    # One unit: an edit and a status change in one request succeed or fail together (core/db.py).
     with atomic(db.session, user):
         asset = service.get_asset(db.session, asset_id)
         require_school_manager(user, asset.school_id)

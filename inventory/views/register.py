@@ -259,6 +259,7 @@ def edit_asset(asset_id: int):
         data = _input_from_form(form)
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 service.lock_asset(db.session, asset)
                 read = _from_snapshot(form.original.data)
@@ -321,6 +322,7 @@ def change_status(asset_id: int):
         status = AssetStatus(form.status.data)
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_status(db.session, asset, status)
                 settlement = asset_changes.change_asset_status(

@@ -90,6 +90,7 @@ def asset_maintenance(asset_id: int):
     if form.validate():
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 affected = (
                     disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data)
@@ -392,6 +393,7 @@ def _revoke(grant, what: str, back: str, page):
     if form.validate_on_submit():
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_revocation(db.session, grant)
                 asset_changes.revoke_training(
