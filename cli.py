@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from accounts import service as accounts_service
 from accounts.models import Role
-from core.db import atomic, db, refresh_planner_statistics, utcnow
+from core.db import db, refresh_planner_statistics, utcnow
 from core.errors import DomainError
 from inventory.models import School
 
@@ -101,16 +101,15 @@ def create_user(
             )
     role_set = [Role(role) for role in roles]
     try:
-        with atomic(session):
-            user = accounts_service.create_user(
-                session,
-                email=email,
-                name=name,
-                password=password,
-                home_school=school,
-                roles=role_set,
-                managed_schools=[school] if school else [],
-            )
+        user = accounts_service.create_user(  # a command: its own unit of work
+            session,
+            email=email,
+            name=name,
+            password=password,
+            home_school=school,
+            roles=role_set,
+            managed_schools=[school] if school else [],
+        )
     except DomainError as error:
         details = [
             f"{field}: {message}"
@@ -142,10 +141,9 @@ def create_token(email: str, name: str, days: int) -> None:
     if user is None:
         raise click.ClickException(f"No account with the email address {email}.")
     try:
-        with atomic(session):
-            _token, secret = accounts_service.create_api_token(
-                session, user, name, expires_at=utcnow() + dt.timedelta(days=days)
-            )
+        _token, secret = accounts_service.create_api_token(  # a command: its own unit of work
+            session, user, name, expires_at=utcnow() + dt.timedelta(days=days)
+        )
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(secret)

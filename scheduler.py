@@ -16,7 +16,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 
 log = logging.getLogger("kitshare.scheduler")
 
@@ -40,19 +40,6 @@ def complete_finished_bookings() -> None:
         log.info("completed %d finished bookings", count)
 
 
-def _session_job(function: Callable[[Any, Any], Any], what: str) -> Callable[[], None]:
-    """A job that runs ``function(session, now)`` in one unit of work and logs what it did."""
-
-    def job() -> None:
-        with atomic(db.session):
-            result = function(db.session, utcnow())
-        if result:
-            log.info("%s: %s", what, result)
-
-    job.__name__ = function.__name__
-    return job
-
-
 def release_no_shows() -> None:
     from bookings.loans import release_no_shows as release
 
@@ -64,13 +51,17 @@ def release_no_shows() -> None:
 def expire_waitlist_offers() -> None:
     from bookings.waitlist import expire_offers
 
-    _session_job(expire_offers, "expired waitlist offers")()
+    count = expire_offers(db.session, utcnow())  # a command: its own unit of work
+    if count:
+        log.info("expired waitlist offers: %s", count)
 
 
 def record_lapsed_demand() -> None:
     from bookings.lapsing import record_lapsed_demand as record
 
-    _session_job(record, "recorded lapsed demand")()
+    recorded = record(db.session, utcnow())  # a command: its own unit of work
+    if recorded:
+        log.info("recorded lapsed demand: %s", recorded)
 
 
 def notify_overdue_loans() -> None:
@@ -89,10 +80,9 @@ def send_outbox() -> None:
 
     # Reset e-mails are written here, not by the form, so the form does the same work for every
     # address (issue 16): they still leave within the minute, with the rest of the outbox.
-    with atomic(db.session):
-        count = mail_password_resets(
-            db.session, current_app.config["SECRET_KEY"], current_app.config["KITSHARE_BASE_URL"], utcnow()
-        )
+    count = mail_password_resets(  # a command: its own unit of work
+        db.session, current_app.config["SECRET_KEY"], current_app.config["KITSHARE_BASE_URL"], utcnow()
+    )
     if count:
         log.info("queued %d password-reset e-mails", count)
     run_outbox(db.session, current_app.config, utcnow())
@@ -102,8 +92,7 @@ def queue_inspection_reminders() -> None:
     from core.timeutil import to_local
     from inventory.inspections import queue_inspection_reminders as queue
 
-    with atomic(db.session):
-        count = queue(db.session, to_local(utcnow()).date())
+    count = queue(db.session, to_local(utcnow()).date())  # a command: its own unit of work
     if count:
         log.info("queued %d inspection reminders", count)
 

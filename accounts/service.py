@@ -139,35 +139,41 @@ def create_user(
     home_school: School | None,
     roles: list[Role] | tuple[Role, ...] = (),
     managed_schools: list[School] | tuple[School, ...] = (),
+    active: bool = True,
+    actor: User | None = None,
 ) -> User:
-    """Create a person. A manager must manage at least one School."""
-    errors: dict[str, list[str]] = {}
-    email = email.strip()
-    if "@" not in email or len(email) > 254:
-        errors.setdefault("email", []).append("Enter a valid email address.")
-    elif find_user_by_email(session, email) is not None:
-        errors.setdefault("email", []).append("Someone already has an account with that email address.")
-    if not name.strip():
-        errors.setdefault("name", []).append("Enter the person's name.")
-    if password is not None:
-        for problem in check_password_rules(password):
-            errors.setdefault("password", []).append(problem)
-    if Role.MANAGER in roles and not managed_schools:
-        errors.setdefault("school", []).append("A manager needs a School to manage.")
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    user = User(
-        email=email,
-        name=name.strip(),
-        password_hash=hash_password(password) if password else None,
-        home_school=home_school,
-        is_finance=Role.FINANCE in roles,
-        is_admin=Role.ADMIN in roles,
-        managed_schools=list(managed_schools) if Role.MANAGER in roles else [],
-    )
-    session.add(user)
-    session.flush()
-    return user
+    """Create a person (``active``: able to sign in). A manager must manage at least one School.
+    ``actor`` is the admin the audit log records (None: the system, such as the command line).
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        errors: dict[str, list[str]] = {}
+        email = email.strip()
+        if "@" not in email or len(email) > 254:
+            errors.setdefault("email", []).append("Enter a valid email address.")
+        elif find_user_by_email(session, email) is not None:
+            errors.setdefault("email", []).append("Someone already has an account with that email address.")
+        if not name.strip():
+            errors.setdefault("name", []).append("Enter the person's name.")
+        if password is not None:
+            for problem in check_password_rules(password):
+                errors.setdefault("password", []).append(problem)
+        if Role.MANAGER in roles and not managed_schools:
+            errors.setdefault("school", []).append("A manager needs a School to manage.")
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        user = User(
+            email=email,
+            name=name.strip(),
+            password_hash=hash_password(password) if password else None,
+            home_school=home_school,
+            is_finance=Role.FINANCE in roles,
+            is_admin=Role.ADMIN in roles,
+            managed_schools=list(managed_schools) if Role.MANAGER in roles else [],
+            active=active,
+        )
+        session.add(user)
+        session.flush()
+        return user
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -185,6 +191,28 @@ def end_sessions(user: User) -> None:
     remember-me cookie both carry ``session_token`` (``User.get_id``), so a new one makes every
     copy saved before, even a stolen one, open nothing."""
     user.session_token = new_session_token()
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """End every signed-in session of the person (``end_sessions``). A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        end_sessions(user)
+
+
+def reset_password(session: Session, secret_key: str, token: str, password: str) -> tuple[User | None, int]:
+    """Set a new password through an e-mailed reset link (``password_reset_token``). Returns the
+    person and how many working API tokens were revoked (``set_password``); the person is None
+    when the link no longer works (just used, or expired). The failed sign-ins counted against
+    the address are forgotten. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session):
+        user = user_for_reset_token(session, secret_key, token)
+        if user is None:
+            return None, 0
+        # Known only now, inside the unit: the audit log records the person resetting their own password.
+        session.info["actor_id"] = user.id
+        revoked = set_password(session, user, password)
+        forget_sign_in_attempts(session, user.email, None)
+        return user, revoked
 
 
 def revoke_access_made_before(session: Session, user: User, now: dt.datetime) -> int:
@@ -209,11 +237,12 @@ def _replace_password(session: Session, user: User, password_hash: str) -> int:
 def set_password(session: Session, user: User, password: str) -> int:
     """Give the person a new password (an e-mailed reset, or an admin). Every signed-in session of
     theirs ends, and their API tokens and calendar-feed address stop working. Returns how many
-    working API tokens were revoked."""
-    problems = check_password_rules(password)
-    if problems:
-        raise InvalidInput(field_errors={"password": problems})
-    return _replace_password(session, user, hash_password(password))
+    working API tokens were revoked. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        problems = check_password_rules(password)
+        if problems:
+            raise InvalidInput(field_errors={"password": problems})
+        return _replace_password(session, user, hash_password(password))
 
 
 WRONG_CURRENT_PASSWORD = "That is not your current password."
@@ -306,20 +335,21 @@ def create_api_token(
     session: Session, user: User, name: str = "Personal token", expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for ``user``; returns the row and the token itself, which is never stored.
-    Every token expires: a year from now unless ``expires_at`` says otherwise."""
-    if not user.active:
-        raise NotAllowed("That account is deactivated.")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user=user,
-        name=name.strip() or "Personal token",
-        token_hash=_token_hash(secret),
-        prefix=secret[: len(TOKEN_PREFIX) + 6],
-        expires_at=expires_at or utcnow() + dt.timedelta(days=DEFAULT_TOKEN_LIFETIME_DAYS),
-    )
-    session.add(token)
-    session.flush()
-    return token, secret
+    Every token expires: a year from now unless ``expires_at`` says otherwise. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        if not user.active:
+            raise NotAllowed("That account is deactivated.")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken(
+            user=user,
+            name=name.strip() or "Personal token",
+            token_hash=_token_hash(secret),
+            prefix=secret[: len(TOKEN_PREFIX) + 6],
+            expires_at=expires_at or utcnow() + dt.timedelta(days=DEFAULT_TOKEN_LIFETIME_DAYS),
+        )
+        session.add(token)
+        session.flush()
+        return token, secret
 
 
 def create_personal_api_token(
@@ -327,13 +357,12 @@ def create_personal_api_token(
 ) -> tuple[ApiToken, str]:
     """The signed-in person makes a token for themselves, typing their password again: a token
     outlives the session, so a borrowed or stolen session alone must not be able to make one.
-    ``lifetime_days`` is one of ``TOKEN_LIFETIMES``. Runs its own units of work (the password is
-    checked outside the write lock)."""
+    ``lifetime_days`` is one of ``TOKEN_LIFETIMES``. A command: it runs its own units of work
+    (the password is checked, in a unit of its own, outside the write lock)."""
     if lifetime_days not in TOKEN_LIFETIMES:
         raise InvalidInput(field_errors={"lifetime_days": ["Choose how long the token works."]})
     confirm_password(session, user, password, ip_address)
-    with atomic(session, user):
-        return create_api_token(session, user, name, expires_at=utcnow() + dt.timedelta(days=lifetime_days))
+    return create_api_token(session, user, name, expires_at=utcnow() + dt.timedelta(days=lifetime_days))
 
 
 #: How finely a token's last use is recorded. Writing it on every call would turn every API read
@@ -357,19 +386,25 @@ def token_use_due(token: ApiToken, now: dt.datetime) -> bool:
     return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
 
 
-def record_token_use(token: ApiToken, now: dt.datetime) -> None:
-    """Record this use of the token, unless one was recorded within the minute."""
-    if token_use_due(token, now):
-        token.last_used_at = now
+def record_token_use(session: Session, token_id: int, now: dt.datetime) -> None:
+    """Record this use of the token, unless one was recorded within the minute (``token_use_due``:
+    callers ask it first, so most calls write nothing). A command: its own unit of work
+    (``core/db.py``)."""
+    with atomic(session):
+        token = session.get(ApiToken, token_id)
+        if token is not None and token_use_due(token, now):
+            token.last_used_at = now
 
 
 def revoke_api_token(session: Session, actor: User, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.id and not actor.is_admin):
-        raise NotFound("No such token.")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-    return token
+    """The token's owner (or an admin) revokes it: it stops working at once. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        token = session.get(ApiToken, token_id)
+        if token is None or (token.user_id != actor.id and not actor.is_admin):
+            raise NotFound("No such token.")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+        return token
 
 
 # --- Administration ---------------------------------------------------------------------------
@@ -392,37 +427,42 @@ def update_user(
     is_admin: bool,
     managed_schools: list[School],
     active: bool,
+    password: str | None = None,
 ) -> User:
-    """An admin changes a person's details and roles. Admins cannot lock themselves out."""
-    require_role(actor, Role.ADMIN)
-    errors: dict[str, list[str]] = {}
-    email = email.strip()
-    other = find_user_by_email(session, email)
-    if "@" not in email or len(email) > 254:
-        errors["email"] = ["Enter a valid email address."]
-    elif other is not None and other.id != user.id:
-        errors["email"] = ["Someone else already has an account with that email address."]
-    if not name.strip():
-        errors["name"] = ["Enter the person's name."]
-    if user.id == actor.id and not is_admin:
-        errors["is_admin"] = ["You cannot remove your own admin role; ask another admin."]
-    if user.id == actor.id and not active:
-        errors["active"] = ["You cannot deactivate your own account."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    user.email = email
-    user.name = name.strip()
-    user.home_school = home_school
-    user.is_finance = is_finance
-    user.is_admin = is_admin
-    user.managed_schools = list(managed_schools)
-    if user.active != active:
-        # Deactivating ends every session; and neither deactivating nor reactivating lets the
-        # person's old API tokens or calendar-feed address work again afterwards.
-        end_sessions(user)
-        revoke_access_made_before(session, user, utcnow())
-    user.active = active
-    return user
+    """An admin changes a person's details and roles, and with ``password`` sets a new password
+    (``set_password``), all or nothing. Admins cannot lock themselves out. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        require_role(actor, Role.ADMIN)
+        errors: dict[str, list[str]] = {}
+        email = email.strip()
+        other = find_user_by_email(session, email)
+        if "@" not in email or len(email) > 254:
+            errors["email"] = ["Enter a valid email address."]
+        elif other is not None and other.id != user.id:
+            errors["email"] = ["Someone else already has an account with that email address."]
+        if not name.strip():
+            errors["name"] = ["Enter the person's name."]
+        if user.id == actor.id and not is_admin:
+            errors["is_admin"] = ["You cannot remove your own admin role; ask another admin."]
+        if user.id == actor.id and not active:
+            errors["active"] = ["You cannot deactivate your own account."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        user.email = email
+        user.name = name.strip()
+        user.home_school = home_school
+        user.is_finance = is_finance
+        user.is_admin = is_admin
+        user.managed_schools = list(managed_schools)
+        if user.active != active:
+            # Deactivating ends every session; and neither deactivating nor reactivating lets the
+            # person's old API tokens or calendar-feed address work again afterwards.
+            end_sessions(user)
+            revoke_access_made_before(session, user, utcnow())
+        user.active = active
+        if password:
+            set_password(session, user, password)
+        return user
 
 
 # --- Slowing down password guessing -----------------------------------------------------------
@@ -569,41 +609,44 @@ def request_password_reset(session: Session, email: str, ip_address: str, now: d
     job (``notifications.password_resets.mail_password_resets``) writes the e-mail for an active account. An address is sent
     at most ``MAX_RESETS_PER_EMAIL`` e-mails an hour: further requests are quietly not recorded
     (the same answer, so it reveals nothing either). A client that asks more than
-    ``MAX_RESETS_PER_IP`` times an hour is refused with ``TooManyResetRequests``.
+    ``MAX_RESETS_PER_IP`` times an hour is refused with ``TooManyResetRequests``. A command: its own unit of work (``core/db.py``).
     """
-    email = normalise_email(email)[:254]
-    ip_address = ip_address[:64]
-    since = now - RESET_LIMIT_WINDOW
-    from_client = session.scalars(
-        select(PasswordResetRequest.requested_at)
-        .where(PasswordResetRequest.ip_address == ip_address, PasswordResetRequest.requested_at > since)
-        .order_by(PasswordResetRequest.requested_at.desc())
-        .limit(MAX_RESETS_PER_IP)
-    ).all()
-    if len(from_client) >= MAX_RESETS_PER_IP:
-        raise TooManyResetRequests(from_client[-1] + RESET_LIMIT_WINDOW - now)
-    for_address = (
-        session.scalar(
-            select(func.count()).where(
-                PasswordResetRequest.email == email, PasswordResetRequest.requested_at > since
+    with atomic(session):
+        email = normalise_email(email)[:254]
+        ip_address = ip_address[:64]
+        since = now - RESET_LIMIT_WINDOW
+        from_client = session.scalars(
+            select(PasswordResetRequest.requested_at)
+            .where(PasswordResetRequest.ip_address == ip_address, PasswordResetRequest.requested_at > since)
+            .order_by(PasswordResetRequest.requested_at.desc())
+            .limit(MAX_RESETS_PER_IP)
+        ).all()
+        if len(from_client) >= MAX_RESETS_PER_IP:
+            raise TooManyResetRequests(from_client[-1] + RESET_LIMIT_WINDOW - now)
+        for_address = (
+            session.scalar(
+                select(func.count()).where(
+                    PasswordResetRequest.email == email, PasswordResetRequest.requested_at > since
+                )
+            )
+            or 0
+        )
+        # Over the address's limit the request still counts against the client (so guessing many
+        # addresses from one client stays limited), but is marked handled: no e-mail.
+        session.add(
+            PasswordResetRequest(
+                email=email,
+                ip_address=ip_address,
+                requested_at=now,
+                handled_at=now if for_address >= MAX_RESETS_PER_EMAIL else None,
             )
         )
-        or 0
-    )
-    # Over the address's limit the request still counts against the client (so guessing many
-    # addresses from one client stays limited), but is marked handled: no e-mail.
-    session.add(
-        PasswordResetRequest(
-            email=email,
-            ip_address=ip_address,
-            requested_at=now,
-            handled_at=now if for_address >= MAX_RESETS_PER_EMAIL else None,
+        # Old rows are no use: keep the table small.
+        session.execute(
+            delete(PasswordResetRequest).where(
+                PasswordResetRequest.requested_at < now - RESET_LIMIT_WINDOW * 24
+            )
         )
-    )
-    # Old rows are no use: keep the table small.
-    session.execute(
-        delete(PasswordResetRequest).where(PasswordResetRequest.requested_at < now - RESET_LIMIT_WINDOW * 24)
-    )
 
 
 # --- Single sign-on ---------------------------------------------------------------------------

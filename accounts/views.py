@@ -29,7 +29,7 @@ from accounts.forms import (
 )
 from accounts.models import ApiToken, Role, User
 from accounts.permissions import roles_required
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from inventory.service import list_schools
 from web.forms import refusal_shown
 from web.responses import safe_next
@@ -90,8 +90,7 @@ def password_reset_request():
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            with atomic(db.session):
-                service.request_password_reset(db.session, form.email.data, _client_address(), utcnow())
+            service.request_password_reset(db.session, form.email.data, _client_address(), utcnow())
         except service.TooManyResetRequests as error:
             form.form_errors.append(error.message)
             return (
@@ -118,11 +117,9 @@ def password_reset(token: str):
         return redirect(url_for("accounts.password_reset_request"))
     form = PasswordResetForm()
     if form.validate_on_submit():
-        with atomic(db.session, user):
-            user = service.user_for_reset_token(db.session, current_app.config["SECRET_KEY"], token)
-            if user is not None:
-                revoked = service.set_password(db.session, user, form.password.data)
-                service.forget_sign_in_attempts(db.session, user.email, None)
+        user, revoked = service.reset_password(
+            db.session, current_app.config["SECRET_KEY"], token, form.password.data
+        )
         if user is None:
             flash("That reset link has just been used. Ask for a new one.", "error")
             return redirect(url_for("accounts.password_reset_request"))
@@ -155,8 +152,7 @@ def sign_out():
     # A POST, so CSRFProtect checks its token: a link elsewhere cannot sign anyone out.
     if current_user.is_authenticated:
         # Clearing the cookie is not enough: a copy saved before (or stolen) would still work.
-        with atomic(db.session, current_user):
-            service.end_sessions(current_user)
+        service.sign_out_everywhere(db.session, current_user)
     _end_session()
     flash("You have signed out, here and on any other browser signed in as you.", "info")
     return redirect(url_for("accounts.sign_in"))
@@ -221,8 +217,7 @@ def change_password():
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    with atomic(db.session, current_user):
-        service.revoke_api_token(db.session, current_user, token_id)
+    service.revoke_api_token(db.session, current_user, token_id)
     flash("The token is revoked: it no longer works.", "success")
     return redirect(url_for("accounts.profile"))
 
@@ -260,9 +255,14 @@ def new_user():
         roles += [Role.FINANCE] if form.is_finance.data else []
         roles += [Role.ADMIN] if form.is_admin.data else []
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                user = service.create_user(db.session, password=form.password.data, roles=roles, **values)
-                user.active = form.active.data
+            user = service.create_user(
+                db.session,
+                password=form.password.data,
+                roles=roles,
+                active=form.active.data,
+                actor=current_user,
+                **values,
+            )
         if outcome.succeeded:
             flash(f"{user.name} can now sign in as {user.email}.", "success")
             return redirect(url_for("admin.users"))
@@ -282,18 +282,16 @@ def edit_user(user_id: int):
         form.managed_schools.data = sorted(person.managed_school_ids)
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                service.update_user(
-                    db.session,
-                    current_user,
-                    person,
-                    is_finance=form.is_finance.data,
-                    is_admin=form.is_admin.data,
-                    active=form.active.data,
-                    **_user_form_values(form),
-                )
-                if form.password.data:
-                    service.set_password(db.session, person, form.password.data)
+            service.update_user(
+                db.session,
+                current_user,
+                person,
+                is_finance=form.is_finance.data,
+                is_admin=form.is_admin.data,
+                active=form.active.data,
+                password=form.password.data or None,
+                **_user_form_values(form),
+            )
         if outcome.succeeded:
             if form.password.data and person.id == current_user.id:
                 _start_session(person, remember=_remembered())  # an admin's own new password

@@ -318,12 +318,11 @@ def _asset_input(values: dict[str, Any], base: service.AssetInput | None = None)
 def create_asset():
     values = read_body(_CREATE_FIELDS)
     user = api_user()
-    with atomic(db.session, user):
-        school = db.session.get(School, values["school_id"])
-        if school is None:
-            require_school_manager(user, None)  # only admins learn that the School does not exist
-            raise InvalidInput(field_errors={"school_id": ["There is no such School."]})
-        asset = service.create_asset(db.session, user, school, _asset_input(values))
+    school = db.session.get(School, values["school_id"])
+    if school is None:
+        require_school_manager(user, None)  # only admins learn that the School does not exist
+        raise InvalidInput(field_errors={"school_id": ["There is no such School."]})
+    asset = service.create_asset(db.session, user, school, _asset_input(values))
     asset = service.get_asset(db.session, asset.id)
     return ASSET.dump(asset, user), 201, {"Location": url_for("api_v1.get_asset", asset_id=asset.id)}
 
@@ -394,6 +393,7 @@ def update_asset(asset_id: int):
     user = api_user()
     decisions = Decisions(default=values.get("affected_bookings", KEEP))
     settled = Settlement()
+    # One unit: an edit and a status change in one request succeed or fail together (core/db.py).
     with atomic(db.session, user):
         asset = service.get_asset(db.session, asset_id)
         require_school_manager(user, asset.school_id)

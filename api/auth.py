@@ -14,11 +14,11 @@ from flask import current_app, g, request
 from flask_login import current_user
 from werkzeug.exceptions import Unauthorized
 
-from accounts.models import ApiToken, User
+from accounts.models import User
 from accounts.service import find_api_token, record_token_use, token_use_due
 from api.limits import presented_token
 from api.params import MAX_INT, Malformed
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from core.errors import NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,8 +61,7 @@ def authenticate() -> None:
             "The token is unknown, revoked or expired, or its account is deactivated.", invalid_token=True
         )
     if token_use_due(found, now):  # once a minute, not a write on every call
-        with atomic(db.session):
-            record_token_use(db.session.get(ApiToken, found.id), now)
+        record_token_use(db.session, found.id, now)
     g.api_user = found.user
     # Load current_user now, so that whatever looks at it later (the request log) sees the token's user.
     current_user._get_current_object()

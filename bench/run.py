@@ -244,12 +244,11 @@ class InProcess:
         if user_id not in self.tokens:
             from accounts.models import User
             from accounts.service import create_api_token
-            from core.db import atomic, db
+            from core.db import db
 
             with self.app.app_context():
                 user = db.session.get(User, user_id)
-                with atomic(db.session, user):
-                    _, secret = create_api_token(db.session, user, "Benchmark")
+                _, secret = create_api_token(db.session, user, "Benchmark")
                 db.session.remove()
             self.tokens[user_id] = secret
         return self.tokens[user_id]

@@ -8,11 +8,17 @@ commands live here, above inventory: inventory's modules keep the asset's own ru
 change it, the version check, validating and applying its settings, windows and training
 records) and know nothing of bookings; these call them, then ``bookings/disruption.py`` to settle
 what is affected.
+
+Each is a command (``core/db.py``): it opens its own unit of work, so the change and its
+settlement commit together or not at all. A view that must also check the manager confirmed
+every affected booking (``inventory.views.affected``) holds one unit around the listing, the
+command and that check, which the command joins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -29,9 +35,10 @@ from bookings.disruption import (
     settle,
 )
 from bookings.models import ACTIVE_STATUSES, Booking
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput
 from core.timeutil import format_local
+from inventory import media
 from inventory.models import Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
 from inventory.service import (
     AssetInput,
@@ -62,26 +69,27 @@ def update_asset(
     the same transaction each is cancelled or kept as ``decisions`` say (none given: kept, and
     its holder told), see ``bookings/disruption.py``. Returns what was done to them.
     """
-    require_school_manager(actor, asset.school_id)
-    lock_asset(session, asset)
-    check_version(asset, expected_version)
-    errors = validate_asset_input(session, asset.school, data, asset)
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    now = now or utcnow()
-    affected = affected_by_hours(session, asset, data.weekly_hours, now)
-    apply_asset_input(asset, data, actor, now)
-    session.flush()
-    new_hours = format_weekly_hours(data.weekly_hours) or "none"
-    return settle(
-        session,
-        actor,
-        affected,
-        decisions,
-        f"{asset.name}'s bookable hours changed to {new_hours}.",
-        "it now falls outside the asset's bookable hours.",
-        now,
-    )
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        lock_asset(session, asset)
+        check_version(asset, expected_version)
+        errors = validate_asset_input(session, asset.school, data, asset)
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        now = now or utcnow()
+        affected = affected_by_hours(session, asset, data.weekly_hours, now)
+        apply_asset_input(asset, data, actor, now)
+        session.flush()
+        new_hours = format_weekly_hours(data.weekly_hours) or "none"
+        return settle(
+            session,
+            actor,
+            affected,
+            decisions,
+            f"{asset.name}'s bookable hours changed to {new_hours}.",
+            "it now falls outside the asset's bookable hours.",
+            now,
+        )
 
 
 def change_asset_status(
@@ -103,47 +111,54 @@ def change_asset_status(
     reason; maintenance or out of service cancels or keeps each confirmed booking still to come
     as ``decisions`` say (none given: keep them, and tell their holders). Returns what was done.
     """
-    require_school_manager(actor, asset.school_id)
-    lock_asset(session, asset)
-    check_version(asset, expected_version)
-    reason = reason.strip()
-    if status != AssetStatus.AVAILABLE and not reason:
-        raise InvalidInput(field_errors={"reason": [f"Say why the asset is {status.label.lower()}."]})
-    if status == asset.status and reason == asset.status_reason:
-        return Settlement()
-    now = now or utcnow()
-    affected = affected_by_status(session, asset, status, now)
-    # Disposing of a retired asset keeps the day it left service.
-    was_withdrawn = asset.status.withdrawn
-    asset.status = status
-    asset.status_reason = reason
-    asset.status_changed_at = now
-    if not status.withdrawn:
-        asset.retired_at = None
-    elif not was_withdrawn or asset.retired_at is None:
-        asset.retired_at = now
-    session.flush()
-    return settle(
-        session,
-        actor,
-        affected,
-        decisions,
-        reason,
-        f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.",
-        now,
-    )
-
-
-def delete_asset(session: Session, actor: User, asset: Asset) -> None:
-    """Remove an asset entered by mistake. One that has ever been booked is retired instead,
-    so its history stays (the database's foreign keys refuse the delete as well)."""
-    require_school_manager(actor, asset.school_id)
-    if session.scalar(select(Booking.id).where(Booking.asset_id == asset.id).limit(1)) is not None:
-        raise InvalidInput(
-            "This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept."
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        lock_asset(session, asset)
+        check_version(asset, expected_version)
+        reason = reason.strip()
+        if status != AssetStatus.AVAILABLE and not reason:
+            raise InvalidInput(field_errors={"reason": [f"Say why the asset is {status.label.lower()}."]})
+        if status == asset.status and reason == asset.status_reason:
+            return Settlement()
+        now = now or utcnow()
+        affected = affected_by_status(session, asset, status, now)
+        # Disposing of a retired asset keeps the day it left service.
+        was_withdrawn = asset.status.withdrawn
+        asset.status = status
+        asset.status_reason = reason
+        asset.status_changed_at = now
+        if not status.withdrawn:
+            asset.retired_at = None
+        elif not was_withdrawn or asset.retired_at is None:
+            asset.retired_at = now
+        session.flush()
+        return settle(
+            session,
+            actor,
+            affected,
+            decisions,
+            reason,
+            f"{asset.name} has been taken out of use ({status.label.lower()}), so it may not be usable then.",
+            now,
         )
-    session.delete(asset)
-    session.flush()
+
+
+def delete_asset(
+    session: Session, actor: User, asset: Asset, instance_path: str | Path | None = None
+) -> None:
+    """Remove an asset entered by mistake. One that has ever been booked is retired instead,
+    so its history stays (the database's foreign keys refuse the delete as well). With
+    ``instance_path``, its photo goes too (the files once the deletion commits), in the same unit."""
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        if instance_path is not None:
+            media.remove_photo(session, actor, asset, instance_path)
+        if session.scalar(select(Booking.id).where(Booking.asset_id == asset.id).limit(1)) is not None:
+            raise InvalidInput(
+                "This asset has bookings, so it cannot be deleted. Retire it instead: its history is kept."
+            )
+        session.delete(asset)
+        session.flush()
 
 
 # --- Maintenance windows and training ---------------------------------------------------------
@@ -175,49 +190,52 @@ def schedule_maintenance(
     ``decisions`` say (none given: kept, and their holders told), in the same transaction
     (``bookings/disruption.py``); ``window.settlement`` says what was done to them.
     """
-    require_school_manager(actor, asset.school_id)
-    reason = (reason or "").strip()
-    errors: dict[str, list[str]] = {}
-    if start_at is None:
-        errors["start_at"] = ["Enter when the maintenance starts."]
-    if end_at is None:
-        errors["end_at"] = ["Enter when the maintenance ends."]
-    if start_at is not None and end_at is not None:
-        _require_aware(start_at)
-        _require_aware(end_at)
-        if end_at <= start_at:
-            errors["end_at"] = ["The maintenance must end after it starts."]
-    if not reason:
-        errors["reason"] = ["Say what the maintenance is for, such as 'Annual service by the manufacturer'."]
-    elif len(reason) > 2000:
-        errors["reason"] = ["Use at most 2000 characters."]
-    if cost_pence is not None and cost_pence < 0:
-        errors["cost"] = ["A cost cannot be negative."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    window = MaintenanceWindow(
-        asset_id=asset.id,
-        start_at=start_at,
-        end_at=end_at,
-        reason=reason,
-        cost_pence=cost_pence,
-        created_by_id=actor.id,
-    )
-    now = now or utcnow()
-    affected = affected_by_window(session, asset, start_at, end_at, now)
-    session.add(window)
-    session.flush()
-    when = f"{format_local(start_at)} to {format_local(end_at)}"
-    window.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
-        session,
-        actor,
-        affected,
-        decisions,
-        f"Maintenance of {asset.name}, {when}: {reason}",
-        f"maintenance of {asset.name} is planned during it ({when}).",
-        now,
-    )
-    return window
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        reason = (reason or "").strip()
+        errors: dict[str, list[str]] = {}
+        if start_at is None:
+            errors["start_at"] = ["Enter when the maintenance starts."]
+        if end_at is None:
+            errors["end_at"] = ["Enter when the maintenance ends."]
+        if start_at is not None and end_at is not None:
+            _require_aware(start_at)
+            _require_aware(end_at)
+            if end_at <= start_at:
+                errors["end_at"] = ["The maintenance must end after it starts."]
+        if not reason:
+            errors["reason"] = [
+                "Say what the maintenance is for, such as 'Annual service by the manufacturer'."
+            ]
+        elif len(reason) > 2000:
+            errors["reason"] = ["Use at most 2000 characters."]
+        if cost_pence is not None and cost_pence < 0:
+            errors["cost"] = ["A cost cannot be negative."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        window = MaintenanceWindow(
+            asset_id=asset.id,
+            start_at=start_at,
+            end_at=end_at,
+            reason=reason,
+            cost_pence=cost_pence,
+            created_by_id=actor.id,
+        )
+        now = now or utcnow()
+        affected = affected_by_window(session, asset, start_at, end_at, now)
+        session.add(window)
+        session.flush()
+        when = f"{format_local(start_at)} to {format_local(end_at)}"
+        window.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
+            session,
+            actor,
+            affected,
+            decisions,
+            f"Maintenance of {asset.name}, {when}: {reason}",
+            f"maintenance of {asset.name} is planned during it ({when}).",
+            now,
+        )
+        return window
 
 
 def bookings_clashing_with(session: Session, asset: Asset, start: dt.datetime, end: dt.datetime) -> list:
@@ -256,27 +274,28 @@ def revoke_training(
     (none given: kept, and the person told), in the same transaction (``bookings/disruption.py``);
     ``authorisation.settlement`` says what was done to them.
     """
-    require_school_manager(actor, authorisation.school_id)
-    reason = (reason or "").strip()
-    if authorisation.revoked_at is not None:
-        raise InvalidInput("This authorisation has already been revoked.")
-    if not reason:
-        raise InvalidInput(field_errors={"reason": ["Say why the authorisation is revoked."]})
-    if len(reason) > 2000:
-        raise InvalidInput(field_errors={"reason": ["Use at most 2000 characters."]})
-    now = now or utcnow()
-    affected = affected_by_revocation(session, authorisation, now)
-    authorisation.revoked_at = now
-    authorisation.revoked_by_id = actor.id
-    authorisation.revoke_reason = reason
-    session.flush()
-    authorisation.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
-        session,
-        actor,
-        affected,
-        decisions,
-        f"Training authorisation for {describe_scope(authorisation)} revoked: {reason}",
-        f"your training authorisation for {describe_scope(authorisation)} has been revoked.",
-        now,
-    )
-    return authorisation
+    with atomic(session, actor):
+        require_school_manager(actor, authorisation.school_id)
+        reason = (reason or "").strip()
+        if authorisation.revoked_at is not None:
+            raise InvalidInput("This authorisation has already been revoked.")
+        if not reason:
+            raise InvalidInput(field_errors={"reason": ["Say why the authorisation is revoked."]})
+        if len(reason) > 2000:
+            raise InvalidInput(field_errors={"reason": ["Use at most 2000 characters."]})
+        now = now or utcnow()
+        affected = affected_by_revocation(session, authorisation, now)
+        authorisation.revoked_at = now
+        authorisation.revoked_by_id = actor.id
+        authorisation.revoke_reason = reason
+        session.flush()
+        authorisation.settlement = settle(  # type: ignore[assignment]  # a plain attribute, not a column
+            session,
+            actor,
+            affected,
+            decisions,
+            f"Training authorisation for {describe_scope(authorisation)} revoked: {reason}",
+            f"your training authorisation for {describe_scope(authorisation)} has been revoked.",
+            now,
+        )
+        return authorisation

@@ -6,8 +6,9 @@ rules. None of these changes leaves them silently:
 
 * the ``affected_by_*`` functions find the bookings a change would touch (read only: the
   manager's confirmation step lists them before anything is saved);
-* ``settle`` applies what was decided for each, in the caller's transaction, the same one as
-  the change itself (``db.atomic``): all or nothing.
+* ``settle`` applies what was decided for each. It is a command (its own unit of work,
+  ``core/db.py``); the changes in ``bookings.asset_changes`` call it inside theirs, which it
+  joins, so the change and its settlement commit together: all or nothing.
 
 What happens to each booking:
 
@@ -45,7 +46,7 @@ from bookings.availability import WeeklyHours, weekly_hours, weekly_intervals
 from bookings.models import Booking, BookingStatus
 from bookings.notices import booking_link, notify_cancelled, when
 from bookings.service import _offer_to_waitlist, _reject, change_status
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput
 from core.timeutil import format_local, to_local
 from inventory.models import WITHDRAWN_STATUSES, Asset, AssetStatus, MaintenanceWindow, TrainingAuthorisation
@@ -295,7 +296,8 @@ def settle(
     notice: str,
     now: dt.datetime | None = None,
 ) -> Settlement:
-    """End or keep each affected booking, in the caller's transaction.
+    """End or keep each affected booking. A command (``core/db.py``): called by another
+    command, such as the changes in ``bookings.asset_changes``, it joins that one's unit.
 
     When the change ends everything (``affected.ends_all``: retiring), every confirmed booking is
     cancelled and every pending request rejected, with ``reason``, whatever ``decisions`` say.
@@ -305,59 +307,60 @@ def settle(
     Only bookings still confirmed or pending are touched (one may have changed since it was listed).
     """
 
-    now = now or utcnow()
-    decisions = decisions or Decisions()
-    settlement = Settlement()
-    for booking in affected.confirmed:
-        if booking.status != BookingStatus.CONFIRMED:
-            continue
-        if affected.ends_all or decisions.for_booking(booking.id) == CANCEL:
-            change = change_status(booking, BookingStatus.CANCELLED, actor, reason, now)
-            notify_cancelled(session, booking, change)
-            settlement.cancelled.append(booking)
-            continue
-        settlement.kept.append(booking)
-        if booking.requester_id == actor.id:
-            continue  # nobody is told what they did themselves
-        asset = booking.asset
-        notify(
-            session,
-            booking.requester,
-            "booking_affected",
-            f"Check your booking: {asset.name}, {when(booking)}",
-            f"Your booking of {asset.name} ({asset.tag}), {when(booking)}, is kept, but {notice}\n"
-            f"Reason: {reason}\n\nIf it no longer suits you, cancel it on its page. Questions: "
-            f"ask {asset.school.name}'s managers.",
-            booking_link(booking),
-            dedupe_key=f"booking-affected:{booking.id}:{now.isoformat()}",
-        )
-    for booking in affected.pending:
-        if booking.status != BookingStatus.PENDING:
-            continue
-        if affected.ends_all or decisions.for_booking(booking.id) == CANCEL:
-            _reject(session, actor, booking, reason, now)
-            settlement.rejected.append(booking)
-            continue
-        settlement.kept.append(booking)
-        if booking.requester_id == actor.id:
-            continue
-        asset = booking.asset
-        notify(
-            session,
-            booking.requester,
-            "booking_affected",
-            f"Check your request: {asset.name}, {when(booking)}",
-            f"Your request for {asset.name} ({asset.tag}), {when(booking)}, still waits for a decision, but "
-            f"{notice}\nReason: {reason}\n\nIf it no longer suits you, cancel it on its page. Questions: "
-            f"ask {asset.school.name}'s managers.",
-            booking_link(booking),
-            dedupe_key=f"booking-affected:{booking.id}:{now.isoformat()}",
-        )
-    session.flush()
-    if not affected.ends_all:  # a retired asset offers nothing to its waitlist
-        for booking in settlement.cancelled:
-            _offer_to_waitlist(session, booking, now)
-    return settlement
+    with atomic(session, actor):
+        now = now or utcnow()
+        decisions = decisions or Decisions()
+        settlement = Settlement()
+        for booking in affected.confirmed:
+            if booking.status != BookingStatus.CONFIRMED:
+                continue
+            if affected.ends_all or decisions.for_booking(booking.id) == CANCEL:
+                change = change_status(booking, BookingStatus.CANCELLED, actor, reason, now)
+                notify_cancelled(session, booking, change)
+                settlement.cancelled.append(booking)
+                continue
+            settlement.kept.append(booking)
+            if booking.requester_id == actor.id:
+                continue  # nobody is told what they did themselves
+            asset = booking.asset
+            notify(
+                session,
+                booking.requester,
+                "booking_affected",
+                f"Check your booking: {asset.name}, {when(booking)}",
+                f"Your booking of {asset.name} ({asset.tag}), {when(booking)}, is kept, but {notice}\n"
+                f"Reason: {reason}\n\nIf it no longer suits you, cancel it on its page. Questions: "
+                f"ask {asset.school.name}'s managers.",
+                booking_link(booking),
+                dedupe_key=f"booking-affected:{booking.id}:{now.isoformat()}",
+            )
+        for booking in affected.pending:
+            if booking.status != BookingStatus.PENDING:
+                continue
+            if affected.ends_all or decisions.for_booking(booking.id) == CANCEL:
+                _reject(session, actor, booking, reason, now)
+                settlement.rejected.append(booking)
+                continue
+            settlement.kept.append(booking)
+            if booking.requester_id == actor.id:
+                continue
+            asset = booking.asset
+            notify(
+                session,
+                booking.requester,
+                "booking_affected",
+                f"Check your request: {asset.name}, {when(booking)}",
+                f"Your request for {asset.name} ({asset.tag}), {when(booking)}, still waits for a decision, but "
+                f"{notice}\nReason: {reason}\n\nIf it no longer suits you, cancel it on its page. Questions: "
+                f"ask {asset.school.name}'s managers.",
+                booking_link(booking),
+                dedupe_key=f"booking-affected:{booking.id}:{now.isoformat()}",
+            )
+        session.flush()
+        if not affected.ends_all:  # a retired asset offers nothing to its waitlist
+            for booking in settlement.cancelled:
+                _offer_to_waitlist(session, booking, now)
+        return settlement
 
 
 # --- What a kept booking shows ----------------------------------------------------------------------

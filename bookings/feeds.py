@@ -32,6 +32,7 @@ from accounts.models import User, new_session_token
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, BookingStatusChange
 from core.bounds import has_nul
+from core.db import atomic
 from core.errors import NotFound
 from inventory.models import Asset
 
@@ -79,21 +80,25 @@ def asset_for_token(session: Session, token: str) -> Asset:
 
 
 def reset_user_token(session: Session, user: User) -> str:
-    """Give the person's feed a new secret address; the old address stops working at once."""
-    user.calendar_token = new_session_token()
-    session.flush()
-    return user.calendar_token
+    """Give the person's feed a new secret address; the old address stops working at once.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        user.calendar_token = new_session_token()
+        session.flush()
+        return user.calendar_token
 
 
 def reset_asset_token(session: Session, actor: User, asset_id: int) -> Asset:
-    """A manager of the owning School (or an admin) gives the asset's feed a new address."""
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("There is no such asset.")
-    require_school_manager(actor, asset.school_id)
-    asset.calendar_token = secrets.token_urlsafe(32)
-    session.flush()
-    return asset
+    """A manager of the owning School (or an admin) gives the asset's feed a new address.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        asset = session.get(Asset, asset_id)
+        if asset is None:
+            raise NotFound("There is no such asset.")
+        require_school_manager(actor, asset.school_id)
+        asset.calendar_token = secrets.token_urlsafe(32)
+        session.flush()
+        return asset
 
 
 def webcal_url(url: str) -> str:

@@ -36,6 +36,7 @@ from bookings.models import (
 )
 from bookings.notices import notify_lapsed
 from bookings.service import change_status, record_unmet_demand
+from core.db import atomic
 from inventory.models import Asset
 
 #: Why a lapsed request's history says it ended.
@@ -65,61 +66,63 @@ def record_lapsed_demand(session: Session, now: dt.datetime) -> Recorded:
     """Scheduler job: pending requests whose start has passed lapse and become unmet demand
     "not decided in time"; waitlist places whose time has passed, never offered and never
     booked, become unmet demand "waitlisted, never served". Each booking and each place is
-    recorded once, however often this runs. Works inside the caller's transaction."""
+    recorded once, however often this runs. A command: its own unit of work (``core/db.py``).
+    The scheduler calls it bare."""
 
-    lapsing = session.scalars(
-        select(Booking)
-        .where(Booking.status == BookingStatus.PENDING, Booking.start_at <= now)
-        .order_by(Booking.start_at, Booking.id)
-        .with_for_update(skip_locked=True, of=Booking)  # one being decided right now is left alone
-    ).all()
-    for booking in lapsing:
-        change_status(booking, BookingStatus.LAPSED, None, LAPSE_REASON, now)
-        notify_lapsed(session, booking)
-        already = session.scalar(
-            select(UnmetDemand.id).where(
-                UnmetDemand.booking_id == booking.id, UnmetDemand.source == DemandSource.LAPSED
+    with atomic(session):
+        lapsing = session.scalars(
+            select(Booking)
+            .where(Booking.status == BookingStatus.PENDING, Booking.start_at <= now)
+            .order_by(Booking.start_at, Booking.id)
+            .with_for_update(skip_locked=True, of=Booking)  # one being decided right now is left alone
+        ).all()
+        for booking in lapsing:
+            change_status(booking, BookingStatus.LAPSED, None, LAPSE_REASON, now)
+            notify_lapsed(session, booking)
+            already = session.scalar(
+                select(UnmetDemand.id).where(
+                    UnmetDemand.booking_id == booking.id, UnmetDemand.source == DemandSource.LAPSED
+                )
             )
-        )
-        if already is None:
-            record_unmet_demand(
-                session,
-                booking.requester,
-                booking.asset_id,
-                booking.start_at,
-                booking.end_at,
-                DemandSource.LAPSED,
-                [NOT_DECIDED],
-                booking.id,
-                requester_school_id=booking.requester_school_id,
-            )
-    session.flush()
+            if already is None:
+                record_unmet_demand(
+                    session,
+                    booking.requester,
+                    booking.asset_id,
+                    booking.start_at,
+                    booking.end_at,
+                    DemandSource.LAPSED,
+                    [NOT_DECIDED],
+                    booking.id,
+                    requester_school_id=booking.requester_school_id,
+                )
+        session.flush()
 
-    served = exists().where(
-        Booking.requester_id == WaitlistEntry.user_id,
-        Booking.asset_id == WaitlistEntry.asset_id,
-        Booking.start_at < WaitlistEntry.end_at,
-        Booking.end_at > WaitlistEntry.start_at,
-        Booking.status.in_(_SERVED),
-    )
-    recorded = exists().where(UnmetDemand.waitlist_entry_id == WaitlistEntry.id)
-    places = session.scalars(
-        select(WaitlistEntry)
-        .options(joinedload(WaitlistEntry.user))
-        .where(
-            WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.EXPIRED)),
-            WaitlistEntry.end_at <= now,
-            WaitlistEntry.offered_at.is_(None),
-            WaitlistEntry.booking_id.is_(None),
-            ~served,
-            ~recorded,
+        served = exists().where(
+            Booking.requester_id == WaitlistEntry.user_id,
+            Booking.asset_id == WaitlistEntry.asset_id,
+            Booking.start_at < WaitlistEntry.end_at,
+            Booking.end_at > WaitlistEntry.start_at,
+            Booking.status.in_(_SERVED),
         )
-        .order_by(WaitlistEntry.start_at, WaitlistEntry.id)
-    ).all()
-    for entry in places:
-        _record_waitlisted(session, entry)
-    session.flush()
-    return Recorded(len(lapsing), len(places))
+        recorded = exists().where(UnmetDemand.waitlist_entry_id == WaitlistEntry.id)
+        places = session.scalars(
+            select(WaitlistEntry)
+            .options(joinedload(WaitlistEntry.user))
+            .where(
+                WaitlistEntry.status.in_((WaitlistStatus.WAITING, WaitlistStatus.EXPIRED)),
+                WaitlistEntry.end_at <= now,
+                WaitlistEntry.offered_at.is_(None),
+                WaitlistEntry.booking_id.is_(None),
+                ~served,
+                ~recorded,
+            )
+            .order_by(WaitlistEntry.start_at, WaitlistEntry.id)
+        ).all()
+        for entry in places:
+            _record_waitlisted(session, entry)
+        session.flush()
+        return Recorded(len(lapsing), len(places))
 
 
 def _record_waitlisted(session: Session, entry: WaitlistEntry) -> None:

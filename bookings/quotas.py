@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.permissions import require_school_manager
 from bookings.models import Booking, BookingStatus, Quota, QuotaPeriod
 from bookings.rules import Violation
-from core.db import hours_between
+from core.db import atomic, hours_between
 from core.errors import InvalidInput, NotFound
 from core.timeutil import local_day_bounds, to_local
 from inventory.models import Asset, Category, School
@@ -168,66 +168,69 @@ def create_quota(
 ) -> Quota:
     """A manager of the School (or an admin) caps booked time per person for one of its assets,
     or for a category of its assets, per week or month. At least one of the two caps is set;
-    a scope has at most one quota per period."""
-    require_school_manager(actor, school_id)
-    errors: dict[str, list[str]] = {}
-    if (asset_id is None) == (category_id is None):
-        errors["scope"] = ["Choose one asset or one category."]
-    elif asset_id is not None:
-        asset = session.get(Asset, asset_id)
-        if asset is None or asset.school_id != school_id:
-            errors["scope"] = ["Choose one of the School's assets."]
-    elif session.get(Category, category_id) is None:
-        errors["scope"] = ["Choose a category from the list."]
-    try:
-        period_value = QuotaPeriod(period)
-    except ValueError:
-        errors["period"] = ["Choose week or month."]
-        period_value = None
-    for name, value in (
-        ("own_school_minutes", own_school_minutes),
-        ("other_school_minutes", other_school_minutes),
-    ):
-        if value is not None and value < 0:
-            errors[name] = ["A cap cannot be negative."]
-    if own_school_minutes is None and other_school_minutes is None:
-        errors.setdefault("own_school_minutes", []).append(
-            "Set a cap for the School's own people, other Schools' people, or both."
-        )
-    if not errors and period_value is not None:
-        clash = session.scalar(
-            select(Quota.id).where(
-                Quota.school_id == school_id,
-                Quota.period == period_value,
-                Quota.asset_id == asset_id if asset_id is not None else Quota.category_id == category_id,
+    a scope has at most one quota per period. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        require_school_manager(actor, school_id)
+        errors: dict[str, list[str]] = {}
+        if (asset_id is None) == (category_id is None):
+            errors["scope"] = ["Choose one asset or one category."]
+        elif asset_id is not None:
+            asset = session.get(Asset, asset_id)
+            if asset is None or asset.school_id != school_id:
+                errors["scope"] = ["Choose one of the School's assets."]
+        elif session.get(Category, category_id) is None:
+            errors["scope"] = ["Choose a category from the list."]
+        try:
+            period_value = QuotaPeriod(period)
+        except ValueError:
+            errors["period"] = ["Choose week or month."]
+            period_value = None
+        for name, value in (
+            ("own_school_minutes", own_school_minutes),
+            ("other_school_minutes", other_school_minutes),
+        ):
+            if value is not None and value < 0:
+                errors[name] = ["A cap cannot be negative."]
+        if own_school_minutes is None and other_school_minutes is None:
+            errors.setdefault("own_school_minutes", []).append(
+                "Set a cap for the School's own people, other Schools' people, or both."
             )
+        if not errors and period_value is not None:
+            clash = session.scalar(
+                select(Quota.id).where(
+                    Quota.school_id == school_id,
+                    Quota.period == period_value,
+                    Quota.asset_id == asset_id if asset_id is not None else Quota.category_id == category_id,
+                )
+            )
+            if clash:
+                errors["scope"] = [
+                    f"There is already a {ADJECTIVE[period_value]} quota for this; delete it first."
+                ]
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        quota = Quota(
+            school_id=school_id,
+            asset_id=asset_id,
+            category_id=category_id,
+            period=period_value,
+            own_school_minutes=own_school_minutes,
+            other_school_minutes=other_school_minutes,
+            created_by_id=actor.id,
         )
-        if clash:
-            errors["scope"] = [
-                f"There is already a {ADJECTIVE[period_value]} quota for this; delete it first."
-            ]
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    quota = Quota(
-        school_id=school_id,
-        asset_id=asset_id,
-        category_id=category_id,
-        period=period_value,
-        own_school_minutes=own_school_minutes,
-        other_school_minutes=other_school_minutes,
-        created_by_id=actor.id,
-    )
-    session.add(quota)
-    session.flush()
-    return quota
+        session.add(quota)
+        session.flush()
+        return quota
 
 
 def delete_quota(session: Session, actor: User, quota_id: int) -> Quota:
-    """A manager of the quota's School (or an admin) removes it; bookings already made stay."""
-    quota = session.get(Quota, quota_id)
-    if quota is None:
-        raise NotFound("There is no such quota.")
-    require_school_manager(actor, quota.school_id)
-    session.delete(quota)
-    session.flush()
-    return quota
+    """A manager of the quota's School (or an admin) removes it; bookings already made stay.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        quota = session.get(Quota, quota_id)
+        if quota is None:
+            raise NotFound("There is no such quota.")
+        require_school_manager(actor, quota.school_id)
+        session.delete(quota)
+        session.flush()
+        return quota

@@ -72,49 +72,50 @@ def join_waitlist(
 ) -> WaitlistEntry:
     """Wait for a time another booking holds. Refused when the time is free (book it instead),
     when a rule other than the clash refuses it (waiting would not help), or when the person
-    already waits for an overlapping time of the same asset."""
-    purpose = (purpose or "").strip()
-    if not purpose:
-        raise InvalidInput(field_errors={"purpose": ["Say what the booking is for."]})
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("There is no such asset.")
-    violations, conflicts = check_booking(session, user, asset, start_at, end_at, now)
-    if not violations:
-        raise InvalidInput("That time is free: book it instead of waiting.")
-    others = [v.message for v in violations if v.code != "overlap"]
-    if others:
-        raise InvalidInput("Waiting would not help: " + " ".join(others))
-    held_by = [c.booking_id for c in conflicts if c.kind == "booking" and c.booking_id is not None]
-    if held_by and session.scalar(
-        select(Booking.id).where(Booking.id.in_(held_by), Booking.requester_id == user.id).limit(1)
-    ):
-        raise InvalidInput("You have booked that time yourself.")
-    already = session.scalar(
-        select(WaitlistEntry.id)
-        .where(
-            WaitlistEntry.user_id == user.id,
-            WaitlistEntry.asset_id == asset.id,
-            WaitlistEntry.status.in_(OPEN_STATUSES),
-            WaitlistEntry.start_at < end_at,
-            WaitlistEntry.end_at > start_at,
+    already waits for an overlapping time of the same asset. A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        purpose = (purpose or "").strip()
+        if not purpose:
+            raise InvalidInput(field_errors={"purpose": ["Say what the booking is for."]})
+        asset = session.get(Asset, asset_id)
+        if asset is None:
+            raise NotFound("There is no such asset.")
+        violations, conflicts = check_booking(session, user, asset, start_at, end_at, now)
+        if not violations:
+            raise InvalidInput("That time is free: book it instead of waiting.")
+        others = [v.message for v in violations if v.code != "overlap"]
+        if others:
+            raise InvalidInput("Waiting would not help: " + " ".join(others))
+        held_by = [c.booking_id for c in conflicts if c.kind == "booking" and c.booking_id is not None]
+        if held_by and session.scalar(
+            select(Booking.id).where(Booking.id.in_(held_by), Booking.requester_id == user.id).limit(1)
+        ):
+            raise InvalidInput("You have booked that time yourself.")
+        already = session.scalar(
+            select(WaitlistEntry.id)
+            .where(
+                WaitlistEntry.user_id == user.id,
+                WaitlistEntry.asset_id == asset.id,
+                WaitlistEntry.status.in_(OPEN_STATUSES),
+                WaitlistEntry.start_at < end_at,
+                WaitlistEntry.end_at > start_at,
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
-    if already:
-        raise InvalidInput("You are already on the waitlist for this time.")
-    entry = WaitlistEntry(
-        asset_id=asset.id,
-        user_id=user.id,
-        start_at=start_at,
-        end_at=end_at,
-        purpose=purpose,
-        status=WaitlistStatus.WAITING,
-        created_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+        if already:
+            raise InvalidInput("You are already on the waitlist for this time.")
+        entry = WaitlistEntry(
+            asset_id=asset.id,
+            user_id=user.id,
+            start_at=start_at,
+            end_at=end_at,
+            purpose=purpose,
+            status=WaitlistStatus.WAITING,
+            created_at=now,
+        )
+        session.add(entry)
+        session.flush()
+        return entry
 
 
 def _open_offers(session: Session, asset_id: int, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -244,38 +245,44 @@ def accept_offer(session: Session, user: User, entry_id: int, now: dt.datetime |
 
 
 def leave_waitlist(session: Session, user: User, entry_id: int, now: dt.datetime) -> WaitlistEntry:
-    """The person stops waiting (or declines an offer, which passes to the next person)."""
-    entry = _own_entry(session, user, entry_id, lock=True)
-    if entry.status not in OPEN_STATUSES:
-        raise InvalidInput(f"You are no longer waiting for this time: it is {entry.status.label.lower()}.")
-    was_offered = entry.status == WaitlistStatus.OFFERED
-    entry.status = WaitlistStatus.CANCELLED
-    session.flush()
-    if was_offered:
-        offer_freed_slot(session, entry.asset_id, entry.start_at, entry.end_at, now)
-    return entry
+    """The person stops waiting (or declines an offer, which passes to the next person).
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        entry = _own_entry(session, user, entry_id, lock=True)
+        if entry.status not in OPEN_STATUSES:
+            raise InvalidInput(
+                f"You are no longer waiting for this time: it is {entry.status.label.lower()}."
+            )
+        was_offered = entry.status == WaitlistStatus.OFFERED
+        entry.status = WaitlistStatus.CANCELLED
+        session.flush()
+        if was_offered:
+            offer_freed_slot(session, entry.asset_id, entry.start_at, entry.end_at, now)
+        return entry
 
 
 def expire_offers(session: Session, now: dt.datetime) -> int:
     """Scheduler job (every minute): offers not accepted in time expire and pass to the next
-    person waiting; entries whose time has passed stop waiting. Returns the offers expired."""
-    for entry in session.scalars(
-        select(WaitlistEntry).where(WaitlistEntry.status.in_(OPEN_STATUSES), WaitlistEntry.end_at <= now)
-    ):
-        entry.status = WaitlistStatus.EXPIRED
-    session.flush()
-    lapsed = session.scalars(
-        select(WaitlistEntry)
-        .where(WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at <= now)
-        .order_by(WaitlistEntry.offer_expires_at, WaitlistEntry.id)
-        .with_for_update(skip_locked=True)  # one being accepted right now is left alone
-    ).all()
-    for entry in lapsed:
-        entry.status = WaitlistStatus.EXPIRED
-    session.flush()
-    for entry in lapsed:
-        offer_freed_slot(session, entry.asset_id, entry.start_at, entry.end_at, now)
-    return len(lapsed)
+    person waiting; entries whose time has passed stop waiting. Returns the offers expired.
+    A command: its own unit of work (``core/db.py``). The scheduler calls it bare."""
+    with atomic(session):
+        for entry in session.scalars(
+            select(WaitlistEntry).where(WaitlistEntry.status.in_(OPEN_STATUSES), WaitlistEntry.end_at <= now)
+        ):
+            entry.status = WaitlistStatus.EXPIRED
+        session.flush()
+        lapsed = session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at <= now)
+            .order_by(WaitlistEntry.offer_expires_at, WaitlistEntry.id)
+            .with_for_update(skip_locked=True)  # one being accepted right now is left alone
+        ).all()
+        for entry in lapsed:
+            entry.status = WaitlistStatus.EXPIRED
+        session.flush()
+        for entry in lapsed:
+            offer_freed_slot(session, entry.asset_id, entry.start_at, entry.end_at, now)
+        return len(lapsed)
 
 
 def my_waitlist(session: Session, user: User, now: dt.datetime) -> dict[str, list[WaitlistEntry]]:

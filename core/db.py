@@ -14,7 +14,13 @@ Consequences, not exceptions:
 
 * A command may call another command: ``atomic`` inside ``atomic`` joins the outer unit, so the
   inner one commits with the outer, all or nothing (``accept_offer`` books through
-  ``request_booking``). A caller holding an ``atomic`` is therefore harmless but pointless.
+  ``request_booking``). A caller holding an ``atomic`` around one command is therefore harmless
+  but pointless.
+* A page that must show a manager what a change would affect before making it holds one unit
+  around the listing, the command and the check that every affected booking has a decision
+  (``inventory.views.affected.require_decisions``, whose ``ConfirmationNeeded`` rolls it all
+  back); the command joins it. So does the API's asset update, which makes an edit and a status
+  change one whole. These are the only callers holding a unit, and each says why.
 * A command that must record something after its own failure (a refused request becomes unmet
   demand) does it in a second unit after the first rolled back; both are its own.
 * A batch job that processes items one by one (``reports.delivery.deliver_due``,

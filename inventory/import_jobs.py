@@ -50,20 +50,22 @@ def queue_import(session: Session, actor: User, school: School, filename: str, c
 
     Only the School's managers (and admins) may import. The file is checked again when the job
     runs, so nothing is read here: confirming answers at once whatever the size of the file.
+    A command: its own unit of work (``core/db.py``).
     """
-    require_school_manager(actor, school.id)
-    job = ImportJob(
-        school_id=school.id,
-        created_by_id=actor.id,
-        filename=filename[:200],
-        content=content,
-        state=ImportState.QUEUED,
-        rows_done=0,
-        message="",
-    )
-    session.add(job)
-    session.flush()
-    return job
+    with atomic(session, actor):
+        require_school_manager(actor, school.id)
+        job = ImportJob(
+            school_id=school.id,
+            created_by_id=actor.id,
+            filename=filename[:200],
+            content=content,
+            state=ImportState.QUEUED,
+            rows_done=0,
+            message="",
+        )
+        session.add(job)
+        session.flush()
+        return job
 
 
 def get_import_job(session: Session, actor: User, school_id: int, job_id: int) -> ImportJob:

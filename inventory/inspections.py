@@ -2,7 +2,8 @@
 and the reminders that warn a School's managers before an inspection falls due.
 
 Every change here is made by a manager of the asset's owning School (or an admin), through the
-ORM, inside the caller's ``atomic(session, actor)``: the ``Audited`` models then leave their audit
+ORM. Each public function that writes is a command (``core/db.py``): it opens its own
+``atomic(session, actor)``, so callers call it bare, and the ``Audited`` models leave their audit
 rows in the same transaction. Dates are the university's local dates.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from accounts.models import User
 from accounts.permissions import require_school_manager
 from core.config import site_url
+from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from core.timeutil import format_day, local_today
 from inventory.models import (
@@ -61,46 +63,47 @@ def add_inspection_schedule(
     known (``first_due_on`` is then not needed), otherwise ``first_due_on``, otherwise today.
     One schedule per kind of inspection per asset. Managers of the owning School (or admins).
     """
-    require_school_manager(actor, asset.school_id)
-    errors: dict[str, list[str]] = {}
-    try:
-        kind = InspectionKind(kind)
-    except ValueError:
-        errors["kind"] = ["Choose a kind of inspection from the list."]
-    problem = _interval_problem(interval_days)
-    if problem:
-        errors["interval_days"] = [problem]
-    if last_done_on is not None and last_done_on > today:
-        errors["last_done_on"] = ["The date it was last done cannot be in the future."]
-    if "kind" not in errors and session.scalar(
-        select(InspectionSchedule.id).where(
-            InspectionSchedule.asset_id == asset.id, InspectionSchedule.kind == kind
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        errors: dict[str, list[str]] = {}
+        try:
+            kind = InspectionKind(kind)
+        except ValueError:
+            errors["kind"] = ["Choose a kind of inspection from the list."]
+        problem = _interval_problem(interval_days)
+        if problem:
+            errors["interval_days"] = [problem]
+        if last_done_on is not None and last_done_on > today:
+            errors["last_done_on"] = ["The date it was last done cannot be in the future."]
+        if "kind" not in errors and session.scalar(
+            select(InspectionSchedule.id).where(
+                InspectionSchedule.asset_id == asset.id, InspectionSchedule.kind == kind
+            )
+        ):
+            errors["kind"] = [f"This asset already has a {kind.label} schedule; change that one instead."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        if last_done_on is not None:
+            next_due_on = last_done_on + dt.timedelta(days=interval_days)
+        else:
+            next_due_on = first_due_on or today
+        schedule = InspectionSchedule(
+            asset_id=asset.id,
+            kind=kind,
+            interval_days=interval_days,
+            last_done_on=last_done_on,
+            next_due_on=next_due_on,
         )
-    ):
-        errors["kind"] = [f"This asset already has a {kind.label} schedule; change that one instead."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    if last_done_on is not None:
-        next_due_on = last_done_on + dt.timedelta(days=interval_days)
-    else:
-        next_due_on = first_due_on or today
-    schedule = InspectionSchedule(
-        asset_id=asset.id,
-        kind=kind,
-        interval_days=interval_days,
-        last_done_on=last_done_on,
-        next_due_on=next_due_on,
-    )
-    try:
-        with session.begin_nested():  # a concurrent request may have added the same kind
-            session.add(schedule)
-    except IntegrityError:
-        raise InvalidInput(
-            field_errors={
-                "kind": [f"This asset already has a {kind.label} schedule; change that one instead."]
-            }
-        ) from None
-    return schedule
+        try:
+            with session.begin_nested():  # a concurrent request may have added the same kind
+                session.add(schedule)
+        except IntegrityError:
+            raise InvalidInput(
+                field_errors={
+                    "kind": [f"This asset already has a {kind.label} schedule; change that one instead."]
+                }
+            ) from None
+        return schedule
 
 
 def _latest_record(session: Session, schedule: InspectionSchedule) -> InspectionRecord | None:
@@ -127,21 +130,22 @@ def update_inspection_schedule(
     was when the inspection has never been done (it is the first due date set up), or when the
     latest inspection failed (the asset still needs a passing one, so it stays due).
     """
-    require_school_manager(actor, schedule.asset.school_id)
-    problem = _interval_problem(interval_days)
-    if problem:
-        raise InvalidInput(field_errors={"interval_days": [problem]})
-    schedule.interval_days = interval_days
-    latest = _latest_record(session, schedule)
-    latest_failed = (
-        latest is not None
-        and latest.outcome == InspectionOutcome.FAIL
-        and latest.done_on == schedule.last_done_on
-    )
-    if schedule.last_done_on is not None and not latest_failed:
-        _set_next_due(schedule, schedule.last_done_on + dt.timedelta(days=interval_days))
-    session.flush()
-    return schedule
+    with atomic(session, actor):
+        require_school_manager(actor, schedule.asset.school_id)
+        problem = _interval_problem(interval_days)
+        if problem:
+            raise InvalidInput(field_errors={"interval_days": [problem]})
+        schedule.interval_days = interval_days
+        latest = _latest_record(session, schedule)
+        latest_failed = (
+            latest is not None
+            and latest.outcome == InspectionOutcome.FAIL
+            and latest.done_on == schedule.last_done_on
+        )
+        if schedule.last_done_on is not None and not latest_failed:
+            _set_next_due(schedule, schedule.last_done_on + dt.timedelta(days=interval_days))
+        session.flush()
+        return schedule
 
 
 def remove_inspection_schedule(session: Session, actor: User, schedule: InspectionSchedule) -> None:
@@ -149,9 +153,10 @@ def remove_inspection_schedule(session: Session, actor: User, schedule: Inspecti
 
     Managers of the owning School (or admins). The audit log keeps every deleted row's values.
     """
-    require_school_manager(actor, schedule.asset.school_id)
-    session.delete(schedule)
-    session.flush()
+    with atomic(session, actor):
+        require_school_manager(actor, schedule.asset.school_id)
+        session.delete(schedule)
+        session.flush()
 
 
 def record_inspection(
@@ -179,46 +184,47 @@ def record_inspection(
     moves no date. A changed due date clears ``reminded_for``, so the next one is reminded of.
     Managers of the owning School (or admins) only.
     """
-    require_school_manager(actor, schedule.asset.school_id)
-    today = today or local_today()
-    performed_by = (performed_by or "").strip()
-    note = (note or "").strip()
-    errors: dict[str, list[str]] = {}
-    if done_on is None:
-        errors["done_on"] = ["Enter the date the inspection was done."]
-    elif done_on > today:
-        errors["done_on"] = ["The inspection date cannot be in the future."]
-    if not performed_by:
-        errors["performed_by"] = ["Enter who did the inspection: a person or a contractor."]
-    elif len(performed_by) > 200:
-        errors["performed_by"] = ["Use at most 200 characters."]
-    try:
-        outcome = InspectionOutcome(outcome)
-    except ValueError:
-        errors["outcome"] = ["Choose the outcome from the list."]
-    if cost_pence is not None and cost_pence < 0:
-        errors["cost"] = ["A cost cannot be negative."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
+    with atomic(session, actor):
+        require_school_manager(actor, schedule.asset.school_id)
+        today = today or local_today()
+        performed_by = (performed_by or "").strip()
+        note = (note or "").strip()
+        errors: dict[str, list[str]] = {}
+        if done_on is None:
+            errors["done_on"] = ["Enter the date the inspection was done."]
+        elif done_on > today:
+            errors["done_on"] = ["The inspection date cannot be in the future."]
+        if not performed_by:
+            errors["performed_by"] = ["Enter who did the inspection: a person or a contractor."]
+        elif len(performed_by) > 200:
+            errors["performed_by"] = ["Use at most 200 characters."]
+        try:
+            outcome = InspectionOutcome(outcome)
+        except ValueError:
+            errors["outcome"] = ["Choose the outcome from the list."]
+        if cost_pence is not None and cost_pence < 0:
+            errors["cost"] = ["A cost cannot be negative."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
 
-    record = InspectionRecord(
-        schedule=schedule,
-        done_on=done_on,
-        performed_by=performed_by,
-        outcome=outcome,
-        note=note,
-        cost_pence=cost_pence,
-        recorded_by_id=actor.id,
-    )
-    session.add(record)
-    if schedule.last_done_on is None or done_on >= schedule.last_done_on:
-        schedule.last_done_on = done_on
-        if outcome == InspectionOutcome.FAIL:
-            _set_next_due(schedule, min(schedule.next_due_on, done_on))
-        else:
-            _set_next_due(schedule, done_on + dt.timedelta(days=schedule.interval_days))
-    session.flush()
-    return record
+        record = InspectionRecord(
+            schedule=schedule,
+            done_on=done_on,
+            performed_by=performed_by,
+            outcome=outcome,
+            note=note,
+            cost_pence=cost_pence,
+            recorded_by_id=actor.id,
+        )
+        session.add(record)
+        if schedule.last_done_on is None or done_on >= schedule.last_done_on:
+            schedule.last_done_on = done_on
+            if outcome == InspectionOutcome.FAIL:
+                _set_next_due(schedule, min(schedule.next_due_on, done_on))
+            else:
+                _set_next_due(schedule, done_on + dt.timedelta(days=schedule.interval_days))
+        session.flush()
+        return record
 
 
 def get_inspection_schedule(session: Session, asset: Asset, schedule_id: int) -> InspectionSchedule:
@@ -345,7 +351,8 @@ def queue_inspection_reminders(
     """Tell the School's managers about inspections due within ``lead_days`` or overdue, in the
     app and by e-mail (unless they turned "inspection_due" e-mails off).
 
-    One notice per manager per due date, written in the caller's transaction; the
+    A command (``core/db.py``): one unit of work, which the scheduler does not wrap.
+    One notice per manager per due date; the
     schedule's ``reminded_for`` then records the due date, so a second run the same day enqueues
     nothing (and the outbox's unique ``dedupe_key`` guarantees it against concurrent runs). A
     School with no active managers gets nothing and stays unreminded, so a manager appointed
@@ -354,41 +361,42 @@ def queue_inspection_reminders(
     ``base_url`` is the site's address for the link (default: the app's KITSHARE_BASE_URL).
     """
 
-    if base_url is None:
-        base_url = site_url()
-    horizon = today + dt.timedelta(days=lead_days)
-    schedules = session.scalars(
-        _schedules_of_live_assets(None)
-        .options(joinedload(InspectionSchedule.asset).joinedload(Asset.location))
-        .where(
-            InspectionSchedule.next_due_on <= horizon,
-            or_(
-                InspectionSchedule.reminded_for.is_(None),
-                InspectionSchedule.reminded_for != InspectionSchedule.next_due_on,
-            ),
-        )
-    ).all()
-    managers_by_school: dict[int, list[User]] = {}
-    queued = 0
-    for schedule in schedules:
-        school_id = schedule.asset.school_id
-        if school_id not in managers_by_school:
-            managers_by_school[school_id] = school_managers_of(session, school_id)
-        managers = managers_by_school[school_id]
-        if not managers:
-            continue
-        subject = reminder_subject(schedule, today)
-        for manager in managers:
-            notify(
-                session,
-                manager,
-                "inspection_due",
-                subject,
-                reminder_body(schedule, manager, today, base_url),
-                link=f"{base_url.rstrip('/')}/assets/{schedule.asset_id}",
-                dedupe_key=f"inspection-reminder:{schedule.id}:{schedule.next_due_on.isoformat()}:{manager.id}",
+    with atomic(session):
+        if base_url is None:
+            base_url = site_url()
+        horizon = today + dt.timedelta(days=lead_days)
+        schedules = session.scalars(
+            _schedules_of_live_assets(None)
+            .options(joinedload(InspectionSchedule.asset).joinedload(Asset.location))
+            .where(
+                InspectionSchedule.next_due_on <= horizon,
+                or_(
+                    InspectionSchedule.reminded_for.is_(None),
+                    InspectionSchedule.reminded_for != InspectionSchedule.next_due_on,
+                ),
             )
-            queued += 1
-        schedule.reminded_for = schedule.next_due_on
-    session.flush()
-    return queued
+        ).all()
+        managers_by_school: dict[int, list[User]] = {}
+        queued = 0
+        for schedule in schedules:
+            school_id = schedule.asset.school_id
+            if school_id not in managers_by_school:
+                managers_by_school[school_id] = school_managers_of(session, school_id)
+            managers = managers_by_school[school_id]
+            if not managers:
+                continue
+            subject = reminder_subject(schedule, today)
+            for manager in managers:
+                notify(
+                    session,
+                    manager,
+                    "inspection_due",
+                    subject,
+                    reminder_body(schedule, manager, today, base_url),
+                    link=f"{base_url.rstrip('/')}/assets/{schedule.asset_id}",
+                    dedupe_key=f"inspection-reminder:{schedule.id}:{schedule.next_due_on.isoformat()}:{manager.id}",
+                )
+                queued += 1
+            schedule.reminded_for = schedule.next_due_on
+        session.flush()
+        return queued

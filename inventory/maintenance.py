@@ -1,7 +1,8 @@
 """Maintenance windows: times an asset is out of service for work on it, and the bookings they clash with.
 
 Every change here is made by a manager of the asset's owning School (or an admin), through the
-ORM, inside the caller's ``atomic(session, actor)``: the ``Audited`` models then leave their audit
+ORM. Each public function that writes is a command (``core/db.py``): it opens its own
+``atomic(session, actor)``, so callers call it bare, and the ``Audited`` models leave their audit
 rows in the same transaction. Maintenance windows are aware UTC instants.
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from inventory.models import Asset, MaintenanceWindow
 
@@ -27,12 +28,15 @@ def cancel_maintenance(
     A window that is over is kept as the record of maintenance done. Managers of the asset's
     School (or admins) only. The audit log keeps what the deleted window was.
     """
-    require_school_manager(actor, window.asset.school_id)
-    now = now or utcnow()
-    if window.end_at <= now:
-        raise InvalidInput("This maintenance window is over; it is kept as a record and cannot be cancelled.")
-    session.delete(window)
-    session.flush()
+    with atomic(session, actor):
+        require_school_manager(actor, window.asset.school_id)
+        now = now or utcnow()
+        if window.end_at <= now:
+            raise InvalidInput(
+                "This maintenance window is over; it is kept as a record and cannot be cancelled."
+            )
+        session.delete(window)
+        session.flush()
 
 
 def maintenance_windows(

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from inventory.models import WITHDRAWN_STATUSES, Asset, Category, School
 
@@ -99,52 +100,55 @@ def save_photo(
     and be a JPEG, PNG, WebP or GIF image of at most 40 megapixels; it is stored re-encoded as a
     JPEG of at most 1600 px (and a 400 px thumbnail) with no metadata. Any other file is refused
     with InvalidInput on the ``photo`` field. The previous photo's files are removed once the
-    transaction commits.
+    transaction commits. A command: its own unit of work (``core/db.py``).
     """
-    require_school_manager(actor, asset.school_id)
-    data = _read_at_most(upload, max_bytes)
-    if not data:
-        raise InvalidInput(field_errors={"photo": ["Choose a photo to upload."]})
-    if len(data) > max_bytes:
-        raise InvalidInput(
-            field_errors={
-                "photo": [
-                    f"The photo is larger than {format_size(max_bytes)}. Choose a smaller one, or "
-                    "export it from your phone or camera at a lower resolution."
-                ]
-            }
-        )
-    photo = _decode_photo(data)
-    thumbnail = photo.copy()
-    thumbnail.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE), Image.Resampling.LANCZOS)
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        data = _read_at_most(upload, max_bytes)
+        if not data:
+            raise InvalidInput(field_errors={"photo": ["Choose a photo to upload."]})
+        if len(data) > max_bytes:
+            raise InvalidInput(
+                field_errors={
+                    "photo": [
+                        f"The photo is larger than {format_size(max_bytes)}. Choose a smaller one, or "
+                        "export it from your phone or camera at a lower resolution."
+                    ]
+                }
+            )
+        photo = _decode_photo(data)
+        thumbnail = photo.copy()
+        thumbnail.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE), Image.Resampling.LANCZOS)
 
-    folder = photo_folder(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    filename = f"{asset.id}-{secrets.token_hex(8)}.jpg"
-    new_files = [folder / filename, folder / thumbnail_filename(filename)]
-    _remove_if_rolled_back(session, new_files)
-    for image, path in zip((photo, thumbnail), new_files):
-        _write_jpeg(image, path)
+        folder = photo_folder(instance_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        filename = f"{asset.id}-{secrets.token_hex(8)}.jpg"
+        new_files = [folder / filename, folder / thumbnail_filename(filename)]
+        _remove_if_rolled_back(session, new_files)
+        for image, path in zip((photo, thumbnail), new_files):
+            _write_jpeg(image, path)
 
-    previous = asset.photo_filename
-    asset.photo_filename = filename
-    session.flush()
-    if previous:
-        _remove_once_committed(session, _photo_files(folder, previous))
-    return filename
+        previous = asset.photo_filename
+        asset.photo_filename = filename
+        session.flush()
+        if previous:
+            _remove_once_committed(session, _photo_files(folder, previous))
+        return filename
 
 
 def remove_photo(session: Session, actor: User, asset: Asset, instance_path: str | Path) -> bool:
     """Take the asset's photo away (managers of its School and admins). Its files are removed once
-    the transaction commits. Returns False when the asset had no photo."""
-    require_school_manager(actor, asset.school_id)
-    if not asset.photo_filename:
-        return False
-    previous = asset.photo_filename
-    asset.photo_filename = None
-    session.flush()
-    _remove_once_committed(session, _photo_files(photo_folder(instance_path), previous))
-    return True
+    the transaction commits. Returns False when the asset had no photo. A command: its own
+    unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        require_school_manager(actor, asset.school_id)
+        if not asset.photo_filename:
+            return False
+        previous = asset.photo_filename
+        asset.photo_filename = None
+        session.flush()
+        _remove_once_committed(session, _photo_files(photo_folder(instance_path), previous))
+        return True
 
 
 def _read_at_most(upload: bytes | IO[bytes] | Any, max_bytes: int) -> bytes:

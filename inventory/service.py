@@ -1,4 +1,9 @@
-"""Rules of the register: Schools, locations, categories and assets."""
+"""Rules of the register: Schools, locations, categories and assets.
+
+The functions that add to the register are commands (``core/db.py``): each opens its own unit of
+work, so callers call them bare. ``apply_asset_input`` and ``lock_asset`` are steps of a command,
+not commands.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from core.bounds import (
     date_in_range,
     has_nul,
 )
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound, StaleVersion
 from core.money import format_pounds
 from core.timeutil import to_local
@@ -115,54 +120,58 @@ def asset_technicians(session: Session, asset: Asset) -> list[User]:
 
 
 def create_school(session: Session, actor: User, code: str, name: str) -> School:
-    """Admins add Schools. Codes and names are unique (the database guarantees it too)."""
-    require_role(actor, Role.ADMIN)
-    code, name = code.strip().upper(), name.strip()
-    errors: dict[str, list[str]] = {}
-    if not code or len(code) > 20 or not code.replace("-", "").isalnum():
-        errors["code"] = ["Use 1 to 20 letters, digits or hyphens, such as CHEM."]
-    elif session.scalar(select(School.id).where(func.upper(School.code) == code)):
-        errors["code"] = [f"There is already a School with the code {code}."]
-    if not name:
-        errors["name"] = ["Enter the School's name."]
-    elif session.scalar(select(School.id).where(func.lower(School.name) == name.lower())):
-        errors["name"] = ["There is already a School with that name."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    school = School(code=code, name=name)
-    session.add(school)
-    session.flush()
-    return school
+    """Admins add Schools. Codes and names are unique (the database guarantees it too).
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        require_role(actor, Role.ADMIN)
+        code, name = code.strip().upper(), name.strip()
+        errors: dict[str, list[str]] = {}
+        if not code or len(code) > 20 or not code.replace("-", "").isalnum():
+            errors["code"] = ["Use 1 to 20 letters, digits or hyphens, such as CHEM."]
+        elif session.scalar(select(School.id).where(func.upper(School.code) == code)):
+            errors["code"] = [f"There is already a School with the code {code}."]
+        if not name:
+            errors["name"] = ["Enter the School's name."]
+        elif session.scalar(select(School.id).where(func.lower(School.name) == name.lower())):
+            errors["name"] = ["There is already a School with that name."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        school = School(code=code, name=name)
+        session.add(school)
+        session.flush()
+        return school
 
 
 def add_location(
     session: Session, actor: User, school: School, site: str, building: str, room: str
 ) -> Location:
-    """A manager of the School (or an admin) adds a room where its equipment lives."""
-    require_school_manager(actor, school.id)
-    site, building, room = site.strip() or "Main campus", building.strip(), room.strip()
-    errors: dict[str, list[str]] = {}
-    if not building:
-        errors["building"] = ["Enter the building."]
-    if not room:
-        errors["room"] = ["Enter the room."]
-    for name, text in (("site", site), ("building", building), ("room", room)):
-        if has_nul(text):
-            errors[name] = [NUL_IN_TEXT]
-    if not errors and session.scalar(
-        select(Location.id).where(
-            Location.school_id == school.id,
-            func.lower(Location.building) == building.lower(),
-            func.lower(Location.room) == room.lower(),
-        )
-    ):
-        errors["room"] = [f"{building}, {room} is already one of this School's locations."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    location = Location(school=school, site=site, building=building, room=room)
-    session.add(location)
-    session.flush()
-    return location
+    """A manager of the School (or an admin) adds a room where its equipment lives.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        require_school_manager(actor, school.id)
+        site, building, room = site.strip() or "Main campus", building.strip(), room.strip()
+        errors: dict[str, list[str]] = {}
+        if not building:
+            errors["building"] = ["Enter the building."]
+        if not room:
+            errors["room"] = ["Enter the room."]
+        for name, text in (("site", site), ("building", building), ("room", room)):
+            if has_nul(text):
+                errors[name] = [NUL_IN_TEXT]
+        if not errors and session.scalar(
+            select(Location.id).where(
+                Location.school_id == school.id,
+                func.lower(Location.building) == building.lower(),
+                func.lower(Location.room) == room.lower(),
+            )
+        ):
+            errors["room"] = [f"{building}, {room} is already one of this School's locations."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        location = Location(school=school, site=site, building=building, room=room)
+        session.add(location)
+        session.flush()
+        return location
 
 
 # --- Assets -----------------------------------------------------------------------------------
@@ -433,16 +442,18 @@ def _keep_hours_in_force(
 
 
 def create_asset(session: Session, actor: User, school: School, data: AssetInput) -> Asset:
-    """A manager of the School (or an admin) adds an asset to its register."""
-    require_school_manager(actor, school.id)
-    errors = validate_asset_input(session, school, data)
-    if errors:
-        raise InvalidInput(field_errors=errors)
-    asset = Asset(school=school, status=AssetStatus.AVAILABLE, status_changed_at=utcnow())
-    apply_asset_input(asset, data)
-    session.add(asset)
-    session.flush()
-    return asset
+    """A manager of the School (or an admin) adds an asset to its register.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        require_school_manager(actor, school.id)
+        errors = validate_asset_input(session, school, data)
+        if errors:
+            raise InvalidInput(field_errors=errors)
+        asset = Asset(school=school, status=AssetStatus.AVAILABLE, status_changed_at=utcnow())
+        apply_asset_input(asset, data)
+        session.add(asset)
+        session.flush()
+        return asset
 
 
 #: What people call each of an asset's settings, for "what changed" messages.
@@ -553,15 +564,17 @@ def list_categories(session: Session) -> list[Category]:
 
 
 def create_category(session: Session, actor: User, name: str, description: str = "") -> Category:
-    """Managers and admins add categories; names are unique whatever their case."""
-    if not (actor.is_admin or actor.managed_schools):
-        raise NotAllowed("Only managers and admins can add categories.")
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput(field_errors={"name": ["Enter a category name of at most 100 characters."]})
-    if session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())):
-        raise InvalidInput(field_errors={"name": [f"There is already a category called {name}."]})
-    category = Category(name=name, description=description.strip())
-    session.add(category)
-    session.flush()
-    return category
+    """Managers and admins add categories; names are unique whatever their case.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, actor):
+        if not (actor.is_admin or actor.managed_schools):
+            raise NotAllowed("Only managers and admins can add categories.")
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidInput(field_errors={"name": ["Enter a category name of at most 100 characters."]})
+        if session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower())):
+            raise InvalidInput(field_errors={"name": [f"There is already a category called {name}."]})
+        category = Category(name=name, description=description.strip())
+        session.add(category)
+        session.flush()
+        return category

@@ -2,7 +2,8 @@
 until when.
 
 Every change here is made by a manager of the asset's owning School (or an admin), through the
-ORM, inside the caller's ``atomic(session, actor)``: the ``Audited`` models then leave their audit
+ORM. Each public function that writes is a command (``core/db.py``): it opens its own
+``atomic(session, actor)``, so callers call it bare, and the ``Audited`` models leave their audit
 rows in the same transaction. Dates are the university's local dates.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from core.timeutil import format_day, local_today
 from inventory.models import Asset, Category, School, TrainingAuthorisation
@@ -66,70 +68,71 @@ def grant_training(
     The person's open training requests that the new authorisation covers are granted by it, and
     they are told (``inventory.training_requests.close_requests_covered_by``).
     """
-    if (asset is None) == (category is None):
-        raise InvalidInput("Grant training for one asset, or for a category within a School.")
-    if asset is not None:
-        school_id = asset.school_id
-    else:
-        if school is None:
-            raise InvalidInput("A category authorisation needs the School it applies within.")
-        school_id = school.id
-    require_school_manager(actor, school_id)
-    today = today or local_today()
-    note = (note or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not user.active:
-        errors["email"] = [f"{user.name}'s account is deactivated."]
-    if granted_on is None:
-        errors["granted_on"] = ["Enter the date of the training."]
-    elif granted_on > today:
-        errors["granted_on"] = ["The training date cannot be in the future."]
-    elif expires_on is not None and expires_on < granted_on:
-        errors["expires_on"] = ["The authorisation cannot expire before it was granted."]
-    if len(note) > 2000:
-        errors["note"] = ["Use at most 2000 characters."]
-    if errors:
-        raise InvalidInput(field_errors=errors)
+    with atomic(session, actor):
+        if (asset is None) == (category is None):
+            raise InvalidInput("Grant training for one asset, or for a category within a School.")
+        if asset is not None:
+            school_id = asset.school_id
+        else:
+            if school is None:
+                raise InvalidInput("A category authorisation needs the School it applies within.")
+            school_id = school.id
+        require_school_manager(actor, school_id)
+        today = today or local_today()
+        note = (note or "").strip()
+        errors: dict[str, list[str]] = {}
+        if not user.active:
+            errors["email"] = [f"{user.name}'s account is deactivated."]
+        if granted_on is None:
+            errors["granted_on"] = ["Enter the date of the training."]
+        elif granted_on > today:
+            errors["granted_on"] = ["The training date cannot be in the future."]
+        elif expires_on is not None and expires_on < granted_on:
+            errors["expires_on"] = ["The authorisation cannot expire before it was granted."]
+        if len(note) > 2000:
+            errors["note"] = ["Use at most 2000 characters."]
+        if errors:
+            raise InvalidInput(field_errors=errors)
 
-    same_scope = select(TrainingAuthorisation).where(
-        TrainingAuthorisation.user_id == user.id,
-        TrainingAuthorisation.revoked_at.is_(None),
-        or_(TrainingAuthorisation.expires_on.is_(None), TrainingAuthorisation.expires_on >= granted_on),
-    )
-    if asset is not None:
-        same_scope = same_scope.where(TrainingAuthorisation.asset_id == asset.id)
-    else:
-        same_scope = same_scope.where(
-            TrainingAuthorisation.category_id == category.id, TrainingAuthorisation.school_id == school_id
+        same_scope = select(TrainingAuthorisation).where(
+            TrainingAuthorisation.user_id == user.id,
+            TrainingAuthorisation.revoked_at.is_(None),
+            or_(TrainingAuthorisation.expires_on.is_(None), TrainingAuthorisation.expires_on >= granted_on),
         )
-    existing = session.scalars(same_scope.order_by(TrainingAuthorisation.granted_on.desc())).first()
-    if existing is not None:
-        until = f"until {format_day(existing.expires_on)}" if existing.expires_on else "with no expiry"
-        raise InvalidInput(
-            field_errors={
-                "email": [
-                    f"{user.name} is already authorised for {describe_scope(existing)} "
-                    f"(granted {format_day(existing.granted_on)}, {until}). "
-                    "To record a refresher with new dates, revoke that authorisation first."
-                ]
-            }
+        if asset is not None:
+            same_scope = same_scope.where(TrainingAuthorisation.asset_id == asset.id)
+        else:
+            same_scope = same_scope.where(
+                TrainingAuthorisation.category_id == category.id, TrainingAuthorisation.school_id == school_id
+            )
+        existing = session.scalars(same_scope.order_by(TrainingAuthorisation.granted_on.desc())).first()
+        if existing is not None:
+            until = f"until {format_day(existing.expires_on)}" if existing.expires_on else "with no expiry"
+            raise InvalidInput(
+                field_errors={
+                    "email": [
+                        f"{user.name} is already authorised for {describe_scope(existing)} "
+                        f"(granted {format_day(existing.granted_on)}, {until}). "
+                        "To record a refresher with new dates, revoke that authorisation first."
+                    ]
+                }
+            )
+        grant = TrainingAuthorisation(
+            user_id=user.id,
+            school_id=school_id,
+            asset_id=asset.id if asset is not None else None,
+            category_id=category.id if category is not None else None,
+            granted_on=granted_on,
+            expires_on=expires_on,
+            granted_by_id=actor.id,
+            note=note,
         )
-    grant = TrainingAuthorisation(
-        user_id=user.id,
-        school_id=school_id,
-        asset_id=asset.id if asset is not None else None,
-        category_id=category.id if category is not None else None,
-        granted_on=granted_on,
-        expires_on=expires_on,
-        granted_by_id=actor.id,
-        note=note,
-    )
-    session.add(grant)
-    session.flush()
-    from inventory.training_requests import close_requests_covered_by  # it builds on this module
+        session.add(grant)
+        session.flush()
+        from inventory.training_requests import close_requests_covered_by  # it builds on this module
 
-    close_requests_covered_by(session, actor, grant, today=today)
-    return grant
+        close_requests_covered_by(session, actor, grant, today=today)
+        return grant
 
 
 def _covering(asset: Asset):

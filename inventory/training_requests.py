@@ -8,8 +8,10 @@ asset or its category within the School; any authorisation that covers an open r
 it was granted, closes that request and tells the person (``close_requests_covered_by``).
 Declining says why (``decline_training_request``). One open request per person per asset.
 
-Notices go through ``notifications.service.notify`` (the generic channel, below inventory), in
-the caller's transaction, so they exist exactly when the change does.
+Requesting, granting and declining are commands (``core/db.py``): each opens its own unit of
+work. Notices go through ``notifications.service.notify`` (the generic channel, below inventory),
+inside that unit, so they exist exactly when the change does. ``close_requests_covered_by`` is a
+step of ``training.grant_training``, not a command.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.permissions import require_school_manager
 from core.config import site_url
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from core.timeutil import format_day, local_today, to_local
 from inventory.models import (
@@ -126,31 +128,34 @@ def request_training(
     the person's School (training would not let them book it); a person who already holds
     current training for it; and a second request while one is open.
     """
-    today = today or local_today()
-    message = (message or "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
-    if not asset.training_required:
-        raise InvalidInput(f"{asset.name} needs no training: you may book it directly.")
-    if not asset.bookable or asset.status.withdrawn:
-        raise InvalidInput(f"{asset.name} is not bookable in Kitshare, so there is no training to ask for.")
-    if not asset.shareable and user.home_school_id != asset.school_id:
-        raise InvalidInput(f"{asset.school.name} does not share {asset.name} with other Schools.")
-    if has_current_training(session, user, asset, today):
-        raise InvalidInput(f"You are already authorised to use {asset.name}.")
-    if len(message) > MAX_MESSAGE:
-        raise InvalidInput(field_errors={"message": [f"Use at most {MAX_MESSAGE} characters."]})
-    existing = _open_request(session, user, asset)
-    if existing is not None:
-        raise _already_asked(existing, asset)
-    training_request = TrainingRequest(user_id=user.id, asset_id=asset.id, message=message)
-    try:
-        with session.begin_nested():  # the partial unique index: one open request per person per asset
-            session.add(training_request)
-    except IntegrityError:
+    with atomic(session, user):
+        today = today or local_today()
+        message = (message or "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
+        if not asset.training_required:
+            raise InvalidInput(f"{asset.name} needs no training: you may book it directly.")
+        if not asset.bookable or asset.status.withdrawn:
+            raise InvalidInput(
+                f"{asset.name} is not bookable in Kitshare, so there is no training to ask for."
+            )
+        if not asset.shareable and user.home_school_id != asset.school_id:
+            raise InvalidInput(f"{asset.school.name} does not share {asset.name} with other Schools.")
+        if has_current_training(session, user, asset, today):
+            raise InvalidInput(f"You are already authorised to use {asset.name}.")
+        if len(message) > MAX_MESSAGE:
+            raise InvalidInput(field_errors={"message": [f"Use at most {MAX_MESSAGE} characters."]})
         existing = _open_request(session, user, asset)
-        if existing is None:
-            raise
-        raise _already_asked(existing, asset) from None
-    return training_request, _tell_trainers(session, training_request, user, asset, base_url)
+        if existing is not None:
+            raise _already_asked(existing, asset)
+        training_request = TrainingRequest(user_id=user.id, asset_id=asset.id, message=message)
+        try:
+            with session.begin_nested():  # the partial unique index: one open request per person per asset
+                session.add(training_request)
+        except IntegrityError:
+            existing = _open_request(session, user, asset)
+            if existing is None:
+                raise
+            raise _already_asked(existing, asset) from None
+        return training_request, _tell_trainers(session, training_request, user, asset, base_url)
 
 
 def _tell_trainers(
@@ -254,37 +259,38 @@ def grant_training_request(
     for the asset (``scope="asset"``) or every asset of its category within its School
     (``scope="category"``), made by ``training.grant_training`` with its rules. The request (and
     any other open request the authorisation covers) is closed and the person is told."""
-    asset = training_request.asset
-    require_school_manager(actor, asset.school_id)
-    _require_open(training_request)
-    today = today or local_today()
-    if scope not in SCOPES:
-        raise InvalidInput(field_errors={"scope": ["Choose what to authorise from the list."]})
-    if scope == "category" and asset.category is None:
-        raise InvalidInput(field_errors={"scope": [f"{asset.name} has no category; authorise it alone."]})
-    note = (note or "").strip() or f"Granted on {training_request.user.name}'s request."
-    if scope == "asset":
+    with atomic(session, actor):
+        asset = training_request.asset
+        require_school_manager(actor, asset.school_id)
+        _require_open(training_request)
+        today = today or local_today()
+        if scope not in SCOPES:
+            raise InvalidInput(field_errors={"scope": ["Choose what to authorise from the list."]})
+        if scope == "category" and asset.category is None:
+            raise InvalidInput(field_errors={"scope": [f"{asset.name} has no category; authorise it alone."]})
+        note = (note or "").strip() or f"Granted on {training_request.user.name}'s request."
+        if scope == "asset":
+            return grant_training(
+                session,
+                actor,
+                training_request.user,
+                asset=asset,
+                granted_on=today,
+                expires_on=expires_on,
+                note=note,
+                today=today,
+            )
         return grant_training(
             session,
             actor,
             training_request.user,
-            asset=asset,
+            category=asset.category,
+            school=asset.school,
             granted_on=today,
             expires_on=expires_on,
             note=note,
             today=today,
         )
-    return grant_training(
-        session,
-        actor,
-        training_request.user,
-        category=asset.category,
-        school=asset.school,
-        granted_on=today,
-        expires_on=expires_on,
-        note=note,
-        today=today,
-    )
 
 
 def close_requests_covered_by(
@@ -349,25 +355,26 @@ def decline_training_request(
 ) -> TrainingRequest:
     """A manager of the asset's School declines an open request, saying why if they wish (at
     most 2000 characters); the person is told, and may ask again later."""
-    asset = training_request.asset
-    require_school_manager(actor, asset.school_id)
-    _require_open(training_request)
-    reason = (reason or "").replace("\x00", "").strip()
-    if len(reason) > 2000:
-        raise InvalidInput(field_errors={"reason": ["Use at most 2000 characters."]})
-    training_request.status = TrainingRequestStatus.DECLINED
-    training_request.decided_at = now or utcnow()
-    training_request.decided_by_id = actor.id
-    training_request.decision_reason = reason
-    notify(
-        session,
-        training_request.user,
-        "training_decided",
-        f"Training request declined: {asset.name} ({asset.tag})",
-        f"{actor.name} declined your request for training on {asset.name} ({asset.tag})."
-        + (f"\nReason: {reason}" if reason else ""),
-        f"{_base_url(base_url)}/assets/{asset.id}",
-        dedupe_key=f"training-decision:{training_request.id}",
-    )
-    session.flush()
-    return training_request
+    with atomic(session, actor):
+        asset = training_request.asset
+        require_school_manager(actor, asset.school_id)
+        _require_open(training_request)
+        reason = (reason or "").replace("\x00", "").strip()
+        if len(reason) > 2000:
+            raise InvalidInput(field_errors={"reason": ["Use at most 2000 characters."]})
+        training_request.status = TrainingRequestStatus.DECLINED
+        training_request.decided_at = now or utcnow()
+        training_request.decided_by_id = actor.id
+        training_request.decision_reason = reason
+        notify(
+            session,
+            training_request.user,
+            "training_decided",
+            f"Training request declined: {asset.name} ({asset.tag})",
+            f"{actor.name} declined your request for training on {asset.name} ({asset.tag})."
+            + (f"\nReason: {reason}" if reason else ""),
+            f"{_base_url(base_url)}/assets/{asset.id}",
+            dedupe_key=f"training-decision:{training_request.id}",
+        )
+        session.flush()
+        return training_request

@@ -1,8 +1,10 @@
 """The generic channel: telling a person something, in the app and by e-mail, through the outbox.
 
 ``notify`` is the one way any package tells a person something, and the only writer of
-``Notification`` rows. The notice and the e-mail are written in the caller's transaction, so they
-exist exactly when the change they report does. What to say about a booking, and to whom, is the
+``Notification`` rows. It is a step of the command that calls it, not a command (``core/db.py``):
+the notice and the e-mail are written in that command's unit of work, so they exist exactly when
+the change they report does. Marking notices read and setting e-mail preferences are commands:
+each opens its own unit. What to say about a booking, and to whom, is the
 bookings package's business (``bookings/notices.py``); this module knows no domain.
 
 Links in notices and e-mails are absolute, on the site's public address: ``core.config.site_url``.
@@ -123,24 +125,28 @@ def unread_count(session: Session, user: User) -> int:
 
 
 def mark_read(session: Session, user: User, notice_id: int, now: dt.datetime) -> Notification:
-    """Mark one of the person's own notices read; anyone else's is NotFound."""
-    notice = session.get(Notification, notice_id)
-    if notice is None or notice.user_id != user.id:
-        raise NotFound("There is no such notification.")
-    if notice.read_at is None:
-        notice.read_at = now
-    return notice
+    """Mark one of the person's own notices read; anyone else's is NotFound.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        notice = session.get(Notification, notice_id)
+        if notice is None or notice.user_id != user.id:
+            raise NotFound("There is no such notification.")
+        if notice.read_at is None:
+            notice.read_at = now
+        return notice
 
 
 def mark_all_read(session: Session, user: User, now: dt.datetime) -> int:
-    """Mark every unread notice of the person read. Returns how many were unread."""
-    result = session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return cast(CursorResult, result).rowcount or 0  # an UPDATE's result is a CursorResult
+    """Mark every unread notice of the person read. Returns how many were unread.
+    A command: its own unit of work (``core/db.py``)."""
+    with atomic(session, user):
+        result = session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(CursorResult, result).rowcount or 0  # an UPDATE's result is a CursorResult
 
 
 def set_email_preferences(session: Session, user: User, wanted: Iterable[str]) -> dict[str, bool]:
@@ -148,14 +154,17 @@ def set_email_preferences(session: Session, user: User, wanted: Iterable[str]) -
 
     Every event is stored, yes or no, so an event added later defaults to yes for everyone.
     """
-    wanted = set(wanted)
-    unknown = wanted - EVENTS.keys()
-    if unknown:
-        raise InvalidInput(field_errors={"events": [f"Unknown notification: {', '.join(sorted(unknown))}."]})
-    preferences = {event: event in wanted for event in EVENTS}
-    user.email_preferences = preferences  # a new dict: JSON columns do not track in-place changes
-    session.flush()
-    return preferences
+    with atomic(session, user):
+        wanted = set(wanted)
+        unknown = wanted - EVENTS.keys()
+        if unknown:
+            raise InvalidInput(
+                field_errors={"events": [f"Unknown notification: {', '.join(sorted(unknown))}."]}
+            )
+        preferences = {event: event in wanted for event in EVENTS}
+        user.email_preferences = preferences  # a new dict: JSON columns do not track in-place changes
+        session.flush()
+        return preferences
 
 
 # --- The outbox ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from core.errors import InvalidInput
 from notifications import service
 from notifications.forms import PreferencesForm
@@ -35,16 +35,14 @@ def index():
 @bp.post("/notifications/<int:notice_id>/read")
 @login_required
 def mark_read(notice_id: int):
-    with atomic(db.session, current_user):
-        service.mark_read(db.session, current_user, notice_id, utcnow())
+    service.mark_read(db.session, current_user, notice_id, utcnow())
     return redirect(url_for("notifications.index"))
 
 
 @bp.post("/notifications/read-all")
 @login_required
 def mark_all_read():
-    with atomic(db.session, current_user):
-        count = service.mark_all_read(db.session, current_user, utcnow())
+    count = service.mark_all_read(db.session, current_user, utcnow())
     if count:
         flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
     else:
@@ -60,8 +58,7 @@ def preferences():
         form.events.data = [name for name in service.EVENTS if service.wants_email(current_user, name)]
     if form.validate_on_submit():
         try:
-            with atomic(db.session, current_user):
-                service.set_email_preferences(db.session, current_user, form.events.data or [])
+            service.set_email_preferences(db.session, current_user, form.events.data or [])
         except InvalidInput as error:
             show_errors(form, error)
         else:

@@ -4,6 +4,9 @@ decisions recorded against recommendations.
 The rules themselves live beside their topic: ``planning.lifecycle`` (useful life, book value,
 replacement cost, financial years), ``planning.evidence`` (the year's figures per asset),
 ``planning.forecast`` and ``planning.recommendations``.
+
+Recording a decision and setting a category's useful life are commands (``core/db.py``): each
+opens its own unit of work, so views call them bare.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.money import format_whole_pounds
 from core.timeutil import local_today
@@ -214,64 +217,73 @@ def record_decision(
     per asset and recommendation is the current one, and the earlier ones are its history.
     Call it inside ``atomic``.
     """
-    require_planning(actor)
-    asset = session.scalar(select(Asset).options(joinedload(Asset.category)).where(Asset.id == asset_id))
-    if asset is None:
-        raise NotFound("There is no such asset.")
-    if not may_decide(actor, asset.school_id):
-        raise NotAllowed("You can decide only on recommendations for the Schools you manage.")
-    errors: dict[str, list[str]] = {}
-    try:
-        kind = Recommendation(recommendation)
-    except ValueError:
-        kind = None
-        errors["recommendation"] = ["Choose replace, invest, share or dispose."]
-    try:
-        chosen = DecisionOutcome(outcome)
-    except ValueError:
-        chosen = None
-        errors["outcome"] = ["Choose accept, defer or decline."]
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        errors["note"] = [f"Keep the note to {MAX_NOTE} characters."]
-    if errors or kind is None or chosen is None:
-        raise InvalidInput(field_errors=errors)
-    if asset.status.withdrawn:
-        raise InvalidInput(f"{asset.name} is {asset.status.label.lower()}: there is nothing left to decide.")
-    now = now or utcnow()
-    settings = PlanningSettings.from_config(config)
-    report_settings = ReportSettings.from_config(config)
-    evidence = gather_evidence(
-        session, {asset.school_id}, asset.category_id, settings, report_settings, local_today(now), now=now
-    )
-    mine = next(item for item in evidence.assets if item.asset.id == asset.id)
-    made = {
-        made_kind
-        for made_kind, _ in recommend(
-            mine,
+    with atomic(session, actor):
+        require_planning(actor)
+        asset = session.scalar(select(Asset).options(joinedload(Asset.category)).where(Asset.id == asset_id))
+        if asset is None:
+            raise NotFound("There is no such asset.")
+        if not may_decide(actor, asset.school_id):
+            raise NotAllowed("You can decide only on recommendations for the Schools you manage.")
+        errors: dict[str, list[str]] = {}
+        try:
+            kind = Recommendation(recommendation)
+        except ValueError:
+            kind = None
+            errors["recommendation"] = ["Choose replace, invest, share or dispose."]
+        try:
+            chosen = DecisionOutcome(outcome)
+        except ValueError:
+            chosen = None
+            errors["outcome"] = ["Choose accept, defer or decline."]
+        note = (note or "").strip()
+        if len(note) > MAX_NOTE:
+            errors["note"] = [f"Keep the note to {MAX_NOTE} characters."]
+        if errors or kind is None or chosen is None:
+            raise InvalidInput(field_errors=errors)
+        if asset.status.withdrawn:
+            raise InvalidInput(
+                f"{asset.name} is {asset.status.label.lower()}: there is nothing left to decide."
+            )
+        now = now or utcnow()
+        settings = PlanningSettings.from_config(config)
+        report_settings = ReportSettings.from_config(config)
+        evidence = gather_evidence(
+            session,
+            {asset.school_id},
+            asset.category_id,
             settings,
             report_settings,
-            evidence.today,
-            evidence.period_from,
-            evidence.period_to,
-            evidence.schools_by_id,
+            local_today(now),
+            now=now,
         )
-    }
-    if kind not in made:
-        raise InvalidInput(
-            f"The evidence no longer recommends “{kind.value}” for {asset.name} ({asset.tag}): reload the page."
+        mine = next(item for item in evidence.assets if item.asset.id == asset.id)
+        made = {
+            made_kind
+            for made_kind, _ in recommend(
+                mine,
+                settings,
+                report_settings,
+                evidence.today,
+                evidence.period_from,
+                evidence.period_to,
+                evidence.schools_by_id,
+            )
+        }
+        if kind not in made:
+            raise InvalidInput(
+                f"The evidence no longer recommends “{kind.value}” for {asset.name} ({asset.tag}): reload the page."
+            )
+        decision = PlanningDecision(
+            asset_id=asset.id,
+            recommendation=kind,
+            outcome=chosen,
+            note=note,
+            decided_by_id=actor.id,
+            decided_at=now,
         )
-    decision = PlanningDecision(
-        asset_id=asset.id,
-        recommendation=kind,
-        outcome=chosen,
-        note=note,
-        decided_by_id=actor.id,
-        decided_at=now,
-    )
-    session.add(decision)
-    session.flush()
-    return decision
+        session.add(decision)
+        session.flush()
+        return decision
 
 
 # --- Useful lives by category ---------------------------------------------------------------------
@@ -284,18 +296,19 @@ def may_set_lives(actor: User) -> bool:
 
 def set_category_life(session: Session, actor: User, category_id: int, years: int | None) -> Category:
     """Set (or, with None, clear) a category's default useful life, 1 to 100 years."""
-    if not may_set_lives(actor):
-        raise NotAllowed("Only finance staff and administrators set the useful life of a category.")
-    category = session.get(Category, category_id)
-    if category is None:
-        raise NotFound("There is no such category.")
-    if years is not None and not 1 <= years <= 100:
-        raise InvalidInput(
-            field_errors={"years": ["Enter a whole number of years from 1 to 100, or leave it empty."]}
-        )
-    category.default_useful_life_years = years
-    session.flush()
-    return category
+    with atomic(session, actor):
+        if not may_set_lives(actor):
+            raise NotAllowed("Only finance staff and administrators set the useful life of a category.")
+        category = session.get(Category, category_id)
+        if category is None:
+            raise NotFound("There is no such category.")
+        if years is not None and not 1 <= years <= 100:
+            raise InvalidInput(
+                field_errors={"years": ["Enter a whole number of years from 1 to 100, or leave it empty."]}
+            )
+        category.default_useful_life_years = years
+        session.flush()
+        return category
 
 
 # --- For the scheduled report ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from core.db import atomic, db
+from core.db import db
 from core.errors import NotAllowed
 from planning import render, service
 from planning.charts import replacement_by_year
@@ -219,16 +219,15 @@ def decide():
         anchor = f"#rec-{asset_id}-{form.recommendation.data}" if form.recommendation.data in kinds else ""
         return redirect(f"{back}{anchor}")
     with refusal_shown() as outcome:
-        with atomic(db.session, current_user):
-            decision = service.record_decision(
-                db.session,
-                current_user,
-                asset_id=asset_id,
-                recommendation=form.recommendation.data or "",
-                outcome=form.outcome.data or "",
-                note=form.note.data or "",
-                config=current_app.config,
-            )
+        decision = service.record_decision(
+            db.session,
+            current_user,
+            asset_id=asset_id,
+            recommendation=form.recommendation.data or "",
+            outcome=form.outcome.data or "",
+            note=form.note.data or "",
+            config=current_app.config,
+        )
     if not outcome.succeeded:
         return redirect(back)
     flash(f"Recorded: {service.OUTCOME_LABELS[decision.outcome].lower()}.", "success")
@@ -273,8 +272,7 @@ def set_life(category_id: int):
     form = _life_form(category_id, None, formdata=request.form)
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                category = service.set_category_life(db.session, current_user, category_id, form.years.data)
+            category = service.set_category_life(db.session, current_user, category_id, form.years.data)
         if outcome.succeeded:
             years = category.default_useful_life_years
             flash(

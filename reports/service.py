@@ -1,6 +1,8 @@
 """Who may see which report, report subscriptions, and stored snapshots.
 
 The figures themselves are in ``reports.figures``; the scheduled delivery in ``reports.delivery``.
+Storing a snapshot and creating, pausing, resuming or deleting a subscription are commands
+(``core/db.py``): each opens its own unit of work, so views call them bare.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from core.db import utcnow
+from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from inventory.models import School
 from reports.figures import Report, report_scope_for
@@ -68,22 +70,23 @@ def _check_schools(session: Session, school_ids: Iterable[int]) -> list[int]:
 def store_snapshot(
     session: Session, report: Report, created_by: User | None, title: str | None = None
 ) -> ReportSnapshot:
-    """Keep a report as it is now: its figures and its XLSX, to open later unchanged. Call it
-    inside ``atomic``."""
-    figures = report_to_json(report)
-    snapshot = ReportSnapshot(
-        period_start=report.period_from,
-        period_end=report.period_to,
-        school_ids=list(report.school_ids or []),
-        title=(title or f"{figures['title']} ({figures['scope']['label']})")[:250],
-        figures=figures,
-        xlsx=render_xlsx(figures),
-        created_by_id=created_by.id if created_by else None,
-        created_at=report.generated_at,
-    )
-    session.add(snapshot)
-    session.flush()
-    return snapshot
+    """Keep a report as it is now: its figures and its XLSX, to open later unchanged. A command:
+    its own unit of work (``core/db.py``), which a delivery's unit joins."""
+    with atomic(session, created_by):
+        figures = report_to_json(report)
+        snapshot = ReportSnapshot(
+            period_start=report.period_from,
+            period_end=report.period_to,
+            school_ids=list(report.school_ids or []),
+            title=(title or f"{figures['title']} ({figures['scope']['label']})")[:250],
+            figures=figures,
+            xlsx=render_xlsx(figures),
+            created_by_id=created_by.id if created_by else None,
+            created_at=report.generated_at,
+        )
+        session.add(snapshot)
+        session.flush()
+        return snapshot
 
 
 def get_snapshot(session: Session, viewer: User, snapshot_id: int) -> ReportSnapshot:
@@ -130,17 +133,18 @@ def create_subscription(
 ) -> ReportSubscription:
     """Subscribe ``actor`` to the report every week, month or quarter, for some Schools or (none
     chosen) every School they may see. Managers may choose only Schools they manage."""
-    require_reports(actor)
-    try:
-        chosen = Frequency(frequency or "")
-    except ValueError:
-        raise InvalidInput(field_errors={"frequency": ["Choose weekly, monthly or quarterly."]}) from None
-    wanted = _check_schools(session, school_ids or ())
-    report_scope_for(actor, wanted)
-    subscription = ReportSubscription(user_id=actor.id, frequency=chosen, school_ids=wanted, active=True)
-    session.add(subscription)
-    session.flush()
-    return subscription
+    with atomic(session, actor):
+        require_reports(actor)
+        try:
+            chosen = Frequency(frequency or "")
+        except ValueError:
+            raise InvalidInput(field_errors={"frequency": ["Choose weekly, monthly or quarterly."]}) from None
+        wanted = _check_schools(session, school_ids or ())
+        report_scope_for(actor, wanted)
+        subscription = ReportSubscription(user_id=actor.id, frequency=chosen, school_ids=wanted, active=True)
+        session.add(subscription)
+        session.flush()
+        return subscription
 
 
 def get_subscription(session: Session, actor: User, subscription_id: int) -> ReportSubscription:
@@ -156,22 +160,24 @@ def get_subscription(session: Session, actor: User, subscription_id: int) -> Rep
 def set_active(session: Session, actor: User, subscription_id: int, active: bool) -> ReportSubscription:
     """Pause or resume a subscription. Periods that end while it is paused are not sent later;
     a resumed subscription starts again with the period under way."""
-    subscription = get_subscription(session, actor, subscription_id)
-    if subscription.active == active:
+    with atomic(session, actor):
+        subscription = get_subscription(session, actor, subscription_id)
+        if subscription.active == active:
+            return subscription
+        subscription.active = active
+        if active:
+            # Deliveries start from created_at's period (reports.delivery): resuming starts afresh.
+            subscription.created_at = utcnow()
+        session.flush()
         return subscription
-    subscription.active = active
-    if active:
-        # Deliveries start from created_at's period (reports.delivery): resuming starts afresh.
-        subscription.created_at = utcnow()
-    session.flush()
-    return subscription
 
 
 def delete_subscription(session: Session, actor: User, subscription_id: int) -> None:
     """Stop a subscription for good. Its deliveries go with it; the snapshots they made stay."""
-    subscription = get_subscription(session, actor, subscription_id)
-    session.delete(subscription)
-    session.flush()
+    with atomic(session, actor):
+        subscription = get_subscription(session, actor, subscription_id)
+        session.delete(subscription)
+        session.flush()
 
 
 def describe_subscription(subscription: ReportSubscription, schools_by_id: dict[int, School]) -> str:

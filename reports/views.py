@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core.db import atomic, db
+from core.db import db
 from core.errors import InvalidInput
 from core.timeutil import local_today
 from inventory.models import School
@@ -225,8 +225,7 @@ def keep_snapshot():
     if not valid:
         flash("Check the period before keeping a copy.", "error")
         return redirect(url_for("reports.utilisation"))
-    with atomic(db.session, current_user):
-        snapshot = service.store_snapshot(db.session, _report(form), current_user)
+    snapshot = service.store_snapshot(db.session, _report(form), current_user)
     flash("A copy of this report is kept: its figures will not change.", "success")
     return redirect(url_for("reports.snapshot", snapshot_id=snapshot.id))
 
@@ -323,10 +322,9 @@ def create_subscription():
     form = _subscription_form()
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                subscription = service.create_subscription(
-                    db.session, current_user, form.frequency.data, form.schools.data
-                )
+            subscription = service.create_subscription(
+                db.session, current_user, form.frequency.data, form.schools.data
+            )
         if outcome.succeeded:
             flash(f"Subscribed: the {subscription.frequency.value} report will come by e-mail.", "success")
             return redirect(url_for("reports.subscriptions"))
@@ -337,8 +335,7 @@ def _change(subscription_id: int, change, message: str):
     if not ActionForm().validate_on_submit():
         flash("The form has expired. Please try again.", "error")
         return redirect(url_for("reports.subscriptions"))
-    with atomic(db.session, current_user):
-        change(db.session, current_user, subscription_id)
+    change(db.session, current_user, subscription_id)
     flash(message, "success")
     return redirect(url_for("reports.subscriptions"))
 

@@ -169,8 +169,7 @@ def refusal_shown(
     Other errors (``NotFound``, ``NotAllowed``) pass on to the error pages. Use::
 
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                thing = service.make_thing(db.session, current_user, form.name.data)
+            thing = service.make_thing(db.session, current_user, form.name.data)  # a command (core/db.py)
         if outcome.succeeded:
             flash(...); return redirect(...)
     """

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from bookings import feeds
 from bookings.views import bp
 from core.config import site_url
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 
 
 def _base_url() -> str:
@@ -46,8 +46,7 @@ def asset_feed(token: str):
 @bp.post("/profile/calendar-token/reset")
 @login_required
 def reset_my_calendar_token():
-    with atomic(db.session, current_user):
-        feeds.reset_user_token(db.session, current_user)
+    feeds.reset_user_token(db.session, current_user)
     flash(
         "Your calendar feed has a new address and the old one no longer works. "
         "Subscribe to the new address in your calendar program.",
@@ -59,7 +58,6 @@ def reset_my_calendar_token():
 @bp.post("/assets/<int:asset_id>/calendar-token/reset")
 @login_required
 def reset_asset_calendar_token(asset_id: int):
-    with atomic(db.session, current_user):
-        asset = feeds.reset_asset_token(db.session, current_user, asset_id)
+    asset = feeds.reset_asset_token(db.session, current_user, asset_id)
     flash(f"The calendar feed of {asset.name} has a new address; the old one no longer works.", "success")
     return redirect(url_for("inventory.asset", asset_id=asset_id) + "#asset-feed-title")

@@ -11,7 +11,7 @@ from accounts.permissions import require_school_manager
 from bookings import quotas
 from bookings.forms import QuotaForm, parse_hours
 from bookings.views import bp
-from core.db import atomic, db
+from core.db import db
 from inventory.models import Asset
 from inventory.service import get_school, list_categories
 from web.forms import refusal_shown
@@ -42,17 +42,16 @@ def quotas_page(school_id: int):
     if form.validate_on_submit():
         kind, _, raw_id = form.scope.data.partition(":")
         with refusal_shown(form, field_names=_QUOTA_FIELDS) as outcome:
-            with atomic(db.session, current_user):
-                quotas.create_quota(
-                    db.session,
-                    current_user,
-                    school.id,
-                    asset_id=int(raw_id) if kind == "asset" else None,
-                    category_id=int(raw_id) if kind == "category" else None,
-                    period=form.period.data,
-                    own_school_minutes=parse_hours(form.own_school_hours.data),
-                    other_school_minutes=parse_hours(form.other_school_hours.data),
-                )
+            quotas.create_quota(
+                db.session,
+                current_user,
+                school.id,
+                asset_id=int(raw_id) if kind == "asset" else None,
+                category_id=int(raw_id) if kind == "category" else None,
+                period=form.period.data,
+                own_school_minutes=parse_hours(form.own_school_hours.data),
+                other_school_minutes=parse_hours(form.other_school_hours.data),
+            )
         if outcome.succeeded:
             flash("Added the quota.", "success")
             return redirect(url_for("bookings.quotas_page", school_id=school.id))
@@ -69,7 +68,6 @@ def quotas_page(school_id: int):
 @bp.post("/quotas/<int:quota_id>/delete")
 @login_required
 def delete_quota(quota_id: int):
-    with atomic(db.session, current_user):
-        quota = quotas.delete_quota(db.session, current_user, quota_id)
+    quota = quotas.delete_quota(db.session, current_user, quota_id)
     flash("Deleted the quota. Bookings already made stay.", "success")
     return redirect(url_for("bookings.quotas_page", school_id=quota.school_id))

@@ -11,7 +11,7 @@ from bookings import waitlist
 from bookings.forms import WaitlistForm
 from bookings.rules import BookingRefused
 from bookings.views import bp
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from core.timeutil import NonexistentLocalTime, format_local, local_to_utc
 from inventory.service import get_asset
 from web.forms import refusal_shown
@@ -35,10 +35,9 @@ def join_waitlist(asset_id: int):
             form.start.errors = [*form.start.errors, str(error)]
         else:
             with refusal_shown(form) as outcome:
-                with atomic(db.session, current_user):
-                    entry = waitlist.join_waitlist(
-                        db.session, current_user, asset.id, start_at, end_at, form.purpose.data, utcnow()
-                    )
+                entry = waitlist.join_waitlist(
+                    db.session, current_user, asset.id, start_at, end_at, form.purpose.data, utcnow()
+                )
             if outcome.succeeded:
                 flash(
                     f"You are on the waitlist for {asset.name}, {format_local(entry.start_at)}: "
@@ -91,8 +90,7 @@ def accept_offer(entry_id: int):
 @login_required
 def leave_waitlist(entry_id: int):
     with refusal_shown() as outcome:
-        with atomic(db.session, current_user):
-            entry = waitlist.leave_waitlist(db.session, current_user, entry_id, utcnow())
+        entry = waitlist.leave_waitlist(db.session, current_user, entry_id, utcnow())
     if outcome.succeeded:
         flash(f"You left the waitlist for {entry.asset.name}.", "success")
     return redirect(url_for("bookings.my_waitlist"))

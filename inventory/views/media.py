@@ -19,7 +19,7 @@ from werkzeug.utils import secure_filename
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
-from core.db import atomic, db
+from core.db import db
 from inventory import media, service
 from inventory.media_forms import LabelSheetForm, PhotoForm, RemovePhotoForm
 from inventory.models import Asset
@@ -46,15 +46,14 @@ def asset_photo_upload(asset_id: int):
     form = PhotoForm()
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                media.save_photo(
-                    db.session,
-                    current_user,
-                    asset,
-                    form.photo.data,
-                    current_app.instance_path,
-                    max_bytes=_photo_max_bytes(),
-                )
+            media.save_photo(
+                db.session,
+                current_user,
+                asset,
+                form.photo.data,
+                current_app.instance_path,
+                max_bytes=_photo_max_bytes(),
+            )
         if outcome.succeeded:
             flash(f"Saved the photo of {asset.name}.", "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
@@ -76,8 +75,7 @@ def asset_photo_delete(asset_id: int):
     form = RemovePhotoForm()
     if not form.validate_on_submit():
         abort(400)
-    with atomic(db.session, current_user):
-        removed = media.remove_photo(db.session, current_user, asset, current_app.instance_path)
+    removed = media.remove_photo(db.session, current_user, asset, current_app.instance_path)
     if removed:
         flash(f"Removed the photo of {asset.name}.", "success")
     else:

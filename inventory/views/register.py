@@ -17,7 +17,7 @@ from bookings import asset_changes, disruption
 from core.db import atomic, db
 from core.errors import InvalidInput, StaleVersion
 from core.money import format_pounds, parse_pounds
-from inventory import catalogue, media, service
+from inventory import catalogue, service
 from inventory.forms import AssetForm, CategoryForm, StatusForm
 from inventory.models import AssetStatus, Location, School
 from inventory.service import MAX_SPANS_A_DAY
@@ -63,10 +63,9 @@ def create_category():
     form = CategoryForm()
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                category = service.create_category(
-                    db.session, current_user, form.name.data, form.description.data or ""
-                )
+            category = service.create_category(
+                db.session, current_user, form.name.data, form.description.data or ""
+            )
         if outcome.succeeded:
             flash(f"Added the category {category.name}.", "success")
             return redirect(url_for("inventory.register"))
@@ -236,8 +235,7 @@ def new_asset(school_id: int):
         _fill_form(form, service.AssetInput(tag="", name="", contact_id=current_user.id))
     if form.validate_on_submit():
         with refusal_shown(form, field_names=_FIELD_FOR) as outcome:
-            with atomic(db.session, current_user):
-                asset = service.create_asset(db.session, current_user, school, _input_from_form(form))
+            asset = service.create_asset(db.session, current_user, school, _input_from_form(form))
         if outcome.succeeded:
             flash(f"Added {asset.name} ({asset.tag}) to {school.name}'s register.", "success")
             return redirect(url_for("inventory.asset", asset_id=asset.id))
@@ -261,6 +259,7 @@ def edit_asset(asset_id: int):
         data = _input_from_form(form)
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 service.lock_asset(db.session, asset)
                 read = _from_snapshot(form.original.data)
@@ -323,6 +322,7 @@ def change_status(asset_id: int):
         status = AssetStatus(form.status.data)
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_status(db.session, asset, status)
                 settlement = asset_changes.change_asset_status(
@@ -368,9 +368,7 @@ def delete_asset(asset_id: int):
     require_school_manager(current_user, asset.school_id)
     name, school_id = asset.name, asset.school_id
     with refusal_shown() as outcome:
-        with atomic(db.session, current_user):
-            media.remove_photo(db.session, current_user, asset, current_app.instance_path)
-            asset_changes.delete_asset(db.session, current_user, asset)
+        asset_changes.delete_asset(db.session, current_user, asset, current_app.instance_path)
     if not outcome.succeeded:
         return redirect(url_for("inventory.asset", asset_id=asset_id))
     flash(f"Deleted {name}.", "success")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from bookings.approvals import waiting_by_school
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from inventory import service
 from inventory.forms import LocationForm, SchoolForm
 from inventory.views import bp
@@ -36,8 +36,7 @@ def create_school():
     form = SchoolForm()
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                school = service.create_school(db.session, current_user, form.code.data, form.name.data)
+            school = service.create_school(db.session, current_user, form.code.data, form.name.data)
         if outcome.succeeded:
             flash(f"Added {school.name} ({school.code}).", "success")
             return redirect(url_for("inventory.school", school_id=school.id))
@@ -60,10 +59,9 @@ def add_location(school_id: int):
     form = LocationForm()
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                location = service.add_location(
-                    db.session, current_user, school, form.site.data, form.building.data, form.room.data
-                )
+            location = service.add_location(
+                db.session, current_user, school, form.site.data, form.building.data, form.room.data
+            )
         if outcome.succeeded:
             flash(f"Added {location.label} to {school.name}.", "success")
             return redirect(url_for("inventory.school", school_id=school.id))

@@ -11,7 +11,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from accounts.permissions import require_school_manager
-from core.db import atomic, db
+from core.db import db
 from core.errors import InvalidInput
 from inventory import service, training_requests
 from inventory.upkeep_forms import DeclineRequestForm, GrantRequestForm, TrainingRequestForm
@@ -37,8 +37,7 @@ def request_training(asset_id: int):
             flash(message, "error")
         return redirect(back)
     with refusal_shown() as outcome:
-        with atomic(db.session, current_user):
-            _, told = training_requests.request_training(db.session, current_user, asset, form.message.data)
+        _, told = training_requests.request_training(db.session, current_user, asset, form.message.data)
     if outcome.succeeded:
         technicians, managers = training_requests.request_goes_to(db.session, asset, current_user)
         if told:
@@ -87,20 +86,17 @@ def grant_training_request(request_id: int):
     scope_choices(form, asset)
     if form.validate_on_submit():
         with refusal_shown(form, flash_unless_fields=True) as outcome:
-            with atomic(db.session, current_user):
-                grant = training_requests.grant_training_request(
-                    db.session,
-                    current_user,
-                    training_request,
-                    scope=form.scope.data,
-                    expires_on=form.expires_on.data,
-                )
-                what = (
-                    asset.name
-                    if grant.asset_id
-                    else f"every {asset.category.name} asset of {asset.school.code}"
-                )
-                message = f"{person.name} is now authorised to use {what}; they have been told."
+            grant = training_requests.grant_training_request(
+                db.session,
+                current_user,
+                training_request,
+                scope=form.scope.data,
+                expires_on=form.expires_on.data,
+            )
+            what = (
+                asset.name if grant.asset_id else f"every {asset.category.name} asset of {asset.school.code}"
+            )
+            message = f"{person.name} is now authorised to use {what}; they have been told."
         if outcome.flashed:  # already decided: nothing to correct on the form
             return redirect(back)
         if outcome.succeeded:
@@ -117,10 +113,9 @@ def decline_training_request(request_id: int):
     form = DeclineRequestForm(prefix=f"decline-{request_id}")
     if form.validate_on_submit():
         with refusal_shown(form, flash_unless_fields=True) as outcome:
-            with atomic(db.session, current_user):
-                training_requests.decline_training_request(
-                    db.session, current_user, training_request, form.reason.data
-                )
+            training_requests.decline_training_request(
+                db.session, current_user, training_request, form.reason.data
+            )
         if outcome.flashed:
             return redirect(back)
         if outcome.succeeded:

@@ -14,7 +14,7 @@ from wtforms import HiddenField, SubmitField
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
 from core.config import site_url
-from core.db import atomic, db, utcnow
+from core.db import db, utcnow
 from core.errors import InvalidInput
 from core.timeutil import to_local
 from inventory import catalogue, import_jobs, service
@@ -94,8 +94,7 @@ def import_confirm(school_id: int):
     token = form.token.data or ""
     folder = _upload_folder()
     filename, content = load_upload(folder, token, current_user.id, school.id)
-    with atomic(db.session, current_user):
-        job = import_jobs.queue_import(db.session, current_user, school, filename, content)
+    job = import_jobs.queue_import(db.session, current_user, school, filename, content)
     discard_upload(folder, token)  # the file now travels in the job
     return redirect(url_for("inventory.import_job", school_id=school.id, job_id=job.id), 303)
 

@@ -90,6 +90,7 @@ def asset_maintenance(asset_id: int):
     if form.validate():
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 affected = (
                     disruption.affected_by_window(db.session, asset, form.start_at.data, form.end_at.data)
@@ -142,8 +143,7 @@ def cancel_maintenance(asset_id: int, window_id: int):
     if not form.validate_on_submit():
         abort(400)
     with refusal_shown() as outcome:
-        with atomic(db.session, current_user):
-            maintenance.cancel_maintenance(db.session, current_user, window)
+        maintenance.cancel_maintenance(db.session, current_user, window)
     if outcome.succeeded:
         flash("Maintenance window cancelled.", "success")
     return redirect(url_for("inventory.asset_maintenance", asset_id=asset.id))
@@ -199,21 +199,20 @@ def asset_inspections(asset_id: int):
         return _inspections_page(asset)
     if form.validate():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                schedule = inspections.add_inspection_schedule(
-                    db.session,
-                    current_user,
-                    asset,
-                    InspectionKind(form.kind.data),
-                    form.interval_days.data,
-                    form.last_done_on.data,
-                    form.first_due_on.data,
-                    local_today(),
-                )
-                message = (
-                    f"{schedule.kind.label} every {schedule.interval_days} days added; "
-                    f"next due {format_day(schedule.next_due_on)}."
-                )
+            schedule = inspections.add_inspection_schedule(
+                db.session,
+                current_user,
+                asset,
+                InspectionKind(form.kind.data),
+                form.interval_days.data,
+                form.last_done_on.data,
+                form.first_due_on.data,
+                local_today(),
+            )
+            message = (
+                f"{schedule.kind.label} every {schedule.interval_days} days added; "
+                f"next due {format_day(schedule.next_due_on)}."
+            )
         if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.asset_inspections", asset_id=asset.id))
@@ -228,19 +227,18 @@ def record_inspection(asset_id: int, schedule_id: int):
     form = InspectionRecordForm(prefix=f"record-{schedule.id}")
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                inspections.record_inspection(
-                    db.session,
-                    current_user,
-                    schedule,
-                    form.done_on.data,
-                    form.performed_by.data,
-                    InspectionOutcome(form.outcome.data),
-                    form.note.data,
-                    form.cost.data,
-                    today=local_today(),
-                )
-                message = f"{schedule.kind.label} recorded; next due {format_day(schedule.next_due_on)}."
+            inspections.record_inspection(
+                db.session,
+                current_user,
+                schedule,
+                form.done_on.data,
+                form.performed_by.data,
+                InspectionOutcome(form.outcome.data),
+                form.note.data,
+                form.cost.data,
+                today=local_today(),
+            )
+            message = f"{schedule.kind.label} recorded; next due {format_day(schedule.next_due_on)}."
         if outcome.succeeded:
             flash(message, "success")
             return redirect(
@@ -257,14 +255,13 @@ def change_inspection_interval(asset_id: int, schedule_id: int):
     form = IntervalForm(prefix=f"interval-{schedule.id}")
     if form.validate_on_submit():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                inspections.update_inspection_schedule(
-                    db.session, current_user, schedule, form.interval_days.data
-                )
-                message = (
-                    f"{schedule.kind.label} now every {schedule.interval_days} days; "
-                    f"next due {format_day(schedule.next_due_on)}."
-                )
+            inspections.update_inspection_schedule(
+                db.session, current_user, schedule, form.interval_days.data
+            )
+            message = (
+                f"{schedule.kind.label} now every {schedule.interval_days} days; "
+                f"next due {format_day(schedule.next_due_on)}."
+            )
         if outcome.succeeded:
             flash(message, "success")
             return redirect(
@@ -282,8 +279,7 @@ def remove_inspection_schedule(asset_id: int, schedule_id: int):
     if not form.validate_on_submit():
         abort(400)
     label = schedule.kind.label
-    with atomic(db.session, current_user):
-        inspections.remove_inspection_schedule(db.session, current_user, schedule)
+    inspections.remove_inspection_schedule(db.session, current_user, schedule)
     flash(f"{label} schedule removed.", "success")
     return redirect(url_for("inventory.asset_inspections", asset_id=asset.id))
 
@@ -357,19 +353,18 @@ def asset_training(asset_id: int):
         return _training_page(asset)
     if form.validate():
         with refusal_shown(form) as outcome:
-            with atomic(db.session, current_user):
-                person = training.person_by_email(db.session, form.email.data)
-                training.grant_training(
-                    db.session,
-                    current_user,
-                    person,
-                    asset=asset,
-                    granted_on=form.granted_on.data,
-                    expires_on=form.expires_on.data,
-                    note=form.note.data,
-                    today=local_today(),
-                )
-                message = f"{person.name} is now authorised to use {asset.name}."
+            person = training.person_by_email(db.session, form.email.data)
+            training.grant_training(
+                db.session,
+                current_user,
+                person,
+                asset=asset,
+                granted_on=form.granted_on.data,
+                expires_on=form.expires_on.data,
+                note=form.note.data,
+                today=local_today(),
+            )
+            message = f"{person.name} is now authorised to use {asset.name}."
         if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.asset_training", asset_id=asset.id))
@@ -398,6 +393,7 @@ def _revoke(grant, what: str, back: str, page):
     if form.validate_on_submit():
         decisions = affected_views.submitted_decisions()
         try:
+            # One unit for the listing, the command (which joins it) and the confirmation check (core/db.py).
             with atomic(db.session, current_user):
                 affected = disruption.affected_by_revocation(db.session, grant)
                 asset_changes.revoke_training(
@@ -484,22 +480,19 @@ def school_training(school_id: int):
         with refusal_shown(form) as outcome:
             if category is None:
                 raise InvalidInput(field_errors={"category_id": ["Choose a category from the list."]})
-            with atomic(db.session, current_user):
-                person = training.person_by_email(db.session, form.email.data)
-                training.grant_training(
-                    db.session,
-                    current_user,
-                    person,
-                    category=category,
-                    school=school,
-                    granted_on=form.granted_on.data,
-                    expires_on=form.expires_on.data,
-                    note=form.note.data,
-                    today=local_today(),
-                )
-                message = (
-                    f"{person.name} is now authorised to use every {category.name} asset of {school.name}."
-                )
+            person = training.person_by_email(db.session, form.email.data)
+            training.grant_training(
+                db.session,
+                current_user,
+                person,
+                category=category,
+                school=school,
+                granted_on=form.granted_on.data,
+                expires_on=form.expires_on.data,
+                note=form.note.data,
+                today=local_today(),
+            )
+            message = f"{person.name} is now authorised to use every {category.name} asset of {school.name}."
         if outcome.succeeded:
             flash(message, "success")
             return redirect(url_for("inventory.school_training", school_id=school.id))

@@ -6,12 +6,14 @@ when it returns, and a failure injected after its first write leaves nothing beh
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bookings import loans, notices, service
 from bookings.models import Booking, BookingSeries, BookingStatus, BookingStatusChange, UnmetDemand
 from core.db import atomic
+from core.errors import InvalidInput
 from inventory.models import Asset
 from notifications.models import Notification, OutboxMessage
 from reports import delivery
@@ -288,3 +290,234 @@ def test_one_delivery_commits_all_or_nothing(session, world, monkeypatch):
     )
     assert committed(session, ReportDelivery) == committed(session, ReportSnapshot) == 1
     assert committed(session, OutboxMessage) == committed(session, Notification) == 1
+
+
+# --- bookings/waitlist.py and bookings/lapsing.py ------------------------------------------------
+
+
+def refuse_commits(session: Session):
+    """Fail every commit of ``session`` from now on: after a command's writes, before they are kept.
+    Returns the listener, for ``event.remove``."""
+
+    def refuse(_session):
+        raise Injected()
+
+    event.listen(session, "before_commit", refuse)
+    return refuse
+
+
+def test_joining_a_waitlist_commits_all_or_nothing(session, world):
+    from bookings import waitlist
+    from bookings.models import WaitlistEntry
+
+    make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10), hours=2)
+    args = (session, world["chemist2"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "Imaging", NOW)
+    refuse = refuse_commits(session)
+    with pytest.raises(Injected):
+        waitlist.join_waitlist(*args)
+    event.remove(session, "before_commit", refuse)
+    assert committed(session, WaitlistEntry) == 0
+    entry = waitlist.join_waitlist(*args)  # bare, as every caller now calls it
+    assert committed(session, WaitlistEntry, WaitlistEntry.id == entry.id) == 1
+
+
+def test_leaving_a_waitlist_commits_all_or_nothing(session, world, monkeypatch):
+    from bookings import waitlist
+    from bookings.models import WaitlistEntry, WaitlistStatus
+
+    booking = make_booking(session, world["scope"], world["chemist"], at(MONDAY, 10), hours=2)
+    first = waitlist.join_waitlist(
+        session, world["chemist2"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "Imaging", NOW
+    )
+    second = waitlist.join_waitlist(
+        session, world["physicist"], world["scope"].id, at(MONDAY, 10), at(MONDAY, 12), "Imaging", NOW
+    )
+    service.cancel(session, world["chemist"], booking.id, now=NOW)  # the slot is offered to the first
+    fail_after(monkeypatch, waitlist, "offer_freed_slot")  # the offer passes on, then it fails
+    with pytest.raises(Injected):
+        waitlist.leave_waitlist(session, world["chemist2"], first.id, NOW)
+    open_ = (WaitlistStatus.OFFERED, WaitlistStatus.WAITING)
+    assert (
+        committed(session, WaitlistEntry, WaitlistEntry.id == first.id, WaitlistEntry.status == open_[0]) == 1
+    )
+    assert (
+        committed(session, WaitlistEntry, WaitlistEntry.id == second.id, WaitlistEntry.status == open_[1])
+        == 1
+    )
+    monkeypatch.undo()
+    waitlist.leave_waitlist(session, world["chemist2"], first.id, NOW)
+    assert (
+        committed(
+            session,
+            WaitlistEntry,
+            WaitlistEntry.id == first.id,
+            WaitlistEntry.status == WaitlistStatus.CANCELLED,
+        )
+        == 1
+    )
+    assert (
+        committed(session, WaitlistEntry, WaitlistEntry.id == second.id, WaitlistEntry.status == open_[0])
+        == 1
+    )
+
+
+def test_the_lapsing_job_commits_all_or_nothing(session, world, monkeypatch):
+    from bookings import lapsing
+
+    booking = _pending(session, world)
+    started = at(MONDAY, 10, 30)
+    fail_after(monkeypatch, lapsing, "notify_lapsed")
+    with pytest.raises(Injected):
+        lapsing.record_lapsed_demand(session, started)
+    assert status_seen(session, booking.id) == BookingStatus.PENDING
+    assert committed(session, UnmetDemand) == 0
+    monkeypatch.undo()
+    assert (
+        lapsing.record_lapsed_demand(session, started).lapsed_requests == 1
+    )  # bare, as the scheduler calls it
+    assert status_seen(session, booking.id) == BookingStatus.LAPSED
+    assert committed(session, UnmetDemand, UnmetDemand.booking_id == booking.id) == 1
+
+
+def test_the_scheduler_calls_the_waitlist_and_lapsing_jobs_bare(app, session, world):
+    import scheduler
+
+    booking = _pending(session, world)
+    with app.app_context(), time_machine.travel(at(MONDAY, 10, 30), tick=False):
+        scheduler.expire_waitlist_offers()
+        scheduler.record_lapsed_demand()
+    assert status_seen(session, booking.id) == BookingStatus.LAPSED
+
+
+def test_creating_a_quota_commits_all_or_nothing(session, world):
+    from bookings import quotas
+    from bookings.models import Quota
+
+    def create():
+        return quotas.create_quota(
+            session,
+            world["phys_manager"],
+            world["phys"].id,
+            asset_id=world["printer"].id,
+            category_id=None,
+            period="week",
+            own_school_minutes=600,
+            other_school_minutes=None,
+        )
+
+    refuse = refuse_commits(session)
+    with pytest.raises(Injected):
+        create()
+    event.remove(session, "before_commit", refuse)
+    assert committed(session, Quota) == 0
+    quota = create()
+    assert committed(session, Quota, Quota.id == quota.id) == 1
+
+
+# --- inventory ------------------------------------------------------------------------------------
+
+
+def test_creating_an_asset_commits_all_or_nothing(session, world):
+    from inventory import service as inventory
+
+    def create(tag):
+        return inventory.create_asset(
+            session, world["phys_manager"], world["phys"], inventory.AssetInput(tag=tag, name="Spectrometer")
+        )
+
+    refuse = refuse_commits(session)
+    with pytest.raises(Injected):
+        create("PHYS-9001")
+    event.remove(session, "before_commit", refuse)
+    assert committed(session, Asset, Asset.tag == "PHYS-9001") == 0
+    asset = create("PHYS-9001")
+    assert committed(session, Asset, Asset.id == asset.id) == 1
+
+
+def test_granting_training_commits_all_or_nothing(session, world, monkeypatch):
+    from inventory import training, training_requests
+    from inventory.models import TrainingAuthorisation, TrainingRequest, TrainingRequestStatus
+
+    printer = world["printer"]
+    printer.training_required = True
+    session.commit()
+    asked, told = training_requests.request_training(session, world["physicist"], printer, "Please")
+    assert committed(session, TrainingRequest, TrainingRequest.id == asked.id) == 1
+    assert told and committed(session, Notification, Notification.event == "training_requested") == told
+
+    def grant():
+        return training.grant_training(
+            session, world["phys_manager"], world["physicist"], asset=printer, granted_on=MONDAY, today=MONDAY
+        )
+
+    fail_after(monkeypatch, training_requests, "close_requests_covered_by")  # the request is granted, then
+    with pytest.raises(Injected):
+        grant()
+    assert committed(session, TrainingAuthorisation) == 0
+    assert committed(session, TrainingRequest, TrainingRequest.status == TrainingRequestStatus.OPEN) == 1
+    monkeypatch.undo()
+    grant()
+    assert committed(session, TrainingAuthorisation) == 1
+    assert committed(session, TrainingRequest, TrainingRequest.status == TrainingRequestStatus.GRANTED) == 1
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+
+def test_creating_a_person_commits_all_or_nothing(session, world):
+    from accounts import service as accounts
+    from accounts.models import User
+
+    def create():
+        return accounts.create_user(
+            session, email="new@test.ac.uk", name="New Person", password="a long password", home_school=None
+        )
+
+    refuse = refuse_commits(session)
+    with pytest.raises(Injected):
+        create()
+    event.remove(session, "before_commit", refuse)
+    assert committed(session, User, User.email == "new@test.ac.uk") == 0
+    user = create()
+    assert committed(session, User, User.id == user.id, User.active.is_(True)) == 1
+
+
+def test_an_admin_edit_with_a_bad_password_leaves_nothing(session, world):
+    from accounts import service as accounts
+    from accounts.models import Role, User
+    from tests.factories import make_user
+
+    admin = make_user(session, None, Role.ADMIN)
+    person = world["physicist"]
+    values = {
+        "email": person.email,
+        "home_school": world["phys"],
+        "is_finance": True,
+        "is_admin": False,
+        "managed_schools": [],
+        "active": True,
+    }
+    with pytest.raises(InvalidInput):  # the details are set, then the password is refused
+        accounts.update_user(session, admin, person, name="Priya Renamed", password="short", **values)
+    assert committed(session, User, User.name == "Priya Renamed") == 0
+    assert committed(session, User, User.id == person.id, User.is_finance.is_(True)) == 0
+    accounts.update_user(session, admin, person, name="Priya Renamed", password="a long password", **values)
+    assert committed(session, User, User.name == "Priya Renamed", User.is_finance.is_(True)) == 1
+
+
+def test_the_command_line_creates_a_person_without_a_unit_of_its_own(app, session):
+    from accounts.models import User
+
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "cli@test.ac.uk",
+            "--name",
+            "From The Shell",
+            "--password",
+            "a long password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert committed(session, User, User.email == "cli@test.ac.uk") == 1
