@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import signal
 import subprocess
@@ -12,13 +13,18 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+import scheduler
 from accounts import service as accounts_service
 from accounts.models import Role
 from core.db import atomic, db, refresh_planner_statistics, utcnow
 from core.errors import DomainError
+from demo.seed import seed
 from inventory.models import School
+from reports.figures import ReportSettings, report_to_json, utilisation_report
+from reports.render import file_name, render_csv, render_xlsx
 
 
 def register_commands(app: Flask) -> None:
@@ -30,8 +36,6 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def init_db() -> None:
     """Create the database schema, or upgrade it to the newest version."""
-    from flask_migrate import upgrade
-
     upgrade()
     refresh_planner_statistics(db.engine)
     click.echo("The database schema is up to date.")
@@ -51,8 +55,6 @@ def init_db() -> None:
 )
 def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) -> None:
     """Fill the database with a demo university. Running it again adds nothing twice."""
-    from demo.seed import seed
-
     if current_app.config["KITSHARE_ENV"] == "production" and not yes:
         click.confirm("KITSHARE_ENV is production. Add demo Schools, people and bookings?", abort=True)
     result = seed(db.session, password=password)
@@ -155,9 +157,7 @@ def create_token(email: str, name: str, days: int) -> None:
 @with_appcontext
 def run_scheduler() -> None:
     """Run the background jobs in this process (one scheduler per deployment)."""
-    from scheduler import run
-
-    run(current_app._get_current_object())  # type: ignore[attr-defined]
+    scheduler.run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 #: How long ``serve`` waits for its processes to stop after Ctrl-C before killing them.
@@ -219,8 +219,6 @@ def serve(context: click.Context, host: str, port: int) -> None:
 def _stop_with_parent() -> None:  # runs in the child, before it executes flask
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
-
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
@@ -275,9 +273,6 @@ def report(
 
     The same figures as the report page, for every School or those given with --school.
     """
-    from reports.figures import ReportSettings, report_to_json, utilisation_report
-    from reports.render import file_name, render_csv, render_xlsx
-
     session = db.session
     school_ids = None
     if school_codes:

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Table, case, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
@@ -446,10 +447,7 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
     One statement (an upsert returning the new row): the database locks the row, so concurrent
     attempts are counted one after another and each sees the count including all before it."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert  # the same API
     table = cast(Table, SignInCounter.__table__)
     expired = table.c.window_started_at <= now - LOCKOUT_WINDOW
     upsert = (

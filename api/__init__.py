@@ -11,13 +11,13 @@ functions as the pages; no domain package imports this one.
 
 from flask import Blueprint, Flask
 
+from api.limits import init_limiter
+
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
 def init_api(app: Flask) -> None:
     """Per-application set-up, once the blueprint is registered: the token rate limiter."""
-    from api.limits import init_limiter
-
     init_limiter(app, api_v1)
 
 

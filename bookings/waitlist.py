@@ -210,6 +210,9 @@ def accept_offer(session: Session, user: User, entry_id: int, now: dt.datetime |
     ``request_booking`` (every rule applies; pending where approval is needed). If it cannot be
     booked after all, the refusal is raised, the person keeps their place in the queue, and the
     time is offered to whoever can book it. Owns its transaction."""
+    # bookings.service imports this module at its top (a cancellation offers the freed slot to the
+    # waitlist); an accepted offer is booked through request_booking, so every booking rule applies
+    # to it too. The two commands are one workflow, so the cycle is broken here, not split further.
     from bookings.service import record_unmet_demand, request_booking
 
     now = now or utcnow()

@@ -11,6 +11,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,8 +59,6 @@ def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 def _check_planning(config: Config) -> None:
     """Refuse capital-planning settings the planning rules cannot use (planning/lifecycle.py)."""
-    from decimal import Decimal, InvalidOperation
-
     start = config.KITSHARE_FINANCIAL_YEAR_START.strip()
     try:
         month, day = (int(part) for part in start.split("-"))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -210,10 +211,7 @@ def enqueue(
 
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert  # the same API
         statement = (
             insert(OutboxMessage)
             .values(**values)

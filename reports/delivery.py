@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import DEFAULT_BASE_URL
@@ -67,10 +68,8 @@ class DeliveryRun:
 
 def _insert_for(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        return postgresql.insert
+    return sqlite.insert
 
 
 #: More lines for one subscriber's e-mail: (session, subscriber, the subscription's School ids,

@@ -11,9 +11,40 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.config import INSTANCE_DIR, PROJECT_ROOT, Config
+import accounts.models
+import bookings.models
+import core.audit
+import inventory.models
+import notifications.models
+import people.models
+import planning.models
+import reports.models
+from accounts.forms import SignOutForm
+from accounts.models import Role
+from accounts.service import (
+    HashCost,
+    configure_password_hashing,
+    user_for_session_token,
+    user_for_single_sign_on,
+)
+from accounts.views import admin_bp
+from accounts.views import bp as accounts_bp
+from api import api_v1, init_api
+from api.problems import is_api_request
+from bookings.views import bp as bookings_bp
+from cli import register_commands
+from core.config import INSTANCE_DIR, PROJECT_ROOT, Config, configure_site_url
 from core.db import db
+from core.money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
+from core.timeutil import format_local, format_minutes, local_zone, set_local_zone
+from dashboard.views import bp as dashboard_bp
+from inventory.views import bp as inventory_bp
+from notifications.views import bp as notifications_bp
+from people.views import bp as people_bp
+from planning.views import bp as planning_bp
+from reports.views import bp as reports_bp
 from web.error_pages import register_error_handlers
 from web.navigation import nav_items
 from web.request_log import configure_logging, register_url_limit
@@ -26,16 +57,18 @@ migrate = Migrate()
 MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
 
 
-def _import_models() -> None:
-    """Import every model module so the metadata (and Alembic) sees every table."""
-    import accounts.models  # noqa: F401
-    import bookings.models  # noqa: F401
-    import core.audit  # noqa: F401  (the audit log table)
-    import inventory.models  # noqa: F401
-    import notifications.models  # noqa: F401
-    import people.models  # noqa: F401
-    import planning.models  # noqa: F401
-    import reports.models  # noqa: F401
+#: Every model module (core.audit holds the audit log table), imported above so the metadata
+#: (and Alembic) sees every table.
+MODEL_MODULES = (
+    accounts.models,
+    bookings.models,
+    core.audit,
+    inventory.models,
+    notifications.models,
+    people.models,
+    planning.models,
+    reports.models,
+)
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -66,8 +99,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
     if app.config["KITSHARE_PROXY_COUNT"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         count = app.config["KITSHARE_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -75,18 +106,12 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     register_url_limit(app)  # before anything else reads the request (CSRF, sign-in, rate limit)
 
-    from accounts.service import HashCost, configure_password_hashing
-    from core.timeutil import set_local_zone
-
     set_local_zone(app.config["KITSHARE_TIMEZONE"])
-    from core.config import configure_site_url
-
     configure_site_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
     configure_password_hashing(
         HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
     )
 
-    _import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -96,8 +121,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _register_template_helpers(app)
     register_security_headers(app)
-
-    from cli import register_commands
 
     register_commands(app)
     return app
@@ -109,21 +132,14 @@ class NoSessionForTheApi(SecureCookieSessionInterface):
     marked not fresh by session protection). The pages keep Flask's signed-cookie session."""
 
     def open_session(self, app, request):  # type: ignore[no-untyped-def]
-        from api.problems import is_api_request
-
         return self.session_class() if is_api_request() else super().open_session(app, request)
 
     def save_session(self, app, session, response) -> None:  # type: ignore[no-untyped-def]
-        from api.problems import is_api_request
-
         if not is_api_request():
             super().save_session(app, session, response)
 
 
 def _configure_login(app: Flask) -> None:
-    from accounts.service import user_for_session_token
-    from api.problems import is_api_request
-
     app.session_interface = NoSessionForTheApi()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
@@ -159,22 +175,10 @@ def _configure_login(app: Flask) -> None:
         if not any(address in network for network in app.config["KITSHARE_SSO_TRUSTED_PROXIES"]):
             return None
         value = req.environ.get(header) if header == "REMOTE_USER" else req.headers.get(header)
-        from accounts.service import user_for_single_sign_on
-
         return user_for_single_sign_on(db.session, value or "")
 
 
 def _register_blueprints(app: Flask) -> None:
-    from accounts.views import admin_bp
-    from accounts.views import bp as accounts_bp
-    from bookings.views import bp as bookings_bp
-    from dashboard.views import bp as dashboard_bp
-    from inventory.views import bp as inventory_bp
-    from notifications.views import bp as notifications_bp
-    from people.views import bp as people_bp
-    from planning.views import bp as planning_bp
-    from reports.views import bp as reports_bp
-
     for blueprint in (
         accounts_bp,
         admin_bp,
@@ -187,8 +191,6 @@ def _register_blueprints(app: Flask) -> None:
         people_bp,
     ):
         app.register_blueprint(blueprint)
-
-    from api import api_v1, init_api
 
     csrf.exempt(api_v1)  # token-authenticated, never cookies: there is no session to forge requests in
     app.register_blueprint(api_v1)
@@ -210,11 +212,6 @@ def _register_health_check(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from accounts.forms import SignOutForm
-    from accounts.models import Role
-    from core.money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
-    from core.timeutil import format_local, format_minutes, local_zone
-
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["pounds"] = format_pounds  # to the penny: prices, rates, forms

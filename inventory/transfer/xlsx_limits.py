@@ -373,6 +373,8 @@ class _PartScan:
             self.date_text.append(data)
 
     def _check_date(self) -> None:
+        # openpyxl (~0.1 s to import) is loaded only when a workbook is read or written, so no worker or
+        # command pays for it otherwise: every openpyxl import in Kitshare is local for that reason.
         from openpyxl.utils.datetime import from_ISO8601
 
         text = "".join(self.date_text).strip()
