@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 import scheduler
 from accounts import service as accounts_service
 from accounts.models import Role
+from core.config import current_settings
 from core.db import atomic, db, refresh_planner_statistics, utcnow
 from core.errors import DomainError
 from demo.seed import seed
@@ -55,7 +56,7 @@ def init_db() -> None:
 )
 def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) -> None:
     """Fill the database with a demo university. Running it again adds nothing twice."""
-    if current_app.config["KITSHARE_ENV"] == "production" and not yes:
+    if current_settings().production and not yes:
         click.confirm("KITSHARE_ENV is production. Add demo Schools, people and bookings?", abort=True)
     result = seed(db.session, password=password)
     refresh_planner_statistics(db.engine)
@@ -291,7 +292,7 @@ def report(
             period_from.date(),
             period_to.date(),
             school_ids,
-            ReportSettings.from_config(current_app.config),
+            ReportSettings.from_config(current_settings()),
         )
     except DomainError as error:
         details = [

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from bookings import lapsing, loans, notices, waitlist
 from bookings.service import complete_finished
 from core import db as core_db
+from core.config import current_settings
 from core.db import atomic, db, utcnow
 from core.timeutil import to_local
 from inventory import import_jobs, inspections
@@ -86,11 +87,11 @@ def send_outbox() -> None:
     # address (issue 16): they still leave within the minute, with the rest of the outbox.
     with atomic(db.session):
         count = mail_password_resets(
-            db.session, current_app.config["SECRET_KEY"], current_app.config["KITSHARE_BASE_URL"], utcnow()
+            db.session, current_app.config["SECRET_KEY"], current_settings().base_url, utcnow()
         )
     if count:
         log.info("queued %d password-reset e-mails", count)
-    run_outbox(db.session, current_app.config, utcnow())
+    run_outbox(db.session, current_settings(), utcnow())
 
 
 def queue_inspection_reminders() -> None:
@@ -101,17 +102,16 @@ def queue_inspection_reminders() -> None:
 
 
 def deliver_reports() -> None:
-    delivery.deliver_due(
-        db.session, utcnow(), current_app.config, appendix=forecast_appendix(current_app.config)
-    )
+    config = current_settings()
+    delivery.deliver_due(db.session, utcnow(), config, appendix=forecast_appendix(config))
 
 
 def send_booking_reminders() -> None:
     count = notices.send_booking_reminders(
         db.session,
         utcnow(),
-        current_app.config["KITSHARE_REMINDER_HOURS"],
-        current_app.config["KITSHARE_BASE_URL"],
+        current_settings().KITSHARE_REMINDER_HOURS,
+        current_settings().base_url,
     )
     if count:
         log.info("sent %d booking reminders", count)
@@ -119,7 +119,7 @@ def send_booking_reminders() -> None:
 
 def run_imports() -> None:
     """Run the register imports people have confirmed (inventory.import_jobs), oldest first."""
-    limits = XlsxLimits.from_config(current_app.config)
+    limits = XlsxLimits.from_config(current_settings())
     count = import_jobs.run_queued_imports(
         db.session, upload_stash.upload_folder(current_app.instance_path), limits=limits
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
 from accounts.permissions import require_role
+from core.config import Config
 from core.db import UTCDateTime, atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 
@@ -30,8 +31,10 @@ SIGN_IN_FAILED = "That email address and password do not match an active account
 
 @dataclass(frozen=True)
 class HashCost:
-    time_cost: int = 3
-    memory_kib: int = 65536
+    """Argon2id's cost (PASSWORD_HASH_TIME_COST, PASSWORD_HASH_MEMORY_KIB; the defaults are Config's)."""
+
+    time_cost: int = Config.PASSWORD_HASH_TIME_COST
+    memory_kib: int = Config.PASSWORD_HASH_MEMORY_KIB
 
 
 def _hasher(cost: HashCost) -> PasswordHasher:
@@ -39,6 +42,8 @@ def _hasher(cost: HashCost) -> PasswordHasher:
     return PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=1)
 
 
+# Process-wide: one hashing cost per deployment, set by the application factory; every sign-in,
+# password change and token check hashes with it.
 _password_hasher = _hasher(HashCost())
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
-
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import Param, read_query, times
 from api.schemas import SCHOOL, ref
 from api.spec import Example, documented
+from core.config import current_settings
 from core.db import db
 from planning import render, service
 from planning.evidence import AssetEvidence
@@ -59,7 +58,7 @@ def _plan(args: dict[str, Any]) -> service.Plan:
         school_id=args.get("school"),
         category_id=args.get("category"),
         years=args["years"],
-        config=current_app.config,
+        config=current_settings(),
     )
 
 

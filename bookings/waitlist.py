@@ -22,25 +22,31 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import Booking, DemandSource, WaitlistEntry, WaitlistStatus
 from bookings.rules import SLOT_STEP, BookingRefused, check_booking
-from core.config import site_url
+from core.config import Config, site_url
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from core.timeutil import format_local
 from inventory.models import Asset
 from notifications.service import notify
 
-DEFAULT_OFFER_MINUTES = 120
+DEFAULT_OFFER_MINUTES = Config.KITSHARE_WAITLIST_OFFER_MINUTES  # the default lives in core.config
 OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+
+# How long an offer stays open (KITSHARE_WAITLIST_OFFER_MINUTES). Process-wide, like the
+# university's zone: one policy per deployment, set by ``create_app``. A freed slot is offered
+# from deep inside every command that frees time (cancel, reject, an asset's status change, a
+# loan's return), so handing the value down each of them would thread it through them all.
+_offer_minutes = DEFAULT_OFFER_MINUTES
+
+
+def configure_offer_window(minutes: int) -> None:
+    global _offer_minutes
+    _offer_minutes = minutes
 
 
 def offer_window() -> dt.timedelta:
     """How long an offer stays open: KITSHARE_WAITLIST_OFFER_MINUTES, two hours by default."""
-    from flask import current_app, has_app_context
-
-    minutes = DEFAULT_OFFER_MINUTES
-    if has_app_context():
-        minutes = int(current_app.config.get("KITSHARE_WAITLIST_OFFER_MINUTES", DEFAULT_OFFER_MINUTES))
-    return dt.timedelta(minutes=minutes)
+    return dt.timedelta(minutes=_offer_minutes)
 
 
 def _ceil_to_step(moment: dt.datetime) -> dt.datetime:

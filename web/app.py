@@ -34,8 +34,16 @@ from accounts.views import bp as accounts_bp
 from api import api_v1, init_api
 from api.problems import is_api_request
 from bookings.views import bp as bookings_bp
+from bookings.waitlist import configure_offer_window
 from cli import register_commands
-from core.config import INSTANCE_DIR, PROJECT_ROOT, Config, configure_site_url
+from core.config import (
+    EXTENSION_KEY,
+    INSTANCE_DIR,
+    PROJECT_ROOT,
+    Config,
+    configure_site_url,
+    current_settings,
+)
 from core.db import db
 from core.money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
 from core.timeutil import format_local, format_minutes, local_zone, set_local_zone
@@ -77,19 +85,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     ``config`` is a ``Config``, or a mapping of settings laid over the environment's (tests pass
     ``{"KITSHARE_ENV": "testing", "DATABASE_URL": ...}``), or None for the environment alone.
     """
-    if config is None:
-        settings_source = Config.from_env()
-    elif isinstance(config, Config):
-        settings_source = config
-    else:
-        settings_source = Config.from_env()
-        known = {name for name in vars(settings_source) if name != "extra"}
-        for key, value in config.items():
-            if key in known:
-                setattr(settings_source, key, value)
-            else:
-                settings_source.extra[key] = value
-    settings = settings_source.flask_settings()  # raises ConfigError for unsafe settings
+    if not isinstance(config, Config):
+        config = Config.from_env().with_overrides(config or {})
+    flask_settings = config.flask_settings()  # raises ConfigError for unsafe settings
 
     app = Flask(
         __name__,
@@ -97,30 +95,33 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.update(settings)
-    if app.config["KITSHARE_PROXY_COUNT"]:
-        count = app.config["KITSHARE_PROXY_COUNT"]
+    app.config.update(flask_settings)
+    app.extensions[EXTENSION_KEY] = config  # Kitshare's own settings: core.config.current_settings()
+    if config.KITSHARE_PROXY_COUNT:
+        count = config.KITSHARE_PROXY_COUNT
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
-    configure_logging(app)
+    configure_logging(app, config.log_format)
     register_url_limit(app)  # before anything else reads the request (CSRF, sign-in, rate limit)
 
-    set_local_zone(app.config["KITSHARE_TIMEZONE"])
-    configure_site_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
-    configure_password_hashing(
-        HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
-    )
+    # Process-wide, as there is one university per deployment: its zone, its public address (for
+    # links in notices made outside a request), the password hasher's cost and how long a waitlist
+    # offer stays open (both used deep inside commands that many callers reach).
+    set_local_zone(config.KITSHARE_TIMEZONE)
+    configure_site_url(config.base_url)
+    configure_password_hashing(HashCost(config.PASSWORD_HASH_TIME_COST, config.PASSWORD_HASH_MEMORY_KIB))
+    configure_offer_window(config.KITSHARE_WAITLIST_OFFER_MINUTES)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     _configure_login(app)
-    _register_blueprints(app)
+    _register_blueprints(app, config)
     _register_health_check(app)
     register_error_handlers(app)
-    _register_template_helpers(app)
-    register_security_headers(app)
+    _register_template_helpers(app, config)
+    register_security_headers(app, hsts=config.production)
 
     register_commands(app)
     return app
@@ -162,7 +163,8 @@ def _configure_login(app: Flask) -> None:
         configured proxies."""
         if is_api_request():
             return g.get("api_user")
-        header = app.config["KITSHARE_SSO_HEADER"]
+        settings = current_settings()
+        header = settings.KITSHARE_SSO_HEADER
         if not header:
             return None
         peer = req.environ.get("werkzeug.proxy_fix.orig", {}).get(
@@ -172,13 +174,13 @@ def _configure_login(app: Flask) -> None:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return None
-        if not any(address in network for network in app.config["KITSHARE_SSO_TRUSTED_PROXIES"]):
+        if not any(address in network for network in settings.sso_trusted_networks):
             return None
         value = req.environ.get(header) if header == "REMOTE_USER" else req.headers.get(header)
         return user_for_single_sign_on(db.session, value or "")
 
 
-def _register_blueprints(app: Flask) -> None:
+def _register_blueprints(app: Flask, config: Config) -> None:
     for blueprint in (
         accounts_bp,
         admin_bp,
@@ -194,7 +196,7 @@ def _register_blueprints(app: Flask) -> None:
 
     csrf.exempt(api_v1)  # token-authenticated, never cookies: there is no session to forge requests in
     app.register_blueprint(api_v1)
-    init_api(app)
+    init_api(app, config)
 
 
 def _register_health_check(app: Flask) -> None:
@@ -211,7 +213,7 @@ def _register_health_check(app: Flask) -> None:
         return jsonify(status="ok", database="ok")
 
 
-def _register_template_helpers(app: Flask) -> None:
+def _register_template_helpers(app: Flask, config: Config) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["pounds"] = format_pounds  # to the penny: prices, rates, forms
@@ -227,6 +229,6 @@ def _register_template_helpers(app: Flask) -> None:
             "nav_items": nav_items(app),
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
-            "university_name": app.config["KITSHARE_UNIVERSITY_NAME"],
+            "university_name": config.KITSHARE_UNIVERSITY_NAME,
             "zone_name": local_zone().key,
         }

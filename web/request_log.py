@@ -33,10 +33,11 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(app: Flask) -> None:
+def configure_logging(app: Flask, log_format: str) -> None:
+    """``log_format``: "json" (one object per line) or anything else for plain text."""
     # Logs go to stdout (twelve-factor); the process manager keeps them.
     handler = logging.StreamHandler(sys.stdout)
-    if app.config["KITSHARE_LOG_FORMAT"] == "json":
+    if log_format == "json":
         handler.setFormatter(JsonLogFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
