@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import signal
 import subprocess
@@ -12,13 +13,20 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+import scheduler
 from accounts import service as accounts_service
 from accounts.models import Role
+from core.config import current_settings
 from core.db import db, refresh_planner_statistics, utcnow
 from core.errors import DomainError
+from demo.seed import seed
 from inventory.models import School
+from reports.figures import ReportSettings, utilisation_report
+from reports.figures_json import report_to_json
+from reports.render import file_name, render_csv, render_xlsx
 
 
 def register_commands(app: Flask) -> None:
@@ -30,8 +38,6 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def init_db() -> None:
     """Create the database schema, or upgrade it to the newest version."""
-    from flask_migrate import upgrade
-
     upgrade()
     refresh_planner_statistics(db.engine)
     click.echo("The database schema is up to date.")
@@ -51,9 +57,7 @@ def init_db() -> None:
 )
 def seed_demo(password: str | None, yes: bool, credentials_file: Path | None) -> None:
     """Fill the database with a demo university. Running it again adds nothing twice."""
-    from demo.seed import seed
-
-    if current_app.config["KITSHARE_ENV"] == "production" and not yes:
+    if current_settings().production and not yes:
         click.confirm("KITSHARE_ENV is production. Add demo Schools, people and bookings?", abort=True)
     result = seed(db.session, password=password)
     refresh_planner_statistics(db.engine)
@@ -153,9 +157,7 @@ def create_token(email: str, name: str, days: int) -> None:
 @with_appcontext
 def run_scheduler() -> None:
     """Run the background jobs in this process (one scheduler per deployment)."""
-    from scheduler import run
-
-    run(current_app._get_current_object())  # type: ignore[attr-defined]
+    scheduler.run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 #: How long ``serve`` waits for its processes to stop after Ctrl-C before killing them.
@@ -217,8 +219,6 @@ def serve(context: click.Context, host: str, port: int) -> None:
 def _stop_with_parent() -> None:  # runs in the child, before it executes flask
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
-
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
@@ -273,10 +273,6 @@ def report(
 
     The same figures as the report page, for every School or those given with --school.
     """
-    from reports.figures import ReportSettings, utilisation_report
-    from reports.figures_json import report_to_json
-    from reports.render import file_name, render_csv, render_xlsx
-
     session = db.session
     school_ids = None
     if school_codes:
@@ -295,7 +291,7 @@ def report(
             period_from.date(),
             period_to.date(),
             school_ids,
-            ReportSettings.from_config(current_app.config),
+            ReportSettings.from_config(current_settings()),
         )
     except DomainError as error:
         details = [

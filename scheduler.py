@@ -14,9 +14,21 @@ from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask
+from flask import Flask, current_app
 
+from bookings import lapsing, loans, notices, waitlist
+from bookings.service import complete_finished
+from core import db as core_db
+from core.config import current_settings
 from core.db import db, utcnow
+from core.timeutil import to_local
+from inventory import import_jobs, inspections
+from inventory.transfer import upload_stash
+from inventory.transfer.xlsx_limits import XlsxLimits
+from notifications.password_resets import mail_password_resets
+from notifications.service import run_outbox
+from planning.service import forecast_appendix
+from reports import delivery
 
 log = logging.getLogger("kitshare.scheduler")
 
@@ -31,91 +43,66 @@ class JobSpec:
 
 
 def complete_finished_bookings() -> None:
-    from bookings.loans import complete_checked_in
-    from bookings.service import complete_finished
-
     now = utcnow()
-    count = complete_finished(db.session, now) + complete_checked_in(db.session, now)
+    count = complete_finished(db.session, now) + loans.complete_checked_in(db.session, now)
     if count:
         log.info("completed %d finished bookings", count)
 
 
 def release_no_shows() -> None:
-    from bookings.loans import release_no_shows as release
-
-    count = release(db.session, utcnow())  # a command: its own unit of work
+    count = loans.release_no_shows(db.session, utcnow())  # a command: its own unit of work
     if count:
         log.info("released no-shows: %s", count)
 
 
 def expire_waitlist_offers() -> None:
-    from bookings.waitlist import expire_offers
-
-    count = expire_offers(db.session, utcnow())  # a command: its own unit of work
+    count = waitlist.expire_offers(db.session, utcnow())  # a command: its own unit of work
     if count:
         log.info("expired waitlist offers: %s", count)
 
 
 def record_lapsed_demand() -> None:
-    from bookings.lapsing import record_lapsed_demand as record
-
-    recorded = record(db.session, utcnow())  # a command: its own unit of work
+    recorded = lapsing.record_lapsed_demand(db.session, utcnow())  # a command: its own unit of work
     if recorded:
         log.info("recorded lapsed demand: %s", recorded)
 
 
 def notify_overdue_loans() -> None:
-    from bookings.loans import notify_overdue_loans as notify
-
-    count = notify(db.session, utcnow())  # a command: its own unit of work
+    count = loans.notify_overdue_loans(db.session, utcnow())  # a command: its own unit of work
     if count:
         log.info("overdue loans notified: %s", count)
 
 
 def send_outbox() -> None:
-    from flask import current_app
-
-    from notifications.password_resets import mail_password_resets
-    from notifications.service import run_outbox
-
     # Reset e-mails are written here, not by the form, so the form does the same work for every
     # address (issue 16): they still leave within the minute, with the rest of the outbox.
     count = mail_password_resets(  # a command: its own unit of work
-        db.session, current_app.config["SECRET_KEY"], current_app.config["KITSHARE_BASE_URL"], utcnow()
+        db.session, current_app.config["SECRET_KEY"], current_settings().base_url, utcnow()
     )
     if count:
         log.info("queued %d password-reset e-mails", count)
-    run_outbox(db.session, current_app.config, utcnow())
+    run_outbox(db.session, current_settings(), utcnow())
 
 
 def queue_inspection_reminders() -> None:
-    from core.timeutil import to_local
-    from inventory.inspections import queue_inspection_reminders as queue
-
-    count = queue(db.session, to_local(utcnow()).date())  # a command: its own unit of work
+    count = inspections.queue_inspection_reminders(  # a command: its own unit of work
+        db.session, to_local(utcnow()).date()
+    )
     if count:
         log.info("queued %d inspection reminders", count)
 
 
 def deliver_reports() -> None:
-    from flask import current_app
-
-    from planning.service import forecast_appendix
-    from reports.delivery import deliver_due
-
-    deliver_due(db.session, utcnow(), current_app.config, appendix=forecast_appendix(current_app.config))
+    config = current_settings()
+    delivery.deliver_due(db.session, utcnow(), config, appendix=forecast_appendix(config))
 
 
 def send_booking_reminders() -> None:
-    from flask import current_app
-
-    from bookings.notices import send_booking_reminders as send
-
-    count = send(
+    count = notices.send_booking_reminders(
         db.session,
         utcnow(),
-        current_app.config["KITSHARE_REMINDER_HOURS"],
-        current_app.config["KITSHARE_BASE_URL"],
+        current_settings().KITSHARE_REMINDER_HOURS,
+        current_settings().base_url,
     )
     if count:
         log.info("sent %d booking reminders", count)
@@ -123,34 +110,23 @@ def send_booking_reminders() -> None:
 
 def run_imports() -> None:
     """Run the register imports people have confirmed (inventory.import_jobs), oldest first."""
-    from flask import current_app
-
-    from inventory.import_jobs import run_queued_imports
-    from inventory.transfer.upload_stash import upload_folder
-    from inventory.transfer.xlsx_limits import XlsxLimits
-
-    limits = XlsxLimits.from_config(current_app.config)
-    count = run_queued_imports(db.session, upload_folder(current_app.instance_path), limits=limits)
+    limits = XlsxLimits.from_config(current_settings())
+    count = import_jobs.run_queued_imports(
+        db.session, upload_stash.upload_folder(current_app.instance_path), limits=limits
+    )
     if count:
         log.info("ran %d register imports", count)
 
 
 def remove_abandoned_uploads() -> None:
     """Remove spreadsheet uploads that were previewed but never confirmed."""
-    from flask import current_app
-
-    from inventory.transfer.upload_stash import remove_abandoned_uploads as remove
-    from inventory.transfer.upload_stash import upload_folder
-
-    count = remove(upload_folder(current_app.instance_path))
+    count = upload_stash.remove_abandoned_uploads(upload_stash.upload_folder(current_app.instance_path))
     if count:
         log.info("removed %d abandoned import uploads", count)
 
 
 def refresh_planner_statistics() -> None:
-    from core.db import refresh_planner_statistics as refresh
-
-    if refresh(db.engine):
+    if core_db.refresh_planner_statistics(db.engine):
         log.info("refreshed the database's planner statistics")
 
 

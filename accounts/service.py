@@ -12,10 +12,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Table, case, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import ApiToken, PasswordResetRequest, Role, SignInCounter, User, new_session_token
 from accounts.permissions import require_role
+from core.config import Config
 from core.db import UTCDateTime, atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 
@@ -29,8 +31,10 @@ SIGN_IN_FAILED = "That email address and password do not match an active account
 
 @dataclass(frozen=True)
 class HashCost:
-    time_cost: int = 3
-    memory_kib: int = 65536
+    """Argon2id's cost (PASSWORD_HASH_TIME_COST, PASSWORD_HASH_MEMORY_KIB; the defaults are Config's)."""
+
+    time_cost: int = Config.PASSWORD_HASH_TIME_COST
+    memory_kib: int = Config.PASSWORD_HASH_MEMORY_KIB
 
 
 def _hasher(cost: HashCost) -> PasswordHasher:
@@ -38,6 +42,8 @@ def _hasher(cost: HashCost) -> PasswordHasher:
     return PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=1)
 
 
+# Process-wide: one hashing cost per deployment, set by the application factory; every sign-in,
+# password change and token check hashes with it.
 _password_hasher = _hasher(HashCost())
 
 
@@ -486,10 +492,7 @@ def _count(session: Session, scope: str, key: str, now: dt.datetime) -> tuple[in
     One statement (an upsert returning the new row): the database locks the row, so concurrent
     attempts are counted one after another and each sees the count including all before it."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert  # the same API
     table = cast(Table, SignInCounter.__table__)
     expired = table.c.window_started_at <= now - LOCKOUT_WINDOW
     upsert = (

@@ -11,14 +11,15 @@ functions as the pages; no domain package imports this one.
 
 from flask import Blueprint, Flask
 
+from api.limits import init_limiter
+from core.config import Config
+
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
-def init_api(app: Flask) -> None:
+def init_api(app: Flask, config: Config) -> None:
     """Per-application set-up, once the blueprint is registered: the token rate limiter."""
-    from api.limits import init_limiter
-
-    init_limiter(app, api_v1)
+    init_limiter(app, api_v1, config.KITSHARE_API_RATE_LIMIT, config.KITSHARE_RATELIMIT_STORAGE_URI)
 
 
 from api import auth, problems  # noqa: E402  (after api_v1: they register on it)

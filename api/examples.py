@@ -20,7 +20,14 @@ The test suite builds exactly this (``tests/api/world.py``) and replays every ex
 
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
 from typing import Any
+
+from planning import render as planning_render
+from planning.lifecycle import PlanningSettings, financial_year
+from reports import render as reports_render
+from reports.figures import ReportSettings
 
 NOW = "2029-12-28T12:00:00Z"
 CHEM = {"id": 1, "code": "CHEM", "name": "School of Chemistry"}
@@ -336,9 +343,6 @@ AVAILABILITY = {
 
 
 def _definitions() -> list[dict[str, str]]:
-    from reports.figures import ReportSettings
-    from reports.render import definitions
-
     settings = ReportSettings()
     figures = {
         "settings": {
@@ -349,7 +353,7 @@ def _definitions() -> list[dict[str, str]]:
             "saturated_min_people": settings.saturated_min_people,
         }
     }
-    return [{"term": term, "meaning": meaning} for term, meaning in definitions(figures)]
+    return [{"term": term, "meaning": meaning} for term, meaning in reports_render.definitions(figures)]
 
 
 JANUARY_CHEM_USAGE = {
@@ -446,13 +450,6 @@ def sharing_report() -> dict[str, Any]:
 
 
 def _planning_definitions() -> list[dict[str, str]]:
-    import datetime as dt
-    from types import SimpleNamespace
-
-    from planning.lifecycle import PlanningSettings, financial_year
-    from planning.render import definitions
-    from reports.figures import ReportSettings
-
     settings = PlanningSettings()
     plan = SimpleNamespace(
         settings=settings,
@@ -460,7 +457,7 @@ def _planning_definitions() -> list[dict[str, str]]:
         forecast=SimpleNamespace(financial_years=[SimpleNamespace(year=financial_year(settings, 2029))]),
         evidence=SimpleNamespace(period_from=dt.date(2029, 12, 1), period_to=dt.date(2029, 12, 27)),
     )
-    return [{"term": term, "meaning": meaning} for term, meaning in definitions(plan)]  # type: ignore[arg-type]
+    return [{"term": term, "meaning": meaning} for term, meaning in planning_render.definitions(plan)]  # type: ignore[arg-type]
 
 
 def _planning_common(title: str, category: dict[str, Any] | None, label: str) -> dict[str, Any]:

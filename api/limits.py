@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse_many
 
-from core.config import ConfigError
+from core.config import ConfigError, current_settings
 
 EXTENSION_KEY = "kitshare_api_limiter"
 
@@ -34,13 +34,10 @@ def token_key() -> str:
     return "token:" + hashlib.sha256(token.encode()).hexdigest()
 
 
-def _api_rate_limit() -> str:
-    return current_app.config.get("KITSHARE_API_RATE_LIMIT", "")
-
-
-def init_limiter(app: Flask, blueprint: Blueprint) -> Limiter:
-    """Give ``app`` its own limiter for the API blueprint (so test apps do not share counters)."""
-    setting = app.config.get("KITSHARE_API_RATE_LIMIT", "")
+def init_limiter(app: Flask, blueprint: Blueprint, setting: str, storage_uri: str) -> Limiter:
+    """Give ``app`` its own limiter for the API blueprint (so test apps do not share counters):
+    ``setting`` is KITSHARE_API_RATE_LIMIT (empty: no limit), ``storage_uri`` where the counters
+    live (KITSHARE_RATELIMIT_STORAGE_URI)."""
     if setting:
         try:
             parse_many(setting)
@@ -50,15 +47,17 @@ def init_limiter(app: Flask, blueprint: Blueprint) -> Limiter:
             ) from error
     limiter = Limiter(
         key_func=token_key,
-        storage_uri=app.config.get("KITSHARE_RATELIMIT_STORAGE_URI") or "memory://",
+        storage_uri=storage_uri,
         headers_enabled=True,
         retry_after="delta-seconds",
         key_prefix="kitshare-api",
     )
     limiter.init_app(app)
-    limiter.shared_limit(_api_rate_limit, scope="api-token", exempt_when=lambda: presented_token() is None)(
-        blueprint
-    )
+    limiter.shared_limit(
+        lambda: current_settings().KITSHARE_API_RATE_LIMIT,
+        scope="api-token",
+        exempt_when=lambda: presented_token() is None,
+    )(blueprint)
     app.extensions[EXTENSION_KEY] = limiter
     return limiter
 

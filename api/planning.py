@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
-
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
@@ -21,6 +19,7 @@ from api.params import Param, read_query, times
 from api.representation import ref
 from api.schemas import SCHOOL
 from api.spec import Example, documented
+from core.config import current_settings
 from core.db import db
 from planning import render, service
 from planning.evidence import AssetEvidence
@@ -60,7 +59,7 @@ def _plan(args: dict[str, Any]) -> service.Plan:
         school_id=args.get("school"),
         category_id=args.get("category"),
         years=args["years"],
-        config=current_app.config,
+        config=current_settings(),
     )
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
-
 from api import api_v1
 from api import examples as ex
 from api.auth import api_user
 from api.params import Param, read_query, times
 from api.representation import ref
 from api.spec import Example, documented
+from core.config import current_settings
 from core.db import db
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
 from reports.figures_json import report_to_json
@@ -62,7 +61,7 @@ def _report(args: dict[str, Any]) -> Report:
     user = api_user()
     scope = report_scope_for(user, args.get("school") or None)
     return utilisation_report(
-        db.session, args["from"], args["to"], scope, ReportSettings.from_config(current_app.config)
+        db.session, args["from"], args["to"], scope, ReportSettings.from_config(current_settings())
     )
 
 

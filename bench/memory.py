@@ -26,6 +26,7 @@ def _status_kib(field: str) -> int:
 def main(argv: list[str]) -> int:
     url, period_from, period_to = argv[0], dt.date.fromisoformat(argv[1]), dt.date.fromisoformat(argv[2])
     from bench.generate import bench_settings
+    from core.config import EXTENSION_KEY
     from core.db import db
     from reports.figures import ReportSettings, utilisation_report
     from reports.figures_json import report_to_json
@@ -40,7 +41,11 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         figures = report_to_json(
             utilisation_report(
-                db.session, period_from, period_to, None, ReportSettings.from_config(app.config)
+                db.session,
+                period_from,
+                period_to,
+                None,
+                ReportSettings.from_config(app.extensions[EXTENSION_KEY]),
             )
         )
         seconds = time.perf_counter() - started

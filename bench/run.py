@@ -42,7 +42,7 @@ from bench.generate import (
     build_database,
     overlapping_active_bookings,
 )
-from core.config import normalise_database_url
+from core.config import EXTENSION_KEY, normalise_database_url
 
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT / "bench" / "results"
@@ -682,7 +682,7 @@ def measure_report(
         f"    report: {probe_s:.1f} s in its own process; {runs} more runs in-process, {page_runs} through the page"
     )
 
-    settings = ReportSettings.from_config(big.app.config)
+    settings = ReportSettings.from_config(big.app.extensions[EXTENSION_KEY])
     floor = Floor(dbs.big)
 
     def service() -> dict[str, Any]:

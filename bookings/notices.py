@@ -42,13 +42,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounts.models import User, school_managers
 from bookings.models import Booking, BookingSeries, BookingStatus, BookingStatusChange
-from core.config import site_url
+from core.config import Config, site_url
 from core.db import atomic
 from core.timeutil import format_local
 from notifications.service import notify
 
 #: How long before a confirmed booking starts its reminder goes out (KITSHARE_REMINDER_HOURS).
-DEFAULT_REMINDER_HOURS = 24
+DEFAULT_REMINDER_HOURS = Config.KITSHARE_REMINDER_HOURS  # the default lives in core.config
 
 
 def booking_link(booking: Booking, base_url: str | None = None) -> str:

@@ -22,25 +22,31 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from bookings.models import Booking, DemandSource, WaitlistEntry, WaitlistStatus
 from bookings.rules import SLOT_STEP, BookingRefused, check_booking
-from core.config import site_url
+from core.config import Config, site_url
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from core.timeutil import format_local
 from inventory.models import Asset
 from notifications.service import notify
 
-DEFAULT_OFFER_MINUTES = 120
+DEFAULT_OFFER_MINUTES = Config.KITSHARE_WAITLIST_OFFER_MINUTES  # the default lives in core.config
 OPEN_STATUSES = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+
+# How long an offer stays open (KITSHARE_WAITLIST_OFFER_MINUTES). Process-wide, like the
+# university's zone: one policy per deployment, set by ``create_app``. A freed slot is offered
+# from deep inside every command that frees time (cancel, reject, an asset's status change, a
+# loan's return), so handing the value down each of them would thread it through them all.
+_offer_minutes = DEFAULT_OFFER_MINUTES
+
+
+def configure_offer_window(minutes: int) -> None:
+    global _offer_minutes
+    _offer_minutes = minutes
 
 
 def offer_window() -> dt.timedelta:
     """How long an offer stays open: KITSHARE_WAITLIST_OFFER_MINUTES, two hours by default."""
-    from flask import current_app, has_app_context
-
-    minutes = DEFAULT_OFFER_MINUTES
-    if has_app_context():
-        minutes = int(current_app.config.get("KITSHARE_WAITLIST_OFFER_MINUTES", DEFAULT_OFFER_MINUTES))
-    return dt.timedelta(minutes=minutes)
+    return dt.timedelta(minutes=_offer_minutes)
 
 
 def _ceil_to_step(moment: dt.datetime) -> dt.datetime:
@@ -211,6 +217,9 @@ def accept_offer(session: Session, user: User, entry_id: int, now: dt.datetime |
     ``request_booking`` (every rule applies; pending where approval is needed). If it cannot be
     booked after all, the refusal is raised, the person keeps their place in the queue, and the
     time is offered to whoever can book it. Owns its transaction."""
+    # bookings.service imports this module at its top (a cancellation offers the freed slot to the
+    # waitlist); an accepted offer is booked through request_booking, so every booking rule applies
+    # to it too. The two commands are one workflow, so the cycle is broken here, not split further.
     from bookings.service import record_unmet_demand, request_booking
 
     now = now or utcnow()

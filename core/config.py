@@ -1,7 +1,10 @@
 """Kitshare's settings, read from the environment (twelve-factor).
 
-Every setting has a documented default; the README lists them. ``Config.from_env()`` reads the
-process environment once, when the application is created, so tests can pass their own mapping.
+Every setting has a documented default, here and only here; the README lists them.
+``Config.from_env()`` reads the process environment once, when the application is created (tests
+lay their own values over it), and ``create_app`` keeps the result on ``app.extensions``:
+views, the API, the CLI and the scheduler read it with ``current_settings()`` and pass services
+the values they need. ``app.config`` holds only what Flask and its extensions read.
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ import datetime
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, has_app_context
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Files Kitshare writes (uploads, import files, the development database and mail folder):
@@ -58,8 +65,6 @@ def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 def _check_planning(config: Config) -> None:
     """Refuse capital-planning settings the planning rules cannot use (planning/lifecycle.py)."""
-    from decimal import Decimal, InvalidOperation
-
     start = config.KITSHARE_FINANCIAL_YEAR_START.strip()
     try:
         month, day = (int(part) for part in start.split("-"))
@@ -92,7 +97,7 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
     """Settings with their defaults. Names match the environment variables that set them."""
 
@@ -173,6 +178,7 @@ class Config:
     KITSHARE_PLANNING_WELL_USED: float = 0.50
     KITSHARE_PLANNING_INVEST_SCHOOLS: int = 2
     KITSHARE_PLANNING_FAILED_INSPECTIONS: int = 2
+    # Keys for Flask and its extensions given to ``create_app`` beside Kitshare's own (tests).
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -193,15 +199,52 @@ class Config:
                 values[f.name] = raw
         return cls(**values)
 
-    def flask_settings(self) -> dict[str, Any]:
-        """Translate into the keys Flask and its extensions read, and check the combination."""
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
+        """These settings with ``overrides`` laid over them: a setting's name sets it (the value
+        as it would be after reading the environment: ints as ints), and any other key is kept in
+        ``extra`` for Flask and its extensions (tests pass ``WTF_CSRF_ENABLED``)."""
+        known = {f.name for f in fields(self)} - {"extra"}
+        extra = dict(self.extra)
+        extra.update({key: value for key, value in overrides.items() if key not in known})
+        return replace(self, **{key: value for key, value in overrides.items() if key in known}, extra=extra)
+
+    # --- Values worked out from the settings (each default still lives once, above) ------------
+
+    @property
+    def production(self) -> bool:
+        return self.KITSHARE_ENV == "production"
+
+    @property
+    def base_url(self) -> str:
+        """The site's public address, without a trailing slash."""
+        return (self.KITSHARE_BASE_URL or DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def database_uri(self) -> str:
+        """SQLAlchemy's URL: DATABASE_URL (psycopg 3 for PostgreSQL), else a SQLite file under instance/."""
+        return normalise_database_url(self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'kitshare.db'}")
+
+    @property
+    def mail_outbox_dir(self) -> str:
+        """Where mails are written instead of sent: MAIL_OUTBOX_DIR, else instance/mail outside production."""
+        return self.MAIL_OUTBOX_DIR or ("" if self.production else str(INSTANCE_DIR / "mail"))
+
+    @property
+    def log_format(self) -> str:
+        return self.KITSHARE_LOG_FORMAT or ("json" if self.production else "text")
+
+    @cached_property  # read on every signed-in page when single sign-on is on
+    def sso_trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return _networks(self.KITSHARE_SSO_TRUSTED_PROXIES)
+
+    def check(self) -> None:
+        """Raise ConfigError for a combination Kitshare must not run with."""
         if self.KITSHARE_ENV not in ENVIRONMENTS:
             raise ConfigError(
                 f"KITSHARE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.KITSHARE_ENV!r}."
             )
-        production = self.KITSHARE_ENV == "production"
         secret = self.SECRET_KEY
-        if production and (not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 32):
+        if self.production and (not secret or secret == DEFAULT_SECRET_KEY or len(secret) < 32):
             raise ConfigError(
                 "Refusing to start in production without a SECRET_KEY of at least 32 random "
                 "characters. Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
@@ -216,6 +259,7 @@ class Config:
                 "KITSHARE_SSO_HEADER is set but KITSHARE_SSO_TRUSTED_PROXIES is empty: anyone could "
                 "send the header. Name the addresses of the single sign-on proxy."
             )
+        _networks(self.KITSHARE_SSO_TRUSTED_PROXIES)  # ConfigError for an address that is not one
         if self.KITSHARE_REMINDER_HOURS < 1:
             raise ConfigError("KITSHARE_REMINDER_HOURS must be a whole number of hours, at least 1.")
         if self.KITSHARE_WAITLIST_OFFER_MINUTES < 1:
@@ -250,82 +294,54 @@ class Config:
             raise ConfigError("KITSHARE_LATE_CANCEL_HOURS must be 0 or more working hours.")
         _check_planning(self)
 
-        database_url = self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'kitshare.db'}"
-        mail_outbox = self.MAIL_OUTBOX_DIR or ("" if production else str(INSTANCE_DIR / "mail"))
+    def flask_settings(self) -> dict[str, Any]:
+        """Check the settings (ConfigError), then give the keys Flask and its extensions read.
+        Kitshare's own settings are not among them: code reads them from this object
+        (``current_settings()``), which ``create_app`` keeps on ``app.extensions``."""
+        self.check()
         settings: dict[str, Any] = {
-            "KITSHARE_ENV": self.KITSHARE_ENV,
             "TESTING": self.KITSHARE_ENV == "testing",
-            "SECRET_KEY": secret or DEFAULT_SECRET_KEY,
-            "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+            "SECRET_KEY": self.SECRET_KEY or DEFAULT_SECRET_KEY,
+            "SQLALCHEMY_DATABASE_URI": self.database_uri,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-            "KITSHARE_TIMEZONE": self.KITSHARE_TIMEZONE,
-            "KITSHARE_BASE_URL": self.KITSHARE_BASE_URL.rstrip("/"),
-            "KITSHARE_UNIVERSITY_NAME": self.KITSHARE_UNIVERSITY_NAME,
-            "MAIL_SERVER": self.MAIL_SERVER,
-            "MAIL_PORT": self.MAIL_PORT,
-            "MAIL_USERNAME": self.MAIL_USERNAME,
-            "MAIL_PASSWORD": self.MAIL_PASSWORD,
-            "MAIL_USE_TLS": self.MAIL_USE_TLS,
-            "MAIL_USE_SSL": self.MAIL_USE_SSL,
-            "MAIL_FROM": self.MAIL_FROM,
-            "MAIL_OUTBOX_DIR": mail_outbox,
-            "KITSHARE_REMINDER_HOURS": self.KITSHARE_REMINDER_HOURS,
-            "KITSHARE_WAITLIST_OFFER_MINUTES": self.KITSHARE_WAITLIST_OFFER_MINUTES,
-            "PASSWORD_HASH_TIME_COST": self.PASSWORD_HASH_TIME_COST,
-            "PASSWORD_HASH_MEMORY_KIB": self.PASSWORD_HASH_MEMORY_KIB,
             # Cookies: HttpOnly and SameSite always; Secure wherever the site is served over HTTPS,
             # which is everywhere but a developer's own machine.
             "SESSION_COOKIE_NAME": "kitshare_session",
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
-            "SESSION_COOKIE_SECURE": production,
+            "SESSION_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_NAME": "kitshare_remember",
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
-            "REMEMBER_COOKIE_SECURE": production,
+            "REMEMBER_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
             "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
             "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-            "KITSHARE_PHOTO_MAX_BYTES": self.KITSHARE_PHOTO_MAX_BYTES,
-            "KITSHARE_XLSX_MAX_PART_BYTES": self.KITSHARE_XLSX_MAX_PART_BYTES,
-            "KITSHARE_XLSX_MAX_TOTAL_BYTES": self.KITSHARE_XLSX_MAX_TOTAL_BYTES,
-            "KITSHARE_XLSX_MAX_PARTS": self.KITSHARE_XLSX_MAX_PARTS,
-            "KITSHARE_XLSX_MAX_ROWS": self.KITSHARE_XLSX_MAX_ROWS,
-            "KITSHARE_XLSX_MAX_CELLS": self.KITSHARE_XLSX_MAX_CELLS,
-            "KITSHARE_XLSX_MAX_CELL_CHARS": self.KITSHARE_XLSX_MAX_CELL_CHARS,
-            "KITSHARE_PROXY_COUNT": self.KITSHARE_PROXY_COUNT,
-            "KITSHARE_SSO_HEADER": self.KITSHARE_SSO_HEADER,
-            "KITSHARE_SSO_TRUSTED_PROXIES": _networks(self.KITSHARE_SSO_TRUSTED_PROXIES),
-            "KITSHARE_LOG_FORMAT": self.KITSHARE_LOG_FORMAT or ("json" if production else "text"),
-            "KITSHARE_UNIQUIP_LOCATION_URL": self.KITSHARE_UNIQUIP_LOCATION_URL,
-            "KITSHARE_DATA_CONTACT": self.KITSHARE_DATA_CONTACT,
-            "KITSHARE_ORGANISATION_URI": self.KITSHARE_ORGANISATION_URI,
-            "KITSHARE_API_RATE_LIMIT": self.KITSHARE_API_RATE_LIMIT,
-            "KITSHARE_RATELIMIT_STORAGE_URI": self.KITSHARE_RATELIMIT_STORAGE_URI,
-            "KITSHARE_IDLE_THRESHOLD": self.KITSHARE_IDLE_THRESHOLD,
-            "KITSHARE_SATURATED_THRESHOLD": self.KITSHARE_SATURATED_THRESHOLD,
-            "KITSHARE_SATURATED_MIN_UNMET_HOURS": self.KITSHARE_SATURATED_MIN_UNMET_HOURS,
-            "KITSHARE_SATURATED_MIN_PEOPLE": self.KITSHARE_SATURATED_MIN_PEOPLE,
-            "KITSHARE_LATE_CANCEL_HOURS": self.KITSHARE_LATE_CANCEL_HOURS,
-            "KITSHARE_FINANCIAL_YEAR_START": self.KITSHARE_FINANCIAL_YEAR_START,
-            "KITSHARE_INFLATION_RATE": self.KITSHARE_INFLATION_RATE,
-            "KITSHARE_DEFAULT_USEFUL_LIFE_YEARS": self.KITSHARE_DEFAULT_USEFUL_LIFE_YEARS,
-            "KITSHARE_PLANNING_NEAR_END_MONTHS": self.KITSHARE_PLANNING_NEAR_END_MONTHS,
-            "KITSHARE_PLANNING_WELL_USED": self.KITSHARE_PLANNING_WELL_USED,
-            "KITSHARE_PLANNING_INVEST_SCHOOLS": self.KITSHARE_PLANNING_INVEST_SCHOOLS,
-            "KITSHARE_PLANNING_FAILED_INSPECTIONS": self.KITSHARE_PLANNING_FAILED_INSPECTIONS,
         }
         settings.update(self.extra)
         return settings
 
 
+#: Where ``create_app`` keeps the application's ``Config``.
+EXTENSION_KEY = "kitshare"
+
+
+def current_settings() -> Config:
+    """The running application's settings (inside an app or request context): for views, the API,
+    the CLI and the scheduler, which hand services the values they need."""
+    settings: Config = current_app.extensions[EXTENSION_KEY]
+    return settings
+
+
+# Links made outside any app context (a test's own session, a script) use the address
+# ``create_app`` last configured: one public address per process, as there is one site.
 _configured_site_url = DEFAULT_BASE_URL
 
 
 def configure_site_url(base_url: str) -> None:
     """Remember the site's public address for links made outside an app context (``create_app``
-    gives it the app's KITSHARE_BASE_URL)."""
+    gives it the app's ``Config.base_url``)."""
     global _configured_site_url
     _configured_site_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
 
@@ -333,11 +349,8 @@ def configure_site_url(base_url: str) -> None:
 def site_url(path: str = "") -> str:
     """The site's public address (KITSHARE_BASE_URL, no trailing slash) followed by ``path``: for
     every absolute link (notices, e-mails, feeds, exports). Inside an app context the running
-    app's; outside one (a test's own session, a script) the address ``configure_site_url`` was
-    last given."""
-    from flask import current_app, has_app_context
-
+    app's; outside one the address ``configure_site_url`` was last given."""
     base = _configured_site_url
-    if has_app_context():
-        base = str(current_app.config.get("KITSHARE_BASE_URL") or base).rstrip("/")
+    if has_app_context() and EXTENSION_KEY in current_app.extensions:
+        base = current_settings().base_url
     return base + path

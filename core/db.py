@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
@@ -189,8 +189,6 @@ def refresh_planner_statistics(engine: Any) -> bool:
 
 def str_enum(enum_class: type, name: str) -> Any:
     """A column type storing an enum's values as text, with a CHECK constraint on every database."""
-    from sqlalchemy import Enum
-
     return Enum(
         enum_class,
         name=name,

@@ -8,8 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from core.config import Config
+
 UTC = dt.UTC
-_zone = ZoneInfo("Europe/London")
+# Process-wide: one university, one zone, used by every layer (services, templates, the API) to
+# read and show times; ``create_app`` sets it. The default is Config's.
+_zone = ZoneInfo(Config.KITSHARE_TIMEZONE)
 
 
 def set_local_zone(name: str) -> None:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.permissions import require_school_manager
+from core.config import Config
 from core.db import atomic
 from core.errors import InvalidInput, NotFound
 from inventory.models import WITHDRAWN_STATUSES, Asset, Category, School
@@ -45,7 +46,7 @@ from inventory.models import WITHDRAWN_STATUSES, Asset, Category, School
 # --- Photos -----------------------------------------------------------------------------------
 
 #: The default upload limit; the KITSHARE_PHOTO_MAX_BYTES setting overrides it.
-DEFAULT_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_PHOTO_MAX_BYTES = Config.KITSHARE_PHOTO_MAX_BYTES  # the default lives in core.config
 #: Decoding needs about 3 bytes a pixel, so a small file that claims to be huge (a
 #: "decompression bomb") is refused before it is decoded. 40 MP covers phones and cameras.
 MAX_PHOTO_PIXELS = 40_000_000

@@ -11,15 +11,15 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from core.config import Config
 from notifications.models import OutboxMessage
 
-DEFAULT_FROM = "Kitshare <kitshare@localhost>"
+DEFAULT_FROM = Config.MAIL_FROM  # the default lives in core.config
 #: Seconds an SMTP conversation may stall before it counts as a failure (and is retried).
 SMTP_TIMEOUT = 20
 
@@ -148,17 +148,17 @@ class FolderTransport:
         return f"<FolderTransport {self.path}>"
 
 
-def transport_from_config(config: Mapping[str, Any]) -> Transport:
-    """The folder transport when MAIL_OUTBOX_DIR is set (development), SMTP otherwise."""
-    from_address = config.get("MAIL_FROM") or DEFAULT_FROM
-    if config.get("MAIL_OUTBOX_DIR"):
-        return FolderTransport(config["MAIL_OUTBOX_DIR"], from_address)
+def transport_from_config(config: Config) -> Transport:
+    """The folder transport when mails go to a folder (MAIL_OUTBOX_DIR, or instance/mail outside
+    production), SMTP otherwise."""
+    if config.mail_outbox_dir:
+        return FolderTransport(config.mail_outbox_dir, config.MAIL_FROM)
     return SmtpTransport(
-        host=config.get("MAIL_SERVER") or "localhost",
-        port=int(config.get("MAIL_PORT") or 25),
-        username=config.get("MAIL_USERNAME") or "",
-        password=config.get("MAIL_PASSWORD") or "",
-        use_tls=bool(config.get("MAIL_USE_TLS")),
-        use_ssl=bool(config.get("MAIL_USE_SSL")),
-        from_address=from_address,
+        host=config.MAIL_SERVER,
+        port=config.MAIL_PORT,
+        username=config.MAIL_USERNAME,
+        password=config.MAIL_PASSWORD,
+        use_tls=config.MAIL_USE_TLS,
+        use_ssl=config.MAIL_USE_SSL,
+        from_address=config.MAIL_FROM,
     )

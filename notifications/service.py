@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from core.config import site_url
+from core.config import Config, site_url
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotFound
 from notifications.mail import PermanentSendError, Transport, transport_from_config
@@ -219,10 +220,7 @@ def enqueue(
 
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same API
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert  # the same API
         statement = (
             insert(OutboxMessage)
             .values(**values)
@@ -344,7 +342,7 @@ def _attempt(message: OutboxMessage, now: dt.datetime, transport: Transport, rep
         report.sent += 1
 
 
-def run_outbox(session: Session, config: Mapping[str, Any], now: dt.datetime | None = None) -> SendReport:
+def run_outbox(session: Session, config: Config, now: dt.datetime | None = None) -> SendReport:
     """The scheduler's job: send what is due with the transport the configuration names."""
     transport = transport_from_config(config)
     report = send_due(session, now or utcnow(), transport)

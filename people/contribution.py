@@ -257,6 +257,8 @@ def record_csv(record: ContributionRecord) -> str:
 
 def record_xlsx(record: ContributionRecord) -> bytes:
     """The record as an XLSX workbook: a Summary sheet of counts and a Contributions sheet."""
+    # openpyxl (~0.1 s to import) is loaded only when a workbook is read or written, so no worker or
+    # command pays for it otherwise: every openpyxl import in Kitshare is local for that reason.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -25,45 +25,51 @@ Money is integer pence, worked in ``Decimal`` with explicit rounding; never a fl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
+from core.config import Config
 from inventory.models import Asset
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    """KITSHARE_FINANCIAL_YEAR_START's month and day ("08-01": 8, 1; core.config checks it)."""
+    month, day = (int(part) for part in text.strip().split("-"))
+    return month, day
+
+
+_DEFAULT_YEAR_START = _month_day(Config.KITSHARE_FINANCIAL_YEAR_START)
 
 
 @dataclass(frozen=True)
 class PlanningSettings:
     """The capital-planning settings (config.py documents each)."""
 
-    year_start_month: int = 8
-    year_start_day: int = 1
-    inflation_rate: Decimal = Decimal("0.03")
-    default_useful_life_years: int = 10
-    near_end_months: int = 12  # "near end of life": the life ends within this many months
-    well_used: float = 0.5  # "well used": utilisation of at least this
-    invest_schools: int = 2  # "invest": unmet demand from at least this many Schools
-    failed_inspections: int = 2  # "failing inspections": the latest failed, or this many in the year
+    # The defaults are Config's (core/config.py), where each lives once.
+    year_start_month: int = _DEFAULT_YEAR_START[0]
+    year_start_day: int = _DEFAULT_YEAR_START[1]
+    inflation_rate: Decimal = Decimal(Config.KITSHARE_INFLATION_RATE)
+    default_useful_life_years: int = Config.KITSHARE_DEFAULT_USEFUL_LIFE_YEARS
+    # "near end of life": the life ends within this many months
+    near_end_months: int = Config.KITSHARE_PLANNING_NEAR_END_MONTHS
+    well_used: float = Config.KITSHARE_PLANNING_WELL_USED  # "well used": utilisation of at least this
+    # "invest": unmet demand from at least this many Schools
+    invest_schools: int = Config.KITSHARE_PLANNING_INVEST_SCHOOLS
+    # "failing inspections": the latest failed, or this many in the year
+    failed_inspections: int = Config.KITSHARE_PLANNING_FAILED_INSPECTIONS
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PlanningSettings:
-        month, day = (
-            int(part) for part in str(config.get("KITSHARE_FINANCIAL_YEAR_START", "08-01")).strip().split("-")
-        )
+    def from_config(cls, config: Config) -> PlanningSettings:
+        month, day = _month_day(config.KITSHARE_FINANCIAL_YEAR_START)
         return cls(
             year_start_month=month,
             year_start_day=day,
-            inflation_rate=Decimal(str(config.get("KITSHARE_INFLATION_RATE", cls.inflation_rate)).strip()),
-            default_useful_life_years=int(
-                config.get("KITSHARE_DEFAULT_USEFUL_LIFE_YEARS", cls.default_useful_life_years)
-            ),
-            near_end_months=int(config.get("KITSHARE_PLANNING_NEAR_END_MONTHS", cls.near_end_months)),
-            well_used=float(config.get("KITSHARE_PLANNING_WELL_USED", cls.well_used)),
-            invest_schools=int(config.get("KITSHARE_PLANNING_INVEST_SCHOOLS", cls.invest_schools)),
-            failed_inspections=int(
-                config.get("KITSHARE_PLANNING_FAILED_INSPECTIONS", cls.failed_inspections)
-            ),
+            inflation_rate=Decimal(str(config.KITSHARE_INFLATION_RATE).strip()),
+            default_useful_life_years=config.KITSHARE_DEFAULT_USEFUL_LIFE_YEARS,
+            near_end_months=config.KITSHARE_PLANNING_NEAR_END_MONTHS,
+            well_used=config.KITSHARE_PLANNING_WELL_USED,
+            invest_schools=config.KITSHARE_PLANNING_INVEST_SCHOOLS,
+            failed_inspections=config.KITSHARE_PLANNING_FAILED_INSPECTIONS,
         )
 
 

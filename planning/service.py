@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
+from core.config import Config
 from core.db import atomic, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.money import format_whole_pounds
@@ -126,7 +126,7 @@ def build_plan(
     school_id: int | None,
     category_id: int | None,
     years: int,
-    config: Mapping[str, Any],
+    config: Config,
     today: dt.date | None = None,
     valued_on: dt.date | None = None,
     now: dt.datetime | None = None,
@@ -207,7 +207,7 @@ def record_decision(
     recommendation: str,
     outcome: str,
     note: str,
-    config: Mapping[str, Any],
+    config: Config,
     now: dt.datetime | None = None,
 ) -> PlanningDecision:
     """Record what ``actor`` decided about a recommendation the rules make for an asset today.
@@ -315,7 +315,7 @@ def set_category_life(session: Session, actor: User, category_id: int, years: in
 
 
 def forecast_appendix(
-    config: Mapping[str, Any],
+    config: Config,
 ) -> Callable[[Session, User, list[int], dt.datetime], list[str]]:
     """The capital-planning forecast that rides along with a scheduled utilisation report, for
     subscribers who may see capital planning (``reports.delivery.deliver_due(appendix=...)``;
@@ -331,7 +331,7 @@ def forecast_summary(
     session: Session,
     user: User,
     school_ids: list[int] | None,
-    config: Mapping[str, Any],
+    config: Config,
     now: dt.datetime | None = None,
 ) -> list[str]:
     """A few lines for an e-mail: the replacement forecast's total per year and the open

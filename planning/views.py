@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from core.config import current_settings
 from core.db import db
 from core.errors import NotAllowed
 from planning import render, service
@@ -56,7 +57,7 @@ def _plan(form: PlanFilterForm) -> service.Plan:
         school_id=form.school.data or None,
         category_id=form.category.data or None,
         years=form.years.data if form.years.data is not None else service.MAX_YEARS,
-        config=current_app.config,
+        config=current_settings(),
         valued_on=form.on.data,
     )
 
@@ -226,7 +227,7 @@ def decide():
             recommendation=form.recommendation.data or "",
             outcome=form.outcome.data or "",
             note=form.note.data or "",
-            config=current_app.config,
+            config=current_settings(),
         )
     if not outcome.succeeded:
         return redirect(back)
@@ -243,7 +244,7 @@ def _lives_page(forms: dict[int, CategoryLifeForm], status: int = 200):
         categories=service.categories(db.session),
         forms=forms,
         may_set_lives=service.may_set_lives(current_user),
-        default_years=current_app.config.get("KITSHARE_DEFAULT_USEFUL_LIFE_YEARS", 10),
+        default_years=current_settings().KITSHARE_DEFAULT_USEFUL_LIFE_YEARS,
     ), status
 
 

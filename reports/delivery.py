@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.config import DEFAULT_BASE_URL
+from core.config import Config
 from core.db import atomic, utcnow
 from core.errors import NotAllowed
 from core.timeutil import to_local
@@ -67,10 +68,8 @@ class DeliveryRun:
 
 def _insert_for(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        return postgresql.insert
+    return sqlite.insert
 
 
 #: More lines for one subscriber's e-mail: (session, subscriber, the subscription's School ids,
@@ -82,7 +81,7 @@ Appendix = Callable[[Session, Any, list[int], dt.datetime], list[str]]
 def deliver_due(
     session: Session,
     now: dt.datetime | None = None,
-    config: Mapping[str, Any] | None = None,
+    config: Config | None = None,
     *,
     appendix: Appendix | None = None,
 ) -> DeliveryRun:
@@ -95,9 +94,9 @@ def deliver_due(
     if session.info.get("atomic_depth"):
         raise RuntimeError("deliver_due commits once per delivery; do not call it inside atomic().")
     now = now or utcnow()
-    config = config or {}
+    config = config or Config()
     settings = ReportSettings.from_config(config)
-    base_url = str(config.get("KITSHARE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    base_url = config.base_url
     today = to_local(now).date()
     subscriptions = [
         (subscription.id, subscription.frequency, to_local(subscription.created_at).date())
@@ -132,7 +131,6 @@ def deliver_due(
                     settings,
                     base_url,
                     reports,
-                    config,
                     appendix=appendix,
                 ):
                     run.sent += 1
@@ -193,7 +191,6 @@ def deliver(
     settings: ReportSettings,
     base_url: str,
     reports: dict[tuple[Any, ...], Report] | None = None,
-    config: Mapping[str, Any] | None = None,
     *,
     appendix: Appendix | None = None,
 ) -> bool:

@@ -47,15 +47,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from core.config import Config
 from core.db import utcnow
 from core.errors import InvalidInput, NotAllowed
 from inventory.models import School
@@ -115,23 +115,23 @@ class ReportSettings:
     """The thresholds finance set (config: KITSHARE_IDLE_THRESHOLD, KITSHARE_SATURATED_THRESHOLD,
     KITSHARE_SATURATED_MIN_UNMET_HOURS, KITSHARE_SATURATED_MIN_PEOPLE, KITSHARE_LATE_CANCEL_HOURS)."""
 
-    idle_threshold: float = 0.10  # utilisation under this (and not saturated): idle
-    saturated_threshold: float = 0.80  # at or above this: saturated
-    late_cancel_hours: int = 24  # working hours (Monday to Friday) of notice a cancellation needs
+    # The defaults are Config's (core/config.py), where each lives once.
+    idle_threshold: float = Config.KITSHARE_IDLE_THRESHOLD  # utilisation under this (and not saturated): idle
+    saturated_threshold: float = Config.KITSHARE_SATURATED_THRESHOLD  # at or above this: saturated
+    # working hours (Monday to Friday) of notice a cancellation needs
+    late_cancel_hours: int = Config.KITSHARE_LATE_CANCEL_HOURS
     # ... or at least this many hours turned away for want of free time, from at least this many people
-    saturated_min_unmet_hours: float = 8.0
-    saturated_min_people: int = 2
+    saturated_min_unmet_hours: float = Config.KITSHARE_SATURATED_MIN_UNMET_HOURS
+    saturated_min_people: int = Config.KITSHARE_SATURATED_MIN_PEOPLE
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> ReportSettings:
+    def from_config(cls, config: Config) -> ReportSettings:
         return cls(
-            idle_threshold=float(config.get("KITSHARE_IDLE_THRESHOLD", cls.idle_threshold)),
-            saturated_threshold=float(config.get("KITSHARE_SATURATED_THRESHOLD", cls.saturated_threshold)),
-            saturated_min_unmet_hours=float(
-                config.get("KITSHARE_SATURATED_MIN_UNMET_HOURS", cls.saturated_min_unmet_hours)
-            ),
-            saturated_min_people=int(config.get("KITSHARE_SATURATED_MIN_PEOPLE", cls.saturated_min_people)),
-            late_cancel_hours=int(config.get("KITSHARE_LATE_CANCEL_HOURS", cls.late_cancel_hours)),
+            idle_threshold=config.KITSHARE_IDLE_THRESHOLD,
+            saturated_threshold=config.KITSHARE_SATURATED_THRESHOLD,
+            saturated_min_unmet_hours=config.KITSHARE_SATURATED_MIN_UNMET_HOURS,
+            saturated_min_people=config.KITSHARE_SATURATED_MIN_PEOPLE,
+            late_cancel_hours=config.KITSHARE_LATE_CANCEL_HOURS,
         )
 
 

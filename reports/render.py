@@ -616,6 +616,8 @@ def xlsx_workbook(
     """A workbook of a "Summary" sheet (label, value and its kind; then the definitions of the
     terms) and one sheet per table, with a bold header row (frozen) and total row: what the
     utilisation report and the capital plan both download."""
+    # openpyxl (~0.1 s to import) is loaded only when a workbook is read or written, so no worker or
+    # command pays for it otherwise: every openpyxl import in Kitshare is local for that reason.
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 

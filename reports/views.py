@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -20,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from core.config import current_settings
 from core.db import db
 from core.errors import InvalidInput
 from core.timeutil import local_today
@@ -82,7 +82,7 @@ def _report(form: PeriodForm) -> Report:
         form.period_from.data,
         form.period_to.data,
         scope,
-        ReportSettings.from_config(current_app.config),
+        ReportSettings.from_config(current_settings()),
     )
 
 
@@ -145,7 +145,7 @@ def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
             first,
             last,
             report_scope_for(current_user, form.schools.data or None),
-            ReportSettings.from_config(current_app.config),
+            ReportSettings.from_config(current_settings()),
         )
     except InvalidInput:
         return None
@@ -243,7 +243,7 @@ def trend():
         db.session,
         report_scope_for(current_user, None),
         local_today(),
-        ReportSettings.from_config(current_app.config),
+        ReportSettings.from_config(current_settings()),
     )
     query = _query(figures.period_from, figures.period_to, [])
     return render_template(

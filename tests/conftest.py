@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from core.config import EXTENSION_KEY, Config
 from core.db import db
 from web.app import create_app
 
@@ -64,6 +66,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DB != "sqlite":
         pytest.exit(f"KITSHARE_TEST_DB must be sqlite or postgresql, not {TEST_DB!r}", returncode=1)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kitshare-test.db'}"
+
+
+def settings_of(app: Flask) -> Config:
+    """The app's Kitshare settings (what ``core.config.current_settings()`` gives inside it)."""
+    settings: Config = app.extensions[EXTENSION_KEY]
+    return settings
+
+
+def change_settings(app: Flask, monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
+    """Change some of the running app's Kitshare settings for one test (undone after it)."""
+    monkeypatch.setitem(app.extensions, EXTENSION_KEY, replace(settings_of(app), **changes))  # type: ignore[arg-type]
 
 
 def settings_for_tests(database_url: str, **overrides: object) -> dict[str, object]:

@@ -11,9 +11,48 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.config import INSTANCE_DIR, PROJECT_ROOT, Config
+import accounts.models
+import bookings.models
+import core.audit
+import inventory.models
+import notifications.models
+import people.models
+import planning.models
+import reports.models
+from accounts.forms import SignOutForm
+from accounts.models import Role
+from accounts.service import (
+    HashCost,
+    configure_password_hashing,
+    user_for_session_token,
+    user_for_single_sign_on,
+)
+from accounts.views import admin_bp
+from accounts.views import bp as accounts_bp
+from api import api_v1, init_api
+from api.problems import is_api_request
+from bookings.views import bp as bookings_bp
+from bookings.waitlist import configure_offer_window
+from cli import register_commands
+from core.config import (
+    EXTENSION_KEY,
+    INSTANCE_DIR,
+    PROJECT_ROOT,
+    Config,
+    configure_site_url,
+    current_settings,
+)
 from core.db import db
+from core.money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
+from core.timeutil import format_local, format_minutes, local_zone, set_local_zone
+from dashboard.views import bp as dashboard_bp
+from inventory.views import bp as inventory_bp
+from notifications.views import bp as notifications_bp
+from people.views import bp as people_bp
+from planning.views import bp as planning_bp
+from reports.views import bp as reports_bp
 from web.error_pages import register_error_handlers
 from web.navigation import nav_items
 from web.request_log import configure_logging, register_url_limit
@@ -26,16 +65,18 @@ migrate = Migrate()
 MIGRATIONS_DIR = str(PROJECT_ROOT / "migrations")
 
 
-def _import_models() -> None:
-    """Import every model module so the metadata (and Alembic) sees every table."""
-    import accounts.models  # noqa: F401
-    import bookings.models  # noqa: F401
-    import core.audit  # noqa: F401  (the audit log table)
-    import inventory.models  # noqa: F401
-    import notifications.models  # noqa: F401
-    import people.models  # noqa: F401
-    import planning.models  # noqa: F401
-    import reports.models  # noqa: F401
+#: Every model module (core.audit holds the audit log table), imported above so the metadata
+#: (and Alembic) sees every table.
+MODEL_MODULES = (
+    accounts.models,
+    bookings.models,
+    core.audit,
+    inventory.models,
+    notifications.models,
+    people.models,
+    planning.models,
+    reports.models,
+)
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -44,19 +85,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     ``config`` is a ``Config``, or a mapping of settings laid over the environment's (tests pass
     ``{"KITSHARE_ENV": "testing", "DATABASE_URL": ...}``), or None for the environment alone.
     """
-    if config is None:
-        settings_source = Config.from_env()
-    elif isinstance(config, Config):
-        settings_source = config
-    else:
-        settings_source = Config.from_env()
-        known = {name for name in vars(settings_source) if name != "extra"}
-        for key, value in config.items():
-            if key in known:
-                setattr(settings_source, key, value)
-            else:
-                settings_source.extra[key] = value
-    settings = settings_source.flask_settings()  # raises ConfigError for unsafe settings
+    if not isinstance(config, Config):
+        config = Config.from_env().with_overrides(config or {})
+    flask_settings = config.flask_settings()  # raises ConfigError for unsafe settings
 
     app = Flask(
         __name__,
@@ -64,40 +95,33 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.update(settings)
-    if app.config["KITSHARE_PROXY_COUNT"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        count = app.config["KITSHARE_PROXY_COUNT"]
+    app.config.update(flask_settings)
+    app.extensions[EXTENSION_KEY] = config  # Kitshare's own settings: core.config.current_settings()
+    if config.KITSHARE_PROXY_COUNT:
+        count = config.KITSHARE_PROXY_COUNT
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
-    configure_logging(app)
+    configure_logging(app, config.log_format)
     register_url_limit(app)  # before anything else reads the request (CSRF, sign-in, rate limit)
 
-    from accounts.service import HashCost, configure_password_hashing
-    from core.timeutil import set_local_zone
+    # Process-wide, as there is one university per deployment: its zone, its public address (for
+    # links in notices made outside a request), the password hasher's cost and how long a waitlist
+    # offer stays open (both used deep inside commands that many callers reach).
+    set_local_zone(config.KITSHARE_TIMEZONE)
+    configure_site_url(config.base_url)
+    configure_password_hashing(HashCost(config.PASSWORD_HASH_TIME_COST, config.PASSWORD_HASH_MEMORY_KIB))
+    configure_offer_window(config.KITSHARE_WAITLIST_OFFER_MINUTES)
 
-    set_local_zone(app.config["KITSHARE_TIMEZONE"])
-    from core.config import configure_site_url
-
-    configure_site_url(app.config["KITSHARE_BASE_URL"])  # links in notices made outside a request
-    configure_password_hashing(
-        HashCost(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_KIB"])
-    )
-
-    _import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     _configure_login(app)
-    _register_blueprints(app)
+    _register_blueprints(app, config)
     _register_health_check(app)
     register_error_handlers(app)
-    _register_template_helpers(app)
-    register_security_headers(app)
-
-    from cli import register_commands
+    _register_template_helpers(app, config)
+    register_security_headers(app, hsts=config.production)
 
     register_commands(app)
     return app
@@ -109,21 +133,14 @@ class NoSessionForTheApi(SecureCookieSessionInterface):
     marked not fresh by session protection). The pages keep Flask's signed-cookie session."""
 
     def open_session(self, app, request):  # type: ignore[no-untyped-def]
-        from api.problems import is_api_request
-
         return self.session_class() if is_api_request() else super().open_session(app, request)
 
     def save_session(self, app, session, response) -> None:  # type: ignore[no-untyped-def]
-        from api.problems import is_api_request
-
         if not is_api_request():
             super().save_session(app, session, response)
 
 
 def _configure_login(app: Flask) -> None:
-    from accounts.service import user_for_session_token
-    from api.problems import is_api_request
-
     app.session_interface = NoSessionForTheApi()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
@@ -146,7 +163,8 @@ def _configure_login(app: Flask) -> None:
         configured proxies."""
         if is_api_request():
             return g.get("api_user")
-        header = app.config["KITSHARE_SSO_HEADER"]
+        settings = current_settings()
+        header = settings.KITSHARE_SSO_HEADER
         if not header:
             return None
         peer = req.environ.get("werkzeug.proxy_fix.orig", {}).get(
@@ -156,25 +174,13 @@ def _configure_login(app: Flask) -> None:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return None
-        if not any(address in network for network in app.config["KITSHARE_SSO_TRUSTED_PROXIES"]):
+        if not any(address in network for network in settings.sso_trusted_networks):
             return None
         value = req.environ.get(header) if header == "REMOTE_USER" else req.headers.get(header)
-        from accounts.service import user_for_single_sign_on
-
         return user_for_single_sign_on(db.session, value or "")
 
 
-def _register_blueprints(app: Flask) -> None:
-    from accounts.views import admin_bp
-    from accounts.views import bp as accounts_bp
-    from bookings.views import bp as bookings_bp
-    from dashboard.views import bp as dashboard_bp
-    from inventory.views import bp as inventory_bp
-    from notifications.views import bp as notifications_bp
-    from people.views import bp as people_bp
-    from planning.views import bp as planning_bp
-    from reports.views import bp as reports_bp
-
+def _register_blueprints(app: Flask, config: Config) -> None:
     for blueprint in (
         accounts_bp,
         admin_bp,
@@ -188,11 +194,9 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
 
-    from api import api_v1, init_api
-
     csrf.exempt(api_v1)  # token-authenticated, never cookies: there is no session to forge requests in
     app.register_blueprint(api_v1)
-    init_api(app)
+    init_api(app, config)
 
 
 def _register_health_check(app: Flask) -> None:
@@ -209,12 +213,7 @@ def _register_health_check(app: Flask) -> None:
         return jsonify(status="ok", database="ok")
 
 
-def _register_template_helpers(app: Flask) -> None:
-    from accounts.forms import SignOutForm
-    from accounts.models import Role
-    from core.money import format_hours, format_pounds, format_short_pounds, format_whole_pounds
-    from core.timeutil import format_local, format_minutes, local_zone
-
+def _register_template_helpers(app: Flask, config: Config) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["pounds"] = format_pounds  # to the penny: prices, rates, forms
@@ -230,6 +229,6 @@ def _register_template_helpers(app: Flask) -> None:
             "nav_items": nav_items(app),
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "sign_out_form": SignOutForm(formdata=None) if current_user.is_authenticated else None,
-            "university_name": app.config["KITSHARE_UNIVERSITY_NAME"],
+            "university_name": config.KITSHARE_UNIVERSITY_NAME,
             "zone_name": local_zone().key,
         }

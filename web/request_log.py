@@ -9,8 +9,10 @@ import sys
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, g, request
+from werkzeug.exceptions import RequestURITooLarge
 
 from core.config import MAX_URL_LENGTH
 
@@ -31,10 +33,11 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(app: Flask) -> None:
+def configure_logging(app: Flask, log_format: str) -> None:
+    """``log_format``: "json" (one object per line) or anything else for plain text."""
     # Logs go to stdout (twelve-factor); the process manager keeps them.
     handler = logging.StreamHandler(sys.stdout)
-    if app.config["KITSHARE_LOG_FORMAT"] == "json":
+    if log_format == "json":
         handler.setFormatter(JsonLogFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -79,8 +82,6 @@ def request_target_length(environ: Mapping[str, Any]) -> int:
     the server gives it (gunicorn, Werkzeug), else rebuilt from the decoded path, encoded again."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw is None:
-        from urllib.parse import quote
-
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         query = environ.get("QUERY_STRING", "")
         raw = quote(path.encode("latin-1", "replace")) + (f"?{query}" if query else "")
@@ -90,7 +91,6 @@ def request_target_length(environ: Mapping[str, Any]) -> int:
 def register_url_limit(app: Flask) -> None:
     """Answer a URL longer than MAX_URL_LENGTH with the app's own 414 (a problem document on /api/,
     a plain page elsewhere), below the servers' limits, so no client meets a server's bare page."""
-    from werkzeug.exceptions import RequestURITooLarge
 
     @app.before_request
     def _refuse_long_urls() -> None:

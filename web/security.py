@@ -19,13 +19,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def register_security_headers(app: Flask) -> None:
+def register_security_headers(app: Flask, hsts: bool) -> None:
+    """``hsts``: send Strict-Transport-Security (production, served over HTTPS only)."""
+
     @app.after_request
     def headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if app.config["KITSHARE_ENV"] == "production":
+        if hsts:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -111,6 +111,8 @@ MONEY_FORMAT = '"£"#,##0.00'
 
 def register_xlsx(session: Session, actor: User, filters: CatalogueFilters) -> bytes:
     """The register as an Excel workbook: one sheet "Register", bold header, real numbers and dates."""
+    # openpyxl (~0.1 s to import) is loaded only when a workbook is read or written, so no worker or
+    # command pays for it otherwise: every openpyxl import in Kitshare is local for that reason.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font

@@ -81,6 +81,8 @@ def _read_csv(filename: str, content: bytes) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _read_xlsx(filename: str, content: bytes, limits: XlsxLimits) -> Iterator[tuple[int, list[Any]]]:
+    # openpyxl (~0.1 s to import) is loaded only when a workbook is read or written, so no worker or
+    # command pays for it otherwise: every openpyxl import in Kitshare is local for that reason.
     import openpyxl
 
     check_xlsx(filename, content, limits)  # before openpyxl builds anything from the file

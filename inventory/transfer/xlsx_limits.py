@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
 
+from core.config import Config
 from core.errors import InvalidInput
 from inventory.transfer.columns import MAX_ROWS
 
@@ -43,23 +43,23 @@ _MB = 1024 * 1024
 class XlsxLimits:
     """How much of an uploaded .xlsx Kitshare reads (the KITSHARE_XLSX_* settings)."""
 
-    max_part_bytes: int = 50 * _MB
-    max_total_bytes: int = 100 * _MB
-    max_parts: int = 1_000
-    max_rows: int = 100_000
-    max_cells: int = 1_000_000
-    max_cell_chars: int = EXCEL_MAX_CELL_CHARS
+    # The defaults are Config's (core/config.py), where each lives once.
+    max_part_bytes: int = Config.KITSHARE_XLSX_MAX_PART_BYTES
+    max_total_bytes: int = Config.KITSHARE_XLSX_MAX_TOTAL_BYTES
+    max_parts: int = Config.KITSHARE_XLSX_MAX_PARTS
+    max_rows: int = Config.KITSHARE_XLSX_MAX_ROWS
+    max_cells: int = Config.KITSHARE_XLSX_MAX_CELLS
+    max_cell_chars: int = Config.KITSHARE_XLSX_MAX_CELL_CHARS
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> XlsxLimits:
-        defaults = cls()
+    def from_config(cls, config: Config) -> XlsxLimits:
         return cls(
-            max_part_bytes=int(config.get("KITSHARE_XLSX_MAX_PART_BYTES", defaults.max_part_bytes)),
-            max_total_bytes=int(config.get("KITSHARE_XLSX_MAX_TOTAL_BYTES", defaults.max_total_bytes)),
-            max_parts=int(config.get("KITSHARE_XLSX_MAX_PARTS", defaults.max_parts)),
-            max_rows=int(config.get("KITSHARE_XLSX_MAX_ROWS", defaults.max_rows)),
-            max_cells=int(config.get("KITSHARE_XLSX_MAX_CELLS", defaults.max_cells)),
-            max_cell_chars=int(config.get("KITSHARE_XLSX_MAX_CELL_CHARS", defaults.max_cell_chars)),
+            max_part_bytes=config.KITSHARE_XLSX_MAX_PART_BYTES,
+            max_total_bytes=config.KITSHARE_XLSX_MAX_TOTAL_BYTES,
+            max_parts=config.KITSHARE_XLSX_MAX_PARTS,
+            max_rows=config.KITSHARE_XLSX_MAX_ROWS,
+            max_cells=config.KITSHARE_XLSX_MAX_CELLS,
+            max_cell_chars=config.KITSHARE_XLSX_MAX_CELL_CHARS,
         )
 
 
@@ -373,6 +373,8 @@ class _PartScan:
             self.date_text.append(data)
 
     def _check_date(self) -> None:
+        # openpyxl (~0.1 s to import) is loaded only when a workbook is read or written, so no worker or
+        # command pays for it otherwise: every openpyxl import in Kitshare is local for that reason.
         from openpyxl.utils.datetime import from_ISO8601
 
         text = "".join(self.date_text).strip()

@@ -19,6 +19,7 @@ from werkzeug.utils import secure_filename
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
+from core.config import current_settings
 from core.db import db
 from inventory import media, service
 from inventory.media_forms import LabelSheetForm, PhotoForm, RemovePhotoForm
@@ -32,7 +33,7 @@ PHOTO_CACHE_SECONDS = 300
 
 
 def _photo_max_bytes() -> int:
-    return int(current_app.config.get("KITSHARE_PHOTO_MAX_BYTES", media.DEFAULT_PHOTO_MAX_BYTES))
+    return current_settings().KITSHARE_PHOTO_MAX_BYTES
 
 
 # --- Photos -----------------------------------------------------------------------------------
@@ -138,8 +139,8 @@ def labels_pdf():
         if outcome.succeeded:
             pdf = media.label_sheet_pdf(
                 assets,
-                current_app.config["KITSHARE_BASE_URL"],
-                current_app.config["KITSHARE_UNIVERSITY_NAME"],
+                current_settings().base_url,
+                current_settings().KITSHARE_UNIVERSITY_NAME,
                 start_at=form.start_at.data or 1,
             )
             return _pdf_response(pdf, f"kitshare-labels-{school.code}.pdf")
@@ -152,7 +153,7 @@ def asset_label(asset_id: int):
     asset = service.get_asset(db.session, asset_id)
     require_school_manager(current_user, asset.school_id)
     pdf = media.label_sheet_pdf(
-        [asset], current_app.config["KITSHARE_BASE_URL"], current_app.config["KITSHARE_UNIVERSITY_NAME"]
+        [asset], current_settings().base_url, current_settings().KITSHARE_UNIVERSITY_NAME
     )
     return _pdf_response(pdf, f"kitshare-label-{asset.tag}.pdf")
 

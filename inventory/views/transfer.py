@@ -13,7 +13,7 @@ from wtforms import HiddenField, SubmitField
 
 from accounts.models import Role
 from accounts.permissions import require_school_manager, roles_required
-from core.config import site_url
+from core.config import current_settings, site_url
 from core.db import db, utcnow
 from core.errors import InvalidInput
 from core.timeutil import to_local
@@ -65,7 +65,7 @@ def import_register(school_id: int):
         filename = os.path.basename(upload.filename or "") or "upload"
         content = upload.read()
         try:
-            limits = XlsxLimits.from_config(current_app.config)
+            limits = XlsxLimits.from_config(current_settings())
             plan = plan_import(db.session, current_user, school, filename, content, limits)
         except InvalidInput as error:
             form.file.errors = [*form.file.errors, error.message]
@@ -184,7 +184,7 @@ def uniquip():
     body = uniquip_csv(
         db.session,
         base_url=_base_url(),
-        location_url=current_app.config.get("KITSHARE_UNIQUIP_LOCATION_URL", ""),
+        location_url=current_settings().KITSHARE_UNIQUIP_LOCATION_URL,
         photo_url=photo_url,
     )
     return Response(
@@ -200,13 +200,14 @@ def uniquip():
 @bp.get("/.well-known/openorg")
 def openorg():
     """The Organisation Profile Document that tells harvesters where the Uniquip feed is."""
-    contact = current_app.config.get("KITSHARE_DATA_CONTACT") or parseaddr(current_app.config["MAIL_FROM"])[1]
+    settings = current_settings()
+    contact = settings.KITSHARE_DATA_CONTACT or parseaddr(settings.MAIL_FROM)[1]
     body = organisation_profile(
         base_url=_base_url(),
-        organisation_name=current_app.config["KITSHARE_UNIVERSITY_NAME"],
+        organisation_name=settings.KITSHARE_UNIVERSITY_NAME,
         download_url=_base_url() + url_for("inventory.uniquip"),
         contact_email=contact,
-        organisation_uri=current_app.config.get("KITSHARE_ORGANISATION_URI", ""),
+        organisation_uri=settings.KITSHARE_ORGANISATION_URI,
     )
     return Response(
         body, content_type="text/turtle; charset=utf-8", headers={"Cache-Control": "public, max-age=3600"}

@@ -39,6 +39,7 @@ from planning import service as planning_service
 from tests.api.conftest import Api
 from tests.api.test_openapi import DOCUMENT, conforms
 from tests.api.world import token_for
+from tests.conftest import settings_of
 from tests.factories import make_asset, make_booking, make_school, make_user
 
 UTC = dt.UTC
@@ -396,7 +397,7 @@ def test_a_recorded_decision_comes_with_its_recommendation(world, session, clien
             recommendation="dispose",
             outcome="deferred",
             note="Wait for the new lab",
-            config=app.config,
+            config=settings_of(app),
             now=NOW,
         )
     body = caller(client, session, world.chem_manager).get("/planning/recommendations").json

@@ -10,7 +10,7 @@ from bookings.models import BookingStatus
 from core.db import atomic
 from inventory.models import Asset
 from tests.bookings.conftest import MONDAY, NOW, at
-from tests.conftest import see_committed, sign_in
+from tests.conftest import see_committed, settings_of, sign_in
 from tests.factories import make_booking
 
 
@@ -66,7 +66,7 @@ def test_a_summer_booking_is_written_in_utc_not_local_time(client, session, worl
 def test_an_event_names_the_asset_place_status_and_links_back(client, session, world, app):
     booking = book(session, world["chemist"], world["scope"], at(MONDAY, 10), at(MONDAY, 12))
     (event,) = feed(client, user_feed_url(session, world["chemist"])).walk("VEVENT")
-    base = app.config["KITSHARE_BASE_URL"]
+    base = settings_of(app).base_url
     location = world["scope"].location
     assert str(event["SUMMARY"]) == "Confocal microscope (confirmed)"
     assert str(event["LOCATION"]) == f"{location.building}, {location.room}, {location.site}"
@@ -152,7 +152,7 @@ def test_the_profile_shows_the_feed_address_absolute_and_as_webcal(client, sessi
     sign_in(client, world["chemist"].email)
     page = client.get("/profile").text
     token = session.get(User, world["chemist"].id).calendar_token
-    base = app.config["KITSHARE_BASE_URL"]
+    base = settings_of(app).base_url
     assert f"{base}/calendar/user/{token}.ics" in page
     assert f'href="webcal://{base.split("://", 1)[1]}/calendar/user/{token}.ics"' in page
 

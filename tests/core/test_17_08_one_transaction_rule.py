@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bookings import loans, notices, service
 from bookings.models import Booking, BookingSeries, BookingStatus, BookingStatusChange, UnmetDemand
+from core.config import Config
 from core.db import atomic
 from core.errors import InvalidInput
 from inventory.models import Asset
@@ -255,7 +256,7 @@ def test_the_loan_jobs_commit_all_or_nothing(session, world, camera, bench, monk
 
 def test_a_batch_job_cannot_be_joined_to_a_callers_unit(session):
     with atomic(session), pytest.raises(RuntimeError, match="do not call it inside atomic"):
-        delivery.deliver_due(session, NOW, {})
+        delivery.deliver_due(session, NOW, Config())
 
 
 def test_one_delivery_commits_all_or_nothing(session, world, monkeypatch):
@@ -280,13 +281,19 @@ def test_one_delivery_commits_all_or_nothing(session, world, monkeypatch):
             monday,
             sunday,
             NOW,
-            ReportSettings.from_config({}),
+            ReportSettings.from_config(Config()),
             "https://kitshare.test",
         )
     assert committed(session, ReportDelivery) == committed(session, ReportSnapshot) == 0
     monkeypatch.undo()
     assert delivery.deliver(
-        session, subscription.id, monday, sunday, NOW, ReportSettings.from_config({}), "https://kitshare.test"
+        session,
+        subscription.id,
+        monday,
+        sunday,
+        NOW,
+        ReportSettings.from_config(Config()),
+        "https://kitshare.test",
     )
     assert committed(session, ReportDelivery) == committed(session, ReportSnapshot) == 1
     assert committed(session, OutboxMessage) == committed(session, Notification) == 1

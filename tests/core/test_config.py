@@ -57,10 +57,11 @@ def test_environment_variables_are_read_and_typed():
             "DATABASE_URL": "postgres://u@h/db",
         }
     )
-    settings = Config(**{**config.__dict__, "KITSHARE_ENV": "development"}).flask_settings()
-    assert settings["KITSHARE_TIMEZONE"] == "Europe/Dublin"
-    assert settings["MAIL_PORT"] == 587
-    assert settings["MAIL_USE_TLS"] is True
+    config = Config(**{**config.__dict__, "KITSHARE_ENV": "development"})
+    settings = config.flask_settings()
+    assert config.KITSHARE_TIMEZONE == "Europe/Dublin"
+    assert config.MAIL_PORT == 587
+    assert config.MAIL_USE_TLS is True
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 

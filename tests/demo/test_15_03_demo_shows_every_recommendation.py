@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus, UnmetDemand
+from core.config import Config
 from core.db import UTC
 from core.timeutil import local_to_utc, to_local
 from demo.seed import seed
@@ -62,7 +63,7 @@ EXPECTED_SATURATED = {"MED-0004", "PSYC-0001", "CHEM-0007", "PHYS-0001"}
 def test_the_demo_plan_makes_every_recommendation_each_right_for_its_asset(session: Session):
     seed(session, password="demo-password-1", now=NOW)
     finance = session.scalar(select(User).where(User.email.like("finance@%")))
-    plan = build_plan(session, finance, school_id=None, category_id=None, years=1, config={}, now=NOW)
+    plan = build_plan(session, finance, school_id=None, category_id=None, years=1, config=Config(), now=NOW)
     assert (plan.evidence.period_from, plan.evidence.period_to) == (YEAR_FROM, YEAR_TO), "a whole year"
     report = utilisation_report(session, YEAR_FROM, YEAR_TO, None, ReportSettings(), now=NOW)
     facts = _facts(session)

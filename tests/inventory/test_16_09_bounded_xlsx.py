@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from accounts.models import Role, User
 from inventory import import_jobs
 from inventory.models import Asset, ImportJob, ImportState
-from tests.conftest import see_committed, sign_in
+from tests.conftest import change_settings, see_committed, sign_in
 from tests.factories import make_school, make_user
 from tests.inventory.test_transfer import problems_in, run_import_jobs
 
@@ -230,7 +230,7 @@ def test_a_part_that_lies_about_its_size_is_refused_as_damaged(client, session, 
 def test_the_parts_together_are_limited_too(client, session, chemistry, app, monkeypatch):
     content = workbook()
     unpacked = sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(content)).infolist())
-    monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_TOTAL_BYTES", unpacked - 1)
+    change_settings(app, monkeypatch, KITSHARE_XLSX_MAX_TOTAL_BYTES=unpacked - 1)
     page = refused(client, session, chemistry, content)
     assert (
         f"register.xlsx is too big to import: it unpacks to more than {unpacked - 1:,} bytes in all" in page
@@ -240,7 +240,7 @@ def test_the_parts_together_are_limited_too(client, session, chemistry, app, mon
 def test_a_zip_of_more_parts_than_allowed_is_refused_before_its_directory_is_read(
     client, session, chemistry, app, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_PARTS", 5)  # the workbook has 6
+    change_settings(app, monkeypatch, KITSHARE_XLSX_MAX_PARTS=5)  # the workbook has 6
     page = refused(client, session, chemistry, workbook())
     assert "register.xlsx has more than 5 parts inside, far more than a spreadsheet needs." in page
 
@@ -274,7 +274,7 @@ def test_a_row_numbered_beyond_the_limit_is_refused_before_openpyxl_fills_the_ga
 
 
 def test_too_many_cells_are_refused(client, session, chemistry, app, monkeypatch):
-    monkeypatch.setitem(app.config, "KITSHARE_XLSX_MAX_CELLS", 5)
+    change_settings(app, monkeypatch, KITSHARE_XLSX_MAX_CELLS=5)
     rows = (
         HEADER_ROW + ASSET_ROW + '<row r="3"><c r="A3" t="s"><v>2</v></c><c r="B3" t="s"><v>3</v></c></row>'
     )

@@ -16,7 +16,7 @@ from core.db import atomic
 from core.errors import InvalidInput, NotAllowed
 from inventory import media
 from inventory.models import AssetStatus, Category
-from tests.conftest import see_committed, sign_in
+from tests.conftest import change_settings, see_committed, sign_in
 from tests.factories import make_asset, make_school, make_user
 
 # --- Small images made in memory --------------------------------------------------------------
@@ -231,7 +231,7 @@ def test_a_file_that_is_not_a_photo_is_refused(
 def test_a_photo_over_the_size_limit_is_refused(
     client, app, session, instance_dir, chem, manager, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "KITSHARE_PHOTO_MAX_BYTES", 2048)
+    change_settings(app, monkeypatch, KITSHARE_PHOTO_MAX_BYTES=2048)
     asset = make_asset(session, chem)
     sign_in(client, manager.email)
     response = upload(client, asset, noise_png())

@@ -23,7 +23,7 @@ from inventory.transfer.columns import HEADERS
 from inventory.transfer.formula_guard import neutralise_cell, restore_cell
 from inventory.transfer.planning import plan_import
 from inventory.transfer.turtle import organisation_profile
-from tests.conftest import see_committed, sign_in
+from tests.conftest import change_settings, see_committed, settings_of, sign_in
 from tests.factories import make_asset, make_school, make_user
 
 HEADER = ",".join(HEADERS)
@@ -601,7 +601,7 @@ def test_the_uniquip_export_has_the_template_header_and_maps_each_field(client, 
         "Web Address",
     ]
     assert len(rows) == 1
-    page = f"{app.config['KITSHARE_BASE_URL']}/assets/{asset.id}"
+    page = f"{settings_of(app).base_url}/assets/{asset.id}"
     assert dict(zip(header, rows[0])) == {
         "Type": "equipment",
         "Name": "Confocal microscope",
@@ -631,7 +631,7 @@ def test_uniquip_falls_back_to_the_schools_manager_and_the_configured_town(
     client, app, session, world, monkeypatch
 ):
     town = "https://en.wikipedia.org/wiki/Manchester"
-    monkeypatch.setitem(app.config, "KITSHARE_UNIQUIP_LOCATION_URL", town)
+    change_settings(app, monkeypatch, KITSHARE_UNIQUIP_LOCATION_URL=town)
     make_asset(session, world["school"], tag="CHEM-0001", contact=None)
     [row] = list(csv.DictReader(io.StringIO(client.get("/equipment/uniquip.csv").text)))
     assert (row["Contact Name"], row["Contact Email"]) == ("Mary Manager", "manager@chem.ac.uk")
@@ -644,7 +644,7 @@ def test_the_organisation_profile_points_harvesters_at_the_uniquip_feed(client, 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
     text = response.text
-    base = app.config["KITSHARE_BASE_URL"]
+    base = settings_of(app).base_url
     assert "@prefix oo: <http://purl.org/openorg/> ." in text
     assert "<> a oo:OrganizationProfileDocument" in text
     assert f"<{base}/equipment/uniquip.csv> a dcat:Download" in text

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from notifications.models import Notification, OutboxMessage
 from tests.bookings.conftest import world  # noqa: F401  (the fixture)
-from tests.conftest import see_committed
+from tests.conftest import see_committed, settings_of
 
 
 def notices(session, user):
@@ -32,4 +32,4 @@ def mails(session, user):
 
 @pytest.fixture
 def base_url(app):
-    return app.config["KITSHARE_BASE_URL"]
+    return settings_of(app).base_url

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.config import Config
 from core.db import atomic, utcnow
 from notifications.mail import FolderTransport, PermanentSendError, SmtpTransport, transport_from_config
 from notifications.models import OutboxMessage, OutboxStatus
@@ -269,15 +270,15 @@ def test_the_folder_transport_writes_a_parseable_eml(tmp_path):
 
 
 def test_the_configuration_chooses_the_transport(tmp_path):
-    folder = transport_from_config({"MAIL_OUTBOX_DIR": str(tmp_path), "MAIL_FROM": "k@test.ac.uk"})
+    folder = transport_from_config(Config(MAIL_OUTBOX_DIR=str(tmp_path), MAIL_FROM="k@test.ac.uk"))
     smtp = transport_from_config(
-        {
-            "MAIL_OUTBOX_DIR": "",
-            "MAIL_SERVER": "smtp.test.ac.uk",
-            "MAIL_PORT": 587,
-            "MAIL_USE_TLS": True,
-            "MAIL_FROM": "k@test.ac.uk",
-        }
+        Config(
+            MAIL_OUTBOX_DIR="",
+            MAIL_SERVER="smtp.test.ac.uk",
+            MAIL_PORT=587,
+            MAIL_USE_TLS=True,
+            MAIL_FROM="k@test.ac.uk",
+        )
     )
     assert isinstance(folder, FolderTransport) and folder.path == tmp_path
     assert isinstance(smtp, SmtpTransport)
@@ -291,7 +292,7 @@ def test_the_configuration_chooses_the_transport(tmp_path):
 
 def test_the_outbox_job_delivers_to_the_development_folder(session, tmp_path):
     (message,) = _queue(session)
-    report = run_outbox(session, {"MAIL_OUTBOX_DIR": str(tmp_path)}, utcnow())
+    report = run_outbox(session, Config(MAIL_OUTBOX_DIR=str(tmp_path)), utcnow())
     assert report.sent == 1
     assert len(list(tmp_path.glob("*.eml"))) == 1
     assert _reload(session, message).status == OutboxStatus.SENT

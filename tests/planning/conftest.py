@@ -17,6 +17,7 @@ import time_machine
 
 from accounts.models import Role
 from bookings.models import Booking, BookingStatus, DemandSource, UnmetDemand
+from core.config import Config
 from core.timeutil import local_to_utc
 from inventory.models import Category
 from tests.factories import make_asset, make_school, make_user
@@ -28,17 +29,17 @@ YEAR_FROM, YEAR_TO = dt.date(2025, 3, 18), dt.date(2026, 3, 17)
 REGISTERED = dt.datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
 
 #: The settings these tests assume (the defaults, stated so a changed default cannot hide here).
-CONFIG = {
-    "KITSHARE_FINANCIAL_YEAR_START": "08-01",
-    "KITSHARE_INFLATION_RATE": "0.03",
-    "KITSHARE_DEFAULT_USEFUL_LIFE_YEARS": 10,
-    "KITSHARE_PLANNING_NEAR_END_MONTHS": 12,
-    "KITSHARE_PLANNING_WELL_USED": 0.5,
-    "KITSHARE_PLANNING_INVEST_SCHOOLS": 2,
-    "KITSHARE_PLANNING_FAILED_INSPECTIONS": 2,
-    "KITSHARE_IDLE_THRESHOLD": 0.10,
-    "KITSHARE_SATURATED_THRESHOLD": 0.80,
-}
+CONFIG = Config(
+    KITSHARE_FINANCIAL_YEAR_START="08-01",
+    KITSHARE_INFLATION_RATE="0.03",
+    KITSHARE_DEFAULT_USEFUL_LIFE_YEARS=10,
+    KITSHARE_PLANNING_NEAR_END_MONTHS=12,
+    KITSHARE_PLANNING_WELL_USED=0.5,
+    KITSHARE_PLANNING_INVEST_SCHOOLS=2,
+    KITSHARE_PLANNING_FAILED_INSPECTIONS=2,
+    KITSHARE_IDLE_THRESHOLD=0.10,
+    KITSHARE_SATURATED_THRESHOLD=0.80,
+)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ The evidence year is 18 March 2025 to 17 March 2026 (conftest): an asset open Mo
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -76,7 +77,7 @@ def plan_for(session, people, **config):
         school_id=None,
         category_id=None,
         years=5,
-        config={**CONFIG, **config},
+        config=replace(CONFIG, **config),
         today=TODAY,
         now=NOW,
     )

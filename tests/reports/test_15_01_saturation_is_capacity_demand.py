@@ -208,7 +208,8 @@ def test_the_minimums_are_settings(session, world):
             "KITSHARE_SATURATED_MIN_UNMET_HOURS": "12.5",
             "KITSHARE_SATURATED_MIN_PEOPLE": "3",
         }
-    ).flask_settings()
+    )
+    configured.check()
     settings = ReportSettings.from_config(configured)
     assert (settings.saturated_min_unmet_hours, settings.saturated_min_people) == (12.5, 3)
     assert (ReportSettings().saturated_min_unmet_hours, ReportSettings().saturated_min_people) == (8.0, 2)

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from accounts.models import Role
 from bookings import asset_changes
 from bookings.models import BookingStatus
+from core.config import Config
 from inventory import service
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from notifications.models import OutboxMessage
@@ -270,7 +271,7 @@ def test_the_scheduled_email_and_its_spreadsheet_use_the_hours_in_force(session,
     session.commit()
     # Monday 12 October, 06:00: the week of the 5th (before the change) is sent.
     run = deliver_due(
-        session, dt.datetime(2026, 10, 12, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"}
+        session, dt.datetime(2026, 10, 12, 6, tzinfo=GMT), Config(KITSHARE_BASE_URL="https://kitshare.test")
     )
     assert (run.sent, run.failed) == (1, 0)
     see_committed(session)
@@ -283,7 +284,7 @@ def test_the_scheduled_email_and_its_spreadsheet_use_the_hours_in_force(session,
     assert "outside the bookable hours" not in message.body_text
     # Monday 26 October: the week of the 19th (after it), with the kept evening booking.
     deliver_due(
-        session, dt.datetime(2026, 10, 26, 6, tzinfo=GMT), {"KITSHARE_BASE_URL": "https://kitshare.test"}
+        session, dt.datetime(2026, 10, 26, 6, tzinfo=GMT), Config(KITSHARE_BASE_URL="https://kitshare.test")
     )
     see_committed(session)
     latest = session.scalars(select(ReportSnapshot).order_by(ReportSnapshot.id.desc())).first()

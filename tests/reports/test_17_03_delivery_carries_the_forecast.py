@@ -45,4 +45,4 @@ def test_the_schedulers_job_passes_the_forecast(app, monkeypatch):
         scheduler.deliver_reports()
     [kwargs] = calls
     lines = kwargs["appendix"]
-    assert lines.__qualname__ == forecast_appendix(app.config).__qualname__
+    assert lines.__qualname__ == forecast_appendix(CONFIG).__qualname__

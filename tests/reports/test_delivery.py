@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from bookings.models import BookingStatus
-from core.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT, Config
 from core.db import db
 from notifications.mail import build_email
 from notifications.models import Notification, OutboxMessage
@@ -31,7 +31,7 @@ from tests.factories import make_asset, make_booking, make_school, make_user
 UTC = dt.UTC
 #: Monday 5 October 2026, 09:00 in London: when the subscriptions are made.
 SUBSCRIBED = dt.datetime(2026, 10, 5, 8, tzinfo=UTC)
-CONFIG = {"KITSHARE_BASE_URL": "https://kitshare.test"}
+CONFIG = Config(KITSHARE_BASE_URL="https://kitshare.test")
 
 
 class Killed(BaseException):

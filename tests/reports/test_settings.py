@@ -7,7 +7,9 @@ from reports.figures import ReportSettings
 
 
 def settings(**environ):
-    return Config.from_env({"KITSHARE_ENV": "development", **environ}).flask_settings()
+    config = Config.from_env({"KITSHARE_ENV": "development", **environ})
+    config.check()  # what create_app does: ConfigError for settings that make no sense
+    return config
 
 
 def test_thresholds_default_to_10_and_80_percent_and_one_working_day():

@@ -19,6 +19,7 @@ from accounts.models import PasswordResetRequest
 from core.db import db, utcnow
 from notifications.models import OutboxMessage
 from notifications.password_resets import mail_password_resets
+from tests.conftest import settings_of
 from tests.stories.web_client import WebClient
 
 
@@ -32,9 +33,7 @@ def _ask(demo, email: str):
 
 def _run_outbox_job(demo) -> list[OutboxMessage]:
     with demo.session() as session:
-        mail_password_resets(
-            session, demo.app.config["SECRET_KEY"], demo.app.config["KITSHARE_BASE_URL"], utcnow()
-        )
+        mail_password_resets(session, demo.app.config["SECRET_KEY"], settings_of(demo.app).base_url, utcnow())
         session.commit()
         return session.scalars(select(OutboxMessage).where(OutboxMessage.subject.contains("reset"))).all()
 
