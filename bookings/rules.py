@@ -220,7 +220,9 @@ def check_booking(
         violations.append(Violation("overlap", f"It overlaps another booking{turnaround}."))
     if any(c.kind == "maintenance" for c in conflicts):
         violations.append(Violation("maintenance", "It overlaps planned maintenance."))
-    # Quotas: the School's cap on one person's booked hours per week or month (bookings/quotas.py).
+    # Quotas: the School's cap on one person's booked hours per week or month. bookings.quotas
+    # imports this module (its Violation), and a quota is one more rule checked with these, so the
+    # cycle is broken here.
     from bookings.quotas import quota_violation
 
     over_quota = quota_violation(session, requester, asset, start_at, end_at, ignore_booking_id)

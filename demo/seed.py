@@ -59,6 +59,7 @@ from bookings.service import change_status
 from core.db import atomic, utcnow
 from core.timeutil import local_to_utc, to_local
 from demo.bookings import add_bookings, draw_bookings, draw_maintenance, each_day, new_booking
+from demo.profiles import seed_profiles
 from demo.refusals import draw_refusals, rejection
 from demo.register import (
     draw_maintenance_costs,
@@ -133,8 +134,6 @@ def seed(session: Session, password: str | None = None, now: dt.datetime | None 
         register, new_tags = ensure_assets(run, schools, locations, categories, people)
         _ensure_activity(run, register, new_tags, people)
         _ensure_hours_changed_at_term_start(run, schools, categories, people)
-        from demo.profiles import seed_profiles  # issue 18: profiles on top of the demo's people and kit
-
         run.created += seed_profiles(session, run.now.date())
         counts = _counts(session)
     return SeedResult(created=run.created > 0, sign_ins=sign_ins, counts=counts)

@@ -129,7 +129,9 @@ def grant_training(
         )
         session.add(grant)
         session.flush()
-        from inventory.training_requests import close_requests_covered_by  # it builds on this module
+        # inventory.training_requests imports this module (granting a request grants training);
+        # a grant also closes the requests it covers, so the cycle is broken here.
+        from inventory.training_requests import close_requests_covered_by
 
         close_requests_covered_by(session, actor, grant, today=today)
         return grant

@@ -125,7 +125,8 @@ def _plan_bookings(session: Session, plan: ImportPlan, context: _PlanContext) ->
     """Count the bookings still to come that the import's status and hours changes end or leave in
     the way, so that the preview says so before the manager confirms (the same rule as the asset
     page's, bookings/disruption.py)."""
-    # Bookings build on inventory; the import asks them what a change touches, as the services do.
+    # Bookings build on inventory; the import asks them what a change touches, as the services do:
+    # an import against the layers, allowed by name in pyproject.toml's import-linter contract.
     from bookings import disruption
 
     assets = {asset.id: asset for asset in context.assets_by_tag.values()}
