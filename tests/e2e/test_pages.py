@@ -25,6 +25,7 @@ def campus(session):
     location = Location(school=chem, building="Dalton Building", room="1.04", site="Main campus")
     category = Category(name="Microscopes", description="Light and electron microscopes")
     session.add_all([location, category])
+    session.commit()  # before the commands below, which each open their own unit of work
     people = {
         "technician": make_user(session, chem, name="Chloe Chemist"),
         "manager": make_user(session, chem, Role.MANAGER, name="Carla Manager"),
