@@ -60,8 +60,14 @@ _WHO = (
 def _report(args: dict[str, Any]) -> Report:
     user = api_user()
     scope = report_scope_for(user, args.get("school") or None)
+    settings = current_settings()
     return utilisation_report(
-        db.session, args["from"], args["to"], scope, ReportSettings.from_config(current_settings())
+        db.session,
+        args["from"],
+        args["to"],
+        scope,
+        ReportSettings.from_config(settings),
+        readers=settings.KITSHARE_REPORT_READERS,
     )
 
 

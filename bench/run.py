@@ -683,11 +683,14 @@ def measure_report(
     )
 
     settings = ReportSettings.from_config(big.app.extensions[EXTENSION_KEY])
+    readers = big.app.extensions[EXTENSION_KEY].KITSHARE_REPORT_READERS  # as the page reads it
     floor = Floor(dbs.big)
 
     def service() -> dict[str, Any]:
         with big.app.app_context():
-            figures = report_to_json(utilisation_report(db.session, period_from, period_to, None, settings))
+            figures = report_to_json(
+                utilisation_report(db.session, period_from, period_to, None, settings, readers=readers)
+            )
             db.session.remove()
         return figures
 

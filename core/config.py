@@ -165,6 +165,10 @@ class Config:
     KITSHARE_SATURATED_MIN_UNMET_HOURS: float = 8.0
     KITSHARE_SATURATED_MIN_PEOPLE: int = 2
     KITSHARE_LATE_CANCEL_HOURS: int = 24
+    # How many connections one report read from the page, its downloads and the API may use at
+    # once (reports.aggregate.Clipper.gather): the database works on one read while Python adds up
+    # another. 1 reads one after the other.
+    KITSHARE_REPORT_READERS: int = 3
     # Capital planning (planning/): the financial year starts on this day (MM-DD; UK: 1 August);
     # replacement costs rise by this fraction a year, compounding (a decimal string: "0.03" is
     # 3 %); assets whose category gives no useful life are expected to last this many years.
@@ -292,6 +296,8 @@ class Config:
             raise ConfigError(f"{', '.join(xlsx_limits)} must be a whole number, at least 1.")
         if self.KITSHARE_LATE_CANCEL_HOURS < 0:
             raise ConfigError("KITSHARE_LATE_CANCEL_HOURS must be 0 or more working hours.")
+        if not 1 <= self.KITSHARE_REPORT_READERS <= 8:
+            raise ConfigError("KITSHARE_REPORT_READERS must be a whole number from 1 to 8.")
         _check_planning(self)
 
     def flask_settings(self) -> dict[str, Any]:

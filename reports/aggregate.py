@@ -8,15 +8,19 @@ cannot say portably.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDemand
 from core.db import UTCDateTime, hours_between
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 
 #: How many rows of a report's query are read at a time.
 ROW_BATCH = 5000
+
+T = TypeVar("T")
 
 #: The bookings, read by asset and start time (``reports.sql.indexed_by``): every query of a
 #: report groups them by asset.
@@ -156,6 +162,8 @@ class Clipper:
         period: Interval,
     ):
         self.session = session
+        #: The connection this clipper's reads use: the session's own, unless ``gather`` gave it one.
+        self.connection: Connection | None = None
         self.dialect = session.get_bind().dialect.name
         self.plans = plans
         self.spans_utc = spans_utc
@@ -182,12 +190,39 @@ class Clipper:
         a batch at a time (a server-side cursor on PostgreSQL): the report never holds a query's
         whole result, so its memory does not grow with the bookings. (Plain rows from the
         connection: the ORM's row handling cost more than the rest of the report's Python.)"""
-        connection = self.session.connection()
+        connection = self.connection or self.session.connection()
         for part in self.parts:
             for batch in connection.execute(
                 build(part), execution_options={"yield_per": ROW_BATCH}
             ).partitions():
                 yield from batch
+
+    def execute(self, statement: Select[Any]) -> Any:
+        """The rows of one small query, on this clipper's connection."""
+        return (self.connection or self.session.connection()).execute(statement)
+
+    def gather(self, reads: Sequence[Callable[[Clipper], T]], readers: int = 1) -> list[T]:
+        """The results of ``reads``, in order: one after the other on the session's connection,
+        or with ``readers`` > 1, that many at once, each on a connection of its own from the
+        engine's pool, so that the database works on one while Python adds up another.
+
+        Only for a caller whose session has written nothing: the other connections cannot see
+        uncommitted changes. Each read still sees committed data as the session would (on
+        PostgreSQL every statement takes its own snapshot at READ COMMITTED either way). A
+        database that cannot serve several connections (SQLite in memory) is read serially. The
+        reads must write to disjoint fields of the figures: each owns the figures it counts."""
+        engine = self.session.get_bind()
+        if readers <= 1 or len(reads) <= 1 or not _serves_several(engine):
+            return [read(self) for read in reads]
+
+        def run(read: Callable[[Clipper], T]) -> T:
+            with engine.connect() as connection:
+                clipper = copy.copy(self)
+                clipper.connection = connection
+                return read(clipper)
+
+        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="report-read") as pool:
+            return list(pool.map(run, reads))
 
     def month_of(self, moment: Any) -> Any:
         """SQL: the index of the month of the period an instant falls in (0 before the period,
@@ -294,31 +329,61 @@ class Clipper:
         return result
 
 
-def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> dict[int, set[int]]:
-    """Booked seconds per asset, borrowing School and month; less maintenance; capped at the
-    month's available time (the borrowers' shares scaled down alike). And the bookings and
-    distinct people of each asset, counting only bookings with booked time left once clipped and
-    less maintenance (one wholly inside a window added later counts for nothing): returns the
-    people with booked time on each asset, so that Schools and categories count each person once.
-    And per asset, the bookings due and no-shows, and the base of late cancellations: a booking
-    counts there where it starts, in the asset's in-service days in the period.
+def _serves_several(engine: Any) -> bool:
+    """The engine hands out independent connections to one database (not SQLite in memory,
+    whose pools give every thread the same connection, or its own empty database)."""
+    return isinstance(engine, Engine) and not isinstance(engine.pool, (StaticPool, SingletonThreadPool))
 
-    Two reads of the bookings, each grouped as coarsely as its figures allow: the seconds by
-    asset, borrowing School and months (``Clipper.sum_by``), and the bookings by asset and person
-    (``_people_and_due``). (One read grouped by all of them gave three times the rows of the two
-    together, and most of the report's Python time went on them.)"""
+
+def count_bookings(
+    clipper: Clipper,
+    figures: dict[int, AssetFigures],
+    now: dt.datetime,
+    settings: ReportSettings,
+    readers: int = 1,
+) -> tuple[dict[int, set[int]], list[UnmetRow]]:
+    """Every figure read from the bookings and unmet demand: the booked seconds, the people and
+    bookings due, actual use, late cancellations, the bookings under maintenance and the unmet
+    demand, ``readers`` reads at a time (``Clipper.gather``; the longest first), then the booked
+    figures put together (``_apply_booked``). Returns the people with booked time on each asset
+    and the unmet demand rows."""
+    conditions = _booked_conditions(clipper)
+    cells, counted, _, _, overlaps, unmet_rows = clipper.gather(
+        [
+            lambda c: _booked_cells(c, conditions),
+            lambda c: _count_people_and_due(c, figures, now),
+            lambda c: count_actual(c, figures, now),
+            lambda c: count_late_cancellations(c, figures, settings),
+            lambda c: _booked_under_maintenance(c, conditions),
+            lambda c: [row for row in unmet_rows_for(c) if row[0] in figures],
+        ],
+        readers,
+    )
+    return _apply_booked(clipper, figures, cells, counted, overlaps), unmet_rows
+
+
+def _booked_conditions(clipper: Clipper) -> list[Any]:
+    """The bookings whose hours count, in the report's scope, that touch the period. (The plain
+    column bounds let the database use its index on the booking times; a booking is blocked at
+    least until its end, a CHECK constraint, so ``blocked_until`` after the start of the period
+    says nothing new, but is in the index: older bookings are passed over there.)"""
     p0, p1 = clipper.period
-    # The plain column bounds let the database use its index on the booking times; a booking is
-    # blocked at least until its end (a CHECK constraint), so ``blocked_until`` after the start
-    # of the period says nothing new, but is in the index: older bookings are passed over there.
-    conditions = [
+    return [
         Booking.status.in_(BOOKED),
         clipper.in_scope,
         Booking.start_at < p1,
         Booking.end_at > p0,
         Booking.blocked_until > p0,
     ]
-    cells: dict[tuple[int, int | None, int], float] = defaultdict(float)
+
+
+#: Booked seconds by (asset, borrowing School, month index), before maintenance and the cap.
+BookedCells = dict[tuple[int, int | None, int], float]
+
+
+def _booked_cells(clipper: Clipper, conditions: list[Any]) -> BookedCells:
+    """Booked seconds per asset, borrowing School and month (``Clipper.sum_by``)."""
+    cells: BookedCells = defaultdict(float)
     # (The loop most rows of the report go through: kept to plain tuples and dict updates.)
     for (asset_id, borrower), months, _bookings in clipper.sum_by(
         Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id]
@@ -326,7 +391,14 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
         for month, seconds in months:
             if seconds:
                 cells[asset_id, borrower, month] += seconds
-    # Bookings with time in the period, per asset and person.
+    return cells
+
+
+def _count_people_and_due(
+    clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime
+) -> dict[tuple[int, int], int]:
+    """Per asset, the bookings due, no-shows and the base of late cancellations (added to the
+    figures); returns the bookings with booked time in the period per asset and person."""
     counted: dict[tuple[int, int], int] = defaultdict(int)
     for asset_id, person, held, due, no_shows, base in _people_and_due(clipper, now):
         counted[asset_id, person] += held
@@ -334,12 +406,39 @@ def count_booked(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
         asset.due += due
         asset.no_shows += no_shows
         asset.cancellation_base += base
-    for asset_id, borrower, person, start, end in clipper.maintenance_overlaps(
+    return counted
+
+
+def _booked_under_maintenance(clipper: Clipper, conditions: list[Any]) -> list[Any]:
+    """The counted bookings that overlap maintenance: (asset, borrowing School, person, start, end)."""
+    return clipper.maintenance_overlaps(
         Booking.start_at,
         Booking.end_at,
         conditions,
         [Booking.asset_id, Booking.requester_school_id, Booking.requester_id],
-    ):
+    )
+
+
+def _apply_booked(
+    clipper: Clipper,
+    figures: dict[int, AssetFigures],
+    cells: BookedCells,
+    counted: dict[tuple[int, int], int],
+    overlaps: list[Any],
+) -> dict[int, set[int]]:
+    """Booked seconds per asset, borrowing School and month; less maintenance; capped at the
+    month's available time (the borrowers' shares scaled down alike). And the bookings and
+    distinct people of each asset, counting only bookings with booked time left once clipped and
+    less maintenance (one wholly inside a window added later counts for nothing): returns the
+    people with booked time on each asset, so that Schools and categories count each person once.
+    (The bookings due, no-shows and the base of late cancellations are ``_count_people_and_due``'s:
+    a booking counts there where it starts, in the asset's in-service days in the period.)
+
+    From two reads of the bookings, each grouped as coarsely as its figures allow: the seconds by
+    asset, borrowing School and months (``_booked_cells``), and the bookings by asset and person
+    (``_people_and_due``). (One read grouped by all of them gave three times the rows of the two
+    together, and most of the report's Python time went on them.)"""
+    for asset_id, borrower, person, start, end in overlaps:
         lost = clipper.maintenance_seconds(asset_id, start, end)
         for month, seconds in enumerate(lost):
             if seconds:
@@ -490,12 +589,12 @@ def unmet_rows_for(clipper: Clipper) -> list[UnmetRow]:
     """(asset, source, reasons, requests, seconds clipped to the period, requester), grouped in
     SQL, for every asset in the report's scope. (By requester, so that capacity demand can say
     from how many distinct people it came.)"""
-    session, dialect = clipper.session, clipper.dialect
+    dialect = clipper.dialect
     p0, p1 = clipper.period
     low = greatest(UnmetDemand.start_at, time_value(p0, dialect))
     high = least(UnmetDemand.end_at, time_value(p1, dialect))
     reasons_text = cast(UnmetDemand.reasons, String)
-    rows = session.execute(
+    rows = clipper.execute(
         select(
             UnmetDemand.asset_id,
             UnmetDemand.source,

@@ -64,11 +64,8 @@ from reports.aggregate import (
     AssetPlan,
     Clipper,
     UnmetRow,
-    count_actual,
-    count_booked,
-    count_late_cancellations,
+    count_bookings,
     count_unmet,
-    unmet_rows_for,
 )
 from reports.available import (
     assets_in_scope,
@@ -347,13 +344,16 @@ def utilisation_report(
     school_ids: set[int] | None,
     settings: ReportSettings | None = None,
     now: dt.datetime | None = None,
+    readers: int = 1,
 ) -> Report:
     """Every figure of the utilisation report for the bookable assets owned by ``school_ids``
     (None: every School) over the local dates ``period_from`` to ``period_to``, both included.
 
     Check who may see it with ``report_scope_for`` first. ``now`` ends loans still out and
-    bookings not yet due; it defaults to the current time. Raises InvalidInput for a bad period
-    or an unknown School. Reads only; never writes.
+    bookings not yet due; it defaults to the current time. ``readers`` > 1 reads the bookings on
+    that many connections at once (``Clipper.gather``): only for a caller whose session has
+    written nothing, as a request that only reads (the page, its downloads, the API). Raises
+    InvalidInput for a bad period or an unknown School. Reads only; never writes.
     """
     validate_period(period_from, period_to)
     settings = settings or ReportSettings()
@@ -377,10 +377,7 @@ def utilisation_report(
     unmet_rows: list[UnmetRow] = []
     if plans:
         clipper = Clipper(session, plans, not_in_service, assets_in_scope(school_ids), spans_utc, period)
-        users_by_asset = count_booked(clipper, figures, now)
-        count_actual(clipper, figures, now)
-        count_late_cancellations(clipper, figures, settings)
-        unmet_rows = [row for row in unmet_rows_for(clipper) if row[0] in figures]
+        users_by_asset, unmet_rows = count_bookings(clipper, figures, now, settings, readers)
         count_unmet(unmet_rows, figures)
     for asset in figures.values():
         asset.cost_recovery_pence = pence_for(asset.booked_seconds, asset.hourly_rate_pence)

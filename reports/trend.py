@@ -45,13 +45,17 @@ class Trend:
 
 
 def twelve_month_trend(
-    session: Session, school_ids: set[int] | None, today: dt.date, settings: ReportSettings | None = None
+    session: Session,
+    school_ids: set[int] | None,
+    today: dt.date,
+    settings: ReportSettings | None = None,
+    readers: int = 1,
 ) -> Trend:
     """Utilisation by month over the twelve whole months before ``today``'s, for each School in
     ``school_ids`` (None: every School; check who may see it with ``report_scope_for``) that had
-    assets in service, and for all of them together."""
+    assets in service, and for all of them together. ``readers``: as ``utilisation_report``'s."""
     first, last = trend_period(today)
-    figures = report_to_json(utilisation_report(session, first, last, school_ids, settings))
+    figures = report_to_json(utilisation_report(session, first, last, school_ids, settings, readers=readers))
 
     def cells(months: list[dict[str, Any]]) -> list[TrendCell]:
         return [TrendCell(m["utilisation"], m["booked_hours"], m["available_hours"]) for m in months]

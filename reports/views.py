@@ -83,6 +83,7 @@ def _report(form: PeriodForm) -> Report:
         form.period_to.data,
         scope,
         ReportSettings.from_config(current_settings()),
+        readers=current_settings().KITSHARE_REPORT_READERS,
     )
 
 
@@ -146,6 +147,7 @@ def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
             last,
             report_scope_for(current_user, form.schools.data or None),
             ReportSettings.from_config(current_settings()),
+            readers=current_settings().KITSHARE_REPORT_READERS,
         )
     except InvalidInput:
         return None
@@ -244,6 +246,7 @@ def trend():
         report_scope_for(current_user, None),
         local_today(),
         ReportSettings.from_config(current_settings()),
+        readers=current_settings().KITSHARE_REPORT_READERS,
     )
     query = _query(figures.period_from, figures.period_to, [])
     return render_template(

@@ -30,6 +30,7 @@ from inventory.models import Asset, BookableHours, BookableHoursHistory, Mainten
 from reports.aggregate import BOOKED, CANCELLATION_BASE, DUE
 from reports.available import hours_in_force, in_service_days
 from reports.figures import utilisation_report
+from reports.figures_json import report_to_json
 from reports.intervals import merge, overlap_seconds, subtract
 from reports.periods import month_spans, utc_bounds
 from tests.factories import make_asset, make_school, make_user, replace_hours
@@ -231,10 +232,13 @@ def recount(session) -> dict:
     return result
 
 
+@pytest.mark.parametrize("readers", [1, 3])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_15_14_every_booking_figure_equals_a_recount_booking_by_booking(session, seed):
+def test_15_14_every_booking_figure_equals_a_recount_booking_by_booking(session, seed, readers):
+    """Read one after the other, and three reads at once on connections of their own (as the
+    page, its downloads and the API read)."""
     build_world(session, seed)
-    report = utilisation_report(session, *PERIOD, None, now=NOW)
+    report = utilisation_report(session, *PERIOD, None, now=NOW, readers=readers)
     expected = recount(session)
 
     assert {a.asset_id for a in report.assets} == set(expected["assets"])
@@ -260,3 +264,19 @@ def test_15_14_every_booking_figure_equals_a_recount_booking_by_booking(session,
         assert group.users == expected["users"][("category", group.key)]
     assert report.total.users == expected["users"][("total", None)]
     assert report.total.booked_seconds == sum(sum(a["booked"]) for a in expected["assets"].values())
+
+
+def _without_time(figures: dict) -> dict:
+    return {key: value for key, value in figures.items() if key != "generated_at"}
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_15_14_reads_at_once_give_every_figure_of_the_report_alike(session, seed):
+    """Every figure every renderer reads (the report's JSON, whole), read serially and with two,
+    three and five connections at once."""
+    build_world(session, seed)
+    serial = report_to_json(utilisation_report(session, *PERIOD, None, now=NOW))
+    assert serial["totals"]["bookings"] > 50
+    for readers in (2, 3, 5):
+        at_once = report_to_json(utilisation_report(session, *PERIOD, None, now=NOW, readers=readers))
+        assert _without_time(at_once) == _without_time(serial), readers

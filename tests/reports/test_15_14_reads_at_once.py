@@ -1,0 +1,73 @@
+"""Issue 15 point 14: a report's reads of the bookings run several at once, each on a connection
+of its own, only where that gives the same answer (``reports.aggregate.Clipper.gather``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from core.config import Config, ConfigError
+from reports.aggregate import Clipper
+from reports.available import assets_in_scope
+from reports.periods import utc_bounds
+
+PERIOD = utc_bounds(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+
+
+def _clipper(session) -> Clipper:
+    return Clipper(session, {}, [], assets_in_scope(None), [PERIOD], PERIOD)
+
+
+def _where(clipper: Clipper) -> tuple[int, int]:
+    connection = clipper.connection or clipper.session.connection()
+    return threading.get_ident(), id(connection)
+
+
+def test_one_reader_reads_on_the_sessions_connection_in_order(session):
+    clipper = _clipper(session)
+    here = (threading.get_ident(), id(session.connection()))
+    assert clipper.gather([_where, _where, _where], readers=1) == [here, here, here]
+
+
+def test_several_readers_read_on_connections_of_their_own_and_keep_the_order(session):
+    clipper = _clipper(session)
+    barrier = threading.Barrier(3, timeout=30)
+
+    def read(n: int):
+        def run(c: Clipper) -> tuple[int, tuple[int, int]]:
+            barrier.wait()  # all three are running at once, or this times out
+            return n, _where(c)
+
+        return run
+
+    results = clipper.gather([read(0), read(1), read(2)], readers=3)
+    assert [n for n, _ in results] == [0, 1, 2]
+    places = {where for _, where in results}
+    assert len(places) == 3
+    assert (threading.get_ident(), id(session.connection())) not in places
+
+
+def test_a_read_on_its_own_connection_sees_what_is_committed(session):
+    """What the report reads is what the session would read: committed data."""
+    clipper = _clipper(session)
+    count = lambda c: c.execute(text("SELECT count(*) FROM schools")).scalar_one()  # noqa: E731
+    assert clipper.gather([count, count], readers=2) == [count(clipper)] * 2
+
+
+def test_an_in_memory_sqlite_database_is_read_serially():
+    """Its pool gives every thread the same connection (or a new, empty database): one reader."""
+    engine = create_engine("sqlite://")
+    with Session(engine) as session:
+        clipper = Clipper(session, {}, [], assets_in_scope(None), [PERIOD], PERIOD)
+        here = (threading.get_ident(), id(session.connection()))
+        assert clipper.gather([_where, _where], readers=3) == [here, here]
+
+
+@pytest.mark.parametrize("readers", [0, 9])
+def test_report_readers_out_of_range_is_a_configuration_error(readers):
+    with pytest.raises(ConfigError, match="KITSHARE_REPORT_READERS"):
+        Config(SECRET_KEY="x" * 64, KITSHARE_REPORT_READERS=readers).check()
