@@ -576,12 +576,18 @@ def count_late_cancellations(
         Booking.updated_at,
     )
     horizon = dt.timedelta(hours=horizon_hours)
+    # Working hours are never more than calendar hours: less notice than that in calendar hours
+    # is late without counting the working hours.
+    notice = dt.timedelta(hours=settings.late_cancel_hours)
     for asset_id, start_at, when in clipper.rows(
         lambda part: part.select(Booking.asset_id, Booking.start_at, cancelled_at).where(
             *starting(part), Booking.status == BookingStatus.CANCELLED
         )
     ):
-        if start_at - when < horizon and is_late_cancellation(when, start_at, settings.late_cancel_hours):
+        gap = start_at - when
+        if gap < notice or (
+            gap < horizon and is_late_cancellation(when, start_at, settings.late_cancel_hours)
+        ):
             figures[asset_id].late_cancellations += 1
 
 

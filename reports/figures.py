@@ -225,7 +225,7 @@ class Usage:
         return _ratio(self.late_cancellations, self.cancellation_base)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)  # (120,000 of them in a yearly report of 10,000 assets)
 class MonthUsage:
     span: Span
     available_seconds: int = 0

@@ -4,6 +4,7 @@ of its own, only where that gives the same answer (``reports.aggregate.Clipper.g
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from core.config import Config, ConfigError
 from reports.aggregate import Clipper
 from reports.available import assets_in_scope
+from reports.intervals import is_late_cancellation, working_seconds_between
 from reports.periods import utc_bounds
 
 PERIOD = utc_bounds(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
@@ -71,3 +73,21 @@ def test_an_in_memory_sqlite_database_is_read_serially():
 def test_report_readers_out_of_range_is_a_configuration_error(readers):
     with pytest.raises(ConfigError, match="KITSHARE_REPORT_READERS"):
         Config(SECRET_KEY="x" * 64, KITSHARE_REPORT_READERS=readers).check()
+
+
+@pytest.mark.parametrize("notice_hours", [0, 1, 24, 48, 130])
+def test_less_notice_in_calendar_hours_is_always_late(notice_hours):
+    """The report counts a cancellation late without counting working hours when it came less
+    than the notice before the start in calendar hours: working hours are never more. Checked
+    over every quarter-hour gap of the notice, from moments across a clock change and a weekend."""
+    rng = random.Random(notice_hours)
+    starts = [dt.datetime(2026, 10, 26, 9, tzinfo=dt.UTC), dt.datetime(2026, 3, 30, 0, 30, tzinfo=dt.UTC)]
+    starts += [
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=rng.randrange(525_600))
+        for _ in range(20)
+    ]
+    for start in starts:
+        for quarter in range(0, notice_hours * 4):
+            cancelled = start - dt.timedelta(minutes=15 * quarter)
+            assert working_seconds_between(cancelled, start) <= (start - cancelled).total_seconds()
+            assert is_late_cancellation(cancelled, start, notice_hours)
