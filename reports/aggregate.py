@@ -207,8 +207,8 @@ class Clipper:
         engine's pool, so that the database works on one while Python adds up another.
 
         Only for a caller whose session has written nothing: the other connections cannot see
-        uncommitted changes. Each read still sees committed data as the session would (on
-        PostgreSQL every statement takes its own snapshot at READ COMMITTED either way). A
+        uncommitted changes. Each read sees what was committed when it started (on PostgreSQL
+        every statement takes its own snapshot at READ COMMITTED, one connection or several). A
         database that cannot serve several connections (SQLite in memory) is read serially. The
         reads must write to disjoint fields of the figures: each owns the figures it counts."""
         engine = self.session.get_bind()
