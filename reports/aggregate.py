@@ -142,6 +142,25 @@ class Part:
         return and_(start < self.end, end > self.start)
 
 
+class Reads:
+    """Reads started by ``Clipper.start``: ``results`` waits for them, in the order given; as a
+    context manager, leaving stops the reads not yet begun and waits for the others (and their
+    connections) to finish, whatever happened meanwhile."""
+
+    def __init__(self, collect: Callable[[], list[Any]], pool: ThreadPoolExecutor | None = None) -> None:
+        self._collect, self._pool = collect, pool
+
+    def results(self) -> list[Any]:
+        return self._collect()
+
+    def __enter__(self) -> Reads:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Clipper:
     """Clip an interval expression per row to the period and to its asset's in-service days, and
     sum it by month, in SQL.
@@ -162,7 +181,7 @@ class Clipper:
         period: Interval,
     ):
         self.session = session
-        #: The connection this clipper's reads use: the session's own, unless ``gather`` gave it one.
+        #: The connection this clipper's reads use: the session's own, unless ``start`` gave it one.
         self.connection: Connection | None = None
         self.dialect = session.get_bind().dialect.name
         self.plans = plans
@@ -201,28 +220,30 @@ class Clipper:
         """The rows of one small query, on this clipper's connection."""
         return (self.connection or self.session.connection()).execute(statement)
 
-    def gather(self, reads: Sequence[Callable[[Clipper], T]], readers: int = 1) -> list[T]:
-        """The results of ``reads``, in order: one after the other on the session's connection,
-        or with ``readers`` > 1, that many at once, each on a connection of its own from the
-        engine's pool, so that the database works on one while Python adds up another.
+    def start(self, reads: Sequence[Callable[[Clipper], Any]], readers: int = 1) -> Reads:
+        """Start ``reads``: with ``readers`` > 1, that many at once, each on a connection of its
+        own from the engine's pool, so that the database works on one while Python adds up
+        another (and the caller goes on with work of its own); otherwise they run one after the
+        other on the session's connection when their results are asked for (``Reads.results``).
 
         Only for a caller whose session has written nothing: the other connections cannot see
         uncommitted changes. Each read sees what was committed when it started (on PostgreSQL
         every statement takes its own snapshot at READ COMMITTED, one connection or several). A
-        database that cannot serve several connections (SQLite in memory) is read serially. The
-        reads must write to disjoint fields of the figures: each owns the figures it counts."""
+        database that cannot serve several connections (SQLite in memory) is read serially.
+        The reads must not write anything shared: each returns what it counted."""
         engine = self.session.get_bind()
         if readers <= 1 or len(reads) <= 1 or not _serves_several(engine):
-            return [read(self) for read in reads]
+            return Reads(lambda: [read(self) for read in reads])
 
-        def run(read: Callable[[Clipper], T]) -> T:
+        def run(read: Callable[[Clipper], Any]) -> Any:
             with engine.connect() as connection:
                 clipper = copy.copy(self)
                 clipper.connection = connection
                 return read(clipper)
 
-        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="report-read") as pool:
-            return list(pool.map(run, reads))
+        pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="report-read")
+        futures = [pool.submit(run, read) for read in reads]
+        return Reads(lambda: [future.result() for future in futures], pool)
 
     def month_of(self, moment: Any) -> Any:
         """SQL: the index of the month of the period an instant falls in (0 before the period,
@@ -335,31 +356,42 @@ def _serves_several(engine: Any) -> bool:
     return isinstance(engine, Engine) and not isinstance(engine.pool, (StaticPool, SingletonThreadPool))
 
 
-def count_bookings(
-    clipper: Clipper,
-    figures: dict[int, AssetFigures],
-    now: dt.datetime,
-    settings: ReportSettings,
-    readers: int = 1,
-) -> tuple[dict[int, set[int]], list[UnmetRow]]:
-    """Every figure read from the bookings and unmet demand: the booked seconds, the people and
-    bookings due, actual use, late cancellations, the bookings under maintenance and the unmet
-    demand, ``readers`` reads at a time (``Clipper.gather``; the longest first), then the booked
-    figures put together (``_apply_booked``). Returns the people with booked time on each asset
-    and the unmet demand rows."""
+def read_bookings(clipper: Clipper, now: dt.datetime, settings: ReportSettings, readers: int = 1) -> Reads:
+    """Start every read of the bookings and unmet demand a report needs, ``readers`` at a time
+    (``Clipper.start``; the longest first): the booked seconds, the people and bookings due,
+    actual use, late cancellations, the bookings and use under maintenance, and the unmet demand.
+    They need only the assets' in-service days; ``count_bookings`` puts their results into the
+    figures."""
     conditions = _booked_conditions(clipper)
-    cells, counted, _, _, overlaps, unmet_rows = clipper.gather(
+    return clipper.start(
         [
             lambda c: _booked_cells(c, conditions),
-            lambda c: _count_people_and_due(c, figures, now),
-            lambda c: count_actual(c, figures, now),
-            lambda c: count_late_cancellations(c, figures, settings),
+            lambda c: _people_and_due_counts(c, now),
+            lambda c: _actual_cells(c, now),
+            lambda c: _late_cancellations(c, settings),
             lambda c: _booked_under_maintenance(c, conditions),
-            lambda c: [row for row in unmet_rows_for(c) if row[0] in figures],
+            lambda c: _actual_under_maintenance(c, now),
+            unmet_rows_for,
         ],
         readers,
     )
-    return _apply_booked(clipper, figures, cells, counted, overlaps), unmet_rows
+
+
+def count_bookings(
+    clipper: Clipper, figures: dict[int, AssetFigures], results: list[Any]
+) -> tuple[dict[int, set[int]], list[UnmetRow]]:
+    """Put the results of ``read_bookings`` into the figures (which need the assets' available
+    time and maintenance, ``reports.available.count_available``). Returns the people with booked
+    time on each asset and the unmet demand rows of the report's assets."""
+    cells, (counted, due), actual, late, booked_overlaps, actual_overlaps, unmet = results
+    for asset_id, (held_due, no_shows, base) in due.items():
+        asset = figures[asset_id]
+        asset.due, asset.no_shows, asset.cancellation_base = held_due, no_shows, base
+    for asset_id, count in late.items():
+        figures[asset_id].late_cancellations = count
+    _apply_actual(clipper, figures, *actual, actual_overlaps)
+    users_by_asset = _apply_booked(clipper, figures, cells, counted, booked_overlaps)
+    return users_by_asset, [row for row in unmet if row[0] in figures]
 
 
 def _booked_conditions(clipper: Clipper) -> list[Any]:
@@ -394,19 +426,20 @@ def _booked_cells(clipper: Clipper, conditions: list[Any]) -> BookedCells:
     return cells
 
 
-def _count_people_and_due(
-    clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime
-) -> dict[tuple[int, int], int]:
-    """Per asset, the bookings due, no-shows and the base of late cancellations (added to the
-    figures); returns the bookings with booked time in the period per asset and person."""
+def _people_and_due_counts(
+    clipper: Clipper, now: dt.datetime
+) -> tuple[dict[tuple[int, int], int], dict[int, list[int]]]:
+    """The bookings with booked time in the period per asset and person; and per asset, the
+    bookings due, no-shows and the base of late cancellations."""
     counted: dict[tuple[int, int], int] = defaultdict(int)
+    due_by_asset: dict[int, list[int]] = {}
     for asset_id, person, held, due, no_shows, base in _people_and_due(clipper, now):
         counted[asset_id, person] += held
-        asset = figures[asset_id]
-        asset.due += due
-        asset.no_shows += no_shows
-        asset.cancellation_base += base
-    return counted
+        totals = due_by_asset.setdefault(asset_id, [0, 0, 0])
+        totals[0] += due
+        totals[1] += no_shows
+        totals[2] += base
+    return counted, due_by_asset
 
 
 def _booked_under_maintenance(clipper: Clipper, conditions: list[Any]) -> list[Any]:
@@ -431,7 +464,7 @@ def _apply_booked(
     distinct people of each asset, counting only bookings with booked time left once clipped and
     less maintenance (one wholly inside a window added later counts for nothing): returns the
     people with booked time on each asset, so that Schools and categories count each person once.
-    (The bookings due, no-shows and the base of late cancellations are ``_count_people_and_due``'s:
+    (The bookings due, no-shows and the base of late cancellations are ``_people_and_due_counts``'s:
     a booking counts there where it starts, in the asset's in-service days in the period.)
 
     From two reads of the bookings, each grouped as coarsely as its figures allow: the seconds by
@@ -513,8 +546,10 @@ def _people_and_due(clipper: Clipper, now: dt.datetime) -> Iterator[Any]:
         yield asset_id, person, int(held or 0), int(due or 0), int(no_shows or 0), int(base or 0)
 
 
-def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.datetime) -> None:
-    """Seconds of actual use per asset and month: check-in to end, hand-over to return."""
+def _actual_use(clipper: Clipper, now: dt.datetime) -> tuple[Any, Any, list[Any]]:
+    """SQL: a booking's actual use (check-in, or the booked start if checked in early, to the
+    booked end; for a loan, hand-over to return, or now while still out), and the bookings that
+    have any."""
     loan = Booking.handed_over_at.is_not(None)
     now_value = time_value(now, clipper.dialect)
     start = case((loan, Booking.handed_over_at), else_=greatest(Booking.checked_in_at, Booking.start_at))
@@ -523,14 +558,39 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
         clipper.in_scope,
         or_(Booking.checked_in_at.is_not(None), Booking.handed_over_at.is_not(None)),
     ]
+    return start, end, conditions
+
+
+def _actual_cells(clipper: Clipper, now: dt.datetime) -> tuple[dict[tuple[int, int], float], set[int]]:
+    """Seconds of actual use per asset and month, before maintenance and the cap; and the assets
+    with any use recorded."""
     cells: dict[tuple[int, int], float] = defaultdict(float)
-    for (asset_id,), months, _ in clipper.sum_by(start, end, conditions, [Booking.asset_id]):
-        figures[asset_id].tracks_actual_use = True
+    tracked: set[int] = set()
+    for (asset_id,), months, _ in clipper.sum_by(*_actual_use(clipper, now), [Booking.asset_id]):
+        tracked.add(asset_id)
         for month, seconds in months:
             cells[(asset_id, month)] += seconds
-    for asset_id, use_start, use_end in clipper.maintenance_overlaps(
-        start, end, conditions, [Booking.asset_id]
-    ):
+    return cells, tracked
+
+
+def _actual_under_maintenance(clipper: Clipper, now: dt.datetime) -> list[Any]:
+    """The actual use that overlaps maintenance: (asset, start, end)."""
+    start, end, conditions = _actual_use(clipper, now)
+    return clipper.maintenance_overlaps(start, end, conditions, [Booking.asset_id])
+
+
+def _apply_actual(
+    clipper: Clipper,
+    figures: dict[int, AssetFigures],
+    cells: dict[tuple[int, int], float],
+    tracked: set[int],
+    overlaps: list[Any],
+) -> None:
+    """Seconds of actual use per asset and month (check-in to end, hand-over to return), less
+    maintenance, capped at the month's available time."""
+    for asset_id in tracked:
+        figures[asset_id].tracks_actual_use = True
+    for asset_id, use_start, use_end in overlaps:
         for month, seconds in enumerate(clipper.maintenance_seconds(asset_id, use_start, use_end)):
             cells[(asset_id, month)] -= seconds
     for (asset_id, month), seconds in cells.items():
@@ -541,12 +601,10 @@ def count_actual(clipper: Clipper, figures: dict[int, AssetFigures], now: dt.dat
             asset.actual_available_seconds = asset.available_seconds
 
 
-def count_late_cancellations(
-    clipper: Clipper, figures: dict[int, AssetFigures], settings: ReportSettings
-) -> None:
-    """Per asset: late cancellations (the base they are a share of is counted with the bookings,
-    ``count_booked``). A booking counts where it starts, in the asset's in-service days in the
-    period."""
+def _late_cancellations(clipper: Clipper, settings: ReportSettings) -> dict[int, int]:
+    """Late cancellations per asset (the base they are a share of is counted with the bookings
+    due, ``_people_and_due``). A booking counts where it starts, in the asset's in-service days in
+    the period."""
     p0, p1 = clipper.period
 
     def starting(part: Part) -> list[Any]:
@@ -576,6 +634,7 @@ def count_late_cancellations(
         Booking.updated_at,
     )
     horizon = dt.timedelta(hours=horizon_hours)
+    late: dict[int, int] = defaultdict(int)
     # Working hours are never more than calendar hours: less notice than that in calendar hours
     # is late without counting the working hours.
     notice = dt.timedelta(hours=settings.late_cancel_hours)
@@ -588,7 +647,8 @@ def count_late_cancellations(
         if gap < notice or (
             gap < horizon and is_late_cancellation(when, start_at, settings.late_cancel_hours)
         ):
-            figures[asset_id].late_cancellations += 1
+            late[asset_id] += 1
+    return late
 
 
 def unmet_rows_for(clipper: Clipper) -> list[UnmetRow]:

@@ -129,20 +129,11 @@ def plan_assets(
     school_ids: set[int] | None,
     period_from: dt.date,
     period_to: dt.date,
-    spans: list[Span],
-    spans_utc: list[Interval],
-    history: dict[int, list[tuple[dt.date, WeeklyHours]]] | None = None,
 ) -> tuple[dict[int, AssetPlan], list[int]]:
-    """The bookable assets in scope that were in service in the period, with their available
-    time: the weekly hours in force on each in-service day, less maintenance (merged, so
-    overlapping windows count once); and the ids of the assets in scope that were not in service
-    at all. ``history``: ``hours_history``, for assets whose hours changed.
-
-    Available time is worked out once per distinct set of weekly hours (a register has a few
-    dozen, however many assets share them) as seconds per local day, and each asset sums its
-    in-service days of each month (under each set of hours it had, if they changed); only the
-    days of an asset's maintenance windows are worked out for the asset itself."""
-    history = history or {}
+    """The bookable assets in scope that were in service in the period, each with its in-service
+    days in the period (all the report's reads of the bookings need, so they can start: their
+    available time is ``count_available``'s); and the ids of the assets in scope that were not in
+    service at all."""
     query = (
         select(*(getattr(Asset, name) for name in AssetFacts._fields[:-1]), Category.name)
         .outerjoin(Category, Category.id == Asset.category_id)
@@ -159,8 +150,31 @@ def plan_assets(
             continue
         service_start, service_end = utc_bounds(first, last)
         plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [])
+    return plans, not_in_service
+
+
+def count_available(
+    session: Session,
+    plans: dict[int, AssetPlan],
+    school_ids: set[int] | None,
+    period_from: dt.date,
+    period_to: dt.date,
+    spans: list[Span],
+    spans_utc: list[Interval],
+    history: dict[int, list[tuple[dt.date, WeeklyHours]]] | None = None,
+) -> None:
+    """Each planned asset's available time in each month (``AssetPlan.month_available``): the
+    weekly hours in force on each in-service day, less maintenance (merged, so overlapping
+    windows count once, and kept in ``AssetPlan.maintenance``). ``history``: ``hours_history``,
+    for assets whose hours changed.
+
+    Available time is worked out once per distinct set of weekly hours (a register has a few
+    dozen, however many assets share them) as seconds per local day, and each asset sums its
+    in-service days of each month (under each set of hours it had, if they changed); only the
+    days of an asset's maintenance windows are worked out for the asset itself."""
+    history = history or {}
     if not plans:
-        return plans, not_in_service
+        return
     p0, p1 = spans_utc[0][0], spans_utc[-1][1]
     windows: dict[int, list[Interval]] = defaultdict(list)
     for asset_id, start, end in session.execute(
@@ -209,7 +223,6 @@ def plan_assets(
             for month, lost in enumerate(_opening_lost(runs, plan, spans_utc)):
                 month_seconds[month] -= lost
         plan.month_available = [int(round(seconds)) for seconds in month_seconds]
-    return plans, not_in_service
 
 
 class DailyOpening:

@@ -66,9 +66,11 @@ from reports.aggregate import (
     UnmetRow,
     count_bookings,
     count_unmet,
+    read_bookings,
 )
 from reports.available import (
     assets_in_scope,
+    count_available,
     count_outside_hours,
     hours_history,
     in_service_days,
@@ -351,7 +353,7 @@ def utilisation_report(
 
     Check who may see it with ``report_scope_for`` first. ``now`` ends loans still out and
     bookings not yet due; it defaults to the current time. ``readers`` > 1 reads the bookings on
-    that many connections at once (``Clipper.gather``): only for a caller whose session has
+    that many connections at once (``Clipper.start``): only for a caller whose session has
     written nothing, as a request that only reads (the page, its downloads, the API). Raises
     InvalidInput for a bad period or an unknown School. Reads only; never writes.
     """
@@ -367,18 +369,20 @@ def utilisation_report(
     spans = month_spans(period_from, period_to)
     spans_utc = [utc_bounds(span.first_day, span.last_day) for span in spans]
 
-    history = hours_history(session, school_ids)
-    plans, not_in_service = plan_assets(
-        session, school_ids, period_from, period_to, spans, spans_utc, history
-    )
-    figures = {asset_id: _new_asset_figures(plan, spans) for asset_id, plan in plans.items()}
-    count_outside_hours(session, plans, history, figures, period)
+    plans, not_in_service = plan_assets(session, school_ids, period_from, period_to)
     users_by_asset: dict[int, set[int]] = {}
     unmet_rows: list[UnmetRow] = []
-    if plans:
-        clipper = Clipper(session, plans, not_in_service, assets_in_scope(school_ids), spans_utc, period)
-        users_by_asset, unmet_rows = count_bookings(clipper, figures, now, settings, readers)
-        count_unmet(unmet_rows, figures)
+    clipper = Clipper(session, plans, not_in_service, assets_in_scope(school_ids), spans_utc, period)
+    # The bookings are read (on other connections, with readers > 1) while the available time
+    # and the assets' figures are worked out here.
+    with read_bookings(clipper, now, settings, readers if plans else 1) as reads:
+        history = hours_history(session, school_ids)
+        count_available(session, plans, school_ids, period_from, period_to, spans, spans_utc, history)
+        figures = {asset_id: _new_asset_figures(plan, spans) for asset_id, plan in plans.items()}
+        count_outside_hours(session, plans, history, figures, period)
+        if plans:
+            users_by_asset, unmet_rows = count_bookings(clipper, figures, reads.results())
+            count_unmet(unmet_rows, figures)
     for asset in figures.values():
         asset.cost_recovery_pence = pence_for(asset.booked_seconds, asset.hourly_rate_pence)
         classify(asset, settings)

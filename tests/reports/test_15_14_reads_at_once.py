@@ -1,5 +1,5 @@
 """Issue 15 point 14: a report's reads of the bookings run several at once, each on a connection
-of its own, only where that gives the same answer (``reports.aggregate.Clipper.gather``)."""
+of its own, only where that gives the same answer (``reports.aggregate.Clipper.start``)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ def _clipper(session) -> Clipper:
     return Clipper(session, {}, [], assets_in_scope(None), [PERIOD], PERIOD)
 
 
+def _gather(clipper: Clipper, reads: list, readers: int) -> list:
+    with clipper.start(reads, readers) as started:
+        return started.results()
+
+
 def _where(clipper: Clipper) -> tuple[int, int]:
     connection = clipper.connection or clipper.session.connection()
     return threading.get_ident(), id(connection)
@@ -32,7 +37,7 @@ def _where(clipper: Clipper) -> tuple[int, int]:
 def test_one_reader_reads_on_the_sessions_connection_in_order(session):
     clipper = _clipper(session)
     here = (threading.get_ident(), id(session.connection()))
-    assert clipper.gather([_where, _where, _where], readers=1) == [here, here, here]
+    assert _gather(clipper, [_where, _where, _where], 1) == [here, here, here]
 
 
 def test_several_readers_read_on_connections_of_their_own_and_keep_the_order(session):
@@ -46,7 +51,7 @@ def test_several_readers_read_on_connections_of_their_own_and_keep_the_order(ses
 
         return run
 
-    results = clipper.gather([read(0), read(1), read(2)], readers=3)
+    results = _gather(clipper, [read(0), read(1), read(2)], 3)
     assert [n for n, _ in results] == [0, 1, 2]
     places = {where for _, where in results}
     assert len(places) == 3
@@ -57,7 +62,26 @@ def test_a_read_on_its_own_connection_sees_what_is_committed(session):
     """What the report reads is what the session would read: committed data."""
     clipper = _clipper(session)
     count = lambda c: c.execute(text("SELECT count(*) FROM schools")).scalar_one()  # noqa: E731
-    assert clipper.gather([count, count], readers=2) == [count(clipper)] * 2
+    assert _gather(clipper, [count, count], 2) == [count(clipper)] * 2
+
+
+def test_reads_start_before_their_results_are_asked_for_and_finish_when_left(session):
+    """The report works out available time while the reads run; whatever happens meanwhile,
+    leaving waits for the reads begun (their connections go back to the pool) and drops the rest."""
+    clipper = _clipper(session)
+    begun = threading.Event()
+    finished = []
+
+    def slow(c: Clipper) -> None:
+        begun.set()
+        c.execute(text("SELECT 1")).scalar_one()
+        finished.append(True)
+
+    with pytest.raises(RuntimeError, match="meanwhile"):
+        with clipper.start([slow, slow], 2):
+            assert begun.wait(30)  # running before anyone asked for the results
+            raise RuntimeError("something failed meanwhile")
+    assert finished == [True, True]
 
 
 def test_an_in_memory_sqlite_database_is_read_serially():
@@ -66,7 +90,7 @@ def test_an_in_memory_sqlite_database_is_read_serially():
     with Session(engine) as session:
         clipper = Clipper(session, {}, [], assets_in_scope(None), [PERIOD], PERIOD)
         here = (threading.get_ident(), id(session.connection()))
-        assert clipper.gather([_where, _where], readers=3) == [here, here]
+        assert _gather(clipper, [_where, _where], 3) == [here, here]
 
 
 @pytest.mark.parametrize("readers", [0, 9])
