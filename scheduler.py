@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
+from sqlalchemy import create_engine
 
 from bookings import lapsing, loans, notices, waitlist
 from bookings.service import complete_finished
@@ -182,8 +183,13 @@ def build_scheduler(app: Flask, scheduler_class: type = BlockingScheduler) -> An
     _APPS["app"] = app
     with app.app_context():
         url = db.engine.url.render_as_string(hide_password=False)
+    # The job store reads, then writes (its table if missing, a job's next run): on SQLite each of
+    # its transactions takes the write lock first (core.db: BEGIN IMMEDIATE), and waits its turn.
+    # Begun as a reader, it could not become a writer once the web server had written meanwhile
+    # ("database is locked" at once, whatever the busy timeout), and the scheduler stopped.
+    store_engine = create_engine(url, execution_options={core_db.SERIALISED: True})
     scheduler = scheduler_class(
-        jobstores={"default": SQLAlchemyJobStore(url=url, tablename="scheduler_jobs")},
+        jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename="scheduler_jobs")},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone="UTC",
     )

@@ -119,11 +119,16 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: The execution option that makes a connection's transactions BEGIN IMMEDIATE on SQLite (a
+#: unit of work's, and every one of an engine made with it, such as the scheduler's job store).
+SERIALISED = "kitshare_serialised"
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(connection: Any) -> None:
     if connection.dialect.name != "sqlite":
         return
-    if connection.get_execution_options().get("kitshare_serialised"):
+    if connection.get_execution_options().get(SERIALISED):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql("BEGIN")
@@ -149,7 +154,7 @@ def atomic(session: Session, actor: Any = None) -> Iterator[Session]:
         if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
             raise RuntimeError("Changes were made outside a unit of work; make them inside atomic().")
         session.rollback()  # end the request's read transaction; the unit begins IMMEDIATE
-        session.connection(execution_options={"kitshare_serialised": True})
+        session.connection(execution_options={SERIALISED: True})
     previous_actor = session.info.get("actor_id")
     session.info["actor_id"] = getattr(actor, "id", None)
     session.info["atomic_depth"] = 1

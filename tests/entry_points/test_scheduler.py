@@ -1,11 +1,15 @@
 """The scheduler's jobs live in the database and call service functions."""
 
 import datetime as dt
+import threading
+import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
 
 from bookings.models import Booking, BookingStatus
 from bookings.service import complete_finished
+from core.db import SERIALISED, db
 from scheduler import JOBS, build_scheduler
 from tests.conftest import see_committed
 from tests.factories import make_asset, make_booking, make_school, make_user
@@ -68,3 +72,38 @@ def test_the_planner_statistics_job_gives_sqlite_the_statistics_it_plans_by(app,
         assert stats and {stat.split()[0] for stat in stats} == {"3"}
     else:
         assert not gathered
+
+
+def test_the_job_store_waits_for_a_writer_rather_than_stopping_the_scheduler(app, session):
+    """``make run`` starts the scheduler as the web server answers its first requests. On SQLite
+    the job store read its table's description, then created the table; a request's write in
+    between left it a stale reader that could not write ("database is locked" at once, whatever
+    the busy timeout), and the scheduler stopped, and ``make run`` with it. Now it waits its turn."""
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS scheduler_jobs"))
+    wrote, done = threading.Event(), threading.Event()
+
+    def a_request_that_writes() -> None:
+        with engine.connect().execution_options(**{SERIALISED: True}) as connection:
+            connection.execute(text("UPDATE schools SET name = name"))  # holds the write lock...
+            connection.execute(text("CREATE TABLE IF NOT EXISTS request_marker (n INTEGER)"))
+            wrote.set()
+            time.sleep(1.0)  # ... while the store reads, then commits: the store's read is stale
+            connection.commit()
+        done.set()
+
+    writer = threading.Thread(target=a_request_that_writes)
+    writer.start()
+    assert wrote.wait(30)
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    try:
+        scheduler.start(paused=True)
+        assert {job.id for job in scheduler.get_jobs()} == {spec.id for spec in JOBS}
+    finally:
+        scheduler.shutdown(wait=False)
+        writer.join(30)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS request_marker"))
+    assert done.is_set()
