@@ -4,6 +4,10 @@ person and the months a booking falls in), with each row clipped to the period a
 in-service days in SQL, and read in batches. Only bookings that overlap maintenance, or were
 cancelled within a few days of their start, are read one by one, to finish in Python what SQL
 cannot say portably.
+
+``read_bookings`` starts the reads (several at once on connections of their own, with
+``readers`` > 1: ``Clipper.start``), each returning what it counted; ``count_bookings`` puts
+their results into the figures once the available time is known.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection, Engine
@@ -34,8 +38,6 @@ if TYPE_CHECKING:
 
 #: How many rows of a report's query are read at a time.
 ROW_BATCH = 5000
-
-T = TypeVar("T")
 
 #: The bookings, read by asset and start time (``reports.sql.indexed_by``): every query of a
 #: report groups them by asset.
@@ -209,7 +211,7 @@ class Clipper:
         a batch at a time (a server-side cursor on PostgreSQL): the report never holds a query's
         whole result, so its memory does not grow with the bookings. (Plain rows from the
         connection: the ORM's row handling cost more than the rest of the report's Python.)"""
-        connection = self.connection or self.session.connection()
+        connection = self._connection()
         for part in self.parts:
             for batch in connection.execute(
                 build(part), execution_options={"yield_per": ROW_BATCH}
@@ -218,7 +220,10 @@ class Clipper:
 
     def execute(self, statement: Select[Any]) -> Any:
         """The rows of one small query, on this clipper's connection."""
-        return (self.connection or self.session.connection()).execute(statement)
+        return self._connection().execute(statement)
+
+    def _connection(self) -> Connection:
+        return self.connection or self.session.connection()
 
     def start(self, reads: Sequence[Callable[[Clipper], Any]], readers: int = 1) -> Reads:
         """Start ``reads``: with ``readers`` > 1, that many at once, each on a connection of its
