@@ -75,3 +75,34 @@ def test_bookings_wholly_inside_maintenance_are_not_counted(session):
     assert (report.schools[0].bookings, report.schools[0].users) == (2, 2)
     figures = report_to_json(report)
     assert (figures["totals"]["bookings"], figures["totals"]["users"]) == (2, 2)
+
+
+def test_maintenance_counts_only_on_an_assets_days_in_service(session):
+    """An asset retired on Wednesday 4 (in service Monday 2 and Tuesday 3): maintenance over its
+    Monday booking takes its hours away; a booking and maintenance after it was retired count for
+    nothing at all. And an asset bought on Thursday 5: maintenance before then changes nothing."""
+    school = make_school(session, "ENG")
+    erin, finn = make_user(session, school, name="Erin"), make_user(session, school, name="Finn")
+    retired = make_asset(session, school, tag="ENG-R", purchase_date=dt.date(2020, 1, 1), retired_at=at(4, 0))
+    bought = make_asset(session, school, tag="ENG-N", purchase_date=dt.date(2026, 11, 5))
+    session.commit()
+    make_booking(session, retired, erin, at(2, 10), hours=2, status=BookingStatus.COMPLETED)
+    make_booking(session, retired, finn, at(4, 10), hours=2, status=BookingStatus.CONFIRMED)
+    make_booking(session, bought, finn, at(5, 10), hours=2, status=BookingStatus.COMPLETED)
+    session.add_all(
+        [
+            MaintenanceWindow(asset_id=retired.id, start_at=at(2, 11), end_at=at(2, 14), reason="Service"),
+            MaintenanceWindow(asset_id=retired.id, start_at=at(4, 9), end_at=at(4, 13), reason="Service"),
+            MaintenanceWindow(asset_id=bought.id, start_at=at(3, 9), end_at=at(3, 13), reason="Service"),
+        ]
+    )
+    session.commit()
+
+    report = utilisation_report(
+        session, dt.date(2026, 11, 2), dt.date(2026, 11, 6), None, ReportSettings(), now=at(20, 12)
+    )
+    assets = {asset.tag: asset for asset in report.assets}
+    r, n = assets["ENG-R"], assets["ENG-N"]
+    assert (r.bookings, r.users, r.booked_seconds, r.service_days) == (1, 1, 1 * H, 2)
+    assert r.available_seconds == (5 + 8) * H  # Monday 09-17 less 11-14, and Tuesday
+    assert (n.bookings, n.users, n.booked_seconds, n.service_days) == (1, 1, 2 * H, 2)
