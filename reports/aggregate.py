@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, String, Subquery, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
@@ -30,7 +30,7 @@ from bookings.models import Booking, BookingStatus, BookingStatusChange, UnmetDe
 from core.db import UTCDateTime, hours_between
 from inventory.models import MaintenanceWindow
 from reports.intervals import Interval, is_late_cancellation, overlap_seconds
-from reports.sql import greatest, indexed_by, least, ordered_join, seconds_since, service_table
+from reports.sql import ServiceBounds, greatest, indexed_by, least, ordered_join, seconds_since
 
 if TYPE_CHECKING:
     from reports.available import AssetFacts
@@ -108,20 +108,31 @@ class Part:
 
     start: Any  # SQL: the first instant of the booking's asset's in-service days in the period
     end: Any  # SQL: the instant after the last
-    service: Subquery | None = None  # this part's assets and their bounds; None: every other asset
-    others: Subquery | None = None  # for the whole-period part: the assets it leaves to the other
+    service: Any = (
+        None  # this part's assets and their bounds (``ServiceBounds.table``); None: every other asset
+    )
+    others: Any = None  # for the whole-period part: the assets it leaves to the other
 
     def select(self, *columns: Any) -> Select[Any]:
         """``select(*columns)`` from this part's bookings."""
         if self.service is not None:
+            # The bookings of the assets in the table (by their index on asset and start time),
+            # each looking its asset's bounds up.
+            service = self.service
             return (
                 select(*columns)
                 .select_from(
                     ordered_join(
-                        self.service, Booking.__table__, self.service.c.asset_id == Booking.asset_id, BY_ASSET
+                        Booking.__table__,
+                        service,
+                        service.c.asset_id == Booking.asset_id,
+                        left_index=BY_ASSET,
                     )
                 )
-                .where(self.service.c.lo < self.service.c.hi)
+                .where(
+                    Booking.asset_id.in_(select(service.c.asset_id).correlate(None)),
+                    service.c.lo < service.c.hi,
+                )
             )
         query = select(*columns).select_from(BOOKINGS_BY_ASSET)
         if self.others is not None:
@@ -189,11 +200,15 @@ class Clipper:
         ]
         bounds += [(asset_id, p0, p0) for asset_id in not_in_service]  # an empty interval: nothing counts
         whole = (time_value(p0, self.dialect), time_value(p1, self.dialect))
+        #: The assets in service for part of the period, read apart: filled on each reading
+        #: connection before its reads (``rows``).
+        self.service: ServiceBounds | None = None
         if not bounds:
             self.parts = [Part(*whole)]
         else:
-            service = service_table(bounds, self.dialect)
-            self.parts = [Part(*whole, others=service), Part(service.c.lo, service.c.hi, service=service)]
+            self.service = ServiceBounds(bounds, self.dialect)
+            table = self.service.table
+            self.parts = [Part(*whole, others=table), Part(table.c.lo, table.c.hi, service=table)]
 
     def rows(self, build: Callable[[Part], Select[Any]]) -> Iterator[Any]:
         """The rows of the query ``build`` makes for each part, one part after the other, read
@@ -201,6 +216,8 @@ class Clipper:
         whole result, so its memory does not grow with the bookings. (Plain rows from the
         connection: the ORM's row handling cost more than the rest of the report's Python.)"""
         connection = self._connection()
+        if self.service is not None:
+            self.service.prepare(connection)
         for part in self.parts:
             for batch in connection.execute(
                 build(part), execution_options={"yield_per": ROW_BATCH}

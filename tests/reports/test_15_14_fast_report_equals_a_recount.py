@@ -22,10 +22,11 @@ import random
 from collections import defaultdict
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bookings.availability import weekly_intervals
 from bookings.models import Booking, BookingStatus
+from core.db import SERIALISED
 from inventory.models import Asset, BookableHours, BookableHoursHistory, MaintenanceWindow
 from reports.aggregate import BOOKED, CANCELLATION_BASE, DUE
 from reports.available import hours_in_force, in_service_days
@@ -280,3 +281,42 @@ def test_15_14_reads_at_once_give_every_figure_of_the_report_alike(session, seed
     for readers in (2, 3, 5):
         at_once = report_to_json(utilisation_report(session, *PERIOD, None, now=NOW, readers=readers))
         assert _without_time(at_once) == _without_time(serial), readers
+
+
+def test_15_14_reports_one_after_another_clip_each_by_its_own_days_in_service(session):
+    """A connection that read one report's bookings reads the next report's with that report's
+    own in-service days (on SQLite they are a temporary table of the connection, filled again
+    for every read): the whole period and October (when some assets were retired or bought), one
+    after the other, on the session's connection and on the pooled ones, in both orders."""
+    build_world(session, 6)
+    october = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+
+    def figures(period: tuple[dt.date, dt.date], readers: int) -> dict:
+        return _without_time(
+            report_to_json(utilisation_report(session, *period, None, now=NOW, readers=readers))
+        )
+
+    whole_serial, october_at_once = figures(PERIOD, 1), figures(october, 3)
+    whole_at_once, october_serial = figures(PERIOD, 3), figures(october, 1)
+    assert whole_at_once == whole_serial
+    assert october_serial == october_at_once
+    service_days = {a["tag"]: a["service_days"] for a in october_serial["assets"]}
+    assert set(service_days.values()) - {31}  # some assets were in service for part of October
+
+
+def test_15_14_a_report_reads_while_someone_else_is_writing(session):
+    """Reading a report takes no lock a writer holds, nor one a writer wants: with another
+    connection in the middle of a write (on SQLite, holding the database's write lock), the report
+    (whose in-service days SQLite keeps in a temporary table of each reading connection) reads
+    serially and at once, and gives the same figures."""
+    build_world(session, 7)
+    before = _without_time(report_to_json(utilisation_report(session, *PERIOD, None, now=NOW)))
+    session.commit()
+    with session.get_bind().connect().execution_options(**{SERIALISED: True}) as writer:
+        writer.begin()
+        writer.execute(text("UPDATE schools SET name = name || ' (renamed)' WHERE code = 'BIO'"))
+        for readers in (1, 3):
+            during = utilisation_report(session, *PERIOD, None, now=NOW, readers=readers)
+            assert _without_time(report_to_json(during)) == before, readers
+            session.commit()
+        writer.rollback()
