@@ -502,15 +502,15 @@ def _roll_up(
     def group(key: int | None, label: str, code: str = "") -> GroupFigures:
         return GroupFigures(key=key, label=label, code=code, months=[MonthUsage(span=span) for span in spans])
 
-    def include(target: GroupFigures, asset: AssetFigures) -> None:
-        target.add(asset)
-        target.assets += 1
-        for month, asset_month in zip(target.months, asset.months):
-            month.available_seconds += asset_month.available_seconds
-            month.booked_seconds += asset_month.booked_seconds
+    def include(target: GroupFigures, part: AssetFigures | GroupFigures) -> None:
+        target.add(part)
+        target.assets += part.assets if isinstance(part, GroupFigures) else 1
+        for month, part_month in zip(target.months, part.months):
+            month.available_seconds += part_month.available_seconds
+            month.booked_seconds += part_month.booked_seconds
         for mine, theirs in (
-            (target.unmet_by_reason, asset.unmet_by_reason),
-            (target.unmet_requests_by_reason, asset.unmet_requests_by_reason),
+            (target.unmet_by_reason, part.unmet_by_reason),
+            (target.unmet_requests_by_reason, part.unmet_requests_by_reason),
         ):
             for reason, amount in theirs.items():
                 mine[reason] = mine.get(reason, 0) + amount
@@ -526,7 +526,8 @@ def _roll_up(
             categories[asset.category_id] = group(asset.category_id, asset.category_name or "No category")
         include(schools[asset.school_id], asset)
         include(categories[asset.category_id], asset)
-        include(total, asset)
+    for school_figures in schools.values():  # every asset is in one School: the total is theirs
+        include(total, school_figures)
     people: dict[int | None, set[int]] = defaultdict(set)
     by_school: dict[int, set[int]] = defaultdict(set)
     by_category: dict[int | None, set[int]] = defaultdict(set)

@@ -67,21 +67,31 @@ def _reasons_json(figures: AssetFigures | GroupFigures) -> list[dict[str, Any]]:
 
 
 def _months_json(
-    months: list[MonthUsage], names: dict[int, dict[str, str]] | None = None
+    months: list[MonthUsage],
+    names: dict[int, dict[str, str]] | None = None,
+    hours: dict[int, float] | None = None,
 ) -> list[dict[str, Any]]:
-    """``names``: each span's ``_span_json`` by ``id`` (a report's months share their spans)."""
+    """``names``: each span's ``_span_json`` by ``id`` (a report's months share their spans);
+    ``hours``: seconds already worked out as hours (a report has few distinct values)."""
     # (Run for every asset's every month: _hours and utilisation are inline.)
+    hours_of = hours if hours is not None else {}
     result = []
     for m in months:
         span = names.get(id(m.span)) if names is not None else None
         if span is None:
             span = _span_json(m.span)
         available, booked = m.available_seconds, m.booked_seconds
+        available_hours = hours_of.get(available)
+        if available_hours is None:
+            available_hours = hours_of[available] = round(available / 3600, 2)
+        booked_hours = hours_of.get(booked)
+        if booked_hours is None:
+            booked_hours = hours_of[booked] = round(booked / 3600, 2)
         result.append(
             {
                 **span,
-                "available_hours": round(available / 3600, 2),
-                "booked_hours": round(booked / 3600, 2),
+                "available_hours": available_hours,
+                "booked_hours": booked_hours,
                 "utilisation": booked / available if available else None,
             }
         )
@@ -117,6 +127,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
         key=lambda s: (s is None, schools_by_id[s].code if s is not None else ""),
     )
     names = {id(month.span): _span_json(month.span) for month in report.total.months}
+    hours: dict[int, float] = {}
     assets = []
     for asset in report.assets:
         school = schools_by_id[asset.school_id]
@@ -146,7 +157,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
                     )
                 ],
                 "unmet_by_reason": _reasons_json(asset),
-                "months": _months_json(asset.months, names),
+                "months": _months_json(asset.months, names, hours),
             }
         )
 
