@@ -196,8 +196,10 @@ def count_available(
     # Per set of weekly hours and run of in-service days: seconds in each month. (Most assets
     # share their hours and are in service all year: worked out once for all of them.)
     months_of: dict[tuple[WeeklyHours, dt.date, dt.date], list[float]] = {}
+    rounded: dict[tuple[WeeklyHours, dt.date, dt.date], list[int]] = {}
     for asset_id, plan in plans.items():
         hours: WeeklyHours = tuple(sorted(weekly.get(asset_id, ())))
+        plan.maintenance = merge(windows.get(asset_id, []))
         if asset_id in history:
             runs = hours_in_force(hours, history[asset_id], plan.first_day, plan.last_day)
             month_seconds = [
@@ -217,8 +219,11 @@ def count_available(
                     )
                     for span in spans
                 ]
+                rounded[key] = [int(round(seconds)) for seconds in months_of[key]]
+            if not plan.maintenance:  # most assets: the shared figures, rounded once
+                plan.month_available = list(rounded[key])
+                continue
             month_seconds = list(months_of[key])
-        plan.maintenance = merge(windows.get(asset_id, []))
         if plan.maintenance:
             for month, lost in enumerate(_opening_lost(runs, plan, spans_utc)):
                 month_seconds[month] -= lost
