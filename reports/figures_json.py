@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 from typing import Any
 
+from core.collector import collection_paused
 from inventory.models import School
 from reports.figures import (
     FIGURES_VERSION,
@@ -116,6 +117,7 @@ def _school_ref(schools_by_id: dict[int, School], school_id: int | None) -> dict
     return {"id": school.id, "code": school.code, "name": school.name}
 
 
+@collection_paused()  # (core.collector: 120,000 month figures at full size)
 def report_to_json(report: Report) -> dict[str, Any]:
     """The report's figures as plain JSON data: what the page, the CSV, the XLSX, the API and
     a stored snapshot all show. Hours are rounded to 2 places; ratios (0.25 = 25 %) are exact
