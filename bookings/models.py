@@ -38,6 +38,8 @@ class BookingStatus(enum.StrEnum):
 #: Statuses that hold the asset: no two such bookings of one asset may overlap.
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT)
 _ACTIVE_SQL = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+#: Bookings that record use: checked in, or lent out and handed over (index ix_bookings_asset_tracked).
+TRACKED_SQL = "checked_in_at IS NOT NULL OR handed_over_at IS NOT NULL"
 
 
 class Booking(Audited, Base):
@@ -105,6 +107,14 @@ class Booking(Audited, Base):
         # "Free from ... to ...": only the bookings still blocking at the window's start (0007).
         Index("ix_bookings_asset_blocked", "asset_id", "blocked_until"),
         Index("ix_bookings_status_start", "status", "start_at"),
+        # The bookings that record use, for the utilisation report's actual use (0019).
+        Index(
+            "ix_bookings_asset_tracked",
+            "asset_id",
+            "start_at",
+            postgresql_where=text(TRACKED_SQL),
+            sqlite_where=text(TRACKED_SQL),
+        ),
         ExcludeConstraint(
             ("asset_id", "="),
             (func.tstzrange(text("start_at"), text("blocked_until"), text("'[)'")), "&&"),
