@@ -269,11 +269,19 @@ class Clipper:
         return search(0, len(boundaries))
 
     def sum_by(
-        self, start: Any, end: Any, conditions: list[Any], group: list[Any], index: str = BY_ASSET
+        self,
+        start: Any,
+        end: Any,
+        conditions: list[Any],
+        group: list[Any],
+        index: str = BY_ASSET,
+        ordered: bool = False,
     ) -> Iterator[tuple[tuple[Any, ...], list[tuple[int, float]], int]]:
         """Seconds of the clipped intervals by ``group`` and month: for each row SQL returns,
         (group values, [(month index, seconds), ...], how many of the rows it sums have time in
-        the period). A group may come in several rows; the caller adds them up.
+        the period). A group may come in several rows; the caller adds them up. ``index``: the
+        bookings' index to read them by (on SQLite); ``ordered``: every row's start is before its
+        end (a constraint), so that need not be asked of each.
 
         One read of the rows: SQL groups them by the months their clipped start and end fall in,
         summing the seconds from the period's start to each start and to each end. For a row
@@ -287,10 +295,13 @@ class Clipper:
             low, high = part.bounds(start, end)
             if part.service is None:
                 # Clipped to the period alone: the month of the clipped start is the month of the
-                # start (0 before the period), that of the clipped end the month of the end.
+                # start (0 before the period), that of the clipped end the month of the end; and
+                # a row that overlaps the period has time in it, if it starts before it ends.
                 first, last = self.month_of(start), self.month_of(end)
+                overlaps = [] if ordered else [start < end]
             else:
                 first, last = self.month_of(low), self.month_of(high)
+                overlaps = [low < high]
             return (
                 part.select(
                     *group,
@@ -301,7 +312,7 @@ class Clipper:
                     func.count(),
                     index=index,
                 )
-                .where(*where, low < high)
+                .where(*where, *overlaps)
                 # (By the labels: SQLite would work the months out again for the GROUP BY.)
                 .group_by(*group, literal_column("first_month"), literal_column("last_month"))
             )
@@ -435,7 +446,11 @@ def _booked_cells(clipper: Clipper, conditions: list[Any]) -> BookedCells:
     cells: BookedCells = {}
     # (The loop most rows of the report go through: kept to plain tuples and dict updates.)
     for (asset_id, borrower), months, _bookings in clipper.sum_by(
-        Booking.start_at, Booking.end_at, conditions, [Booking.asset_id, Booking.requester_school_id]
+        Booking.start_at,
+        Booking.end_at,
+        conditions,
+        [Booking.asset_id, Booking.requester_school_id],
+        ordered=True,  # (a CHECK constraint: every booking starts before it ends)
     ):
         for month, seconds in months:
             if seconds:
@@ -541,23 +556,28 @@ def _people_and_due(clipper: Clipper, now: dt.datetime) -> Callable[[Part], Sele
     may come in several rows; the caller adds them up."""
     p0, p1 = clipper.period
 
+    # Each condition as short as the rows read allow: SQLite works each out for every row.
+    passed = [Booking.start_at < now] if now < p1 else []  # (otherwise: every start in the period)
+
     def counted(part: Part) -> Select[Any]:
-        low, high = part.bounds(Booking.start_at, Booking.end_at)
-        held = and_(Booking.status.in_(BOOKED), low < high)
-        starts_here = and_(
-            Booking.start_at >= p0,
-            Booking.start_at < p1,
-            Booking.start_at >= part.start,
-            Booking.start_at < part.end,
-        )
-        due = and_(starts_here, Booking.status.in_(DUE), Booking.start_at < min(p1, now))
+        if part.service is None:
+            # The whole period: the bounds below leave only bookings that overlap it, so a held
+            # one has booked time in it, and one that starts in it starts before its end.
+            held = Booking.status.in_(BOOKED)
+            starts_here = Booking.start_at >= p0
+        else:  # the asset's in-service days (inside the period)
+            low, high = part.bounds(Booking.start_at, Booking.end_at)
+            held = and_(Booking.status.in_(BOOKED), low < high)
+            starts_here = and_(Booking.start_at >= part.start, Booking.start_at < part.end)
+        due = and_(starts_here, Booking.status.in_(DUE), *passed)
+        no_show = and_(starts_here, Booking.status == BookingStatus.NO_SHOW, *passed)
         return (
             part.select(
                 Booking.asset_id,
                 Booking.requester_id,
                 func.sum(case((held, 1), else_=0)),
                 func.sum(case((due, 1), else_=0)),
-                func.sum(case((and_(due, Booking.status == BookingStatus.NO_SHOW), 1), else_=0)),
+                func.sum(case((no_show, 1), else_=0)),
                 func.sum(case((starts_here, 1), else_=0)),
             )
             # (A booking that starts in the period ends after its start, and is blocked at least
@@ -640,13 +660,9 @@ def _late_cancellations(clipper: Clipper, settings: ReportSettings) -> dict[int,
     p0, p1 = clipper.period
 
     def starting(part: Part) -> list[Any]:
-        return [
-            clipper.in_scope,
-            Booking.start_at >= p0,
-            Booking.start_at < p1,
-            Booking.start_at >= part.start,
-            Booking.start_at < part.end,
-        ]
+        # (A part's in-service bounds lie inside the period; the whole period's are its own.)
+        bounds = (p0, p1) if part.service is None else (part.start, part.end)
+        return [clipper.in_scope, Booking.start_at >= bounds[0], Booking.start_at < bounds[1]]
 
     # When each booking was cancelled: the history row that made it so (or its last update).
     # Only cancellations within this many calendar hours of the start can be late; the rest are
