@@ -130,16 +130,19 @@ def report_to_json(report: Report) -> dict[str, Any]:
     )
     names = {id(month.span): _span_json(month.span) for month in report.total.months}
     hours: dict[int, float] = {}
+    # Each School's reference and code read once as plain data (not from the ORM's objects
+    # again for each of 10,000 assets and their borrowers).
+    refs = {school_id: _school_ref(schools_by_id, school_id) for school_id in [*schools_by_id, None]}
+    codes = {school_id: ref["code"] for school_id, ref in refs.items()}
     assets = []
     for asset in report.assets:
-        school = schools_by_id[asset.school_id]
         assets.append(
             {
                 "id": asset.asset_id,
                 "tag": asset.tag,
                 "name": asset.name,
                 "school_id": asset.school_id,
-                "school_code": school.code,
+                "school_code": codes[asset.school_id],
                 "category_id": asset.category_id,
                 "category": asset.category_name,
                 "hourly_rate_pence": asset.hourly_rate_pence,
@@ -152,10 +155,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
                 "saturated": asset.saturated,
                 "outside_hours": asset.outside_hours,
                 "by_borrower": [
-                    {**_school_ref(schools_by_id, borrower), "hours": _hours(seconds)}
+                    {**(refs.get(borrower) or _school_ref(schools_by_id, borrower)), "hours": _hours(seconds)}
                     for borrower, seconds in sorted(
-                        asset.by_borrower.items(),
-                        key=lambda item: (item[0] is None, _school_ref(schools_by_id, item[0])["code"]),
+                        asset.by_borrower.items(), key=lambda item: (item[0] is None, codes.get(item[0], ""))
                     )
                 ],
                 "unmet_by_reason": _reasons_json(asset),
@@ -171,7 +173,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "id": asset.asset_id,
             "tag": asset.tag,
             "name": asset.name,
-            "school_code": schools_by_id[asset.school_id].code,
+            "school_code": codes[asset.school_id],
             "utilisation": asset.utilisation,
             "booked_hours": _hours(asset.booked_seconds),
             "available_hours": _hours(asset.available_seconds),
