@@ -70,6 +70,9 @@ QUICK_PLAN = Plan(bookings=12, searches=8, weeks=8, reports=2, report_pages=1, w
 REPORT_BUDGET_S = 120.0
 #: A report slower than this (in its own process) is repeated only within REPORT_BUDGET_S.
 SLOW_REPORT_S = 10.0
+#: The yearly report's service, all Schools: under this (issue 15 point 14). Its ratio to the
+#: floor is in the table too.
+REPORT_TARGET_S = 2.0
 #: A service slower than this is not measured again through the page (it cannot meet the target).
 PAGE_SKIP_S = 60.0
 #: The report in its own process (for its memory) is stopped after this long.
@@ -743,8 +746,8 @@ def measure_report(
             f * 1000,
             "one hand-written aggregate SQL query",
             s / f,
-            "<= 2x floor and < 5 s",
-            s <= 2 * f and s < 5,
+            f"< {REPORT_TARGET_S:.0f} s (issue 15 point 14)",
+            s < REPORT_TARGET_S,
             len(service_s),
             {**detail, "samples_s": [round(v, 3) for v in service_s]},
         ),
