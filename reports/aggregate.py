@@ -102,16 +102,16 @@ class Part:
     A report reads its bookings in two parts, so that each is one plain query the databases
     plan well: the assets in service for the whole period (clipped by the period alone, read by
     the bookings' indexes), and the few others (bought or retired during the period, or not in
-    service at all), whose bounds are in a small inline table (``service``) that drives an index
-    lookup of each one's bookings. (One query with a LEFT JOIN on that table makes SQLite scan
-    the table for every booking; a CASE over the asset ids grows with the register.)
+    service at all), whose bounds are in a small table (``service``: ``ServiceBounds.table``):
+    their bookings are read by index and look their asset's bounds up. (One query with a LEFT
+    JOIN on that table makes SQLite scan the table for every booking; a CASE over the asset ids
+    grows with the register.)
     """
 
     start: Any  # SQL: the first instant of the booking's asset's in-service days in the period
     end: Any  # SQL: the instant after the last
-    service: Any = (
-        None  # this part's assets and their bounds (``ServiceBounds.table``); None: every other asset
-    )
+    # This part's assets and their bounds (``ServiceBounds.table``); None: every other asset.
+    service: Any = None
     others: Any = None  # for the whole-period part: the assets it leaves to the other
 
     def select(self, *columns: Any, index: str = BY_ASSET) -> Select[Any]:
