@@ -19,9 +19,12 @@ from sqlalchemy import func, select
 import scheduler
 from accounts import service as accounts_service
 from accounts.models import Role
+from bookings import day_totals
+from bookings.day_totals import fill_local_days
 from core.config import current_settings
 from core.db import db, refresh_planner_statistics, utcnow
 from core.errors import DomainError
+from core.timeutil import local_zone
 from demo.seed import seed
 from inventory.models import School
 from reports.figures import ReportSettings, utilisation_report
@@ -30,7 +33,16 @@ from reports.render import file_name, render_csv, render_xlsx
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, create_token, run_scheduler, serve, report):
+    for command in (
+        init_db,
+        seed_demo,
+        create_user,
+        create_token,
+        run_scheduler,
+        serve,
+        report,
+        rebuild_booked_days,
+    ):
         app.cli.add_command(command)
 
 
@@ -41,6 +53,19 @@ def init_db() -> None:
     upgrade()
     refresh_planner_statistics(db.engine)
     click.echo("The database schema is up to date.")
+
+
+@click.command("rebuild-booked-days")
+@with_appcontext
+def rebuild_booked_days() -> None:
+    """Fill the calendar of local days for KITSHARE_TIMEZONE and work the day totals of booked
+    time out again from the bookings, in one transaction: after a change of zone (until then
+    the utilisation report reads the bookings themselves, and logs that it does)."""
+    zone = local_zone()
+    with db.engine.begin() as connection:
+        fill_local_days(connection, zone)
+        rows = day_totals.rebuild(connection)
+    click.echo(f"Booked time by day rebuilt for {zone.key}: {rows} rows.")
 
 
 @click.command("seed-demo")

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User, school_managers
 from accounts.service import hash_password
+from bookings import day_totals
 from bookings.models import (
     Booking,
     BookingStatus,
@@ -1097,14 +1098,18 @@ def build_database(
         refresh_planner_statistics(engine)  # what the scheduler's nightly job would have done
     with engine.connect() as conn:
         overlaps = overlapping_active_bookings(conn)
+        # The day totals the triggers kept through the bulk insert, against a recount.
+        totals_wrong = day_totals.mismatches(conn)
     engine.dispose()
     finish_s = time.perf_counter() - started
     if overlaps:
         raise RuntimeError(f"the generator made {overlaps} overlapping active bookings in {url}")
+    if totals_wrong:
+        raise RuntimeError(f"{totals_wrong} rows of the day totals differ from a recount in {url}")
     log(
         f"  {Path(sa.make_url(url).database or '').name}: {size.schools} Schools, {size.assets:,} assets ({register_s:.0f} s); "
         f"{counts['bookings']:,} bookings, {counts['booking_status_changes']:,} status changes, "
-        f"{counts['unmet_demand']:,} unmet demand ({bookings_s:.0f} s); vacuum/checkpoint and overlap check ({finish_s:.0f} s)"
+        f"{counts['unmet_demand']:,} unmet demand ({bookings_s:.0f} s); vacuum/checkpoint, overlap and day totals checks ({finish_s:.0f} s)"
     )
     return {
         "counts": counts,

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,6 +38,8 @@ class BookingStatus(enum.StrEnum):
 #: Statuses that hold the asset: no two such bookings of one asset may overlap.
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT)
 _ACTIVE_SQL = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+#: Bookings whose hours count as booked: in the utilisation report, and in ``BookedDay``.
+BOOKED_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)
 #: Bookings that record use: checked in, or lent out and handed over (index ix_bookings_asset_tracked).
 TRACKED_SQL = "checked_in_at IS NOT NULL OR handed_over_at IS NOT NULL"
 
@@ -266,3 +268,57 @@ class Quota(Base):
             "other_school_minutes IS NULL OR other_school_minutes >= 0", name="other_not_negative"
         ),
     )
+
+
+class LocalDay(Base):
+    """The university's local days as UTC instants: each date's [start_at, end_at) in its zone
+    (23 or 25 hours on the days the clocks change), and the first day of its month. Reference
+    data for the day totals (``BookedDay``, ``BookingStart``): filled for the configured zone by
+    the migration, and again by ``flask rebuild-booked-days`` if the zone changes
+    (``bookings.day_totals``); tests keep it when they empty the tables."""
+
+    __tablename__ = "local_days"
+    __table_args__ = {"info": {"reference_data": True}}
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[dt.date]
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+
+
+class BookedDay(Base):
+    """Booked seconds per asset, local month and day, and borrowing School (0: a requester of no
+    School): the bookings in ``BOOKED_STATUSES`` split at the local midnights (``LocalDay``),
+    each part rounded to the second. Kept by the database's own triggers on ``bookings``, in the
+    same statement as every insert, update and delete of a booking, however it is made
+    (``bookings.day_totals``): the utilisation report reads its booked hours here, a month of
+    an asset's rows in order of its key."""
+
+    __tablename__ = "booked_days"
+    __table_args__ = (
+        Index("ix_booked_days_day", "day"),
+        {"sqlite_with_rowid": False, "info": {"kept_by_triggers": True}},
+    )
+
+    asset_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class BookingStart(Base):
+    """How many bookings of an asset each person made start on each local day, by what became
+    of them: held (``BOOKED_STATUSES``), released as no-shows, or cancelled. Kept by the same
+    triggers as ``BookedDay``; the utilisation report counts its bookings, people, bookings due,
+    no-shows and the base of late cancellations here, an asset's people in order of its key."""
+
+    __tablename__ = "booking_starts"
+    __table_args__ = {"sqlite_with_rowid": False, "info": {"kept_by_triggers": True}}
+
+    asset_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    requester_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    held: Mapped[int]
+    no_shows: Mapped[int]
+    cancelled: Mapped[int]

@@ -374,7 +374,10 @@ def utilisation_report(
     plans, not_in_service = plan_assets(session, school_ids, period_from, period_to)
     users_by_asset: dict[int, set[int]] = {}
     unmet_rows: list[UnmetRow] = []
-    clipper = Clipper(session, plans, not_in_service, assets_in_scope(school_ids), spans_utc, period)
+    span_days = [(span.first_day, span.last_day) for span in spans]
+    clipper = Clipper(
+        session, plans, not_in_service, assets_in_scope(school_ids), spans_utc, period, span_days
+    )
     # The bookings are read (on other connections, with readers > 1) while the available time
     # and the assets' figures are worked out here.
     with read_bookings(clipper, now, settings, readers if plans else 1) as reads:

@@ -1,11 +1,13 @@
 """Time arithmetic on the small tables, in Python: merging, subtracting and splitting lists of
-[start, end) intervals (aware UTC datetimes), and working hours between two instants."""
+[start, end) intervals (aware UTC datetimes), working hours between two instants, and whole
+seconds shared out under a cap."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 
 from core.timeutil import local_day_bounds, to_local
 
@@ -14,6 +16,7 @@ from core.timeutil import local_day_bounds, to_local
 _day_bounds = functools.lru_cache(maxsize=8192)(local_day_bounds)
 
 Interval = tuple[dt.datetime, dt.datetime]
+_ONE_DAY = dt.timedelta(days=1)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
@@ -74,16 +77,17 @@ def working_seconds_between(start: dt.datetime, end: dt.datetime) -> float:
     """Seconds from ``start`` to ``end`` that fall on local Mondays to Fridays."""
     if end <= start:
         return 0.0
-    total = 0.0
+    # All of it, less what falls on Saturdays and Sundays (most gaps have no weekend day in them).
+    total = (end - start).total_seconds()
     day = to_local(start).date()
     last = to_local(end).date()
     while day <= last:
-        if day.weekday() < 5:
+        if day.weekday() >= 5:
             day_start, day_end = _day_bounds(day)
             lo, hi = max(start, day_start), min(end, day_end)
             if lo < hi:
-                total += (hi - lo).total_seconds()
-        day += dt.timedelta(days=1)
+                total -= (hi - lo).total_seconds()
+        day += _ONE_DAY
     return total
 
 
@@ -91,3 +95,21 @@ def is_late_cancellation(cancelled_at: dt.datetime, start_at: dt.datetime, notic
     """Cancelled less than ``notice_hours`` working hours (Monday to Friday) before the start,
     or after it: with 24 hours, a Monday 10:00 booking cancelled after Friday 10:00 is late."""
     return working_seconds_between(cancelled_at, start_at) < notice_hours * 3600
+
+
+def apportion(shares: Mapping[int | None, float], cap: int) -> dict[int | None, int]:
+    """Whole seconds for each share above 0, scaled down alike to add up to exactly ``cap`` when
+    they come to more (or round to more): each gets its scaled share rounded down, and the
+    seconds left over go one each to the largest remainders (on a tie, by key: the report's
+    figures cannot depend on the order the database returned the shares in)."""
+    positive = {key: seconds for key, seconds in shares.items() if seconds > 0}
+    total = sum(positive.values())
+    scale = cap / total if total > cap else 1.0
+    whole = {key: math.floor(seconds * scale) for key, seconds in positive.items()}
+    left = min(cap, int(round(total))) - sum(whole.values())
+    by_remainder = sorted(
+        positive, key=lambda key: (-(positive[key] * scale - whole[key]), key is None, key or 0)
+    )
+    for key in by_remainder[: max(left, 0)]:
+        whole[key] += 1
+    return whole
