@@ -67,7 +67,7 @@ def _report(args: dict[str, Any]) -> Report:
         args["to"],
         scope,
         ReportSettings.from_config(settings),
-        readers=settings.KITSHARE_REPORT_READERS,
+        readers=settings.report_readers,
     )
 
 

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
                 period_to,
                 None,
                 ReportSettings.from_config(config),
-                readers=config.KITSHARE_REPORT_READERS,  # as the page reads it
+                readers=config.report_readers,  # as the page reads it
             )
         )
         seconds = time.perf_counter() - started

@@ -686,7 +686,7 @@ def measure_report(
     )
 
     settings = ReportSettings.from_config(big.app.extensions[EXTENSION_KEY])
-    readers = big.app.extensions[EXTENSION_KEY].KITSHARE_REPORT_READERS  # as the page reads it
+    readers = big.app.extensions[EXTENSION_KEY].report_readers  # as the page reads it
     floor = Floor(dbs.big)
 
     def service() -> dict[str, Any]:

@@ -83,7 +83,7 @@ def _report(form: PeriodForm) -> Report:
         form.period_to.data,
         scope,
         ReportSettings.from_config(current_settings()),
-        readers=current_settings().KITSHARE_REPORT_READERS,
+        readers=current_settings().report_readers,
     )
 
 
@@ -147,7 +147,7 @@ def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
             last,
             report_scope_for(current_user, form.schools.data or None),
             ReportSettings.from_config(current_settings()),
-            readers=current_settings().KITSHARE_REPORT_READERS,
+            readers=current_settings().report_readers,
         )
     except InvalidInput:
         return None
@@ -246,7 +246,7 @@ def trend():
         report_scope_for(current_user, None),
         local_today(),
         ReportSettings.from_config(current_settings()),
-        readers=current_settings().KITSHARE_REPORT_READERS,
+        readers=current_settings().report_readers,
     )
     query = _query(figures.period_from, figures.period_to, [])
     return render_template(

@@ -98,10 +98,21 @@ def test_an_in_memory_sqlite_database_is_read_serially():
         assert _gather(clipper, [_where, _where], 3) == [here, here]
 
 
-@pytest.mark.parametrize("readers", [0, 9])
+@pytest.mark.parametrize("readers", [-1, 9])
 def test_report_readers_out_of_range_is_a_configuration_error(readers):
     with pytest.raises(ConfigError, match="KITSHARE_REPORT_READERS"):
         Config(SECRET_KEY="x" * 64, KITSHARE_REPORT_READERS=readers).check()
+
+
+def test_report_readers_by_default_suit_the_database():
+    """Three on PostgreSQL, whose server works on the reads on other cores; one on SQLite, whose
+    reads in threads of one process contend for Python's lock and SQLite's own. A number set is
+    kept on either."""
+    postgresql, sqlite = "postgresql://kitshare@db/kitshare", "sqlite:////tmp/kitshare.db"
+    assert Config(DATABASE_URL=postgresql).report_readers == 3
+    assert Config(DATABASE_URL=sqlite).report_readers == 1
+    assert Config(DATABASE_URL=sqlite, KITSHARE_REPORT_READERS=2).report_readers == 2
+    assert Config(DATABASE_URL=postgresql, KITSHARE_REPORT_READERS=1).report_readers == 1
 
 
 @pytest.mark.parametrize("notice_hours", [0, 1, 24, 48, 130])
