@@ -236,6 +236,10 @@ def rebuild(connection: Connection) -> tuple[int, int]:
     """Work every total out again from the bookings, by the calendar as it is; returns the rows
     of ``booked_days`` and of ``booking_starts``."""
     dialect = _Dialect(connection.dialect.name)
+    if dialect.postgresql:
+        # No booking may change until the new totals are committed: its trigger would move rows
+        # this transaction is replacing. (Reads go on; SQLite's one writer waits anyway.)
+        connection.exec_driver_sql("LOCK TABLE bookings IN SHARE MODE")
     connection.execute(delete(BookedDay))
     connection.execute(delete(BookingStart))
     booked = connection.exec_driver_sql(
