@@ -42,6 +42,10 @@ _ACTIVE_SQL = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
 BOOKED_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.COMPLETED)
 #: Bookings that record use: checked in, or lent out and handed over (index ix_bookings_asset_tracked).
 TRACKED_SQL = "checked_in_at IS NOT NULL OR handed_over_at IS NOT NULL"
+#: Cancelled bookings, and the history rows that cancelled them (indexes ix_bookings_cancelled and
+#: ix_booking_status_changes_cancelled): a query names the status as a literal to read them.
+CANCELLED_SQL = "status = 'cancelled'"
+CANCELLING_SQL = "to_status = 'cancelled'"
 
 
 class Booking(Audited, Base):
@@ -109,6 +113,17 @@ class Booking(Audited, Base):
         # "Free from ... to ...": only the bookings still blocking at the window's start (0007).
         Index("ix_bookings_asset_blocked", "asset_id", "blocked_until"),
         Index("ix_bookings_status_start", "status", "start_at"),
+        # The cancellations by start, with what the report's late cancellations read of them: the
+        # asset, and the last update where no history says when (0021).
+        Index(
+            "ix_bookings_cancelled",
+            "start_at",
+            "asset_id",
+            "updated_at",
+            "status",
+            postgresql_where=text(CANCELLED_SQL),
+            sqlite_where=text(CANCELLED_SQL),
+        ),
         # The bookings that record use, for the utilisation report's actual use (0019).
         Index(
             "ix_bookings_asset_tracked",
@@ -149,6 +164,18 @@ class BookingStatusChange(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     booking: Mapped[Booking] = relationship(back_populates="history")
+
+    __table_args__ = (
+        # When each booking was cancelled, for the report's late cancellations (0021).
+        Index(
+            "ix_booking_status_changes_cancelled",
+            "booking_id",
+            "at",
+            "to_status",
+            postgresql_where=text(CANCELLING_SQL),
+            sqlite_where=text(CANCELLING_SQL),
+        ),
+    )
     by: Mapped[User | None] = relationship()
 
 

@@ -74,8 +74,13 @@ ROW_BATCH = 5000
 #: The bookings, read by asset and start time (``reports.sql.indexed_by``): every query of a
 #: report groups them by asset.
 BY_ASSET = "ix_bookings_asset_time"
-#: The bookings by status and start time.
-BY_STATUS = "ix_bookings_status_start"
+#: The cancelled bookings by start time (``bookings.models.CANCELLED_SQL``).
+CANCELLED_BY_START = "ix_bookings_cancelled"
+#: A booking cancelled, and a history row that cancelled one: the statuses in so many words, not
+#: as parameters, so that the databases read both from their partial indexes of cancellations,
+#: which hold every column the late cancellations read.
+_CANCELLED = Booking.status == literal_column(f"'{BookingStatus.CANCELLED.value}'")
+_CANCELLING = BookingStatusChange.to_status == literal_column(f"'{BookingStatus.CANCELLED.value}'")
 #: The bookings that record use (``bookings.models.TRACKED_SQL``), by asset and start time.
 TRACKED_BY_ASSET = "ix_bookings_asset_tracked"
 
@@ -937,10 +942,7 @@ def _late_cancellations(clipper: Clipper, settings: ReportSettings) -> dict[int,
     # up twice, to leave out only one cancellation in eight.)
     cancelled_at = func.coalesce(
         select(func.max(BookingStatusChange.at))
-        .where(
-            BookingStatusChange.booking_id == Booking.id,
-            BookingStatusChange.to_status == BookingStatus.CANCELLED,
-        )
+        .where(BookingStatusChange.booking_id == Booking.id, _CANCELLING)
         .scalar_subquery(),
         Booking.updated_at,
     )
@@ -949,15 +951,15 @@ def _late_cancellations(clipper: Clipper, settings: ReportSettings) -> dict[int,
     # Working hours are never more than calendar hours: less notice than that in calendar hours
     # is late without counting the working hours.
     notice = dt.timedelta(hours=settings.late_cancel_hours)
-    # (The assets in service the whole period read their cancellations by status and start: about
-    # one booking in ten; the others by asset, as every read does.)
+    # (The assets in service the whole period read their cancellations by start: about one
+    # booking in eleven; the others by asset, as every read does.)
     for asset_id, start_at, when in clipper.rows(
         lambda part: part.select(
             Booking.asset_id,
             Booking.start_at,
             cancelled_at,
-            index=BY_STATUS if part.service is None else BY_ASSET,
-        ).where(*starting(part), Booking.status == BookingStatus.CANCELLED)
+            index=CANCELLED_BY_START if part.service is None else BY_ASSET,
+        ).where(*starting(part), _CANCELLED)
     ):
         gap = start_at - when
         if gap < notice or (
