@@ -799,11 +799,21 @@ def _apply_booked(
         asset = figures[asset_id]
         month_figures = asset.months[month]
         available = month_figures.available_seconds
+        by_borrower = asset.by_borrower
+        if len(shares) == 1:
+            # Most months have one borrowing School: its seconds, up to the month's available
+            # time (what ``apportion`` gives a single share).
+            ((borrower, seconds),) = shares.items()
+            share = min(int(round(seconds)), available) if seconds > 0 else 0
+            if share:
+                by_borrower[borrower] = by_borrower.get(borrower, 0) + share
+                month_figures.booked_seconds += share
+                asset.booked_seconds += share
+            continue
         booked = 0.0
         for seconds in shares.values():
             if seconds > 0:
                 booked += seconds
-        by_borrower = asset.by_borrower
         month_total = 0
         rounded = [(borrower, int(round(seconds))) for borrower, seconds in shares.items() if seconds > 0]
         if booked > available or sum(share for _, share in rounded) > available:

@@ -88,13 +88,14 @@ def _months_json(
         booked_hours = hours_of.get(booked)
         if booked_hours is None:
             booked_hours = hours_of[booked] = round(booked / 3600, 2)
+        # (A copy of the span's names with three keys more: dict() copies a dict fastest.)
         result.append(
-            {
-                **span,
-                "available_hours": available_hours,
-                "booked_hours": booked_hours,
-                "utilisation": booked / available if available else None,
-            }
+            dict(
+                span,
+                available_hours=available_hours,
+                booked_hours=booked_hours,
+                utilisation=booked / available if available else None,
+            )
         )
     return result
 
