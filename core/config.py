@@ -232,11 +232,12 @@ class Config:
     def report_readers(self) -> int:
         """How many connections a report reads on at once: KITSHARE_REPORT_READERS, or by default
         3 on PostgreSQL (whose server works on the reads on other cores while Python adds up)
-        and 1 on SQLite (where reads in threads of one process contend for Python's lock and
-        SQLite's own: at full size a yearly report took 4.0 s on three, 2.7 s on one)."""
+        and 2 on SQLite (which works out each read in one step without Python's lock,
+        ``reports.sql.read_all``, while Python adds up another: at full size a yearly report took
+        1.5 s on two, 2.2 s on one; more threads only contend for the lock)."""
         if self.KITSHARE_REPORT_READERS:
             return self.KITSHARE_REPORT_READERS
-        return 3 if self.database_uri.startswith("postgresql") else 1
+        return 3 if self.database_uri.startswith("postgresql") else 2
 
     @property
     def mail_outbox_dir(self) -> str:

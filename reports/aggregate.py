@@ -60,7 +60,15 @@ from core.db import UTCDateTime, hours_between
 from core.timeutil import local_zone
 from inventory.models import MaintenanceWindow
 from reports.intervals import Interval, apportion, is_late_cancellation, overlap_seconds
-from reports.sql import ServiceBounds, greatest, indexed_by, least, ordered_join, seconds_since
+from reports.sql import (
+    ServiceBounds,
+    greatest,
+    indexed_by,
+    least,
+    ordered_join,
+    read_all,
+    seconds_since,
+)
 
 if TYPE_CHECKING:
     from reports.available import AssetFacts
@@ -183,6 +191,9 @@ class Part:
 
 def batched(connection: Connection, query: Select[Any]) -> Iterator[Any]:
     """The rows of ``query``, read ``ROW_BATCH`` at a time (a server-side cursor on PostgreSQL)."""
+    if connection.dialect.name == "sqlite":
+        yield from read_all(connection, query)  # (in one step: ``reports.sql.read_all``)
+        return
     for batch in connection.execute(query, execution_options={"yield_per": ROW_BATCH}).partitions():
         yield from batch
 
@@ -272,7 +283,7 @@ class Clipper:
 
     def execute(self, statement: Select[Any]) -> Any:
         """The rows of one small query, on this clipper's connection."""
-        return self.connection_for_reads().execute(statement)
+        return read_all(self.connection_for_reads(), statement)
 
     def connection_for_reads(self) -> Connection:
         """The connection this clipper reads on (its own, or the session's)."""
@@ -686,10 +697,11 @@ def _held_from_before(clipper: Clipper, days: DayTotals) -> Iterator[tuple[int, 
     )
     if days.others is not None:
         query = query.where(Booking.asset_id.not_in(select(days.others.c.asset_id)))
-    yield from days.connection.execute(query)
+    yield from read_all(days.connection, query)
     if days.service is not None:
         service = days.service
-        for asset_id, person in days.connection.execute(
+        for asset_id, person in read_all(
+            days.connection,
             select(Booking.asset_id, Booking.requester_id)
             .select_from(
                 ordered_join(service, Booking.__table__, service.c.asset_id == Booking.asset_id, BY_ASSET)
@@ -700,7 +712,7 @@ def _held_from_before(clipper: Clipper, days: DayTotals) -> Iterator[tuple[int, 
                 Booking.asset_id.in_(clipper.assets_in_scope),
                 Booking.start_at < service.c.lo,
                 Booking.end_at > service.c.lo,
-            )
+            ),
         ):
             if asset_id in clipper.plans:
                 yield asset_id, person

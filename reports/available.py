@@ -34,6 +34,7 @@ from inventory.models import (
 from reports.aggregate import BOOKED, AssetPlan
 from reports.intervals import Interval, merge, split_by_spans, subtract
 from reports.periods import Span, utc_bounds
+from reports.sql import read_all
 
 if TYPE_CHECKING:
     from reports.figures import AssetFigures
@@ -193,21 +194,25 @@ def count_available(
     if not plans:
         return
     p0, p1 = spans_utc[0][0], spans_utc[-1][1]
-    connection = session.connection()  # (plain rows: no ORM for 60,000 of them)
+    # (Plain rows, no ORM for 60,000 of them; read in one step on SQLite, while the bookings are
+    # read on other threads: ``read_all``.)
+    connection = session.connection()
     windows: dict[int, list[Interval]] = defaultdict(list)
-    for asset_id, start, end in connection.execute(
+    for asset_id, start, end in read_all(
+        connection,
         select(MaintenanceWindow.asset_id, MaintenanceWindow.start_at, MaintenanceWindow.end_at).where(
             MaintenanceWindow.start_at < p1,
             MaintenanceWindow.end_at > p0,
             MaintenanceWindow.asset_id.in_(assets_in_scope(school_ids)),
-        )
+        ),
     ):
         windows[asset_id].append((start, end))
     weekly: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
-    for asset_id, weekday, opens, closes in connection.execute(
+    for asset_id, weekday, opens, closes in read_all(
+        connection,
         select(BookableHours.asset_id, BookableHours.weekday, *_times_as_read).where(
             BookableHours.asset_id.in_(assets_in_scope(school_ids))
-        )
+        ),
     ):
         weekly[asset_id].append((weekday, _time_of(opens), _time_of(closes)))
     opening = DailyOpening(period_from, period_to)
