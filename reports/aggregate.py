@@ -391,7 +391,13 @@ class Clipper:
             yield key, months, rows
 
     def maintenance_overlaps(
-        self, start: Any, end: Any, conditions: list[Any], columns: list[Any]
+        self,
+        start: Any,
+        end: Any,
+        conditions: list[Any],
+        columns: list[Any],
+        index: str = BY_ASSET,
+        blocked_until_after_end: bool = False,
     ) -> list[Any]:
         """The rows (``columns``, the first of them the asset, then the row's interval) that overlap
         a maintenance window in the period and their asset's in-service days: few, since bookings
@@ -400,7 +406,10 @@ class Clipper:
         One query driven by the period's windows, each looking its asset's rows up by index, for
         both parts; the in-service days are checked here. (Asking each part's rows of the
         windows made PostgreSQL hash-join every booking of the period, and SQLite look up every
-        asset of the inline table: 0.2-0.4 s for each of two reads that find none.)"""
+        asset of the inline table: 0.2-0.4 s for each of two reads that find none.) ``index``: the
+        bookings' index each window looks its asset's rows up by (on SQLite);
+        ``blocked_until_after_end``: every row ends by its booking's ``blocked_until`` (in that
+        index: the bookings ended before a window are passed over there, without reading them)."""
         p0, p1 = self.period
         overlapping = and_(
             MaintenanceWindow.asset_id == Booking.asset_id,
@@ -408,10 +417,11 @@ class Clipper:
             MaintenanceWindow.end_at > start,
             MaintenanceWindow.start_at < p1,
             MaintenanceWindow.end_at > p0,
+            *([Booking.blocked_until > MaintenanceWindow.start_at] if blocked_until_after_end else []),
         )
         rows = self.execute(
             select(Booking.id, *columns, start, end)
-            .select_from(ordered_join(MaintenanceWindow.__table__, Booking.__table__, overlapping, BY_ASSET))
+            .select_from(ordered_join(MaintenanceWindow.__table__, Booking.__table__, overlapping, index))
             .where(*conditions, start < p1, end > p0)
             .distinct()
         )
@@ -770,6 +780,7 @@ def _booked_under_maintenance(clipper: Clipper, conditions: list[Any]) -> list[A
         Booking.end_at,
         conditions,
         [Booking.asset_id, Booking.requester_school_id, Booking.requester_id],
+        blocked_until_after_end=True,  # (a CHECK constraint)
     )
 
 
@@ -918,7 +929,8 @@ def _actual_cells(clipper: Clipper, now: dt.datetime) -> tuple[dict[tuple[int, i
 def _actual_under_maintenance(clipper: Clipper, now: dt.datetime) -> list[Any]:
     """The actual use that overlaps maintenance: (asset, start, end)."""
     start, end, conditions = _actual_use(clipper, now)
-    return clipper.maintenance_overlaps(start, end, conditions, [Booking.asset_id])
+    # (Read by the index of the bookings that record use, as ``_actual_cells`` reads them.)
+    return clipper.maintenance_overlaps(start, end, conditions, [Booking.asset_id], index=TRACKED_BY_ASSET)
 
 
 def _apply_actual(
