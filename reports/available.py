@@ -159,6 +159,7 @@ def plan_assets(
     )
     plans: dict[int, AssetPlan] = {}
     not_in_service: list[int] = []
+    bounds: dict[tuple[dt.date, dt.date], tuple[dt.datetime, dt.datetime]] = {}
     for row in session.connection().execute(query):  # (plain rows: no ORM for 10,000 of them)
         asset = AssetFacts(*row)
         first, last = in_service_days(asset)
@@ -166,8 +167,10 @@ def plan_assets(
         if first > last:
             not_in_service.append(asset.id)
             continue
-        service_start, service_end = utc_bounds(first, last)
-        plans[asset.id] = AssetPlan(asset, first, last, service_start, service_end, [], [])
+        utc = bounds.get((first, last))
+        if utc is None:  # (most assets share the period's bounds: worked out once)
+            utc = bounds[first, last] = utc_bounds(first, last)
+        plans[asset.id] = AssetPlan(asset, first, last, *utc, [], [])
     return plans, not_in_service
 
 
