@@ -17,6 +17,7 @@ from api.auth import api_user
 from api.params import Param, read_query, times
 from api.representation import ref
 from api.spec import Example, documented
+from core.collector import collection_paused
 from core.config import current_settings
 from core.db import db
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
@@ -151,6 +152,7 @@ def _generated_at(figures: dict[str, Any]) -> dt.datetime:
         ),
     ),
 )
+@collection_paused()  # (core.collector: a report builds millions of objects)
 def utilisation():
     args = read_query(PERIOD + GROUPING)
     figures = _figures(args)
@@ -185,6 +187,7 @@ def utilisation():
         ),
     ),
 )
+@collection_paused()  # (core.collector: a report builds millions of objects)
 def sharing():
     args = read_query(PERIOD)
     report = _report(args)

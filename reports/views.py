@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from core.collector import collection_paused
 from core.config import current_settings
 from core.db import db
 from core.errors import InvalidInput
@@ -156,6 +157,7 @@ def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
 
 @bp.get("/utilisation")
 @login_required
+@collection_paused()  # (the report's objects are freed before the collector resumes)
 def utilisation():
     form, valid = _period_form()
     context: dict[str, Any] = {"form": form, "quick_links": _quick_links(form), "figures": None}
@@ -191,6 +193,7 @@ def _figures_or_error() -> tuple[dict[str, Any] | None, Response | None]:
 
 @bp.get("/utilisation.csv")
 @login_required
+@collection_paused()
 def utilisation_csv():
     figures, error = _figures_or_error()
     if figures is None:
@@ -200,6 +203,7 @@ def utilisation_csv():
 
 @bp.get("/utilisation.xlsx")
 @login_required
+@collection_paused()
 def utilisation_xlsx():
     figures, error = _figures_or_error()
     if figures is None:
@@ -209,6 +213,7 @@ def utilisation_xlsx():
 
 @bp.get("/utilisation.json")
 @login_required
+@collection_paused()
 def utilisation_json():
     figures, error = _figures_or_error()
     if figures is None:
@@ -237,6 +242,7 @@ def keep_snapshot():
 
 @bp.get("/trend")
 @login_required
+@collection_paused()
 def trend():
     """Utilisation by month over the twelve whole months before this one, per School and overall:
     finance and administrators see every School, managers the Schools they manage."""
