@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -500,16 +501,15 @@ def coverages(figures: dict[str, Any]) -> dict[str, Any]:
     """The coverage of actual utilisation for the whole report, each School (by code) and each
     category (by id)."""
     assets = figures["assets"]
+    by_school: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_category: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for asset in assets:  # (one pass: 10,000 assets, dozens of groups)
+        by_school[asset["school_code"]].append(asset)
+        by_category[asset["category_id"]].append(asset)
     return {
         "total": coverage_of(figures["totals"], assets),
-        "schools": {
-            s["code"]: coverage_of(s, [a for a in assets if a["school_code"] == s["code"]])
-            for s in figures["schools"]
-        },
-        "categories": {
-            c["id"]: coverage_of(c, [a for a in assets if a["category_id"] == c["id"]])
-            for c in figures["categories"]
-        },
+        "schools": {s["code"]: coverage_of(s, by_school[s["code"]]) for s in figures["schools"]},
+        "categories": {c["id"]: coverage_of(c, by_category[c["id"]]) for c in figures["categories"]},
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.money import format_hours, format_whole_pounds, whole_pounds
 from reports.periods import describe_period
-from reports.render import NO_VALUE, coverages, percent
+from reports.render import NO_VALUE, coverage_of, percent
 
 #: How many of the most idle and the most saturated assets the summary names.
 TOP_ASSETS = 5
@@ -66,8 +66,8 @@ def headline_figures(figures: dict[str, Any], previous: dict[str, Any] | None = 
             return ""
         return f"{text}{on}" if text is not None else f"no figure to compare{on}"
 
-    coverage = coverages(figures)["total"]
-    previous_coverage = coverages(previous)["total"] if previous else None
+    coverage = coverage_of(figures["totals"], figures["assets"])
+    previous_coverage = coverage_of(previous["totals"], previous["assets"]) if previous else None
     actual_value = (
         percent(coverage.ratio) if coverage.assets and coverage.ratio is not None else "Not recorded"
     )
