@@ -118,6 +118,27 @@ def _school_ref(schools_by_id: dict[int, School], school_id: int | None) -> dict
     return {"id": school.id, "code": school.code, "name": school.name}
 
 
+def _totals_json(report: Report, names: dict[int, dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "assets": report.total.assets,
+        **_usage_json(report.total),
+        "months": _months_json(report.total.months, names),
+        "unmet_by_reason": _reasons_json(report.total),
+    }
+
+
+def headline_json(report: Report) -> dict[str, Any]:
+    """What the headline figures of another report compare with (``reports.summary``): the period,
+    the totals as ``report_to_json`` has them, and whether each asset records use (the coverage of
+    actual utilisation). For the period before the one on the page, without the JSON of its
+    10,000 assets."""
+    return {
+        "period": {"from": report.period_from.isoformat(), "to": report.period_to.isoformat()},
+        "totals": _totals_json(report),
+        "assets": [{"tracks_actual_use": asset.tracks_actual_use} for asset in report.assets],
+    }
+
+
 @collection_paused()  # (core.collector: 120,000 month figures at full size)
 def report_to_json(report: Report) -> dict[str, Any]:
     """The report's figures as plain JSON data: what the page, the CSV, the XLSX, the API and
@@ -203,12 +224,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "saturated_min_people": report.settings.saturated_min_people,
             "late_cancel_hours": report.settings.late_cancel_hours,
         },
-        "totals": {
-            "assets": report.total.assets,
-            **_usage_json(report.total),
-            "months": _months_json(report.total.months, names),
-            "unmet_by_reason": _reasons_json(report.total),
-        },
+        "totals": _totals_json(report, names),
         "schools": [
             {
                 "id": g.key,

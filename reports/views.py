@@ -28,7 +28,7 @@ from inventory.models import School
 from reports import service
 from reports.charts import monthly_trend, trend_lines, utilisation_by_school
 from reports.figures import Report, ReportSettings, report_scope_for, utilisation_report
-from reports.figures_json import report_to_json
+from reports.figures_json import headline_json, report_to_json
 from reports.forms import ActionForm, PeriodForm, SnapshotForm, SubscriptionForm
 from reports.paging import page_of_table
 from reports.periods import academic_year_to_date, describe_period, last_month, last_quarter, previous_period
@@ -152,7 +152,7 @@ def _previous_report(report: Report, form: PeriodForm) -> dict[str, Any] | None:
         )
     except InvalidInput:
         return None
-    return report_to_json(previous)
+    return headline_json(previous)
 
 
 @bp.get("/utilisation")

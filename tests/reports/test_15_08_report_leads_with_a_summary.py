@@ -119,3 +119,19 @@ def test_the_downloads_keep_every_row(client, week, finance, monkeypatch):
     sign_in(client, finance.email)
     sections = csv_sections(client.get(f"/reports/utilisation.csv?{WEEK}").get_data(as_text=True))
     assert [row[0] for row in sections["By asset"]] == ["Tag", "BIO-D", "CHEM-A", "CHEM-B", "PHYS-C"]
+
+
+def test_the_headlines_compare_with_the_same_figures_as_the_whole_previous_report(session, week):
+    """The page builds only what the headlines read of the period before (``headline_json``):
+    they come out as from that period's whole report."""
+    import datetime as dt
+
+    from reports.figures import utilisation_report
+    from reports.figures_json import headline_json, report_to_json
+    from reports.summary import headline_figures
+
+    current = report_to_json(utilisation_report(session, dt.date(2026, 10, 19), dt.date(2026, 10, 25), None))
+    before = utilisation_report(session, dt.date(2026, 10, 12), dt.date(2026, 10, 18), None)
+    whole = headline_figures(current, report_to_json(before))
+    assert headline_figures(current, headline_json(before)) == whole
+    assert any("+3.9 points" in headline.change for headline in whole)
