@@ -288,3 +288,35 @@ def test_demand_refused_for_want_of_training_does_not_make_an_asset_saturated(se
     balance = by_tag(report(session))["BIO-D"]
     assert balance.unmet_seconds == H
     assert not balance.saturated
+
+
+def test_late_cancellations_at_the_edges_of_the_notice_through_the_report(session, week):
+    """The report tells cancellations apart by their notice worked out in SQL and counts working
+    hours only for those in between: at the edges it agrees with ``is_late_cancellation``.
+    On the Balance (BIO-D), with 24 hours' notice: cancelled exactly 24 calendar (and working)
+    hours before is in time; a minute less is late; 72 hours before, in time; Friday 09:59 for
+    Saturday 10:00 (24 calendar hours, 14 working hours) late; ten days before, in time."""
+    from tests.reports.conftest import _booking, _cancel
+
+    wednesday_ten = bst(21, 10)
+    cancellations = [
+        (wednesday_ten, bst(20, 10), False),
+        (wednesday_ten + dt.timedelta(hours=2), bst(20, 12, 1), True),
+        (bst(22, 10), bst(19, 10), False),  # Thursday 10:00, cancelled 72 h before on Monday
+        (bst(24, 10), bst(23, 10) - dt.timedelta(minutes=1), True),  # Saturday: no working hours
+        (bst(25, 10), bst(15, 10), False),
+    ]
+    for start, cancelled, _late in cancellations:
+        booking = _booking(
+            session,
+            week.balance,
+            week.biologist,
+            start,
+            start + dt.timedelta(hours=1),
+            BookingStatus.CANCELLED,
+        )
+        _cancel(session, booking, cancelled)
+    expected = sum(is_late_cancellation(cancelled, start, 24) for start, cancelled, _ in cancellations)
+    assert expected == sum(late for *_, late in cancellations) == 2
+    balance = by_tag(report(session, settings=ReportSettings(late_cancel_hours=24)))["BIO-D"]
+    assert balance.late_cancellations == expected
