@@ -291,8 +291,8 @@ def test_demand_refused_for_want_of_training_does_not_make_an_asset_saturated(se
 
 
 def test_late_cancellations_at_the_edges_of_the_notice_through_the_report(session, week):
-    """The report tells cancellations apart by their notice worked out in SQL and counts working
-    hours only for those in between: at the edges it agrees with ``is_late_cancellation``.
+    """Cancellations at the edges of the notice, read through the report's SQL (their times as
+    the database returns them), count as ``is_late_cancellation`` says.
     On the Balance (BIO-D), with 24 hours' notice: cancelled exactly 24 calendar (and working)
     hours before is in time; a minute less is late; 72 hours before, in time; Friday 09:59 for
     Saturday 10:00 (24 calendar hours, 14 working hours) late; ten days before, in time."""
