@@ -1,9 +1,9 @@
 """The SQL that reads bookings for the utilisation report: every figure that depends on the
 bookings table is an aggregate computed by the database (GROUP BY asset, borrowing School,
 person and the months a booking falls in), with each row clipped to the period and its asset's
-in-service days in SQL, and read in batches. Only bookings that overlap maintenance, or were
-cancelled within a few days of their start, are read one by one, to finish in Python what SQL
-cannot say portably.
+in-service days in SQL, and read in batches (PostgreSQL) or as one value (SQLite:
+``reports.sql.read_all``). Only bookings that overlap maintenance, and cancellations, are read
+one by one, to finish in Python what SQL cannot say portably.
 
 The booked seconds, and the bookings, people, bookings due and no-shows, come from the day
 totals the database keeps (``bookings.day_totals``: a row per asset, day and borrowing School or
@@ -191,7 +191,8 @@ class Part:
 
 
 def batched(connection: Connection, query: Select[Any]) -> Iterator[Any]:
-    """The rows of ``query``, read ``ROW_BATCH`` at a time (a server-side cursor on PostgreSQL)."""
+    """The rows of ``query``, read ``ROW_BATCH`` at a time (a server-side cursor) on PostgreSQL;
+    all at once on SQLite, as one value (``reports.sql.read_all``)."""
     if connection.dialect.name == "sqlite":
         yield from read_all(connection, query)  # (in one step: ``reports.sql.read_all``)
         return
@@ -272,9 +273,11 @@ class Clipper:
             self.parts = [Part(*whole, others=table), Part(table.c.lo, table.c.hi, service=table)]
 
     def rows(self, build: Callable[[Part], Select[Any]]) -> Iterator[Any]:
-        """The rows of the query ``build`` makes for each part, one part after the other, read
-        a batch at a time (a server-side cursor on PostgreSQL): the report never holds a query's
-        whole result, so its memory does not grow with the bookings. (Plain rows from the
+        """The rows of the query ``build`` makes for each part, one part after the other
+        (``batched``): on PostgreSQL a batch at a time, so the report never holds a query's whole
+        result; on SQLite each part's whole result at once, as one value, which is grouped (per
+        asset and month, or person), not a row per booking: the report's peak memory at full size
+        stays within 1.2 times its size at 1,000 bookings (``bench``). (Plain rows from the
         connection: the ORM's row handling cost more than the rest of the report's Python.)"""
         connection = self.connection_for_reads()
         if self.service is not None:
