@@ -41,7 +41,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -632,20 +631,13 @@ def _booked_days(clipper: Clipper) -> BookedCells:
     days = DayTotals(clipper)
     cells: BookedCells = {}
 
-    # Each month by its first day, as the database returns it: a date from PostgreSQL, text from
-    # SQLite (converting 75,000 texts to dates took longer than the rest of the read's Python).
-    month_index: dict[dt.date | str, int] = {}
-    for index, (first_day, _) in enumerate(clipper.span_days or []):
-        month_index[first_day.replace(day=1)] = month_index[first_day.replace(day=1).isoformat()] = index
+    month_index = {
+        first_day.replace(day=1): index for index, (first_day, _) in enumerate(clipper.span_days or [])
+    }
     table = BookedDay
     for asset_id, month, school_id, seconds in days.whole(
         # (PostgreSQL sums a bigint as a numeric.)
-        select(
-            table.asset_id,
-            type_coerce(table.month, String),
-            table.school_id,
-            cast(func.sum(table.seconds), BigInteger),
-        )
+        select(table.asset_id, table.month, table.school_id, cast(func.sum(table.seconds), BigInteger))
         # (The months too, so that the database reads each asset's months by its key.)
         .where(table.month >= days.first.replace(day=1), table.month <= days.last)
         .group_by(table.asset_id, table.month, table.school_id),
@@ -1010,30 +1002,20 @@ def _late_cancellations(clipper: Clipper, settings: ReportSettings) -> dict[int,
     notice = dt.timedelta(hours=settings.late_cancel_hours)
     # (The assets in service the whole period read their cancellations by start: about one
     # booking in eleven; the others by asset, as every read does.)
-    # (The times as the database returns them, text from SQLite, read here: its conversion of
-    # each was most of the Python time of 30,000 cancellations a year at bench size.)
-    for asset_id, start_text, when_text in clipper.rows(
+    for asset_id, start_at, when in clipper.rows(
         lambda part: part.select(
             Booking.asset_id,
-            type_coerce(Booking.start_at, String),
-            type_coerce(cancelled_at, String),
+            Booking.start_at,
+            cancelled_at,
             index=CANCELLED_BY_START if part.service is None else BY_ASSET,
         ).where(*starting(part), _CANCELLED)
     ):
-        start_at, when = _instant(start_text), _instant(when_text)
         gap = start_at - when
         if gap < notice or (
             gap < horizon and is_late_cancellation(when, start_at, settings.late_cancel_hours)
         ):
             late[asset_id] += 1
     return late
-
-
-def _instant(value: dt.datetime | str) -> dt.datetime:
-    """A time as a database returns it, read as text (SQLite's, in UTC): aware, in UTC."""
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 def unmet_rows_for(clipper: Clipper) -> list[UnmetRow]:

@@ -11,12 +11,11 @@ had; only the days of an asset's maintenance windows are worked out for the asse
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bookings.availability import WeeklyHours, weekly_intervals
@@ -85,22 +84,6 @@ def scope_conditions(school_ids: set[int] | None) -> list[Any]:
 def assets_in_scope(school_ids: set[int] | None) -> Select[Any]:
     """SQL: the ids of the assets a report covers."""
     return select(Asset.id).where(*scope_conditions(school_ids))
-
-
-#: The opening and closing times of weekly hours, read as the database returns them: a time from
-#: PostgreSQL, text from SQLite (``_time_of``: a register of 10,000 assets has 50,000 rows of
-#: hours, and a few dozen distinct times; parsing each row's took most of a report's read of them).
-_times_as_read = (type_coerce(BookableHours.opens, String), type_coerce(BookableHours.closes, String))
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed_time(text: str) -> dt.time:
-    return dt.time.fromisoformat(text)
-
-
-def _time_of(value: dt.time | str) -> dt.time:
-    """A time of ``_times_as_read`` as a time."""
-    return value if isinstance(value, dt.time) else _parsed_time(value)
 
 
 #: An asset's weekly hours over runs of local days, in order: (first day, last day, hours).
@@ -213,11 +196,11 @@ def count_available(
     weekly: dict[int, list[tuple[int, dt.time, dt.time]]] = defaultdict(list)
     for asset_id, weekday, opens, closes in read_all(
         connection,
-        select(BookableHours.asset_id, BookableHours.weekday, *_times_as_read).where(
-            BookableHours.asset_id.in_(assets_in_scope(school_ids))
-        ),
+        select(
+            BookableHours.asset_id, BookableHours.weekday, BookableHours.opens, BookableHours.closes
+        ).where(BookableHours.asset_id.in_(assets_in_scope(school_ids))),
     ):
-        weekly[asset_id].append((weekday, _time_of(opens), _time_of(closes)))
+        weekly[asset_id].append((weekday, opens, closes))
     opening = DailyOpening(period_from, period_to)
     # Per set of weekly hours and run of in-service days: seconds in each month. (Most assets
     # share their hours and are in service all year: worked out once for all of them.)
